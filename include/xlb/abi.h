@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * This file holds the ABI between xlb's BPF programs and user space: map
+ * keys and values, flags, limits and the counters' enums. It is the only
+ * definition; both sides include it, and the sizes are asserted so a change
+ * that would break a pinned map fails the build instead of a packet.
+ *
+ * Byte order: fields typed __be* are in network order, everything else in
+ * host order.
+ */
+#ifndef XLB_ABI_H
+#define XLB_ABI_H
+
+#include <linux/types.h>
+
+/* Every limit can be overridden at build time (-DXLB_MAX_VIPS=...). */
+#ifndef XLB_MAX_VIPS
+#define XLB_MAX_VIPS 1024
+#endif
+/* Backend ids are 1 .. XLB_MAX_BACKENDS-1; 0 means "no backend". */
+#ifndef XLB_MAX_BACKENDS
+#define XLB_MAX_BACKENDS 16384
+#endif
+#ifndef XLB_CT_ENTRIES
+#define XLB_CT_ENTRIES (1 << 20)
+#endif
+/* Distinct VIP addresses (an address may carry many VIP ports). */
+#ifndef XLB_MAX_VIP_ADDRS
+#define XLB_MAX_VIP_ADDRS XLB_MAX_VIPS
+#endif
+#ifndef XLB_MAX_DECAP_ADDRS
+#define XLB_MAX_DECAP_ADDRS 64
+#endif
+
+#define XLB_MAGLEV_DEFAULT_SIZE 65537
+#define XLB_MAGLEV_MAX_SIZE 16777213 /* largest prime below 2^24 */
+
+/* Address families as stored in maps (not AF_*: BPF has no socket.h). */
+#define XLB_AF_INET 4
+#define XLB_AF_INET6 6
+
+/* An IPv4 address lives in v4 (== v6[0]); the other 12 bytes are zero. */
+struct xlb_addr {
+	union {
+		__be32 v4;
+		__be32 v6[4];
+		__u8 bytes[16];
+	};
+};
+
+/* Key of xlb_vips: a service. port 0 matches every port of (addr, proto). */
+struct xlb_vip_key {
+	struct xlb_addr addr;
+	__be16 port;
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family; /* XLB_AF_* */
+};
+
+enum xlb_fwd_mode {
+	/* IPIP, IP6IP6, 4in6 or 6in4: the backend's family picks the outer header */
+	XLB_FWD_TUNNEL = 0,
+	/* rewrite the destination MAC to the backend's; backend on this segment */
+	XLB_FWD_L2DSR = 1,
+	XLB_FWD_MAX,
+};
+
+/* Fields fed to the flow hash that picks a Maglev slot (xlb_vip_info.hash_fields). */
+#define XLB_HASH_SRC_ADDR (1u << 0)
+#define XLB_HASH_DST_ADDR (1u << 1)
+#define XLB_HASH_SRC_PORT (1u << 2)
+#define XLB_HASH_DST_PORT (1u << 3)
+#define XLB_HASH_PROTO (1u << 4)
+#define XLB_HASH_5TUPLE                                                        \
+	(XLB_HASH_SRC_ADDR | XLB_HASH_DST_ADDR | XLB_HASH_SRC_PORT |           \
+	 XLB_HASH_DST_PORT | XLB_HASH_PROTO)
+/* Client persistence, like HAProxy's "balance source". */
+#define XLB_HASH_SOURCE XLB_HASH_SRC_ADDR
+
+/*
+ * No conntrack: every packet goes where the Maglev table says. For UDP
+ * services that tolerate re-steering when backends change, and to keep
+ * state out of the LRU.
+ */
+#define XLB_VIP_F_NO_CONNTRACK (1u << 0)
+#define XLB_VIP_F_ALL (XLB_VIP_F_NO_CONNTRACK)
+
+struct xlb_vip_info {
+	__u32 vip_id; /* index into xlb_maglev and xlb_vip_stats, < XLB_MAX_VIPS */
+	__u32 flags; /* XLB_VIP_F_* */
+	__u8 mode; /* enum xlb_fwd_mode */
+	__u8 hash_fields; /* XLB_HASH_*, 0 means XLB_HASH_5TUPLE */
+	__u8 pad[2];
+};
+
+/* Key of xlb_vip_addrs: every address that carries at least one VIP. */
+struct xlb_addr_key {
+	struct xlb_addr addr;
+	__u8 family;
+	__u8 pad[3];
+};
+
+/* Answer ICMP echo requests sent to this address. */
+#define XLB_ADDR_F_ECHO (1u << 0)
+
+struct xlb_addr_info {
+	__u32 flags; /* XLB_ADDR_F_* */
+};
+
+/*
+ * A backend, by its stable id (the index of xlb_backends): the same id means
+ * the same server on every node, so a synced conntrack entry stays valid.
+ */
+#define XLB_BE_F_ACTIVE (1u << 0) /* cleared on delete: flows naming it re-steer */
+
+struct xlb_backend {
+	struct xlb_addr addr; /* tunnel destination */
+	__u8 family; /* XLB_AF_* */
+	__u8 flags; /* XLB_BE_F_* */
+	__u8 mac[6]; /* L2 DSR: the backend's MAC on this segment */
+};
+
+/*
+ * xlb_maglev is an array of maps indexed by vip_id. Each inner map is an
+ * array of __u32 with M + 1 entries: entry 0 holds M (the table size), entries
+ * 1 .. M hold backend ids. Keeping M inside the table makes a swap of the
+ * outer slot atomic: a packet sees the old table with its size or the new one
+ * with its size, never a mix.
+ */
+#define XLB_MAGLEV_HDR_SLOTS 1
+
+/* A flow as the client sent it (for ICMP errors, the embedded one reversed). */
+struct xlb_flow {
+	struct xlb_addr src;
+	struct xlb_addr dst;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 family;
+	__u8 pad[2];
+};
+
+struct xlb_ct_entry {
+	__u32 backend_id;
+	__u32 vip_id;
+	__u64 last_seen_ns; /* bpf_ktime_get_ns(); refreshed at most once a second */
+};
+
+/* Global settings, the one entry of xlb_config. Zeroes are safe defaults. */
+struct xlb_config {
+	__u32 hash_seed; /* the same on every node: flow hash and Maglev */
+	__u32 mtu; /* L3 MTU towards the backends; 0: no check */
+	__u32 ct_insert_rate; /* new conntrack entries per CPU per second; 0: no cap */
+	__u8 nexthop_mac[6]; /* tunnel mode: the router towards the backends */
+	__u8 pad[2];
+	__be32 encap_src4; /* outer IPv4 source; its low 16 bits vary per flow */
+	__u32 pad2;
+	struct xlb_addr encap_src6; /* outer IPv6 source; low 32 bits vary per flow */
+};
+
+/* Per-CPU state of the conntrack insert rate cap (xlb_ct_rate). */
+struct xlb_ct_rate {
+	__u64 window_start_ns;
+	__u64 inserts;
+};
+
+struct xlb_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+struct xlb_vip_stats {
+	__u64 packets;
+	__u64 bytes;
+	__u64 new_flows;
+	__u64 pad;
+};
+
+/*
+ * One counter per outcome of the LB program (index of xlb_stats). Every
+ * packet lands in exactly one XLB_PASS_*, XLB_DROP_* or XLB_TX_* counter;
+ * XLB_EV_* count events on the way and overlap with those.
+ */
+enum xlb_stat {
+	XLB_PASS_NOT_IP = 0, /* not IPv4/IPv6 (ARP, LLDP, QinQ, ...) */
+	XLB_PASS_NOT_VIP, /* IP, but no VIP matches */
+	XLB_PASS_MALFORMED, /* broken header, not addressed to a VIP address */
+	XLB_PASS_ICMP_NOT_VIP, /* ICMP not about a VIP flow */
+	XLB_DROP_MALFORMED, /* VIP address, broken or truncated header */
+	XLB_DROP_FRAGMENT, /* VIP traffic fragmented: not forwarded, see README */
+	XLB_DROP_NO_BACKEND, /* VIP has no table or an empty slot */
+	XLB_DROP_BAD_BACKEND, /* table names a backend that is not there */
+	XLB_DROP_TOO_BIG, /* would exceed the MTU and no ICMP could be sent */
+	XLB_DROP_ENCAP, /* growing or shrinking the packet failed */
+	XLB_DROP_NO_CONFIG, /* xlb_config unreadable (never expected) */
+	XLB_TX_FORWARD, /* sent to a backend */
+	XLB_TX_ICMP_ERROR, /* ICMP error about a VIP flow sent to its backend */
+	XLB_TX_ECHO_REPLY, /* answered an echo request to a VIP address */
+	XLB_TX_TOO_BIG, /* answered with frag-needed / packet-too-big */
+	XLB_EV_CT_HIT,
+	XLB_EV_CT_MISS,
+	XLB_EV_CT_INSERT_THROTTLED, /* new flow not recorded: insert rate cap */
+	XLB_EV_CT_INSERT_FAILED,
+	XLB_EV_CT_STALE_BACKEND, /* entry named a deleted backend: re-steered */
+	XLB_STAT_MAX,
+};
+
+/* Counters of the backend-side decap program (xlb_decap_stats). */
+enum xlb_decap_stat {
+	XLB_DECAP_PASS_NOT_TUNNEL = 0, /* not IPIP/IPv6-in-x for a local address */
+	XLB_DECAP_PASS_MALFORMED, /* broken header: left to the stack */
+	XLB_DECAP_OK_4IN4,
+	XLB_DECAP_OK_6IN6,
+	XLB_DECAP_OK_4IN6,
+	XLB_DECAP_OK_6IN4,
+	XLB_DECAP_DROP_INNER_MALFORMED, /* tunnel for us, inner header broken */
+	XLB_DECAP_DROP_ERROR, /* shrinking the packet failed */
+	XLB_DECAP_STAT_MAX,
+};
+
+#ifndef __bpf__
+_Static_assert(sizeof(struct xlb_addr) == 16, "xlb_addr is 16 bytes");
+_Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key layout");
+_Static_assert(sizeof(struct xlb_vip_info) == 12, "xlb_vip_info layout");
+_Static_assert(sizeof(struct xlb_addr_key) == 20, "xlb_addr_key layout");
+_Static_assert(sizeof(struct xlb_backend) == 24, "xlb_backend layout");
+_Static_assert(sizeof(struct xlb_flow) == 40, "xlb_flow layout");
+_Static_assert(sizeof(struct xlb_ct_entry) == 16, "xlb_ct_entry layout");
+_Static_assert(sizeof(struct xlb_config) == 40, "xlb_config layout");
+_Static_assert(sizeof(struct xlb_vip_stats) == 32, "xlb_vip_stats layout");
+_Static_assert(XLB_MAX_BACKENDS <= 65536, "backend ids must fit the table");
+#endif
+
+#endif /* XLB_ABI_H */

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * This file holds the flow hash that picks a Maglev slot. BPF and user space
+ * must compute the same value (tests predict backends, tools explain where a
+ * flow goes), so the one definition lives here. It is Bob Jenkins' lookup3
+ * hash (as the kernel's jhash2) over the ten 32-bit words of a masked flow,
+ * unrolled so the BPF verifier sees straight-line code.
+ */
+#ifndef XLB_FLOW_HASH_H
+#define XLB_FLOW_HASH_H
+
+#include "abi.h"
+
+static inline __u32 xlb_rol32(__u32 w, unsigned int s)
+{
+	return (w << s) | (w >> (32 - s));
+}
+
+#define XLB_JHASH_MIX(a, b, c)                                                 \
+	do {                                                                   \
+		a -= c; a ^= xlb_rol32(c, 4); c += b;                          \
+		b -= a; b ^= xlb_rol32(a, 6); a += c;                          \
+		c -= b; c ^= xlb_rol32(b, 8); b += a;                          \
+		a -= c; a ^= xlb_rol32(c, 16); c += b;                         \
+		b -= a; b ^= xlb_rol32(a, 19); a += c;                         \
+		c -= b; c ^= xlb_rol32(b, 4); b += a;                          \
+	} while (0)
+
+#define XLB_JHASH_FINAL(a, b, c)                                               \
+	do {                                                                   \
+		c ^= b; c -= xlb_rol32(b, 14);                                 \
+		a ^= c; a -= xlb_rol32(c, 11);                                 \
+		b ^= a; b -= xlb_rol32(a, 25);                                 \
+		c ^= b; c -= xlb_rol32(b, 16);                                 \
+		a ^= c; a -= xlb_rol32(c, 4);                                  \
+		b ^= a; b -= xlb_rol32(a, 14);                                 \
+		c ^= b; c -= xlb_rol32(b, 24);                                 \
+	} while (0)
+
+/*
+ * Hash of the fields of @f selected by @fields (XLB_HASH_*; 0 means all).
+ * Unselected fields hash as zero, so "source only" sends every flow of a
+ * client to the same slot.
+ */
+static inline __u32 xlb_flow_hash(const struct xlb_flow *f, __u32 fields,
+				  __u32 seed)
+{
+	__u32 s0 = 0, s1 = 0, s2 = 0, s3 = 0, d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+	__u32 ports = 0, proto = 0;
+	__u32 a, b, c;
+
+	if (!fields)
+		fields = XLB_HASH_5TUPLE;
+	if (fields & XLB_HASH_SRC_ADDR) {
+		s0 = f->src.v6[0]; s1 = f->src.v6[1];
+		s2 = f->src.v6[2]; s3 = f->src.v6[3];
+	}
+	if (fields & XLB_HASH_DST_ADDR) {
+		d0 = f->dst.v6[0]; d1 = f->dst.v6[1];
+		d2 = f->dst.v6[2]; d3 = f->dst.v6[3];
+	}
+	if (fields & XLB_HASH_SRC_PORT)
+		ports |= (__u32)f->sport << 16;
+	if (fields & XLB_HASH_DST_PORT)
+		ports |= f->dport;
+	if (fields & XLB_HASH_PROTO)
+		proto = f->proto;
+
+	a = b = c = 0xdeadbeef + (10u << 2) + seed;
+	a += s0; b += s1; c += s2;
+	XLB_JHASH_MIX(a, b, c);
+	a += s3; b += d0; c += d1;
+	XLB_JHASH_MIX(a, b, c);
+	a += d2; b += d3; c += ports;
+	XLB_JHASH_MIX(a, b, c);
+	a += proto;
+	XLB_JHASH_FINAL(a, b, c);
+	return c;
+}
+
+#endif /* XLB_FLOW_HASH_H */

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Installs every package xlb needs to build, test and benchmark on Debian 12.
+# Idempotent: a second run with everything present costs one dpkg query.
+set -euo pipefail
+
+PKGS=(
+	# build
+	clang llvm make gcc pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev
+	bpftool linux-libc-dev libc6-dev
+	# tests
+	libcriterion-dev iproute2 ethtool
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "xlb: install-deps: need root to install: ${missing[*]}" >&2
+	exit 1
+fi
+
+echo "xlb: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
