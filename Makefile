@@ -25,20 +25,20 @@ CFLAGS      ?= -O2 -g
 CFLAGS      += $(COMMON_WARN) -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE
 LDLIBS      := -lxdp -lbpf -lelf -lz
 
-BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_SRCS  ?= $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 BPF_HDRS  := $(wildcard bpf/*.h include/xlb/*.h)
 
 # user/ modules go into one static library; files named *_main.c are programs.
-LIB_SRCS  := $(filter-out %_main.c,$(wildcard user/*.c))
+LIB_SRCS  ?= $(filter-out %_main.c,$(wildcard user/*.c))
 LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 LIB       := $(BUILD)/libxlb.a
 USER_HDRS := $(wildcard user/*.h include/xlb/*.h)
 PROGS     := $(patsubst user/%_main.c,$(BUILD)/%,$(wildcard user/*_main.c))
 
 # Criterion suites: one binary, so one summary line for CI.
-TEST_SRCS := $(wildcard selftests/*.c)
+TEST_SRCS ?= $(wildcard selftests/*.c)
 TEST_OBJS := $(patsubst selftests/%.c,$(BUILD)/selftests/%.o,$(TEST_SRCS))
 TEST_BIN  := $(BUILD)/xlb-selftests
 BENCH_SRCS := $(wildcard selftests/bench/*.c)
