@@ -225,7 +225,7 @@ _Static_assert(sizeof(struct xlb_addr_key) == 20, "xlb_addr_key layout");
 _Static_assert(sizeof(struct xlb_backend) == 24, "xlb_backend layout");
 _Static_assert(sizeof(struct xlb_flow) == 40, "xlb_flow layout");
 _Static_assert(sizeof(struct xlb_ct_entry) == 16, "xlb_ct_entry layout");
-_Static_assert(sizeof(struct xlb_config) == 40, "xlb_config layout");
+_Static_assert(sizeof(struct xlb_config) == 44, "xlb_config layout");
 _Static_assert(sizeof(struct xlb_vip_stats) == 32, "xlb_vip_stats layout");
 _Static_assert(XLB_MAX_BACKENDS <= 65536, "backend ids must fit the table");
 #endif

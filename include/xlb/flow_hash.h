@@ -78,4 +78,23 @@ static inline __u32 xlb_flow_hash(const struct xlb_flow *f, __u32 fields,
 	return c;
 }
 
+/*
+ * Per-flow bits for the outer header: the low 16 bits of the outer IPv4
+ * source, the low 32 bits of the outer IPv6 source and the IPv6 flow label.
+ * Backends' NICs spread tunnelled packets over queues by the outer header
+ * only, so it must vary per flow; it needs no more than a cheap mix of the
+ * client's address and ports, always the whole tuple (not the VIP's hash
+ * fields) so one client's flows still spread.
+ */
+static inline __u32 xlb_encap_entropy(const struct xlb_flow *f)
+{
+	__u32 x = f->src.v6[0] ^ f->src.v6[1] ^ f->src.v6[2] ^ f->src.v6[3];
+
+	x ^= ((__u32)f->sport << 16) | f->dport;
+	x ^= x >> 16;
+	x *= 0x7feb352d;
+	x ^= x >> 15;
+	return x;
+}
+
 #endif /* XLB_FLOW_HASH_H */

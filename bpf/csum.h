@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* This file holds Internet checksum helpers (RFC 1071, RFC 1624). */
+#ifndef XLB_BPF_CSUM_H
+#define XLB_BPF_CSUM_H
+
+#include <linux/types.h>
+#include <linux/ip.h>
+#include <bpf/bpf_helpers.h>
+
+static __always_inline __u16 xlb_csum_fold(__u64 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
+/* Checksum of a 20-byte IPv4 header whose check field is zero. */
+static __always_inline __u16 xlb_ipv4_csum(const struct iphdr *iph)
+{
+	const __u16 *w = (const __u16 *)iph;
+	__u64 sum = 0;
+
+#pragma unroll
+	for (int i = 0; i < (int)(sizeof(*iph) / 2); i++)
+		sum += w[i];
+	return xlb_csum_fold(sum);
+}
+
+/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') for one 16-bit word changing. */
+static __always_inline void xlb_csum_replace2(__u16 *check, __u16 old,
+					      __u16 new)
+{
+	__u32 sum = (__u16)~*check;
+
+	sum += (__u16)~old;
+	sum += new;
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	*check = (__u16)~sum;
+}
+
+#endif /* XLB_BPF_CSUM_H */

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * This file holds what happens to a packet on its way to a backend: IPIP,
+ * IP6IP6, 4in6 or 6in4 encapsulation (the backend's family picks the outer
+ * header), or the MAC rewrite of L2 DSR. The VLAN tag, if any, is kept:
+ * the balancer is one-arm, in and out the same link.
+ */
+#ifndef XLB_BPF_ENCAP_H
+#define XLB_BPF_ENCAP_H
+
+#include "csum.h"
+#include "parse.h"
+#include "xlb/flow_hash.h"
+
+#define XLB_OUTER_TTL 64
+
+/* The received Ethernet header and VLAN tag, kept while the packet moves. */
+struct xlb_l2 {
+	__u8 dst[6];
+	__u8 src[6];
+	__be16 tci;
+	__u8 vlan;
+};
+
+static __always_inline int xlb_l2_save(struct xdp_md *ctx,
+				       const struct xlb_pkt *p,
+				       struct xlb_l2 *l2)
+{
+	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
+	struct ethhdr *eth = data;
+	struct xlb_vlan_hdr *vh = (void *)(eth + 1);
+
+	if ((void *)(vh + 1) > data_end)
+		return -1;
+	__builtin_memcpy(l2->dst, eth->h_dest, 6);
+	__builtin_memcpy(l2->src, eth->h_source, 6);
+	l2->vlan = p->l3_off != sizeof(*eth);
+	l2->tci = vh->tci;
+	return 0;
+}
+
+/*
+ * Writes an Ethernet header (and the saved VLAN tag) at the start of the
+ * packet for an L3 payload of type @proto. Returns the L3 offset, or -1.
+ */
+static __always_inline int xlb_l2_write(struct xdp_md *ctx,
+					const struct xlb_l2 *l2,
+					const __u8 *dst, const __u8 *src,
+					__be16 proto)
+{
+	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
+	struct ethhdr *eth = data;
+	struct xlb_vlan_hdr *vh = (void *)(eth + 1);
+
+	if ((void *)(vh + 1) > data_end)
+		return -1;
+	__builtin_memcpy(eth->h_dest, dst, 6);
+	__builtin_memcpy(eth->h_source, src, 6);
+	if (!l2->vlan) {
+		eth->h_proto = proto;
+		return sizeof(*eth);
+	}
+	eth->h_proto = bpf_htons(ETH_P_8021Q);
+	vh->tci = l2->tci;
+	vh->proto = proto;
+	return sizeof(*eth) + sizeof(*vh);
+}
+
+static __always_inline __u32 xlb_encap_overhead(const struct xlb_backend *be)
+{
+	return be->family == XLB_AF_INET ? sizeof(struct iphdr) :
+					   sizeof(struct ipv6hdr);
+}
+
+static __always_inline void xlb_outer_ipv4(struct iphdr *o,
+					   const struct xlb_pkt *p,
+					   const struct xlb_backend *be,
+					   const struct xlb_config *cfg,
+					   __u32 entropy)
+{
+	o->version = 4;
+	o->ihl = 5;
+	o->tos = p->tos;
+	o->tot_len = bpf_htons(p->l3_len + sizeof(*o));
+	o->id = 0;
+	/* IPv6 inside must not be fragmented on the way: it never is in flight */
+	o->frag_off = (p->df || p->family == XLB_AF_INET6) ?
+			      bpf_htons(XLB_IP_DF) : 0;
+	o->ttl = XLB_OUTER_TTL;
+	o->protocol = p->family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+	o->saddr = (cfg->encap_src4 & bpf_htonl(0xffff0000)) |
+		   bpf_htonl(entropy & 0xffff);
+	o->daddr = be->addr.v4;
+	o->check = 0;
+	o->check = xlb_ipv4_csum(o);
+}
+
+static __always_inline void xlb_outer_ipv6(struct ipv6hdr *o,
+					   const struct xlb_pkt *p,
+					   const struct xlb_backend *be,
+					   const struct xlb_config *cfg,
+					   __u32 entropy)
+{
+	o->version = 6;
+	o->priority = p->tos >> 4;
+	o->flow_lbl[0] = ((p->tos & 0xf) << 4) | ((entropy >> 16) & 0xf);
+	o->flow_lbl[1] = entropy >> 8;
+	o->flow_lbl[2] = entropy;
+	o->payload_len = bpf_htons(p->l3_len);
+	o->nexthdr = p->family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+	o->hop_limit = XLB_OUTER_TTL;
+	__builtin_memcpy(&o->saddr, &cfg->encap_src6, 12);
+	o->saddr.in6_u.u6_addr32[3] = bpf_htonl(entropy);
+	__builtin_memcpy(&o->daddr, &be->addr, sizeof(o->daddr));
+}
+
+/*
+ * Prepends the outer header for @be and sends towards the next hop. The
+ * caller has checked the MTU. Ethernet padding of a short frame stays after
+ * the inner packet; the outer length fields exclude it.
+ */
+static __always_inline int xlb_encap(struct xdp_md *ctx,
+				     const struct xlb_pkt *p,
+				     const struct xlb_backend *be,
+				     const struct xlb_config *cfg)
+{
+	__u32 entropy = xlb_encap_entropy(&p->flow);
+	void *data, *data_end;
+	struct xlb_l2 l2;
+	int l3;
+
+	if (xlb_l2_save(ctx, p, &l2))
+		return XLB_DROP_ENCAP;
+	if (be->family == XLB_AF_INET) {
+		struct iphdr *o;
+
+		if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*o)))
+			return XLB_DROP_ENCAP;
+		l3 = xlb_l2_write(ctx, &l2, cfg->nexthop_mac, l2.dst,
+				  bpf_htons(ETH_P_IP));
+		data = xlb_data(ctx);
+		data_end = xlb_data_end(ctx);
+		o = data + (l3 & 0x1f);
+		if (l3 < 0 || (void *)(o + 1) > data_end)
+			return XLB_DROP_ENCAP;
+		xlb_outer_ipv4(o, p, be, cfg, entropy);
+	} else {
+		struct ipv6hdr *o;
+
+		if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*o)))
+			return XLB_DROP_ENCAP;
+		l3 = xlb_l2_write(ctx, &l2, cfg->nexthop_mac, l2.dst,
+				  bpf_htons(ETH_P_IPV6));
+		data = xlb_data(ctx);
+		data_end = xlb_data_end(ctx);
+		o = data + (l3 & 0x1f);
+		if (l3 < 0 || (void *)(o + 1) > data_end)
+			return XLB_DROP_ENCAP;
+		xlb_outer_ipv6(o, p, be, cfg, entropy);
+	}
+	return XLB_CONTINUE;
+}
+
+/* L2 DSR: the backend holds the VIP itself; only the MACs change. */
+static __always_inline int xlb_l2dsr(struct xdp_md *ctx, const struct xlb_pkt *p,
+				     const struct xlb_backend *be)
+{
+	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
+	struct ethhdr *eth = data;
+
+	(void)p;
+	if ((void *)(eth + 1) > data_end)
+		return XLB_DROP_ENCAP;
+	__builtin_memcpy(eth->h_source, eth->h_dest, 6);
+	__builtin_memcpy(eth->h_dest, be->mac, 6);
+	return XLB_CONTINUE;
+}
+
+#endif /* XLB_BPF_ENCAP_H */

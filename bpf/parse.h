@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * This file holds the packet parser of the LB: Ethernet with at most one
+ * 802.1Q tag, IPv4 with any IHL, IPv6 with up to XLB_MAX_EXT_HDRS extension
+ * headers, and the TCP/UDP ports. Every stage returns XLB_CONTINUE or the
+ * outcome (enum xlb_stat) that ends the packet's trip.
+ *
+ * Malformed packets: until the destination address is read nothing is known,
+ * so the packet passes to the stack untouched (XLB_PASS_MALFORMED); once it
+ * is known and is a VIP address, a broken header is dropped
+ * (XLB_DROP_MALFORMED) so nothing broken is ever forwarded.
+ */
+#ifndef XLB_BPF_PARSE_H
+#define XLB_BPF_PARSE_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include "maps.h"
+#include "stats.h"
+
+#ifndef XLB_MAX_EXT_HDRS
+#define XLB_MAX_EXT_HDRS 4
+#endif
+
+#define XLB_IP_DF 0x4000
+#define XLB_IP_MF 0x2000
+#define XLB_IP_OFFSET 0x1fff
+
+struct xlb_vlan_hdr {
+	__be16 tci;
+	__be16 proto;
+};
+
+/* What the parser learnt; offsets are from ctx->data at entry. */
+struct xlb_pkt {
+	struct xlb_flow flow; /* as the client sent it */
+	__u32 pkt_len; /* frame length at entry */
+	__u16 l3_off; /* 14, or 18 with a VLAN tag */
+	__u16 l4_off;
+	__u16 l3_len; /* IP total length, from the header */
+	__u8 family; /* XLB_AF_* of the received packet */
+	__u8 l4_proto;
+	__u8 tos; /* IPv4 TOS or IPv6 traffic class */
+	__u8 df; /* IPv4 DF; IPv6 never fragments in flight */
+	__u8 fragment;
+	__u8 icmp_error; /* flow comes from the packet an ICMP error quotes */
+};
+
+static __always_inline void *xlb_data(struct xdp_md *ctx)
+{
+	return (void *)(long)ctx->data;
+}
+
+static __always_inline void *xlb_data_end(struct xdp_md *ctx)
+{
+	return (void *)(long)ctx->data_end;
+}
+
+static __always_inline int xlb_is_vip_addr(const struct xlb_addr *a,
+					   __u8 family, __u32 flag)
+{
+	struct xlb_addr_key k = { .addr = *a, .family = family };
+	struct xlb_addr_info *ai = bpf_map_lookup_elem(&xlb_vip_addrs, &k);
+
+	return ai && (!flag || (ai->flags & flag));
+}
+
+/* Outcome of a broken header once the destination address is known. */
+static __always_inline int xlb_malformed(const struct xlb_pkt *p)
+{
+	if (xlb_is_vip_addr(&p->flow.dst, p->flow.family, 0))
+		return XLB_DROP_MALFORMED;
+	return XLB_PASS_MALFORMED;
+}
+
+static __always_inline int xlb_parse_l2(struct xdp_md *ctx, struct xlb_pkt *p)
+{
+	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
+	struct ethhdr *eth = data;
+	__be16 proto;
+
+	if ((void *)(eth + 1) > data_end)
+		return XLB_PASS_MALFORMED;
+	proto = eth->h_proto;
+	p->l3_off = sizeof(*eth);
+	if (proto == bpf_htons(ETH_P_8021Q)) {
+		struct xlb_vlan_hdr *vh = (void *)(eth + 1);
+
+		if ((void *)(vh + 1) > data_end)
+			return XLB_PASS_MALFORMED;
+		proto = vh->proto;
+		p->l3_off += sizeof(*vh);
+	}
+	if (proto == bpf_htons(ETH_P_IP))
+		p->family = XLB_AF_INET;
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		p->family = XLB_AF_INET6;
+	else
+		return XLB_PASS_NOT_IP;
+	return XLB_CONTINUE;
+}
+
+static __always_inline int xlb_parse_ipv4(struct xdp_md *ctx, struct xlb_pkt *p)
+{
+	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
+	struct iphdr *iph = data + p->l3_off;
+	__u32 hlen, tot;
+
+	if ((void *)(iph + 1) > data_end)
+		return XLB_PASS_MALFORMED;
+	p->flow.family = XLB_AF_INET;
+	p->flow.src.v4 = iph->saddr;
+	p->flow.dst.v4 = iph->daddr;
+	hlen = iph->ihl * 4;
+	tot = bpf_ntohs(iph->tot_len);
+	if (iph->version != 4 || hlen < sizeof(*iph) || tot < hlen ||
+	    p->l3_off + tot > p->pkt_len)
+		return xlb_malformed(p);
+	p->l3_len = tot;
+	p->l4_off = p->l3_off + hlen;
+	p->l4_proto = iph->protocol;
+	p->flow.proto = iph->protocol;
+	p->tos = iph->tos;
+	p->df = !!(iph->frag_off & bpf_htons(XLB_IP_DF));
+	p->fragment = !!(iph->frag_off & bpf_htons(XLB_IP_MF | XLB_IP_OFFSET));
+	return XLB_CONTINUE;
+}
+
+static __always_inline int xlb_parse_ipv6(struct xdp_md *ctx, struct xlb_pkt *p)
+{
+	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
+	struct ipv6hdr *ip6h = data + p->l3_off;
+	__u32 off, end;
+	__u8 nh;
+
+	if ((void *)(ip6h + 1) > data_end)
+		return XLB_PASS_MALFORMED;
+	p->flow.family = XLB_AF_INET6;
+	__builtin_memcpy(&p->flow.src, &ip6h->saddr, sizeof(p->flow.src));
+	__builtin_memcpy(&p->flow.dst, &ip6h->daddr, sizeof(p->flow.dst));
+	end = p->l3_off + sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len);
+	/* payload_len 0 is a jumbogram: never on a path with an MTU we serve */
+	if (ip6h->version != 6 || !ip6h->payload_len || end > p->pkt_len)
+		return xlb_malformed(p);
+	p->l3_len = end - p->l3_off;
+	p->tos = (ip6h->priority << 4) | (ip6h->flow_lbl[0] >> 4);
+	p->df = 1;
+	nh = ip6h->nexthdr;
+	off = p->l3_off + sizeof(*ip6h);
+
+#pragma unroll
+	for (int i = 0; i < XLB_MAX_EXT_HDRS; i++) {
+		struct ipv6_opt_hdr *oh;
+
+		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING &&
+		    nh != IPPROTO_DSTOPTS && nh != IPPROTO_FRAGMENT)
+			break;
+		off &= 0xfff; /* bounded for the verifier; frames are < 4 KiB */
+		oh = data + off;
+		if ((void *)(oh + 1) > data_end)
+			return xlb_malformed(p);
+		if (nh == IPPROTO_FRAGMENT) {
+			p->fragment = 1;
+			off += 8;
+		} else {
+			off += (oh->hdrlen + 1) * 8;
+		}
+		nh = oh->nexthdr;
+	}
+	if (nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING ||
+	    nh == IPPROTO_DSTOPTS || nh == IPPROTO_FRAGMENT || off > end)
+		return xlb_malformed(p);
+	p->l4_off = off;
+	p->l4_proto = nh;
+	p->flow.proto = nh;
+	return XLB_CONTINUE;
+}
+
+/*
+ * Ports of a TCP or UDP packet. Fragments to a VIP address are dropped:
+ * only the first one carries ports, so the rest could not follow it to the
+ * same backend (the policy of Katran and most L4 balancers).
+ */
+static __always_inline int xlb_parse_l4(struct xdp_md *ctx, struct xlb_pkt *p)
+{
+	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
+	__u32 l3_end = p->l3_off + p->l3_len;
+	__u32 off = p->l4_off & 0xfff;
+
+	if (p->fragment) {
+		if ((p->l4_proto == IPPROTO_TCP || p->l4_proto == IPPROTO_UDP) &&
+		    xlb_is_vip_addr(&p->flow.dst, p->flow.family, 0))
+			return XLB_DROP_FRAGMENT;
+		return XLB_PASS_NOT_VIP;
+	}
+	if (p->l4_proto == IPPROTO_TCP) {
+		struct tcphdr *th = data + off;
+		__u32 doff;
+
+		if ((void *)(th + 1) > data_end)
+			return xlb_malformed(p);
+		p->flow.sport = th->source;
+		p->flow.dport = th->dest;
+		doff = th->doff * 4;
+		if (off + sizeof(*th) > l3_end || doff < sizeof(*th) ||
+		    off + doff > l3_end)
+			return xlb_malformed(p);
+		return XLB_CONTINUE;
+	}
+	if (p->l4_proto == IPPROTO_UDP) {
+		struct udphdr *uh = data + off;
+		__u32 ulen;
+
+		if ((void *)(uh + 1) > data_end)
+			return xlb_malformed(p);
+		p->flow.sport = uh->source;
+		p->flow.dport = uh->dest;
+		ulen = bpf_ntohs(uh->len);
+		if (off + sizeof(*uh) > l3_end || ulen < sizeof(*uh) ||
+		    off + ulen > l3_end)
+			return xlb_malformed(p);
+		return XLB_CONTINUE;
+	}
+	if (p->l4_proto == IPPROTO_ICMP || p->l4_proto == IPPROTO_ICMPV6)
+		return XLB_CONTINUE; /* the ICMP stage takes it */
+	return XLB_PASS_NOT_VIP;
+}
+
+#endif /* XLB_BPF_PARSE_H */

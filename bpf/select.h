@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * This file holds backend selection: the VIP lookup, the conntrack table
+ * (flow -> backend id) and the Maglev table of the VIP for flows it has not
+ * seen, with a per-CPU cap on how fast new entries go in.
+ */
+#ifndef XLB_BPF_SELECT_H
+#define XLB_BPF_SELECT_H
+
+#include "maps.h"
+#include "parse.h"
+#include "stats.h"
+#include "xlb/flow_hash.h"
+
+#define XLB_NSEC_PER_SEC 1000000000ULL
+/* A conntrack entry's last_seen is refreshed at most this often: a write on
+ * every packet would dirty the entry's cache line for nothing. */
+#define XLB_CT_REFRESH_NS XLB_NSEC_PER_SEC
+
+static __always_inline struct xlb_vip_info *
+xlb_vip_lookup(const struct xlb_flow *f)
+{
+	struct xlb_vip_key k = {
+		.addr = f->dst,
+		.port = f->dport,
+		.proto = f->proto,
+		.family = f->family,
+	};
+	struct xlb_vip_info *vip = bpf_map_lookup_elem(&xlb_vips, &k);
+
+	if (vip)
+		return vip;
+	k.port = 0;
+	return bpf_map_lookup_elem(&xlb_vips, &k);
+}
+
+static __always_inline struct xlb_backend *xlb_backend_get(__u32 id)
+{
+	struct xlb_backend *be = bpf_map_lookup_elem(&xlb_backends, &id);
+
+	if (!be || !(be->flags & XLB_BE_F_ACTIVE))
+		return 0;
+	return be;
+}
+
+/*
+ * Like Katran's MAX_CONN_RATE: past @rate inserts per second on this CPU,
+ * new flows are still forwarded by Maglev but not recorded, so a SYN flood
+ * cannot evict the established flows or make every packet pay an insert.
+ */
+static __always_inline int xlb_ct_may_insert(__u32 rate, __u64 now)
+{
+	__u32 zero = 0;
+	struct xlb_ct_rate *r;
+
+	if (!rate)
+		return 1;
+	r = bpf_map_lookup_elem(&xlb_ct_rate, &zero);
+	if (!r)
+		return 0;
+	if (now - r->window_start_ns > XLB_NSEC_PER_SEC) {
+		r->window_start_ns = now;
+		r->inserts = 0;
+	}
+	if (r->inserts >= rate)
+		return 0;
+	r->inserts++;
+	return 1;
+}
+
+/* Maglev slot of the flow; returns the backend id or 0 for an empty table. */
+static __always_inline __u32 xlb_maglev_pick(const struct xlb_pkt *p,
+					     const struct xlb_vip_info *vip,
+					     __u32 seed)
+{
+	__u32 vip_id = vip->vip_id, zero = 0, slot;
+	__u32 *size, *id;
+	void *table;
+
+	table = bpf_map_lookup_elem(&xlb_maglev, &vip_id);
+	if (!table)
+		return 0;
+	size = bpf_map_lookup_elem(table, &zero);
+	if (!size || !*size)
+		return 0;
+	slot = XLB_MAGLEV_HDR_SLOTS +
+	       xlb_flow_hash(&p->flow, vip->hash_fields, seed) % *size;
+	id = bpf_map_lookup_elem(table, &slot);
+	return id ? *id : 0;
+}
+
+/*
+ * Picks the backend of the flow in @p: its conntrack entry while the
+ * backend it names exists, else the Maglev slot (recorded unless the VIP is
+ * stateless, the packet is an ICMP error or the insert cap is reached).
+ * Returns XLB_CONTINUE with *out_id and *out_be set, or an outcome.
+ */
+static __always_inline int xlb_select(const struct xlb_pkt *p,
+				      const struct xlb_vip_info *vip,
+				      const struct xlb_config *cfg,
+				      __u32 *out_id, struct xlb_backend **out_be)
+{
+	int stateful = !(vip->flags & XLB_VIP_F_NO_CONNTRACK);
+	struct xlb_ct_entry *ct = 0, entry = {};
+	struct xlb_backend *be;
+	__u64 now;
+	__u32 id;
+
+	if (stateful) {
+		ct = bpf_map_lookup_elem(&xlb_conntrack, &p->flow);
+		if (ct) {
+			be = xlb_backend_get(ct->backend_id);
+			if (be) {
+				xlb_event(XLB_EV_CT_HIT);
+				*out_id = ct->backend_id;
+				*out_be = be;
+				if (!p->icmp_error) {
+					now = bpf_ktime_get_ns();
+					if (now - ct->last_seen_ns >
+					    XLB_CT_REFRESH_NS)
+						ct->last_seen_ns = now;
+				}
+				return XLB_CONTINUE;
+			}
+			xlb_event(XLB_EV_CT_STALE_BACKEND);
+		} else {
+			xlb_event(XLB_EV_CT_MISS);
+		}
+	}
+
+	id = xlb_maglev_pick(p, vip, cfg->hash_seed);
+	if (!id)
+		return XLB_DROP_NO_BACKEND;
+	be = xlb_backend_get(id);
+	if (!be)
+		return XLB_DROP_BAD_BACKEND;
+	*out_id = id;
+	*out_be = be;
+	if (p->icmp_error)
+		return XLB_CONTINUE;
+	if (!ct)
+		xlb_count_new_flow(vip->vip_id);
+	if (!stateful)
+		return XLB_CONTINUE;
+
+	now = bpf_ktime_get_ns();
+	if (!xlb_ct_may_insert(cfg->ct_insert_rate, now)) {
+		xlb_event(XLB_EV_CT_INSERT_THROTTLED);
+		return XLB_CONTINUE;
+	}
+	entry.backend_id = id;
+	entry.vip_id = vip->vip_id;
+	entry.last_seen_ns = now;
+	if (bpf_map_update_elem(&xlb_conntrack, &p->flow, &entry, BPF_ANY))
+		xlb_event(XLB_EV_CT_INSERT_FAILED);
+	return XLB_CONTINUE;
+}
+
+#endif /* XLB_BPF_SELECT_H */
