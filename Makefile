@@ -90,9 +90,9 @@ $(TEST_BIN): $(TEST_OBJS) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ -lcriterion $(LDLIBS) -lm
 
-$(BENCH_BIN): $(BENCH_SRCS) $(wildcard selftests/bench/*.h) $(filter-out $(BUILD)/selftests/test_%,$(TEST_OBJS)) $(LIB) $(SKELS)
+$(BENCH_BIN): $(BENCH_SRCS) $(wildcard selftests/bench/*.h) $(BUILD)/selftests/pkt.o $(LIB) $(SKELS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -Iselftests $(BENCH_SRCS) $(filter-out $(BUILD)/selftests/test_%,$(TEST_OBJS)) $(LIB) -o $@ $(LDLIBS) -lm
+	$(Q)$(CC) $(CFLAGS) -Iselftests -Iselftests/bench $(BENCH_SRCS) $(BUILD)/selftests/pkt.o $(LIB) -o $@ $(LDLIBS) -lm
 
 # The tests load BPF programs: they need root (CI runs as root).
 test: all $(TEST_BIN)

@@ -175,6 +175,8 @@ static __always_inline int xlb_icmp(struct xdp_md *ctx, struct xlb_pkt *p)
 			if (!xlb_is_vip_addr(&p->flow.dst, p->family,
 					     XLB_ADDR_F_ECHO))
 				return XLB_PASS_ICMP_NOT_VIP;
+			if (!xlb_ipv4_csum_ok(ctx, p))
+				return XLB_DROP_MALFORMED;
 			return xlb_echo_reply4(ctx, p);
 		}
 		if (*type == ICMP_DEST_UNREACH || *type == ICMP_TIME_EXCEEDED)

@@ -2,96 +2,15 @@
 /*
  * xlb's fast path: packets for a VIP go to a backend picked by conntrack or
  * the VIP's Maglev table, encapsulated or MAC-rewritten, out with XDP_TX;
- * everything else passes to the stack untouched. This file is the list of
- * stages; each lives in its own header.
+ * everything else passes to the stack untouched. The stages are listed in
+ * lb_main.h.
  */
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-
-#include "maps.h"
-#include "parse.h"
-#include "select.h"
-#include "encap.h"
-#include "icmp.h"
-#include "stats.h"
+#include "lb_main.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
-
-/*
- * Replies with frag-needed / packet-too-big when the encapsulated packet
- * would not fit the MTU towards the backends, so the client lowers its
- * PMTU. IPv4 without DF could only be fragmented, which XDP cannot do.
- */
-static __always_inline int xlb_check_mtu(struct xdp_md *ctx, struct xlb_pkt *p,
-					 const struct xlb_vip_info *vip,
-					 const struct xlb_backend *be,
-					 const struct xlb_config *cfg)
-{
-	__u32 overhead;
-
-	if (!cfg->mtu || vip->mode == XLB_FWD_L2DSR)
-		return XLB_CONTINUE;
-	overhead = xlb_encap_overhead(be);
-	if (p->l3_len + overhead <= cfg->mtu)
-		return XLB_CONTINUE;
-	if (p->icmp_error || cfg->mtu <= overhead)
-		return XLB_DROP_TOO_BIG; /* no error about an error */
-	if (p->family == XLB_AF_INET)
-		return p->df ? xlb_send_frag_needed(ctx, p, cfg->mtu - overhead) :
-			       XLB_DROP_TOO_BIG;
-	return xlb_send_pkt_too_big(ctx, p, cfg->mtu - overhead);
-}
-
-static __always_inline int xlb_forward(struct xdp_md *ctx, struct xlb_pkt *p)
-{
-	struct xlb_backend *be = 0;
-	struct xlb_vip_info *vip;
-	struct xlb_config *cfg;
-	__u32 zero = 0, be_id = 0;
-	int r;
-
-	vip = xlb_vip_lookup(&p->flow);
-	if (!vip)
-		return p->icmp_error ? XLB_PASS_ICMP_NOT_VIP : XLB_PASS_NOT_VIP;
-	cfg = bpf_map_lookup_elem(&xlb_config, &zero);
-	if (!cfg)
-		return XLB_DROP_NO_CONFIG;
-	r = xlb_select(p, vip, cfg, &be_id, &be);
-	if (r != XLB_CONTINUE || !be)
-		return r == XLB_CONTINUE ? XLB_DROP_BAD_BACKEND : r;
-	r = xlb_check_mtu(ctx, p, vip, be, cfg);
-	if (r != XLB_CONTINUE)
-		return r;
-	if (vip->mode == XLB_FWD_L2DSR)
-		r = xlb_l2dsr(ctx, p, be);
-	else
-		r = xlb_encap(ctx, p, be, cfg);
-	if (r != XLB_CONTINUE)
-		return r;
-	xlb_count_forward(vip->vip_id, be_id, p->pkt_len);
-	return p->icmp_error ? XLB_TX_ICMP_ERROR : XLB_TX_FORWARD;
-}
 
 SEC("xdp")
 int xlb_lb(struct xdp_md *ctx)
 {
-	struct xlb_pkt p = {};
-	int r;
-
-	p.pkt_len = ctx->data_end - ctx->data;
-	r = xlb_parse_l2(ctx, &p);
-	if (r == XLB_CONTINUE)
-		r = p.family == XLB_AF_INET ? xlb_parse_ipv4(ctx, &p) :
-					      xlb_parse_ipv6(ctx, &p);
-	if (r == XLB_CONTINUE)
-		r = xlb_parse_l4(ctx, &p);
-	if (r == XLB_CONTINUE && (p.l4_proto == IPPROTO_ICMP ||
-				  p.l4_proto == IPPROTO_ICMPV6))
-		r = xlb_icmp(ctx, &p);
-	if (r == XLB_CONTINUE)
-		r = xlb_forward(ctx, &p);
-	if (r < 0 || r >= XLB_EV_CT_HIT)
-		r = XLB_DROP_ENCAP; /* a stage returned no outcome: a bug */
-	xlb_count(r, p.pkt_len);
-	return xlb_verdict(r);
+	return xlb_lb_main(ctx);
 }

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Benchmark wrappers for BPF_PROG_TEST_RUN with repeat > 1. The kernel does
+ * not reset the packet between iterations, so an encapsulating program
+ * would re-parse its own output; each wrapper first restores the template
+ * packet (same cost for the LB and the floor), then runs the LB's real
+ * code, xlb_lb_main(), or returns XDP_TX for the floor.
+ */
+#include "lb_main.h"
+#include "csum.h"
+#include "xlb/bench.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_bench_tpl);
+} xlb_bench_tpl SEC(".maps");
+
+static __always_inline int bench_restore(struct xdp_md *ctx)
+{
+	__u32 zero = 0;
+	struct xlb_bench_tpl *t = bpf_map_lookup_elem(&xlb_bench_tpl, &zero);
+	void *data, *data_end;
+	__u16 *sp, *sa, *ck, old;
+	int delta;
+	__u64 i;
+
+	if (!t)
+		return -1;
+	delta = (int)(ctx->data_end - ctx->data) - (int)t->len;
+	if (delta && bpf_xdp_adjust_head(ctx, delta))
+		return -1;
+	data = xlb_data(ctx);
+	data_end = xlb_data_end(ctx);
+	if (data + XLB_BENCH_HDR > data_end)
+		return -1;
+	__builtin_memcpy(data, t->data, XLB_BENCH_HDR);
+	if (!(t->flags & XLB_BENCH_F_NEW_FLOW))
+		return 0;
+	i = t->iter++;
+	sp = data + (t->sport_off & 0x3f);
+	sa = data + (t->saddr_off & 0x3f);
+	ck = data + (t->ip4_csum_off & 0x3f);
+	if ((void *)(sp + 1) > data_end || (void *)(sa + 1) > data_end ||
+	    (void *)(ck + 1) > data_end)
+		return -1;
+	*sp = bpf_htons((__u16)i);
+	old = *sa;
+	*sa = bpf_htons((__u16)(i >> 16));
+	if (t->ip4_csum_off)
+		xlb_csum_replace2(ck, old, *sa);
+	return 0;
+}
+
+SEC("xdp")
+int xlb_bench_lb(struct xdp_md *ctx)
+{
+	if (bench_restore(ctx))
+		return XDP_ABORTED;
+	return xlb_lb_main(ctx);
+}
+
+SEC("xdp")
+int xlb_bench_floor(struct xdp_md *ctx)
+{
+	if (bench_restore(ctx))
+		return XDP_ABORTED;
+	return XDP_TX;
+}
+
+/* The bare floor: what BPF_PROG_TEST_RUN costs around any program. */
+SEC("xdp")
+int xlb_bench_tx(struct xdp_md *ctx)
+{
+	(void)ctx;
+	return XDP_TX;
+}

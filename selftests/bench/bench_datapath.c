@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * ns per packet of the LB through BPF_PROG_TEST_RUN, per packet class,
+ * beside the floor (the same template restore, then XDP_TX) in the same
+ * run. Each timed run is checked: the verdict, the counter of the intended
+ * outcome and event grew by exactly the repeat count, and the output is
+ * what one plain run of the LB produces.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+#include <xlb/abi.h>
+#include <xlb/bench.h>
+
+#include "addr.h"
+#include "bench_datapath.h"
+#include "lbmaps.h"
+#include "maglev.h"
+#include "pkt.h"
+#include "xlb_bench.skel.h"
+
+#define REPEAT 200000
+#define RUNS 5
+#define NBE 100
+#define TABLE 65537
+#define NONE 0xffffffffu
+
+struct klass {
+	const char *name;
+	struct pkt_spec spec;
+	__u32 flags;
+	__u32 verdict;
+	__u32 outcome;
+	__u32 event;
+};
+
+static const struct klass classes[] = {
+	{ "tcp4 SYN, new flow",
+	  { .family = 4, .src = "203.0.113.7", .dst = "192.0.2.10",
+	    .sport = 1, .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = 0x02,
+	    .df = true },
+	  XLB_BENCH_F_NEW_FLOW, XDP_TX, XLB_TX_FORWARD, XLB_EV_CT_MISS },
+	{ "tcp4 established (conntrack hit)",
+	  { .family = 4, .src = "203.0.113.7", .dst = "192.0.2.10",
+	    .sport = 40000, .dport = 80, .proto = IPPROTO_TCP,
+	    .tcp_flags = 0x10, .df = true, .payload_len = 64 },
+	  0, XDP_TX, XLB_TX_FORWARD, XLB_EV_CT_HIT },
+	{ "udp4 established",
+	  { .family = 4, .src = "203.0.113.7", .dst = "192.0.2.10",
+	    .sport = 40000, .dport = 53, .proto = IPPROTO_UDP,
+	    .payload_len = 64 },
+	  0, XDP_TX, XLB_TX_FORWARD, XLB_EV_CT_HIT },
+	{ "tcp6 established",
+	  { .family = 6, .src = "2001:db8:c::7", .dst = "2001:db8::10",
+	    .sport = 40000, .dport = 443, .proto = IPPROTO_TCP,
+	    .tcp_flags = 0x10, .payload_len = 64 },
+	  0, XDP_TX, XLB_TX_FORWARD, XLB_EV_CT_HIT },
+	{ "tcp6 SYN, new flow",
+	  { .family = 6, .src = "2001:db8:c::7", .dst = "2001:db8::10",
+	    .sport = 1, .dport = 443, .proto = IPPROTO_TCP,
+	    .tcp_flags = 0x02 },
+	  XLB_BENCH_F_NEW_FLOW, XDP_TX, XLB_TX_FORWARD, XLB_EV_CT_MISS },
+	{ "non-VIP pass",
+	  { .family = 4, .src = "203.0.113.7", .dst = "192.0.2.99",
+	    .sport = 40000, .dport = 80, .proto = IPPROTO_TCP,
+	    .tcp_flags = 0x10, .payload_len = 64 },
+	  0, XDP_PASS, XLB_PASS_NOT_VIP, NONE },
+};
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int setup(struct xlb_bench *skel, struct xlb_lb_maps *m)
+{
+	static const char *vips[][2] = { { "192.0.2.10", "80" },
+					 { "192.0.2.10", "53" },
+					 { "2001:db8::10", "443" } };
+	struct xlb_maglev_backend bes[NBE];
+	struct xlb_config cfg = { .hash_seed = 42, .mtu = 1500 };
+	__u32 *table;
+	char addr[64];
+	int err;
+
+	err = xlb_maps_from_object(skel->obj, m);
+	if (err)
+		return err;
+	inet_pton(AF_INET, "198.18.0.0", &cfg.encap_src4);
+	inet_pton(AF_INET6, "2001:db8:ffff::", cfg.encap_src6.bytes);
+	memcpy(cfg.nexthop_mac, PKT_MAC_ROUTER, 6);
+	err = xlb_config_write(m, &cfg);
+	for (__u32 i = 1; !err && i <= 2 * NBE; i++) {
+		struct xlb_backend be = { .flags = XLB_BE_F_ACTIVE };
+
+		if (i <= NBE)
+			snprintf(addr, sizeof(addr), "198.51.%u.%u", 100 + i / 250,
+				 i % 250 + 1);
+		else
+			snprintf(addr, sizeof(addr), "2001:db8:100::%x", i);
+		if (xlb_addr_parse(addr, &be.addr, &be.family))
+			return -EINVAL;
+		err = xlb_backend_write(m, i, &be);
+	}
+	table = calloc(TABLE, sizeof(*table));
+	if (!table)
+		return -ENOMEM;
+	for (__u32 v = 0; !err && v < 3; v++) {
+		struct xlb_vip_key k = { .port = htons(atoi(vips[v][1])) };
+		struct xlb_vip_info info = { .vip_id = v };
+		__u8 fam;
+
+		if (xlb_addr_parse(vips[v][0], &k.addr, &fam)) {
+			err = -EINVAL;
+			break;
+		}
+		k.family = fam;
+		k.proto = v == 1 ? IPPROTO_UDP : IPPROTO_TCP;
+		for (__u32 b = 0; b < NBE; b++)
+			bes[b] = (struct xlb_maglev_backend){
+				(fam == XLB_AF_INET ? 1 : NBE + 1) + b, 1 };
+		err = xlb_vip_write(m, &k, &info, XLB_ADDR_F_ECHO) ?:
+		      xlb_maglev_build(bes, NBE, cfg.hash_seed, TABLE, table) ?:
+		      xlb_table_install(m, v, table, TABLE);
+	}
+	free(table);
+	return err;
+}
+
+static int set_template(int fd, const struct pkt *p, __u32 flags)
+{
+	struct xlb_bench_tpl t = { .len = p->len, .flags = flags };
+	size_t l3 = pkt_l3_off(p);
+	__u32 zero = 0;
+
+	if (p->len < XLB_BENCH_HDR)
+		return -EINVAL;
+	memcpy(t.data, p->data, XLB_BENCH_HDR);
+	if (p->data[l3] >> 4 == 4) {
+		t.sport_off = l3 + (p->data[l3] & 0xf) * 4;
+		t.saddr_off = l3 + 14;
+		t.ip4_csum_off = l3 + 10;
+	} else {
+		t.sport_off = l3 + 40;
+		t.saddr_off = l3 + 8 + 14;
+	}
+	return bpf_map_update_elem(fd, &zero, &t, BPF_ANY) ? -errno : 0;
+}
+
+/* One timed run; returns ns per packet or 0 on failure. */
+static __u32 timed(int prog, const struct pkt *in, struct pkt *out,
+		   __u32 repeat, __u32 *verdict)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in->data,
+		    .data_size_in = in->len, .data_out = out->data,
+		    .data_size_out = sizeof(out->data), .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(prog, &o))
+		return 0;
+	out->len = o.data_size_out;
+	*verdict = o.retval;
+	return o.duration ? o.duration : 1;
+}
+
+static __u64 counter(const struct xlb_lb_maps *m, __u32 idx)
+{
+	struct xlb_counter c = {};
+
+	if (idx == NONE || xlb_stat_read(m, idx, &c))
+		return 0;
+	return c.packets;
+}
+
+int bench_datapath_run(FILE *md, FILE *json)
+{
+	struct xlb_bench *skel = xlb_bench__open_and_load();
+	int lb, floor, bare, tpl, err = 0;
+	struct xlb_lb_maps m;
+	bool first = true;
+
+	if (!skel) {
+		fprintf(stderr, "xlb-bench: load xlb_bench.bpf.o: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	err = setup(skel, &m);
+	if (err) {
+		fprintf(stderr, "xlb-bench: configure maps: %s\n", strerror(-err));
+		goto out;
+	}
+	lb = bpf_program__fd(skel->progs.xlb_bench_lb);
+	floor = bpf_program__fd(skel->progs.xlb_bench_floor);
+	bare = bpf_program__fd(skel->progs.xlb_bench_tx);
+	tpl = bpf_map__fd(skel->maps.xlb_bench_tpl);
+
+	fprintf(md, "\n### Per-packet cost, BPF_PROG_TEST_RUN (repeat %u, median of %u runs)\n\n",
+		REPEAT, RUNS);
+	fprintf(md, "| class | xlb ns/pkt | floor ns/pkt | ratio | bare XDP_TX ns/pkt |\n");
+	fprintf(md, "|---|---:|---:|---:|---:|\n");
+	for (size_t c = 0; c < sizeof(classes) / sizeof(classes[0]); c++) {
+		const struct klass *k = &classes[c];
+		__u32 lb_ns[RUNS], fl_ns[RUNS], bare_ns[RUNS], v, v1;
+		struct pkt in, out, once;
+
+		if (pkt_build(&in, &k->spec) || set_template(tpl, &in, 0)) {
+			err = -EINVAL;
+			goto out;
+		}
+		/* a plain run: the reference output, and the flow's entry */
+		if (!timed(lb, &in, &once, 1, &v1) || v1 != k->verdict) {
+			fprintf(stderr, "xlb-bench: %s: reference run gave %u\n",
+				k->name, v1);
+			err = -EIO;
+			goto out;
+		}
+		for (int r = 0; r < RUNS; r++) {
+			__u64 o0 = counter(&m, k->outcome);
+			__u64 e0 = counter(&m, k->event);
+
+			if ((err = set_template(tpl, &in, k->flags)))
+				goto out;
+			lb_ns[r] = timed(lb, &in, &out, REPEAT, &v);
+			/* prove the timed work was the intended work */
+			if (!lb_ns[r] || v != k->verdict ||
+			    counter(&m, k->outcome) - o0 != REPEAT ||
+			    (k->event != NONE &&
+			     counter(&m, k->event) - e0 != REPEAT) ||
+			    out.len != once.len ||
+			    (!k->flags && memcmp(out.data, once.data, out.len))) {
+				fprintf(stderr,
+					"xlb-bench: %s: timed run did not do the intended work "
+					"(verdict %u, outcome +%llu, event +%llu, len %zu/%zu)\n",
+					k->name, v,
+					(unsigned long long)(counter(&m, k->outcome) - o0),
+					(unsigned long long)(counter(&m, k->event) - e0),
+					out.len, once.len);
+				err = -EIO;
+				goto out;
+			}
+			if ((err = set_template(tpl, &in, k->flags)))
+				goto out;
+			fl_ns[r] = timed(floor, &in, &out, REPEAT, &v);
+			bare_ns[r] = timed(bare, &in, &out, REPEAT, &v);
+			if (!fl_ns[r] || !bare_ns[r]) {
+				err = -EIO;
+				goto out;
+			}
+		}
+		qsort(lb_ns, RUNS, sizeof(__u32), cmp_u32);
+		qsort(fl_ns, RUNS, sizeof(__u32), cmp_u32);
+		qsort(bare_ns, RUNS, sizeof(__u32), cmp_u32);
+		fprintf(md, "| %s | %u | %u | %.2f | %u |\n", k->name,
+			lb_ns[RUNS / 2], fl_ns[RUNS / 2],
+			(double)lb_ns[RUNS / 2] / fl_ns[RUNS / 2],
+			bare_ns[RUNS / 2]);
+		if (json)
+			fprintf(json,
+				"%s{\"bench\":\"per_packet\",\"class\":\"%s\",\"xlb_ns\":%u,"
+				"\"floor_ns\":%u,\"bare_tx_ns\":%u,\"repeat\":%u,\"runs\":%u}",
+				first ? "" : ",\n", k->name, lb_ns[RUNS / 2],
+				fl_ns[RUNS / 2], bare_ns[RUNS / 2], REPEAT, RUNS);
+		first = false;
+	}
+out:
+	xlb_bench__destroy(skel);
+	return err;
+}

@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Datapath tests: the real xlb_lb object driven by BPF_PROG_TEST_RUN,
+ * table-driven as {description, input packet, expected outcome, expected
+ * output bytes}. Expected packets come from pkt.c, never from the program.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <criterion/criterion.h>
+#include <linux/bpf.h>
+
+#include "lb_env.h"
+#include "testrun.h"
+
+#define CLIENT4 "203.0.113.7"
+#define CLIENT6 "2001:db8:c::7"
+#define SYN 0x02
+#define ACK 0x10
+
+static struct lb_env env;
+
+static void setup(void)
+{
+	lb_env_setup(&env);
+}
+
+static void teardown(void)
+{
+	lb_env_teardown(&env);
+}
+
+TestSuite(datapath, .init = setup, .fini = teardown);
+
+enum expect { EXPECT_SAME, EXPECT_DROP, EXPECT_FORWARD };
+
+struct fixture {
+	const char *desc;
+	struct pkt_spec spec;
+	int vip; /* EXPECT_FORWARD: the VIP it belongs to */
+	uint32_t outcome; /* enum xlb_stat that must count it */
+	enum expect expect;
+};
+
+#define TCP4(dst, dp, ...)                                                     \
+	{ .family = 4, .src = CLIENT4, .dst = dst, .sport = 40000,            \
+	  .dport = dp, .proto = IPPROTO_TCP, .tcp_flags = SYN, .df = true,    \
+	  __VA_ARGS__ }
+#define TCP6(dst, dp, ...)                                                     \
+	{ .family = 6, .src = CLIENT6, .dst = dst, .sport = 40000,            \
+	  .dport = dp, .proto = IPPROTO_TCP, .tcp_flags = SYN, __VA_ARGS__ }
+
+static const struct fixture fixtures[] = {
+	{ "IPv4 TCP SYN to a VIP goes IPIP to its Maglev backend",
+	  TCP4("192.0.2.10", 80), VIP_TCP4, XLB_TX_FORWARD, EXPECT_FORWARD },
+	{ "IPv4 TCP with payload and an ACK goes IPIP",
+	  TCP4("192.0.2.10", 80, .tcp_flags = ACK, .payload_len = 1000),
+	  VIP_TCP4, XLB_TX_FORWARD, EXPECT_FORWARD },
+	{ "IPv4 TCP in an 802.1Q tag keeps its tag",
+	  TCP4("192.0.2.10", 80, .vlan = 100), VIP_TCP4, XLB_TX_FORWARD,
+	  EXPECT_FORWARD },
+	{ "IPv4 with options (IHL 8) is carried whole",
+	  TCP4("192.0.2.10", 80, .ihl = 8), VIP_TCP4, XLB_TX_FORWARD,
+	  EXPECT_FORWARD },
+	{ "IPv4 without DF goes IPIP without DF",
+	  TCP4("192.0.2.10", 80, .df = false, .tos = 0x28), VIP_TCP4,
+	  XLB_TX_FORWARD, EXPECT_FORWARD },
+	{ "a short IPv4 frame with Ethernet padding goes IPIP",
+	  TCP4("192.0.2.10", 80, .payload_len = 0), VIP_TCP4, XLB_TX_FORWARD,
+	  EXPECT_FORWARD },
+	{ "IPv4 UDP to a stateless VIP goes IPIP",
+	  { .family = 4, .src = CLIENT4, .dst = "192.0.2.10", .sport = 5353,
+	    .dport = 53, .proto = IPPROTO_UDP, .payload_len = 40 },
+	  VIP_UDP4_NOCT, XLB_TX_FORWARD, EXPECT_FORWARD },
+	{ "a port-0 VIP takes port 8080", TCP4("192.0.2.20", 8080), VIP_ANY4,
+	  XLB_TX_FORWARD, EXPECT_FORWARD },
+	{ "a port-0 VIP takes port 22", TCP4("192.0.2.20", 22), VIP_ANY4,
+	  XLB_TX_FORWARD, EXPECT_FORWARD },
+	{ "IPv6 TCP to a VIP goes IP6IP6", TCP6("2001:db8::10", 443), VIP_TCP6,
+	  XLB_TX_FORWARD, EXPECT_FORWARD },
+	{ "IPv6 TCP with traffic class and VLAN goes IP6IP6",
+	  TCP6("2001:db8::10", 443, .tos = 0xb8, .vlan = 7,
+	       .payload_len = 500),
+	  VIP_TCP6, XLB_TX_FORWARD, EXPECT_FORWARD },
+	{ "IPv6 UDP to a VIP goes IP6IP6",
+	  { .family = 6, .src = CLIENT6, .dst = "2001:db8::10", .sport = 999,
+	    .dport = 53, .proto = IPPROTO_UDP, .payload_len = 100 },
+	  VIP_UDP6, XLB_TX_FORWARD, EXPECT_FORWARD },
+	{ "IPv4 VIP with IPv6 backends goes 4in6", TCP4("192.0.2.40", 80),
+	  VIP_4IN6, XLB_TX_FORWARD, EXPECT_FORWARD },
+	{ "IPv6 VIP with IPv4 backends goes 6in4", TCP6("2001:db8::20", 80),
+	  VIP_6IN4, XLB_TX_FORWARD, EXPECT_FORWARD },
+	{ "IPv4 L2 DSR rewrites only the MACs", TCP4("192.0.2.30", 80),
+	  VIP_DSR4, XLB_TX_FORWARD, EXPECT_FORWARD },
+	{ "IPv4 L2 DSR keeps the VLAN tag",
+	  TCP4("192.0.2.30", 80, .vlan = 4000), VIP_DSR4, XLB_TX_FORWARD,
+	  EXPECT_FORWARD },
+	{ "IPv6 L2 DSR rewrites only the MACs", TCP6("2001:db8::30", 80),
+	  VIP_DSR6, XLB_TX_FORWARD, EXPECT_FORWARD },
+	{ "source-hashed VIP goes IPIP", TCP4("192.0.2.50", 80), VIP_SRC4,
+	  XLB_TX_FORWARD, EXPECT_FORWARD },
+
+	{ "TCP to a VIP address on another port passes untouched",
+	  TCP4("192.0.2.10", 81), 0, XLB_PASS_NOT_VIP, EXPECT_SAME },
+	{ "UDP to a TCP VIP's port passes untouched",
+	  { .family = 4, .src = CLIENT4, .dst = "192.0.2.10", .sport = 1,
+	    .dport = 80, .proto = IPPROTO_UDP },
+	  0, XLB_PASS_NOT_VIP, EXPECT_SAME },
+	{ "TCP to another address passes untouched", TCP4("192.0.2.99", 80), 0,
+	  XLB_PASS_NOT_VIP, EXPECT_SAME },
+	{ "IPv6 to another address passes untouched",
+	  TCP6("2001:db8::99", 443), 0, XLB_PASS_NOT_VIP, EXPECT_SAME },
+	{ "a fragment to another address passes untouched",
+	  TCP4("192.0.2.99", 80, .df = false, .frag = 0x2000), 0,
+	  XLB_PASS_NOT_VIP, EXPECT_SAME },
+	{ "an echo request to another address passes untouched",
+	  { .family = 4, .src = CLIENT4, .dst = "192.0.2.99", .sport = 1,
+	    .dport = 1, .proto = IPPROTO_ICMP },
+	  0, XLB_PASS_ICMP_NOT_VIP, EXPECT_SAME },
+	{ "an ICMPv6 echo request to another address passes untouched",
+	  { .family = 6, .src = CLIENT6, .dst = "2001:db8::99", .sport = 1,
+	    .dport = 1, .proto = IPPROTO_ICMPV6 },
+	  0, XLB_PASS_ICMP_NOT_VIP, EXPECT_SAME },
+
+	{ "the first IPv4 fragment to a VIP is dropped",
+	  TCP4("192.0.2.10", 80, .df = false, .frag = 0x2000), 0,
+	  XLB_DROP_FRAGMENT, EXPECT_DROP },
+	{ "a later IPv4 fragment to a VIP is dropped",
+	  TCP4("192.0.2.10", 80, .df = false, .frag = 185), 0,
+	  XLB_DROP_FRAGMENT, EXPECT_DROP },
+	{ "an IPv6 fragment to a VIP is dropped",
+	  TCP6("2001:db8::10", 443, .frag = 0x0001), 0, XLB_DROP_FRAGMENT,
+	  EXPECT_DROP },
+	{ "a VIP without backends drops", TCP4("192.0.2.60", 80), 0,
+	  XLB_DROP_NO_BACKEND, EXPECT_DROP },
+	{ "IPv4 without DF too big for the tunnel is dropped",
+	  TCP4("192.0.2.10", 80, .df = false, .tcp_flags = ACK,
+	       .payload_len = 1460),
+	  0, XLB_DROP_TOO_BIG, EXPECT_DROP },
+};
+
+static void check_fixture(const struct fixture *fx)
+{
+	struct pkt in, out, want;
+	struct xlb_flow f;
+	uint64_t before = env_stat(&env, fx->outcome);
+	uint32_t verdict, be;
+
+	cr_assert_eq(pkt_build(&in, &fx->spec), 0, "%s: input builds",
+		     fx->desc);
+	verdict = env_run(&env, &in, &out);
+	cr_assert_eq(env_stat(&env, fx->outcome), before + 1,
+		     "%s: counted as %s", fx->desc,
+		     xlb_stat_name(fx->outcome));
+	switch (fx->expect) {
+	case EXPECT_SAME:
+		cr_assert_eq(verdict, XDP_PASS, "%s: verdict is XDP_PASS (%u)",
+			     fx->desc, verdict);
+		if (out.len != in.len || memcmp(out.data, in.data, in.len))
+			pkt_dump_diff(fx->desc, &out, &in);
+		cr_assert(out.len == in.len && !memcmp(out.data, in.data, in.len),
+			  "%s: packet passes byte-identical", fx->desc);
+		break;
+	case EXPECT_DROP:
+		cr_assert_eq(verdict, XDP_DROP, "%s: verdict is XDP_DROP (%u)",
+			     fx->desc, verdict);
+		break;
+	case EXPECT_FORWARD:
+		env_flow(&fx->spec, &f);
+		be = env_table_pick(&env, fx->vip, &f);
+		cr_assert_neq(be, 0, "%s: the table has a backend", fx->desc);
+		env_expect_forward(&env, fx->vip, be, &in, &f, &want);
+		cr_assert_eq(verdict, XDP_TX, "%s: verdict is XDP_TX (%u)",
+			     fx->desc, verdict);
+		if (out.len != want.len || memcmp(out.data, want.data, want.len))
+			pkt_dump_diff(fx->desc, &out, &want);
+		cr_assert(out.len == want.len &&
+				  !memcmp(out.data, want.data, want.len),
+			  "%s: output is the expected packet to backend %u",
+			  fx->desc, be);
+		break;
+	}
+}
+
+Test(datapath, fixtures)
+{
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
+		check_fixture(&fixtures[i]);
+}
+
+Test(datapath, non_ip_frames_pass_untouched)
+{
+	/* an ARP request and a QinQ frame: neither is parsed */
+	static const uint8_t arp[42] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+					 2, 0, 0, 0, 0, 1, 0x08, 0x06, 0, 1,
+					 0x08, 0x00, 6, 4, 0, 1 };
+	static const uint8_t qinq[64] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1,
+					  0x88, 0xa8, 0, 5, 0x81, 0x00, 0, 6,
+					  0x08, 0x00, 0x45 };
+	const uint8_t *frames[] = { arp, qinq };
+	size_t lens[] = { sizeof(arp), sizeof(qinq) };
+
+	for (int i = 0; i < 2; i++) {
+		struct pkt in = { .len = lens[i] }, out;
+		uint64_t before = env_stat(&env, XLB_PASS_NOT_IP);
+
+		memcpy(in.data, frames[i], lens[i]);
+		cr_assert_eq(env_run(&env, &in, &out), XDP_PASS,
+			     "non-IP frame %d passes", i);
+		cr_assert(out.len == in.len && !memcmp(out.data, in.data, in.len),
+			  "non-IP frame %d is unchanged", i);
+		cr_assert_eq(env_stat(&env, XLB_PASS_NOT_IP), before + 1,
+			     "non-IP frame %d is counted as pass_not_ip", i);
+	}
+}
+
+/* Sends one packet of @s and returns the backend it went to (by address). */
+static uint32_t send_and_backend(int vip, const struct pkt_spec *s)
+{
+	struct pkt in, out, want;
+	struct xlb_flow f;
+	const struct env_vip *ev = &env_vips[vip];
+
+	cr_assert_eq(pkt_build(&in, s), 0);
+	cr_assert_eq(env_run(&env, &in, &out), XDP_TX, "VIP %d forwards", vip);
+	env_flow(s, &f);
+	for (size_t i = 0; i < ev->nbe; i++) {
+		env_expect_forward(&env, vip, ev->be[i], &in, &f, &want);
+		if (out.len == want.len && !memcmp(out.data, want.data, out.len))
+			return ev->be[i];
+	}
+	pkt_dump_diff("forwarded packet", &out, &want);
+	cr_assert_fail("VIP %d: output matches no backend of the VIP", vip);
+	return 0;
+}
+
+Test(datapath, conntrack_keeps_flows_across_a_table_change)
+{
+	struct pkt_spec s = TCP4("192.0.2.10", 80);
+	struct xlb_maglev_backend only[1];
+	uint32_t first, other, again;
+
+	first = send_and_backend(VIP_TCP4, &s);
+	/* the new table sends everything to another backend */
+	other = first == 1 ? 2 : 1;
+	only[0] = (struct xlb_maglev_backend){ other, 1 };
+	lb_env_set_table(&env, VIP_TCP4, only, 1);
+
+	s.tcp_flags = ACK;
+	again = send_and_backend(VIP_TCP4, &s);
+	cr_assert_eq(again, first,
+		     "an established flow stays on backend %u after the table "
+		     "changes (went to %u)", first, again);
+	s.sport = 40001;
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), other,
+		     "a new flow follows the new table to backend %u", other);
+	cr_assert_geq(env_stat(&env, XLB_EV_CT_HIT), 1, "a conntrack hit is counted");
+}
+
+Test(datapath, deleted_backend_resteers_its_flows)
+{
+	struct pkt_spec s = TCP4("192.0.2.10", 80);
+	struct xlb_maglev_backend rest[2];
+	uint32_t first, now;
+	size_t n = 0;
+
+	first = send_and_backend(VIP_TCP4, &s);
+	for (uint32_t id = 1; id <= 3; id++)
+		if (id != first)
+			rest[n++] = (struct xlb_maglev_backend){ id, 1 };
+	lb_env_set_table(&env, VIP_TCP4, rest, n);
+	lb_env_backend_active(&env, first, false);
+
+	s.tcp_flags = ACK;
+	now = send_and_backend(VIP_TCP4, &s);
+	cr_assert_neq(now, first, "a flow leaves its deleted backend %u", first);
+	cr_assert_eq(env_stat(&env, XLB_EV_CT_STALE_BACKEND), 1,
+		     "the stale conntrack entry is counted");
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), now,
+		     "the re-steered flow sticks to its new backend %u", now);
+}
+
+Test(datapath, stateless_vip_follows_the_table)
+{
+	struct pkt_spec s = { .family = 4, .src = CLIENT4, .dst = "192.0.2.10",
+			      .sport = 5353, .dport = 53,
+			      .proto = IPPROTO_UDP, .payload_len = 8 };
+	struct xlb_maglev_backend only[1];
+	uint32_t first, other, misses;
+
+	misses = env_stat(&env, XLB_EV_CT_MISS);
+	first = send_and_backend(VIP_UDP4_NOCT, &s);
+	other = first == 3 ? 2 : 3;
+	only[0] = (struct xlb_maglev_backend){ other, 1 };
+	lb_env_set_table(&env, VIP_UDP4_NOCT, only, 1);
+	cr_assert_eq(send_and_backend(VIP_UDP4_NOCT, &s), other,
+		     "without conntrack the flow follows the table to %u", other);
+	cr_assert_eq(env_stat(&env, XLB_EV_CT_MISS), misses,
+		     "a stateless VIP never looks in conntrack");
+}
+
+Test(datapath, conntrack_insert_rate_is_capped)
+{
+	struct pkt_spec s = TCP4("192.0.2.10", 80);
+	struct pkt in, out;
+
+	env.cfg.ct_insert_rate = 3;
+	cr_assert_eq(xlb_config_write(&env.maps, &env.cfg), 0);
+	for (int i = 0; i < 5; i++) {
+		s.sport = 50000 + i;
+		cr_assert_eq(pkt_build(&in, &s), 0);
+		cr_assert_eq(env_run(&env, &in, &out), XDP_TX,
+			     "new flow %d is forwarded even past the cap", i);
+	}
+	cr_assert_eq(env_stat(&env, XLB_EV_CT_INSERT_THROTTLED), 2,
+		     "2 of 5 new flows in one second are not recorded");
+	cr_assert_eq(env_stat(&env, XLB_EV_CT_MISS), 5, "5 misses are counted");
+}
+
+Test(datapath, source_hash_keeps_a_client_on_one_backend)
+{
+	struct pkt_spec s = TCP4("192.0.2.50", 80);
+	struct pkt_spec t = TCP4("192.0.2.10", 80);
+	uint32_t first, seen5 = 0;
+
+	first = send_and_backend(VIP_SRC4, &s);
+	for (int i = 1; i < 40; i++) {
+		s.sport = 41000 + i;
+		cr_assert_eq(send_and_backend(VIP_SRC4, &s), first,
+			     "source port %u of one client goes to backend %u",
+			     s.sport, first);
+		t.sport = 41000 + i;
+		seen5 |= 1u << send_and_backend(VIP_TCP4, &t);
+	}
+	cr_assert_eq(__builtin_popcount(seen5), 3,
+		     "the 5-tuple VIP spreads 40 flows over all 3 backends");
+}
+
+Test(datapath, per_vip_and_backend_counters)
+{
+	struct pkt_spec s = TCP4("192.0.2.10", 80, .payload_len = 100);
+	struct xlb_vip_stats vs;
+	struct xlb_counter bs;
+	struct pkt in;
+	uint32_t be;
+
+	be = send_and_backend(VIP_TCP4, &s);
+	s.tcp_flags = ACK;
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), be);
+	cr_assert_eq(pkt_build(&in, &s), 0);
+	cr_assert_eq(xlb_vip_stats_read(&env.maps, VIP_TCP4, &vs), 0);
+	cr_assert_eq(vs.packets, 2, "the VIP counted 2 packets");
+	cr_assert_eq(vs.bytes, 2 * in.len, "the VIP counted 2 frames' bytes");
+	cr_assert_eq(vs.new_flows, 1, "the VIP counted 1 new flow");
+	cr_assert_eq(xlb_backend_stats_read(&env.maps, be, &bs), 0);
+	cr_assert_eq(bs.packets, 2, "backend %u counted 2 packets", be);
+}
