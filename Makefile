@@ -46,7 +46,7 @@ BENCH_BIN := $(BUILD)/xlb-bench
 
 DEPS_STAMP := $(BUILD)/.deps-installed
 
-.PHONY: all deps test bench demo clean format
+.PHONY: all deps test bench run clean format
 all: $(BPF_OBJS) $(SKELS) $(PROGS)
 
 # Every target that needs the toolchain depends on this: a newcomer types
@@ -84,19 +84,22 @@ $(BUILD)/%: $(BUILD)/user/%_main.o $(LIB)
 $(BUILD)/selftests/%.o: selftests/%.c $(wildcard selftests/*.h) $(USER_HDRS) $(SKELS) $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Iselftests -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Wno-override-init -Iselftests -c $< -o $@
 
 $(TEST_BIN): $(TEST_OBJS) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ -lcriterion $(LDLIBS) -lm
 
-$(BENCH_BIN): $(BENCH_SRCS) $(wildcard selftests/bench/*.h) $(BUILD)/selftests/pkt.o $(LIB) $(SKELS)
+$(BENCH_BIN): $(BENCH_SRCS) $(wildcard selftests/bench/*.h) $(LIB) $(SKELS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -Iselftests -Iselftests/bench $(BENCH_SRCS) $(BUILD)/selftests/pkt.o $(LIB) -o $@ $(LDLIBS) -lm
+	$(Q)$(CC) $(CFLAGS) -Iselftests -Iselftests/bench $(BENCH_SRCS) $(LIB) -o $@ $(LDLIBS) -lm
 
 # The tests load BPF programs: they need root (CI runs as root).
 test: all $(TEST_BIN)
 	$(Q)$(TEST_BIN) --jobs 2
+
+run: all
+	$(Q)$(BUILD)/xlb-sim
 
 bench: all $(BENCH_BIN)
 	$(Q)$(BENCH_BIN)

@@ -42,12 +42,12 @@ struct fixture {
 	enum expect expect;
 };
 
-#define TCP4(dst, dp, ...)                                                     \
-	{ .family = 4, .src = CLIENT4, .dst = dst, .sport = 40000,            \
+#define TCP4(to, dp, ...)                                                     \
+	{ .family = 4, .src = CLIENT4, .dst = to, .sport = 40000,             \
 	  .dport = dp, .proto = IPPROTO_TCP, .tcp_flags = SYN, .df = true,    \
 	  __VA_ARGS__ }
-#define TCP6(dst, dp, ...)                                                     \
-	{ .family = 6, .src = CLIENT6, .dst = dst, .sport = 40000,            \
+#define TCP6(to, dp, ...)                                                     \
+	{ .family = 6, .src = CLIENT6, .dst = to, .sport = 40000,             \
 	  .dport = dp, .proto = IPPROTO_TCP, .tcp_flags = SYN, __VA_ARGS__ }
 
 static const struct fixture fixtures[] = {
