@@ -6,8 +6,19 @@
  * lb_main.h.
  */
 #include "lb_main.h"
+#include <xdp/xdp_helpers.h>
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/*
+ * libxdp's dispatcher runs programs by priority and calls the next one only
+ * for the actions listed here: what xlb passes (not for a VIP) goes on to
+ * the other XDP programs on the NIC, so xlb coexists with them.
+ */
+struct {
+	__uint(priority, 20);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(xlb_lb);
 
 SEC("xdp")
 int xlb_lb(struct xdp_md *ctx)

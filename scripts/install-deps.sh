@@ -10,6 +10,8 @@ PKGS=(
 	bpftool linux-libc-dev libc6-dev
 	# tests
 	libcriterion-dev iproute2 ethtool
+	# controller: JSON control protocol (json-c), neighbour lookups (libmnl)
+	libjson-c-dev libmnl-dev
 )
 
 missing=()
