@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * This file holds xlb's configuration model and its YAML form: the global
+ * settings, the backend pool (stable ids) and the VIPs with their weighted
+ * backend references. Parsing validates the whole file before returning, so
+ * a caller either gets a complete, consistent model or an error that names
+ * file, line and field; nothing half-parsed escapes. Pure C with libyaml: no
+ * BPF, no network, so it tests without root.
+ */
+#ifndef XLB_USER_CONFIG_H
+#define XLB_USER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include <xlb/abi.h>
+
+#define XLB_NAME_MAX 64
+#define XLB_IFNAME_MAX 16
+#define XLB_PATH_MAX 256
+#define XLB_ERR_MAX 512
+#define XLB_WEIGHT_MAX 65535
+
+#define XLB_DEFAULT_PIN_DIR "/sys/fs/bpf/xlb"
+#define XLB_DEFAULT_CT_ENTRIES (1u << 20)
+
+/* A server, by stable id: the same id means the same server on every node. */
+struct xlb_cfg_backend {
+	__u32 id; /* 1 .. XLB_MAX_BACKENDS-1 */
+	struct xlb_addr addr;
+	__u8 family; /* XLB_AF_* */
+	bool has_mac; /* L2 DSR: given, else resolved from the neighbour table */
+	__u8 mac[6];
+	int line; /* where it was defined, for messages; 0 if not from a file */
+};
+
+/* A backend as one VIP uses it. */
+struct xlb_cfg_ref {
+	__u32 id; /* a backend of the pool */
+	__u32 weight; /* 0 .. XLB_WEIGHT_MAX; 0 drains: no new flows */
+	int line; /* where it was written, for messages; 0 if not from a file */
+};
+
+struct xlb_cfg_vip {
+	char name[XLB_NAME_MAX]; /* unique; how the CLI names it */
+	struct xlb_addr addr;
+	__u8 family; /* XLB_AF_* */
+	__u16 port; /* host order; 0 takes every port */
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 mode; /* enum xlb_fwd_mode */
+	__u8 hash_fields; /* XLB_HASH_*, never 0 after parsing */
+	__u32 flags; /* XLB_VIP_F_* */
+	bool echo; /* answer ICMP echo requests to the address */
+	__u32 table_size; /* Maglev M, prime; 0 after parsing never */
+	struct xlb_cfg_ref *refs;
+	size_t nrefs;
+	int line;
+};
+
+struct xlb_cfg {
+	/* where the model was read from, for messages; "" if not from a file */
+	char source[XLB_PATH_MAX];
+	/* global */
+	char pin_dir[XLB_PATH_MAX];
+	__u32 hash_seed;
+	__u32 maglev_size; /* default M for VIPs that do not set one */
+	__u32 mtu; /* 0: no check */
+	__u32 ct_insert_rate; /* per CPU per second; 0: no cap */
+	__u32 ct_entries; /* conntrack map size, used when the maps are created */
+	__be32 encap_src4; /* 0 if unset */
+	struct xlb_addr encap_src6; /* all zero if unset */
+	char nexthop_ifname[XLB_IFNAME_MAX]; /* resolve the next hop's MAC here */
+	struct xlb_addr nexthop_addr; /* ... for this address; family below */
+	__u8 nexthop_family; /* 0 if no address given */
+	bool has_nexthop_mac; /* a MAC given outright wins over resolving */
+	__u8 nexthop_mac[6];
+
+	struct xlb_cfg_backend *backends;
+	size_t nbackends;
+	struct xlb_cfg_vip *vips;
+	size_t nvips;
+};
+
+/* Fills @c with every default and no backend or VIP. */
+void xlb_cfg_init(struct xlb_cfg *c);
+/* Frees what @c owns and re-initialises it. */
+void xlb_cfg_free(struct xlb_cfg *c);
+/* Deep copy; returns 0 or -ENOMEM (and @dst is left initialised, empty). */
+int xlb_cfg_copy(struct xlb_cfg *dst, const struct xlb_cfg *src);
+
+/*
+ * Messages read "FILE:LINE: FIELD: what is wrong", e.g.
+ * "xlb.yaml:12: vips[1].backends[0].id: no backend 7 in the pool". FILE is
+ * the name the model was parsed under (c->source), "<config>" for a model
+ * built in code; ":LINE" is left out where no line is known (line 0, or a
+ * global setting checked on a model not fresh from a file).
+ */
+
+/*
+ * Parses and validates @path. On success fills @c (initialised by the call)
+ * and returns 0. On failure returns a negative errno, leaves @c empty and
+ * writes "FILE:LINE: FIELD: what is wrong" into @err.
+ */
+int xlb_cfg_load(const char *path, struct xlb_cfg *c, char *err, size_t errlen);
+/* The same for YAML text in memory; @name stands for the file in errors. */
+int xlb_cfg_parse(const char *name, const char *text, size_t len,
+		  struct xlb_cfg *c, char *err, size_t errlen);
+
+/*
+ * Checks the cross-field rules on a model however it was built (file or
+ * live change): unique VIP names and (addr, port, proto) keys, references
+ * to existing backends, no duplicate reference in a VIP, backend families
+ * each mode can carry, prime table sizes, limits. Returns 0 or -EINVAL with
+ * a message in @err.
+ */
+int xlb_cfg_validate(const struct xlb_cfg *c, char *err, size_t errlen);
+
+/*
+ * Writes @c as a YAML config file that xlb_cfg_parse() reads back equal.
+ * Returns 0, -EINVAL if @c holds a value the file format cannot say (an
+ * unknown family, protocol, mode or hash; output may be partial then), -EIO
+ * if @out fails or -ENOMEM.
+ */
+int xlb_cfg_write(const struct xlb_cfg *c, FILE *out);
+
+/*
+ * True when @a and @b configure the same thing: the same settings, the same
+ * backends by id, the same VIPs by name with the same references by id.
+ * Order, source and line numbers do not count, so a reload of a file that
+ * only moved or commented things is a no-op. Meant for validated models
+ * (unique ids and names).
+ */
+bool xlb_cfg_equal(const struct xlb_cfg *a, const struct xlb_cfg *b);
+
+/* Lookups; NULL when absent. */
+struct xlb_cfg_vip *xlb_cfg_vip_find(const struct xlb_cfg *c, const char *name);
+struct xlb_cfg_backend *xlb_cfg_backend_find(const struct xlb_cfg *c, __u32 id);
+
+#endif /* XLB_USER_CONFIG_H */
