@@ -23,7 +23,7 @@ BPF_CFLAGS  := -g -O2 -target bpf -D__TARGET_ARCH_x86 $(COMMON_WARN) \
 	       -I/usr/include/$(MULTIARCH) -Iinclude -Ibpf -I$(BUILD)
 CFLAGS      ?= -O2 -g
 CFLAGS      += $(COMMON_WARN) -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE
-LDLIBS      := -lxdp -lbpf -lelf -lz -ljson-c -lmnl
+LDLIBS      := -lxdp -lbpf -lelf -lz -lyaml -ljson-c -lmnl
 
 BPF_SRCS  ?= $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))

@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
 	# build
 	clang llvm make gcc pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev
-	bpftool linux-libc-dev libc6-dev
+	bpftool linux-libc-dev libc6-dev libyaml-dev
 	# tests
 	libcriterion-dev iproute2 ethtool
 	# controller: JSON control protocol (json-c), neighbour lookups (libmnl)
