@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "lb_env.h"
+#include "log.h"
 #include "testrun.h"
 #include "xlb_lb.skel.h"
 
@@ -99,6 +100,7 @@ void lb_env_setup(struct lb_env *e)
 	uint8_t fam;
 
 	memset(e, 0, sizeof(*e));
+	xlb_log_init("xlb-test", XLB_LOG_INFO);
 	e->skel = xlb_lb__open();
 	cr_assert_not_null(e->skel, "the LB object opens");
 	/* a small table keeps each test's load fast; the code is the same */
