@@ -204,16 +204,25 @@ enum xlb_stat {
 	XLB_STAT_MAX,
 };
 
-/* Counters of the backend-side decap program (xlb_decap_stats). */
+/*
+ * Counters of the backend-side decap program (xlb_decap_stats). Every packet
+ * lands in exactly one. The order is PASS, OK (passed decapsulated), DROP:
+ * the program turns an outcome into a verdict by comparing with the first
+ * DROP, so new drop reasons go at the end.
+ */
 enum xlb_decap_stat {
 	XLB_DECAP_PASS_NOT_TUNNEL = 0, /* not IPIP/IPv6-in-x for a local address */
-	XLB_DECAP_PASS_MALFORMED, /* broken header: left to the stack */
+	XLB_DECAP_PASS_MALFORMED, /* header too short to tell: left to the stack */
 	XLB_DECAP_OK_4IN4,
 	XLB_DECAP_OK_6IN6,
 	XLB_DECAP_OK_4IN6,
 	XLB_DECAP_OK_6IN4,
-	XLB_DECAP_DROP_INNER_MALFORMED, /* tunnel for us, inner header broken */
+	/* tunnel for us, but the outer lengths or checksum, or the inner
+	 * header, are broken: no well-formed inner packet to hand over */
+	XLB_DECAP_DROP_INNER_MALFORMED,
 	XLB_DECAP_DROP_ERROR, /* shrinking the packet failed */
+	XLB_DECAP_DROP_FRAGMENT, /* outer IPv4 fragment: XDP cannot reassemble */
+	XLB_DECAP_DROP_ECN, /* outer CE, inner not ECN-capable (RFC 6040) */
 	XLB_DECAP_STAT_MAX,
 };
 
