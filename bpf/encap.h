@@ -83,9 +83,12 @@ static __always_inline void xlb_outer_ipv4(struct iphdr *o,
 	o->tos = p->tos;
 	o->tot_len = bpf_htons(p->l3_len + sizeof(*o));
 	o->id = 0;
-	/* IPv6 inside must not be fragmented on the way: it never is in flight */
-	o->frag_off = (p->df || p->family == XLB_AF_INET6) ?
-			      bpf_htons(XLB_IP_DF) : 0;
+	/*
+	 * Always DF: the MTU check keeps the packet within the path MTU, and
+	 * the ID is 0, which RFC 6864 allows only for atomic datagrams; a
+	 * fragmented outer packet could be reassembled with another's pieces.
+	 */
+	o->frag_off = bpf_htons(XLB_IP_DF);
 	o->ttl = XLB_OUTER_TTL;
 	o->protocol = p->family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
 	o->saddr = (cfg->encap_src4 & bpf_htonl(0xffff0000)) |

@@ -62,7 +62,7 @@ static const struct fixture fixtures[] = {
 	{ "IPv4 with options (IHL 8) is carried whole",
 	  TCP4("192.0.2.10", 80, .ihl = 8), VIP_TCP4, XLB_TX_FORWARD,
 	  EXPECT_FORWARD },
-	{ "IPv4 without DF goes IPIP without DF",
+	{ "IPv4 without DF still goes IPIP with outer DF (ID 0 is atomic only)",
 	  TCP4("192.0.2.10", 80, .df = false, .tos = 0x28), VIP_TCP4,
 	  XLB_TX_FORWARD, EXPECT_FORWARD },
 	{ "a short IPv4 frame with Ethernet padding goes IPIP",

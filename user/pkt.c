@@ -320,18 +320,16 @@ int pkt_encap(struct pkt *out, const struct pkt *in, int ofam,
 	size_t l3 = pkt_l3_off(in), inner = ip_len(in, l3), rest, ol3, ohlen;
 	const uint8_t *ip = in->data + l3;
 	uint8_t s[16], d[16], tos, proto;
-	bool tagged = l3 != ETH_HLEN, df;
+	bool tagged = l3 != ETH_HLEN;
 
 	if (!inner || (ofam != 4 && ofam != 6) || parse_addr(osrc, ofam, s) ||
 	    parse_addr(odst, ofam, d))
 		return -EINVAL;
 	if (ip[0] >> 4 == 4) {
 		tos = ip[1];
-		df = get16(ip + 6) & 0x4000;
 		proto = IPPROTO_IPIP;
 	} else {
 		tos = (uint8_t)(get16(ip) >> 4);
-		df = true; /* IPv6 is never fragmented in flight */
 		proto = IPPROTO_IPV6;
 	}
 	ohlen = ofam == 4 ? IP4_HLEN : IP6_HLEN;
@@ -343,10 +341,10 @@ int pkt_encap(struct pkt *out, const struct pkt *in, int ofam,
 		      tagged, ofam == 4 ? 0x0800 : 0x86dd);
 	if (ofam == 4)
 		put_ip4(out->data + ol3, IP4_HLEN, tos, IP4_HLEN + inner,
-			df ? 0x4000 : 0, 64, proto, s, d);
+			0x4000, 64, proto, s, d); /* outer DF always */
 	else
 		put_ip6(out->data + ol3, tos, entropy, inner, proto, 64, s, d);
-	/* the outer IPv4 ID is 0: DF packets are never reassembled */
+	/* the outer IPv4 ID is 0: with DF, it is never reassembled */
 	if (ofam == 4) {
 		uint8_t *o = out->data + ol3;
 

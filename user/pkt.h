@@ -68,7 +68,7 @@ int pkt_build_icmp_error(struct pkt *p, const char *src, const char *dst,
  * Builds what a tunnel to a backend carries for @in: Ethernet @dmac/@smac
  * (keeping @in's VLAN tag), an outer IPv4 (@ofam 4) or IPv6 header from
  * @osrc to @odst, then @in's L3 bytes, Ethernet padding included. The outer
- * header takes TOS and DF from the inner one; @entropy is the IPv6 flow
+ * header takes TOS from the inner one, IPv4 always has DF; @entropy is the IPv6 flow
  * label. Returns 0 or -EINVAL.
  */
 int pkt_encap(struct pkt *out, const struct pkt *in, int ofam,
