@@ -46,7 +46,7 @@ BENCH_BIN := $(BUILD)/xlb-bench
 
 DEPS_STAMP := $(BUILD)/.deps-installed
 
-.PHONY: all deps test bench run clean format
+.PHONY: all deps test test-unit test-e2e bench run clean format
 all: $(BPF_OBJS) $(SKELS) $(PROGS)
 
 # Every target that needs the toolchain depends on this: a newcomer types
@@ -94,9 +94,16 @@ $(BENCH_BIN): $(BENCH_SRCS) $(wildcard selftests/bench/*.h) $(LIB) $(SKELS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests -Iselftests/bench $(BENCH_SRCS) $(LIB) -o $@ $(LDLIBS) -lm
 
-# The tests load BPF programs: they need root (CI runs as root).
-test: all $(TEST_BIN)
+# The tests load BPF programs and build network namespaces: root (CI is).
+# test-unit: the Criterion suites (BPF_PROG_TEST_RUN, controller, config);
+# test-e2e: xlbd and XDP in the namespace lab with nginx, curl and ab.
+test: test-unit test-e2e
+
+test-unit: all $(TEST_BIN)
 	$(Q)$(TEST_BIN) --jobs 2
+
+test-e2e: all
+	$(Q)bash selftests/e2e.sh
 
 run: all
 	$(Q)$(BUILD)/xlb-sim

@@ -12,6 +12,8 @@ PKGS=(
 	libcriterion-dev iproute2 ethtool
 	# controller: JSON control protocol (json-c), neighbour lookups (libmnl)
 	libjson-c-dev libmnl-dev
+	# end-to-end tests: real clients
+	apache2-utils python3
 )
 
 missing=()
