@@ -562,11 +562,16 @@ static int validate_backends(const struct vctx *v, const struct xlb_cfg *c,
 	return 0;
 }
 
-/* One VIP's own fields, and that its name and key are not taken before it. */
-static int validate_vip(const struct vctx *v, const struct xlb_cfg *c, size_t i)
+/*
+ * One VIP's own fields, and that its name and key are not taken before it.
+ * @naddrs counts the distinct VIP addresses so far (a map of their own).
+ */
+static int validate_vip(const struct vctx *v, const struct xlb_cfg *c, size_t i,
+			size_t *naddrs)
 {
 	const struct xlb_cfg_vip *vip = &c->vips[i];
 	char why[WHY_MAX], field[FIELD_MAX];
+	bool new_addr = true;
 	size_t j;
 
 	snprintf(field, sizeof(field), "vips[%zu].name", i);
@@ -591,8 +596,18 @@ static int validate_vip(const struct vctx *v, const struct xlb_cfg *c, size_t i)
 		char a[XLB_ADDR_STRLEN];
 
 		if (o->family != vip->family ||
-		    !addr_eq(vip->family, &o->addr, &vip->addr) ||
-		    o->port != vip->port || o->proto != vip->proto)
+		    !addr_eq(vip->family, &o->addr, &vip->addr))
+			continue;
+		new_addr = false;
+		/* echo is a flag of the address (xlb_vip_addrs), not the VIP */
+		if (o->echo != vip->echo) {
+			snprintf(field, sizeof(field), "vips[%zu].echo", i);
+			return verr(v, vip->line, field,
+				    "%s, but vips[%zu] \"%s\" (line %d) on the same address says %s: echo is answered per address, so they must agree",
+				    vip->echo ? "true" : "false", j, o->name,
+				    o->line, o->echo ? "true" : "false");
+		}
+		if (o->port != vip->port || o->proto != vip->proto)
 			continue;
 		snprintf(field, sizeof(field), "vips[%zu]", i);
 		return verr(v, vip->line, field,
@@ -600,6 +615,12 @@ static int validate_vip(const struct vctx *v, const struct xlb_cfg *c, size_t i)
 			    xlb_addr_str(&vip->addr, vip->family, a, sizeof(a)),
 			    vip->port, enum_name(E_PROTO, vip->proto), j,
 			    o->name, o->line);
+	}
+	if (new_addr && ++*naddrs > XLB_MAX_VIP_ADDRS) {
+		snprintf(field, sizeof(field), "vips[%zu].address", i);
+		return verr(v, vip->line, field,
+			    "more than %d distinct VIP addresses",
+			    XLB_MAX_VIP_ADDRS);
 	}
 	snprintf(field, sizeof(field), "vips[%zu].mode", i);
 	if (!enum_name(E_MODE, vip->mode))
@@ -708,7 +729,7 @@ int xlb_cfg_validate(const struct xlb_cfg *c, char *err, size_t errlen)
 	};
 	struct idset pool, v4, used;
 	char field[FIELD_MAX];
-	size_t i;
+	size_t i, naddrs = 0;
 	int ret;
 
 	if (err && errlen)
@@ -734,7 +755,7 @@ int xlb_cfg_validate(const struct xlb_cfg *c, char *err, size_t errlen)
 			    XLB_MAX_VIPS);
 	}
 	for (i = 0; i < c->nvips; i++) {
-		ret = validate_vip(&v, c, i);
+		ret = validate_vip(&v, c, i, &naddrs);
 		if (!ret)
 			ret = validate_refs(&v, c, i, &pool, &v4, &used);
 		if (ret)
@@ -799,16 +820,19 @@ static int pnomem(struct pctx *p, const yaml_node_t *n, const char *field)
 	return -ENOMEM;
 }
 
+/* The words YAML reads as null when they stand unquoted. */
+static bool null_word(const char *v)
+{
+	return !v[0] || !strcmp(v, "~") || !strcmp(v, "null") ||
+	       !strcmp(v, "Null") || !strcmp(v, "NULL");
+}
+
 /* YAML's null: an empty value, ~ or null, unquoted. */
 static bool is_null(const yaml_node_t *n)
 {
-	const char *v = (const char *)n->data.scalar.value;
-
-	if (n->type != YAML_SCALAR_NODE ||
-	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	return !v[0] || !strcmp(v, "~") || !strcmp(v, "null") ||
-	       !strcmp(v, "Null") || !strcmp(v, "NULL");
+	return n->type == YAML_SCALAR_NODE &&
+	       n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       null_word((const char *)n->data.scalar.value);
 }
 
 /* A scalar for a message: quoted, cut short, control bytes shown as '?'. */
@@ -1681,6 +1705,7 @@ int xlb_cfg_load(const char *path, struct xlb_cfg *c, char *err, size_t errlen)
 	int ret = 0;
 
 	xlb_cfg_init(c);
+	errno = 0;
 	f = fopen(path, "re");
 	if (!f) {
 		ret = -errno;
@@ -1709,8 +1734,9 @@ int xlb_cfg_load(const char *path, struct xlb_cfg *c, char *err, size_t errlen)
 		got = fread(buf + len, 1, cap - len, f);
 		len += got;
 		if (got == 0) {
+			/* fread sets errno on a read error (EISDIR, EIO, ...) */
 			if (ferror(f))
-				ret = -EIO;
+				ret = errno ? -errno : -EIO;
 			break;
 		}
 	}
@@ -1759,7 +1785,11 @@ static void e_event(struct emit *e, yaml_event_t *ev, int ok)
 							    -EINVAL;
 }
 
-/* A value; the emitter quotes it only if plain YAML cannot carry it. */
+/*
+ * A value; the emitter quotes it only if plain YAML cannot carry it. A
+ * string that plain would make null (a VIP called "null") is quoted here,
+ * since the emitter does not know the reader's schema.
+ */
 static void e_scalar(struct emit *e, const char *s)
 {
 	yaml_event_t ev;
@@ -1768,7 +1798,9 @@ static void e_scalar(struct emit *e, const char *s)
 		yaml_scalar_event_initialize(&ev, NULL, NULL,
 					     (const yaml_char_t *)s,
 					     (int)strlen(s), 1, 1,
-					     YAML_ANY_SCALAR_STYLE));
+					     null_word(s) ?
+						     YAML_DOUBLE_QUOTED_SCALAR_STYLE :
+						     YAML_ANY_SCALAR_STYLE));
 }
 
 static void e_map(struct emit *e, bool flow)
