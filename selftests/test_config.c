@@ -509,7 +509,8 @@ Test(config, every_error_names_file_line_and_field)
 		struct xlb_cfg c;
 		int ret;
 
-		memset(&c, 0xa5, sizeof(c)); /* garbage in: the call initialises */
+		/* garbage in: the call initialises the model */
+		memset(&c, 0xa5, sizeof(c));
 		ret = parse(e->yaml, &c, err);
 		cr_expect_eq(ret, -EINVAL, "%s: want -EINVAL, got %d", e->desc,
 			     ret);

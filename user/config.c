@@ -75,7 +75,7 @@ static int num_check(const struct num_rule *r, __u64 v, char *why, size_t n)
 	}
 	if (!r->prime || xlb_is_prime((__u32)v))
 		return 0;
-	/* Maglev needs a prime size; name the nearest one up to save a lookup. */
+	/* Maglev needs a prime: name the next one, to save a lookup */
 	for (p = v + 1; p <= r->max && !xlb_is_prime((__u32)p); p++)
 		;
 	if (p <= r->max)
@@ -296,7 +296,8 @@ int xlb_cfg_copy(struct xlb_cfg *dst, const struct xlb_cfg *src)
 				refs = malloc(sv->nrefs * sizeof(*refs));
 				if (!refs)
 					goto nomem;
-				memcpy(refs, sv->refs, sv->nrefs * sizeof(*refs));
+				memcpy(refs, sv->refs,
+				       sv->nrefs * sizeof(*refs));
 			}
 			t.vips[i] = *sv;
 			t.vips[i].refs = refs;
@@ -347,8 +348,8 @@ static bool backend_eq(const struct xlb_cfg_backend *a,
 	       (!a->has_mac || !memcmp(a->mac, b->mac, 6));
 }
 
-static const struct xlb_cfg_ref *ref_find(const struct xlb_cfg_vip *v, size_t hint,
-					  __u32 id)
+static const struct xlb_cfg_ref *ref_find(const struct xlb_cfg_vip *v,
+					  size_t hint, __u32 id)
 {
 	size_t i;
 
@@ -692,7 +693,7 @@ static int validate_refs(const struct vctx *v, const struct xlb_cfg *c,
 			break;
 		}
 		fam = idset_has(v4, r->id) ? XLB_AF_INET : XLB_AF_INET6;
-		/* Drained backends count too: conntrack still sends them flows. */
+		/* drained backends count: conntrack still sends them flows */
 		if (vip->mode == XLB_FWD_TUNNEL && fam == XLB_AF_INET &&
 		    !c->encap_src4)
 			ret = verr(v, line, "encap.source4",
@@ -1505,7 +1506,8 @@ static int k_refs(struct pctx *p, const struct key_spec *ks, yaml_node_t *key,
 			return perr(p, val, path, "broken YAML document");
 		r->line = node_line(item);
 		r->weight = 1;
-		ret = walk_map(p, item, path, REF_KEYS, ARRAY_SIZE(REF_KEYS), r);
+		ret = walk_map(p, item, path, REF_KEYS, ARRAY_SIZE(REF_KEYS),
+			       r);
 		if (ret)
 			return ret;
 	}
@@ -1734,7 +1736,7 @@ int xlb_cfg_load(const char *path, struct xlb_cfg *c, char *err, size_t errlen)
 		got = fread(buf + len, 1, cap - len, f);
 		len += got;
 		if (got == 0) {
-			/* fread sets errno on a read error (EISDIR, EIO, ...) */
+			/* fread sets errno on a read error: EISDIR, EIO */
 			if (ferror(f))
 				ret = errno ? -errno : -EIO;
 			break;
@@ -1792,25 +1794,25 @@ static void e_event(struct emit *e, yaml_event_t *ev, int ok)
  */
 static void e_scalar(struct emit *e, const char *s)
 {
+	yaml_scalar_style_t style = null_word(s) ?
+					    YAML_DOUBLE_QUOTED_SCALAR_STYLE :
+					    YAML_ANY_SCALAR_STYLE;
 	yaml_event_t ev;
 
 	e_event(e, &ev,
 		yaml_scalar_event_initialize(&ev, NULL, NULL,
 					     (const yaml_char_t *)s,
-					     (int)strlen(s), 1, 1,
-					     null_word(s) ?
-						     YAML_DOUBLE_QUOTED_SCALAR_STYLE :
-						     YAML_ANY_SCALAR_STYLE));
+					     (int)strlen(s), 1, 1, style));
 }
 
 static void e_map(struct emit *e, bool flow)
 {
+	yaml_mapping_style_t style = flow ? YAML_FLOW_MAPPING_STYLE :
+					    YAML_BLOCK_MAPPING_STYLE;
 	yaml_event_t ev;
 
 	e_event(e, &ev,
-		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-						    flow ? YAML_FLOW_MAPPING_STYLE :
-							   YAML_BLOCK_MAPPING_STYLE));
+		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, style));
 }
 
 static void e_map_end(struct emit *e)
@@ -1822,11 +1824,12 @@ static void e_map_end(struct emit *e)
 
 static void e_seq(struct emit *e)
 {
+	yaml_sequence_style_t style = YAML_BLOCK_SEQUENCE_STYLE;
 	yaml_event_t ev;
 
 	e_event(e, &ev,
 		yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-						     YAML_BLOCK_SEQUENCE_STYLE));
+						     style));
 }
 
 static void e_seq_end(struct emit *e)
@@ -1953,7 +1956,7 @@ static void e_vip(struct emit *e, const struct xlb_cfg *c,
 	e_kv(e, "echo", v->echo ? "true" : "false");
 	if (v->flags & ~XLB_VIP_F_ALL && !e->err)
 		e->err = -EINVAL;
-	/* the default follows maglev_size; only a VIP's own choice is written */
+	/* the default follows maglev_size: write only a VIP's own choice */
 	if (v->table_size != c->maglev_size)
 		e_ku32(e, "table_size", v->table_size);
 	e_scalar(e, "backends");
