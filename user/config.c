@@ -75,7 +75,7 @@ static int num_check(const struct num_rule *r, __u64 v, char *why, size_t n)
 	}
 	if (!r->prime || xlb_is_prime((__u32)v))
 		return 0;
-	/* Maglev needs a prime size; name the nearest one up to save a lookup. */
+	/* Maglev needs a prime: name the next one, to save a lookup */
 	for (p = v + 1; p <= r->max && !xlb_is_prime((__u32)p); p++)
 		;
 	if (p <= r->max)
@@ -296,7 +296,8 @@ int xlb_cfg_copy(struct xlb_cfg *dst, const struct xlb_cfg *src)
 				refs = malloc(sv->nrefs * sizeof(*refs));
 				if (!refs)
 					goto nomem;
-				memcpy(refs, sv->refs, sv->nrefs * sizeof(*refs));
+				memcpy(refs, sv->refs,
+				       sv->nrefs * sizeof(*refs));
 			}
 			t.vips[i] = *sv;
 			t.vips[i].refs = refs;
@@ -347,8 +348,8 @@ static bool backend_eq(const struct xlb_cfg_backend *a,
 	       (!a->has_mac || !memcmp(a->mac, b->mac, 6));
 }
 
-static const struct xlb_cfg_ref *ref_find(const struct xlb_cfg_vip *v, size_t hint,
-					  __u32 id)
+static const struct xlb_cfg_ref *ref_find(const struct xlb_cfg_vip *v,
+					  size_t hint, __u32 id)
 {
 	size_t i;
 
@@ -562,11 +563,16 @@ static int validate_backends(const struct vctx *v, const struct xlb_cfg *c,
 	return 0;
 }
 
-/* One VIP's own fields, and that its name and key are not taken before it. */
-static int validate_vip(const struct vctx *v, const struct xlb_cfg *c, size_t i)
+/*
+ * One VIP's own fields, and that its name and key are not taken before it.
+ * @naddrs counts the distinct VIP addresses so far (a map of their own).
+ */
+static int validate_vip(const struct vctx *v, const struct xlb_cfg *c, size_t i,
+			size_t *naddrs)
 {
 	const struct xlb_cfg_vip *vip = &c->vips[i];
 	char why[WHY_MAX], field[FIELD_MAX];
+	bool new_addr = true;
 	size_t j;
 
 	snprintf(field, sizeof(field), "vips[%zu].name", i);
@@ -591,8 +597,18 @@ static int validate_vip(const struct vctx *v, const struct xlb_cfg *c, size_t i)
 		char a[XLB_ADDR_STRLEN];
 
 		if (o->family != vip->family ||
-		    !addr_eq(vip->family, &o->addr, &vip->addr) ||
-		    o->port != vip->port || o->proto != vip->proto)
+		    !addr_eq(vip->family, &o->addr, &vip->addr))
+			continue;
+		new_addr = false;
+		/* echo is a flag of the address (xlb_vip_addrs), not the VIP */
+		if (o->echo != vip->echo) {
+			snprintf(field, sizeof(field), "vips[%zu].echo", i);
+			return verr(v, vip->line, field,
+				    "%s, but vips[%zu] \"%s\" (line %d) on the same address says %s: echo is answered per address, so they must agree",
+				    vip->echo ? "true" : "false", j, o->name,
+				    o->line, o->echo ? "true" : "false");
+		}
+		if (o->port != vip->port || o->proto != vip->proto)
 			continue;
 		snprintf(field, sizeof(field), "vips[%zu]", i);
 		return verr(v, vip->line, field,
@@ -600,6 +616,12 @@ static int validate_vip(const struct vctx *v, const struct xlb_cfg *c, size_t i)
 			    xlb_addr_str(&vip->addr, vip->family, a, sizeof(a)),
 			    vip->port, enum_name(E_PROTO, vip->proto), j,
 			    o->name, o->line);
+	}
+	if (new_addr && ++*naddrs > XLB_MAX_VIP_ADDRS) {
+		snprintf(field, sizeof(field), "vips[%zu].address", i);
+		return verr(v, vip->line, field,
+			    "more than %d distinct VIP addresses",
+			    XLB_MAX_VIP_ADDRS);
 	}
 	snprintf(field, sizeof(field), "vips[%zu].mode", i);
 	if (!enum_name(E_MODE, vip->mode))
@@ -671,7 +693,7 @@ static int validate_refs(const struct vctx *v, const struct xlb_cfg *c,
 			break;
 		}
 		fam = idset_has(v4, r->id) ? XLB_AF_INET : XLB_AF_INET6;
-		/* Drained backends count too: conntrack still sends them flows. */
+		/* drained backends count: conntrack still sends them flows */
 		if (vip->mode == XLB_FWD_TUNNEL && fam == XLB_AF_INET &&
 		    !c->encap_src4)
 			ret = verr(v, line, "encap.source4",
@@ -708,7 +730,7 @@ int xlb_cfg_validate(const struct xlb_cfg *c, char *err, size_t errlen)
 	};
 	struct idset pool, v4, used;
 	char field[FIELD_MAX];
-	size_t i;
+	size_t i, naddrs = 0;
 	int ret;
 
 	if (err && errlen)
@@ -734,7 +756,7 @@ int xlb_cfg_validate(const struct xlb_cfg *c, char *err, size_t errlen)
 			    XLB_MAX_VIPS);
 	}
 	for (i = 0; i < c->nvips; i++) {
-		ret = validate_vip(&v, c, i);
+		ret = validate_vip(&v, c, i, &naddrs);
 		if (!ret)
 			ret = validate_refs(&v, c, i, &pool, &v4, &used);
 		if (ret)
@@ -799,16 +821,19 @@ static int pnomem(struct pctx *p, const yaml_node_t *n, const char *field)
 	return -ENOMEM;
 }
 
+/* The words YAML reads as null when they stand unquoted. */
+static bool null_word(const char *v)
+{
+	return !v[0] || !strcmp(v, "~") || !strcmp(v, "null") ||
+	       !strcmp(v, "Null") || !strcmp(v, "NULL");
+}
+
 /* YAML's null: an empty value, ~ or null, unquoted. */
 static bool is_null(const yaml_node_t *n)
 {
-	const char *v = (const char *)n->data.scalar.value;
-
-	if (n->type != YAML_SCALAR_NODE ||
-	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	return !v[0] || !strcmp(v, "~") || !strcmp(v, "null") ||
-	       !strcmp(v, "Null") || !strcmp(v, "NULL");
+	return n->type == YAML_SCALAR_NODE &&
+	       n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       null_word((const char *)n->data.scalar.value);
 }
 
 /* A scalar for a message: quoted, cut short, control bytes shown as '?'. */
@@ -1481,7 +1506,8 @@ static int k_refs(struct pctx *p, const struct key_spec *ks, yaml_node_t *key,
 			return perr(p, val, path, "broken YAML document");
 		r->line = node_line(item);
 		r->weight = 1;
-		ret = walk_map(p, item, path, REF_KEYS, ARRAY_SIZE(REF_KEYS), r);
+		ret = walk_map(p, item, path, REF_KEYS, ARRAY_SIZE(REF_KEYS),
+			       r);
 		if (ret)
 			return ret;
 	}
@@ -1681,6 +1707,7 @@ int xlb_cfg_load(const char *path, struct xlb_cfg *c, char *err, size_t errlen)
 	int ret = 0;
 
 	xlb_cfg_init(c);
+	errno = 0;
 	f = fopen(path, "re");
 	if (!f) {
 		ret = -errno;
@@ -1709,8 +1736,9 @@ int xlb_cfg_load(const char *path, struct xlb_cfg *c, char *err, size_t errlen)
 		got = fread(buf + len, 1, cap - len, f);
 		len += got;
 		if (got == 0) {
+			/* fread sets errno on a read error: EISDIR, EIO */
 			if (ferror(f))
-				ret = -EIO;
+				ret = errno ? -errno : -EIO;
 			break;
 		}
 	}
@@ -1759,26 +1787,32 @@ static void e_event(struct emit *e, yaml_event_t *ev, int ok)
 							    -EINVAL;
 }
 
-/* A value; the emitter quotes it only if plain YAML cannot carry it. */
+/*
+ * A value; the emitter quotes it only if plain YAML cannot carry it. A
+ * string that plain would make null (a VIP called "null") is quoted here,
+ * since the emitter does not know the reader's schema.
+ */
 static void e_scalar(struct emit *e, const char *s)
 {
+	yaml_scalar_style_t style = null_word(s) ?
+					    YAML_DOUBLE_QUOTED_SCALAR_STYLE :
+					    YAML_ANY_SCALAR_STYLE;
 	yaml_event_t ev;
 
 	e_event(e, &ev,
 		yaml_scalar_event_initialize(&ev, NULL, NULL,
 					     (const yaml_char_t *)s,
-					     (int)strlen(s), 1, 1,
-					     YAML_ANY_SCALAR_STYLE));
+					     (int)strlen(s), 1, 1, style));
 }
 
 static void e_map(struct emit *e, bool flow)
 {
+	yaml_mapping_style_t style = flow ? YAML_FLOW_MAPPING_STYLE :
+					    YAML_BLOCK_MAPPING_STYLE;
 	yaml_event_t ev;
 
 	e_event(e, &ev,
-		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-						    flow ? YAML_FLOW_MAPPING_STYLE :
-							   YAML_BLOCK_MAPPING_STYLE));
+		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, style));
 }
 
 static void e_map_end(struct emit *e)
@@ -1790,11 +1824,12 @@ static void e_map_end(struct emit *e)
 
 static void e_seq(struct emit *e)
 {
+	yaml_sequence_style_t style = YAML_BLOCK_SEQUENCE_STYLE;
 	yaml_event_t ev;
 
 	e_event(e, &ev,
 		yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-						     YAML_BLOCK_SEQUENCE_STYLE));
+						     style));
 }
 
 static void e_seq_end(struct emit *e)
@@ -1921,7 +1956,7 @@ static void e_vip(struct emit *e, const struct xlb_cfg *c,
 	e_kv(e, "echo", v->echo ? "true" : "false");
 	if (v->flags & ~XLB_VIP_F_ALL && !e->err)
 		e->err = -EINVAL;
-	/* the default follows maglev_size; only a VIP's own choice is written */
+	/* the default follows maglev_size: write only a VIP's own choice */
 	if (v->table_size != c->maglev_size)
 		e_ku32(e, "table_size", v->table_size);
 	e_scalar(e, "backends");

@@ -110,7 +110,8 @@ int xlb_cfg_parse(const char *name, const char *text, size_t len,
 /*
  * Checks the cross-field rules on a model however it was built (file or
  * live change): unique VIP names and (addr, port, proto) keys, references
- * to existing backends, no duplicate reference in a VIP, backend families
+ * to existing backends, no duplicate reference in a VIP, one echo setting
+ * per VIP address, backend families
  * each mode can carry, prime table sizes, limits. Returns 0 or -EINVAL with
  * a message in @err.
  */
