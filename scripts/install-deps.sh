@@ -10,6 +10,8 @@ PKGS=(
 	bpftool linux-libc-dev libc6-dev
 	# tests
 	libcriterion-dev iproute2 ethtool
+	# lab: netns backends and the client
+	nginx curl
 )
 
 missing=()
