@@ -11,7 +11,7 @@ PKGS=(
 	# tests
 	libcriterion-dev iproute2 ethtool
 	# lab: netns backends and the client
-	nginx curl
+	nginx curl iputils-ping
 )
 
 missing=()
