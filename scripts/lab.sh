@@ -27,7 +27,19 @@
 #
 # Nodes live in netns xlb-$LAB_ID-NODE (NODE: sw rt clI lbI beI); the state
 # (nginx configs, logs, docroots, the env file) in /run/xlb-lab/$LAB_ID/.
-# Nothing is created in the root namespace except the netns files.
+# Nothing is created in the root namespace except the netns files. `down`
+# ends every process left in the lab's namespaces (nginx, a controller, a
+# shell from `exec`) and removes namespaces and state.
+#
+# `env` (and /run/xlb-lab/$LAB_ID/env) describes the lab as KEY=VALUE lines:
+#   LAB_ID LAB_STATE LAB_BACKENDS LAB_CLIENTS LAB_LBS LAB_MTU LAB_DECAP
+#   LAB_VIP4 LAB_VIP6 LAB_VIP4_NET LAB_VIP6_NET
+#   LAB_NS_SW LAB_SW_BRIDGE LAB_SW_CLIENT_BRIDGE
+#   LAB_NS_RT LAB_RT_{INTERNAL,CLIENT}_{IF,ADDR,ADDR6,MAC}
+#   LAB_LB_NAMES, per LB:      LAB_NS_LB1 LAB_LB1_{IF,ADDR,ADDR6,MAC,PEER}
+#   LAB_BE_NAMES LAB_BE_ADDRS LAB_BE_ADDRS6,
+#              per backend: LAB_NS_BE1 LAB_BE1_{IF,ADDR,ADDR6,MAC,PAGE,NGINX_PID}
+#   LAB_CL_NAMES, per client:  LAB_NS_CL1 LAB_CLIENT1_NS LAB_CL1_{IF,ADDR,ADDR6,MAC}
 set -euo pipefail
 umask 022
 
@@ -304,7 +316,7 @@ offloads_off()
 # teach a node to bypass it), VIP prefixes routed to the LB node(s).
 make_router()
 {
-	local ns i dev
+	local ns i dev hops4=() hops6=()
 
 	ns=$(ns_of rt)
 	make_ns rt
@@ -320,7 +332,6 @@ make_router()
 	offloads_off sw "$ID-rt"
 	offloads_off sw "$ID-rtx"
 
-	local hops4=() hops6=()
 	for ((i = 1; i <= NLB; i++)); do
 		hops4+=(nexthop via "$(lb_addr "$i")" dev eth0)
 		hops6+=(nexthop via "$(lb_addr6 "$i")" dev eth0)
@@ -366,9 +377,10 @@ make_lb()
 
 # A backend: real address on eth0, the VIPs on lo. arp_ignore/arp_announce
 # keep it from answering ARP for the VIP or using it as an ARP source (the
-# VIP's "owner" on the segment is the LB); rp_filter off because packets for
-# the VIP come in with the client's source on an interface whose reverse
-# route is also fine, but tunnelled ones would not pass a strict check.
+# VIP's "owner" on the segment is the LB). rp_filter off as DSR backends
+# run it: a new namespace inherits the host's IPv4 setting, and a strict
+# check would drop any VIP packet whose client is not routed back out of
+# the interface it came in on (a decapsulated one, a test's odd route).
 make_backend()
 {
 	local i=$1 node=be$1 ns
