@@ -116,3 +116,15 @@ clean:
 
 format:
 	$(Q)clang-format -i bpf/*.[ch] user/*.[ch] include/xlb/*.h selftests/*.[ch]
+
+# The netns lab (scripts/lab.sh); LAB_ID, LAB_BACKENDS, LAB_CLIENTS and
+# LAB_LBS pass through the environment.
+.PHONY: lab-up lab-down lab-selftest
+lab-up: all $(DEPS_STAMP)
+	$(Q)LAB_BUILD=$(abspath $(BUILD)) bash scripts/lab.sh up
+
+lab-down:
+	$(Q)LAB_BUILD=$(abspath $(BUILD)) bash scripts/lab.sh down
+
+lab-selftest: all $(DEPS_STAMP)
+	$(Q)LAB_BUILD=$(abspath $(BUILD)) bash scripts/lab-selftest.sh

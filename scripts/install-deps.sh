@@ -14,6 +14,8 @@ PKGS=(
 	libjson-c-dev libmnl-dev
 	# end-to-end tests: real clients
 	apache2-utils python3
+	# lab: netns backends and the client
+	nginx curl iputils-ping
 )
 
 missing=()
