@@ -48,16 +48,22 @@ in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
 xlb() { in_ns "$LAB_NS_LB1" "$BUILD/xlb" -s "$SOCK" --pin-dir "$PIN" "$@"; }
 client() { in_ns "$LAB_NS_CL1" "$@"; }
 
+# Starts xlbd in the LB node (nsenter execs it: $! is xlbd itself) and
+# waits until the daemon answering on the socket is the one just started.
 start_xlbd() {
-	in_ns "$LAB_NS_LB1" "$BUILD/xlbd" -c "$CFG" -s "$SOCK" -i eth0 \
-		>>"$WORK/xlbd.log" 2>&1 &
+	local pid
+	nsenter --net="/run/netns/$LAB_NS_LB1" "$BUILD/xlbd" -c "$CFG" \
+		-s "$SOCK" -i eth0 >>"$WORK/xlbd.log" 2>&1 &
 	XLBD_PID=$!
 	for _ in $(seq 50); do
-		[ -S "$SOCK" ] && xlb --json status >/dev/null 2>&1 && return 0
+		pid=$(xlb --json status 2>/dev/null |
+			python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])' 2>/dev/null)
+		[ "$pid" = "$XLBD_PID" ] && return 0
 		kill -0 "$XLBD_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	echo "# xlbd did not come up:"; sed 's/^/#   /' "$WORK/xlbd.log"
+	echo "# xlbd (pid $XLBD_PID) did not come up:"
+	sed 's/^/#   /' "$WORK/xlbd.log"
 	return 1
 }
 
@@ -88,12 +94,18 @@ write_config() {
 	} >"$CFG"
 }
 
-# Backends seen by N new connections to URL (one line each, sorted, unique).
+# Sets $seen: the backends N new connections to URL reached (one line each,
+# sorted, unique). Not called in $(...): the port counter must persist.
+# Every connection gets a client port never used before in this run (below
+# the ephemeral range ab uses): a reused port could still be in TIME_WAIT on
+# the client, or match a live conntrack entry, which is not a new flow.
+NEXT_PORT=10000
 backends_seen() {
-	local url=$1 n=$2 i
-	for i in $(seq "$n"); do
-		client curl -s --max-time 3 --local-port $((20000 + RANDOM % 20000)) "$url"
-	done | sort -u
+	local url=$1 n=$2 i first=$NEXT_PORT
+	NEXT_PORT=$((NEXT_PORT + n))
+	seen=$(for ((i = first; i < first + n; i++)); do
+		client curl -s --max-time 3 --local-port "$i" "$url"
+	done | sort -u)
 }
 
 count_lines() { grep -c . <<<"$1"; }
@@ -120,11 +132,11 @@ write_config tunnel
 check "xlbd starts, resolves the next hop and attaches to the LB's NIC" start_xlbd
 
 # --- traffic through the VIP ------------------------------------------------
-seen=$(backends_seen "http://$LAB_VIP4/" 40)
+backends_seen "http://$LAB_VIP4/" 40
 check "HTTP over IPv4 through the VIP (IPIP) reaches all 3 backends" \
 	test "$(count_lines "$seen")" -eq 3
 grep -q "be4" <<<"$seen" && not_ok "backend 4 is not in the VIP yet"
-seen6=$(backends_seen "http://[$LAB_VIP6]/" 40)
+backends_seen "http://[$LAB_VIP6]/" 40; seen6=$seen
 check "HTTP over IPv6 through the VIP (IP6IP6) reaches all 3 backends" \
 	test "$(count_lines "$seen6")" -eq 3
 fwd=$(xlb --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["tx_forward"])')
@@ -141,7 +153,7 @@ wait $ab
 check "add, reweight, drain and undrain backends live succeed" test $rc -eq 0
 check "... with zero failed requests under load (ab: $(ab_failures "$WORK/ab1.log"))" \
 	test "$(ab_failures "$WORK/ab1.log")" -eq 0
-seen=$(backends_seen "http://$LAB_VIP4/" 40)
+backends_seen "http://$LAB_VIP4/" 40
 check "the added backend 4 takes new connections" grep -q "be4" <<<"$seen"
 
 # --- drain keeps open connections, sends no new ones --------------------------
@@ -161,9 +173,12 @@ else
 	ok "the slow download's flow is in conntrack (backend $be)"
 fi
 xlb backend drain web4 "$be" >/dev/null
-seen=$(backends_seen "http://$LAB_VIP4/" 30)
-check "a drained backend gets no new connections" \
-	bash -c "! grep -q 'be$be ' <<<\"$seen\""
+backends_seen "http://$LAB_VIP4/" 30
+if grep -q "be$be " <<<"$seen"; then
+	not_ok "a drained backend gets no new connections"
+else
+	ok "a drained backend gets no new connections"
+fi
 wait $slow
 rc=$?
 check "the drained backend's open connection completes (curl rc $rc, $(stat -c %s "$WORK/slow.out" 2>/dev/null) bytes)" \
@@ -172,12 +187,13 @@ xlb backend undrain web4 "$be" >/dev/null
 
 # --- a bad reload changes nothing -------------------------------------------
 cp "$CFG" "$WORK/good.yaml"
-printf 'vips:\n  - name: x\n    adress: 1.2.3.4\n' >>"$CFG"
+sed -i '0,/protocol: tcp/s//protocl: tcp/' "$CFG"
 out=$(xlb reload 2>&1)
+echo "# xlb reload said: $out"
 check "a config with a typo is refused, naming file, line and field" \
-	grep -q "xlb.yaml:[0-9]*:.*adress" <<<"$out"
+	grep -q "xlb.yaml:[0-9]*: vips\[0\]\.protocl" <<<"$out"
 cp "$WORK/good.yaml" "$CFG"
-seen=$(backends_seen "http://$LAB_VIP4/" 20)
+backends_seen "http://$LAB_VIP4/" 20
 check "... and the running config keeps serving" test "$(count_lines "$seen")" -ge 3
 
 # --- kill -9 under load, restart adopts ------------------------------------------
@@ -186,6 +202,7 @@ ab=$!
 sleep 0.5
 kill -9 "$XLBD_PID"
 wait "$XLBD_PID" 2>/dev/null
+check "xlbd is gone after kill -9" bash -c "! kill -0 $XLBD_PID 2>/dev/null"
 XLBD_PID=
 wait $ab
 check "kill -9 of xlbd under load: zero failed requests (ab: $(ab_failures "$WORK/ab2.log"))" \
@@ -200,14 +217,15 @@ check "the restarted xlbd adopts the conntrack table ($before entries before, $a
 # --- L2 DSR -------------------------------------------------------------------
 write_config l2dsr
 check "reload switches both VIPs to L2 DSR" xlb reload
-seen=$(backends_seen "http://$LAB_VIP4/" 40)
+backends_seen "http://$LAB_VIP4/" 40
 check "HTTP over IPv4 through the VIP (L2 DSR) reaches all 3 backends" \
 	test "$(count_lines "$seen")" -eq 3
-seen6=$(backends_seen "http://[$LAB_VIP6]/" 40)
+backends_seen "http://[$LAB_VIP6]/" 40; seen6=$seen
 check "HTTP over IPv6 through the VIP (L2 DSR) reaches all 3 backends" \
 	test "$(count_lines "$seen6")" -eq 3
 
 # --- detach on request, lab down clean ---------------------------------------
+check "xlbd is still running after the reloads" kill -0 "$XLBD_PID"
 kill -TERM "$XLBD_PID"
 wait "$XLBD_PID" 2>/dev/null
 XLBD_PID=
