@@ -46,7 +46,7 @@ BENCH_BIN := $(BUILD)/xlb-bench
 
 DEPS_STAMP := $(BUILD)/.deps-installed
 
-.PHONY: all deps test test-unit test-e2e bench run clean format
+.PHONY: all deps test test-unit test-e2e bench run demo demo-down clean format
 all: $(BPF_OBJS) $(SKELS) $(PROGS)
 
 # Every target that needs the toolchain depends on this: a newcomer types
@@ -103,8 +103,17 @@ test-unit: all $(TEST_BIN)
 	$(Q)$(TEST_BIN) --jobs 2
 
 test-e2e: all
+	$(Q)bash scripts/lab-selftest.sh
 	$(Q)bash selftests/e2e.sh
 
+# The main job: the real xlb in a namespace lab with nginx backends.
+demo: all
+	$(Q)bash scripts/demo.sh
+
+demo-down:
+	$(Q)bash scripts/demo.sh down
+
+# Offline: the real LB program on packets through BPF_PROG_TEST_RUN.
 run: all
 	$(Q)$(BUILD)/xlb-sim
 

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# demo.sh: xlb for real, on one machine. Brings up the namespace lab
+# (client, router, LB node, three nginx backends), starts xlbd with
+# scripts/demo.yaml attached to the LB node's NIC, sends HTTP through the
+# VIPs and shows what happened. The lab stays up to poke at;
+# `scripts/demo.sh down` (or `make demo-down`) removes it.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+export LAB_ID=demo LAB_BACKENDS=3 LAB_BUILD=$BUILD
+LAB="$ROOT/scripts/lab.sh"
+CFG="$ROOT/scripts/demo.yaml"
+STATE=/run/xlb-lab/$LAB_ID
+SOCK=$STATE/xlbd.sock
+PIN=/sys/fs/bpf/xlb-demo
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+die() { echo "demo: $*" >&2; exit 1; }
+
+if [ "${1:-}" = down ]; then
+	"$LAB" down
+	rm -rf "$PIN"
+	echo "demo: lab and pinned maps removed"
+	exit 0
+fi
+
+say "1. the lab: client -> router -> LB node (xlb) -> 3 nginx backends"
+"$LAB" up
+set -a
+eval "$("$LAB" env)"
+set +a
+NS="nsenter --net=/run/netns/$LAB_NS_LB1"
+XLB="$NS $BUILD/xlb -s $SOCK --pin-dir $PIN"
+
+say "2. xlbd: config $CFG, attached to lb1's eth0"
+if $XLB --json status >/dev/null 2>&1; then
+	echo "xlbd is running already (pid $($XLB --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])'))"
+else
+	setsid $NS "$BUILD/xlbd" -c "$CFG" -s "$SOCK" -i eth0 \
+		>"$STATE/xlbd.log" 2>&1 </dev/null &
+	for _ in $(seq 50); do
+		$XLB --json status >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	$XLB --json status >/dev/null 2>&1 || {
+		cat "$STATE/xlbd.log" >&2
+		die "xlbd did not start"
+	}
+	cat "$STATE/xlbd.log"
+fi
+$XLB status
+echo
+$XLB vip list
+
+say "3. HTTP through the VIPs from the client (one new connection each)"
+client() { nsenter --net="/run/netns/$LAB_NS_CL1" "$@"; }
+count_backends() { # URL N FIRST_PORT
+	local i
+	for ((i = $3; i < $3 + $2; i++)); do
+		client curl -s --max-time 3 --local-port "$i" "$1" || echo "(failed)"
+	done | sort | uniq -c | awk '{c=$1; $1=""; printf "  %5d %s\n", c, $0}'
+}
+port=$((11000 + RANDOM % 20000))
+echo "300 requests to http://$LAB_VIP4/ (weights be1:be2:be3 = 1:1:2):"
+count_backends "http://$LAB_VIP4/" 300 "$port"
+echo "150 requests to http://[$LAB_VIP6]/ (equal weights):"
+count_backends "http://[$LAB_VIP6]/" 150 $((port + 300))
+
+say "4. load: ab -n 5000 -c 10 through the VIP"
+client ab -q -n 5000 -c 10 "http://$LAB_VIP4/" |
+	grep -E "Complete requests|Failed requests|Requests per second|Time per request.*mean\)"
+
+say "5. xlb's view: counters, per VIP and backend"
+sleep 1.1 # one sampling interval, so the rates cover the load
+$XLB stats
+echo
+$XLB maglev show web4
+echo
+$XLB conntrack count
+
+say "6. poke at it"
+cat <<EOF
+  $XLB stats                 # counters and rates
+  $XLB conntrack list --limit 10
+  $XLB backend drain web4 3        # no new flows to be3; open ones finish
+  $XLB backend undrain web4 3
+  $XLB backend add web4 4 --address 198.18.0.14   # (needs LAB_BACKENDS=4)
+  $XLB config dump
+  $NS bpftool map dump pinned $PIN/xlb_vips
+  $NS bpftool prog show name xlb_lb
+  nsenter --net=/run/netns/$LAB_NS_CL1 curl -s http://$LAB_VIP4/
+  scripts/lab.sh status            # (LAB_ID=demo)
+  xlbd's log: $STATE/xlbd.log
+tear down: make demo-down   (or scripts/demo.sh down)
+EOF
