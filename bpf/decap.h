@@ -40,6 +40,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 #include "csum.h"
+#include "eth.h"
 #include "xlb/abi.h"
 
 /* Addresses this host terminates tunnels on; the value is reserved. */
@@ -65,11 +66,6 @@ struct {
 #define XLB_DECAP_IP_OFFSET 0x1fff
 #define XLB_DECAP_ECN_MASK 3
 #define XLB_DECAP_ECN_CE 3
-
-struct xlb_decap_vlan {
-	__be16 tci;
-	__be16 proto;
-};
 
 /* What the stages learnt; offsets are from ctx->data at entry. */
 struct xlb_decap_pkt {
@@ -128,29 +124,15 @@ static __always_inline int xlb_decap_is_local(const void *addr, __u32 len,
 static __always_inline int xlb_decap_parse_l2(struct xdp_md *ctx,
 					      struct xlb_decap_pkt *p)
 {
-	void *data = xlb_decap_data(ctx), *data_end = xlb_decap_data_end(ctx);
-	struct ethhdr *eth = data;
-	__be16 proto;
-
-	if ((void *)(eth + 1) > data_end)
-		return XLB_DECAP_PASS_MALFORMED;
-	proto = eth->h_proto;
-	p->l3_off = sizeof(*eth);
-	if (proto == bpf_htons(ETH_P_8021Q)) {
-		struct xlb_decap_vlan *vh = (void *)(eth + 1);
-
-		if ((void *)(vh + 1) > data_end)
-			return XLB_DECAP_PASS_MALFORMED;
-		proto = vh->proto;
-		p->l3_off += sizeof(*vh);
-	}
-	if (proto == bpf_htons(ETH_P_IP))
-		p->family = XLB_AF_INET;
-	else if (proto == bpf_htons(ETH_P_IPV6))
-		p->family = XLB_AF_INET6;
-	else
+	switch (xlb_parse_eth(xlb_decap_data(ctx), xlb_decap_data_end(ctx),
+			      &p->l3_off, &p->family)) {
+	case XLB_ETH_IP:
+		return XLB_DECAP_CONTINUE;
+	case XLB_ETH_NOT_IP:
 		return XLB_DECAP_PASS_NOT_TUNNEL;
-	return XLB_DECAP_CONTINUE;
+	default:
+		return XLB_DECAP_PASS_MALFORMED;
+	}
 }
 
 /*
@@ -290,7 +272,7 @@ static __always_inline int xlb_decap_strip(struct xdp_md *ctx,
 {
 	void *data = xlb_decap_data(ctx), *data_end = xlb_decap_data_end(ctx);
 	__u32 olen = (__u32)p->inner_off - p->l3_off;
-	struct xlb_decap_vlan *vh;
+	struct xlb_vlan_hdr *vh;
 	__u8 macs[12];
 	struct ethhdr *eth = data;
 	__be16 tci, type;

@@ -24,6 +24,7 @@
 #include "maps.h"
 #include "stats.h"
 #include "csum.h"
+#include "eth.h"
 
 #ifndef XLB_MAX_EXT_HDRS
 #define XLB_MAX_EXT_HDRS 4
@@ -32,11 +33,6 @@
 #define XLB_IP_DF 0x4000
 #define XLB_IP_MF 0x2000
 #define XLB_IP_OFFSET 0x1fff
-
-struct xlb_vlan_hdr {
-	__be16 tci;
-	__be16 proto;
-};
 
 /* What the parser learnt; offsets are from ctx->data at entry. */
 struct xlb_pkt {
@@ -112,29 +108,15 @@ static __always_inline int xlb_ipv4_csum_ok(struct xdp_md *ctx,
 
 static __always_inline int xlb_parse_l2(struct xdp_md *ctx, struct xlb_pkt *p)
 {
-	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
-	struct ethhdr *eth = data;
-	__be16 proto;
-
-	if ((void *)(eth + 1) > data_end)
-		return XLB_PASS_MALFORMED;
-	proto = eth->h_proto;
-	p->l3_off = sizeof(*eth);
-	if (proto == bpf_htons(ETH_P_8021Q)) {
-		struct xlb_vlan_hdr *vh = (void *)(eth + 1);
-
-		if ((void *)(vh + 1) > data_end)
-			return XLB_PASS_MALFORMED;
-		proto = vh->proto;
-		p->l3_off += sizeof(*vh);
-	}
-	if (proto == bpf_htons(ETH_P_IP))
-		p->family = XLB_AF_INET;
-	else if (proto == bpf_htons(ETH_P_IPV6))
-		p->family = XLB_AF_INET6;
-	else
+	switch (xlb_parse_eth(xlb_data(ctx), xlb_data_end(ctx), &p->l3_off,
+			      &p->family)) {
+	case XLB_ETH_IP:
+		return XLB_CONTINUE;
+	case XLB_ETH_NOT_IP:
 		return XLB_PASS_NOT_IP;
-	return XLB_CONTINUE;
+	default:
+		return XLB_PASS_MALFORMED;
+	}
 }
 
 static __always_inline int xlb_parse_ipv4(struct xdp_md *ctx, struct xlb_pkt *p)

@@ -8,23 +8,11 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 
+#include "log.h"
 #include "addr.h"
 #include "apply.h"
 #include "maglev.h"
 #include "neigh.h"
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
 
 void xlb_vip_key_of(const struct xlb_cfg_vip *v, struct xlb_vip_key *k)
 {
@@ -108,7 +96,7 @@ static int plan_config(const struct xlb_cfg *c, struct xlb_config *out,
 	}
 	if (!c->nexthop_family) {
 		if (uses_family(c, XLB_FWD_TUNNEL, 0))
-			return fail(err, errlen, -EINVAL,
+			return xlb_errf(err, errlen, -EINVAL,
 				    "nexthop: tunnel VIPs need nexthop.mac or "
 				    "nexthop.interface and nexthop.address");
 		return 0;
@@ -117,7 +105,7 @@ static int plan_config(const struct xlb_cfg *c, struct xlb_config *out,
 			       c->nexthop_ifname, XLB_NEIGH_WAIT_MS,
 			       out->nexthop_mac);
 	if (rc)
-		return fail(err, errlen, rc,
+		return xlb_errf(err, errlen, rc,
 			    "nexthop: no MAC for %s on %s in the neighbour "
 			    "table (%s); is it reachable? or set nexthop.mac",
 			    xlb_addr_str(&c->nexthop_addr, c->nexthop_family,
@@ -145,7 +133,7 @@ static int plan_backends(const struct xlb_cfg *c, struct plan *p, char *err,
 
 	p->bes = calloc(c->nbackends ? c->nbackends : 1, sizeof(*p->bes));
 	if (!p->bes)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return xlb_errf(err, errlen, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < c->nbackends; i++) {
 		const struct xlb_cfg_backend *b = &c->backends[i];
 		struct xlb_backend *be = &p->bes[i];
@@ -163,7 +151,7 @@ static int plan_backends(const struct xlb_cfg *c, struct plan *p, char *err,
 		rc = xlb_neigh_resolve(&b->addr, b->family, c->nexthop_ifname,
 				       XLB_NEIGH_WAIT_MS, be->mac);
 		if (rc)
-			return fail(err, errlen, rc,
+			return xlb_errf(err, errlen, rc,
 				    "backend %u: no MAC for %s in the neighbour "
 				    "table (%s); L2 DSR needs one: set its mac",
 				    b->id,
@@ -259,13 +247,13 @@ static int plan_vips(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 	p->vips = calloc(c->nvips ? c->nvips : 1, sizeof(*p->vips));
 	if (!used || !p->vips) {
 		free(used);
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return xlb_errf(err, errlen, -ENOMEM, "out of memory");
 	}
 	p->nvips = c->nvips;
 	rc = used_vip_ids(m, used);
 	if (rc) {
 		free(used);
-		return fail(err, errlen, rc, "read xlb_vips: %s", strerror(-rc));
+		return xlb_errf(err, errlen, rc, "read xlb_vips: %s", strerror(-rc));
 	}
 	for (size_t i = 0; i < c->nvips; i++) {
 		struct plan_vip *pv = &p->vips[i];
@@ -281,7 +269,7 @@ static int plan_vips(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 				next_free++;
 			if (next_free == XLB_MAX_VIPS) {
 				free(used);
-				return fail(err, errlen, -ENOSPC,
+				return xlb_errf(err, errlen, -ENOSPC,
 					    "vip %s: no free VIP id (at most %d)",
 					    v->name, XLB_MAX_VIPS);
 			}
@@ -319,7 +307,7 @@ static int plan_tables(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 		pv->table = calloc(v->table_size, sizeof(*pv->table));
 		if (!bes || !pv->table) {
 			free(bes);
-			return fail(err, errlen, -ENOMEM, "out of memory");
+			return xlb_errf(err, errlen, -ENOMEM, "out of memory");
 		}
 		for (size_t r = 0; r < v->nrefs; r++) {
 			bes[r].id = v->refs[r].id;
@@ -329,7 +317,7 @@ static int plan_tables(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 				      v->table_size, pv->table);
 		free(bes);
 		if (rc)
-			return fail(err, errlen, rc, "vip %s: build table: %s",
+			return xlb_errf(err, errlen, rc, "vip %s: build table: %s",
 				    v->name, strerror(-rc));
 	}
 	return 0;
@@ -437,13 +425,13 @@ static int write_plan(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 	int rc;
 
 	if (bpf_map_update_elem(m->config, &zero, &p->config, BPF_ANY))
-		return fail(err, errlen, -errno, "write xlb_config: %s",
+		return xlb_errf(err, errlen, -errno, "write xlb_config: %s",
 			    strerror(errno));
 	/* backends before the tables that name them */
 	for (size_t i = 0; i < c->nbackends; i++) {
 		rc = xlb_backend_write(m, c->backends[i].id, &p->bes[i]);
 		if (rc)
-			return fail(err, errlen, rc, "write backend %u: %s",
+			return xlb_errf(err, errlen, rc, "write backend %u: %s",
 				    c->backends[i].id, strerror(-rc));
 	}
 	/* a VIP's table before the VIP, so it is never seen without one */
@@ -454,7 +442,7 @@ static int write_plan(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 			rc = xlb_table_install(m, pv->info.vip_id, pv->table,
 					       pv->v->table_size);
 			if (rc)
-				return fail(err, errlen, rc,
+				return xlb_errf(err, errlen, rc,
 					    "vip %s: install table: %s",
 					    pv->v->name, strerror(-rc));
 			if (st)
@@ -462,12 +450,12 @@ static int write_plan(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 		}
 		rc = xlb_vip_write(m, &pv->key, &pv->info, pv->addr_flags);
 		if (rc)
-			return fail(err, errlen, rc, "vip %s: write: %s",
+			return xlb_errf(err, errlen, rc, "vip %s: write: %s",
 				    pv->v->name, strerror(-rc));
 	}
 	rc = remove_stale_vips(m, p, st);
 	if (rc)
-		return fail(err, errlen, rc, "remove old VIPs: %s",
+		return xlb_errf(err, errlen, rc, "remove old VIPs: %s",
 			    strerror(-rc));
 	/* flows of a backend taken out of one VIP follow the new table */
 	for (size_t i = 0; prev && i < p->nvips; i++) {
@@ -481,7 +469,7 @@ static int write_plan(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 				continue;
 			n = xlb_ct_flush(m, pv->info.vip_id, id);
 			if (n < 0)
-				return fail(err, errlen, (int)n,
+				return xlb_errf(err, errlen, (int)n,
 					    "vip %s: flush flows of backend %u: %s",
 					    pv->v->name, id, strerror((int)-n));
 			if (st)
@@ -490,7 +478,7 @@ static int write_plan(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 	}
 	rc = deactivate_stale_backends(m, c, st);
 	if (rc)
-		return fail(err, errlen, rc, "deactivate old backends: %s",
+		return xlb_errf(err, errlen, rc, "deactivate old backends: %s",
 			    strerror(-rc));
 	return 0;
 }

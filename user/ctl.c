@@ -10,22 +10,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "ctl.h"
 
 #define CTL_TIMEOUT_S 30 /* a reload may resolve neighbours: seconds, not ms */
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
 
 static int fill_addr(const char *path, struct sockaddr_un *sa)
 {
@@ -87,23 +75,23 @@ int xlb_ctl_listen(const char *path, char *err, size_t errlen)
 
 	rc = fill_addr(path, &sa);
 	if (rc)
-		return fail(err, errlen, rc, "control socket %s: path too long",
+		return xlb_errf(err, errlen, rc, "control socket %s: path too long",
 			    path);
 	fd = connect_to(path);
 	if (fd >= 0) {
 		close(fd);
-		return fail(err, errlen, -EADDRINUSE,
+		return xlb_errf(err, errlen, -EADDRINUSE,
 			    "control socket %s: another xlbd answers on it",
 			    path);
 	}
 	rc = mkdir_parent(path);
 	if (rc)
-		return fail(err, errlen, rc, "control socket %s: mkdir: %s",
+		return xlb_errf(err, errlen, rc, "control socket %s: mkdir: %s",
 			    path, strerror(-rc));
 	unlink(path); /* stale: nobody answered */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "control socket: %s",
+		return xlb_errf(err, errlen, -errno, "control socket: %s",
 			    strerror(errno));
 	old = umask(0177); /* the socket is born 0600: no window for others */
 	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
@@ -112,7 +100,7 @@ int xlb_ctl_listen(const char *path, char *err, size_t errlen)
 		rc = -errno;
 	if (rc) {
 		close(fd);
-		return fail(err, errlen, rc, "control socket %s: %s", path,
+		return xlb_errf(err, errlen, rc, "control socket %s: %s", path,
 			    strerror(-rc));
 	}
 	return fd;
@@ -128,7 +116,7 @@ struct json_object *xlb_ctl_read(int fd, char *err, size_t errlen)
 
 	set_timeouts(fd);
 	if (!buf) {
-		fail(err, errlen, -ENOMEM, "out of memory");
+		xlb_errf(err, errlen, -ENOMEM, "out of memory");
 		return NULL;
 	}
 	for (;;) {
@@ -137,13 +125,13 @@ struct json_object *xlb_ctl_read(int fd, char *err, size_t errlen)
 
 			if (cap >= XLB_CTL_MAX_MSG) {
 				free(buf);
-				fail(err, errlen, -EMSGSIZE, "message too long");
+				xlb_errf(err, errlen, -EMSGSIZE, "message too long");
 				return NULL;
 			}
 			b = realloc(buf, cap * 2);
 			if (!b) {
 				free(buf);
-				fail(err, errlen, -ENOMEM, "out of memory");
+				xlb_errf(err, errlen, -ENOMEM, "out of memory");
 				return NULL;
 			}
 			buf = b;
@@ -153,7 +141,7 @@ struct json_object *xlb_ctl_read(int fd, char *err, size_t errlen)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			fail(err, errlen, -errno, "read: %s", strerror(errno));
+			xlb_errf(err, errlen, -errno, "read: %s", strerror(errno));
 			free(buf);
 			return NULL;
 		}
@@ -165,7 +153,7 @@ struct json_object *xlb_ctl_read(int fd, char *err, size_t errlen)
 	obj = json_tokener_parse_verbose(buf, &jerr);
 	free(buf);
 	if (!obj || !json_object_is_type(obj, json_type_object)) {
-		fail(err, errlen, -EINVAL, "not a JSON object: %s",
+		xlb_errf(err, errlen, -EINVAL, "not a JSON object: %s",
 		     obj ? "wrong type" : json_tokener_error_desc(jerr));
 		json_object_put(obj);
 		return NULL;
@@ -199,7 +187,7 @@ struct json_object *xlb_ctl_call(const char *path, struct json_object *req,
 	int fd = connect_to(path), rc;
 
 	if (fd < 0) {
-		fail(err, errlen, fd, "connect to xlbd at %s: %s%s", path,
+		xlb_errf(err, errlen, fd, "connect to xlbd at %s: %s%s", path,
 		     strerror(-fd),
 		     fd == -ENOENT || fd == -ECONNREFUSED ?
 			     " (is xlbd running?)" : "");
@@ -207,7 +195,7 @@ struct json_object *xlb_ctl_call(const char *path, struct json_object *req,
 	}
 	rc = xlb_ctl_write(fd, req);
 	if (rc || shutdown(fd, SHUT_WR)) {
-		fail(err, errlen, rc ? rc : -errno, "send to xlbd: %s",
+		xlb_errf(err, errlen, rc ? rc : -errno, "send to xlbd: %s",
 		     strerror(rc ? -rc : errno));
 		close(fd);
 		return NULL;

@@ -23,19 +23,6 @@ struct xlbd_sample {
 	struct xlb_counter be[XLB_MAX_BACKENDS];
 };
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 int xlbd_start(struct xlbd *d, const char *config_path, char *err,
 	       size_t errlen)
 {
@@ -52,7 +39,7 @@ int xlbd_start(struct xlbd *d, const char *config_path, char *err,
 	d->prev = calloc(1, sizeof(*d->prev));
 	d->cur = calloc(1, sizeof(*d->cur));
 	if (!d->prev || !d->cur) {
-		rc = fail(err, errlen, -ENOMEM, "out of memory");
+		rc = xlb_errf(err, errlen, -ENOMEM, "out of memory");
 		goto out_cfg;
 	}
 	rc = xlb_maps_open_pinned(cfg.pin_dir, cfg.ct_entries, &d->maps,
@@ -102,7 +89,7 @@ static int commit(struct xlbd *d, struct xlb_cfg *next,
 
 	if (strcmp(next->pin_dir, d->running.pin_dir)) {
 		snprintf(pin, sizeof(pin), "%s", next->pin_dir);
-		return fail(err, errlen, -EINVAL,
+		return xlb_errf(err, errlen, -EINVAL,
 			    "pin_dir: changing it from %s to %s needs a "
 			    "restart of xlbd",
 			    d->running.pin_dir, pin);

@@ -14,25 +14,13 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include "log.h"
 #include "loader.h"
 #include "xlb_lb.skel.h"
 
 #define BPFFS "/sys/fs/bpf"
 #define LB_PROG_NAME "xlb_lb"
 #define CT_MAP "xlb_conntrack"
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
 
 static int mkdir_p(const char *path)
 {
@@ -62,21 +50,21 @@ int xlb_bpffs_ensure(const char *pin_dir, char *err, size_t errlen)
 
 	if (statfs(BPFFS, &st) || st.f_type != BPF_FS_MAGIC) {
 		if (mkdir(BPFFS, 0700) && errno != EEXIST)
-			return fail(err, errlen, -errno, "create %s: %s", BPFFS,
+			return xlb_errf(err, errlen, -errno, "create %s: %s", BPFFS,
 				    strerror(errno));
 		if (mount("bpf", BPFFS, "bpf", 0, "mode=0700"))
-			return fail(err, errlen, -errno, "mount bpffs on %s: %s",
+			return xlb_errf(err, errlen, -errno, "mount bpffs on %s: %s",
 				    BPFFS, strerror(errno));
 	}
 	if (statfs(pin_dir, &st) == 0 && st.f_type != BPF_FS_MAGIC)
-		return fail(err, errlen, -EINVAL, "pin dir %s is not on bpffs",
+		return xlb_errf(err, errlen, -EINVAL, "pin dir %s is not on bpffs",
 			    pin_dir);
 	rc = mkdir_p(pin_dir);
 	if (rc)
-		return fail(err, errlen, rc, "create pin dir %s: %s", pin_dir,
+		return xlb_errf(err, errlen, rc, "create pin dir %s: %s", pin_dir,
 			    strerror(-rc));
 	if (statfs(pin_dir, &st) || st.f_type != BPF_FS_MAGIC)
-		return fail(err, errlen, -EINVAL, "pin dir %s is not on bpffs",
+		return xlb_errf(err, errlen, -EINVAL, "pin dir %s is not on bpffs",
 			    pin_dir);
 	return 0;
 }
@@ -101,7 +89,7 @@ static struct xlb_lb *open_pinned(const char *pin_dir, __u32 ct_entries,
 		*ct_pinned = 0;
 	skel = xlb_lb__open();
 	if (!skel) {
-		fail(err, errlen, -errno, "open the LB object: %s",
+		xlb_errf(err, errlen, -errno, "open the LB object: %s",
 		     strerror(errno));
 		return NULL;
 	}
@@ -128,7 +116,7 @@ static struct xlb_lb *open_pinned(const char *pin_dir, __u32 ct_entries,
 		goto err_path;
 	return skel;
 err_path:
-	fail(err, errlen, -errno, "bind maps to %s: %s", pin_dir,
+	xlb_errf(err, errlen, -errno, "bind maps to %s: %s", pin_dir,
 	     strerror(errno));
 	xlb_lb__destroy(skel);
 	return NULL;
@@ -183,7 +171,7 @@ int xlb_maps_open_pinned(const char *pin_dir, __u32 ct_entries,
 	rc = xlb_lb__load(skel);
 	xlb_lb__destroy(skel);
 	if (rc)
-		return fail(err, errlen, rc,
+		return xlb_errf(err, errlen, rc,
 			    "load the LB object with the maps in %s: %s (maps "
 			    "pinned by an incompatible build? see README)",
 			    pin_dir, strerror(-rc));
@@ -195,7 +183,7 @@ int xlb_maps_open_pinned(const char *pin_dir, __u32 ct_entries,
 		if (fd < 0) {
 			rc = -errno;
 			xlb_maps_close(m);
-			return fail(err, errlen, rc, "open pinned map %s: %s",
+			return xlb_errf(err, errlen, rc, "open pinned map %s: %s",
 				    path, strerror(-rc));
 		}
 		*map_slot(m, i) = fd;
@@ -274,10 +262,10 @@ int xlb_attach(const char *pin_dir, __u32 ct_entries, const char *ifname,
 	int rc;
 
 	if (!ifindex)
-		return fail(err, errlen, -ENODEV, "attach %s: no such interface",
+		return xlb_errf(err, errlen, -ENODEV, "attach %s: no such interface",
 			    ifname);
 	if (for_each_xlb_prog(ifindex, found, &a))
-		return fail(err, errlen, -EEXIST,
+		return xlb_errf(err, errlen, -EEXIST,
 			    "attach %s: already attached (prog id %u, %s mode); "
 			    "detach first",
 			    ifname, a.prog_id, xlb_xdp_mode_str(a.mode));
@@ -291,18 +279,18 @@ int xlb_attach(const char *pin_dir, __u32 ct_entries, const char *ifname,
 	rc = (int)libxdp_get_error(prog);
 	if (rc) {
 		xlb_lb__destroy(skel);
-		return fail(err, errlen, rc, "attach %s: %s", ifname,
+		return xlb_errf(err, errlen, rc, "attach %s: %s", ifname,
 			    strerror(-rc));
 	}
 	rc = xdp_program__attach(prog, ifindex, to_libxdp(mode), 0);
 	xdp_program__close(prog);
 	xlb_lb__destroy(skel);
 	if (rc == -EOPNOTSUPP && mode == XLB_XDP_NATIVE)
-		return fail(err, errlen, rc,
+		return xlb_errf(err, errlen, rc,
 			    "attach %s: driver has no native XDP (try --mode skb)",
 			    ifname);
 	if (rc)
-		return fail(err, errlen, rc, "attach %s: %s", ifname,
+		return xlb_errf(err, errlen, rc, "attach %s: %s", ifname,
 			    strerror(-rc));
 	return 0;
 }
@@ -327,13 +315,13 @@ int xlb_detach(const char *ifname, char *err, size_t errlen)
 	struct detach_arg d = { .ifindex = (int)if_nametoindex(ifname) };
 
 	if (!d.ifindex)
-		return fail(err, errlen, -ENODEV, "detach %s: no such interface",
+		return xlb_errf(err, errlen, -ENODEV, "detach %s: no such interface",
 			    ifname);
 	if (!for_each_xlb_prog(d.ifindex, detach_one, &d))
-		return fail(err, errlen, -ENOENT, "detach %s: xlb is not attached",
+		return xlb_errf(err, errlen, -ENOENT, "detach %s: xlb is not attached",
 			    ifname);
 	if (d.rc)
-		return fail(err, errlen, d.rc, "detach %s: %s", ifname,
+		return xlb_errf(err, errlen, d.rc, "detach %s: %s", ifname,
 			    strerror(-d.rc));
 	return 0;
 }

@@ -57,3 +57,15 @@ void xlb_log_init(const char *prog, enum xlb_log_level level)
 	libbpf_set_print(libbpf_print);
 	libxdp_set_print(libxdp_print);
 }
+
+int xlb_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return rc;
+}
