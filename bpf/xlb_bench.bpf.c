@@ -25,19 +25,32 @@ static __always_inline int bench_restore(struct xdp_md *ctx)
 	struct xlb_bench_tpl *t = bpf_map_lookup_elem(&xlb_bench_tpl, &zero);
 	void *data, *data_end;
 	__u16 *sp, *sa, *ck, old;
-	int delta;
+	int delta, grow;
 	__u64 i;
 
-	if (!t)
+	if (!t || t->len > 4096)
 		return -1;
+	/* back to the template's length (the LB may have grown the head) */
 	delta = (int)(ctx->data_end - ctx->data) - (int)t->len;
 	if (delta && bpf_xdp_adjust_head(ctx, delta))
+		return -1;
+	/*
+	 * The copy is a constant XLB_BENCH_HDR bytes (the verifier wants a
+	 * fixed size): a shorter frame grows at the tail for it and shrinks
+	 * back after, so the head never drifts between iterations.
+	 */
+	grow = t->len < XLB_BENCH_HDR ? XLB_BENCH_HDR - (int)t->len : 0;
+	if (grow && bpf_xdp_adjust_tail(ctx, grow))
 		return -1;
 	data = xlb_data(ctx);
 	data_end = xlb_data_end(ctx);
 	if (data + XLB_BENCH_HDR > data_end)
 		return -1;
 	__builtin_memcpy(data, t->data, XLB_BENCH_HDR);
+	if (grow && bpf_xdp_adjust_tail(ctx, -grow))
+		return -1;
+	data = xlb_data(ctx);
+	data_end = xlb_data_end(ctx);
 	if (!(t->flags & XLB_BENCH_F_NEW_FLOW))
 		return 0;
 	i = t->iter++;

@@ -10,7 +10,7 @@
 
 #include <linux/types.h>
 
-/* Restored bytes: covers Ethernet + VLAN + IPv6 + TCP (78 bytes). */
+/* Restored bytes: Ethernet + VLAN + IPv6 + TCP (78) and then some. */
 #define XLB_BENCH_HDR 96
 
 /* Make every iteration a new flow: source port and address low bits count up. */
@@ -23,7 +23,7 @@ struct xlb_bench_tpl {
 	__u16 saddr_off; /* offset of the source address' last 16 bits */
 	__u16 ip4_csum_off; /* offset of the IPv4 header checksum; 0 for IPv6 */
 	__u16 pad;
-	__u64 iter;
+	__u64 iter; /* next new flow; runs continue where the last one ended */
 	__u8 data[XLB_BENCH_HDR];
 };
 
