@@ -95,8 +95,9 @@ static __always_inline int sink_sport(void *data, void *data_end)
 
 static __always_inline void sink_capture(struct xdp_md *ctx, __u32 len)
 {
-	__u32 idx = xlb_sink_ncap, n = len;
+	__u32 idx = xlb_sink_ncap;
 	struct xlb_sink_cap *c;
+	__u64 n = len; /* 64-bit: the bounds checks and the call see one register */
 
 	if (idx >= XLB_SINK_CAP_N || ctx->rx_queue_index != 0)
 		return;
@@ -105,7 +106,7 @@ static __always_inline void sink_capture(struct xdp_md *ctx, __u32 len)
 		n = XLB_SINK_CAP_BYTES;
 	if (n < 1)
 		return;
-	if (bpf_xdp_load_bytes(ctx, 0, c->data, n))
+	if (bpf_xdp_load_bytes(ctx, 0, c->data, (__u32)n))
 		return;
 	c->len = len;
 	xlb_sink_ncap = idx + 1;
