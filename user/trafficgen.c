@@ -366,7 +366,9 @@ static int gen_self_check(struct tg_gen *g, char *err, size_t errlen)
  * uses: it never runs there. A helper thread unshares the namespace, so the
  * caller's threads stay where they are; the namespace lives as long as
  * pin_netns is open, and the link detaches when the generator closes or the
- * process dies. Best effort: without it, sends are just slower per call.
+ * process dies. (While attached, generic XDP costs the host's receive path
+ * one more pointer test per packet.) Best effort: without it, sends are
+ * just slower per call.
  */
 struct pin_arg {
 	int prog_fd;
@@ -698,9 +700,10 @@ void tg_gen_close(struct tg_gen *g)
 	free(g);
 }
 
-int tg_sink_open(struct tg_sink **out, int ifindex, unsigned int flags,
-		 char *err, size_t errlen)
+int tg_sink_open(struct tg_sink **out, int ifindex,
+		 const struct tg_sink_opts *o, char *err, size_t errlen)
 {
+	unsigned int flags = o ? o->flags : 0;
 	char ifname[IF_NAMESIZE] = "?";
 	struct tg_sink *s;
 	int ret;
@@ -726,7 +729,9 @@ int tg_sink_open(struct tg_sink **out, int ifindex, unsigned int flags,
 		flags & TG_SINK_PASS ? XDP_PASS : XDP_DROP;
 	s->skel->rodata->xlb_sink_flags =
 		(flags & TG_SINK_PORTS ? XLB_SINK_F_PORTS : 0) |
-		(flags & TG_SINK_CAPTURE ? XLB_SINK_F_CAPTURE : 0);
+		(flags & TG_SINK_CAPTURE ? XLB_SINK_F_CAPTURE : 0) |
+		(flags & TG_SINK_SCRIBBLE ? XLB_SINK_F_SCRIBBLE : 0);
+	s->skel->rodata->xlb_sink_cap_after = o ? o->capture_after : 0;
 	ret = xlb_sink__load(s->skel);
 	if (ret) {
 		ret = fail(err, errlen, ret, "load xlb_sink: %s (run as root)",

@@ -115,8 +115,16 @@ void tg_gen_close(struct tg_gen *gen);
 /* Sink flags */
 #define TG_SINK_PASS (1u << 0) /* count, then pass to the stack (not drop) */
 #define TG_SINK_PORTS (1u << 1) /* count per TCP/UDP source port */
-#define TG_SINK_CAPTURE (1u << 2) /* keep the first TG_SINK_CAP_N frames */
+#define TG_SINK_CAPTURE (1u << 2) /* keep TG_SINK_CAP_N frames */
+/* tests: overwrite the first 128 bytes of each frame before dropping it, so
+ * a live-frames sender gets its pages back dirty */
+#define TG_SINK_SCRIBBLE (1u << 3)
 #define TG_SINK_CAP_N 8
+
+struct tg_sink_opts {
+	unsigned int flags; /* TG_SINK_* */
+	uint64_t capture_after; /* TG_SINK_CAPTURE: skip this many packets */
+};
 
 struct tg_sink_stats {
 	uint64_t packets;
@@ -127,9 +135,10 @@ struct tg_sink_stats {
 
 struct tg_sink;
 
-/* Loads the sink and attaches it (native XDP, through a BPF link). */
-int tg_sink_open(struct tg_sink **sink, int ifindex, unsigned int flags,
-		 char *err, size_t errlen);
+/* Loads the sink and attaches it (native XDP, through a BPF link). @o may
+ * be NULL: count and drop. */
+int tg_sink_open(struct tg_sink **sink, int ifindex,
+		 const struct tg_sink_opts *o, char *err, size_t errlen);
 int tg_sink_read(struct tg_sink *sink, struct tg_sink_stats *st);
 /* Packets per source port (TG_SINK_PORTS); returns the number of ports seen. */
 uint32_t tg_sink_sports(struct tg_sink *sink, uint32_t counts[65536]);

@@ -314,8 +314,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
 
 static int run_sink(struct cli *c)
 {
-	unsigned int flags = (c->pass ? TG_SINK_PASS : 0) |
-			     (c->ports ? TG_SINK_PORTS : 0);
+	struct tg_sink_opts so = { .flags = (c->pass ? TG_SINK_PASS : 0) |
+					    (c->ports ? TG_SINK_PORTS : 0) };
 	struct tg_sink_stats st;
 	struct tg_sink *sink;
 	uint32_t *counts = NULL, sports = 0;
@@ -329,7 +329,7 @@ static int run_sink(struct cli *c)
 	ifindex = dev_index(c->dev);
 	if (!ifindex)
 		return EXIT_FAIL;
-	ret = tg_sink_open(&sink, ifindex, flags, err, sizeof(err));
+	ret = tg_sink_open(&sink, ifindex, &so, err, sizeof(err));
 	if (ret) {
 		error("sink: %s", err);
 		return EXIT_FAIL;

@@ -47,7 +47,13 @@ struct xlb_pg_cfg {
 
 /* Sink: count packets per CPU, optionally per source port, keep a few. */
 #define XLB_SINK_F_PORTS (1u << 0) /* count per TCP/UDP source port */
-#define XLB_SINK_F_CAPTURE (1u << 1) /* copy the first XLB_SINK_CAP_N frames */
+#define XLB_SINK_F_CAPTURE (1u << 1) /* copy XLB_SINK_CAP_N frames */
+/*
+ * Tests: overwrite each frame's first bytes before dropping it, as a
+ * receiver that rewrites in place would, so the generator's recycled pages
+ * come back dirty.
+ */
+#define XLB_SINK_F_SCRIBBLE (1u << 2)
 
 #define XLB_SINK_CAP_N 8
 #define XLB_SINK_CAP_BYTES 1536
