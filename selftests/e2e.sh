@@ -139,6 +139,20 @@ grep -q "be4" <<<"$seen" && not_ok "backend 4 is not in the VIP yet"
 backends_seen "http://[$LAB_VIP6]/" 40; seen6=$seen
 check "HTTP over IPv6 through the VIP (IP6IP6) reaches all 3 backends" \
 	test "$(count_lines "$seen6")" -eq 3
+# Maglev proportions: weights 1:1:2 give be3 half the new connections.
+# 400 connections: be3's count is binomial (sd 10); +-50 is 5 sd.
+xlb backend weight web4 3 2 >/dev/null
+counts=$(for ((i = NEXT_PORT; i < NEXT_PORT + 400; i++)); do
+	client curl -s --max-time 3 --local-port "$i" "http://$LAB_VIP4/"
+done | awk '{print $2}' | sort | uniq -c)
+NEXT_PORT=$((NEXT_PORT + 400))
+n3=$(awk '$2 == "be3" {print $1}' <<<"$counts")
+n1=$(awk '$2 == "be1" {print $1}' <<<"$counts")
+n2=$(awk '$2 == "be2" {print $1}' <<<"$counts")
+check "weights 1:1:2 split 400 new connections in Maglev proportions ($n1/$n2/$n3)" \
+	test "${n3:-0}" -ge 150 -a "${n3:-0}" -le 250 -a "${n1:-0}" -ge 60 -a "${n2:-0}" -ge 60 \
+	-a $((${n1:-0} + ${n2:-0} + ${n3:-0})) -eq 400
+xlb backend weight web4 3 1 >/dev/null
 fwd=$(xlb --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["tx_forward"])')
 check "xlb stats counts the forwarded packets ($fwd)" test "$fwd" -gt 80
 
