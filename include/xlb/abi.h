@@ -142,7 +142,7 @@ struct xlb_flow {
 struct xlb_ct_entry {
 	__u32 backend_id;
 	__u32 vip_id;
-	__u64 last_seen_ns; /* bpf_ktime_get_ns(); refreshed at most once a second */
+	__u64 last_seen_ns; /* CLOCK_MONOTONIC, coarse; refreshed at most once a second */
 };
 
 /* Global settings, the one entry of xlb_config. Zeroes are safe defaults. */

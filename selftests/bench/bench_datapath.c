@@ -214,9 +214,13 @@ int bench_datapath_run(FILE *md, FILE *json)
 	fprintf(md, "|---|---:|---:|---:|---:|\n");
 	for (size_t c = 0; c < sizeof(classes) / sizeof(classes[0]); c++) {
 		const struct klass *k = &classes[c];
+		const char *only = getenv("XLB_BENCH_ONLY");
 		__u32 lb_ns[RUNS], fl_ns[RUNS], bare_ns[RUNS], v, v1;
 		struct pkt in, out, once;
 
+		/* XLB_BENCH_ONLY=substring: one class, e.g. for perf record */
+		if (only && !strstr(k->name, only))
+			continue;
 		if (pkt_build(&in, &k->spec) || set_template(tpl, &in, 0)) {
 			err = -EINVAL;
 			goto out;
