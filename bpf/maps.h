@@ -51,7 +51,10 @@ struct {
 /*
  * One hash table with per-CPU LRU lists (BPF_F_NO_COMMON_LRU): no LRU lock
  * shared between CPUs on the hot path, yet a flow that RSS moves to another
- * CPU, or an entry synced from a peer, is still found.
+ * CPU, or an entry synced from a peer, is still found. The price: the
+ * preallocated entries are split between the CPUs' free lists, so a CPU
+ * starts evicting its own oldest flows at about max_entries / nr_cpus, not
+ * when the whole table is full. Size conntrack.entries for that.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
