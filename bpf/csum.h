@@ -27,6 +27,34 @@ static __always_inline __u16 xlb_ipv4_csum(const struct iphdr *iph)
 	return xlb_csum_fold(sum);
 }
 
+/*
+ * True when the IPv4 header of @hwords 32-bit words at @l3_off (an offset
+ * below 32: Ethernet and one VLAN tag) sums to zero, options included, as
+ * a router checks it (RFC 1812 5.2.2).
+ */
+static __always_inline int xlb_ipv4_hdr_csum_ok(void *data, void *data_end,
+						__u32 l3_off, __u32 hwords)
+{
+	__u32 *w = data + (l3_off & 0x1f);
+	__u64 sum = 0;
+	int ok = 1;
+
+#pragma unroll
+	for (__u32 i = 0; i < 15; i++) {
+		if (i < hwords) {
+			if ((void *)(w + i + 1) > data_end)
+				ok = 0;
+			else
+				sum += w[i];
+		}
+	}
+	if (!ok)
+		return 0;
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	return xlb_csum_fold(sum) == 0;
+}
+
 /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') for one 16-bit word changing. */
 static __always_inline void xlb_csum_replace2(__u16 *check, __u16 old,
 					      __u16 new)

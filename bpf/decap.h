@@ -142,25 +142,8 @@ static __always_inline int xlb_decap_parse_l2(struct xdp_md *ctx,
 static __always_inline int xlb_decap_csum4_ok(struct xdp_md *ctx, __u32 l3_off,
 					      __u32 hwords)
 {
-	void *data = xlb_decap_data(ctx), *data_end = xlb_decap_data_end(ctx);
-	__u32 *w = data + (l3_off & 0x1f);
-	__u64 sum = 0;
-	int ok = 1;
-
-#pragma unroll
-	for (__u32 i = 0; i < 15; i++) {
-		if (i < hwords) {
-			if ((void *)(w + i + 1) > data_end)
-				ok = 0;
-			else
-				sum += w[i];
-		}
-	}
-	if (!ok)
-		return 0;
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	return xlb_csum_fold(sum) == 0;
+	return xlb_ipv4_hdr_csum_ok(xlb_decap_data(ctx),
+				    xlb_decap_data_end(ctx), l3_off, hwords);
 }
 
 static __always_inline int xlb_decap_outer4(struct xdp_md *ctx,

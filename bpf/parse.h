@@ -84,26 +84,9 @@ static __always_inline int xlb_malformed(const struct xlb_pkt *p)
 static __always_inline int xlb_ipv4_csum_ok(struct xdp_md *ctx,
 					    const struct xlb_pkt *p)
 {
-	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
-	__u32 hwords = ((__u32)p->l4_off - (__u32)p->l3_off) >> 2;
-	__u32 *w = data + (p->l3_off & 0x1f);
-	__u64 sum = 0;
-	int ok = 1;
-
-#pragma unroll
-	for (__u32 i = 0; i < 15; i++) {
-		if (i < hwords) {
-			if ((void *)(w + i + 1) > data_end)
-				ok = 0;
-			else
-				sum += w[i];
-		}
-	}
-	if (!ok)
-		return 0;
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	return xlb_csum_fold(sum) == 0;
+	return xlb_ipv4_hdr_csum_ok(xlb_data(ctx), xlb_data_end(ctx),
+				    p->l3_off,
+				    ((__u32)p->l4_off - (__u32)p->l3_off) >> 2);
 }
 
 static __always_inline int xlb_parse_l2(struct xdp_md *ctx, struct xlb_pkt *p)

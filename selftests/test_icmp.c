@@ -33,22 +33,6 @@ static void teardown(void)
 
 TestSuite(icmp, .init = setup, .fini = teardown);
 
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = v >> 8;
@@ -58,11 +42,11 @@ static void put16(uint8_t *p, uint16_t v)
 /* ICMPv6 checksum over the pseudo header and @len bytes at @l4. */
 static uint16_t icmp6_csum(const uint8_t *ip6, const uint8_t *l4, size_t len)
 {
-	uint32_t sum = sum16(ip6 + 8, 32, 0);
+	uint32_t sum = pkt_sum16(ip6 + 8, 32, 0);
 
 	sum += (uint32_t)len;
 	sum += IPPROTO_ICMPV6;
-	return fold(sum16(l4, len, sum));
+	return pkt_csum_fold(pkt_sum16(l4, len, sum));
 }
 
 static void assert_same(const char *what, const struct pkt *got,
@@ -92,11 +76,11 @@ Test(icmp, echo_request_to_a_vip_address_is_answered_v4)
 	memcpy(ip + 16, in.data + 14 + 12, 4);
 	ip[8] = 64;
 	put16(ip + 10, 0);
-	put16(ip + 10, fold(sum16(ip, 24, 0)));
+	put16(ip + 10, pkt_csum_fold(pkt_sum16(ip, 24, 0)));
 	ic = ip + 24;
 	ic[0] = 0;
 	put16(ic + 2, 0);
-	put16(ic + 2, fold(sum16(ic, in.len - 14 - 24, 0)));
+	put16(ic + 2, pkt_csum_fold(pkt_sum16(ic, in.len - 14 - 24, 0)));
 
 	cr_assert_eq(env_run(&env, &in, &out), XDP_TX, "the echo is answered");
 	assert_same("echo reply v4", &out, &want);
@@ -238,14 +222,14 @@ Test(icmp, too_big_for_the_tunnel_gets_frag_needed)
 	cr_assert_eq((ip[2] << 8) | ip[3], 20 + 8 + 128, "IPv4 total length");
 	cr_assert(!memcmp(ip + 12, in.data + 14 + 16, 4), "source is the VIP");
 	cr_assert(!memcmp(ip + 16, in.data + 14 + 12, 4), "destination is the client");
-	cr_assert_eq(fold(sum16(ip, 20, 0)), 0, "IPv4 header checksum is valid");
+	cr_assert_eq(pkt_csum_fold(pkt_sum16(ip, 20, 0)), 0, "IPv4 header checksum is valid");
 	cr_assert_eq(ic[0], 3, "type destination unreachable");
 	cr_assert_eq(ic[1], 4, "code fragmentation needed");
 	cr_assert_eq((ic[6] << 8) | ic[7], ENV_MTU - 20,
 		     "next-hop MTU leaves room for the IPIP header");
 	cr_assert(!memcmp(ic + 8, in.data + 14, 128),
 		  "the quote is the start of the original IP packet");
-	cr_assert_eq(fold(sum16(ic, 8 + 128, 0)), 0, "ICMP checksum is valid");
+	cr_assert_eq(pkt_csum_fold(pkt_sum16(ic, 8 + 128, 0)), 0, "ICMP checksum is valid");
 }
 
 Test(icmp, too_big_for_the_tunnel_gets_packet_too_big)

@@ -144,15 +144,6 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += get16(p + i);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
 static uint16_t fold(uint32_t sum)
 {
 	while (sum >> 16)
@@ -186,7 +177,7 @@ static struct parsed parse_frame(const struct pkt *p, const char *what)
 		cr_assert(l3 + get16(ip + 2) <= p->len,
 			  "%s: IPv4 total length %u fits in %zu bytes", what,
 			  get16(ip + 2), p->len);
-		r.ip_csum_ok = fold(sum16(ip, ihl, 0)) == 0xffff;
+		r.ip_csum_ok = fold(pkt_sum16(ip, ihl, 0)) == 0xffff;
 		r.proto = ip[9];
 		r.src = ip + 12;
 		l4 = l3 + ihl;
@@ -208,9 +199,9 @@ static struct parsed parse_frame(const struct pkt *p, const char *what)
 		  "%s: carries TCP or UDP, not %u", what, r.proto);
 	/* pseudo-header (RFC 768, 793, 8200), then the segment with its
 	 * checksum: a right one makes the sum all ones */
-	sum = sum16(r.src, alen, 0) + sum16(r.src + alen, alen, 0) + r.proto +
+	sum = pkt_sum16(r.src, alen, 0) + pkt_sum16(r.src + alen, alen, 0) + r.proto +
 	      (uint32_t)l4len;
-	sum = sum16(p->data + l4, l4len, sum);
+	sum = pkt_sum16(p->data + l4, l4len, sum);
 	r.l4_csum_ok = fold(sum) == 0xffff &&
 		       !(r.proto == IPPROTO_UDP && !get16(p->data + l4 + 6));
 	r.sport = get16(p->data + l4);

@@ -50,15 +50,7 @@ static uint16_t get16(const uint8_t *p)
 
 static uint16_t csum(const uint8_t *p, size_t len)
 {
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += get16(p + i);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	return pkt_csum_fold(pkt_sum16(p, len, 0));
 }
 
 /*

@@ -36,7 +36,7 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
+uint32_t pkt_sum16(const uint8_t *p, size_t len, uint32_t sum)
 {
 	for (size_t i = 0; i + 1 < len; i += 2)
 		sum += get16(p + i);
@@ -45,7 +45,7 @@ static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
 	return sum;
 }
 
-static uint16_t fold(uint32_t sum)
+uint16_t pkt_csum_fold(uint32_t sum)
 {
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
@@ -58,7 +58,7 @@ static uint32_t pseudo_sum(int family, const uint8_t *src, const uint8_t *dst,
 {
 	size_t alen = family == 4 ? 4 : 16;
 
-	return sum16(src, alen, 0) + sum16(dst, alen, 0) + proto +
+	return pkt_sum16(src, alen, 0) + pkt_sum16(dst, alen, 0) + proto +
 	       (uint32_t)len;
 }
 
@@ -101,7 +101,7 @@ static void put_ip4(uint8_t *ip, size_t hlen, uint8_t tos, size_t tot,
 	memcpy(ip + 12, src, 4);
 	memcpy(ip + 16, dst, 4);
 	memset(ip + IP4_HLEN, 1, hlen - IP4_HLEN); /* NOP options */
-	put16(ip + 10, fold(sum16(ip, hlen, 0)));
+	put16(ip + 10, pkt_csum_fold(pkt_sum16(ip, hlen, 0)));
 }
 
 static void put_ip6(uint8_t *ip, uint8_t tc, uint32_t flow, size_t plen,
@@ -141,7 +141,7 @@ static size_t put_l4(uint8_t *l4, const struct pkt_spec *s, const uint8_t *src,
 		put16(l4 + 16, 0);
 		put16(l4 + 18, 0);
 		fill_payload(l4 + TCP_HLEN, s->payload_len);
-		put16(l4 + 16, fold(sum16(l4, len,
+		put16(l4 + 16, pkt_csum_fold(pkt_sum16(l4, len,
 					  pseudo_sum(s->family, src, dst,
 						     IPPROTO_TCP, len))));
 		return len;
@@ -154,7 +154,7 @@ static size_t put_l4(uint8_t *l4, const struct pkt_spec *s, const uint8_t *src,
 		put16(l4 + 4, (uint16_t)len);
 		put16(l4 + 6, 0);
 		fill_payload(l4 + UDP_HLEN, s->payload_len);
-		c = fold(sum16(l4, len, pseudo_sum(s->family, src, dst,
+		c = pkt_csum_fold(pkt_sum16(l4, len, pseudo_sum(s->family, src, dst,
 						   IPPROTO_UDP, len)));
 		put16(l4 + 6, c ? c : 0xffff);
 		return len;
@@ -170,7 +170,7 @@ static size_t put_l4(uint8_t *l4, const struct pkt_spec *s, const uint8_t *src,
 		put16(l4 + 4, s->sport);
 		put16(l4 + 6, s->dport);
 		fill_payload(l4 + ICMP_HLEN, s->payload_len);
-		put16(l4 + 2, fold(sum16(l4, len,
+		put16(l4 + 2, pkt_csum_fold(pkt_sum16(l4, len,
 					 s->family == 4 ?
 						 0 :
 						 pseudo_sum(6, src, dst,
@@ -300,11 +300,11 @@ int pkt_build_icmp_error(struct pkt *p, const char *src, const char *dst,
 	if (family == 4) {
 		put_ip4(ip, hlen, 0, hlen + ICMP_HLEN + qlen, 0, 64,
 			IPPROTO_ICMP, s, d);
-		put16(ic + 2, fold(sum16(ic, ICMP_HLEN + qlen, 0)));
+		put16(ic + 2, pkt_csum_fold(pkt_sum16(ic, ICMP_HLEN + qlen, 0)));
 	} else {
 		put_ip6(ip, 0, 0, ICMP_HLEN + qlen, IPPROTO_ICMPV6, 64, s, d);
 		put16(ic + 2,
-		      fold(sum16(ic, ICMP_HLEN + qlen,
+		      pkt_csum_fold(pkt_sum16(ic, ICMP_HLEN + qlen,
 				 pseudo_sum(6, s, d, IPPROTO_ICMPV6,
 					    ICMP_HLEN + qlen))));
 	}
@@ -350,7 +350,7 @@ int pkt_encap(struct pkt *out, const struct pkt *in, int ofam,
 
 		put16(o + 4, 0);
 		put16(o + 10, 0);
-		put16(o + 10, fold(sum16(o, IP4_HLEN, 0)));
+		put16(o + 10, pkt_csum_fold(pkt_sum16(o, IP4_HLEN, 0)));
 	}
 	memcpy(out->data + ol3 + ohlen, ip, rest);
 	out->len = ol3 + ohlen + rest;

@@ -75,6 +75,15 @@ int pkt_encap(struct pkt *out, const struct pkt *in, int ofam,
 	      const char *osrc, const char *odst, uint32_t entropy,
 	      const uint8_t *dmac, const uint8_t *smac);
 
+/*
+ * The Internet checksum (RFC 1071) in two steps, for building and checking
+ * packets: pkt_sum16() adds @len bytes as big-endian 16-bit words to @sum
+ * (an odd last byte padded with zero), pkt_csum_fold() folds the carries
+ * and complements. A correct packet's checksum over itself folds to 0.
+ */
+uint32_t pkt_sum16(const uint8_t *p, size_t len, uint32_t sum);
+uint16_t pkt_csum_fold(uint32_t sum);
+
 /* Offset of the L3 header: 14, or 18 behind a VLAN tag. */
 size_t pkt_l3_off(const struct pkt *p);
 
