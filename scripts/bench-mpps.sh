@@ -56,7 +56,7 @@ cat >"$WORK/xlb.yaml" <<EOF
 pin_dir: $PIN
 hash_seed: 0x5eed
 conntrack: { entries: 2097152 }
-encap: { source4: 198.18.0.2 }
+encap: { source4: 198.19.0.0 }
 nexthop: { mac: '$GENMAC' }
 backends:
   - { id: 1, address: 198.18.0.11 }

@@ -77,7 +77,8 @@ write_config() {
 		echo "hash_seed: 0x5eed"
 		echo "maglev_size: 65537"
 		echo "mtu: $LAB_MTU"
-		echo "encap: { source4: $LAB_LB1_ADDR, source6: '$LAB_LB1_ADDR6' }"
+		# outer sources vary in their low bits: prefixes no lab host uses
+		echo "encap: { source4: 198.19.0.0, source6: '2001:db8:ffff::' }"
 		echo "nexthop: { interface: eth0, address: $LAB_RT_INTERNAL_ADDR }"
 		echo "backends:"
 		for i in 1 2 3 4; do
