@@ -869,6 +869,21 @@ Test(config, example_file_loads)
 	xlb_cfg_free(&c);
 }
 
+Test(config, demo_file_loads)
+{
+	const char *path = "scripts/demo.yaml";
+	char err[XLB_ERR_MAX];
+	struct xlb_cfg c;
+	int ret;
+
+	ret = xlb_cfg_load(path, &c, err, sizeof(err));
+	cr_assert_eq(ret, 0, "%s does not load (%d): %s", path, ret, err);
+	cr_expect_eq(c.nvips, 2, "the demo serves two VIPs");
+	cr_expect_eq(c.nbackends, 6, "over six backends (3 per family)");
+	round_trip("the demo file", &c);
+	xlb_cfg_free(&c);
+}
+
 Test(config, load_names_the_file_it_cannot_read)
 {
 	char err[XLB_ERR_MAX];
