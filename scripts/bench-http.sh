@@ -11,6 +11,10 @@
 #          TCP mode (roundrobin over be1..be3, nbthread $BENCH_HAPROXY_THREADS);
 #          both directions pass lb1 (two TCP connections per request).
 #
+# Runs alternate, A B A B ..., BENCH_ROUNDS rounds (default 3): the
+# machine is shared (other work drifts in and out), so each figure is the
+# median over the rounds, with every round's value kept beside it.
+#
 # From client cl1, per run: an unmeasured warm-up, then the ab sweep
 # `ab -n 10000 -c C` for C in 1 3 5 10 20 (a new connection per request)
 # and `wrk -t2 -c20 -d10s --latency` (keep-alive). Every row is checked:
@@ -27,7 +31,7 @@
 #
 # Usage: scripts/bench-http.sh (root; `make bench-http` builds first).
 # Environment: BUILD (default <repo>/build), LAB_ID (default hbPID),
-# BENCH_AB_N (10000), BENCH_AB_CONC ("1 3 5 10 20"), BENCH_WRK_ARGS
+# BENCH_ROUNDS (3), BENCH_AB_N (10000), BENCH_AB_CONC ("1 3 5 10 20"), BENCH_WRK_ARGS
 # ("-t2 -c20 -d10s"), BENCH_HAPROXY_THREADS (2), BENCH_CLIENT_TIMEOUT (180 s
 # per client run, then it is killed and its row fails), BENCH_KEEP_LAB=1 (leave
 # the lab up on exit; xlbd/haproxy are still stopped).
@@ -45,6 +49,7 @@ AB_N=${BENCH_AB_N:-10000}
 AB_CONC=${BENCH_AB_CONC:-1 3 5 10 20}
 WRK_ARGS=${BENCH_WRK_ARGS:--t2 -c20 -d10s}
 HAPROXY_THREADS=${BENCH_HAPROXY_THREADS:-2}
+ROUNDS=${BENCH_ROUNDS:-3}
 # A client run that takes longer is killed and its row fails (ab can hang
 # for good once connections fail).
 CLIENT_TIMEOUT=${BENCH_CLIENT_TIMEOUT:-180}
@@ -182,6 +187,34 @@ proc_ticks() {
 	echo "$t"
 }
 
+# cpu_snap FILE: every process's CPU ticks and kind: k (kernel thread), l
+# (in this lab's namespaces: client, nginx, haproxy, xlbd) or f (anyone
+# else: other sessions' work on the machine). This script and the
+# snapshot itself are left out.
+cpu_snap() {
+	python3 - "$1" "$$" "${LAB_NETNS_INODES[@]}" <<'EOF'
+import json, os, sys
+me = {sys.argv[2], str(os.getpid())}
+lab = set(sys.argv[3:])
+out = {}
+for p in os.listdir("/proc"):
+    if not p.isdigit() or p in me:
+        continue
+    try:
+        st = open(f"/proc/{p}/stat").read()
+        f = st[st.rindex(")") + 2:].split()
+        ticks = int(f[11]) + int(f[12])
+        if p == "2" or f[1] == "2":
+            kind = "k"
+        else:
+            kind = "l" if str(os.stat(f"/proc/{p}/ns/net").st_ino) in lab else "f"
+        out[p] = [kind, ticks]
+    except (OSError, ValueError, IndexError):
+        pass
+json.dump(out, open(sys.argv[1], "w"))
+EOF
+}
+
 # The machine's CPU counters: user nice system idle iowait irq softirq steal.
 cpu_stat() { awk '/^cpu / { print $2, $3, $4, $5, $6, $7, $8, $9 }' /proc/stat; }
 
@@ -207,7 +240,7 @@ backends_seen() {
 # -------------------------------------------------------- the runs -----
 
 # run_tool LB TOOL C LOG CMD...: runs one measured client command from cl1
-# and records one row: parsed figures, CPU split, and the checks.
+# and records one row of round $ROUND: parsed figures, CPU split, checks.
 run_tool() {
 	local lb=$1 tool=$2 conc=$3 log=$4 rc=0 t0 t1 c0 c1 n0 n1 h0 h1 x0 x1 s0 s1 tm
 	shift 4
@@ -221,7 +254,9 @@ run_tool() {
 		s0=$(hap_stat fe_web4 FRONTEND)
 		;;
 	esac
-	local xdp_during=
+	local xdp_before='' xdp_during=''
+	[ "$lb" = haproxy ] && xdp_before=$(lb_xdp)
+	cpu_snap "$WORK/snap0"
 	c0=$(cpu_stat)
 	n0=$(proc_ticks "${NGINX_PIDS[@]}")
 	h0=$(proc_ticks ${HAP_PID:+"$HAP_PID"})
@@ -234,6 +269,7 @@ run_tool() {
 	c1=$(cpu_stat)
 	n1=$(proc_ticks "${NGINX_PIDS[@]}")
 	h1=$(proc_ticks ${HAP_PID:+"$HAP_PID"})
+	cpu_snap "$WORK/snap1"
 	case $lb in
 	xlb)
 		x1=$(xlb_counter tx_forward)
@@ -246,12 +282,13 @@ run_tool() {
 
 	python3 - "$lb" "$tool" "$conc" "$log" "$rc" "$t0" "$t1" "$c0" "$c1" \
 		"$n0" "$n1" "$h0" "$h1" "${tm:-0 0}" "${x0:-}" "${x1:-}" "${s0:-}" "${s1:-}" \
-		"$xdp_during" "$(getconf CLK_TCK)" >>"$ROWS" <<'EOF'
+		"$xdp_before$xdp_during" "$(getconf CLK_TCK)" "$ROUND" "$WORK/snap0" "$WORK/snap1" \
+		>>"$ROWS" <<'EOF'
 import json, re, sys
 (lb, tool, conc, log, rc, t0, t1, c0, c1, n0, n1, h0, h1, tm, x0, x1, s0, s1,
- xdp, hz) = sys.argv[1:]
+ xdp, hz, rnd, snap0, snap1) = sys.argv[1:]
 text = open(log, errors="replace").read()
-row = {"lb": lb, "tool": tool, "concurrency": int(conc)}
+row = {"lb": lb, "tool": tool, "concurrency": int(conc), "round": int(rnd)}
 errs = []
 
 def num(pat, conv=float):
@@ -340,23 +377,32 @@ else:
     if resp_bytes and db < 0.99 * resp_bytes:
         errs.append(f"haproxy sent {db} bytes, the client read {resp_bytes:.0f}")
     if xdp:
-        errs.append(f"an XDP program is on lb1 eth0 during the HAProxy run: {xdp}")
+        errs.append(f"an XDP program is on lb1 eth0 in the HAProxy run: {xdp}")
 
-# Where the CPU went (whole machine; seconds of CPU).
+# Where the CPU went (whole machine; CPU seconds). softirq/irq time is
+# in no process's; kernel threads (ksoftirqd among them) and other
+# people's processes come from the per-process snapshots.
 hz = int(hz)
 a = [int(x) for x in c0.split()]
 b = [int(x) for x in c1.split()]
 d = [y - x for x, y in zip(a, b)]
-tot = sum(d) or 1
+p0, p1 = json.load(open(snap0)), json.load(open(snap1))
+by_kind = {"k": 0, "l": 0, "f": 0}
+for pid, (kind, t) in p1.items():
+    by_kind[kind] += t - (p0[pid][1] if pid in p0 and p0[pid][0] == kind else 0)
 row["wall_s"] = round(float(t1) - float(t0), 3)
 row["cpu"] = {
-    "idle_pct": round(100 * (d[3] + d[4]) / tot, 1),
-    "user_pct": round(100 * (d[0] + d[1]) / tot, 1),
-    "sys_pct": round(100 * d[2] / tot, 1),
-    "softirq_pct": round(100 * (d[5] + d[6]) / tot, 1),
+    "total_s": round(sum(d) / hz, 2),
+    "idle_s": round((d[3] + d[4]) / hz, 2),
+    "user_s": round((d[0] + d[1]) / hz, 2),
+    "sys_s": round(d[2] / hz, 2),
+    "softirq_s": round((d[5] + d[6]) / hz, 2),
+    "steal_s": round(d[7] / hz, 2),
     "client_s": round(sum(float(x) for x in tm.split()), 2),
     "nginx_s": round((int(n1) - int(n0)) / hz, 2),
     "haproxy_s": round((int(h1) - int(h0)) / hz, 2),
+    "kthreads_s": round(by_kind["k"] / hz, 2),
+    "others_s": round(by_kind["f"] / hz, 2),
 }
 row["ok"] = not errs
 if errs:
@@ -366,10 +412,10 @@ EOF
 	local last
 	last=$(tail -1 "$ROWS")
 	if [ "$(jget "j['ok']" <<<"$last")" = True ]; then
-		say "$(jget "'%s %s c=%d: %.0f req/s, p50 %s ms, p99 %s ms (%s)' % (j['lb'], j['tool'], j['concurrency'], j['rps'], j['p50_ms'], j['p99_ms'], j['check'])" <<<"$last")"
+		say "$(jget "'round %d: %s %s c=%d: %.0f req/s, p50 %s ms, p99 %s ms (%s)' % (j['round'], j['lb'], j['tool'], j['concurrency'], j['rps'], j['p50_ms'], j['p99_ms'], j['check'])" <<<"$last")"
 	else
 		NFAILED=$((NFAILED + 1))
-		say "FAILED $lb $tool c=$conc: $(jget "j['error']" <<<"$last") (log: $log)"
+		say "FAILED round $ROUND $lb $tool c=$conc: $(jget "j['error']" <<<"$last") (log: $log)"
 	fi
 }
 
@@ -377,16 +423,17 @@ EOF
 measure() {
 	local lb=$1 c log
 
-	say "$lb: warm-up (ab -n 2000 -c 10, not recorded)"
-	client timeout -k 5 "$CLIENT_TIMEOUT" ab -q -n 2000 -c 10 "http://$LAB_VIP4/" >"$RAW/$lb-warmup.txt" 2>&1 ||
-		say "$lb: the warm-up ab failed (see $RAW/$lb-warmup.txt)"
+	local pre=$RAW/r$ROUND-$lb
+
+	client timeout -k 5 "$CLIENT_TIMEOUT" ab -q -n 2000 -c 10 "http://$LAB_VIP4/" >"$pre-warmup.txt" 2>&1 ||
+		say "$lb: the warm-up ab failed (see $pre-warmup.txt)"
 	for c in $AB_CONC; do
-		log=$RAW/$lb-ab-c$c.txt
+		log=$pre-ab-c$c.txt
 		echo "ab -n $AB_N -c $c -e $log.csv http://$LAB_VIP4/" >"$log.cmd"
 		run_tool "$lb" ab "$c" "$log" ab -n "$AB_N" -c "$c" -e "$log.csv" "http://$LAB_VIP4/"
 	done
 	c=$(grep -o -- '-c *[0-9]*' <<<"$WRK_ARGS" | grep -o '[0-9]*')
-	log=$RAW/$lb-wrk.txt
+	log=$pre-wrk.txt
 	# shellcheck disable=SC2086
 	echo "wrk $WRK_ARGS --latency http://$LAB_VIP4/" >"$log.cmd"
 	# shellcheck disable=SC2086
@@ -395,6 +442,14 @@ measure() {
 
 # Starts xlbd in lb1 (nsenter execs it: $! is xlbd) and waits until the
 # daemon answering on the socket is that one.
+#
+# The outer source of a tunnelled packet is source4 with its low 16 bits
+# set per flow (for the backends' RSS), so source4 stands for a whole /16
+# that must hold no address of the path. The lab's LB address would not
+# do: 198.18.0.0/16 holds the router's 198.18.0.1, and the router drops the
+# flows whose outer source lands on it as martians (about 1 in 65536; a
+# stuck SYN that stalls ab for its 30 s timeout). 198.19.0.0/16 is unused.
+ENCAP_SRC4=198.19.0.2
 start_xlbd() {
 	local pid i a m
 
@@ -403,7 +458,7 @@ start_xlbd() {
 		echo "hash_seed: 0x5eed"
 		echo "maglev_size: 65537"
 		echo "mtu: $LAB_MTU"
-		echo "encap: { source4: $LAB_LB1_ADDR }"
+		echo "encap: { source4: $ENCAP_SRC4 }"
 		echo "nexthop: { interface: eth0, address: $LAB_RT_INTERNAL_ADDR }"
 		echo "backends:"
 		for i in 1 2 3; do
@@ -497,18 +552,47 @@ stop_haproxy() {
 
 report() {
 	python3 - "$ROWS" "$OUT" "$RAW" "$@" <<'EOF'
-import csv, json, sys
-rows_file, out, raw, kernel, ncpu, model, load, load_after, others, ab_ver, wrk_ver, hap_ver, ngx_ver, \
-    hap_threads, ab_n, wrk_args, when, cmd = sys.argv[1:]
+import csv, glob, json, statistics, sys
+rows_file, out, raw, kernel, ncpu, model, load, load_after, others, ab_ver, \
+    wrk_ver, hap_ver, ngx_ver, hap_threads, ab_n, wrk_args, rounds, when, cmd = sys.argv[1:]
 rows = [json.loads(l) for l in open(rows_file)]
+rounds = int(rounds)
 
-json.dump([{k: r.get(k) for k in (
-    "lb", "tool", "concurrency", "requests", "rps", "p50_ms", "p99_ms", "failed",
-    "mean_ms", "ok", "error", "check", "wall_s", "cpu")} for r in rows],
-    open(f"{out}/http.json", "w"), indent=1)
+def key(r):
+    return (r["lb"], r["tool"], r["concurrency"])
+
+# One object per (LB, tool, concurrency): medians over the rounds whose
+# checks passed; requests and failed are totals over all rounds.
+agg = {}
+for r in rows:
+    agg.setdefault(key(r), []).append(r)
+
+def med(runs, k):
+    v = [r[k] for r in runs if r["ok"] and r.get(k) is not None]
+    return round(statistics.median(v), 3) if v else None
+
+result = []
+for (lb, tool, c), runs in agg.items():
+    cpu = {}
+    for r in runs:
+        for k, v in r["cpu"].items():
+            cpu[k] = round(cpu.get(k, 0) + v, 2)
+    errs = [f"round {r['round']}: {r['error']}" for r in runs if not r["ok"]]
+    result.append({
+        "lb": lb, "tool": tool, "concurrency": c,
+        "requests": sum(r["requests"] for r in runs),
+        "rps": med(runs, "rps"), "p50_ms": med(runs, "p50_ms"), "p99_ms": med(runs, "p99_ms"),
+        "failed": sum(r["failed"] for r in runs),
+        "mean_ms": med(runs, "mean_ms"),
+        "rounds": len(runs), "rounds_ok": sum(r["ok"] for r in runs),
+        "ok": not errs and len(runs) == rounds, "error": "; ".join(errs) or None,
+        "rps_rounds": [r["rps"] for r in runs], "p99_ms_rounds": [r["p99_ms"] for r in runs],
+        "cpu_s": cpu, "runs": runs,
+    })
+json.dump(result, open(f"{out}/http.json", "w"), indent=1)
 
 def get(lb, tool, c):
-    for r in rows:
+    for r in result:
         if (r["lb"], r["tool"], r["concurrency"]) == (lb, tool, c):
             return r
     return None
@@ -528,25 +612,27 @@ def cell(r, k, nd=2):
 L = []
 L.append("# HTTP through the VIP: xlb vs HAProxy (TCP mode)")
 L.append("")
-L.append(f"- When: {when}; command: `{cmd}`; one round per invocation (run A: xlb, then run B: HAProxy, same lab).")
-L.append(f"- Machine: Linux {kernel}, {ncpu} CPUs ({model}); load average before the runs {load}, after {load_after}; "
-         f"other network namespaces present at the start: {others or 'none'}.")
+L.append(f"- When: {when}; command: `{cmd}`; {rounds} round(s), each run A (xlb) then run B (HAProxy) "
+         "in the same lab; every figure is the median over the rounds (all rounds' req/s are under \"Rounds\").")
+L.append(f"- Machine: Linux {kernel}, {ncpu} CPUs ({model}); load average before {load}, after {load_after}; "
+         f"other network namespaces at the start: {others or 'none'}.")
 L.append(f"- Tools: {ab_ver}; {wrk_ver}; {hap_ver}; {ngx_ver}.")
 L.append("- Lab (scripts/lab.sh): client cl1 → router rt → LB node lb1 → backends be1..be3 (nginx, 1 worker each, "
-         "a 25-byte page), each node a network namespace on veth pairs and bridges.")
-L.append("- **xlb**: XDP on lb1's eth0, VIP 192.0.2.10:80/tcp, IPIP tunnel, Maglev over 3 backends of weight 1; "
+         "a 25-byte page), every node a network namespace, veth pairs and bridges.")
+L.append("- **xlb**: XDP on lb1's eth0, VIP 192.0.2.10:80/tcp, IPIP tunnel (outer source 198.19.0.0/16, "
+         "sent to the router, which hairpins it to the backend), Maglev over 3 backends of weight 1; "
          "the backends decapsulate and answer the client directly (DSR: replies do not pass lb1).")
 L.append(f"- **HAProxy**: `mode tcp`, `balance roundrobin`, `nbthread {hap_threads}`, no logging, timeouts connect 5s / "
-         "client 30s / server 30s, the VIP on lb1's lo, no XDP LB program on lb1 (checked before the run and after every row); "
-         "every request is two TCP connections and both directions pass lb1.")
+         "client 30s / server 30s, the VIP on lb1's lo, xlb detached and stopped (no XDP program on lb1's eth0, "
+         "checked before and after every row); a request is two TCP connections and both directions pass lb1.")
 L.append("")
 L.append(f"> One {ncpu}-core machine runs the client, the router, the LB and the three backends together: "
          "these numbers compare the two load balancers on the same ground, they are not line rate and say "
-         "nothing about either on its own hardware. The CPU table below shows what each row spent where.")
+         "nothing about either one on hardware of its own. \"Where the CPU went\" shows what each row spent.")
 L.append("")
 for tool, title in (("ab", f"ab: `ab -n {ab_n} -c C`, a new connection per request"),
                     ("wrk", f"wrk: `wrk {wrk_args} --latency`, keep-alive")):
-    cs = sorted({r["concurrency"] for r in rows if r["tool"] == tool})
+    cs = sorted({r["concurrency"] for r in result if r["tool"] == tool})
     if not cs:
         continue
     L.append(f"## {title}")
@@ -565,52 +651,67 @@ for tool, title in (("ab", f"ab: `ab -n {ab_n} -c C`, a new connection per reque
     L.append("")
 L.append("req/s xlb/HAProxy above 1: xlb serves more; p99 xlb/HAProxy below 1: xlb's tail is shorter. "
          "ab's percentiles come from its `-e` CSV (the table it prints, in 1 µs steps instead of whole ms); "
-         "ab's mean is \"Time per request (mean)\", wrk's the latency average.")
+         "ab's mean is its \"Time per request (mean)\", wrk's the latency average. Failed: summed over the rounds.")
+L.append("")
+L.append("## Rounds")
+L.append("")
+L.append("req/s of every round, in order (the spread is the noise of a shared machine).")
+L.append("")
+L.append("| tool | C | xlb req/s | HAProxy req/s |")
+L.append("|---|---:|---|---|")
+for tool in ("ab", "wrk"):
+    for c in sorted({r["concurrency"] for r in result if r["tool"] == tool}):
+        x, h = get("xlb", tool, c), get("haproxy", tool, c)
+        fmt = lambda r: ", ".join("—" if v is None else f"{v:.0f}" for v in r["rps_rounds"]) if r else "—"
+        L.append(f"| {tool} | {c} | {fmt(x)} | {fmt(h)} |")
 L.append("")
 L.append("## Where the CPU went")
 L.append("")
-L.append("Whole machine during each row: shares of all CPUs, and CPU seconds of the client tool, "
-         "the three nginx and haproxy. XDP runs in softirq, so xlb's own cost is inside softirq "
-         "(with the veth and bridge forwarding of every node), not in any process.")
+L.append("CPU time per request in µs, all rounds together: the whole machine busy (everything but idle and steal), then "
+         "its parts: the client tool, the three nginx, haproxy, softirq/irq (XDP, and so xlb, runs here, "
+         "with the veth and bridge forwarding of every node), kernel threads (ksoftirqd among them), and "
+         "other processes outside the lab (other people's work on the machine: noise). The parts do not add "
+         "up exactly (sys time of short-lived processes, accounting granularity).")
 L.append("")
-L.append("| LB | tool | C | wall s | idle % | user % | sys % | softirq % | client s | nginx s | haproxy s |")
-L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-for r in rows:
-    c = r["cpu"]
-    L.append(f"| {r['lb']} | {r['tool']} | {r['concurrency']} | {r['wall_s']:.1f} | {c['idle_pct']} | "
-             f"{c['user_pct']} | {c['sys_pct']} | {c['softirq_pct']} | {c['client_s']} | "
-             f"{c['nginx_s']} | {c['haproxy_s']} |")
+L.append("| LB | tool | C | busy % | steal % | busy µs/req | client | nginx | haproxy | softirq | kthreads | others |")
+L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for r in result:
+    c, n = r["cpu_s"], r["requests"]
+    us = lambda k: f"{1e6 * c[k] / n:.0f}" if n else "—"
+    busy = c["total_s"] - c["idle_s"] - c["steal_s"]
+    L.append(f"| {r['lb']} | {r['tool']} | {r['concurrency']} | "
+             f"{100 * busy / (c['total_s'] or 1):.0f} | {100 * c['steal_s'] / (c['total_s'] or 1):.0f} | "
+             f"{f'{1e6 * busy / n:.0f}' if n else '—'} | {us('client_s')} | "
+             f"{us('nginx_s')} | {us('haproxy_s')} | {us('softirq_s')} | {us('kthreads_s')} | {us('others_s')} |")
 L.append("")
 L.append("## Checks")
 L.append("")
-spread = []
-try:
-    st = json.load(open(f"{raw}/xlb-stats.json"))
-    spread.append("xlb packets forwarded to be1/be2/be3 over run A: " +
-                  " / ".join(str(b["packets"]) for b in st["backends"]))
-except (OSError, ValueError, KeyError):
-    spread.append("xlb per-backend counters: not read")
-try:
-    lines = open(f"{raw}/haproxy-stat.csv").read().splitlines()
-    hdr = lines[0].lstrip("# ").split(",")
-    srv = [dict(zip(hdr, r)) for r in csv.reader(lines[1:]) if r]
-    spread.append("HAProxy sessions to be1/be2/be3 over run B: " + " / ".join(
-        r["stot"] for r in srv if r["pxname"] == "be_web4" and r["svname"].startswith("be")))
-except (OSError, ValueError, KeyError, IndexError):
-    spread.append("HAProxy per-server counters: not read")
-for l in spread:
-    L.append(f"- {l}")
+for fn in sorted(glob.glob(f"{raw}/r*-xlb-stats.json")):
+    try:
+        st = json.load(open(fn))
+        L.append(f"- {fn.split('/')[-1].split('-')[0]}: xlb packets forwarded to be1/be2/be3: " +
+                 " / ".join(str(b["packets"]) for b in st["backends"]))
+    except (OSError, ValueError, KeyError):
+        pass
+for fn in sorted(glob.glob(f"{raw}/r*-haproxy-stat.csv")):
+    try:
+        lines = open(fn).read().splitlines()
+        hdr = lines[0].lstrip("# ").split(",")
+        srv = [dict(zip(hdr, r)) for r in csv.reader(lines[1:]) if r]
+        L.append(f"- {fn.split('/')[-1].split('-')[0]}: HAProxy sessions to be1/be2/be3: " + " / ".join(
+            r["stot"] for r in srv if r["pxname"] == "be_web4" and r["svname"].startswith("be")))
+    except (OSError, ValueError, KeyError, IndexError):
+        pass
 for r in rows:
     st = "ok" if r["ok"] else f"**FAILED**: {r['error']}"
-    L.append(f"- {r['lb']} {r['tool']} c={r['concurrency']}: {r['requests']} requests, "
+    L.append(f"- round {r['round']} {r['lb']} {r['tool']} c={r['concurrency']}: {r['requests']} requests, "
              f"{r['failed']} failed; {r['check']}; {st}")
 L.append("")
-md = "\n".join(L)
-open(f"{out}/http.md", "w").write(md)
+open(f"{out}/http.md", "w").write("\n".join(L))
 
 with open(f"{out}/http-ab.dat", "w") as d:
-    d.write("# concurrency xlb_rps haproxy_rps\n")
-    for c in sorted({r["concurrency"] for r in rows if r["tool"] == "ab"}):
+    d.write("# concurrency xlb_rps haproxy_rps (medians)\n")
+    for c in sorted({r["concurrency"] for r in result if r["tool"] == "ab"}):
         x, h = get("xlb", "ab", c), get("haproxy", "ab", c)
         v = lambda r: f"{r['rps']:.1f}" if r and r["ok"] and r["rps"] else "NaN"
         d.write(f"{c} {v(x)} {v(h)}\n")
@@ -621,7 +722,7 @@ plot() {
 	gnuplot <<EOF
 set terminal pngcairo size 900,540 enhanced font "sans,11"
 set output "$OUT/http.png"
-set title "HTTP through the VIP (ab -n $AB_N, new connection per request), $(uname -r), $(nproc) CPUs"
+set title "HTTP through the VIP: ab -n $AB_N, a new connection per request; median of $ROUNDS round(s)\\n$(uname -r), $(nproc) CPUs, client, LB and backends on one machine"
 set xlabel "concurrency (ab -c)"
 set ylabel "requests/s"
 set key bottom right box opaque
@@ -633,9 +734,44 @@ plot "$OUT/http-ab.dat" using 1:2 with linespoints lw 2 pt 7 title "xlb (XDP, IP
 EOF
 }
 
+# --- one run of each --------------------------------------------------------
+
+run_xlb() {
+	say "round $ROUND, run A: xlbd on lb1 eth0, web4 $LAB_VIP4:80 tunnel to be1..be3"
+	rm -rf "$PIN"
+	start_xlbd
+	[ -n "$(lb_xdp)" ] || die "xlbd runs but no XDP program is on lb1 eth0"
+	seen=$(backends_seen 30)
+	[ "$seen" = "be1 be2 be3" ] || die "through xlb the VIP reached '$seen', want be1 be2 be3"
+	measure xlb
+	xlb --json stats >"$RAW/r$ROUND-xlb-stats.json" || true
+	stop_xlb
+}
+
+run_haproxy() {
+	say "round $ROUND, run B: haproxy (TCP mode, nbthread $HAPROXY_THREADS) in lb1, VIP on lo"
+	start_haproxy
+	[ -z "$(lb_xdp)" ] || die "an XDP program is on lb1 eth0 in the HAProxy run: $(lb_xdp)"
+	if xlb status 2>&1 | tee "$RAW/r$ROUND-haproxy-xlb-status.txt" | grep -q 'eth0 *\(native\|skb\)'; then
+		die "xlb status shows xlb attached in the HAProxy run"
+	fi
+	seen=$(backends_seen 30)
+	[ "$seen" = "be1 be2 be3" ] || die "through haproxy the VIP reached '$seen', want be1 be2 be3"
+	measure haproxy
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"show stat\n")
+while True:
+    d = s.recv(65536)
+    if not d: break
+    sys.stdout.write(d.decode())' "$HAP_SOCK" >"$RAW/r$ROUND-haproxy-stat.csv" || true
+	stop_haproxy
+}
+
 # -------------------------------------------------------------- main ----
 
 [ "$(id -u)" -eq 0 ] || die "need root"
+[[ $ROUNDS =~ ^[1-9][0-9]?$ ]] || die "BENCH_ROUNDS must be 1..99 (got '$ROUNDS')"
 for t in ab wrk haproxy gnuplot python3 nsenter curl; do
 	command -v "$t" >/dev/null || die "$t not found (run scripts/install-deps.sh)"
 done
@@ -666,36 +802,12 @@ eval "$("$LAB" env)"
 set +a
 [ "$LAB_DECAP" = 1 ] || die "the lab has no tunnel decap on the backends (build/xlb-decap)"
 read -ra NGINX_PIDS <<<"$(nginx_pids)"
+mapfile -t LAB_NETNS_INODES < <(stat -L -c %i /run/netns/xlb-"$LAB_ID"-*)
 
-# --- run A: xlb ---------------------------------------------------------------
-say "run A: xlbd on lb1 eth0, web4 $LAB_VIP4:80 tunnel to be1..be3"
-start_xlbd
-[ -n "$(lb_xdp)" ] || die "xlbd runs but no XDP program is on lb1 eth0"
-seen=$(backends_seen 30)
-[ "$seen" = "be1 be2 be3" ] || die "through xlb the VIP reached '$seen', want be1 be2 be3"
-measure xlb
-xlb --json stats >"$RAW/xlb-stats.json" || true
-stop_xlb
-
-# --- run B: HAProxy -----------------------------------------------------------
-say "run B: haproxy (TCP mode, nbthread $HAPROXY_THREADS) in lb1, VIP on lo"
-start_haproxy
-[ -z "$(lb_xdp)" ] || die "an XDP program is on lb1 eth0 in the HAProxy run: $(lb_xdp)"
-if xlb status 2>&1 | grep -q 'eth0 *\(native\|skb\)'; then
-	die "xlb status shows xlb attached in the HAProxy run"
-fi
-xlb status >"$RAW/haproxy-run-xlb-status.txt" 2>&1 || true
-seen=$(backends_seen 30)
-[ "$seen" = "be1 be2 be3" ] || die "through haproxy the VIP reached '$seen', want be1 be2 be3"
-measure haproxy
-python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"show stat\n")
-while True:
-    d = s.recv(65536)
-    if not d: break
-    sys.stdout.write(d.decode())' "$HAP_SOCK" >"$RAW/haproxy-stat.csv" || true
-stop_haproxy
+for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
+	run_xlb
+	run_haproxy
+done
 
 # --- results ------------------------------------------------------------------
 report "$(uname -r)" "$(nproc)" \
@@ -705,7 +817,7 @@ report "$(uname -r)" "$(nproc)" \
 	"$(wrk -v 2>&1 | head -1 | awk '{ print $1, $2 }')" \
 	"$(haproxy -v | head -1 | awk '{ print $1, $3 }')" \
 	"$(nginx -v 2>&1 | sed 's/.*: //')" \
-	"$HAPROXY_THREADS" "$AB_N" "$WRK_ARGS" "$WHEN" \
+	"$HAPROXY_THREADS" "$AB_N" "$WRK_ARGS" "$ROUNDS" "$WHEN" \
 	"${BENCH_CMD:-scripts/bench-http.sh}"
 plot
 cat "$OUT/http.md"
