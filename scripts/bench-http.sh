@@ -148,11 +148,16 @@ jget() { # jget PYTHON-EXPR: evaluate on the JSON object j read from stdin
 	python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"
 }
 
-xlb_counter() { xlb --json stats | jget "j['counters']['$1']"; }
+# What xlb counted so far, as JSON: {"fwd": tx_forward, "be": [packets
+# forwarded to be1, be2, be3]}.
+xlb_counts() {
+	xlb --json stats | jget "json.dumps({'fwd': j['counters']['tx_forward'], 'be': [b['packets'] for b in j['backends']]})"
+}
 
-# One HAProxy stats line as JSON {stot, bout} for PROXY,SERVER.
-hap_stat() {
-	python3 - "$HAP_SOCK" "$1" "$2" <<'EOF'
+# What HAProxy counted so far, as JSON: {"stot", "bout"} of the frontend
+# and "be": [sessions to be1, be2, be3].
+hap_counts() {
+	python3 - "$HAP_SOCK" <<'EOF'
 import csv, json, socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
@@ -165,14 +170,16 @@ while True:
     data += d
 lines = data.decode().splitlines()
 hdr = lines[0].lstrip("# ").split(",")
+out = {"be": []}
 for row in csv.reader(lines[1:]):
-    if len(row) < 2:
-        continue
     r = dict(zip(hdr, row))
-    if r["pxname"] == sys.argv[2] and r["svname"] == sys.argv[3]:
-        print(json.dumps({"stot": int(r["stot"]), "bout": int(r["bout"])}))
-        sys.exit(0)
-sys.exit(1)
+    if r.get("pxname") == "fe_web4" and r.get("svname") == "FRONTEND":
+        out.update(stot=int(r["stot"]), bout=int(r["bout"]))
+    elif r.get("pxname") == "be_web4" and r.get("svname", "").startswith("be"):
+        out["be"].append(int(r["stot"]))
+if "stot" not in out:
+    sys.exit(1)
+print(json.dumps(out))
 EOF
 }
 
@@ -248,10 +255,10 @@ run_tool() {
 	# The thing under test, before.
 	case $lb in
 	xlb)
-		x0=$(xlb_counter tx_forward)
+		x0=$(xlb_counts)
 		;;
 	haproxy)
-		s0=$(hap_stat fe_web4 FRONTEND)
+		s0=$(hap_counts)
 		;;
 	esac
 	local xdp_before='' xdp_during=''
@@ -272,10 +279,10 @@ run_tool() {
 	cpu_snap "$WORK/snap1"
 	case $lb in
 	xlb)
-		x1=$(xlb_counter tx_forward)
+		x1=$(xlb_counts)
 		;;
 	haproxy)
-		s1=$(hap_stat fe_web4 FRONTEND)
+		s1=$(hap_counts)
 		xdp_during=$(lb_xdp)
 		;;
 	esac
@@ -363,14 +370,19 @@ for k in ("rps", "p50_ms", "p99_ms"):
 # Did the traffic go through the LB under test?
 n = row["requests"]
 if lb == "xlb":
-    d = int(x1) - int(x0)
-    row["check"] = f"xlb tx_forward +{d}"
+    a, b = json.loads(x0), json.loads(x1)
+    d = b["fwd"] - a["fwd"]
+    row["spread"] = [y - x for x, y in zip(a["be"], b["be"])]
+    row["check"] = (f"xlb tx_forward +{d} (packets to be1/be2/be3 "
+                    f"+{' / +'.join(map(str, row['spread']))})")
     if d < n:
         errs.append(f"xlb forwarded {d} packets for {n} requests")
 else:
     a, b = json.loads(s0), json.loads(s1)
     ds, db = b["stot"] - a["stot"], b["bout"] - a["bout"]
-    row["check"] = f"haproxy sessions +{ds}, bytes out +{db}"
+    row["spread"] = [y - x for x, y in zip(a["be"], b["be"])]
+    row["check"] = (f"haproxy sessions +{ds}, bytes out +{db} (sessions to be1/be2/be3 "
+                    f"+{' / +'.join(map(str, row['spread']))})")
     want_s = n if tool == "ab" else 1
     if ds < want_s:
         errs.append(f"haproxy counted {ds} sessions, want >= {want_s}")
@@ -412,7 +424,7 @@ EOF
 	local last
 	last=$(tail -1 "$ROWS")
 	if [ "$(jget "j['ok']" <<<"$last")" = True ]; then
-		say "$(jget "'round %d: %s %s c=%d: %.0f req/s, p50 %s ms, p99 %s ms (%s)' % (j['round'], j['lb'], j['tool'], j['concurrency'], j['rps'], j['p50_ms'], j['p99_ms'], j['check'])" <<<"$last")"
+		say "$(jget "'round %d: %s %s c=%d: %.0f req/s, p50 %.3f ms, p99 %.3f ms (%s)' % (j['round'], j['lb'], j['tool'], j['concurrency'], j['rps'], j['p50_ms'], j['p99_ms'], j['check'])" <<<"$last")"
 	else
 		NFAILED=$((NFAILED + 1))
 		say "FAILED round $ROUND $lb $tool c=$conc: $(jget "j['error']" <<<"$last") (log: $log)"
@@ -538,7 +550,7 @@ start_haproxy() {
 	if [ -z "$HAP_PID" ] || ! kill -0 "$HAP_PID" 2>/dev/null; then
 		die "haproxy is not running"
 	fi
-	hap_stat fe_web4 FRONTEND >/dev/null || die "no haproxy stats on $HAP_SOCK"
+	hap_counts >/dev/null || die "no haproxy stats on $HAP_SOCK"
 }
 
 stop_haproxy() {
@@ -573,7 +585,7 @@ def med(runs, k):
 
 result = []
 for (lb, tool, c), runs in agg.items():
-    cpu = {}
+    cpu = {"wall_s": round(sum(r["wall_s"] for r in runs), 3)}
     for r in runs:
         for k, v in r["cpu"].items():
             cpu[k] = round(cpu.get(k, 0) + v, 2)
@@ -649,6 +661,24 @@ for tool, title in (("ab", f"ab: `ab -n {ab_n} -c C`, a new connection per reque
             ratio(x and x["p99_ms"], h and h["p99_ms"]),
             f"{x['failed'] if x else '—'} / {h['failed'] if h else '—'}"]) + " |")
     L.append("")
+    if tool == "wrk":
+        # Few long-lived connections: how evenly each LB spread them.
+        def shares(r):
+            if not r:
+                return "—"
+            out = []
+            for run in r["runs"]:
+                sp = run.get("spread") or []
+                t = sum(sp) or 1
+                out.append("/".join(f"{100 * v / t:.0f}" for v in sp))
+            return ", ".join(out)
+        for c in cs:
+            x, h = get("xlb", tool, c), get("haproxy", tool, c)
+            L.append(f"Shares of be1/be2/be3 in % per round, wrk c={c}: xlb (packets, Maglev hash of "
+                     f"{c} connections) {shares(x)}; HAProxy (sessions, roundrobin) {shares(h)}. "
+                     "With few long-lived connections a hash cannot split them evenly over 3 backends "
+                     "of one nginx worker each; the busiest backend sets the tail.")
+            L.append("")
 L.append("req/s xlb/HAProxy above 1: xlb serves more; p99 xlb/HAProxy below 1: xlb's tail is shorter. "
          "ab's percentiles come from its `-e` CSV (the table it prints, in 1 µs steps instead of whole ms); "
          "ab's mean is its \"Time per request (mean)\", wrk's the latency average. Failed: summed over the rounds.")
@@ -671,18 +701,31 @@ L.append("CPU time per request in µs, all rounds together: the whole machine bu
          "its parts: the client tool, the three nginx, haproxy, softirq/irq (XDP, and so xlb, runs here, "
          "with the veth and bridge forwarding of every node), kernel threads (ksoftirqd among them), and "
          "other processes outside the lab (other people's work on the machine: noise). The parts do not add "
-         "up exactly (sys time of short-lived processes, accounting granularity).")
+         "up exactly (sys time of short-lived processes, accounting granularity). "
+         "Client cores and haproxy cores: CPU time over wall time; ab is single-threaded, so client cores near 1 "
+         "means the row measured ab's ceiling, not the LB's. Bound by: ab at ≥ 0.9 cores, else the machine at "
+         "≥ 90 % busy, else latency (each client waits on its request with CPU to spare).")
 L.append("")
-L.append("| LB | tool | C | busy % | steal % | busy µs/req | client | nginx | haproxy | softirq | kthreads | others |")
-L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+L.append("| LB | tool | C | busy % | steal % | client cores | haproxy cores | busy µs/req | client | nginx | haproxy | softirq | kthreads | others | bound by |")
+L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+def bound(r, busy):
+    c = r["cpu_s"]
+    if r["tool"] == "ab" and c["client_s"] / (c["wall_s"] or 1) >= 0.9:
+        return "ab (one core)"
+    if busy / (c["total_s"] or 1) >= 0.9:
+        return "machine CPU"
+    return "latency (CPU to spare)"
+
 for r in result:
     c, n = r["cpu_s"], r["requests"]
     us = lambda k: f"{1e6 * c[k] / n:.0f}" if n else "—"
     busy = c["total_s"] - c["idle_s"] - c["steal_s"]
     L.append(f"| {r['lb']} | {r['tool']} | {r['concurrency']} | "
              f"{100 * busy / (c['total_s'] or 1):.0f} | {100 * c['steal_s'] / (c['total_s'] or 1):.0f} | "
+             f"{c['client_s'] / (c['wall_s'] or 1):.2f} | {c['haproxy_s'] / (c['wall_s'] or 1):.2f} | "
              f"{f'{1e6 * busy / n:.0f}' if n else '—'} | {us('client_s')} | "
-             f"{us('nginx_s')} | {us('haproxy_s')} | {us('softirq_s')} | {us('kthreads_s')} | {us('others_s')} |")
+             f"{us('nginx_s')} | {us('haproxy_s')} | {us('softirq_s')} | {us('kthreads_s')} | {us('others_s')} | "
+             f"{bound(r, busy)} |")
 L.append("")
 L.append("## Checks")
 L.append("")
