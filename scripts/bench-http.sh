@@ -197,7 +197,8 @@ proc_ticks() {
 # cpu_snap FILE: every process's CPU ticks and kind: k (kernel thread), l
 # (in this lab's namespaces: client, nginx, haproxy, xlbd) or f (anyone
 # else: other sessions' work on the machine). This script and the
-# snapshot itself are left out.
+# snapshot itself are left out. For the lab's processes also the time
+# their threads waited on a run queue (schedstat run_delay, ns).
 cpu_snap() {
 	python3 - "$1" "$$" "${LAB_NETNS_INODES[@]}" <<'EOF'
 import json, os, sys
@@ -215,7 +216,14 @@ for p in os.listdir("/proc"):
             kind = "k"
         else:
             kind = "l" if str(os.stat(f"/proc/{p}/ns/net").st_ino) in lab else "f"
-        out[p] = [kind, ticks]
+        wait = 0
+        if kind == "l":
+            for t in os.listdir(f"/proc/{p}/task"):
+                try:
+                    wait += int(open(f"/proc/{p}/task/{t}/schedstat").read().split()[1])
+                except (OSError, ValueError, IndexError):
+                    pass
+        out[p] = [kind, ticks, wait]
     except (OSError, ValueError, IndexError):
         pass
 json.dump(out, open(sys.argv[1], "w"))
@@ -246,10 +254,37 @@ backends_seen() {
 
 # -------------------------------------------------------- the runs -----
 
+# client_wait PID TOOL: while PID (the timed client run) lives, follow the
+# run-queue wait (schedstat run_delay) of the TOOL process in cl1, summed
+# over its threads, every 50 ms; sets CLIENT_WAIT (ns; the last 50 ms
+# before it exits are not seen).
+client_wait() {
+	local bg=$1 tool=$2 cpid='' p comm f w b
+
+	CLIENT_WAIT=0
+	while kill -0 "$bg" 2>/dev/null; do
+		if [ -z "$cpid" ]; then
+			for p in $(ip netns pids "$LAB_NS_CL1" 2>/dev/null); do
+				read -r comm <"/proc/$p/comm" 2>/dev/null || continue
+				[ "$comm" = "$tool" ] && cpid=$p
+			done
+		fi
+		if [ -n "$cpid" ]; then
+			w=0
+			for f in /proc/"$cpid"/task/*/schedstat; do
+				read -r _ b _ <"$f" 2>/dev/null || continue
+				w=$((w + b))
+			done
+			((w > CLIENT_WAIT)) && CLIENT_WAIT=$w
+		fi
+		sleep 0.05
+	done
+}
+
 # run_tool LB TOOL C LOG CMD...: runs one measured client command from cl1
 # and records one row of round $ROUND: parsed figures, CPU split, checks.
 run_tool() {
-	local lb=$1 tool=$2 conc=$3 log=$4 rc=0 t0 t1 c0 c1 n0 n1 h0 h1 x0 x1 s0 s1 tm
+	local lb=$1 tool=$2 conc=$3 log=$4 rc=0 t0 t1 c0 c1 n0 n1 h0 h1 x0 x1 s0 s1 tm bg
 	shift 4
 
 	# The thing under test, before.
@@ -268,11 +303,15 @@ run_tool() {
 	n0=$(proc_ticks "${NGINX_PIDS[@]}")
 	h0=$(proc_ticks ${HAP_PID:+"$HAP_PID"})
 	t0=$(date +%s.%N)
-	tm=$({
+	(
 		TIMEFORMAT='%U %S'
-		time client timeout -k 5 "$CLIENT_TIMEOUT" "$@" >"$log" 2>&1
-	} 2>&1) || rc=$?
+		{ time client timeout -k 5 "$CLIENT_TIMEOUT" "$@" >"$log" 2>&1; } 2>"$WORK/time"
+	) &
+	bg=$!
+	client_wait "$bg" "$tool"
+	wait "$bg" || rc=$?
 	t1=$(date +%s.%N)
+	tm=$(cat "$WORK/time")
 	c1=$(cpu_stat)
 	n1=$(proc_ticks "${NGINX_PIDS[@]}")
 	h1=$(proc_ticks ${HAP_PID:+"$HAP_PID"})
@@ -289,11 +328,11 @@ run_tool() {
 
 	python3 - "$lb" "$tool" "$conc" "$log" "$rc" "$t0" "$t1" "$c0" "$c1" \
 		"$n0" "$n1" "$h0" "$h1" "${tm:-0 0}" "${x0:-}" "${x1:-}" "${s0:-}" "${s1:-}" \
-		"$xdp_before$xdp_during" "$(getconf CLK_TCK)" "$ROUND" "$WORK/snap0" "$WORK/snap1" \
+		"$xdp_before$xdp_during" "$(getconf CLK_TCK)" "$ROUND" "$WORK/snap0" "$WORK/snap1" "$CLIENT_WAIT" \
 		>>"$ROWS" <<'EOF'
 import json, re, sys
 (lb, tool, conc, log, rc, t0, t1, c0, c1, n0, n1, h0, h1, tm, x0, x1, s0, s1,
- xdp, hz, rnd, snap0, snap1) = sys.argv[1:]
+ xdp, hz, rnd, snap0, snap1, cwait) = sys.argv[1:]
 text = open(log, errors="replace").read()
 row = {"lb": lb, "tool": tool, "concurrency": int(conc), "round": int(rnd)}
 errs = []
@@ -400,8 +439,13 @@ b = [int(x) for x in c1.split()]
 d = [y - x for x, y in zip(a, b)]
 p0, p1 = json.load(open(snap0)), json.load(open(snap1))
 by_kind = {"k": 0, "l": 0, "f": 0}
-for pid, (kind, t) in p1.items():
+runq_ns = 0
+for pid, (kind, t, w) in p1.items():
     by_kind[kind] += t - (p0[pid][1] if pid in p0 and p0[pid][0] == kind else 0)
+    # The servers' run-queue wait: lab processes alive across the row
+    # (nginx, haproxy; the client has come and gone).
+    if kind == "l" and pid in p0:
+        runq_ns += w - p0[pid][2]
 row["wall_s"] = round(float(t1) - float(t0), 3)
 row["cpu"] = {
     "total_s": round(sum(d) / hz, 2),
@@ -415,6 +459,8 @@ row["cpu"] = {
     "haproxy_s": round((int(h1) - int(h0)) / hz, 2),
     "kthreads_s": round(by_kind["k"] / hz, 2),
     "others_s": round(by_kind["f"] / hz, 2),
+    "servers_runq_s": round(runq_ns / 1e9, 3),
+    "client_runq_s": round(int(cwait) / 1e9, 3),
 }
 row["ok"] = not errs
 if errs:
@@ -676,8 +722,9 @@ for tool, title in (("ab", f"ab: `ab -n {ab_n} -c C`, a new connection per reque
             x, h = get("xlb", tool, c), get("haproxy", tool, c)
             L.append(f"Shares of be1/be2/be3 in % per round, wrk c={c}: xlb (packets, Maglev hash of "
                      f"{c} connections) {shares(x)}; HAProxy (sessions, roundrobin) {shares(h)}. "
-                     "With few long-lived connections a hash cannot split them evenly over 3 backends "
-                     "of one nginx worker each; the busiest backend sets the tail.")
+                     "wrk runs the machine flat out with more runnable threads than CPUs, so its tail is "
+                     "mostly time spent waiting for a CPU (\"client waiting\" and \"servers waiting\" below) and moves from run to "
+                     "run; p99 of every round is under \"Rounds\".")
             L.append("")
 L.append("req/s xlb/HAProxy above 1: xlb serves more; p99 xlb/HAProxy below 1: xlb's tail is shorter. "
          "ab's percentiles come from its `-e` CSV (the table it prints, in 1 µs steps instead of whole ms); "
@@ -685,15 +732,16 @@ L.append("req/s xlb/HAProxy above 1: xlb serves more; p99 xlb/HAProxy below 1: x
 L.append("")
 L.append("## Rounds")
 L.append("")
-L.append("req/s of every round, in order (the spread is the noise of a shared machine).")
+L.append("req/s and p99 of every round, in order (the spread is the noise of a shared machine).")
 L.append("")
-L.append("| tool | C | xlb req/s | HAProxy req/s |")
-L.append("|---|---:|---|---|")
+L.append("| tool | C | xlb req/s | HAProxy req/s | xlb p99 ms | HAProxy p99 ms |")
+L.append("|---|---:|---|---|---|---|")
 for tool in ("ab", "wrk"):
     for c in sorted({r["concurrency"] for r in result if r["tool"] == tool}):
         x, h = get("xlb", tool, c), get("haproxy", tool, c)
-        fmt = lambda r: ", ".join("—" if v is None else f"{v:.0f}" for v in r["rps_rounds"]) if r else "—"
-        L.append(f"| {tool} | {c} | {fmt(x)} | {fmt(h)} |")
+        fmt = lambda r, k, nd: ", ".join("—" if v is None else f"{v:.{nd}f}" for v in r[k]) if r else "—"
+        L.append(f"| {tool} | {c} | {fmt(x, 'rps_rounds', 0)} | {fmt(h, 'rps_rounds', 0)} | "
+                 f"{fmt(x, 'p99_ms_rounds', 2)} | {fmt(h, 'p99_ms_rounds', 2)} |")
 L.append("")
 L.append("## Where the CPU went")
 L.append("")
@@ -703,11 +751,13 @@ L.append("CPU time per request in µs, all rounds together: the whole machine bu
          "other processes outside the lab (other people's work on the machine: noise). The parts do not add "
          "up exactly (sys time of short-lived processes, accounting granularity). "
          "Client cores and haproxy cores: CPU time over wall time; ab is single-threaded, so client cores near 1 "
-         "means the row measured ab's ceiling, not the LB's. Bound by: ab at ≥ 0.9 cores, else the machine at "
+         "means the row measured ab's ceiling, not the LB's. Client / servers waiting: run-queue wait of the client's "
+         "threads / of the nginx and haproxy threads over wall time, i.e. how many of them on average were "
+         "ready to run but had no CPU. Bound by: ab at ≥ 0.9 cores, else the machine at "
          "≥ 90 % busy, else latency (each client waits on its request with CPU to spare).")
 L.append("")
-L.append("| LB | tool | C | busy % | steal % | client cores | haproxy cores | busy µs/req | client | nginx | haproxy | softirq | kthreads | others | bound by |")
-L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+L.append("| LB | tool | C | busy % | steal % | client cores | haproxy cores | busy µs/req | client | nginx | haproxy | softirq | kthreads | others | client waiting | servers waiting | bound by |")
+L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 def bound(r, busy):
     c = r["cpu_s"]
     if r["tool"] == "ab" and c["client_s"] / (c["wall_s"] or 1) >= 0.9:
@@ -725,7 +775,8 @@ for r in result:
              f"{c['client_s'] / (c['wall_s'] or 1):.2f} | {c['haproxy_s'] / (c['wall_s'] or 1):.2f} | "
              f"{f'{1e6 * busy / n:.0f}' if n else '—'} | {us('client_s')} | "
              f"{us('nginx_s')} | {us('haproxy_s')} | {us('softirq_s')} | {us('kthreads_s')} | {us('others_s')} | "
-             f"{bound(r, busy)} |")
+             f"{c['client_runq_s'] / (c['wall_s'] or 1):.2f} | "
+             f"{c['servers_runq_s'] / (c['wall_s'] or 1):.2f} | {bound(r, busy)} |")
 L.append("")
 L.append("## Checks")
 L.append("")
