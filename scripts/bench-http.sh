@@ -29,12 +29,18 @@
 # (ab requests/s vs concurrency) and the raw tool outputs in
 # build/bench/http-raw/.
 #
+# Each row also records where the machine's CPU went (client, nginx,
+# haproxy, softirq, kernel threads, other people's processes) and how
+# long the client and the servers waited for a CPU: on one 2-core machine
+# that, not the LB, often decides the figure, and the report says which.
+#
 # Usage: scripts/bench-http.sh (root; `make bench-http` builds first).
-# Environment: BUILD (default <repo>/build), LAB_ID (default hbPID),
-# BENCH_ROUNDS (3), BENCH_AB_N (10000), BENCH_AB_CONC ("1 3 5 10 20"), BENCH_WRK_ARGS
-# ("-t2 -c20 -d10s"), BENCH_HAPROXY_THREADS (2), BENCH_CLIENT_TIMEOUT (180 s
-# per client run, then it is killed and its row fails), BENCH_KEEP_LAB=1 (leave
-# the lab up on exit; xlbd/haproxy are still stopped).
+# Environment (defaults in brackets): BUILD [<repo>/build], LAB_ID [hbPID],
+# BENCH_ROUNDS [3], BENCH_AB_N [10000], BENCH_AB_CONC ["1 3 5 10 20"],
+# BENCH_WRK_ARGS ["-t2 -c20 -d10s"], BENCH_HAPROXY_THREADS [2],
+# BENCH_CLIENT_TIMEOUT [180 s per client run, then it is killed and its row
+# fails], BENCH_KEEP_LAB=1 (leave the lab up on exit; xlbd and haproxy are
+# stopped all the same).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
