@@ -760,7 +760,8 @@ L.append("CPU time per request in µs, all rounds together: the whole machine bu
          "means the row measured ab's ceiling, not the LB's. Client / servers waiting: run-queue wait of the client's "
          "threads / of the nginx and haproxy threads over wall time, i.e. how many of them on average were "
          "ready to run but had no CPU. Bound by: ab at ≥ 0.9 cores, else the machine at "
-         "≥ 90 % busy, else latency (each client waits on its request with CPU to spare).")
+         "≥ 85 % busy or with ≥ 1 thread waiting for a CPU on average, else latency (each client waits on "
+         "its request with CPU to spare).")
 L.append("")
 L.append("| LB | tool | C | busy % | steal % | client cores | haproxy cores | busy µs/req | client | nginx | haproxy | softirq | kthreads | others | client waiting | servers waiting | bound by |")
 L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
@@ -768,7 +769,8 @@ def bound(r, busy):
     c = r["cpu_s"]
     if r["tool"] == "ab" and c["client_s"] / (c["wall_s"] or 1) >= 0.9:
         return "ab (one core)"
-    if busy / (c["total_s"] or 1) >= 0.9:
+    waiting = (c["client_runq_s"] + c["servers_runq_s"]) / (c["wall_s"] or 1)
+    if busy / (c["total_s"] or 1) >= 0.85 or waiting >= 1:
         return "machine CPU"
     return "latency (CPU to spare)"
 
