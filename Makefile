@@ -121,6 +121,12 @@ run: all
 bench: all $(BENCH_BIN)
 	$(Q)BUILD=$(abspath $(BUILD)) bash scripts/bench.sh
 
+# HTTP through the VIP in the netns lab, xlb against HAProxy (TCP mode):
+# build/bench/http.{json,md,png}. Root; a few minutes.
+.PHONY: bench-http
+bench-http: all
+	$(Q)BUILD=$(abspath $(BUILD)) BENCH_CMD="make bench-http" bash scripts/bench-http.sh
+
 clean:
 	$(Q)rm -rf $(BUILD)
 

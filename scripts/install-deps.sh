@@ -16,6 +16,8 @@ PKGS=(
 	apache2-utils python3
 	# lab: netns backends and the client
 	nginx curl iputils-ping
+	# benchmarks: HTTP through the VIP, HAProxy (TCP mode) as the baseline, plots
+	haproxy wrk gnuplot-nox
 )
 
 missing=()
