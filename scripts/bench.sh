@@ -40,8 +40,12 @@ fi
 if [ -f "$ROOT/scripts/bench-http.sh" ]; then
 	BUILD=$BUILD bash "$ROOT/scripts/bench-http.sh" >/dev/null
 fi
-cat "$OUT/results.md" "$OUT/mpps.md" \
-	$([ -f "$OUT/http.md" ] && echo "$OUT/http.md") >"$OUT/summary.md"
+for f in results mpps http; do
+	if [ -f "$OUT/$f.md" ]; then
+		cat "$OUT/$f.md"
+		echo
+	fi
+done >"$OUT/summary.md"
 cat "$OUT/summary.md"
 echo
 echo "files: $(cd "$OUT" && ls)"
