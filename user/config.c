@@ -183,6 +183,37 @@ static int rule_nexthop(const struct xlb_cfg *c, char *why, size_t n)
 	return 0;
 }
 
+/*
+ * The outer source varies its low 16 (IPv4) or 32 (IPv6) bits per flow, so
+ * it covers a whole /16 or /96. A next hop inside it would see some flows
+ * arrive "from itself" and drop them as martians: about 1 flow in 65536
+ * black-holed, every retransmission hashing the same way.
+ */
+static int rule_encap_prefix(const struct xlb_cfg *c, char *why, size_t n)
+{
+	char a[XLB_ADDR_STRLEN];
+
+	if (c->nexthop_family == XLB_AF_INET && c->encap_src4 &&
+	    !((c->nexthop_addr.v4 ^ c->encap_src4) & htonl(0xffff0000))) {
+		snprintf(why, n,
+			 "its /16 holds the next hop %s; use a /16 of the LB's own",
+			 xlb_addr_str(&c->nexthop_addr, XLB_AF_INET, a,
+				      sizeof(a)));
+		return -EINVAL;
+	}
+	if (c->nexthop_family == XLB_AF_INET6 &&
+	    (c->encap_src6.v6[0] || c->encap_src6.v6[1] ||
+	     c->encap_src6.v6[2] || c->encap_src6.v6[3]) &&
+	    !memcmp(c->nexthop_addr.bytes, c->encap_src6.bytes, 12)) {
+		snprintf(why, n,
+			 "its /96 holds the next hop %s; use a /96 of the LB's own",
+			 xlb_addr_str(&c->nexthop_addr, XLB_AF_INET6, a,
+				      sizeof(a)));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static bool family_ok(__u8 family)
 {
 	return family == XLB_AF_INET || family == XLB_AF_INET6;
@@ -527,6 +558,10 @@ static int validate_globals(const struct vctx *v, const struct xlb_cfg *c)
 		return verr(v, 0, "nexthop.mac", "%s", why);
 	if (rule_nexthop(c, why, sizeof(why)))
 		return verr(v, 0, "nexthop", "%s", why);
+	if (rule_encap_prefix(c, why, sizeof(why)))
+		return verr(v, 0, c->nexthop_family == XLB_AF_INET ?
+					  "encap.source4" : "encap.source6",
+			    "%s", why);
 	return 0;
 }
 
@@ -762,6 +797,19 @@ int xlb_cfg_validate(const struct xlb_cfg *c, char *err, size_t errlen)
 		if (ret)
 			return ret;
 	}
+	/*
+	 * Packet-too-big advertises mtu minus the tunnel header (up to 40
+	 * bytes); IPv6 hosts ignore values below 1280 (RFC 8201), so their
+	 * large packets would be lost without a word.
+	 */
+	for (i = 0; c->mtu && c->mtu < XLB_MTU_MIN_V6 && i < c->nvips; i++)
+		if (c->vips[i].family == XLB_AF_INET6 &&
+		    c->vips[i].mode == XLB_FWD_TUNNEL)
+			return verr(&v, 0, "mtu",
+				    "%u leaves IPv6 VIP \"%s\" a packet-too-big "
+				    "MTU below 1280, which IPv6 hosts ignore; "
+				    "use at least %u, or 0 for no check",
+				    c->mtu, c->vips[i].name, XLB_MTU_MIN_V6);
 	return 0;
 }
 

@@ -21,6 +21,8 @@
 #define XLB_PATH_MAX 256
 #define XLB_ERR_MAX 512
 #define XLB_WEIGHT_MAX 65535
+/* 1280 (IPv6 minimum MTU) + 40 (IP6IP6 header) */
+#define XLB_MTU_MIN_V6 1320
 
 #define XLB_DEFAULT_PIN_DIR "/sys/fs/bpf/xlb"
 #define XLB_DEFAULT_CT_ENTRIES (1u << 20)
