@@ -397,24 +397,45 @@ static int remove_stale_vips(const struct xlb_lb_maps *m, const struct plan *p,
 	return rc;
 }
 
+static int deactivate(const struct xlb_lb_maps *m, __u32 id,
+		      struct xlb_apply_stats *st)
+{
+	struct xlb_backend be;
+
+	if (bpf_map_lookup_elem(m->backends, &id, &be))
+		return -errno;
+	if (!(be.flags & XLB_BE_F_ACTIVE))
+		return 0;
+	be.flags &= (__u8)~XLB_BE_F_ACTIVE;
+	if (bpf_map_update_elem(m->backends, &id, &be, BPF_ANY))
+		return -errno;
+	if (st)
+		st->backends_deactivated++;
+	return 0;
+}
+
+/*
+ * Backends that left the pool. After a start (@prev NULL) the maps may hold
+ * anything an earlier xlbd wrote, so every id is checked; after that only
+ * @prev's pool can hold one that @c dropped.
+ */
 static int deactivate_stale_backends(const struct xlb_lb_maps *m,
+				     const struct xlb_cfg *prev,
 				     const struct xlb_cfg *c,
 				     struct xlb_apply_stats *st)
 {
-	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++) {
-		struct xlb_backend be;
+	int rc = 0;
 
-		if (bpf_map_lookup_elem(m->backends, &id, &be))
-			return -errno;
-		if (!(be.flags & XLB_BE_F_ACTIVE) || in_pool(c, id))
-			continue;
-		be.flags &= (__u8)~XLB_BE_F_ACTIVE;
-		if (bpf_map_update_elem(m->backends, &id, &be, BPF_ANY))
-			return -errno;
-		if (st)
-			st->backends_deactivated++;
+	if (prev) {
+		for (size_t i = 0; i < prev->nbackends && !rc; i++)
+			if (!in_pool(c, prev->backends[i].id))
+				rc = deactivate(m, prev->backends[i].id, st);
+		return rc;
 	}
-	return 0;
+	for (__u32 id = 1; id < XLB_MAX_BACKENDS && !rc; id++)
+		if (!in_pool(c, id))
+			rc = deactivate(m, id, st);
+	return rc;
 }
 
 static int write_plan(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
@@ -476,7 +497,7 @@ static int write_plan(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 				st->ct_flushed += (unsigned long)n;
 		}
 	}
-	rc = deactivate_stale_backends(m, c, st);
+	rc = deactivate_stale_backends(m, prev, c, st);
 	if (rc)
 		return xlb_errf(err, errlen, rc, "deactivate old backends: %s",
 			    strerror(-rc));
