@@ -32,7 +32,10 @@ WORK=$(mktemp -d /tmp/xlb-mpps.XXXXXX)
 XLBD=
 
 cleanup() {
-	[ -n "$XLBD" ] && kill "$XLBD" 2>/dev/null
+	if [ -n "$XLBD" ]; then
+		kill "$XLBD" 2>/dev/null
+		wait "$XLBD" 2>/dev/null
+	fi
 	ip netns del "$NS" 2>/dev/null || true
 	rm -rf "$PIN" "$WORK"
 }
@@ -116,8 +119,10 @@ ip -n "$NS" link set dev lb0 xdpdrv obj "$BUILD/xlb_tx.bpf.o" sec xdp
 for f in $FLOWS; do FLOOR[$f]=$(measure floor "$f"); done
 ip -n "$NS" link set dev lb0 xdpdrv off
 
-in_ns "$BUILD/xlbd" -c "$WORK/xlb.yaml" -s "$WORK/sock" -i lb0 \
-	>"$WORK/xlbd.log" 2>&1 &
+# nsenter execs xlbd, so $! is xlbd itself (a shell function here would
+# leave $! the subshell's, and the cleanup would miss the daemon)
+nsenter --net="/run/netns/$NS" "$BUILD/xlbd" -c "$WORK/xlb.yaml" \
+	-s "$WORK/sock" -i lb0 >"$WORK/xlbd.log" 2>&1 &
 XLBD=$!
 for _ in $(seq 50); do
 	in_ns "$BUILD/xlb" -s "$WORK/sock" --json status >/dev/null 2>&1 && break

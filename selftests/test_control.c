@@ -218,6 +218,26 @@ Test(control, start_programs_the_maps)
 	cr_assert(!backend_active(4), "a backend not in the pool is not");
 }
 
+Test(control, inner_tables_carry_btf)
+{
+	__u32 id = (__u32)xlb_vip_id_of(&d.maps,
+					xlb_cfg_vip_find(&d.running, "web"));
+	struct bpf_map_info info = {};
+	__u32 inner_id, len = sizeof(info);
+	int fd;
+
+	cr_assert_eq(bpf_map_lookup_elem(d.maps.maglev, &id, &inner_id), 0,
+		     "web has an installed table");
+	fd = bpf_map_get_fd_by_id(inner_id);
+	cr_assert_geq(fd, 0, "the table can be opened");
+	cr_assert_eq(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	close(fd);
+	cr_assert_neq(info.btf_id, 0, "the table has BTF, so bpftool prints it");
+	cr_assert_neq(info.btf_value_type_id, 0, "its values have a type");
+	cr_assert_eq(info.max_entries, 1009 + XLB_MAGLEV_HDR_SLOTS,
+		     "it holds M = 1009 slots and the size");
+}
+
 /* Each bad request is refused with a message naming the problem, and
  * neither the running model nor the maps change. */
 Test(control, bad_requests_change_nothing)

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 
 #include "lbmaps.h"
 
@@ -92,6 +93,45 @@ int xlb_backend_write(const struct xlb_lb_maps *m, __u32 id,
 	return update(m->backends, &id, be, BPF_ANY);
 }
 
+/*
+ * BTF for the inner tables, so bpftool prints their entries as numbers: the
+ * __u32 type of the object's own BTF, found through a map that has it (the
+ * outer array of maps gets none from libbpf). Looked up once per process;
+ * without it the tables still work, they just print as hex.
+ */
+static void inner_btf(int map_fd, int *btf_fd, __u32 *u32_id)
+{
+	static __u32 cached_btf_id, cached_type;
+	static int cached_fd = -1;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct btf *btf;
+	int id;
+
+	*btf_fd = -1;
+	*u32_id = 0;
+	if (bpf_obj_get_info_by_fd(map_fd, &info, &len) || !info.btf_id)
+		return;
+	if (cached_fd < 0 || cached_btf_id != info.btf_id) {
+		btf = btf__load_from_kernel_by_id(info.btf_id);
+		if (!btf)
+			return;
+		id = btf__find_by_name_kind(btf, "__u32", BTF_KIND_TYPEDEF);
+		btf__free(btf);
+		if (id <= 0)
+			return;
+		if (cached_fd >= 0)
+			close(cached_fd);
+		cached_fd = bpf_btf_get_fd_by_id(info.btf_id);
+		if (cached_fd < 0)
+			return;
+		cached_btf_id = info.btf_id;
+		cached_type = (__u32)id;
+	}
+	*btf_fd = cached_fd;
+	*u32_id = cached_type;
+}
+
 int xlb_table_install(const struct xlb_lb_maps *m, __u32 vip_id,
 		      const __u32 *table, __u32 size)
 {
@@ -100,11 +140,18 @@ int xlb_table_install(const struct xlb_lb_maps *m, __u32 vip_id,
 	__u32 n = size + XLB_MAGLEV_HDR_SLOTS, count, i;
 	__u32 *keys = NULL, *vals = NULL;
 	char name[BPF_OBJ_NAME_LEN];
-	int fd, err;
+	int fd, err, btf_fd;
+	__u32 u32_id;
 
 	if (vip_id >= XLB_MAX_VIPS || !size || size > XLB_MAGLEV_MAX_SIZE)
 		return -EINVAL;
 	snprintf(name, sizeof(name), "xlb_mg_%u", vip_id);
+	inner_btf(m->vips, &btf_fd, &u32_id);
+	if (btf_fd >= 0) {
+		opts.btf_fd = (__u32)btf_fd;
+		opts.btf_key_type_id = u32_id;
+		opts.btf_value_type_id = u32_id;
+	}
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32),
 			    sizeof(__u32), n, &opts);
 	if (fd < 0)
