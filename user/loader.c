@@ -5,6 +5,7 @@
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -19,6 +20,7 @@
 #include "xlb_lb.skel.h"
 
 #define BPFFS "/sys/fs/bpf"
+#define BPFFS_LOCK "/run/xlb-bpffs.lock"
 #define LB_PROG_NAME "xlb_lb"
 #define CT_MAP "xlb_conntrack"
 
@@ -43,19 +45,41 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
+/*
+ * Two xlb processes starting at once on a machine that booted without bpffs
+ * (these do) would both see it missing and both mount it: the second mount
+ * hides what the first pinned. The check and the mount happen under a lock.
+ */
+static int mount_bpffs(char *err, size_t errlen)
+{
+	struct statfs st;
+	int lock, rc = 0;
+
+	lock = open(BPFFS_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock >= 0)
+		flock(lock, LOCK_EX);
+	if (statfs(BPFFS, &st) || st.f_type != BPF_FS_MAGIC) {
+		if (mkdir(BPFFS, 0700) && errno != EEXIST)
+			rc = xlb_errf(err, errlen, -errno, "create %s: %s",
+				      BPFFS, strerror(errno));
+		else if (mount("bpf", BPFFS, "bpf", 0, "mode=0700"))
+			rc = xlb_errf(err, errlen, -errno,
+				      "mount bpffs on %s: %s", BPFFS,
+				      strerror(errno));
+	}
+	if (lock >= 0)
+		close(lock); /* drops the lock */
+	return rc;
+}
+
 int xlb_bpffs_ensure(const char *pin_dir, char *err, size_t errlen)
 {
 	struct statfs st;
 	int rc;
 
-	if (statfs(BPFFS, &st) || st.f_type != BPF_FS_MAGIC) {
-		if (mkdir(BPFFS, 0700) && errno != EEXIST)
-			return xlb_errf(err, errlen, -errno, "create %s: %s", BPFFS,
-				    strerror(errno));
-		if (mount("bpf", BPFFS, "bpf", 0, "mode=0700"))
-			return xlb_errf(err, errlen, -errno, "mount bpffs on %s: %s",
-				    BPFFS, strerror(errno));
-	}
+	rc = mount_bpffs(err, errlen);
+	if (rc)
+		return rc;
 	if (statfs(pin_dir, &st) == 0 && st.f_type != BPF_FS_MAGIC)
 		return xlb_errf(err, errlen, -EINVAL, "pin dir %s is not on bpffs",
 			    pin_dir);
