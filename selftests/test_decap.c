@@ -762,11 +762,7 @@ static uint32_t rnd_state = SEED;
 
 static uint32_t rnd(void)
 {
-	/* xorshift32: reproducible across runs and machines */
-	rnd_state ^= rnd_state << 13;
-	rnd_state ^= rnd_state >> 17;
-	rnd_state ^= rnd_state << 5;
-	return rnd_state;
+	return xorshift32(&rnd_state);
 }
 
 Test(decap, random_mutations)

@@ -36,11 +36,7 @@ static uint32_t rnd_state = SEED;
 
 static uint32_t rnd(void)
 {
-	/* xorshift32: reproducible across runs and machines */
-	rnd_state ^= rnd_state << 13;
-	rnd_state ^= rnd_state >> 17;
-	rnd_state ^= rnd_state << 5;
-	return rnd_state;
+	return xorshift32(&rnd_state);
 }
 
 static uint16_t get16(const uint8_t *p)

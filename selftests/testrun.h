@@ -13,6 +13,18 @@
 
 #include "pkt.h"
 
+/*
+ * xorshift32, for seeded mutations: the same sequence on every run and
+ * machine, so a failing mutation can be replayed.
+ */
+static inline __u32 xorshift32(__u32 *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 17;
+	*state ^= *state << 5;
+	return *state;
+}
+
 /* Runs @prog_fd on @in; fills @out and *@verdict. Returns 0 or -errno. */
 static inline int xdp_run(int prog_fd, const struct pkt *in, struct pkt *out,
 			  __u32 *verdict)
