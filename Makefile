@@ -19,29 +19,36 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 COMMON_WARN := -Wall -Wextra -Werror
-BPF_CFLAGS  := -g -O2 -target bpf -D__TARGET_ARCH_x86 $(COMMON_WARN) \
+# The BPF target's arch macro follows the build machine (bpf_tracing.h needs it).
+ARCH        := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
+		 -e 's/ppc64le/powerpc/' -e 's/s390x/s390/' -e 's/riscv64/riscv/')
+BPF_CFLAGS  := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(COMMON_WARN) \
 	       -I/usr/include/$(MULTIARCH) -Iinclude -Ibpf -I$(BUILD)
 CFLAGS      ?= -O2 -g
-CFLAGS      += $(COMMON_WARN) -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE
+# -Iuser: includes name their module's folder ("lib/log.h", "config/config.h"),
+# so the layering rules (README, Layout) can be checked by reading them.
+CFLAGS      += $(COMMON_WARN) -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE -MMD -MP
 LDLIBS      := -lxdp -lbpf -lelf -lz -lyaml -ljson-c -lmnl
 
 BPF_SRCS  ?= $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
-BPF_HDRS  := $(wildcard bpf/*.h include/xlb/*.h)
 
-# user/ modules go into one static library; files named *_main.c are programs.
-LIB_SRCS  ?= $(filter-out %_main.c,$(wildcard user/*.c))
-LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
+# user/<module>/ folders go into one static library; files named *_main.c
+# are programs (build/NAME for user/*/NAME_main.c).
+USER_SRCS := $(wildcard user/*/*.c)
+LIB_SRCS  ?= $(filter-out %_main.c,$(USER_SRCS))
+LIB_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 LIB       := $(BUILD)/libxlb.a
-USER_HDRS := $(wildcard user/*.h include/xlb/*.h)
-PROGS     := $(patsubst user/%_main.c,$(BUILD)/%,$(wildcard user/*_main.c))
+MAIN_SRCS := $(filter %_main.c,$(USER_SRCS))
+PROGS     := $(foreach f,$(MAIN_SRCS),$(BUILD)/$(patsubst %_main.c,%,$(notdir $(f))))
 
 # Criterion suites: one binary, so one summary line for CI.
-TEST_SRCS ?= $(wildcard selftests/*.c)
-TEST_OBJS := $(patsubst selftests/%.c,$(BUILD)/selftests/%.o,$(TEST_SRCS))
+TEST_SRCS ?= $(wildcard selftests/unit/*.c)
+TEST_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRCS))
 TEST_BIN  := $(BUILD)/xlb-selftests
 BENCH_SRCS := $(wildcard selftests/bench/*.c)
+BENCH_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(BENCH_SRCS))
 BENCH_BIN := $(BUILD)/xlb-bench
 
 DEPS_STAMP := $(BUILD)/.deps-installed
@@ -57,8 +64,12 @@ $(DEPS_STAMP): scripts/install-deps.sh
 	$(Q)bash scripts/install-deps.sh
 	$(Q)touch $@
 
+# BPF objects depend on every BPF-side header: clang -MMD cannot follow
+# bpftool's second step, and the set is small.
+BPF_HDRS  := $(wildcard bpf/*.h include/xlb/*.h)
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(DEPS_STAMP)
 	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $(BUILD)/$*.tmp.o
 	$(Q)$(BPFTOOL) gen object $@ $(BUILD)/$*.tmp.o
 	$(Q)rm -f $(BUILD)/$*.tmp.o
@@ -67,7 +78,9 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
 
-$(BUILD)/user/%.o: user/%.c $(USER_HDRS) $(SKELS) $(DEPS_STAMP)
+# Header dependencies come from -MMD (build/**/*.d); skeletons are generated
+# headers, so every C object waits for them.
+$(BUILD)/user/%.o: user/%.c $(SKELS) $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -77,22 +90,28 @@ $(LIB): $(LIB_OBJS)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $^
 
-$(BUILD)/%: $(BUILD)/user/%_main.o $(LIB)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lm
+# One link rule per program: its main object and the library.
+define prog_rule
+$(BUILD)/$(patsubst %_main.c,%,$(notdir $(1))): $(BUILD)/$(1:.c=.o) $(LIB)
+	$$(call msg,LINK,$$@)
+	$$(Q)$$(CC) $$(CFLAGS) $$^ -o $$@ $$(LDLIBS) -lm
+endef
+$(foreach f,$(MAIN_SRCS),$(eval $(call prog_rule,$(f))))
 
-$(BUILD)/selftests/%.o: selftests/%.c $(wildcard selftests/*.h) $(USER_HDRS) $(SKELS) $(DEPS_STAMP)
+$(BUILD)/selftests/%.o: selftests/%.c $(SKELS) $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Wno-override-init -Iselftests -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Wno-override-init -I$(<D) -c $< -o $@
 
 $(TEST_BIN): $(TEST_OBJS) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ -lcriterion $(LDLIBS) -lm
 
-$(BENCH_BIN): $(BENCH_SRCS) $(wildcard selftests/bench/*.h) $(LIB) $(SKELS)
+$(BENCH_BIN): $(BENCH_OBJS) $(LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -Iselftests -Iselftests/bench $(BENCH_SRCS) $(LIB) -o $@ $(LDLIBS) -lm
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lm
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # The tests load BPF programs and build network namespaces: root (CI is).
 # test-unit: the Criterion suites (BPF_PROG_TEST_RUN, controller, config);
@@ -103,8 +122,8 @@ test-unit: all $(TEST_BIN)
 	$(Q)$(TEST_BIN) --jobs 2
 
 test-e2e: all
-	$(Q)bash scripts/lab-selftest.sh
-	$(Q)bash selftests/e2e.sh
+	$(Q)bash selftests/e2e/lab-selftest.sh
+	$(Q)bash selftests/e2e/e2e.sh
 
 # The main job: the real xlb in a namespace lab with nginx backends.
 demo: all
@@ -119,19 +138,19 @@ run: all
 
 # Not tests: figures, each checked to be the intended work (README).
 bench: all $(BENCH_BIN)
-	$(Q)BUILD=$(abspath $(BUILD)) bash scripts/bench.sh
+	$(Q)BUILD=$(abspath $(BUILD)) bash scripts/bench/bench.sh
 
 # HTTP through the VIP in the netns lab, xlb against HAProxy (TCP mode):
 # build/bench/http.{json,md,png}. Root; a few minutes.
 .PHONY: bench-http
 bench-http: all
-	$(Q)BUILD=$(abspath $(BUILD)) BENCH_CMD="make bench-http" bash scripts/bench-http.sh
+	$(Q)BUILD=$(abspath $(BUILD)) BENCH_CMD="make bench-http" bash scripts/bench/bench-http.sh
 
 clean:
 	$(Q)rm -rf $(BUILD)
 
 format:
-	$(Q)clang-format -i bpf/*.[ch] user/*.[ch] include/xlb/*.h selftests/*.[ch]
+	$(Q)clang-format -i bpf/*.[ch] user/*/*.[ch] include/xlb/*.h selftests/*/*.[ch]
 
 # The netns lab (scripts/lab.sh); LAB_ID, LAB_BACKENDS, LAB_CLIENTS and
 # LAB_LBS pass through the environment.
@@ -143,4 +162,4 @@ lab-down:
 	$(Q)LAB_BUILD=$(abspath $(BUILD)) bash scripts/lab.sh down
 
 lab-selftest: all $(DEPS_STAMP)
-	$(Q)LAB_BUILD=$(abspath $(BUILD)) bash scripts/lab-selftest.sh
+	$(Q)LAB_BUILD=$(abspath $(BUILD)) bash selftests/e2e/lab-selftest.sh

@@ -17,11 +17,11 @@
 #include <xlb/abi.h>
 #include <xlb/bench.h>
 
-#include "addr.h"
+#include "lib/addr.h"
 #include "bench_datapath.h"
-#include "lbmaps.h"
-#include "maglev.h"
-#include "pkt.h"
+#include "lib/lbmaps.h"
+#include "lib/maglev.h"
+#include "tools/pkt.h"
 #include "xlb_bench.skel.h"
 
 #define REPEAT 200000

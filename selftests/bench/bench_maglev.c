@@ -12,7 +12,7 @@
 #include <linux/types.h>
 
 #include "bench_maglev.h"
-#include "maglev.h"
+#include "lib/maglev.h"
 
 #define RUNS 5
 #define SEED 42

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh: every benchmark behind `make bench`, into build/bench/:
+#   results.{md,json}  ns per packet (BPF_PROG_TEST_RUN) and Maglev build time
+#   mpps.{md,json,png} Mpps through the node vs a trivial XDP_TX, 1/1k/1M flows
+#   http.{md,json,png} HTTP through the VIP, xlb vs HAProxy (TCP mode)
+#   summary.md         all of the above, in one page
+# Each part checks that what it timed was the intended work; a part that
+# fails stops the run with its reason.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+OUT=$BUILD/bench
+mkdir -p "$OUT"
+
+"$BUILD/xlb-bench" "$OUT" >/dev/null
+BUILD=$BUILD OUT=$OUT bash "$ROOT/scripts/bench/bench-mpps.sh" >/dev/null
+if [ -x "$(command -v gnuplot)" ]; then
+	python3 - "$OUT/mpps.json" >"$OUT/mpps.dat" <<'PY'
+import json, sys
+for r in json.load(open(sys.argv[1])):
+    print(f'"{r["flows"]}" {r["xlb_mpps"]} {r["floor_mpps"]}')
+PY
+	gnuplot <<GP
+set terminal pngcairo size 800,480 noenhanced
+set output "$OUT/mpps.png"
+set title "Mpps through the node, 64-byte frames (veth, $(nproc) CPUs)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set ylabel "Mpps delivered"
+set xlabel "flows"
+set yrange [0:*]
+set key top right
+plot "$OUT/mpps.dat" using 2:xtic(1) title "xlb", "" using 3 title "trivial XDP_TX (floor)"
+GP
+fi
+if [ -f "$ROOT/scripts/bench/bench-http.sh" ]; then
+	BUILD=$BUILD bash "$ROOT/scripts/bench/bench-http.sh" >/dev/null
+fi
+for f in results mpps http; do
+	if [ -f "$OUT/$f.md" ]; then
+		cat "$OUT/$f.md"
+		echo
+	fi
+done >"$OUT/summary.md"
+cat "$OUT/summary.md"
+echo
+echo "files: $(cd "$OUT" && ls)"

@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# End-to-end tests: the real xlb (xlbd + XDP on the LB node's NIC) in the
+# namespace lab, real nginx backends, real clients (curl, ab). HTTP through
+# the VIP over IPv4 and IPv6, tunnel and L2 DSR; live backend changes under
+# load; drain keeps open connections; kill -9 of xlbd under load; a bad
+# reload changes nothing. Prints "N passed, N failed" last.
+#
+# Usage: selftests/e2e/e2e.sh (root; `make test` runs it). E2E_KEEP=1 leaves the
+# lab up on exit for poking at it.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+export LAB_ID=${LAB_ID:-e$(($$ % 100000))}
+export LAB_BACKENDS=4
+LAB="$ROOT/scripts/lab.sh"
+WORK=$(mktemp -d /tmp/xlb-e2e.XXXXXX)
+PIN=/sys/fs/bpf/xlb-e2e-$LAB_ID
+SOCK=$WORK/xlbd.sock
+CFG=$WORK/xlb.yaml
+XLBD_PID=
+
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); echo "ok   - $*"; }
+not_ok() { fail=$((fail + 1)); echo "FAIL - $*"; }
+check() { # check DESCRIPTION COMMAND...
+	local d=$1
+	shift
+	if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+
+cleanup() {
+	[ -n "$XLBD_PID" ] && kill -9 "$XLBD_PID" 2>/dev/null
+	if [ "${E2E_KEEP:-0}" = 1 ]; then
+		echo "# lab $LAB_ID left up (E2E_KEEP=1); xlbd socket $SOCK"
+		return
+	fi
+	"$LAB" down >/dev/null 2>&1
+	rm -rf "$PIN" "$WORK"
+}
+trap cleanup EXIT
+
+in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
+xlb() { in_ns "$LAB_NS_LB1" "$BUILD/xlb" -s "$SOCK" --pin-dir "$PIN" "$@"; }
+client() { in_ns "$LAB_NS_CL1" "$@"; }
+
+# Starts xlbd in the LB node (nsenter execs it: $! is xlbd itself) and
+# waits until the daemon answering on the socket is the one just started.
+start_xlbd() {
+	local pid
+	nsenter --net="/run/netns/$LAB_NS_LB1" "$BUILD/xlbd" -c "$CFG" \
+		-s "$SOCK" -i eth0 >>"$WORK/xlbd.log" 2>&1 &
+	XLBD_PID=$!
+	for _ in $(seq 50); do
+		pid=$(xlb --json status 2>/dev/null |
+			python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])' 2>/dev/null)
+		[ "$pid" = "$XLBD_PID" ] && return 0
+		kill -0 "$XLBD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "# xlbd (pid $XLBD_PID) did not come up:"
+	sed 's/^/#   /' "$WORK/xlbd.log"
+	return 1
+}
+
+# The config the tests start from: backends 1-3 in tunnel mode for both
+# families; backend 4 joins live. The next hop is resolved from the
+# neighbour table (the router), as in production.
+write_config() {
+	local mode=${1:-tunnel} i
+	{
+		echo "pin_dir: $PIN"
+		echo "hash_seed: 0x5eed"
+		echo "maglev_size: 65537"
+		echo "mtu: $LAB_MTU"
+		# outer sources vary in their low bits: prefixes no lab host uses
+		echo "encap: { source4: 198.19.0.0, source6: '2001:db8:ffff::' }"
+		echo "nexthop: { interface: eth0, address: $LAB_RT_INTERNAL_ADDR }"
+		echo "backends:"
+		for i in 1 2 3 4; do
+			local a m a6
+			eval "a=\$LAB_BE${i}_ADDR; a6=\$LAB_BE${i}_ADDR6; m=\$LAB_BE${i}_MAC"
+			echo "  - { id: $i, address: $a, mac: '$m' }"
+			echo "  - { id: 1$i, address: '$a6', mac: '$m' }"
+		done
+		echo "vips:"
+		echo "  - { name: web4, address: $LAB_VIP4, port: 80, protocol: tcp, mode: $mode,"
+		echo "      backends: [ {id: 1}, {id: 2}, {id: 3} ] }"
+		echo "  - { name: web6, address: '$LAB_VIP6', port: 80, protocol: tcp, mode: $mode,"
+		echo "      backends: [ {id: 11}, {id: 12}, {id: 13} ] }"
+	} >"$CFG"
+}
+
+# Sets $seen: the backends N new connections to URL reached (one line each,
+# sorted, unique). Not called in $(...): the port counter must persist.
+# Every connection gets a client port never used before in this run (below
+# the ephemeral range ab uses): a reused port could still be in TIME_WAIT on
+# the client, or match a live conntrack entry, which is not a new flow.
+NEXT_PORT=10000
+backends_seen() {
+	local url=$1 n=$2 i first=$NEXT_PORT
+	NEXT_PORT=$((NEXT_PORT + n))
+	seen=$(for ((i = first; i < first + n; i++)); do
+		client curl -s --max-time 3 --local-port "$i" "$url"
+	done | sort -u)
+}
+
+count_lines() { grep -c . <<<"$1"; }
+
+# ab's failed requests (connect, receive, length, exceptions) + non-2xx.
+ab_failures() {
+	awk '/^Failed requests:/ {f += $3} /^Non-2xx responses:/ {f += $3}
+	     /^Complete requests:/ {c = $3} END {print (c ? f : 999999)}' "$1"
+}
+
+echo "# lab $LAB_ID: bringing it up"
+if ! "$LAB" up >"$WORK/lab.log" 2>&1; then
+	sed 's/^/# /' "$WORK/lab.log"
+	not_ok "the lab comes up"
+	echo "$pass passed, $fail failed"
+	exit 1
+fi
+set -a
+# shellcheck disable=SC1090
+eval "$("$LAB" env)"
+set +a
+ok "the lab comes up ($LAB_BACKENDS backends)"
+write_config tunnel
+check "xlbd starts, resolves the next hop and attaches to the LB's NIC" start_xlbd
+
+# --- traffic through the VIP ------------------------------------------------
+backends_seen "http://$LAB_VIP4/" 40
+check "HTTP over IPv4 through the VIP (IPIP) reaches all 3 backends" \
+	test "$(count_lines "$seen")" -eq 3
+grep -q "be4" <<<"$seen" && not_ok "backend 4 is not in the VIP yet"
+backends_seen "http://[$LAB_VIP6]/" 40; seen6=$seen
+check "HTTP over IPv6 through the VIP (IP6IP6) reaches all 3 backends" \
+	test "$(count_lines "$seen6")" -eq 3
+# Maglev proportions: weights 1:1:2 give be3 half the new connections.
+# 400 connections: be3's count is binomial (sd 10); +-50 is 5 sd.
+xlb backend weight web4 3 2 >/dev/null
+counts=$(for ((i = NEXT_PORT; i < NEXT_PORT + 400; i++)); do
+	client curl -s --max-time 3 --local-port "$i" "http://$LAB_VIP4/"
+done | awk '{print $2}' | sort | uniq -c)
+NEXT_PORT=$((NEXT_PORT + 400))
+n3=$(awk '$2 == "be3" {print $1}' <<<"$counts")
+n1=$(awk '$2 == "be1" {print $1}' <<<"$counts")
+n2=$(awk '$2 == "be2" {print $1}' <<<"$counts")
+check "weights 1:1:2 split 400 new connections in Maglev proportions ($n1/$n2/$n3)" \
+	test "${n3:-0}" -ge 150 -a "${n3:-0}" -le 250 -a "${n1:-0}" -ge 60 -a "${n2:-0}" -ge 60 \
+	-a $((${n1:-0} + ${n2:-0} + ${n3:-0})) -eq 400
+xlb backend weight web4 3 1 >/dev/null
+fwd=$(xlb --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["tx_forward"])')
+check "xlb stats counts the forwarded packets ($fwd)" test "$fwd" -gt 80
+
+# --- live changes under load ------------------------------------------------
+client ab -q -n 4000 -c 4 "http://$LAB_VIP4/" >"$WORK/ab1.log" 2>&1 &
+ab=$!
+sleep 0.5
+xlb backend add web4 4 && xlb backend weight web4 2 3 && xlb backend drain web4 3 &&
+	xlb backend undrain web4 3 && xlb backend weight web4 2 1
+rc=$?
+wait $ab
+check "add, reweight, drain and undrain backends live succeed" test $rc -eq 0
+check "... with zero failed requests under load (ab: $(ab_failures "$WORK/ab1.log"))" \
+	test "$(ab_failures "$WORK/ab1.log")" -eq 0
+backends_seen "http://$LAB_VIP4/" 40
+check "the added backend 4 takes new connections" grep -q "be4" <<<"$seen"
+
+# --- drain keeps open connections, sends no new ones --------------------------
+# A slow download holds one connection open; find its backend in conntrack.
+client curl -s --max-time 20 --limit-rate 25k -o "$WORK/slow.out" \
+	--local-port 45678 "http://$LAB_VIP4/100k" &
+slow=$!
+sleep 1
+be=$(xlb --json conntrack list --vip web4 --limit 100000 |
+	python3 -c 'import json,sys
+for e in json.load(sys.stdin)["entries"]:
+    if e["client_port"] == 45678: print(e["backend"])')
+if [ -z "$be" ]; then
+	not_ok "the slow download's flow is in conntrack"
+	be=1
+else
+	ok "the slow download's flow is in conntrack (backend $be)"
+fi
+xlb backend drain web4 "$be" >/dev/null
+backends_seen "http://$LAB_VIP4/" 30
+if grep -q "be$be " <<<"$seen"; then
+	not_ok "a drained backend gets no new connections"
+else
+	ok "a drained backend gets no new connections"
+fi
+wait $slow
+rc=$?
+check "the drained backend's open connection completes (curl rc $rc, $(stat -c %s "$WORK/slow.out" 2>/dev/null) bytes)" \
+	test $rc -eq 0 -a "$(stat -c %s "$WORK/slow.out" 2>/dev/null)" = 102400
+xlb backend undrain web4 "$be" >/dev/null
+
+# --- a bad reload changes nothing -------------------------------------------
+cp "$CFG" "$WORK/good.yaml"
+sed -i '0,/protocol: tcp/s//protocl: tcp/' "$CFG"
+out=$(xlb reload 2>&1)
+echo "# xlb reload said: $out"
+check "a config with a typo is refused, naming file, line and field" \
+	grep -q "xlb.yaml:[0-9]*: vips\[0\]\.protocl" <<<"$out"
+cp "$WORK/good.yaml" "$CFG"
+backends_seen "http://$LAB_VIP4/" 20
+check "... and the running config keeps serving" test "$(count_lines "$seen")" -ge 3
+
+# --- kill -9 under load, restart adopts ------------------------------------------
+client ab -q -n 4000 -c 4 "http://$LAB_VIP4/" >"$WORK/ab2.log" 2>&1 &
+ab=$!
+sleep 0.5
+kill -9 "$XLBD_PID"
+wait "$XLBD_PID" 2>/dev/null
+check "xlbd is gone after kill -9" bash -c "! kill -0 $XLBD_PID 2>/dev/null"
+XLBD_PID=
+wait $ab
+check "kill -9 of xlbd under load: zero failed requests (ab: $(ab_failures "$WORK/ab2.log"))" \
+	test "$(ab_failures "$WORK/ab2.log")" -eq 0
+before=$(in_ns "$LAB_NS_LB1" bpftool map dump pinned "$PIN/xlb_conntrack" -j |
+	python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+check "xlbd restarts after kill -9" start_xlbd
+after=$(xlb --json conntrack count | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')
+check "the restarted xlbd adopts the conntrack table ($before entries before, $after after)" \
+	test "$before" -gt 0 -a "$before" = "$after"
+
+# --- L2 DSR -------------------------------------------------------------------
+write_config l2dsr
+check "reload switches both VIPs to L2 DSR" xlb reload
+backends_seen "http://$LAB_VIP4/" 40
+check "HTTP over IPv4 through the VIP (L2 DSR) reaches all 3 backends" \
+	test "$(count_lines "$seen")" -eq 3
+backends_seen "http://[$LAB_VIP6]/" 40; seen6=$seen
+check "HTTP over IPv6 through the VIP (L2 DSR) reaches all 3 backends" \
+	test "$(count_lines "$seen6")" -eq 3
+
+# --- detach on request, lab down clean ---------------------------------------
+check "xlbd is still running after the reloads" kill -0 "$XLBD_PID"
+kill -TERM "$XLBD_PID"
+wait "$XLBD_PID" 2>/dev/null
+XLBD_PID=
+check "SIGTERM leaves the datapath attached" \
+	bash -c "nsenter --net=/run/netns/$LAB_NS_LB1 $BUILD/xlb status | grep -q 'eth0 *native'"
+check "xlb detach takes it off the NIC" xlb detach eth0
+"$LAB" down >/dev/null 2>&1
+check "the lab goes down leaving no namespace" \
+	bash -c "! ip netns list | grep -q 'xlb-$LAB_ID-'"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The controller against real pinned maps: xlbd's request handlers, the
+ * all-or-nothing rule (a rejected request or config changes nothing, in the
+ * model or in the maps), drain/undrain, deletes, and a restart that adopts
+ * pinned state without touching a conntrack entry. Each test pins under its
+ * own bpffs directory and removes it.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <criterion/criterion.h>
+
+#include "xlbd/apply.h"
+#include "lib/ctl.h"
+#include "xlbd/daemon.h"
+#include "lib/log.h"
+
+static struct xlbd d;
+static char dir[128], cfg_path[160], pin[128];
+
+static const char *base_cfg =
+	"pin_dir: %s\n"
+	"hash_seed: 7\n"
+	"maglev_size: 1009\n"
+	"encap: { source4: 198.18.0.2, source6: '2001:db8:1::2' }\n"
+	"nexthop: { mac: '02:00:00:00:0a:fe' }\n"
+	"backends:\n"
+	"  - { id: 1, address: 198.18.0.11, mac: '02:00:00:00:01:01' }\n"
+	"  - { id: 2, address: 198.18.0.12, mac: '02:00:00:00:01:02' }\n"
+	"  - { id: 3, address: '2001:db8:1::13' }\n"
+	"vips:\n"
+	"  - name: web\n"
+	"    address: 192.0.2.10\n"
+	"    port: 80\n"
+	"    protocol: tcp\n"
+	"    backends: [ { id: 1 }, { id: 2, weight: 3 } ]\n"
+	"  - name: dsr\n"
+	"    address: 192.0.2.30\n"
+	"    port: 80\n"
+	"    protocol: tcp\n"
+	"    mode: l2dsr\n"
+	"    backends: [ { id: 1 }, { id: 2 } ]\n"
+	"  - name: web6\n"
+	"    address: '2001:db8::10'\n"
+	"    port: 443\n"
+	"    protocol: tcp\n"
+	"    backends: [ { id: 3 } ]\n";
+
+static void write_cfg(const char *text)
+{
+	FILE *f = fopen(cfg_path, "w");
+
+	cr_assert_not_null(f, "the config file can be written");
+	fputs(text, f);
+	fclose(f);
+}
+
+static void write_base_cfg(void)
+{
+	char buf[4096];
+
+	snprintf(buf, sizeof(buf), base_cfg, pin);
+	write_cfg(buf);
+}
+
+static void rm_pins(void)
+{
+	DIR *dd = opendir(pin);
+	struct dirent *e;
+	char p[512];
+
+	if (!dd)
+		return;
+	while ((e = readdir(dd))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", pin, e->d_name);
+		unlink(p);
+	}
+	closedir(dd);
+	rmdir(pin);
+}
+
+static void setup(void)
+{
+	char err[XLB_ERR_MAX];
+
+	xlb_log_init("xlb-test", XLB_LOG_INFO);
+	snprintf(dir, sizeof(dir), "/tmp/xlb-ctl-%d", getpid());
+	snprintf(pin, sizeof(pin), "/sys/fs/bpf/xlb-test-%d", getpid());
+	snprintf(cfg_path, sizeof(cfg_path), "%s/xlb.yaml", dir);
+	cr_assert_eq(mkdir(dir, 0700), 0, "test dir %s is created", dir);
+	write_base_cfg();
+	cr_assert_eq(xlbd_start(&d, cfg_path, err, sizeof(err)), 0,
+		     "xlbd starts on the base config: %s", err);
+}
+
+static void teardown(void)
+{
+	char p[200];
+
+	xlbd_stop(&d);
+	rm_pins();
+	unlink(cfg_path);
+	snprintf(p, sizeof(p), "%s/sock", dir);
+	unlink(p);
+	rmdir(dir);
+}
+
+TestSuite(control, .init = setup, .fini = teardown);
+
+/* Sends a request given as JSON text; returns the response (caller puts). */
+static struct json_object *req(const char *json)
+{
+	struct json_object *r = json_tokener_parse(json), *resp;
+
+	cr_assert_not_null(r, "test request is JSON: %s", json);
+	resp = xlbd_handle(&d, r);
+	json_object_put(r);
+	return resp;
+}
+
+static bool ok(struct json_object *resp)
+{
+	return json_object_get_boolean(json_object_object_get(resp, "ok"));
+}
+
+static const char *error_of(struct json_object *resp)
+{
+	struct json_object *e = json_object_object_get(resp, "error");
+
+	return e ? json_object_get_string(e) : "";
+}
+
+static void expect_ok(const char *json)
+{
+	struct json_object *r = req(json);
+
+	cr_assert(ok(r), "%s succeeds (got: %s)", json, error_of(r));
+	json_object_put(r);
+}
+
+static char *dump(void)
+{
+	struct json_object *r = req("{\"cmd\":\"config.dump\"}");
+	char *s;
+
+	cr_assert(ok(r), "config.dump succeeds");
+	s = strdup(json_object_get_string(json_object_object_get(r, "config")));
+	json_object_put(r);
+	return s;
+}
+
+static long count_keys(int fd, size_t key_size)
+{
+	char k[64], next[64];
+	void *prev = NULL;
+	long n = 0;
+
+	cr_assert_leq(key_size, sizeof(k));
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(k, next, key_size);
+		prev = k;
+		n++;
+	}
+	return n;
+}
+
+/* Slots of backend @id in the installed table of @vip, via maglev.show. */
+static long slots_of(const char *vip, __u32 id)
+{
+	char q[128];
+	struct json_object *r, *bs;
+	long n = -1;
+
+	snprintf(q, sizeof(q), "{\"cmd\":\"maglev.show\",\"vip\":\"%s\"}", vip);
+	r = req(q);
+	cr_assert(ok(r), "maglev.show %s succeeds: %s", vip, error_of(r));
+	bs = json_object_object_get(r, "backends");
+	for (size_t i = 0; i < json_object_array_length(bs); i++) {
+		struct json_object *b = json_object_array_get_idx(bs, i);
+
+		if (json_object_get_int(json_object_object_get(b, "id")) == (int)id)
+			n = json_object_get_int(json_object_object_get(b, "slots"));
+	}
+	json_object_put(r);
+	return n;
+}
+
+static bool backend_active(__u32 id)
+{
+	struct xlb_backend be;
+
+	cr_assert_eq(bpf_map_lookup_elem(d.maps.backends, &id, &be), 0);
+	return be.flags & XLB_BE_F_ACTIVE;
+}
+
+Test(control, start_programs_the_maps)
+{
+	cr_assert_eq(count_keys(d.maps.vips, sizeof(struct xlb_vip_key)), 3,
+		     "three VIPs are in xlb_vips");
+	cr_assert_eq(count_keys(d.maps.vip_addrs, sizeof(struct xlb_addr_key)),
+		     3, "three VIP addresses are in xlb_vip_addrs");
+	cr_assert_eq(slots_of("web", 1) + slots_of("web", 2), 1009,
+		     "web's installed table of 1009 slots is all backends 1, 2");
+	cr_assert(slots_of("web", 2) > 2 * slots_of("web", 1),
+		  "weight 3 owns about three times the slots of weight 1");
+	cr_assert(backend_active(1) && backend_active(3),
+		  "backends of the pool are active");
+	cr_assert(!backend_active(4), "a backend not in the pool is not");
+}
+
+Test(control, inner_tables_carry_btf)
+{
+	__u32 id = (__u32)xlb_vip_id_of(&d.maps,
+					xlb_cfg_vip_find(&d.running, "web"));
+	struct bpf_map_info info = {};
+	__u32 inner_id, len = sizeof(info);
+	int fd;
+
+	cr_assert_eq(bpf_map_lookup_elem(d.maps.maglev, &id, &inner_id), 0,
+		     "web has an installed table");
+	fd = bpf_map_get_fd_by_id(inner_id);
+	cr_assert_geq(fd, 0, "the table can be opened");
+	cr_assert_eq(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	close(fd);
+	cr_assert_neq(info.btf_id, 0, "the table has BTF, so bpftool prints it");
+	cr_assert_neq(info.btf_value_type_id, 0, "its values have a type");
+	cr_assert_eq(info.max_entries, 1009 + XLB_MAGLEV_HDR_SLOTS,
+		     "it holds M = 1009 slots and the size");
+}
+
+/* Each bad request is refused with a message naming the problem, and
+ * neither the running model nor the maps change. */
+Test(control, bad_requests_change_nothing)
+{
+	static const struct {
+		const char *json, *want;
+	} bad[] = {
+		{ "{}", "cmd" },
+		{ "{\"cmd\":\"frobnicate\"}", "unknown command" },
+		{ "{\"cmd\":\"vip.add\",\"name\":\"web\",\"address\":\"192.0.2.11\",\"port\":80,\"protocol\":\"tcp\"}",
+		  "exists" },
+		{ "{\"cmd\":\"vip.add\",\"name\":\"x\",\"address\":\"192.0.2.300\",\"port\":80,\"protocol\":\"tcp\"}",
+		  "address" },
+		{ "{\"cmd\":\"vip.add\",\"name\":\"x\",\"address\":\"192.0.2.11\",\"port\":70000,\"protocol\":\"tcp\"}",
+		  "port" },
+		{ "{\"cmd\":\"vip.add\",\"name\":\"x\",\"address\":\"192.0.2.11\",\"port\":80,\"protocol\":\"sctp\"}",
+		  "protocol" },
+		{ "{\"cmd\":\"vip.add\",\"name\":\"x\",\"address\":\"192.0.2.10\",\"port\":80,\"protocol\":\"tcp\"}",
+		  "192.0.2.10" },
+		{ "{\"cmd\":\"vip.add\",\"name\":\"x\",\"address\":\"192.0.2.11\",\"port\":80,\"protocol\":\"tcp\",\"table_size\":1000}",
+		  "prime" },
+		{ "{\"cmd\":\"vip.del\",\"name\":\"nope\"}", "no VIP" },
+		{ "{\"cmd\":\"backend.add\",\"vip\":\"nope\",\"id\":5,\"address\":\"198.18.0.15\"}",
+		  "no VIP" },
+		{ "{\"cmd\":\"backend.add\",\"vip\":\"web\",\"id\":0,\"address\":\"198.18.0.15\"}",
+		  "id" },
+		{ "{\"cmd\":\"backend.add\",\"vip\":\"web\",\"id\":5}", "address" },
+		{ "{\"cmd\":\"backend.add\",\"vip\":\"web\",\"id\":5,\"address\":\"198.18.0.15\",\"weight\":70000}",
+		  "weight" },
+		{ "{\"cmd\":\"backend.add\",\"vip\":\"web\",\"id\":1,\"address\":\"198.18.0.99\"}",
+		  "already" },
+		{ "{\"cmd\":\"backend.add\",\"vip\":\"web\",\"id\":2}", "has it already" },
+		{ "{\"cmd\":\"backend.add\",\"vip\":\"dsr\",\"id\":3}", "famil" },
+		{ "{\"cmd\":\"backend.del\",\"vip\":\"web\",\"id\":3}", "no backend 3" },
+		{ "{\"cmd\":\"backend.weight\",\"vip\":\"web\",\"id\":1,\"weight\":-1}",
+		  "weight" },
+		{ "{\"cmd\":\"backend.drain\",\"vip\":\"web6\",\"id\":1}", "no backend 1" },
+		{ "{\"cmd\":\"conntrack.count\",\"vip\":\"nope\"}", "no VIP" },
+		{ "{\"cmd\":\"maglev.show\",\"vip\":\"nope\"}", "no VIP" },
+	};
+	char *before = dump();
+	long vips = count_keys(d.maps.vips, sizeof(struct xlb_vip_key));
+	long web1 = slots_of("web", 1);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct json_object *r = req(bad[i].json);
+		char *after;
+
+		cr_assert(!ok(r), "%s is refused", bad[i].json);
+		cr_assert(strstr(error_of(r), bad[i].want),
+			  "refusing %s says \"%s\" (said: %s)", bad[i].json,
+			  bad[i].want, error_of(r));
+		json_object_put(r);
+		after = dump();
+		cr_assert_str_eq(after, before,
+				 "the running config is unchanged after %s",
+				 bad[i].json);
+		free(after);
+	}
+	cr_assert_eq(count_keys(d.maps.vips, sizeof(struct xlb_vip_key)), vips,
+		     "xlb_vips is unchanged");
+	cr_assert_eq(slots_of("web", 1), web1, "web's table is unchanged");
+	free(before);
+}
+
+Test(control, add_and_delete_vips_and_backends)
+{
+	struct xlb_vip_key k = { .port = htons(8080), .proto = IPPROTO_TCP,
+				 .family = XLB_AF_INET };
+
+	expect_ok("{\"cmd\":\"vip.add\",\"name\":\"api\",\"address\":\"192.0.2.11\","
+		  "\"port\":8080,\"protocol\":\"tcp\",\"hash\":\"source\"}");
+	inet_pton(AF_INET, "192.0.2.11", &k.addr.v4);
+	cr_assert_eq(count_keys(d.maps.vips, sizeof(struct xlb_vip_key)), 4,
+		     "the new VIP is in xlb_vips");
+	expect_ok("{\"cmd\":\"backend.add\",\"vip\":\"api\",\"id\":7,"
+		  "\"address\":\"198.18.0.17\",\"weight\":2}");
+	expect_ok("{\"cmd\":\"backend.add\",\"vip\":\"api\",\"id\":1}");
+	cr_assert(backend_active(7), "the new backend 7 is active");
+	cr_assert_gt(slots_of("api", 7), slots_of("api", 1),
+		     "weight 2 owns more of api's table than weight 1");
+	cr_assert_eq(slots_of("api", 7) + slots_of("api", 1), 1009,
+		     "api's table is full");
+
+	expect_ok("{\"cmd\":\"backend.del\",\"vip\":\"api\",\"id\":7}");
+	cr_assert(!backend_active(7),
+		  "a backend no VIP uses leaves the pool (inactive)");
+	cr_assert_eq(slots_of("api", 1), 1009, "backend 1 owns api's table");
+
+	expect_ok("{\"cmd\":\"vip.del\",\"name\":\"api\"}");
+	cr_assert_eq(count_keys(d.maps.vips, sizeof(struct xlb_vip_key)), 3,
+		     "the deleted VIP is gone from xlb_vips");
+	cr_assert(backend_active(1), "backend 1 stays: other VIPs use it");
+}
+
+Test(control, drain_and_undrain)
+{
+	struct json_object *r;
+
+	expect_ok("{\"cmd\":\"backend.drain\",\"vip\":\"web\",\"id\":2}");
+	cr_assert_eq(slots_of("web", 2), 0, "a drained backend owns no slot");
+	cr_assert_eq(slots_of("web", 1), 1009, "the other backend owns them all");
+	cr_assert(backend_active(2), "a drained backend stays active: its "
+				     "flows keep going to it");
+	r = req("{\"cmd\":\"backend.drain\",\"vip\":\"web\",\"id\":2}");
+	cr_assert(!ok(r), "draining twice is refused");
+	json_object_put(r);
+	expect_ok("{\"cmd\":\"backend.undrain\",\"vip\":\"web\",\"id\":2}");
+	cr_assert_gt(slots_of("web", 2), 2 * slots_of("web", 1),
+		     "undrain restores weight 3");
+}
+
+Test(control, removing_a_backend_from_a_vip_flushes_its_flows_there)
+{
+	struct xlb_flow f = { .family = XLB_AF_INET, .proto = IPPROTO_TCP };
+	struct xlb_ct_entry e = { .backend_id = 2 };
+	int web = xlb_vip_id_of(&d.maps, xlb_cfg_vip_find(&d.running, "web"));
+	int dsr = xlb_vip_id_of(&d.maps, xlb_cfg_vip_find(&d.running, "dsr"));
+
+	cr_assert(web >= 0 && dsr >= 0);
+	for (int i = 0; i < 10; i++) {
+		f.sport = htons(1000 + i);
+		e.vip_id = i < 6 ? (__u32)web : (__u32)dsr;
+		cr_assert_eq(bpf_map_update_elem(d.maps.conntrack, &f, &e, BPF_ANY), 0);
+	}
+	expect_ok("{\"cmd\":\"backend.del\",\"vip\":\"web\",\"id\":2}");
+	cr_assert_eq(xlb_ct_count(&d.maps, web), 0,
+		     "web's flows on backend 2 are flushed");
+	cr_assert_eq(xlb_ct_count(&d.maps, dsr), 4,
+		     "dsr's flows on backend 2 stay (it still serves dsr)");
+}
+
+Test(control, invalid_reload_keeps_the_running_config)
+{
+	char *before = dump(), *after, err[XLB_ERR_MAX];
+	struct json_object *r;
+
+	write_cfg("pin_dir: /sys/fs/bpf/x\nvips:\n  - name: a\n    adress: 1.2.3.4\n");
+	r = req("{\"cmd\":\"reload\"}");
+	cr_assert(!ok(r), "a config with a typo is refused");
+	cr_assert(strstr(error_of(r), "xlb.yaml:4"),
+		  "the error names the file and line (said: %s)", error_of(r));
+	cr_assert(strstr(error_of(r), "adress"),
+		  "the error names the field (said: %s)", error_of(r));
+	json_object_put(r);
+	after = dump();
+	cr_assert_str_eq(after, before, "the running config stays");
+	free(after);
+	cr_assert_eq(count_keys(d.maps.vips, sizeof(struct xlb_vip_key)), 3);
+
+	/* a valid edit of the file is applied by reload */
+	write_base_cfg();
+	{
+		FILE *f = fopen(cfg_path, "a");
+
+		fputs("  - name: dns\n    address: 192.0.2.53\n    port: 53\n"
+		      "    protocol: udp\n    conntrack: false\n"
+		      "    backends: [ { id: 1 } ]\n", f);
+		fclose(f);
+	}
+	cr_assert_eq(xlbd_reload(&d, err, sizeof(err)), 0, "reload: %s", err);
+	cr_assert_eq(count_keys(d.maps.vips, sizeof(struct xlb_vip_key)), 4,
+		     "the reloaded config's new VIP is in xlb_vips");
+	free(before);
+}
+
+Test(control, restart_adopts_pinned_state)
+{
+	struct xlb_flow f = { .family = XLB_AF_INET, .proto = IPPROTO_TCP };
+	struct xlb_ct_entry e = { .backend_id = 1 };
+	char err[XLB_ERR_MAX];
+	int web = xlb_vip_id_of(&d.maps, xlb_cfg_vip_find(&d.running, "web"));
+	__u32 inner_before, inner_after, id = (__u32)web;
+
+	e.vip_id = id;
+	for (int i = 0; i < 100; i++) {
+		f.sport = htons(2000 + i);
+		cr_assert_eq(bpf_map_update_elem(d.maps.conntrack, &f, &e, BPF_ANY), 0);
+	}
+	cr_assert_eq(bpf_map_lookup_elem(d.maps.maglev, &id, &inner_before), 0);
+	xlbd_stop(&d);
+	cr_assert_eq(xlbd_start(&d, cfg_path, err, sizeof(err)), 0,
+		     "xlbd starts again: %s", err);
+	cr_assert(d.ct_adopted, "the pinned conntrack table is adopted");
+	cr_assert_eq(xlb_ct_count(&d.maps, -1), 100,
+		     "all 100 conntrack entries survive the restart");
+	cr_assert_eq(xlb_vip_id_of(&d.maps, xlb_cfg_vip_find(&d.running, "web")),
+		     web, "web keeps its VIP id");
+	cr_assert_eq(bpf_map_lookup_elem(d.maps.maglev, &id, &inner_after), 0);
+	cr_assert_eq(slots_of("web", 1) + slots_of("web", 2), 1009,
+		     "web's table is whole after the restart");
+}
+
+/* The transport on its own: one request, one response, over a real socket. */
+Test(control, socket_round_trip_and_single_owner)
+{
+	char path[200], err[256];
+	struct json_object *q, *r;
+	int lfd, second;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/sock", dir);
+	lfd = xlb_ctl_listen(path, err, sizeof(err));
+	cr_assert_geq(lfd, 0, "listen: %s", err);
+	second = xlb_ctl_listen(path, err, sizeof(err));
+	cr_assert_lt(second, 0, "a second daemon cannot take the socket");
+	cr_assert(strstr(err, "another xlbd"), "and is told why (%s)", err);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (!pid) {
+		/* the probe of the second listen left an empty connection */
+		for (int i = 0; i < 2; i++) {
+			int fd = accept(lfd, NULL, NULL);
+			struct json_object *in = xlb_ctl_read(fd, err, sizeof(err));
+
+			if (in)
+				xlb_ctl_write(fd, xlbd_handle(&d, in));
+			close(fd);
+			if (in)
+				break;
+		}
+		_exit(0);
+	}
+	q = json_tokener_parse("{\"cmd\":\"vip.list\"}");
+	r = xlb_ctl_call(path, q, err, sizeof(err));
+	json_object_put(q);
+	waitpid(pid, NULL, 0);
+	close(lfd);
+	cr_assert_not_null(r, "the call gets an answer: %s", err);
+	cr_assert(ok(r), "vip.list over the socket succeeds");
+	cr_assert_eq(json_object_array_length(json_object_object_get(r, "vips")),
+		     3, "and lists the three VIPs");
+	json_object_put(r);
+}

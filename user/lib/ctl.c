@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/ctl.h"
+
+#define CTL_TIMEOUT_S 30 /* a reload may resolve neighbours: seconds, not ms */
+
+static int fill_addr(const char *path, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa->sun_path, path);
+	return 0;
+}
+
+static void set_timeouts(int fd)
+{
+	struct timeval tv = { .tv_sec = CTL_TIMEOUT_S };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd, rc = fill_addr(path, &sa);
+
+	if (rc)
+		return rc;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	set_timeouts(fd);
+	return fd;
+}
+
+static int mkdir_parent(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = 0;
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int xlb_ctl_listen(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	mode_t old;
+	int fd, rc;
+
+	rc = fill_addr(path, &sa);
+	if (rc)
+		return xlb_errf(err, errlen, rc, "control socket %s: path too long",
+			    path);
+	fd = connect_to(path);
+	if (fd >= 0) {
+		close(fd);
+		return xlb_errf(err, errlen, -EADDRINUSE,
+			    "control socket %s: another xlbd answers on it",
+			    path);
+	}
+	rc = mkdir_parent(path);
+	if (rc)
+		return xlb_errf(err, errlen, rc, "control socket %s: mkdir: %s",
+			    path, strerror(-rc));
+	unlink(path); /* stale: nobody answered */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return xlb_errf(err, errlen, -errno, "control socket: %s",
+			    strerror(errno));
+	old = umask(0177); /* the socket is born 0600: no window for others */
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
+	umask(old);
+	if (!rc && listen(fd, 16))
+		rc = -errno;
+	if (rc) {
+		close(fd);
+		return xlb_errf(err, errlen, rc, "control socket %s: %s", path,
+			    strerror(-rc));
+	}
+	return fd;
+}
+
+struct json_object *xlb_ctl_read(int fd, char *err, size_t errlen)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+	struct json_object *obj;
+	enum json_tokener_error jerr;
+	ssize_t n;
+
+	set_timeouts(fd);
+	if (!buf) {
+		xlb_errf(err, errlen, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	for (;;) {
+		if (len + 1 >= cap) {
+			char *b;
+
+			if (cap >= XLB_CTL_MAX_MSG) {
+				free(buf);
+				xlb_errf(err, errlen, -EMSGSIZE, "message too long");
+				return NULL;
+			}
+			b = realloc(buf, cap * 2);
+			if (!b) {
+				free(buf);
+				xlb_errf(err, errlen, -ENOMEM, "out of memory");
+				return NULL;
+			}
+			buf = b;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			xlb_errf(err, errlen, -errno, "read: %s", strerror(errno));
+			free(buf);
+			return NULL;
+		}
+		if (!n)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = 0;
+	obj = json_tokener_parse_verbose(buf, &jerr);
+	free(buf);
+	if (!obj || !json_object_is_type(obj, json_type_object)) {
+		xlb_errf(err, errlen, -EINVAL, "not a JSON object: %s",
+		     obj ? "wrong type" : json_tokener_error_desc(jerr));
+		json_object_put(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+int xlb_ctl_write(int fd, struct json_object *resp)
+{
+	size_t len;
+	const char *s = json_object_to_json_string_length(
+		resp, JSON_C_TO_STRING_PLAIN, &len);
+
+	while (len) {
+		ssize_t n = write(fd, s, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		s += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+struct json_object *xlb_ctl_call(const char *path, struct json_object *req,
+				 char *err, size_t errlen)
+{
+	struct json_object *resp;
+	int fd = connect_to(path), rc;
+
+	if (fd < 0) {
+		xlb_errf(err, errlen, fd, "connect to xlbd at %s: %s%s", path,
+		     strerror(-fd),
+		     fd == -ENOENT || fd == -ECONNREFUSED ?
+			     " (is xlbd running?)" : "");
+		return NULL;
+	}
+	rc = xlb_ctl_write(fd, req);
+	if (rc || shutdown(fd, SHUT_WR)) {
+		xlb_errf(err, errlen, rc ? rc : -errno, "send to xlbd: %s",
+		     strerror(rc ? -rc : errno));
+		close(fd);
+		return NULL;
+	}
+	resp = xlb_ctl_read(fd, err, errlen);
+	close(fd);
+	return resp;
+}
+
+struct json_object *xlb_ctl_error(const char *fmt, ...)
+{
+	struct json_object *o = json_object_new_object();
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_object_object_add(o, "ok", json_object_new_boolean(0));
+	json_object_object_add(o, "error", json_object_new_string(msg));
+	return o;
+}
+
+struct json_object *xlb_ctl_ok(void)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	return o;
+}

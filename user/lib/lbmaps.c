@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+
+#include "lib/lbmaps.h"
+
+static int map_fd(struct bpf_object *obj, const char *name, int *fd)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
+
+	if (!map)
+		return -ENOENT;
+	*fd = bpf_map__fd(map);
+	return *fd < 0 ? -EBADF : 0;
+}
+
+int xlb_maps_from_object(struct bpf_object *obj, struct xlb_lb_maps *m)
+{
+	struct {
+		const char *name;
+		int *fd;
+	} want[] = {
+		{ "xlb_vips", &m->vips },
+		{ "xlb_vip_addrs", &m->vip_addrs },
+		{ "xlb_backends", &m->backends },
+		{ "xlb_maglev", &m->maglev },
+		{ "xlb_conntrack", &m->conntrack },
+		{ "xlb_config", &m->config },
+		{ "xlb_ct_rate", &m->ct_rate },
+		{ "xlb_stats", &m->stats },
+		{ "xlb_vip_stats", &m->vip_stats },
+		{ "xlb_backend_stats", &m->backend_stats },
+	};
+	size_t i;
+	int err;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		err = map_fd(obj, want[i].name, want[i].fd);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int update(int fd, const void *key, const void *val, __u64 flags)
+{
+	return bpf_map_update_elem(fd, key, val, flags) ? -errno : 0;
+}
+
+int xlb_config_write(const struct xlb_lb_maps *m, const struct xlb_config *c)
+{
+	__u32 zero = 0;
+
+	return update(m->config, &zero, c, BPF_ANY);
+}
+
+int xlb_vip_write(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
+		  const struct xlb_vip_info *v, __u32 addr_flags)
+{
+	struct xlb_addr_key ak = { .addr = k->addr, .family = k->family };
+	struct xlb_addr_info ai = { .flags = addr_flags }, old;
+	int had_addr, err;
+
+	if (v->vip_id >= XLB_MAX_VIPS || v->mode >= XLB_FWD_MAX ||
+	    (v->flags & ~XLB_VIP_F_ALL) ||
+	    (k->family != XLB_AF_INET && k->family != XLB_AF_INET6))
+		return -EINVAL;
+	had_addr = !bpf_map_lookup_elem(m->vip_addrs, &ak, &old);
+	err = update(m->vip_addrs, &ak, &ai, BPF_ANY);
+	if (err)
+		return err;
+	err = update(m->vips, k, v, BPF_ANY);
+	if (err) {
+		/* leave the address map as it was */
+		if (had_addr)
+			bpf_map_update_elem(m->vip_addrs, &ak, &old, BPF_ANY);
+		else
+			bpf_map_delete_elem(m->vip_addrs, &ak);
+	}
+	return err;
+}
+
+int xlb_backend_write(const struct xlb_lb_maps *m, __u32 id,
+		      const struct xlb_backend *be)
+{
+	if (!id || id >= XLB_MAX_BACKENDS)
+		return -EINVAL;
+	return update(m->backends, &id, be, BPF_ANY);
+}
+
+/*
+ * BTF for the inner tables, so bpftool prints their entries as numbers: the
+ * __u32 type of the object's own BTF, found through a map that has it (the
+ * outer array of maps gets none from libbpf). Looked up once per process;
+ * without it the tables still work, they just print as hex.
+ */
+static void inner_btf(int map_fd, int *btf_fd, __u32 *u32_id)
+{
+	static __u32 cached_btf_id, cached_type;
+	static int cached_fd = -1;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct btf *btf;
+	int id;
+
+	*btf_fd = -1;
+	*u32_id = 0;
+	if (bpf_obj_get_info_by_fd(map_fd, &info, &len) || !info.btf_id)
+		return;
+	if (cached_fd < 0 || cached_btf_id != info.btf_id) {
+		btf = btf__load_from_kernel_by_id(info.btf_id);
+		if (!btf)
+			return;
+		id = btf__find_by_name_kind(btf, "__u32", BTF_KIND_TYPEDEF);
+		btf__free(btf);
+		if (id <= 0)
+			return;
+		if (cached_fd >= 0)
+			close(cached_fd);
+		cached_fd = bpf_btf_get_fd_by_id(info.btf_id);
+		if (cached_fd < 0)
+			return;
+		cached_btf_id = info.btf_id;
+		cached_type = (__u32)id;
+	}
+	*btf_fd = cached_fd;
+	*u32_id = cached_type;
+}
+
+int xlb_table_install(const struct xlb_lb_maps *m, __u32 vip_id,
+		      const __u32 *table, __u32 size)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
+	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
+	__u32 n = size + XLB_MAGLEV_HDR_SLOTS, count, i;
+	__u32 *keys = NULL, *vals = NULL;
+	char name[BPF_OBJ_NAME_LEN];
+	int fd, err, btf_fd;
+	__u32 u32_id;
+
+	if (vip_id >= XLB_MAX_VIPS || !size || size > XLB_MAGLEV_MAX_SIZE)
+		return -EINVAL;
+	snprintf(name, sizeof(name), "xlb_mg_%u", vip_id);
+	inner_btf(m->vips, &btf_fd, &u32_id);
+	if (btf_fd >= 0) {
+		opts.btf_fd = (__u32)btf_fd;
+		opts.btf_key_type_id = u32_id;
+		opts.btf_value_type_id = u32_id;
+	}
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32),
+			    sizeof(__u32), n, &opts);
+	if (fd < 0)
+		return -errno;
+	keys = malloc(n * sizeof(*keys));
+	vals = malloc(n * sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		keys[i] = i;
+	vals[0] = size;
+	memcpy(vals + XLB_MAGLEV_HDR_SLOTS, table, size * sizeof(*table));
+	count = n;
+	if (bpf_map_update_batch(fd, keys, vals, &count, &bopts)) {
+		err = -errno;
+		goto out;
+	}
+	/* the one word a packet sees change */
+	err = update(m->maglev, &vip_id, &fd, BPF_ANY);
+out:
+	free(keys);
+	free(vals);
+	close(fd); /* the outer map holds its own reference */
+	return err;
+}
+
+/* Sums @nwords u64 fields of a per-CPU value over every possible CPU. */
+static int percpu_sum(int fd, __u32 idx, __u64 *out, size_t nwords)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *buf;
+	size_t i;
+	int c;
+
+	if (ncpu <= 0)
+		return ncpu < 0 ? ncpu : -EINVAL;
+	buf = calloc((size_t)ncpu * nwords, sizeof(*buf));
+	if (!buf)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &idx, buf)) {
+		int err = -errno;
+
+		free(buf);
+		return err;
+	}
+	memset(out, 0, nwords * sizeof(*out));
+	for (c = 0; c < ncpu; c++)
+		for (i = 0; i < nwords; i++)
+			out[i] += buf[(size_t)c * nwords + i];
+	free(buf);
+	return 0;
+}
+
+int xlb_stat_read(const struct xlb_lb_maps *m, __u32 idx,
+		  struct xlb_counter *sum)
+{
+	return percpu_sum(m->stats, idx, (__u64 *)sum, 2);
+}
+
+int xlb_vip_stats_read(const struct xlb_lb_maps *m, __u32 vip_id,
+		       struct xlb_vip_stats *sum)
+{
+	return percpu_sum(m->vip_stats, vip_id, (__u64 *)sum, 4);
+}
+
+int xlb_backend_stats_read(const struct xlb_lb_maps *m, __u32 id,
+			   struct xlb_counter *sum)
+{
+	return percpu_sum(m->backend_stats, id, (__u64 *)sum, 2);
+}
+
+const char *xlb_stat_name(__u32 idx)
+{
+	static const char *const names[XLB_STAT_MAX] = {
+		[XLB_PASS_NOT_IP] = "pass_not_ip",
+		[XLB_PASS_NOT_VIP] = "pass_not_vip",
+		[XLB_PASS_MALFORMED] = "pass_malformed",
+		[XLB_PASS_ICMP_NOT_VIP] = "pass_icmp_not_vip",
+		[XLB_DROP_MALFORMED] = "drop_malformed",
+		[XLB_DROP_FRAGMENT] = "drop_fragment",
+		[XLB_DROP_NO_BACKEND] = "drop_no_backend",
+		[XLB_DROP_BAD_BACKEND] = "drop_bad_backend",
+		[XLB_DROP_TOO_BIG] = "drop_too_big",
+		[XLB_DROP_ENCAP] = "drop_encap",
+		[XLB_DROP_NO_CONFIG] = "drop_no_config",
+		[XLB_TX_FORWARD] = "tx_forward",
+		[XLB_TX_ICMP_ERROR] = "tx_icmp_error",
+		[XLB_TX_ECHO_REPLY] = "tx_echo_reply",
+		[XLB_TX_TOO_BIG] = "tx_too_big",
+		[XLB_EV_CT_HIT] = "ct_hit",
+		[XLB_EV_CT_MISS] = "ct_miss",
+		[XLB_EV_CT_INSERT_THROTTLED] = "ct_insert_throttled",
+		[XLB_EV_CT_INSERT_FAILED] = "ct_insert_failed",
+		[XLB_EV_CT_STALE_BACKEND] = "ct_stale_backend",
+	};
+
+	return idx < XLB_STAT_MAX && names[idx] ? names[idx] : "?";
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * This file holds how xlb's datapath gets into the kernel and stays there:
+ * the LB maps pinned under one bpffs directory (created on first use,
+ * adopted afterwards, so a restarted controller finds every conntrack entry
+ * where it was), and the LB program attached to NICs through libxdp's
+ * dispatcher so it coexists with other XDP programs. Every function returns
+ * 0 or a negative errno and writes what went wrong into @err.
+ */
+#ifndef XLB_USER_LOADER_H
+#define XLB_USER_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "lib/lbmaps.h"
+
+enum xlb_xdp_mode { XLB_XDP_NATIVE, XLB_XDP_SKB };
+
+/* Mounts bpffs on /sys/fs/bpf if it is not, and creates @pin_dir. */
+int xlb_bpffs_ensure(const char *pin_dir, char *err, size_t errlen);
+
+/*
+ * Opens the pinned LB maps in @pin_dir, creating and pinning any that are
+ * missing (the conntrack table with @ct_entries entries; an existing one
+ * keeps its size, with *@ct_pinned set to it). Fills @m with fds the caller
+ * closes with xlb_maps_close().
+ */
+int xlb_maps_open_pinned(const char *pin_dir, __u32 ct_entries,
+			 struct xlb_lb_maps *m, __u32 *ct_pinned, char *err,
+			 size_t errlen);
+void xlb_maps_close(struct xlb_lb_maps *m);
+
+/* Attaches a new instance of the LB program, sharing the pinned maps. */
+int xlb_attach(const char *pin_dir, __u32 ct_entries, const char *ifname,
+	       enum xlb_xdp_mode mode, char *err, size_t errlen);
+int xlb_detach(const char *ifname, char *err, size_t errlen);
+
+struct xlb_attachment {
+	char ifname[16];
+	enum xlb_xdp_mode mode;
+	__u32 prog_id;
+	bool multiprog; /* through libxdp's dispatcher */
+};
+
+/*
+ * Lists the interfaces xlb's program is attached to, up to @max. Returns the
+ * number found or a negative errno.
+ */
+int xlb_attachments(struct xlb_attachment *out, int max);
+
+const char *xlb_xdp_mode_str(enum xlb_xdp_mode mode);
+int xlb_xdp_mode_parse(const char *s, enum xlb_xdp_mode *mode);
+
+#endif /* XLB_USER_LOADER_H */

@@ -1,0 +1,613 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+
+#include "lib/log.h"
+#include "lib/addr.h"
+#include "xlbd/apply.h"
+#include "lib/maglev.h"
+#include "lib/neigh.h"
+
+void xlb_vip_key_of(const struct xlb_cfg_vip *v, struct xlb_vip_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->addr = v->addr;
+	k->port = htons(v->port);
+	k->proto = v->proto;
+	k->family = v->family;
+}
+
+int xlb_vip_id_of(const struct xlb_lb_maps *m, const struct xlb_cfg_vip *v)
+{
+	struct xlb_vip_key k;
+	struct xlb_vip_info info;
+
+	xlb_vip_key_of(v, &k);
+	if (bpf_map_lookup_elem(m->vips, &k, &info))
+		return -ENOENT;
+	return (int)info.vip_id;
+}
+
+/* One VIP as it will be written. */
+struct plan_vip {
+	const struct xlb_cfg_vip *v;
+	const struct xlb_cfg_vip *prev; /* the same key in the old model */
+	struct xlb_vip_key key;
+	struct xlb_vip_info info;
+	__u32 addr_flags;
+	__u32 *table; /* NULL: the installed one stays */
+};
+
+struct plan {
+	struct xlb_config config;
+	struct xlb_backend *bes; /* parallel to next->backends */
+	struct plan_vip *vips; /* parallel to next->vips */
+	size_t nvips;
+};
+
+static void plan_free(struct plan *p)
+{
+	for (size_t i = 0; i < p->nvips; i++)
+		free(p->vips[i].table);
+	free(p->vips);
+	free(p->bes);
+	memset(p, 0, sizeof(*p));
+}
+
+static bool uses_family(const struct xlb_cfg *c, __u8 mode, __u8 family)
+{
+	for (size_t i = 0; i < c->nvips; i++) {
+		const struct xlb_cfg_vip *v = &c->vips[i];
+
+		if (v->mode != mode)
+			continue;
+		for (size_t r = 0; r < v->nrefs; r++) {
+			struct xlb_cfg_backend *b =
+				xlb_cfg_backend_find(c, v->refs[r].id);
+
+			if (b && (!family || b->family == family))
+				return true;
+		}
+	}
+	return false;
+}
+
+static int plan_config(const struct xlb_cfg *c, struct xlb_config *out,
+		       char *err, size_t errlen)
+{
+	char a[XLB_ADDR_STRLEN];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->hash_seed = c->hash_seed;
+	out->mtu = c->mtu;
+	out->ct_insert_rate = c->ct_insert_rate;
+	out->encap_src4 = c->encap_src4;
+	out->encap_src6 = c->encap_src6;
+	if (c->has_nexthop_mac) {
+		memcpy(out->nexthop_mac, c->nexthop_mac, 6);
+		return 0;
+	}
+	if (!c->nexthop_family) {
+		if (uses_family(c, XLB_FWD_TUNNEL, 0))
+			return xlb_errf(err, errlen, -EINVAL,
+				    "nexthop: tunnel VIPs need nexthop.mac or "
+				    "nexthop.interface and nexthop.address");
+		return 0;
+	}
+	rc = xlb_neigh_resolve(&c->nexthop_addr, c->nexthop_family,
+			       c->nexthop_ifname, XLB_NEIGH_WAIT_MS,
+			       out->nexthop_mac);
+	if (rc)
+		return xlb_errf(err, errlen, rc,
+			    "nexthop: no MAC for %s on %s in the neighbour "
+			    "table (%s); is it reachable? or set nexthop.mac",
+			    xlb_addr_str(&c->nexthop_addr, c->nexthop_family,
+					 a, sizeof(a)),
+			    c->nexthop_ifname, strerror(-rc));
+	return 0;
+}
+
+static bool backend_in_l2dsr(const struct xlb_cfg *c, __u32 id)
+{
+	for (size_t i = 0; i < c->nvips; i++) {
+		if (c->vips[i].mode != XLB_FWD_L2DSR)
+			continue;
+		for (size_t r = 0; r < c->vips[i].nrefs; r++)
+			if (c->vips[i].refs[r].id == id)
+				return true;
+	}
+	return false;
+}
+
+static int plan_backends(const struct xlb_cfg *c, struct plan *p, char *err,
+			 size_t errlen)
+{
+	char a[XLB_ADDR_STRLEN];
+
+	p->bes = calloc(c->nbackends ? c->nbackends : 1, sizeof(*p->bes));
+	if (!p->bes)
+		return xlb_errf(err, errlen, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < c->nbackends; i++) {
+		const struct xlb_cfg_backend *b = &c->backends[i];
+		struct xlb_backend *be = &p->bes[i];
+		int rc;
+
+		be->addr = b->addr;
+		be->family = b->family;
+		be->flags = XLB_BE_F_ACTIVE;
+		if (b->has_mac) {
+			memcpy(be->mac, b->mac, 6);
+			continue;
+		}
+		if (!backend_in_l2dsr(c, b->id))
+			continue;
+		rc = xlb_neigh_resolve(&b->addr, b->family, c->nexthop_ifname,
+				       XLB_NEIGH_WAIT_MS, be->mac);
+		if (rc)
+			return xlb_errf(err, errlen, rc,
+				    "backend %u: no MAC for %s in the neighbour "
+				    "table (%s); L2 DSR needs one: set its mac",
+				    b->id,
+				    xlb_addr_str(&b->addr, b->family, a,
+						 sizeof(a)),
+				    strerror(-rc));
+	}
+	return 0;
+}
+
+static int cmp_ref(const void *a, const void *b)
+{
+	const struct xlb_cfg_ref *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->weight < y->weight ? -1 : x->weight > y->weight;
+}
+
+/* True when both VIPs give the same table (it depends on the set only). */
+static bool same_table(const struct xlb_cfg_vip *a, const struct xlb_cfg_vip *b)
+{
+	struct xlb_cfg_ref *x, *y;
+	bool same;
+
+	if (a->table_size != b->table_size || a->nrefs != b->nrefs)
+		return false;
+	if (!a->nrefs)
+		return true;
+	x = malloc(a->nrefs * sizeof(*x));
+	y = malloc(b->nrefs * sizeof(*y));
+	if (!x || !y) {
+		free(x);
+		free(y);
+		return false;
+	}
+	memcpy(x, a->refs, a->nrefs * sizeof(*x));
+	memcpy(y, b->refs, b->nrefs * sizeof(*y));
+	qsort(x, a->nrefs, sizeof(*x), cmp_ref);
+	qsort(y, b->nrefs, sizeof(*y), cmp_ref);
+	same = !memcmp(x, y, a->nrefs * sizeof(*x));
+	free(x);
+	free(y);
+	return same;
+}
+
+static const struct xlb_cfg_vip *find_by_key(const struct xlb_cfg *c,
+					     const struct xlb_vip_key *k)
+{
+	struct xlb_vip_key o;
+
+	for (size_t i = 0; c && i < c->nvips; i++) {
+		xlb_vip_key_of(&c->vips[i], &o);
+		if (!memcmp(&o, k, sizeof(o)))
+			return &c->vips[i];
+	}
+	return NULL;
+}
+
+static bool table_installed(const struct xlb_lb_maps *m, __u32 vip_id)
+{
+	__u32 inner_id;
+
+	return !bpf_map_lookup_elem(m->maglev, &vip_id, &inner_id);
+}
+
+/* Ids in use by the pinned VIPs: a new VIP never takes one, even one about
+ * to be deleted, so old conntrack entries never meet a new VIP's id. */
+static int used_vip_ids(const struct xlb_lb_maps *m, bool *used)
+{
+	struct xlb_vip_key k, next;
+	struct xlb_vip_info info;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(m->vips, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (!bpf_map_lookup_elem(m->vips, &k, &info) &&
+		    info.vip_id < XLB_MAX_VIPS)
+			used[info.vip_id] = true;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+static int plan_vips(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
+		     const struct xlb_cfg *c, struct plan *p, char *err,
+		     size_t errlen)
+{
+	bool *used = calloc(XLB_MAX_VIPS, sizeof(*used));
+	__u32 next_free = 0;
+	int rc;
+
+	p->vips = calloc(c->nvips ? c->nvips : 1, sizeof(*p->vips));
+	if (!used || !p->vips) {
+		free(used);
+		return xlb_errf(err, errlen, -ENOMEM, "out of memory");
+	}
+	p->nvips = c->nvips;
+	rc = used_vip_ids(m, used);
+	if (rc) {
+		free(used);
+		return xlb_errf(err, errlen, rc, "read xlb_vips: %s", strerror(-rc));
+	}
+	for (size_t i = 0; i < c->nvips; i++) {
+		struct plan_vip *pv = &p->vips[i];
+		const struct xlb_cfg_vip *v = &c->vips[i];
+		int id;
+
+		pv->v = v;
+		xlb_vip_key_of(v, &pv->key);
+		pv->prev = find_by_key(prev, &pv->key);
+		id = xlb_vip_id_of(m, v);
+		if (id < 0) {
+			while (next_free < XLB_MAX_VIPS && used[next_free])
+				next_free++;
+			if (next_free == XLB_MAX_VIPS) {
+				free(used);
+				return xlb_errf(err, errlen, -ENOSPC,
+					    "vip %s: no free VIP id (at most %d)",
+					    v->name, XLB_MAX_VIPS);
+			}
+			id = (int)next_free;
+			used[next_free] = true;
+		}
+		pv->info.vip_id = (__u32)id;
+		pv->info.flags = v->flags;
+		pv->info.mode = v->mode;
+		pv->info.hash_fields = v->hash_fields;
+		for (size_t j = 0; j < c->nvips; j++)
+			if (c->vips[j].echo && c->vips[j].family == v->family &&
+			    !memcmp(&c->vips[j].addr, &v->addr, sizeof(v->addr)))
+				pv->addr_flags = XLB_ADDR_F_ECHO;
+	}
+	free(used);
+	return 0;
+}
+
+static int plan_tables(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
+		       const struct xlb_cfg *c, struct plan *p, char *err,
+		       size_t errlen)
+{
+	for (size_t i = 0; i < p->nvips; i++) {
+		struct plan_vip *pv = &p->vips[i];
+		const struct xlb_cfg_vip *v = pv->v;
+		struct xlb_maglev_backend *bes;
+		int rc;
+
+		if (pv->prev && prev->hash_seed == c->hash_seed &&
+		    same_table(pv->prev, v) &&
+		    table_installed(m, pv->info.vip_id))
+			continue;
+		bes = calloc(v->nrefs ? v->nrefs : 1, sizeof(*bes));
+		pv->table = calloc(v->table_size, sizeof(*pv->table));
+		if (!bes || !pv->table) {
+			free(bes);
+			return xlb_errf(err, errlen, -ENOMEM, "out of memory");
+		}
+		for (size_t r = 0; r < v->nrefs; r++) {
+			bes[r].id = v->refs[r].id;
+			bes[r].weight = v->refs[r].weight;
+		}
+		rc = xlb_maglev_build(bes, v->nrefs, c->hash_seed,
+				      v->table_size, pv->table);
+		free(bes);
+		if (rc)
+			return xlb_errf(err, errlen, rc, "vip %s: build table: %s",
+				    v->name, strerror(-rc));
+	}
+	return 0;
+}
+
+static bool in_pool(const struct xlb_cfg *c, __u32 id)
+{
+	return xlb_cfg_backend_find(c, id) != NULL;
+}
+
+static bool has_ref(const struct xlb_cfg_vip *v, __u32 id)
+{
+	for (size_t r = 0; r < v->nrefs; r++)
+		if (v->refs[r].id == id)
+			return true;
+	return false;
+}
+
+static bool addr_still_used(const struct plan *p, const struct xlb_vip_key *k)
+{
+	for (size_t i = 0; i < p->nvips; i++)
+		if (p->vips[i].key.family == k->family &&
+		    !memcmp(&p->vips[i].key.addr, &k->addr, sizeof(k->addr)))
+			return true;
+	return false;
+}
+
+static int remove_stale_vips(const struct xlb_lb_maps *m, const struct plan *p,
+			     struct xlb_apply_stats *st)
+{
+	struct xlb_vip_key k, next, *gone = NULL;
+	struct xlb_vip_info info;
+	size_t ngone = 0, cap = 0;
+	void *prev = NULL;
+	int rc = 0;
+
+	while (!bpf_map_get_next_key(m->vips, prev, &next)) {
+		bool keep = false;
+
+		k = next;
+		prev = &k;
+		for (size_t i = 0; i < p->nvips && !keep; i++)
+			keep = !memcmp(&p->vips[i].key, &k, sizeof(k));
+		if (keep)
+			continue;
+		if (ngone == cap) {
+			struct xlb_vip_key *g;
+
+			cap = cap ? 2 * cap : 16;
+			g = realloc(gone, cap * sizeof(*g));
+			if (!g) {
+				free(gone);
+				return -ENOMEM;
+			}
+			gone = g;
+		}
+		gone[ngone++] = k;
+	}
+	for (size_t i = 0; i < ngone && !rc; i++) {
+		struct xlb_addr_key ak = { .addr = gone[i].addr,
+					   .family = gone[i].family };
+
+		if (bpf_map_lookup_elem(m->vips, &gone[i], &info))
+			continue;
+		if (bpf_map_delete_elem(m->vips, &gone[i])) {
+			rc = -errno;
+			break;
+		}
+		/* no packet can reach the table now; drop it */
+		bpf_map_delete_elem(m->maglev, &info.vip_id);
+		if (!addr_still_used(p, &gone[i]))
+			bpf_map_delete_elem(m->vip_addrs, &ak);
+		if (st)
+			st->vips_removed++;
+	}
+	free(gone);
+	return rc;
+}
+
+static int deactivate(const struct xlb_lb_maps *m, __u32 id,
+		      struct xlb_apply_stats *st)
+{
+	struct xlb_backend be;
+
+	if (bpf_map_lookup_elem(m->backends, &id, &be))
+		return -errno;
+	if (!(be.flags & XLB_BE_F_ACTIVE))
+		return 0;
+	be.flags &= (__u8)~XLB_BE_F_ACTIVE;
+	if (bpf_map_update_elem(m->backends, &id, &be, BPF_ANY))
+		return -errno;
+	if (st)
+		st->backends_deactivated++;
+	return 0;
+}
+
+/*
+ * Backends that left the pool. After a start (@prev NULL) the maps may hold
+ * anything an earlier xlbd wrote, so every id is checked; after that only
+ * @prev's pool can hold one that @c dropped.
+ */
+static int deactivate_stale_backends(const struct xlb_lb_maps *m,
+				     const struct xlb_cfg *prev,
+				     const struct xlb_cfg *c,
+				     struct xlb_apply_stats *st)
+{
+	int rc = 0;
+
+	if (prev) {
+		for (size_t i = 0; i < prev->nbackends && !rc; i++)
+			if (!in_pool(c, prev->backends[i].id))
+				rc = deactivate(m, prev->backends[i].id, st);
+		return rc;
+	}
+	for (__u32 id = 1; id < XLB_MAX_BACKENDS && !rc; id++)
+		if (!in_pool(c, id))
+			rc = deactivate(m, id, st);
+	return rc;
+}
+
+static int write_plan(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
+		      const struct xlb_cfg *c, const struct plan *p,
+		      struct xlb_apply_stats *st, char *err, size_t errlen)
+{
+	__u32 zero = 0;
+	int rc;
+
+	if (bpf_map_update_elem(m->config, &zero, &p->config, BPF_ANY))
+		return xlb_errf(err, errlen, -errno, "write xlb_config: %s",
+			    strerror(errno));
+	/* backends before the tables that name them */
+	for (size_t i = 0; i < c->nbackends; i++) {
+		rc = xlb_backend_write(m, c->backends[i].id, &p->bes[i]);
+		if (rc)
+			return xlb_errf(err, errlen, rc, "write backend %u: %s",
+				    c->backends[i].id, strerror(-rc));
+	}
+	/* a VIP's table before the VIP, so it is never seen without one */
+	for (size_t i = 0; i < p->nvips; i++) {
+		const struct plan_vip *pv = &p->vips[i];
+
+		if (pv->table) {
+			rc = xlb_table_install(m, pv->info.vip_id, pv->table,
+					       pv->v->table_size);
+			if (rc)
+				return xlb_errf(err, errlen, rc,
+					    "vip %s: install table: %s",
+					    pv->v->name, strerror(-rc));
+			if (st)
+				st->tables_installed++;
+		}
+		rc = xlb_vip_write(m, &pv->key, &pv->info, pv->addr_flags);
+		if (rc)
+			return xlb_errf(err, errlen, rc, "vip %s: write: %s",
+				    pv->v->name, strerror(-rc));
+	}
+	rc = remove_stale_vips(m, p, st);
+	if (rc)
+		return xlb_errf(err, errlen, rc, "remove old VIPs: %s",
+			    strerror(-rc));
+	/* flows of a backend taken out of one VIP follow the new table */
+	for (size_t i = 0; prev && i < p->nvips; i++) {
+		const struct plan_vip *pv = &p->vips[i];
+
+		for (size_t r = 0; pv->prev && r < pv->prev->nrefs; r++) {
+			__u32 id = pv->prev->refs[r].id;
+			long n;
+
+			if (has_ref(pv->v, id) || !in_pool(c, id))
+				continue;
+			n = xlb_ct_flush(m, pv->info.vip_id, id);
+			if (n < 0)
+				return xlb_errf(err, errlen, (int)n,
+					    "vip %s: flush flows of backend %u: %s",
+					    pv->v->name, id, strerror((int)-n));
+			if (st)
+				st->ct_flushed += (unsigned long)n;
+		}
+	}
+	rc = deactivate_stale_backends(m, prev, c, st);
+	if (rc)
+		return xlb_errf(err, errlen, rc, "deactivate old backends: %s",
+			    strerror(-rc));
+	return 0;
+}
+
+int xlb_apply(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
+	      const struct xlb_cfg *next, struct xlb_apply_stats *st,
+	      char *err, size_t errlen)
+{
+	struct plan p = {};
+	char rb[XLB_ERR_MAX];
+	int rc;
+
+	if (st)
+		memset(st, 0, sizeof(*st));
+	rc = xlb_cfg_validate(next, err, errlen);
+	if (rc)
+		return rc;
+	rc = plan_config(next, &p.config, err, errlen) ?:
+	     plan_backends(next, &p, err, errlen) ?:
+	     plan_vips(m, prev, next, &p, err, errlen) ?:
+	     plan_tables(m, prev, next, &p, err, errlen);
+	if (!rc)
+		rc = write_plan(m, prev, next, &p, st, err, errlen);
+	plan_free(&p);
+	if (rc && prev && prev != next && !xlb_apply(m, NULL, prev, NULL, rb, sizeof(rb))) {
+		size_t len = strlen(err);
+
+		snprintf(err + len, errlen > len ? errlen - len : 0,
+			 " (the previous config was restored)");
+	}
+	return rc;
+}
+
+/*
+ * Walks the conntrack table in batches: one syscall per few thousand
+ * entries, so a million-entry table takes well under a second.
+ */
+#define CT_BATCH 4096
+
+static long ct_walk(const struct xlb_lb_maps *m, long vip_id, __u32 backend_id,
+		    bool delete)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct xlb_flow *keys = calloc(CT_BATCH, sizeof(*keys));
+	struct xlb_ct_entry *vals = calloc(CT_BATCH, sizeof(*vals));
+	struct xlb_flow *match = NULL;
+	size_t nmatch = 0, cap = 0;
+	__u32 in = 0, out = 0;
+	void *inp = NULL;
+	long rc = 0;
+
+	if (!keys || !vals) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		__u32 n = CT_BATCH;
+		int r = bpf_map_lookup_batch(m->conntrack, inp, &out, keys,
+					     vals, &n, &opts);
+		int e = r ? errno : 0;
+
+		if (r && e != ENOENT) {
+			rc = -e;
+			goto out;
+		}
+		for (__u32 i = 0; i < n; i++) {
+			if ((vip_id >= 0 && vals[i].vip_id != (__u32)vip_id) ||
+			    (backend_id && vals[i].backend_id != backend_id))
+				continue;
+			if (!delete) {
+				rc++;
+				continue;
+			}
+			if (nmatch == cap) {
+				struct xlb_flow *g;
+
+				cap = cap ? 2 * cap : 1024;
+				g = realloc(match, cap * sizeof(*g));
+				if (!g) {
+					rc = -ENOMEM;
+					goto out;
+				}
+				match = g;
+			}
+			match[nmatch++] = keys[i];
+		}
+		if (e == ENOENT)
+			break;
+		in = out;
+		inp = &in;
+	}
+	/* delete after the walk: deleting during it would skip entries */
+	for (size_t i = 0; i < nmatch; i++)
+		if (!bpf_map_delete_elem(m->conntrack, &match[i]))
+			rc++;
+out:
+	free(keys);
+	free(vals);
+	free(match);
+	return rc;
+}
+
+long xlb_ct_flush(const struct xlb_lb_maps *m, long vip_id, __u32 backend_id)
+{
+	return ct_walk(m, vip_id, backend_id, true);
+}
+
+long xlb_ct_count(const struct xlb_lb_maps *m, long vip_id)
+{
+	return ct_walk(m, vip_id, 0, false);
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * This file holds xlbd's state and its control commands: the model in
+ * force, the pinned maps it is written to, counter samples for rates, and
+ * one handler per request of the control protocol. Every change is made
+ * on a copy of the model and applied whole; only when it is applied does
+ * the copy become the model in force, so a rejected request changes
+ * nothing. The event loop lives in xlbd_main.c.
+ */
+#ifndef XLB_USER_DAEMON_H
+#define XLB_USER_DAEMON_H
+
+#include <stddef.h>
+#include <time.h>
+#include <json-c/json.h>
+
+#include "config/config.h"
+#include "lib/lbmaps.h"
+
+struct xlbd_sample;
+
+struct xlbd_drained {
+	char vip[XLB_NAME_MAX];
+	__u32 id;
+	__u32 weight; /* what undrain restores */
+};
+
+struct xlbd {
+	char config_path[XLB_PATH_MAX];
+	struct xlb_cfg running;
+	struct xlb_lb_maps maps;
+	__u32 ct_size; /* entries of the conntrack map in use */
+	int ct_adopted; /* the conntrack map was pinned before we started */
+	time_t started;
+	/* counters one sampling interval apart, for rates */
+	struct xlbd_sample *prev, *cur;
+	struct xlbd_drained *drained;
+	size_t ndrained;
+};
+
+/*
+ * Loads @config_path, opens (or creates) the pinned maps and applies the
+ * config over whatever they hold. On failure nothing is left open and the
+ * reason is in @err.
+ */
+int xlbd_start(struct xlbd *d, const char *config_path, char *err,
+	       size_t errlen);
+void xlbd_stop(struct xlbd *d);
+
+/* Re-reads the config file; on any error the running config stays. */
+int xlbd_reload(struct xlbd *d, char *err, size_t errlen);
+
+/* Takes a counter sample; the event loop calls it once a second. */
+void xlbd_sample(struct xlbd *d);
+
+/* Answers one control request (never NULL). */
+struct json_object *xlbd_handle(struct xlbd *d, struct json_object *req);
+
+#endif /* XLB_USER_DAEMON_H */
