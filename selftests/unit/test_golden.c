@@ -20,9 +20,11 @@
  * masked flow, the entropy mix of flow_hash.h, splitmix64 for the Maglev
  * permutation, the weighted Maglev population (k-th claim of a backend in
  * round ceil(k * max_w / w), ties in id order) and zlib.crc32. Every flow
- * hash, entropy, permutation, table checksum and first-16 list, and the
- * backend each datapath fixture picks, matched. The script is not kept:
- * these literals are the source of truth.
+ * hash, entropy, permutation, table checksum and first-16 list matched.
+ * The datapath fixtures' backends and outer addresses were predicted by the
+ * same script (hash % 1009 into its own table of lb_env's backends) and the
+ * real LB object produced exactly those. The script is not kept: these
+ * literals are the source of truth.
  *
  * Byte order: the flow hash reads struct xlb_flow's network-order words as
  * host integers, so its values are those of little-endian hosts (x86_64,
