@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * This file holds the config model's life cycle: init, free, deep copy,
+ * lookups and the equality that tells a reload with no effect.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/maglev.h"
+#include "config/internal.h"
+
+void xlb_cfg_init(struct xlb_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->pin_dir, sizeof(c->pin_dir), "%s", XLB_DEFAULT_PIN_DIR);
+	c->maglev_size = XLB_MAGLEV_DEFAULT_SIZE;
+	c->mtu = 1500;
+	c->ct_entries = XLB_DEFAULT_CT_ENTRIES;
+}
+
+void xlb_cfg_free(struct xlb_cfg *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nvips; i++)
+		free(c->vips[i].refs);
+	free(c->vips);
+	free(c->backends);
+	xlb_cfg_init(c);
+}
+
+int xlb_cfg_copy(struct xlb_cfg *dst, const struct xlb_cfg *src)
+{
+	struct xlb_cfg t = *src;
+	size_t i;
+
+	t.backends = NULL;
+	t.nbackends = 0;
+	t.vips = NULL;
+	t.nvips = 0;
+	if (src->nbackends) {
+		t.backends = malloc(src->nbackends * sizeof(*t.backends));
+		if (!t.backends)
+			goto nomem;
+		memcpy(t.backends, src->backends,
+		       src->nbackends * sizeof(*t.backends));
+		t.nbackends = src->nbackends;
+	}
+	if (src->nvips) {
+		/* zeroed, so a failure half way frees only what was copied */
+		t.vips = calloc(src->nvips, sizeof(*t.vips));
+		if (!t.vips)
+			goto nomem;
+		t.nvips = src->nvips;
+		for (i = 0; i < src->nvips; i++) {
+			const struct xlb_cfg_vip *sv = &src->vips[i];
+			struct xlb_cfg_ref *refs = NULL;
+
+			if (sv->nrefs) {
+				refs = malloc(sv->nrefs * sizeof(*refs));
+				if (!refs)
+					goto nomem;
+				memcpy(refs, sv->refs,
+				       sv->nrefs * sizeof(*refs));
+			}
+			t.vips[i] = *sv;
+			t.vips[i].refs = refs;
+		}
+	}
+	*dst = t;
+	return 0;
+nomem:
+	xlb_cfg_free(&t);
+	xlb_cfg_init(dst);
+	return -ENOMEM;
+}
+
+struct xlb_cfg_vip *xlb_cfg_vip_find(const struct xlb_cfg *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nvips; i++)
+		if (!strncmp(c->vips[i].name, name, XLB_NAME_MAX))
+			return &c->vips[i];
+	return NULL;
+}
+
+struct xlb_cfg_backend *xlb_cfg_backend_find(const struct xlb_cfg *c, __u32 id)
+{
+	size_t i;
+
+	for (i = 0; i < c->nbackends; i++)
+		if (c->backends[i].id == id)
+			return &c->backends[i];
+	return NULL;
+}
+
+/* Only the bytes the family uses: a model built in code may leave junk. */
+bool cfg_addr_eq(__u8 family, const struct xlb_addr *a,
+		 const struct xlb_addr *b)
+{
+	return family == XLB_AF_INET ? a->v4 == b->v4 :
+				       !memcmp(a->bytes, b->bytes, 16);
+}
+
+static bool backend_eq(const struct xlb_cfg_backend *a,
+		       const struct xlb_cfg_backend *b)
+{
+	return a->id == b->id && a->family == b->family &&
+	       cfg_addr_eq(a->family, &a->addr, &b->addr) &&
+	       a->has_mac == b->has_mac &&
+	       (!a->has_mac || !memcmp(a->mac, b->mac, 6));
+}
+
+static const struct xlb_cfg_ref *ref_find(const struct xlb_cfg_vip *v,
+					  size_t hint, __u32 id)
+{
+	size_t i;
+
+	/* Same order is the common case: try the same index first. */
+	if (hint < v->nrefs && v->refs[hint].id == id)
+		return &v->refs[hint];
+	for (i = 0; i < v->nrefs; i++)
+		if (v->refs[i].id == id)
+			return &v->refs[i];
+	return NULL;
+}
+
+static bool vip_eq(const struct xlb_cfg_vip *a, const struct xlb_cfg_vip *b)
+{
+	size_t i;
+
+	if (strncmp(a->name, b->name, XLB_NAME_MAX) || a->family != b->family ||
+	    !cfg_addr_eq(a->family, &a->addr, &b->addr) || a->port != b->port ||
+	    a->proto != b->proto || a->mode != b->mode ||
+	    a->hash_fields != b->hash_fields || a->flags != b->flags ||
+	    a->echo != b->echo || a->table_size != b->table_size ||
+	    a->nrefs != b->nrefs)
+		return false;
+	for (i = 0; i < a->nrefs; i++) {
+		const struct xlb_cfg_ref *r = ref_find(b, i, a->refs[i].id);
+
+		if (!r || r->weight != a->refs[i].weight)
+			return false;
+	}
+	return true;
+}
+
+bool xlb_cfg_equal(const struct xlb_cfg *a, const struct xlb_cfg *b)
+{
+	size_t i;
+
+	if (strncmp(a->pin_dir, b->pin_dir, XLB_PATH_MAX) ||
+	    a->hash_seed != b->hash_seed || a->maglev_size != b->maglev_size ||
+	    a->mtu != b->mtu || a->ct_insert_rate != b->ct_insert_rate ||
+	    a->ct_entries != b->ct_entries || a->encap_src4 != b->encap_src4 ||
+	    memcmp(&a->encap_src6, &b->encap_src6, sizeof(a->encap_src6)) ||
+	    strncmp(a->nexthop_ifname, b->nexthop_ifname, XLB_IFNAME_MAX) ||
+	    a->nexthop_family != b->nexthop_family ||
+	    (a->nexthop_family &&
+	     !cfg_addr_eq(a->nexthop_family, &a->nexthop_addr,
+			  &b->nexthop_addr)) ||
+	    a->has_nexthop_mac != b->has_nexthop_mac ||
+	    (a->has_nexthop_mac && memcmp(a->nexthop_mac, b->nexthop_mac, 6)) ||
+	    a->nbackends != b->nbackends || a->nvips != b->nvips)
+		return false;
+	for (i = 0; i < a->nbackends; i++) {
+		const struct xlb_cfg_backend *x = &a->backends[i];
+		const struct xlb_cfg_backend *y = &b->backends[i];
+
+		if (y->id != x->id)
+			y = xlb_cfg_backend_find(b, x->id);
+		if (!y || !backend_eq(x, y))
+			return false;
+	}
+	for (i = 0; i < a->nvips; i++) {
+		const struct xlb_cfg_vip *x = &a->vips[i];
+		const struct xlb_cfg_vip *y = &b->vips[i];
+
+		if (strncmp(x->name, y->name, XLB_NAME_MAX))
+			y = xlb_cfg_vip_find(b, x->name);
+		if (!y || !vip_eq(x, y))
+			return false;
+	}
+	return true;
+}

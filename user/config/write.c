@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * This file holds the config writer: a model as the YAML file that the
+ * reader reads back equal (libyaml's emitter, so quoting is its job).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "lib/addr.h"
+#include "config/internal.h"
+
+struct emit {
+	yaml_emitter_t em;
+	int err; /* the first failure; every later call does nothing */
+};
+
+/*
+ * Hands one event to the emitter, which owns it from then on. @ok is what
+ * the event's initialiser returned: 0 means it could not allocate.
+ */
+static void e_event(struct emit *e, yaml_event_t *ev, int ok)
+{
+	if (!ok) {
+		if (!e->err)
+			e->err = -ENOMEM;
+		return;
+	}
+	if (e->err) {
+		yaml_event_delete(ev);
+		return;
+	}
+	if (!yaml_emitter_emit(&e->em, ev))
+		e->err = e->em.error == YAML_MEMORY_ERROR ? -ENOMEM :
+			 e->em.error == YAML_WRITER_ERROR ? -EIO :
+							    -EINVAL;
+}
+
+/*
+ * A value; the emitter quotes it only if plain YAML cannot carry it. A
+ * string that plain would make null (a VIP called "null") is quoted here,
+ * since the emitter does not know the reader's schema.
+ */
+static void e_scalar(struct emit *e, const char *s)
+{
+	yaml_scalar_style_t style = cfg_null_word(s) ?
+					    YAML_DOUBLE_QUOTED_SCALAR_STYLE :
+					    YAML_ANY_SCALAR_STYLE;
+	yaml_event_t ev;
+
+	e_event(e, &ev,
+		yaml_scalar_event_initialize(&ev, NULL, NULL,
+					     (const yaml_char_t *)s,
+					     (int)strlen(s), 1, 1, style));
+}
+
+static void e_map(struct emit *e, bool flow)
+{
+	yaml_mapping_style_t style = flow ? YAML_FLOW_MAPPING_STYLE :
+					    YAML_BLOCK_MAPPING_STYLE;
+	yaml_event_t ev;
+
+	e_event(e, &ev,
+		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, style));
+}
+
+static void e_map_end(struct emit *e)
+{
+	yaml_event_t ev;
+
+	e_event(e, &ev, yaml_mapping_end_event_initialize(&ev));
+}
+
+static void e_seq(struct emit *e)
+{
+	yaml_sequence_style_t style = YAML_BLOCK_SEQUENCE_STYLE;
+	yaml_event_t ev;
+
+	e_event(e, &ev,
+		yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+						     style));
+}
+
+static void e_seq_end(struct emit *e)
+{
+	yaml_event_t ev;
+
+	e_event(e, &ev, yaml_sequence_end_event_initialize(&ev));
+}
+
+static void e_kv(struct emit *e, const char *key, const char *val)
+{
+	e_scalar(e, key);
+	e_scalar(e, val);
+}
+
+/* @s may fill its array without a NUL in a model built in code. */
+static void e_kstr(struct emit *e, const char *key, const char *s, size_t max)
+{
+	char buf[XLB_PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%.*s", (int)strnlen(s, max), s);
+	e_kv(e, key, buf);
+}
+
+static void e_ku32(struct emit *e, const char *key, __u32 v)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%u", v);
+	e_kv(e, key, buf);
+}
+
+static void e_kaddr(struct emit *e, const char *key, const struct xlb_addr *a,
+		    __u8 family)
+{
+	char buf[XLB_ADDR_STRLEN];
+
+	if (!cfg_family_ok(family) && !e->err)
+		e->err = -EINVAL;
+	e_kv(e, key, xlb_addr_str(a, family, buf, sizeof(buf)));
+}
+
+static void e_kmac(struct emit *e, const char *key, const __u8 m[6])
+{
+	char buf[18];
+
+	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
+		 m[2], m[3], m[4], m[5]);
+	e_kv(e, key, buf);
+}
+
+static void e_kenum(struct emit *e, const char *key, const struct enum_val *t,
+		    __u32 v)
+{
+	const char *name = cfg_enum_name(t, v);
+
+	if (!name && !e->err)
+		e->err = -EINVAL;
+	e_kv(e, key, name ? name : "?");
+}
+
+static void e_globals(struct emit *e, const struct xlb_cfg *c)
+{
+	static const struct xlb_addr zero;
+	bool src6 = memcmp(&c->encap_src6, &zero, sizeof(zero)) != 0;
+	struct xlb_addr a4;
+	char buf[16];
+
+	e_kstr(e, "pin_dir", c->pin_dir, sizeof(c->pin_dir));
+	/* seeds read better in hex; the reader takes both */
+	snprintf(buf, sizeof(buf), "0x%x", c->hash_seed);
+	e_kv(e, "hash_seed", buf);
+	e_ku32(e, "maglev_size", c->maglev_size);
+	e_ku32(e, "mtu", c->mtu);
+	e_scalar(e, "conntrack");
+	e_map(e, false);
+	e_ku32(e, "entries", c->ct_entries);
+	e_ku32(e, "insert_rate", c->ct_insert_rate);
+	e_map_end(e);
+	if (c->encap_src4 || src6) {
+		e_scalar(e, "encap");
+		e_map(e, false);
+		if (c->encap_src4) {
+			memset(&a4, 0, sizeof(a4));
+			a4.v4 = c->encap_src4;
+			e_kaddr(e, "source4", &a4, XLB_AF_INET);
+		}
+		if (src6)
+			e_kaddr(e, "source6", &c->encap_src6, XLB_AF_INET6);
+		e_map_end(e);
+	}
+	if (c->has_nexthop_mac || c->nexthop_ifname[0] || c->nexthop_family) {
+		e_scalar(e, "nexthop");
+		e_map(e, false);
+		if (c->has_nexthop_mac)
+			e_kmac(e, "mac", c->nexthop_mac);
+		if (c->nexthop_ifname[0])
+			e_kstr(e, "interface", c->nexthop_ifname,
+			       sizeof(c->nexthop_ifname));
+		if (c->nexthop_family)
+			e_kaddr(e, "address", &c->nexthop_addr,
+				c->nexthop_family);
+		e_map_end(e);
+	}
+}
+
+static void e_vip(struct emit *e, const struct xlb_cfg *c,
+		  const struct xlb_cfg_vip *v)
+{
+	size_t k;
+
+	e_map(e, false);
+	e_kstr(e, "name", v->name, sizeof(v->name));
+	e_kaddr(e, "address", &v->addr, v->family);
+	if (v->port)
+		e_ku32(e, "port", v->port);
+	else
+		e_kv(e, "port", "any");
+	e_kenum(e, "protocol", cfg_e_proto, v->proto);
+	e_kenum(e, "mode", cfg_e_mode, v->mode);
+	e_kenum(e, "hash", cfg_e_hash, v->hash_fields);
+	e_kv(e, "conntrack",
+	     v->flags & XLB_VIP_F_NO_CONNTRACK ? "false" : "true");
+	e_kv(e, "echo", v->echo ? "true" : "false");
+	if (v->flags & ~XLB_VIP_F_ALL && !e->err)
+		e->err = -EINVAL;
+	/* the default follows maglev_size: write only a VIP's own choice */
+	if (v->table_size != c->maglev_size)
+		e_ku32(e, "table_size", v->table_size);
+	e_scalar(e, "backends");
+	e_seq(e);
+	for (k = 0; k < v->nrefs; k++) {
+		e_map(e, true);
+		e_ku32(e, "id", v->refs[k].id);
+		e_ku32(e, "weight", v->refs[k].weight);
+		e_map_end(e);
+	}
+	e_seq_end(e);
+	e_map_end(e);
+}
+
+int xlb_cfg_write(const struct xlb_cfg *c, FILE *out)
+{
+	struct emit e = { .err = 0 };
+	yaml_event_t ev;
+	size_t i;
+
+	if (!yaml_emitter_initialize(&e.em))
+		return -ENOMEM;
+	yaml_emitter_set_output_file(&e.em, out);
+	yaml_emitter_set_indent(&e.em, 2);
+	yaml_emitter_set_width(&e.em, -1); /* never fold a long value */
+	yaml_emitter_set_unicode(&e.em, 1);
+	e_event(&e, &ev,
+		yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING));
+	e_event(&e, &ev,
+		yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1));
+	e_map(&e, false);
+	e_globals(&e, c);
+	e_scalar(&e, "backends");
+	e_seq(&e);
+	for (i = 0; i < c->nbackends; i++) {
+		const struct xlb_cfg_backend *be = &c->backends[i];
+
+		e_map(&e, false);
+		e_ku32(&e, "id", be->id);
+		e_kaddr(&e, "address", &be->addr, be->family);
+		if (be->has_mac)
+			e_kmac(&e, "mac", be->mac);
+		e_map_end(&e);
+	}
+	e_seq_end(&e);
+	e_scalar(&e, "vips");
+	e_seq(&e);
+	for (i = 0; i < c->nvips; i++)
+		e_vip(&e, c, &c->vips[i]);
+	e_seq_end(&e);
+	e_map_end(&e);
+	e_event(&e, &ev, yaml_document_end_event_initialize(&ev, 1));
+	e_event(&e, &ev, yaml_stream_end_event_initialize(&ev));
+	if (!e.err && !yaml_emitter_flush(&e.em))
+		e.err = -EIO;
+	yaml_emitter_delete(&e.em);
+	if (fflush(out) && !e.err)
+		e.err = -EIO;
+	if (ferror(out) && !e.err)
+		e.err = -EIO;
+	return e.err;
+}
