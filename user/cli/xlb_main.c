@@ -14,6 +14,7 @@
 #include "lib/ctl.h"
 #include "lib/loader.h"
 #include "lib/log.h"
+#include "lib/parse.h"
 
 struct cli {
 	const char *sock;
@@ -48,13 +49,8 @@ static void usage(FILE *f)
 		"  maglev show VIP\n");
 }
 
-static int die(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "xlb: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n");
-	return 2;
-}
+/* A usage error: one line through the one logger, exit code 2. */
+#define die(...) (pr_err(__VA_ARGS__), 2)
 
 /* ---- printing ------------------------------------------------------------ */
 
@@ -204,15 +200,14 @@ static void print_maglev(struct json_object *r)
 
 /* ---- requests ------------------------------------------------------------- */
 
+/* The one number rule (lib/parse.h); xlbd checks each field's own range. */
 static int add_num(struct json_object *req, const char *k, const char *v)
 {
-	char *end;
-	long long n;
+	char why[128];
+	__u32 n;
 
-	errno = 0;
-	n = strtoll(v, &end, 0);
-	if (errno || *end || end == v)
-		return die("not a number: %s", v);
+	if (xlb_u32_parse(v, 0, UINT32_MAX, &n, why, sizeof(why)))
+		return die("%s: %s\n", k, why);
 	json_object_object_add(req, k, json_object_new_int64(n));
 	return 0;
 }
@@ -248,7 +243,7 @@ static int add_opts(struct json_object *req, int argc, char **argv,
 				continue;
 			}
 			if (i + 1 >= argc)
-				return die("%s needs a value", argv[i]);
+				return die("%s needs a value\n", argv[i]);
 			if (num) {
 				if (add_num(req, key, argv[++i]))
 					return 2;
@@ -258,7 +253,7 @@ static int add_opts(struct json_object *req, int argc, char **argv,
 			}
 		}
 		if (!matched)
-			return die("unexpected argument: %s", argv[i]);
+			return die("unexpected argument: %s\n", argv[i]);
 	}
 	return 0;
 }
@@ -428,7 +423,7 @@ static int cmd_attach(struct cli *c)
 
 	if (c->argc == 4 && !strcmp(c->argv[2], "--mode")) {
 		if (xlb_xdp_mode_parse(c->argv[3], &mode))
-			return die("--mode: native or skb, not %s", c->argv[3]);
+			return die("--mode: native or skb, not %s\n", c->argv[3]);
 	} else if (c->argc != 2) {
 		usage(stderr);
 		return 2;
@@ -560,6 +555,5 @@ int main(int argc, char **argv)
 				       json_object_new_string(c.argv[2]));
 		return call(&c, req, print_maglev);
 	}
-	die("unknown command: %s (xlb --help)", cmd);
-	return 2;
+	return die("unknown command: %s (xlb --help)\n", cmd);
 }

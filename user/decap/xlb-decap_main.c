@@ -60,7 +60,7 @@ static int failed(const char *cmd, const char *ifname, const char *why)
 }
 
 static int cmd_attach(const char *ifname, char **addrs, int n,
-		      enum xlb_decap_mode mode)
+		      enum xlb_xdp_mode mode)
 {
 	struct xlb_addr_key keys[XLB_MAX_DECAP_ADDRS];
 	char why[256];
@@ -108,7 +108,7 @@ static int cmd_stats(const char *ifname)
 	if (err)
 		goto out;
 	printf("xlb_decap on %s: prog id %u, %s mode\naddresses:", ifname,
-	       h.prog_id, xlb_decap_mode_name(h.mode));
+	       h.prog_id, xlb_xdp_mode_str(h.mode));
 	for (size_t i = 0; i < n; i++)
 		printf(" %s", xlb_addr_str(&keys[i].addr, keys[i].family, text,
 					   sizeof(text)));
@@ -139,14 +139,14 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	enum xlb_decap_mode mode = XLB_DECAP_MODE_NATIVE;
+	enum xlb_xdp_mode mode = XLB_XDP_NATIVE;
 	int c, have_mode = 0, nargs;
 	const char *cmd;
 
 	while ((c = getopt_long(argc, argv, "m:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			if (xlb_decap_mode_parse(optarg, &mode)) {
+			if (xlb_xdp_mode_parse(optarg, &mode)) {
 				fprintf(stderr, "xlb-decap: --mode takes native "
 						"or skb, not \"%s\"\n", optarg);
 				return EXIT_USAGE;
