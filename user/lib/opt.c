@@ -222,6 +222,8 @@ void xlb_opt_help(const struct xlb_opts *set, FILE *f)
 	}
 	fprintf(f, "  %-30s %s\n  %-30s %s\n", "-h, --help", "this help",
 		"    --version", "print the version");
+	if (set->epilog)
+		fputs(set->epilog, f);
 }
 
 int xlb_opt_fail(const struct xlb_opts *set, const char *err)

@@ -75,6 +75,7 @@ struct xlb_opts {
 	const char *prog; /* "xlb" */
 	const char *cmd; /* "backend add", or NULL */
 	const char *usage; /* what follows prog and cmd: "VIP ID [OPTIONS]" */
+	const char *epilog; /* printed after the options in --help, or NULL */
 	const struct xlb_opt *opts;
 	size_t nopts; /* at most 64 */
 	bool stop_at_positional;
