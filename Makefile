@@ -29,6 +29,8 @@ CFLAGS      ?= -O2 -g
 # so the layering rules (README, Layout) can be checked by reading them.
 CFLAGS      += $(COMMON_WARN) -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE -MMD -MP
 LDLIBS      := -lxdp -lbpf -lelf -lz -lyaml -ljson-c -lmnl
+# The one version every program prints (--version); only opt.c reads it.
+XLB_VERSION ?= 0.1-$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 BPF_SRCS  ?= $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
@@ -84,6 +86,8 @@ $(BUILD)/user/%.o: user/%.c $(SKELS) $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/user/lib/opt.o: CFLAGS += -DXLB_VERSION='"$(XLB_VERSION)"'
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)

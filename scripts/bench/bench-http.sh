@@ -519,7 +519,7 @@ start_xlbd() {
 
 	{
 		echo "pin_dir: $PIN"
-		echo "hash_seed: 0x5eed"
+		echo "hash_seed: 24301"
 		echo "maglev_size: 65537"
 		echo "mtu: $LAB_MTU"
 		echo "encap: { source4: $ENCAP_SRC4 }"

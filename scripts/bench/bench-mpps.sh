@@ -57,7 +57,7 @@ LBMAC=$(ip -n "$NS" -j link show lb0 | json '[0]["address"]')
 
 cat >"$WORK/xlb.yaml" <<EOF
 pin_dir: $PIN
-hash_seed: 0x5eed
+hash_seed: 24301
 conntrack: { entries: 2097152 }
 encap: { source4: 198.19.0.0 }
 nexthop: { mac: '$GENMAC' }

@@ -15,6 +15,7 @@
 #include <criterion/criterion.h>
 
 #include "config/config.h"
+#include "lib/parse.h"
 
 TestSuite(config);
 
@@ -24,7 +25,7 @@ TestSuite(config);
 static const char full_yaml[] =
 	"# global settings; every key optional\n" /* 1 */
 	"pin_dir: /sys/fs/bpf/xlb-test\n"
-	"hash_seed: 0x5eed\n"
+	"hash_seed: 24301\n"
 	"maglev_size: 65537\n"
 	"mtu: 9000\n" /* 5 */
 	"conntrack:\n"
@@ -135,7 +136,7 @@ Test(config, full_example_parses_to_the_expected_model)
 	parse_ok(full_yaml, &c);
 	cr_expect_str_eq(c.source, "t.yaml", "the model remembers its source");
 	cr_expect_str_eq(c.pin_dir, "/sys/fs/bpf/xlb-test", "pin_dir");
-	cr_expect_eq(c.hash_seed, 0x5eed, "hash_seed reads hex");
+	cr_expect_eq(c.hash_seed, 24301, "hash_seed");
 	cr_expect_eq(c.maglev_size, 65537, "maglev_size");
 	cr_expect_eq(c.mtu, 9000, "mtu");
 	cr_expect_eq(c.ct_entries, 2097152, "conntrack.entries");
@@ -318,11 +319,22 @@ static const struct err_case err_cases[] = {
 	{ "a list for a number", "mtu: [1500]\n",
 	  "t.yaml:1: mtu: expected a number" },
 	{ "a word for a number", "hash_seed: abc\n",
-	  "t.yaml:1: hash_seed: expected a number" },
+	  "t.yaml:1: hash_seed: \"abc\" is not a number (0..4294967295)" },
 	{ "a negative number", "hash_seed: -1\n",
-	  "t.yaml:1: hash_seed: expected a number" },
+	  "t.yaml:1: hash_seed: \"-1\" is not a number (0..4294967295)" },
 	{ "a leading zero", "hash_seed: 010\n",
-	  "t.yaml:1: hash_seed: \"010\": a leading 0" },
+	  "t.yaml:1: hash_seed: \"010\": a leading 0 is refused, since YAML 1.1 reads it as octal; write 10" },
+	{ "hex", "hash_seed: 0x5eed\n",
+	  "t.yaml:1: hash_seed: \"0x5eed\": numbers are decimal only; write 24301 (0..4294967295)" },
+	{ "a plus sign", "mtu: +1500\n",
+	  "t.yaml:1: mtu: \"+1500\" is not a number (0..65535)" },
+	{ "blanks inside quotes", "mtu: \" 1500\"\n",
+	  "t.yaml:1: mtu: \" 1500\" is not a number (0..65535)" },
+	{ "an exponent", "mtu: 1e3\n",
+	  "t.yaml:1: mtu: \"1e3\" is not a number (0..65535)" },
+	{ "a leading zero in a weight", POOL WEB
+	  "    backends:\n      - {id: 1, weight: 007}\n",
+	  "t.yaml:11: vips[0].backends[0].weight: \"007\": a leading 0 is refused, since YAML 1.1 reads it as octal; write 7" },
 	{ "no value for a number", "mtu:\n", "t.yaml:1: mtu: expected a number" },
 	{ "a number for a mapping", "conntrack: 4096\n",
 	  "t.yaml:1: conntrack: expected a mapping" },
@@ -335,10 +347,10 @@ static const struct err_case err_cases[] = {
 	{ "a NUL byte in a value", "pin_dir: \"/sys\\0/x\"\n",
 	  "t.yaml:1: pin_dir: expected an absolute path, got a value with a NUL" },
 	/* numbers out of range */
-	{ "hash_seed above 32 bits", "hash_seed: 0x100000000\n",
+	{ "hash_seed above 32 bits", "hash_seed: 4294967296\n",
 	  "t.yaml:1: hash_seed: 4294967296 is out of range" },
 	{ "a number beyond 64 bits", "hash_seed: 99999999999999999999999\n",
-	  "t.yaml:1: hash_seed: \"99999999999999999999999\" is too large" },
+	  "t.yaml:1: hash_seed: 99999999999999999999999 is out of range 0..4294967295" },
 	{ "maglev_size not a prime", "maglev_size: 65536\n",
 	  "t.yaml:1: maglev_size: 65536 is not a prime (the next prime is 65537)" },
 	{ "maglev_size too small", "maglev_size: 2\n",
@@ -349,7 +361,7 @@ static const struct err_case err_cases[] = {
 	{ "mtu too large", "mtu: 65536\n", "t.yaml:1: mtu: 65536 is out of range" },
 	{ "conntrack.entries too small", "conntrack:\n  entries: 1023\n",
 	  "t.yaml:2: conntrack.entries: 1023 is out of range" },
-	{ "conntrack.entries too large", "conntrack:\n  entries: 0x4000001\n",
+	{ "conntrack.entries too large", "conntrack:\n  entries: 67108865\n",
 	  "t.yaml:2: conntrack.entries: 67108865 is out of range" },
 	{ "conntrack.insert_rate above 32 bits",
 	  "conntrack: {insert_rate: 4294967296}\n",
@@ -361,7 +373,7 @@ static const struct err_case err_cases[] = {
 	  "t.yaml:6: vips[0].port: 65536 is out of range" },
 	{ "a port by service name", POOL
 	  "vips:\n  - {name: web, address: 192.0.2.10, port: http, protocol: tcp}\n",
-	  "t.yaml:6: vips[0].port: expected a number" },
+	  "t.yaml:6: vips[0].port: \"http\" is not a number (0..65535)" },
 	{ "a weight above XLB_WEIGHT_MAX", POOL WEB
 	  "    backends:\n      - {id: 1, weight: 65536}\n",
 	  "t.yaml:11: vips[0].backends[0].weight: 65536 is out of range" },
@@ -407,11 +419,11 @@ static const struct err_case err_cases[] = {
 	/* enumerations */
 	{ "protocol sctp", POOL "vips:\n  - name: web\n    address: 192.0.2.10\n"
 	  "    port: 80\n    protocol: sctp\n",
-	  "t.yaml:9: vips[0].protocol: expected one of tcp, udp, got \"sctp\"" },
+	  "t.yaml:9: vips[0].protocol: \"sctp\" is not one of tcp, udp" },
 	{ "mode nat", POOL WEB "    mode: nat\n",
-	  "t.yaml:10: vips[0].mode: expected one of tunnel, l2dsr" },
+	  "t.yaml:10: vips[0].mode: \"nat\" is not one of tunnel, l2dsr" },
 	{ "hash random", POOL WEB "    hash: random\n",
-	  "t.yaml:10: vips[0].hash: expected one of 5tuple, source" },
+	  "t.yaml:10: vips[0].hash: \"random\" is not one of 5tuple, source" },
 	/* the backend pool */
 	{ "a duplicate backend id", POOL "  - {id: 1, address: 10.1.0.9}\n",
 	  "t.yaml:5: backends[2].id: duplicate id 1 (also backends[0], line 3)" },
@@ -911,4 +923,70 @@ Test(config, load_names_the_file_it_cannot_read)
 	cr_expect_eq(xlb_cfg_load("selftests", &c, err, sizeof(err)), -EISDIR,
 		     "a directory is not a config: %s", err);
 	expect_empty(&c, "directory");
+}
+
+/*
+ * The file and the shared parser (lib/parse.h) agree: a weight the file
+ * accepts is the number xlb_u32_parse() reads (what the CLI sends), and one
+ * it refuses carries the parser's own message after "FILE:LINE: FIELD: ".
+ */
+Test(config, file_numbers_and_words_agree_with_the_shared_parser)
+{
+	static const char *const weights[] = {
+		"0", "7", "65535", "65536", "010", "0x10", "-1", "+3", "1e3",
+		"\" 5\"", "99999999999999999999",
+	};
+	static const char *const protos[] = { "tcp", "TCP", "Udp", "sctp" };
+	char yaml[512], err[XLB_ERR_MAX], why[256], bare[64];
+	struct xlb_cfg c;
+
+	for (size_t i = 0; i < sizeof(weights) / sizeof(weights[0]); i++) {
+		const char *w = weights[i];
+		__u32 v = 0;
+		int pret, cret;
+
+		/* the parser sees the scalar's text, quotes taken off */
+		snprintf(bare, sizeof(bare), "%.*s",
+			 (int)strlen(w) - (w[0] == '"') * 2, w + (w[0] == '"'));
+		snprintf(yaml, sizeof(yaml),
+			 "backends: [{id: 1, address: 10.1.0.1}]\n"
+			 "encap: {source4: 198.18.0.1}\n"
+			 "vips:\n  - {name: web, address: 192.0.2.10, port: 80, "
+			 "protocol: tcp, backends: [{id: 1, weight: %s}]}\n",
+			 w);
+		pret = xlb_u32_parse(bare, 0, XLB_WEIGHT_MAX, &v, why,
+				     sizeof(why));
+		cret = xlb_cfg_parse("t.yaml", yaml, strlen(yaml), &c, err,
+				     sizeof(err));
+		cr_expect_eq(!cret, !pret, "weight %s: file %d, parser %d", w,
+			     cret, pret);
+		if (!cret && !pret)
+			cr_expect_eq(c.vips[0].refs[0].weight, v,
+				     "weight %s: file %u, parser %u", w,
+				     c.vips[0].refs[0].weight, v);
+		if (cret && pret) {
+			char want[512];
+
+			snprintf(want, sizeof(want),
+				 "t.yaml:4: vips[0].backends[0].weight: %s", why);
+			cr_expect_str_eq(err, want, "weight %s: message", w);
+		}
+		xlb_cfg_free(&c);
+	}
+	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
+		__u8 p = 0;
+		int pret = xlb_proto_parse(protos[i], &p), cret;
+
+		snprintf(yaml, sizeof(yaml),
+			 "vips:\n  - {name: web, address: 192.0.2.10, port: 80, "
+			 "protocol: %s}\n",
+			 protos[i]);
+		cret = xlb_cfg_parse("t.yaml", yaml, strlen(yaml), &c, err,
+				     sizeof(err));
+		cr_expect_eq(!cret, !pret, "protocol %s: file %d, parser %d",
+			     protos[i], cret, pret);
+		if (!cret)
+			cr_expect_eq(c.vips[0].proto, p, "protocol %s", protos[i]);
+		xlb_cfg_free(&c);
+	}
 }

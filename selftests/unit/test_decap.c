@@ -957,35 +957,35 @@ Test(decap, attach_find_detach_on_a_private_veth)
 	cr_assert_eq(xlb_addr_parse(LOCAL4, &keys[0].addr, &keys[0].family), 0);
 	cr_assert_eq(xlb_addr_parse(LOCAL6, &keys[1].addr, &keys[1].family), 0);
 
-	cr_assert_eq(xlb_decap_attach("xdc0", keys, 2, XLB_DECAP_MODE_NATIVE,
+	cr_assert_eq(xlb_decap_attach("xdc0", keys, 2, XLB_XDP_NATIVE,
 				      why, sizeof(why)),
 		     0, "attach in native mode: %s", why);
 	cr_assert_eq(xlb_decap_open("xdc0", &h, why, sizeof(why)), 0,
 		     "the attached program is found: %s", why);
-	cr_assert_eq(h.mode, XLB_DECAP_MODE_NATIVE);
+	cr_assert_eq(h.mode, XLB_XDP_NATIVE);
 	cr_assert_eq(xlb_decap_addr_list(&h.maps, got, 64, &n), 0);
 	cr_assert_eq(n, 2, "its map holds the 2 addresses");
 	cr_assert_eq(h.maps.nstats, XLB_DECAP_STAT_MAX);
 	xlb_decap_close(&h);
 
-	cr_assert_eq(xlb_decap_attach("xdc0", keys, 1, XLB_DECAP_MODE_NATIVE,
+	cr_assert_eq(xlb_decap_attach("xdc0", keys, 1, XLB_XDP_NATIVE,
 				      why, sizeof(why)),
 		     -EEXIST, "a second attach is refused");
 	cr_assert(strstr(why, "already attached"), "and says why: %s", why);
 	cr_assert_eq(xlb_decap_attach("nosuch0", keys, 1,
-				      XLB_DECAP_MODE_NATIVE, why, sizeof(why)),
+				      XLB_XDP_NATIVE, why, sizeof(why)),
 		     -ENODEV, "an unknown interface is refused");
-	cr_assert_eq(xlb_decap_attach("xdc1", keys, 0, XLB_DECAP_MODE_SKB, why,
+	cr_assert_eq(xlb_decap_attach("xdc1", keys, 0, XLB_XDP_SKB, why,
 				      sizeof(why)),
 		     -EINVAL, "no address is refused");
 	cr_assert_eq(xlb_decap_open("xdc1", &h, why, sizeof(why)), -ENOENT,
 		     "the failed attach left nothing on xdc1");
 
-	cr_assert_eq(xlb_decap_attach("xdc1", keys, 1, XLB_DECAP_MODE_SKB, why,
+	cr_assert_eq(xlb_decap_attach("xdc1", keys, 1, XLB_XDP_SKB, why,
 				      sizeof(why)),
 		     0, "attach in skb mode: %s", why);
 	cr_assert_eq(xlb_decap_open("xdc1", &h, why, sizeof(why)), 0, "%s", why);
-	cr_assert_eq(h.mode, XLB_DECAP_MODE_SKB, "found in skb mode");
+	cr_assert_eq(h.mode, XLB_XDP_SKB, "found in skb mode");
 	xlb_decap_close(&h);
 
 	cr_assert_eq(xlb_decap_detach("xdc0", why, sizeof(why)), 0, "%s", why);

@@ -13,48 +13,70 @@
 #include "config/config.h"
 #include "lib/ctl.h"
 #include "lib/loader.h"
+#include "lib/addr.h"
 #include "lib/log.h"
+#include "lib/opt.h"
+#include "lib/parse.h"
 
 struct cli {
 	const char *sock;
 	const char *pin_dir;
-	int json;
+	bool json, verbose;
 	int argc;
 	char **argv;
 };
 
+static const char commands_text[] =
+	"\n"
+	"datapath (no daemon needed):\n"
+	"  attach IFACE [--mode native|skb]   attach the LB to a NIC\n"
+	"  detach IFACE                        detach it\n"
+	"  status                              where it runs, what xlbd serves\n"
+	"through xlbd:\n"
+	"  reload                              re-read the config file\n"
+	"  config dump                         the running config, as a file\n"
+	"  vip list\n"
+	"  vip add NAME --address A --port P --proto tcp|udp [--mode tunnel|l2dsr]\n"
+	"          [--hash 5tuple|source] [--no-conntrack] [--no-echo] [--table-size M]\n"
+	"  vip del NAME\n"
+	"  backend list [VIP]\n"
+	"  backend add VIP ID [--address A] [--mac M] [--weight W]\n"
+	"  backend del VIP ID\n"
+	"  backend weight VIP ID W\n"
+	"  backend drain VIP ID | backend undrain VIP ID\n"
+	"  stats\n"
+	"  conntrack count|list|flush [--vip NAME] [--limit N]\n"
+	"  maglev show VIP\n"
+	"(xlb COMMAND --help: a command's options)\n";
+
+/* Options before the command; the command's own come after it. */
+static const struct xlb_opt global_table[] = {
+	XLB_OPT_FLAG("json", 0, struct cli, json, "print the daemon's JSON"),
+	XLB_OPT_OF("socket", 's', XLB_OPT_STR, struct cli, sock, "SOCKET",
+		   "xlbd's control socket"),
+	XLB_OPT_OF("pin-dir", 0, XLB_OPT_STR, struct cli, pin_dir, "DIR",
+		   "where the maps are pinned (attach)"),
+	XLB_OPT_FLAG("verbose", 'v', struct cli, verbose,
+		     "show libbpf's messages"),
+};
+
+static const struct xlb_opts global_opts = {
+	.prog = "xlb",
+	.usage = "[--json] [-s SOCKET] [--pin-dir DIR] [-v] COMMAND ...",
+	.opts = global_table,
+	.nopts = sizeof(global_table) / sizeof(global_table[0]),
+	.stop_at_positional = true,
+	.epilog = commands_text,
+};
+
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: xlb [--json] [-s SOCKET] [--pin-dir DIR] [-v] COMMAND ...\n"
-		"datapath (no daemon needed):\n"
-		"  attach IFACE [--mode native|skb]   attach the LB to a NIC\n"
-		"  detach IFACE                        detach it\n"
-		"  status                              where it runs, what xlbd serves\n"
-		"through xlbd:\n"
-		"  reload                              re-read the config file\n"
-		"  config dump                         the running config, as a file\n"
-		"  vip list\n"
-		"  vip add NAME --address A --port P --proto tcp|udp [--mode tunnel|l2dsr]\n"
-		"          [--hash 5tuple|source] [--no-conntrack] [--no-echo] [--table-size M]\n"
-		"  vip del NAME\n"
-		"  backend list [VIP]\n"
-		"  backend add VIP ID [--address A] [--mac M] [--weight W]\n"
-		"  backend del VIP ID\n"
-		"  backend weight VIP ID W\n"
-		"  backend drain VIP ID | backend undrain VIP ID\n"
-		"  stats\n"
-		"  conntrack count|list|flush [--vip NAME] [--limit N]\n"
-		"  maglev show VIP\n");
+	xlb_opt_help(&global_opts, f);
 }
 
-static int die(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "xlb: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n");
-	return 2;
-}
+
+/* A usage error: one line through the one logger, exit code 2. */
+#define die(...) (pr_err(__VA_ARGS__), 2)
 
 /* ---- printing ------------------------------------------------------------ */
 
@@ -204,63 +226,41 @@ static void print_maglev(struct json_object *r)
 
 /* ---- requests ------------------------------------------------------------- */
 
-static int add_num(struct json_object *req, const char *k, const char *v)
+/* A usage error of a subcommand: its message and usage line, exit 2. */
+static int bad(const struct xlb_opts *set, const char *fmt, const char *arg)
 {
-	char *end;
-	long long n;
+	char err[256];
 
-	errno = 0;
-	n = strtoll(v, &end, 0);
-	if (errno || *end || end == v)
-		return die("not a number: %s", v);
-	json_object_object_add(req, k, json_object_new_int64(n));
-	return 0;
+	snprintf(err, sizeof(err), fmt, arg);
+	return xlb_opt_fail(set, err);
 }
 
 /*
- * Turns "--flag value" and "--no-x" options of a subcommand into request
- * fields; @flags lists the accepted ones as "name=key" (value) or "!name=key"
- * (boolean set false).
+ * Parses a subcommand's options with @set into @obj. Returns -1 to go on
+ * (positionals in @res), else the exit code (help printed, or an error).
  */
-static int add_opts(struct json_object *req, int argc, char **argv,
-		    const char *const *flags)
+static int sub_opts(const struct xlb_opts *set, struct cli *c, int skip,
+		    void *obj, struct xlb_opt_result *res)
 {
-	for (int i = 0; i < argc; i++) {
-		const char *const *f;
-		int matched = 0;
+	return xlb_opt_run(set, c->argc - skip, c->argv + skip, obj, res);
+}
 
-		for (f = flags; *f && !matched; f++) {
-			const char *spec = *f, *eq = strchr(spec, '=');
-			int neg = spec[0] == '!';
-			size_t nlen = (size_t)(eq - spec) - (size_t)neg;
-			const char *key = eq + 1;
-			int num = key[0] == '#';
+static void add_str(struct json_object *req, const char *k, const char *v)
+{
+	json_object_object_add(req, k, json_object_new_string(v));
+}
 
-			if (strncmp(argv[i], "--", 2) ||
-			    strlen(argv[i] + 2) != nlen ||
-			    strncmp(argv[i] + 2, spec + neg, nlen))
-				continue;
-			matched = 1;
-			key += num;
-			if (neg) {
-				json_object_object_add(req, key,
-						       json_object_new_boolean(0));
-				continue;
-			}
-			if (i + 1 >= argc)
-				return die("%s needs a value", argv[i]);
-			if (num) {
-				if (add_num(req, key, argv[++i]))
-					return 2;
-			} else {
-				json_object_object_add(
-					req, key, json_object_new_string(argv[++i]));
-			}
-		}
-		if (!matched)
-			return die("unexpected argument: %s", argv[i]);
-	}
-	return 0;
+static void add_int(struct json_object *req, const char *k, __u32 v)
+{
+	json_object_object_add(req, k, json_object_new_int64(v));
+}
+
+static void add_addr(struct json_object *req, const char *k,
+		     const struct xlb_opt_addr *a)
+{
+	char buf[XLB_ADDR_STRLEN];
+
+	add_str(req, k, xlb_addr_str(&a->addr, a->family, buf, sizeof(buf)));
 }
 
 static struct json_object *request(const char *cmd)
@@ -301,13 +301,77 @@ static void print_config(struct json_object *r)
 	fputs(s_of(r, "config"), stdout);
 }
 
+struct vip_add_opts {
+	struct xlb_opt_addr address;
+	__u32 port, proto, mode, hash, table_size;
+	bool no_conntrack, no_echo;
+};
+
+static const struct xlb_opt vip_add_table[] = {
+	{ .name = "address", .type = XLB_OPT_ADDR,
+	  .off = offsetof(struct vip_add_opts, address), .arg = "A",
+	  .help = "the VIP's IPv4 or IPv6 address", .required = true },
+	{ .name = "port", .type = XLB_OPT_U32,
+	  .off = offsetof(struct vip_add_opts, port), .arg = "P",
+	  .help = "the port; 0 takes every port", .max = 65535,
+	  .required = true },
+	{ .name = "proto", .type = XLB_OPT_ENUM,
+	  .off = offsetof(struct vip_add_opts, proto),
+	  .words = xlb_words_proto, .help = "the protocol", .required = true },
+	XLB_OPT_WORD("mode", 0, struct vip_add_opts, mode, xlb_words_mode,
+		     "how packets reach the backends (default tunnel)"),
+	XLB_OPT_WORD("hash", 0, struct vip_add_opts, hash, xlb_words_hash,
+		     "what picks the backend (default 5tuple)"),
+	XLB_OPT_FLAG("no-conntrack", 0, struct vip_add_opts, no_conntrack,
+		     "no connection tracking for this VIP"),
+	XLB_OPT_FLAG("no-echo", 0, struct vip_add_opts, no_echo,
+		     "do not answer ICMP echo on the address"),
+	XLB_OPT_NUM("table-size", 0, struct vip_add_opts, table_size, "M", 3,
+		    XLB_MAGLEV_MAX_SIZE,
+		    "Maglev table size, a prime (default maglev_size)"),
+};
+
+static const struct xlb_opts vip_add_opts = {
+	.prog = "xlb",
+	.cmd = "vip add",
+	.usage = "NAME --address A --port P --proto tcp|udp [OPTIONS]",
+	.opts = vip_add_table,
+	.nopts = sizeof(vip_add_table) / sizeof(vip_add_table[0]),
+};
+
+static int cmd_vip_add(struct cli *c)
+{
+	struct vip_add_opts o = { 0 };
+	struct xlb_opt_result r;
+	struct json_object *req;
+	int ret = sub_opts(&vip_add_opts, c, 2, &o, &r);
+
+	if (ret >= 0)
+		return ret;
+	if (r.npos != 1)
+		return bad(&vip_add_opts, "one NAME, not %s",
+			   r.npos ? "more" : "none");
+	req = request("vip.add");
+	add_str(req, "name", r.pos[0]);
+	add_addr(req, "address", &o.address);
+	add_int(req, "port", o.port);
+	add_str(req, "protocol", xlb_proto_name((__u8)o.proto));
+	if (xlb_opt_given(&r, 3))
+		add_str(req, "mode", xlb_mode_name((__u8)o.mode));
+	if (xlb_opt_given(&r, 4))
+		add_str(req, "hash", xlb_hash_name((__u8)o.hash));
+	if (o.no_conntrack)
+		json_object_object_add(req, "conntrack",
+				       json_object_new_boolean(0));
+	if (o.no_echo)
+		json_object_object_add(req, "echo", json_object_new_boolean(0));
+	if (xlb_opt_given(&r, 7))
+		add_int(req, "table_size", o.table_size);
+	return call(c, req, NULL);
+}
+
 static int cmd_vip(struct cli *c)
 {
-	static const char *const add_flags[] = {
-		"address=address", "port=#port", "proto=protocol", "mode=mode",
-		"hash=hash", "!conntrack=conntrack", "!echo=echo",
-		"table-size=#table_size", NULL,
-	};
 	struct json_object *req;
 	const char *sub = c->argc > 1 ? c->argv[1] : "";
 
@@ -315,82 +379,141 @@ static int cmd_vip(struct cli *c)
 		return call(c, request("vip.list"), print_vips);
 	if (!strcmp(sub, "del") && c->argc == 3) {
 		req = request("vip.del");
-		json_object_object_add(req, "name",
-				       json_object_new_string(c->argv[2]));
+		add_str(req, "name", c->argv[2]);
 		return call(c, req, NULL);
 	}
-	if (!strcmp(sub, "add") && c->argc >= 3) {
-		req = request("vip.add");
-		json_object_object_add(req, "name",
-				       json_object_new_string(c->argv[2]));
-		if (add_opts(req, c->argc - 3, c->argv + 3, add_flags)) {
-			json_object_put(req);
-			return 2;
-		}
-		return call(c, req, NULL);
-	}
+	if (!strcmp(sub, "add"))
+		return cmd_vip_add(c);
 	usage(stderr);
 	return 2;
 }
 
+struct backend_opts {
+	struct xlb_opt_addr address;
+	__u8 mac[6];
+	__u32 weight;
+};
+
+static const struct xlb_opt backend_add_table[] = {
+	XLB_OPT_OF("address", 0, XLB_OPT_ADDR, struct backend_opts, address,
+		   "A", "the backend's address (needed for a new id)"),
+	XLB_OPT_OF("mac", 0, XLB_OPT_MAC, struct backend_opts, mac, "M",
+		   "the backend's MAC (l2dsr), else resolved"),
+	XLB_OPT_NUM("weight", 0, struct backend_opts, weight, "W", 0,
+		    XLB_WEIGHT_MAX, "its weight in this VIP (default 1)"),
+};
+
+/* One table per subcommand, so each one's help and usage line fit it. */
+#define BACKEND_SET(sub, use, n)                                          \
+	{ .prog = "xlb", .cmd = "backend " sub, .usage = use,             \
+	  .opts = backend_add_table, .nopts = n }
+static const struct xlb_opts backend_sets[] = {
+	BACKEND_SET("add", "VIP ID [--address A] [--mac M] [--weight W]", 3),
+	BACKEND_SET("del", "VIP ID", 0),
+	BACKEND_SET("weight", "VIP ID W", 0),
+	BACKEND_SET("drain", "VIP ID", 0),
+	BACKEND_SET("undrain", "VIP ID", 0),
+};
+
 static int cmd_backend(struct cli *c)
 {
-	static const char *const add_flags[] = { "address=address", "mac=mac",
-						 "weight=#weight", NULL };
 	const char *sub = c->argc > 1 ? c->argv[1] : "";
+	const struct xlb_opts *set = NULL;
+	struct backend_opts o = { 0 };
+	struct xlb_opt_result r;
 	struct json_object *req;
-	char cmd[32];
+	char cmd[32], why[128];
+	__u32 id, w;
+	int ret;
 
 	if (!strcmp(sub, "list") && c->argc <= 3) {
 		req = request("backend.list");
 		if (c->argc == 3)
-			json_object_object_add(req, "vip",
-					       json_object_new_string(c->argv[2]));
+			add_str(req, "vip", c->argv[2]);
 		return call(c, req, print_backends);
 	}
-	if (c->argc < 4 || (strcmp(sub, "add") && strcmp(sub, "del") &&
-			    strcmp(sub, "weight") && strcmp(sub, "drain") &&
-			    strcmp(sub, "undrain"))) {
+	for (size_t i = 0; i < sizeof(backend_sets) / sizeof(backend_sets[0]); i++)
+		if (!strcmp(backend_sets[i].cmd + strlen("backend "), sub))
+			set = &backend_sets[i];
+	if (!set) {
 		usage(stderr);
 		return 2;
 	}
+	ret = sub_opts(set, c, 2, &o, &r);
+	if (ret >= 0)
+		return ret;
+	if (r.npos != (!strcmp(sub, "weight") ? 3 : 2))
+		return bad(set, "%s", "wrong number of arguments");
+	if (xlb_u32_parse(r.pos[1], 1, XLB_MAX_BACKENDS - 1, &id, why,
+			  sizeof(why)))
+		return bad(set, "ID: %s", why);
 	snprintf(cmd, sizeof(cmd), "backend.%s", sub);
 	req = request(cmd);
-	json_object_object_add(req, "vip", json_object_new_string(c->argv[2]));
-	if (add_num(req, "id", c->argv[3]))
-		goto bad;
-	if (!strcmp(sub, "add")) {
-		if (add_opts(req, c->argc - 4, c->argv + 4, add_flags))
-			goto bad;
-	} else if (!strcmp(sub, "weight")) {
-		if (c->argc != 5 || add_num(req, "weight", c->argv[4]))
-			goto bad;
-	} else if (c->argc != 4) {
-		goto bad;
+	add_str(req, "vip", r.pos[0]);
+	add_int(req, "id", id);
+	if (!strcmp(sub, "weight")) {
+		if (xlb_u32_parse(r.pos[2], 0, XLB_WEIGHT_MAX, &w, why,
+				  sizeof(why))) {
+			json_object_put(req);
+			return bad(set, "W: %s", why);
+		}
+		add_int(req, "weight", w);
 	}
+	if (xlb_opt_given(&r, 0))
+		add_addr(req, "address", &o.address);
+	if (xlb_opt_given(&r, 1)) {
+		char m[18];
+
+		snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x",
+			 o.mac[0], o.mac[1], o.mac[2], o.mac[3], o.mac[4],
+			 o.mac[5]);
+		add_str(req, "mac", m);
+	}
+	if (xlb_opt_given(&r, 2))
+		add_int(req, "weight", o.weight);
 	return call(c, req, NULL);
-bad:
-	json_object_put(req);
-	return 2;
 }
 
 static int cmd_conntrack(struct cli *c)
 {
-	static const char *const flags[] = { "vip=vip", "limit=#limit", NULL };
+	struct ct_opts {
+		const char *vip;
+		__u32 limit;
+	} o = { 0 };
+	static const struct xlb_opt table[] = {
+		XLB_OPT_OF("vip", 0, XLB_OPT_STR, struct ct_opts, vip, "NAME",
+			   "only this VIP's entries"),
+		XLB_OPT_NUM("limit", 0, struct ct_opts, limit, "N", 0,
+			    UINT32_MAX, "list at most N entries"),
+	};
+	const struct xlb_opts set = {
+		.prog = "xlb",
+		.cmd = "conntrack",
+		.usage = "count|list|flush [--vip NAME] [--limit N]",
+		.opts = table,
+		.nopts = sizeof(table) / sizeof(table[0]),
+	};
 	const char *sub = c->argc > 1 ? c->argv[1] : "";
+	struct xlb_opt_result r;
 	struct json_object *req;
 	char cmd[32];
+	int ret;
 
 	if (strcmp(sub, "count") && strcmp(sub, "list") && strcmp(sub, "flush")) {
 		usage(stderr);
 		return 2;
 	}
+	ret = sub_opts(&set, c, 2, &o, &r);
+	if (ret >= 0)
+		return ret;
+	if (r.npos)
+		return bad(&set, "unexpected argument: %s", r.pos[0]);
 	snprintf(cmd, sizeof(cmd), "conntrack.%s", sub);
 	req = request(cmd);
-	if (add_opts(req, c->argc - 2, c->argv + 2, flags)) {
-		json_object_put(req);
-		return 2;
-	}
+	if (o.vip)
+		add_str(req, "vip", o.vip);
+	if (xlb_opt_given(&r, 1))
+		add_int(req, "limit", o.limit);
 	if (!strcmp(sub, "list"))
 		return call(c, req, print_ct);
 	if (c->json)
@@ -423,21 +546,36 @@ static int cmd_conntrack(struct cli *c)
 
 static int cmd_attach(struct cli *c)
 {
-	enum xlb_xdp_mode mode = XLB_XDP_NATIVE;
+	struct attach_opts {
+		__u32 mode;
+	} o = { .mode = XLB_XDP_NATIVE };
+	static const struct xlb_opt table[] = {
+		XLB_OPT_WORD("mode", 0, struct attach_opts, mode,
+			     xlb_words_xdp_mode,
+			     "XDP in the driver or generic (default native)"),
+	};
+	const struct xlb_opts set = {
+		.prog = "xlb",
+		.cmd = "attach",
+		.usage = "IFACE [--mode native|skb]",
+		.opts = table,
+		.nopts = 1,
+	};
+	enum xlb_xdp_mode mode;
+	struct xlb_opt_result r;
 	char err[512];
+	int ret = sub_opts(&set, c, 1, &o, &r);
 
-	if (c->argc == 4 && !strcmp(c->argv[2], "--mode")) {
-		if (xlb_xdp_mode_parse(c->argv[3], &mode))
-			return die("--mode: native or skb, not %s", c->argv[3]);
-	} else if (c->argc != 2) {
-		usage(stderr);
-		return 2;
-	}
-	if (xlb_attach(c->pin_dir, 0, c->argv[1], mode, err, sizeof(err))) {
+	if (ret >= 0)
+		return ret;
+	if (r.npos != 1)
+		return bad(&set, "%s", "one IFACE");
+	mode = (enum xlb_xdp_mode)o.mode;
+	if (xlb_attach(c->pin_dir, 0, r.pos[0], mode, err, sizeof(err))) {
 		fprintf(stderr, "xlb: %s\n", err);
 		return 1;
 	}
-	printf("attached to %s (%s mode); maps in %s\n", c->argv[1],
+	printf("attached to %s (%s mode); maps in %s\n", r.pos[0],
 	       xlb_xdp_mode_str(mode), c->pin_dir);
 	return 0;
 }
@@ -506,34 +644,20 @@ int main(int argc, char **argv)
 {
 	struct cli c = { .sock = XLB_CTL_DEFAULT_SOCKET,
 			 .pin_dir = XLB_DEFAULT_PIN_DIR };
-	int i = 1, verbose = 0;
+	struct xlb_opt_result r;
 	const char *cmd;
+	int ret;
 
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--json"))
-			c.json = 1;
-		else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
-			verbose = 1;
-		else if ((!strcmp(argv[i], "-s") || !strcmp(argv[i], "--socket")) &&
-			 i + 1 < argc)
-			c.sock = argv[++i];
-		else if (!strcmp(argv[i], "--pin-dir") && i + 1 < argc)
-			c.pin_dir = argv[++i];
-		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
-			return 0;
-		} else {
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (i >= argc) {
+	ret = xlb_opt_run(&global_opts, argc - 1, argv + 1, &c, &r);
+	if (ret >= 0)
+		return ret;
+	if (!r.npos) {
 		usage(stderr);
 		return 2;
 	}
-	xlb_log_init("xlb", verbose ? XLB_LOG_DEBUG : XLB_LOG_INFO);
-	c.argc = argc - i;
-	c.argv = argv + i;
+	xlb_log_init("xlb", c.verbose ? XLB_LOG_DEBUG : XLB_LOG_INFO);
+	c.argc = r.npos;
+	c.argv = r.pos;
 	cmd = c.argv[0];
 	if (!strcmp(cmd, "attach"))
 		return cmd_attach(&c);
@@ -560,6 +684,5 @@ int main(int argc, char **argv)
 				       json_object_new_string(c.argv[2]));
 		return call(&c, req, print_maglev);
 	}
-	die("unknown command: %s (xlb --help)", cmd);
-	return 2;
+	return die("unknown command: %s (xlb --help)\n", cmd);
 }

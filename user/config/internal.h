@@ -59,18 +59,6 @@ const char *cfg_family_name(__u8 family);
 bool cfg_addr_eq(__u8 family, const struct xlb_addr *a,
 		 const struct xlb_addr *b);
 
-/* Enumerations of the file format, name <-> value; a NULL name ends one. */
-struct enum_val {
-	const char *name;
-	__u32 val;
-};
-
-extern const struct enum_val cfg_e_proto[], cfg_e_mode[], cfg_e_hash[];
-
-const char *cfg_enum_name(const struct enum_val *e, __u32 val);
-/* "tcp, udp": the choices, for messages. */
-void cfg_enum_list(const struct enum_val *e, char *buf, size_t n);
-
 /* The words YAML reads as null when they stand unquoted. */
 bool cfg_null_word(const char *v);
 

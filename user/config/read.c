@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 #include "lib/addr.h"
+#include "lib/parse.h"
 #include "config/internal.h"
 
 /* Keys one mapping may hold; walk_map() tracks them in a fixed array. */
@@ -40,7 +41,7 @@ struct key_spec {
 	const char *key;
 	key_fn parse;
 	size_t off; /* where the generic parsers store the value in obj */
-	const void *arg; /* struct num_rule or struct enum_val[], if used */
+	const void *arg; /* struct num_rule or struct xlb_word[], if used */
 	const char *need; /* NULL: optional; else required, and what it holds */
 };
 
@@ -130,44 +131,11 @@ static int want_scalar(struct pctx *p, yaml_node_t *n, const char *field,
 	return 0;
 }
 
-/*
- * Decimal or 0x hex and nothing else: no sign, blanks or exponent, and no
- * leading zero, which YAML 1.1 would read as octal and a reader might too.
- */
-static int parse_u64(const char *s, __u64 *out)
-{
-	unsigned int base = 10, d;
-	__u64 v = 0;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	} else if (s[0] == '0' && s[1]) {
-		return -EINVAL;
-	}
-	if (!*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s >= '0' && *s <= '9')
-			d = (unsigned int)(*s - '0');
-		else if (base == 16 && *s >= 'a' && *s <= 'f')
-			d = (unsigned int)(*s - 'a' + 10);
-		else if (base == 16 && *s >= 'A' && *s <= 'F')
-			d = (unsigned int)(*s - 'A' + 10);
-		else
-			return -EINVAL;
-		if (v > (UINT64_MAX - d) / base)
-			return -ERANGE;
-		v = v * base + d;
-	}
-	*out = v;
-	return 0;
-}
-
+/* One number parser for the file, the socket and the CLI (lib/parse.h). */
 static int get_num(struct pctx *p, yaml_node_t *n, const char *field,
 		   const struct num_rule *r, __u64 *out)
 {
-	char b[SHOWN_MAX], why[WHY_MAX];
+	char why[WHY_MAX];
 	const char *s;
 	__u64 v;
 	int ret;
@@ -175,21 +143,10 @@ static int get_num(struct pctx *p, yaml_node_t *n, const char *field,
 	ret = want_scalar(p, n, field, "a number", &s);
 	if (ret)
 		return ret;
-	ret = parse_u64(s, &v);
-	if (ret == -ERANGE)
-		return perr(p, n, field, "%s is too large",
-			    shown(n, b, sizeof(b)));
-	if (ret && s[0] == '0' && s[1] >= '0' && s[1] <= '9')
-		return perr(
-			p, n, field,
-			"%s: a leading 0 reads as octal to some; write it without, or in hex with 0x",
-			shown(n, b, sizeof(b)));
-	if (ret)
-		return perr(
-			p, n, field,
-			"expected a number (decimal, or hex with 0x), got %s",
-			shown(n, b, sizeof(b)));
-	if (cfg_num_check(r, v, why, sizeof(why)))
+	/* a rule where 0 means something checks 0 itself, below */
+	if (xlb_u64_parse(s, r->zero ? 0 : r->min, r->max, &v, why,
+			  sizeof(why)) ||
+	    cfg_num_check(r, v, why, sizeof(why)))
 		return perr(p, n, field, "%s", why);
 	*out = v;
 	return 0;
@@ -434,25 +391,21 @@ static int k_bool(struct pctx *p, const struct key_spec *ks, yaml_node_t *key,
 static int k_enum8(struct pctx *p, const struct key_spec *ks, yaml_node_t *key,
 		   yaml_node_t *val, const char *field, void *obj)
 {
-	char list[96], what[112], b[SHOWN_MAX];
-	const struct enum_val *e;
+	char list[96], what[112], why[WHY_MAX];
 	const char *s;
+	__u32 v;
 	int ret;
 
 	(void)key;
-	cfg_enum_list(ks->arg, list, sizeof(list));
+	xlb_word_list(ks->arg, list, sizeof(list));
 	snprintf(what, sizeof(what), "one of %s", list);
 	ret = want_scalar(p, val, field, what, &s);
 	if (ret)
 		return ret;
-	for (e = ks->arg; e->name; e++) {
-		if (!strcasecmp(e->name, s)) {
-			*((__u8 *)obj + ks->off) = (__u8)e->val;
-			return 0;
-		}
-	}
-	return perr(p, val, field, "expected %s, got %s", what,
-		    shown(val, b, sizeof(b)));
+	if (xlb_word_parse(ks->arg, s, &v, why, sizeof(why)))
+		return perr(p, val, field, "%s", why);
+	*((__u8 *)obj + ks->off) = (__u8)v;
+	return 0;
 }
 
 /* Global settings */
@@ -789,12 +742,12 @@ static const struct key_spec VIP_KEYS[] = {
 	{ "name", k_vip_name, 0, NULL, "a unique name, A-Z a-z 0-9 _ . -" },
 	{ "address", k_vip_addr, 0, NULL, "the VIP's IPv4 or IPv6 address" },
 	{ "port", k_port, 0, NULL, "a port, or any (0) for every port" },
-	{ "protocol", k_enum8, offsetof(struct xlb_cfg_vip, proto), cfg_e_proto,
+	{ "protocol", k_enum8, offsetof(struct xlb_cfg_vip, proto), xlb_words_proto,
 	  "tcp or udp" },
-	{ "mode", k_enum8, offsetof(struct xlb_cfg_vip, mode), cfg_e_mode,
+	{ "mode", k_enum8, offsetof(struct xlb_cfg_vip, mode), xlb_words_mode,
 	  NULL },
 	{ "hash", k_enum8, offsetof(struct xlb_cfg_vip, hash_fields),
-	  cfg_e_hash, NULL },
+	  xlb_words_hash, NULL },
 	{ "conntrack", k_vip_ct, 0, NULL, NULL },
 	{ "echo", k_bool, offsetof(struct xlb_cfg_vip, echo), NULL, NULL },
 	{ "table_size", k_u32, offsetof(struct xlb_cfg_vip, table_size),

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lib/addr.h"
+#include "lib/parse.h"
 #include "lib/maglev.h"
 #include "config/internal.h"
 
@@ -207,48 +208,6 @@ const char *cfg_family_name(__u8 family)
 	return family == XLB_AF_INET ? "IPv4" : "IPv6";
 }
 
-const struct enum_val cfg_e_proto[] = {
-	{ "tcp", IPPROTO_TCP },
-	{ "udp", IPPROTO_UDP },
-	{ NULL, 0 },
-};
-
-const struct enum_val cfg_e_mode[] = {
-	{ "tunnel", XLB_FWD_TUNNEL },
-	{ "l2dsr", XLB_FWD_L2DSR },
-	{ NULL, 0 },
-};
-
-const struct enum_val cfg_e_hash[] = {
-	{ "5tuple", XLB_HASH_5TUPLE },
-	{ "source", XLB_HASH_SOURCE },
-	{ NULL, 0 },
-};
-
-const char *cfg_enum_name(const struct enum_val *e, __u32 val)
-{
-	for (; e->name; e++)
-		if (e->val == val)
-			return e->name;
-	return NULL;
-}
-
-/* "tcp, udp": the choices, for messages. */
-void cfg_enum_list(const struct enum_val *e, char *buf, size_t n)
-{
-	size_t used = 0;
-	int w;
-
-	buf[0] = '\0';
-	for (; e->name && used < n; e++) {
-		w = snprintf(buf + used, n - used, "%s%s", used ? ", " : "",
-			     e->name);
-		if (w < 0)
-			break;
-		used += (size_t)w;
-	}
-}
-
 /* ------------------------------------------------------------------ */
 /* Messages                                                            */
 /* ------------------------------------------------------------------ */
@@ -422,7 +381,7 @@ static int validate_vip(const struct vctx *v, const struct xlb_cfg *c, size_t i,
 		return verr(v, vip->line, field, "unknown family %u",
 			    vip->family);
 	snprintf(field, sizeof(field), "vips[%zu].protocol", i);
-	if (!cfg_enum_name(cfg_e_proto, vip->proto))
+	if (!xlb_word_name(xlb_words_proto, vip->proto))
 		return verr(v, vip->line, field,
 			    "protocol %u is not tcp or udp", vip->proto);
 	for (j = 0; j < i; j++) {
@@ -449,7 +408,7 @@ static int validate_vip(const struct vctx *v, const struct xlb_cfg *c, size_t i,
 			v, vip->line, field,
 			"%s port %u/%s is already vips[%zu] \"%s\" (line %d)",
 			xlb_addr_str(&vip->addr, vip->family, a, sizeof(a)),
-			vip->port, cfg_enum_name(cfg_e_proto, vip->proto), j,
+			vip->port, xlb_word_name(xlb_words_proto, vip->proto), j,
 			o->name, o->line);
 	}
 	if (new_addr && ++*naddrs > XLB_MAX_VIP_ADDRS) {
@@ -459,10 +418,10 @@ static int validate_vip(const struct vctx *v, const struct xlb_cfg *c, size_t i,
 			    XLB_MAX_VIP_ADDRS);
 	}
 	snprintf(field, sizeof(field), "vips[%zu].mode", i);
-	if (!cfg_enum_name(cfg_e_mode, vip->mode))
+	if (!xlb_word_name(xlb_words_mode, vip->mode))
 		return verr(v, vip->line, field, "unknown mode %u", vip->mode);
 	snprintf(field, sizeof(field), "vips[%zu].hash", i);
-	if (!cfg_enum_name(cfg_e_hash, vip->hash_fields))
+	if (!xlb_word_name(xlb_words_hash, vip->hash_fields))
 		return verr(v, vip->line, field,
 			    "hash fields 0x%x are neither 5tuple nor source",
 			    vip->hash_fields);

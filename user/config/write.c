@@ -9,6 +9,7 @@
 #include <yaml.h>
 
 #include "lib/addr.h"
+#include "lib/parse.h"
 #include "config/internal.h"
 
 struct emit {
@@ -131,10 +132,10 @@ static void e_kmac(struct emit *e, const char *key, const __u8 m[6])
 	e_kv(e, key, buf);
 }
 
-static void e_kenum(struct emit *e, const char *key, const struct enum_val *t,
+static void e_kenum(struct emit *e, const char *key, const struct xlb_word *t,
 		    __u32 v)
 {
-	const char *name = cfg_enum_name(t, v);
+	const char *name = xlb_word_name(t, v);
 
 	if (!name && !e->err)
 		e->err = -EINVAL;
@@ -146,12 +147,10 @@ static void e_globals(struct emit *e, const struct xlb_cfg *c)
 	static const struct xlb_addr zero;
 	bool src6 = memcmp(&c->encap_src6, &zero, sizeof(zero)) != 0;
 	struct xlb_addr a4;
-	char buf[16];
 
 	e_kstr(e, "pin_dir", c->pin_dir, sizeof(c->pin_dir));
-	/* seeds read better in hex; the reader takes both */
-	snprintf(buf, sizeof(buf), "0x%x", c->hash_seed);
-	e_kv(e, "hash_seed", buf);
+	/* decimal, as every number: the reader takes no hex (lib/parse.h) */
+	e_ku32(e, "hash_seed", c->hash_seed);
 	e_ku32(e, "maglev_size", c->maglev_size);
 	e_ku32(e, "mtu", c->mtu);
 	e_scalar(e, "conntrack");
@@ -198,9 +197,9 @@ static void e_vip(struct emit *e, const struct xlb_cfg *c,
 		e_ku32(e, "port", v->port);
 	else
 		e_kv(e, "port", "any");
-	e_kenum(e, "protocol", cfg_e_proto, v->proto);
-	e_kenum(e, "mode", cfg_e_mode, v->mode);
-	e_kenum(e, "hash", cfg_e_hash, v->hash_fields);
+	e_kenum(e, "protocol", xlb_words_proto, v->proto);
+	e_kenum(e, "mode", xlb_words_mode, v->mode);
+	e_kenum(e, "hash", xlb_words_hash, v->hash_fields);
 	e_kv(e, "conntrack",
 	     v->flags & XLB_VIP_F_NO_CONNTRACK ? "false" : "true");
 	e_kv(e, "echo", v->echo ? "true" : "false");

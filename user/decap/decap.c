@@ -144,25 +144,9 @@ const char *xlb_decap_stat_name(__u32 idx)
 	return idx < XLB_DECAP_STAT_MAX && names[idx] ? names[idx] : "?";
 }
 
-const char *xlb_decap_mode_name(enum xlb_decap_mode mode)
+static __u32 mode_flag(enum xlb_xdp_mode mode)
 {
-	return mode == XLB_DECAP_MODE_SKB ? "skb" : "native";
-}
-
-int xlb_decap_mode_parse(const char *text, enum xlb_decap_mode *mode)
-{
-	if (!strcmp(text, "native"))
-		*mode = XLB_DECAP_MODE_NATIVE;
-	else if (!strcmp(text, "skb"))
-		*mode = XLB_DECAP_MODE_SKB;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-static __u32 mode_flag(enum xlb_decap_mode mode)
-{
-	return mode == XLB_DECAP_MODE_SKB ? XDP_FLAGS_SKB_MODE :
+	return mode == XLB_XDP_SKB ? XDP_FLAGS_SKB_MODE :
 					    XDP_FLAGS_DRV_MODE;
 }
 
@@ -177,7 +161,7 @@ static int ifindex_of(const char *ifname, char *why, size_t len)
 
 /* What is attached to @ifindex: the program ids in each mode. */
 struct attached {
-	__u32 id[2]; /* by enum xlb_decap_mode; 0: none */
+	__u32 id[2]; /* by enum xlb_xdp_mode; 0: none */
 };
 
 static int query(int ifindex, struct attached *a, char *why, size_t len)
@@ -188,8 +172,8 @@ static int query(int ifindex, struct attached *a, char *why, size_t len)
 	if (err)
 		return fail(why, len, err, "querying its XDP programs: %s",
 			    strerror(-err));
-	a->id[XLB_DECAP_MODE_NATIVE] = q.drv_prog_id;
-	a->id[XLB_DECAP_MODE_SKB] = q.skb_prog_id;
+	a->id[XLB_XDP_NATIVE] = q.drv_prog_id;
+	a->id[XLB_XDP_SKB] = q.skb_prog_id;
 	if (q.hw_prog_id)
 		return fail(why, len, -EEXIST,
 			    "a program is offloaded to the NIC (id %u)",
@@ -355,7 +339,7 @@ static int check_free(int ifindex, char *why, size_t len)
 			return fail(why, len, -EEXIST,
 				    "xlb_decap is already attached (id %u, %s "
 				    "mode); detach it first", a.id[mode],
-				    xlb_decap_mode_name(mode));
+				    xlb_xdp_mode_str(mode));
 		}
 		if (fd >= 0)
 			close(fd);
@@ -368,7 +352,7 @@ static int check_free(int ifindex, char *why, size_t len)
 }
 
 int xlb_decap_attach(const char *ifname, const struct xlb_addr_key *addrs,
-		     size_t n, enum xlb_decap_mode mode, char *why, size_t len)
+		     size_t n, enum xlb_xdp_mode mode, char *why, size_t len)
 {
 	struct xlb_decap *skel;
 	struct xlb_decap_maps m;
@@ -408,14 +392,14 @@ int xlb_decap_attach(const char *ifname, const struct xlb_addr_key *addrs,
 	err = bpf_xdp_attach(ifindex, bpf_program__fd(skel->progs.xlb_decap),
 			     XDP_FLAGS_UPDATE_IF_NOEXIST | mode_flag(mode),
 			     NULL);
-	if (err == -EOPNOTSUPP && mode == XLB_DECAP_MODE_NATIVE)
+	if (err == -EOPNOTSUPP && mode == XLB_XDP_NATIVE)
 		fail(why, len, err, "driver has no native XDP (try --mode skb)");
 	else if (err == -EBUSY || err == -EEXIST)
 		fail(why, len, err,
 		     "an XDP program is attached in some mode; detach it first");
 	else if (err)
 		fail(why, len, err, "attaching in %s mode: %s",
-		     xlb_decap_mode_name(mode), strerror(-err));
+		     xlb_xdp_mode_str(mode), strerror(-err));
 out:
 	/* attached, the interface holds the program and the program its maps */
 	xlb_decap__destroy(skel);

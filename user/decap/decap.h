@@ -22,13 +22,10 @@
 #include <bpf/libbpf.h>
 #include <xlb/abi.h>
 
+#include "lib/parse.h"
+
 /* The program's name as the kernel reports it: how an attachment is ours. */
 #define XLB_DECAP_PROG_NAME "xlb_decap"
-
-enum xlb_decap_mode {
-	XLB_DECAP_MODE_NATIVE = 0, /* in the driver (veth has it) */
-	XLB_DECAP_MODE_SKB, /* generic XDP, after the skb is built */
-};
 
 struct xlb_decap_maps {
 	int addrs; /* xlb_decap_addrs */
@@ -41,7 +38,7 @@ struct xlb_decap_handle {
 	int ifindex;
 	__u32 prog_id;
 	int prog_fd;
-	enum xlb_decap_mode mode;
+	enum xlb_xdp_mode mode;
 	struct xlb_decap_maps maps;
 };
 
@@ -63,10 +60,6 @@ int xlb_decap_stat_read(const struct xlb_decap_maps *m, __u32 idx,
 /* Short name of an enum xlb_decap_stat value, e.g. "ok_4in4". */
 const char *xlb_decap_stat_name(__u32 idx);
 
-const char *xlb_decap_mode_name(enum xlb_decap_mode mode);
-/* Parses "native" or "skb"; returns 0 or -EINVAL. */
-int xlb_decap_mode_parse(const char *text, enum xlb_decap_mode *mode);
-
 /*
  * Loads a fresh xlb_decap, fills its addresses with @addrs (1 to
  * XLB_MAX_DECAP_ADDRS) and attaches it to @ifname in @mode. Refuses if any
@@ -74,7 +67,7 @@ int xlb_decap_mode_parse(const char *text, enum xlb_decap_mode *mode);
  * is left loaded or attached.
  */
 int xlb_decap_attach(const char *ifname, const struct xlb_addr_key *addrs,
-		     size_t n, enum xlb_decap_mode mode, char *why, size_t len);
+		     size_t n, enum xlb_xdp_mode mode, char *why, size_t len);
 
 /* Finds the xlb_decap attached to @ifname and opens its maps. */
 int xlb_decap_open(const char *ifname, struct xlb_decap_handle *h, char *why,

@@ -9,39 +9,37 @@
  *   xlb-decap stats IFACE
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "lib/addr.h"
 #include "decap/decap.h"
+#include "lib/opt.h"
 
-enum {
-	EXIT_OK = 0,
-	EXIT_FAILED = 1, /* the command could not be done; stderr says why */
-	EXIT_USAGE = 2,
-};
+#define XLB_STR2(x) #x
+#define XLB_STR(x) XLB_STR2(x)
+#define EXIT_OK XLB_EXIT_OK
+#define EXIT_FAILED XLB_EXIT_FAILED
 
 static int verbose;
 
-static const char usage_text[] =
-	"usage: xlb-decap [-v] attach IFACE ADDR [ADDR...] [--mode native|skb]\n"
-	"       xlb-decap [-v] detach IFACE\n"
-	"       xlb-decap [-v] stats IFACE\n"
+static const char commands_text[] =
 	"\n"
 	"attach  load xlb_decap and attach it to IFACE (native XDP by default):\n"
 	"        IPIP/IP6IP6/4in6/6in4 packets to an ADDR (IPv4 or IPv6, up to\n"
-	"        %d) lose their outer header; everything else passes untouched.\n"
+	"        " XLB_STR(XLB_MAX_DECAP_ADDRS) ") lose their outer header; everything else passes untouched.\n"
 	"        It stays attached after the tool exits.\n"
 	"detach  take xlb_decap off IFACE (never another program)\n"
-	"stats   show the program, its addresses and its counters\n"
-	"  -v    show libbpf's messages\n";
+	"stats   show the program, its addresses and its counters\n";
+
+static const struct xlb_opt decap_table[];
+static const struct xlb_opts decap_opts;
 
 static int usage(FILE *f)
 {
-	fprintf(f, usage_text, XLB_MAX_DECAP_ADDRS);
-	return EXIT_USAGE;
+	(void)f;
+	return xlb_opt_fail(&decap_opts, "a command and its interface are needed");
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
@@ -60,7 +58,7 @@ static int failed(const char *cmd, const char *ifname, const char *why)
 }
 
 static int cmd_attach(const char *ifname, char **addrs, int n,
-		      enum xlb_decap_mode mode)
+		      enum xlb_xdp_mode mode)
 {
 	struct xlb_addr_key keys[XLB_MAX_DECAP_ADDRS];
 	char why[256];
@@ -108,7 +106,7 @@ static int cmd_stats(const char *ifname)
 	if (err)
 		goto out;
 	printf("xlb_decap on %s: prog id %u, %s mode\naddresses:", ifname,
-	       h.prog_id, xlb_decap_mode_name(h.mode));
+	       h.prog_id, xlb_xdp_mode_str(h.mode));
 	for (size_t i = 0; i < n; i++)
 		printf(" %s", xlb_addr_str(&keys[i].addr, keys[i].family, text,
 					   sizeof(text)));
@@ -131,51 +129,52 @@ out:
 	return EXIT_OK;
 }
 
+struct decap_opts {
+	__u32 mode; /* enum xlb_xdp_mode */
+	bool verbose;
+};
+
+static const struct xlb_opt decap_table[] = {
+	XLB_OPT_WORD("mode", 'm', struct decap_opts, mode, xlb_words_xdp_mode,
+		     "where attach runs XDP (default native)"),
+	XLB_OPT_FLAG("verbose", 'v', struct decap_opts, verbose,
+		     "show libbpf's messages"),
+};
+
+static const struct xlb_opts decap_opts = {
+	.prog = "xlb-decap",
+	.usage = "[-v] attach IFACE ADDR [ADDR...] [--mode native|skb] | detach IFACE | stats IFACE",
+	.epilog = commands_text,
+	.opts = decap_table,
+	.nopts = sizeof(decap_table) / sizeof(decap_table[0]),
+};
+
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "mode", required_argument, NULL, 'm' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	enum xlb_decap_mode mode = XLB_DECAP_MODE_NATIVE;
-	int c, have_mode = 0, nargs;
+	struct decap_opts o = { .mode = XLB_XDP_NATIVE };
+	struct xlb_opt_result res;
 	const char *cmd;
+	char **pos;
+	int ret, nargs;
 
-	while ((c = getopt_long(argc, argv, "m:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			if (xlb_decap_mode_parse(optarg, &mode)) {
-				fprintf(stderr, "xlb-decap: --mode takes native "
-						"or skb, not \"%s\"\n", optarg);
-				return EXIT_USAGE;
-			}
-			have_mode = 1;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			return usage(stderr);
-		}
-	}
+	ret = xlb_opt_run(&decap_opts, argc - 1, argv + 1, &o, &res);
+	if (ret >= 0)
+		return ret;
+	verbose = o.verbose;
 	libbpf_set_print(libbpf_print);
-	nargs = argc - optind;
+	nargs = res.npos;
+	pos = res.pos;
 	if (nargs < 2)
 		return usage(stderr);
-	cmd = argv[optind];
+	cmd = pos[0];
 	if (!strcmp(cmd, "attach") && nargs >= 3)
-		return cmd_attach(argv[optind + 1], argv + optind + 2,
-				  nargs - 2, mode);
-	if (have_mode)
-		return usage(stderr); /* --mode only means something to attach */
+		return cmd_attach(pos[1], pos + 2, nargs - 2,
+				  (enum xlb_xdp_mode)o.mode);
+	if (xlb_opt_given(&res, 0)) /* --mode only means something to attach */
+		return xlb_opt_fail(&decap_opts, "--mode is for attach only");
 	if (!strcmp(cmd, "detach") && nargs == 2)
-		return cmd_detach(argv[optind + 1]);
+		return cmd_detach(pos[1]);
 	if (!strcmp(cmd, "stats") && nargs == 2)
-		return cmd_stats(argv[optind + 1]);
+		return cmd_stats(pos[1]);
 	return usage(stderr);
 }

@@ -215,24 +215,6 @@ int xlb_maps_open_pinned(const char *pin_dir, __u32 ct_entries,
 	return 0;
 }
 
-const char *xlb_xdp_mode_str(enum xlb_xdp_mode mode)
-{
-	return mode == XLB_XDP_SKB ? "skb" : "native";
-}
-
-int xlb_xdp_mode_parse(const char *s, enum xlb_xdp_mode *mode)
-{
-	if (!strcmp(s, "native") || !strcmp(s, "drv")) {
-		*mode = XLB_XDP_NATIVE;
-		return 0;
-	}
-	if (!strcmp(s, "skb") || !strcmp(s, "generic")) {
-		*mode = XLB_XDP_SKB;
-		return 0;
-	}
-	return -EINVAL;
-}
-
 static enum xdp_attach_mode to_libxdp(enum xlb_xdp_mode mode)
 {
 	return mode == XLB_XDP_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE;

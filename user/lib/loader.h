@@ -15,8 +15,7 @@
 #include <linux/types.h>
 
 #include "lib/lbmaps.h"
-
-enum xlb_xdp_mode { XLB_XDP_NATIVE, XLB_XDP_SKB };
+#include "lib/parse.h"
 
 /* Mounts bpffs on /sys/fs/bpf if it is not, and creates @pin_dir. */
 int xlb_bpffs_ensure(const char *pin_dir, char *err, size_t errlen);
@@ -49,8 +48,5 @@ struct xlb_attachment {
  * number found or a negative errno.
  */
 int xlb_attachments(struct xlb_attachment *out, int max);
-
-const char *xlb_xdp_mode_str(enum xlb_xdp_mode mode);
-int xlb_xdp_mode_parse(const char *s, enum xlb_xdp_mode *mode);
 
 #endif /* XLB_USER_LOADER_H */

@@ -21,6 +21,8 @@
 #include <bpf/libbpf.h>
 
 #include "lib/addr.h"
+#include "lib/opt.h"
+#include "lib/parse.h"
 #include "tools/trafficgen.h"
 
 #define PROG "xlb-pktgen"
@@ -83,18 +85,15 @@ static int usage_error(const char *opt, const char *val, const char *why)
 	return EXIT_USAGE;
 }
 
-/* Parses a decimal in [min, max]; returns 0 or -EINVAL. */
+/* The one number rule (lib/parse.h): decimal in [min, max]; 0 or -EINVAL. */
 static int parse_u64(const char *s, unsigned long long min,
 		     unsigned long long max, unsigned long long *out)
 {
-	char *end;
+	__u64 v;
 
-	errno = 0;
-	if (!*s || *s == '-')
+	if (xlb_u64_parse(s, min, max, &v, NULL, 0))
 		return -EINVAL;
-	*out = strtoull(s, &end, 10);
-	if (errno || *end || *out < min || *out > max)
-		return -EINVAL;
+	*out = v;
 	return 0;
 }
 
@@ -131,7 +130,7 @@ enum {
 	OPT_DEV = 256, OPT_DST_MAC, OPT_SRC_MAC, OPT_SRC, OPT_DST, OPT_DPORT,
 	OPT_PROTO, OPT_SIZE, OPT_FLOWS, OPT_COUNT, OPT_DURATION, OPT_RATE,
 	OPT_VLAN, OPT_SPORT, OPT_SRC_ADDRS, OPT_BATCH, OPT_CPU, OPT_JSON,
-	OPT_IDLE, OPT_PASS, OPT_PORTS, OPT_HELP,
+	OPT_IDLE, OPT_PASS, OPT_PORTS, OPT_HELP, OPT_VERSION,
 };
 
 static const struct option options[] = {
@@ -158,6 +157,7 @@ static const struct option options[] = {
 	{ "ports", no_argument, NULL, OPT_PORTS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
 	{},
 };
 
@@ -299,6 +299,9 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			break;
 		case OPT_HELP:
 			printf("%s", usage_text);
+			exit(EXIT_OK);
+		case OPT_VERSION:
+			printf("%s %s\n", PROG, xlb_version());
 			exit(EXIT_OK);
 		default:
 			fprintf(stderr, "%s", usage_text);

@@ -7,7 +7,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include "lib/addr.h"
 #include "lib/lbmaps.h"
 #include "lib/maglev.h"
+#include "lib/opt.h"
 #include "tools/pkt.h"
 #include "xlb_lb.skel.h"
 
@@ -80,8 +80,27 @@ static void print_counts(const char *title, const unsigned *n, unsigned total)
 		       backends[i].addr, n[i], 100.0 * n[i] / total);
 }
 
+struct sim_opts {
+	__u32 flows;
+};
+
+static const struct xlb_opt sim_table[] = {
+	XLB_OPT_NUM("flows", 'n', struct sim_opts, flows, "FLOWS", 1, 64000,
+		    "flows to send through the table"),
+};
+
+static const struct xlb_opts sim_opts = {
+	.prog = "xlb-sim",
+	.usage = "[-n FLOWS]",
+	.opts = sim_table,
+	.nopts = sizeof(sim_table) / sizeof(sim_table[0]),
+};
+
 int main(int argc, char **argv)
 {
+	struct sim_opts o = { .flows = 30000 };
+	struct xlb_opt_result res;
+	int ret;
 	unsigned flows = 30000, n[NBE] = {}, moved = 0, kept = 0;
 	__u32 weights[NBE], *table = NULL;
 	struct xlb_config cfg = { .hash_seed = 42, .mtu = 1500 };
@@ -89,16 +108,15 @@ int main(int argc, char **argv)
 	struct xlb_vip_info info = { .vip_id = 0, .mode = XLB_FWD_TUNNEL };
 	struct xlb_lb *skel;
 	struct xlb_lb_maps m;
-	int *first = NULL, prog, err, c;
+	int *first = NULL, prog, err;
 	__u8 fam;
 
-	while ((c = getopt(argc, argv, "n:")) != -1) {
-		if (c != 'n' || (flows = strtoul(optarg, NULL, 10)) == 0 ||
-		    flows > 64000) {
-			fprintf(stderr, "usage: xlb-sim [-n FLOWS (1-64000)]\n");
-			return 2;
-		}
-	}
+	ret = xlb_opt_run(&sim_opts, argc - 1, argv + 1, &o, &res);
+	if (ret >= 0)
+		return ret;
+	if (res.npos)
+		return xlb_opt_fail(&sim_opts, "takes no arguments");
+	flows = o.flows;
 	skel = xlb_lb__open_and_load();
 	if (!skel) {
 		fprintf(stderr, "xlb-sim: load xlb_lb.bpf.o: %s (run as root)\n",

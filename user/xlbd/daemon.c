@@ -14,7 +14,7 @@
 #include "xlbd/daemon.h"
 #include "lib/loader.h"
 #include "lib/log.h"
-#include "lib/names.h"
+#include "lib/parse.h"
 #include "lib/ctl.h"
 
 struct xlbd_sample {
