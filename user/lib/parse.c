@@ -175,7 +175,7 @@ const char *xlb_xdp_mode_str(enum xlb_xdp_mode mode)
 	return mode == XLB_XDP_SKB ? "skb" : "native";
 }
 
-/* "0x5eed": true with its value, so a message can name the decimal form. */
+/* "0x5eed": true with its value (at most 60 bits; longer is not a number). */
 static bool hex_value(const char *s, __u64 *v)
 {
 	unsigned int d;
@@ -217,13 +217,11 @@ int xlb_u64_parse(const char *s, __u64 min, __u64 max, __u64 *out, char *why,
 			v = v * 10 + (__u64)(*p - '0');
 	}
 	if (!len || *p) {
-		if (n && hex_value(s, &v))
-			snprintf(why, n,
-				 "%s: numbers are decimal only; write %" PRIu64
-				 " (%" PRIu64 "..%" PRIu64 ")",
-				 xlb_quote(s, len, q), (uint64_t)v,
-				 (uint64_t)min, (uint64_t)max);
-		else if (n)
+		/* 0x... is unambiguous, and configs of earlier releases used it
+		 * for hash_seed: read it rather than refuse a working file. */
+		if (hex_value(s, &v))
+			goto range;
+		if (n)
 			snprintf(why, n, "%s is not a number (%" PRIu64
 					 "..%" PRIu64 ")",
 				 xlb_quote(s ? s : "", len, q), (uint64_t)min,
@@ -238,6 +236,7 @@ int xlb_u64_parse(const char *s, __u64 min, __u64 max, __u64 *out, char *why,
 				 s[strspn(s, "0")] ? s + strspn(s, "0") : "0");
 		return -EINVAL;
 	}
+range:
 	if (big || v < min || v > max) {
 		if (n)
 			snprintf(why, n, "%.40s%s is out of range %" PRIu64
