@@ -19,6 +19,7 @@
 #include <criterion/criterion.h>
 
 #include "xlbd/apply.h"
+#include "lib/conntrack.h"
 #include "lib/ctl.h"
 #include "xlbd/daemon.h"
 #include "lib/log.h"
@@ -364,9 +365,9 @@ Test(control, removing_a_backend_from_a_vip_flushes_its_flows_there)
 		cr_assert_eq(bpf_map_update_elem(d.maps.conntrack, &f, &e, BPF_ANY), 0);
 	}
 	expect_ok("{\"cmd\":\"backend.del\",\"vip\":\"web\",\"id\":2}");
-	cr_assert_eq(xlb_ct_count(&d.maps, web), 0,
+	cr_assert_eq(xlb_ct_count(d.maps.conntrack, &(struct xlb_ct_filter){ .vip_id = web }), 0,
 		     "web's flows on backend 2 are flushed");
-	cr_assert_eq(xlb_ct_count(&d.maps, dsr), 4,
+	cr_assert_eq(xlb_ct_count(d.maps.conntrack, &(struct xlb_ct_filter){ .vip_id = dsr }), 4,
 		     "dsr's flows on backend 2 stay (it still serves dsr)");
 }
 
@@ -422,7 +423,7 @@ Test(control, restart_adopts_pinned_state)
 	cr_assert_eq(xlbd_start(&d, cfg_path, err, sizeof(err)), 0,
 		     "xlbd starts again: %s", err);
 	cr_assert(d.ct_adopted, "the pinned conntrack table is adopted");
-	cr_assert_eq(xlb_ct_count(&d.maps, -1), 100,
+	cr_assert_eq(xlb_ct_count(d.maps.conntrack, NULL), 100,
 		     "all 100 conntrack entries survive the restart");
 	cr_assert_eq(xlb_vip_id_of(&d.maps, xlb_cfg_vip_find(&d.running, "web")),
 		     web, "web keeps its VIP id");

@@ -7,9 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <bpf/bpf.h>
 
 #include "lib/addr.h"
+#include "lib/conntrack.h"
 #include "xlbd/apply.h"
 #include "xlbd/daemon.h"
 #include "lib/loader.h"
@@ -698,48 +698,62 @@ static const struct xlb_cfg_vip *vip_by_id(struct xlbd *d, __u32 id)
 	return NULL;
 }
 
+struct ct_list {
+	struct xlbd *d;
+	struct json_object *a;
+	__u32 limit, n;
+	__u64 now;
+};
+
+static int ct_list_one(const struct xlb_flow *k, const struct xlb_ct_entry *e,
+		       void *arg)
+{
+	struct ct_list *l = arg;
+	const struct xlb_cfg_vip *v;
+	struct json_object *eo;
+
+	if (l->n >= l->limit)
+		return 1;
+	v = vip_by_id(l->d, e->vip_id);
+	eo = json_object_new_object();
+	json_object_object_add(eo, "client", addr_json(&k->src, k->family));
+	add_int(eo, "client_port", ntohs(k->sport));
+	json_object_object_add(eo, "vip_address", addr_json(&k->dst, k->family));
+	add_int(eo, "vip_port", ntohs(k->dport));
+	json_object_object_add(eo, "protocol",
+			       json_object_new_string(xlb_proto_name(k->proto)));
+	json_object_object_add(eo, "vip",
+			       json_object_new_string(v ? v->name : "?"));
+	add_int(eo, "backend", e->backend_id);
+	json_object_object_add(eo, "idle_s", json_object_new_double(
+		l->now > e->last_seen_ns ?
+			(double)(l->now - e->last_seen_ns) / 1e9 : 0));
+	json_object_array_add(l->a, eo);
+	l->n++;
+	return 0;
+}
+
 static struct json_object *cmd_ct_list(struct xlbd *d, struct json_object *rq,
 				       long vip)
 {
-	struct json_object *o, *a;
-	struct xlb_flow k, next;
-	struct xlb_ct_entry e;
+	struct xlb_ct_filter f = { .vip_id = (int)vip };
+	struct ct_list l = { .d = d, .limit = 100 };
 	struct timespec now;
-	__u32 limit = 100, n = 0;
-	void *prev = NULL;
+	struct json_object *o;
+	int rc;
 
-	if (get_u32(rq, "limit", 1u << 24, &limit) < 0)
+	if (get_u32(rq, "limit", 1u << 24, &l.limit) < 0)
 		return xlb_ctl_error("conntrack list: limit: 0..%u", 1u << 24);
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	o = xlb_ctl_ok();
-	a = json_object_new_array();
-	while (n < limit && !bpf_map_get_next_key(d->maps.conntrack, prev, &next)) {
-		const struct xlb_cfg_vip *v;
-		struct json_object *eo;
-		__u64 t = (__u64)now.tv_sec * 1000000000ull + (__u64)now.tv_nsec;
-
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(d->maps.conntrack, &k, &e) ||
-		    (vip >= 0 && e.vip_id != (__u32)vip))
-			continue;
-		v = vip_by_id(d, e.vip_id);
-		eo = json_object_new_object();
-		json_object_object_add(eo, "client", addr_json(&k.src, k.family));
-		add_int(eo, "client_port", ntohs(k.sport));
-		json_object_object_add(eo, "vip_address", addr_json(&k.dst, k.family));
-		add_int(eo, "vip_port", ntohs(k.dport));
-		json_object_object_add(eo, "protocol",
-				       json_object_new_string(xlb_proto_name(k.proto)));
-		json_object_object_add(eo, "vip",
-				       json_object_new_string(v ? v->name : "?"));
-		add_int(eo, "backend", e.backend_id);
-		json_object_object_add(eo, "idle_s", json_object_new_double(
-			t > e.last_seen_ns ? (double)(t - e.last_seen_ns) / 1e9 : 0));
-		json_object_array_add(a, eo);
-		n++;
+	l.now = (__u64)now.tv_sec * 1000000000ull + (__u64)now.tv_nsec;
+	l.a = json_object_new_array();
+	rc = l.limit ? xlb_ct_walk(d->maps.conntrack, &f, 0, ct_list_one, &l) : 0;
+	if (rc < 0) {
+		json_object_put(l.a);
+		return xlb_ctl_error("conntrack list: %s", strerror(-rc));
 	}
-	json_object_object_add(o, "entries", a);
+	o = xlb_ctl_ok();
+	json_object_object_add(o, "entries", l.a);
 	return o;
 }
 
@@ -748,13 +762,14 @@ static struct json_object *cmd_conntrack(struct xlbd *d, struct json_object *rq,
 {
 	struct json_object *err = NULL, *o;
 	long vip = vip_filter(d, rq, &err), n;
+	struct xlb_ct_filter f = { .vip_id = (int)vip };
 
 	if (vip == -2)
 		return err;
 	if (!strcmp(what, "list"))
 		return cmd_ct_list(d, rq, vip);
-	n = !strcmp(what, "flush") ? xlb_ct_flush(&d->maps, vip, 0) :
-				     xlb_ct_count(&d->maps, vip);
+	n = !strcmp(what, "flush") ? xlb_ct_flush(d->maps.conntrack, &f, 0) :
+				     xlb_ct_count(d->maps.conntrack, &f);
 	if (n < 0)
 		return xlb_ctl_error("conntrack %s: %s", what, strerror((int)-n));
 	o = xlb_ctl_ok();
@@ -769,36 +784,30 @@ static struct json_object *cmd_maglev_show(struct xlbd *d,
 	const char *vip = get_str(rq, "vip");
 	const struct xlb_cfg_vip *v = vip_of(&d->running, vip);
 	struct json_object *o, *a;
-	__u32 inner_id, size = 0, zero = 0, *slots = NULL, total = 0;
-	int id, fd;
+	__u32 size = 0, *table = NULL, *slots, total = 0;
+	int id, rc;
 
 	if (!v)
 		return xlb_ctl_error("maglev show: no VIP named %s",
 				     vip ? vip : "(none)");
 	id = xlb_vip_id_of(&d->maps, v);
-	if (id < 0 || bpf_map_lookup_elem(d->maps.maglev, &id, &inner_id))
-		return xlb_ctl_error("maglev show %s: no table installed", vip);
 	/* read what the datapath really uses, not what we meant to install */
-	fd = bpf_map_get_fd_by_id(inner_id);
-	if (fd < 0)
-		return xlb_ctl_error("maglev show %s: open table: %s", vip,
-				     strerror(errno));
-	if (bpf_map_lookup_elem(fd, &zero, &size) || !size) {
-		close(fd);
-		return xlb_ctl_error("maglev show %s: table has no size", vip);
-	}
+	rc = id < 0 ? -ENOENT : xlb_table_read(&d->maps, (__u32)id, &table,
+					       &size);
+	if (rc == -ENOENT)
+		return xlb_ctl_error("maglev show %s: no table installed", vip);
+	if (rc)
+		return xlb_ctl_error("maglev show %s: read table: %s", vip,
+				     strerror(-rc));
 	slots = calloc(XLB_MAX_BACKENDS, sizeof(*slots));
 	if (!slots) {
-		close(fd);
+		free(table);
 		return xlb_ctl_error("out of memory");
 	}
-	for (__u32 i = 1; i <= size; i++) {
-		__u32 be;
-
-		if (!bpf_map_lookup_elem(fd, &i, &be) && be < XLB_MAX_BACKENDS)
-			slots[be]++;
-	}
-	close(fd);
+	for (__u32 i = 0; i < size; i++)
+		if (table[i] < XLB_MAX_BACKENDS)
+			slots[table[i]]++;
+	free(table);
 	for (size_t r = 0; r < v->nrefs; r++)
 		total += v->refs[r].weight;
 	o = xlb_ctl_ok();
