@@ -473,3 +473,22 @@ Test(control, socket_round_trip_and_single_owner)
 		     3, "and lists the three VIPs");
 	json_object_put(r);
 }
+
+/*
+ * Regression: the refusal of an id that names another address read that
+ * address from the model copy after freeing it ("id 1 is 135.85.0.0").
+ */
+Test(control, backend_add_refusal_names_the_address_the_id_has)
+{
+	struct json_object *r;
+
+	for (int i = 0; i < 3; i++) {
+		r = req("{\"cmd\":\"backend.add\",\"vip\":\"web6\",\"id\":1,"
+			"\"address\":\"198.18.0.99\"}");
+		cr_assert(!ok(r), "id 1 with another address is refused");
+		cr_assert(strstr(error_of(r), "id 1 is 198.18.0.11 already"),
+			  "the refusal names the address id 1 has (said: %s)",
+			  error_of(r));
+		json_object_put(r);
+	}
+}

@@ -162,36 +162,52 @@ static int plan_backends(const struct xlb_cfg *c, struct plan *p, char *err,
 	return 0;
 }
 
-static int cmp_ref(const void *a, const void *b)
+static int cmp_be(const void *a, const void *b)
 {
-	const struct xlb_cfg_ref *x = a, *y = b;
+	const struct xlb_maglev_backend *x = a, *y = b;
 
 	if (x->id != y->id)
 		return x->id < y->id ? -1 : 1;
 	return x->weight < y->weight ? -1 : x->weight > y->weight;
 }
 
-/* True when both VIPs give the same table (it depends on the set only). */
-static bool same_table(const struct xlb_cfg_vip *a, const struct xlb_cfg_vip *b)
+/*
+ * What a VIP's table is built from: its references with the weight each has
+ * in the table (drained or down: 0). Returns NULL when out of memory.
+ */
+static struct xlb_maglev_backend *table_input(const struct xlb_cfg *c,
+					      const struct xlb_cfg_vip *v)
 {
-	struct xlb_cfg_ref *x, *y;
+	struct xlb_maglev_backend *bes = calloc(v->nrefs ? v->nrefs : 1,
+						sizeof(*bes));
+
+	for (size_t r = 0; bes && r < v->nrefs; r++) {
+		bes[r].id = v->refs[r].id;
+		bes[r].weight = xlb_cfg_ref_weight(c, &v->refs[r]);
+	}
+	return bes;
+}
+
+/* True when both VIPs give the same table (it depends on the set only). */
+static bool same_table(const struct xlb_cfg *ca, const struct xlb_cfg_vip *a,
+		       const struct xlb_cfg *cb, const struct xlb_cfg_vip *b)
+{
+	struct xlb_maglev_backend *x, *y;
 	bool same;
 
 	if (a->table_size != b->table_size || a->nrefs != b->nrefs)
 		return false;
 	if (!a->nrefs)
 		return true;
-	x = malloc(a->nrefs * sizeof(*x));
-	y = malloc(b->nrefs * sizeof(*y));
+	x = table_input(ca, a);
+	y = table_input(cb, b);
 	if (!x || !y) {
 		free(x);
 		free(y);
 		return false;
 	}
-	memcpy(x, a->refs, a->nrefs * sizeof(*x));
-	memcpy(y, b->refs, b->nrefs * sizeof(*y));
-	qsort(x, a->nrefs, sizeof(*x), cmp_ref);
-	qsort(y, b->nrefs, sizeof(*y), cmp_ref);
+	qsort(x, a->nrefs, sizeof(*x), cmp_be);
+	qsort(y, b->nrefs, sizeof(*y), cmp_be);
 	same = !memcmp(x, y, a->nrefs * sizeof(*x));
 	free(x);
 	free(y);
@@ -292,18 +308,14 @@ static int plan_tables(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 		int rc;
 
 		if (pv->prev && prev->hash_seed == c->hash_seed &&
-		    same_table(pv->prev, v) &&
+		    same_table(prev, pv->prev, c, v) &&
 		    xlb_table_installed(m, pv->info.vip_id))
 			continue;
-		bes = calloc(v->nrefs ? v->nrefs : 1, sizeof(*bes));
+		bes = table_input(c, v);
 		pv->table = calloc(v->table_size, sizeof(*pv->table));
 		if (!bes || !pv->table) {
 			free(bes);
 			return xlb_errf(err, errlen, -ENOMEM, "out of memory");
-		}
-		for (size_t r = 0; r < v->nrefs; r++) {
-			bes[r].id = v->refs[r].id;
-			bes[r].weight = v->refs[r].weight;
 		}
 		rc = xlb_maglev_build(bes, v->nrefs, c->hash_seed,
 				      v->table_size, pv->table);
