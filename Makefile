@@ -122,8 +122,13 @@ $(BENCH_BIN): $(BENCH_OBJS) $(LIB)
 # test-e2e: xlbd and XDP in the namespace lab with nginx, curl and ab.
 test: test-unit test-e2e
 
-test-unit: all $(TEST_BIN)
+test-unit: all $(TEST_BIN) check-layout
 	$(Q)$(TEST_BIN) --jobs 2
+
+# The layering rules of README's Layout (includes; no bpf_map_* in xlbd).
+.PHONY: check-layout
+check-layout:
+	$(Q)bash selftests/check-layout.sh
 
 test-e2e: all
 	$(Q)bash selftests/e2e/lab-selftest.sh

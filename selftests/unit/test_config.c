@@ -990,3 +990,35 @@ Test(config, file_numbers_and_words_agree_with_the_shared_parser)
 		xlb_cfg_free(&c);
 	}
 }
+
+/* drain: true is read, written beside the configured weight, and counts. */
+Test(config, drain_flag_round_trip)
+{
+	struct xlb_cfg c, back;
+	char *text, err[XLB_ERR_MAX];
+
+	parse_ok(POOL WEB "    backends:\n      - {id: 1, weight: 3, drain: true}\n"
+		 "      - {id: 2, weight: 2}\n", &c);
+	cr_assert(c.vips[0].refs[0].drained, "drain: true is read");
+	cr_expect_eq(c.vips[0].refs[0].weight, 3,
+		     "a drained reference keeps its configured weight");
+	cr_expect(!c.vips[0].refs[1].drained, "drain defaults to false");
+	cr_expect_eq(xlb_cfg_ref_weight(&c, &c.vips[0].refs[0]), 0,
+		     "a drained reference has weight 0 in the table");
+	cr_expect_eq(xlb_cfg_ref_weight(&c, &c.vips[0].refs[1]), 2);
+	text = write_str(&c);
+	cr_expect(strstr(text, "{id: 1, weight: 3, drain: true}"),
+		  "the writer says drain: true beside the weight:\n%s", text);
+	cr_expect(!strstr(text, "{id: 2, weight: 2, drain"),
+		  "and nothing for a reference that is not drained:\n%s", text);
+	cr_assert_eq(parse(text, &back, err), 0, "%s", err);
+	cr_expect(xlb_cfg_equal(&c, &back), "it reads back equal");
+	back.vips[0].refs[0].drained = false;
+	cr_expect_not(xlb_cfg_equal(&c, &back), "a drain counts in equality");
+	c.backends[0].down = true;
+	text = (free(text), write_str(&c));
+	cr_expect(!strstr(text, "down"), "health is not written:\n%s", text);
+	free(text);
+	xlb_cfg_free(&back);
+	xlb_cfg_free(&c);
+}

@@ -19,8 +19,10 @@
 #include <criterion/criterion.h>
 
 #include "xlbd/apply.h"
+#include "lib/conntrack.h"
 #include "lib/ctl.h"
 #include "xlbd/daemon.h"
+#include "xlbd/edit.h"
 #include "lib/log.h"
 
 static struct xlbd d;
@@ -364,9 +366,9 @@ Test(control, removing_a_backend_from_a_vip_flushes_its_flows_there)
 		cr_assert_eq(bpf_map_update_elem(d.maps.conntrack, &f, &e, BPF_ANY), 0);
 	}
 	expect_ok("{\"cmd\":\"backend.del\",\"vip\":\"web\",\"id\":2}");
-	cr_assert_eq(xlb_ct_count(&d.maps, web), 0,
+	cr_assert_eq(xlb_ct_count(d.maps.conntrack, &(struct xlb_ct_filter){ .vip_id = web }), 0,
 		     "web's flows on backend 2 are flushed");
-	cr_assert_eq(xlb_ct_count(&d.maps, dsr), 4,
+	cr_assert_eq(xlb_ct_count(d.maps.conntrack, &(struct xlb_ct_filter){ .vip_id = dsr }), 4,
 		     "dsr's flows on backend 2 stay (it still serves dsr)");
 }
 
@@ -422,7 +424,7 @@ Test(control, restart_adopts_pinned_state)
 	cr_assert_eq(xlbd_start(&d, cfg_path, err, sizeof(err)), 0,
 		     "xlbd starts again: %s", err);
 	cr_assert(d.ct_adopted, "the pinned conntrack table is adopted");
-	cr_assert_eq(xlb_ct_count(&d.maps, -1), 100,
+	cr_assert_eq(xlb_ct_count(d.maps.conntrack, NULL), 100,
 		     "all 100 conntrack entries survive the restart");
 	cr_assert_eq(xlb_vip_id_of(&d.maps, xlb_cfg_vip_find(&d.running, "web")),
 		     web, "web keeps its VIP id");
@@ -471,4 +473,287 @@ Test(control, socket_round_trip_and_single_owner)
 	cr_assert_eq(json_object_array_length(json_object_object_get(r, "vips")),
 		     3, "and lists the three VIPs");
 	json_object_put(r);
+}
+
+/*
+ * Regression: the refusal of an id that names another address read that
+ * address from the model copy after freeing it ("id 1 is 135.85.0.0").
+ */
+Test(control, backend_add_refusal_names_the_address_the_id_has)
+{
+	struct json_object *r;
+
+	for (int i = 0; i < 3; i++) {
+		r = req("{\"cmd\":\"backend.add\",\"vip\":\"web6\",\"id\":1,"
+			"\"address\":\"198.18.0.99\"}");
+		cr_assert(!ok(r), "id 1 with another address is refused");
+		cr_assert(strstr(error_of(r), "id 1 is 198.18.0.11 already"),
+			  "the refusal names the address id 1 has (said: %s)",
+			  error_of(r));
+		json_object_put(r);
+	}
+}
+
+/* ---- the model-edit API, without JSON ----------------------------------- */
+
+TestSuite(edit, .init = setup, .fini = teardown);
+
+/* The installed table of @vip (caller frees), its size in *@size. */
+static __u32 *table_of(const char *vip, __u32 *size)
+{
+	int id = xlb_vip_id_of(&d.maps, xlb_cfg_vip_find(&d.running, vip));
+	__u32 *t = NULL;
+
+	cr_assert_geq(id, 0, "%s has a VIP id", vip);
+	cr_assert_eq(xlb_table_read(&d.maps, (__u32)id, &t, size), 0,
+		     "%s's table can be read", vip);
+	return t;
+}
+
+/*
+ * What the datapath sees, as text: every VIP with its info and table, every
+ * VIP address, backends 1..31 and the config. Two dumps are equal when no
+ * map the edit could touch changed.
+ */
+static char *maps_dump(void)
+{
+	struct xlb_vip_entry *vips;
+	char *buf = NULL;
+	size_t len = 0, n;
+	FILE *f = open_memstream(&buf, &len);
+	struct xlb_config cfg;
+	__u32 zero = 0;
+
+	cr_assert_not_null(f);
+	cr_assert_eq(xlb_vip_list(&d.maps, &vips, &n), 0);
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *k = (const unsigned char *)&vips[i].key;
+		__u32 *t = NULL, size = 0;
+
+		fprintf(f, "vip ");
+		for (size_t b = 0; b < sizeof(vips[i].key); b++)
+			fprintf(f, "%02x", k[b]);
+		fprintf(f, " id %u flags %u mode %u hash %u table", vips[i].info.vip_id,
+			vips[i].info.flags, vips[i].info.mode,
+			vips[i].info.hash_fields);
+		if (!xlb_table_read(&d.maps, vips[i].info.vip_id, &t, &size))
+			for (__u32 s = 0; s < size; s++)
+				fprintf(f, " %u", t[s]);
+		free(t);
+		fprintf(f, "\n");
+	}
+	free(vips);
+	fprintf(f, "addrs %ld\n",
+		count_keys(d.maps.vip_addrs, sizeof(struct xlb_addr_key)));
+	for (__u32 id = 1; id < 32; id++) {
+		struct xlb_backend be;
+
+		if (!xlb_backend_read(&d.maps, id, &be))
+			fprintf(f, "be %u flags %u family %u\n", id, be.flags,
+				be.family);
+	}
+	cr_assert_eq(bpf_map_lookup_elem(d.maps.config, &zero, &cfg), 0);
+	fprintf(f, "config seed %u mtu %u\n", cfg.hash_seed, cfg.mtu);
+	fclose(f);
+	return buf;
+}
+
+Test(edit, each_edit_is_applied)
+{
+	struct xlb_cfg_vip v = { .name = "api", .family = XLB_AF_INET,
+				 .port = 8080, .proto = IPPROTO_TCP,
+				 .hash_fields = XLB_HASH_5TUPLE,
+				 .table_size = 1009 };
+	struct xlb_cfg_backend b = { .id = 7, .family = XLB_AF_INET };
+	struct xlb_apply_stats st;
+	char err[XLB_ERR_MAX];
+
+	inet_pton(AF_INET, "192.0.2.11", &v.addr.v4);
+	inet_pton(AF_INET, "198.18.0.17", &b.addr.v4);
+	cr_assert_eq(xlb_edit_vip_add(&d, &v, &st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_not_null(xlb_cfg_vip_find(&d.running, "api"), "api is in the model");
+	cr_assert_eq(count_keys(d.maps.vips, sizeof(struct xlb_vip_key)), 4,
+		     "and in xlb_vips");
+	cr_assert_eq(xlb_edit_backend_add(&d, "api", &b, true, 2, &st, err,
+					  sizeof(err)), 0, "%s", err);
+	cr_assert_eq(st.tables_installed, 1, "api's table is swapped");
+	cr_assert(backend_active(7), "the new backend is active");
+	b.id = 1;
+	cr_assert_eq(xlb_edit_backend_add(&d, "api", &b, false, 1, &st, err,
+					  sizeof(err)), 0, "%s", err);
+	cr_assert_eq(slots_of("api", 7) + slots_of("api", 1), 1009);
+	cr_assert_gt(slots_of("api", 7), slots_of("api", 1), "weight 2 > weight 1");
+	cr_assert_eq(xlb_edit_backend_weight(&d, "api", 1, 2, &st, err,
+					     sizeof(err)), 0, "%s", err);
+	cr_assert_eq(xlb_cfg_vip_find(&d.running, "api")->refs[1].weight, 2,
+		     "the new weight is in the model");
+	cr_assert_eq(xlb_edit_backend_drain(&d, "api", 7, &st, err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(slots_of("api", 7), 0, "drained: no slot");
+	cr_assert_eq(xlb_edit_backend_undrain(&d, "api", 7, &st, err,
+					      sizeof(err)), 0, "%s", err);
+	cr_assert_gt(slots_of("api", 7), 0, "undrained: slots again");
+	cr_assert_eq(xlb_edit_backend_del(&d, "api", 7, &st, err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_null(xlb_cfg_backend_find(&d.running, 7),
+		       "a backend no VIP uses leaves the pool");
+	cr_assert(!backend_active(7), "and is inactive in the map");
+	cr_assert_eq(xlb_edit_vip_del(&d, "api", &st, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_eq(st.vips_removed, 1, "apply says it removed the VIP");
+	cr_assert_null(xlb_cfg_vip_find(&d.running, "api"));
+	cr_assert_eq(count_keys(d.maps.vips, sizeof(struct xlb_vip_key)), 3);
+}
+
+/* Each refusal says why and leaves the model and every map as they were. */
+Test(edit, refusals_change_neither_model_nor_maps)
+{
+	struct xlb_cfg_vip dup = { .name = "web", .family = XLB_AF_INET,
+				   .port = 81, .proto = IPPROTO_TCP,
+				   .hash_fields = XLB_HASH_5TUPLE,
+				   .echo = true, .table_size = 1009 };
+	struct xlb_cfg_vip bad_size = dup, same_key = dup;
+	struct xlb_cfg_backend other = { .id = 1, .family = XLB_AF_INET };
+	struct xlb_cfg_backend v6 = { .id = 3, .family = XLB_AF_INET6 };
+	char *model = dump(), *maps = maps_dump(), err[XLB_ERR_MAX];
+	struct xlb_apply_stats st;
+	struct {
+		int rc;
+		const char *want;
+	} got[12];
+	size_t n = 0;
+
+	snprintf(bad_size.name, sizeof(bad_size.name), "x");
+	bad_size.table_size = 1000;
+	snprintf(same_key.name, sizeof(same_key.name), "y");
+	inet_pton(AF_INET, "192.0.2.10", &same_key.addr.v4);
+	same_key.port = 80;
+	inet_pton(AF_INET, "198.18.0.99", &other.addr.v4);
+#define TRY(call, w)                                                    \
+	do {                                                            \
+		char *m2, *p2;                                          \
+		got[n].rc = (call);                                     \
+		cr_assert_lt(got[n].rc, 0, "%s is refused", #call);     \
+		cr_assert(strstr(err, w), "%s says \"%s\" (said: %s)",  \
+			  #call, w, err);                               \
+		m2 = dump();                                            \
+		p2 = maps_dump();                                       \
+		cr_assert_str_eq(m2, model, "%s: the model is unchanged", #call); \
+		cr_assert_str_eq(p2, maps, "%s: the maps are unchanged", #call); \
+		free(m2);                                               \
+		free(p2);                                               \
+		n++;                                                    \
+	} while (0)
+	TRY(xlb_edit_vip_add(&d, &dup, &st, err, sizeof(err)), "exists");
+	TRY(xlb_edit_vip_add(&d, &bad_size, &st, err, sizeof(err)), "prime");
+	TRY(xlb_edit_vip_add(&d, &same_key, &st, err, sizeof(err)), "192.0.2.10");
+	TRY(xlb_edit_vip_del(&d, "nope", &st, err, sizeof(err)), "no VIP");
+	TRY(xlb_edit_backend_add(&d, "web", &other, true, 1, &st, err,
+				 sizeof(err)), "id 1 is 198.18.0.11 already");
+	other.id = 2;
+	TRY(xlb_edit_backend_add(&d, "web", &other, false, 1, &st, err,
+				 sizeof(err)), "has it already");
+	TRY(xlb_edit_backend_add(&d, "dsr", &v6, false, 1, &st, err,
+				 sizeof(err)), "famil");
+	TRY(xlb_edit_backend_del(&d, "web", 3, &st, err, sizeof(err)),
+	    "no backend 3");
+	TRY(xlb_edit_backend_weight(&d, "web", 1, 70000, &st, err, sizeof(err)),
+	    "weight");
+	TRY(xlb_edit_backend_drain(&d, "web6", 1, &st, err, sizeof(err)),
+	    "no backend 1");
+	TRY(xlb_edit_backend_health(&d, 9, false, &st, err, sizeof(err)),
+	    "no backend 9");
+	cr_assert_eq(xlb_edit_backend_drain(&d, "web", 1, &st, err, sizeof(err)),
+		     0, "%s", err);
+	free(model);
+	free(maps);
+	model = dump();
+	maps = maps_dump();
+	TRY(xlb_edit_backend_drain(&d, "web", 1, &st, err, sizeof(err)),
+	    "already drained");
+#undef TRY
+	free(model);
+	free(maps);
+}
+
+Test(edit, drain_round_trip_shows_in_config_dump)
+{
+	char *before = dump(), *drained, *after, err[XLB_ERR_MAX];
+	struct json_object *r;
+
+	cr_assert_eq(xlb_edit_backend_drain(&d, "web", 2, NULL, err, sizeof(err)),
+		     0, "%s", err);
+	drained = dump();
+	cr_assert(strstr(drained, "{id: 2, weight: 3, drain: true}"),
+		  "config dump shows the drain beside the kept weight:\n%s",
+		  drained);
+	cr_assert_eq(slots_of("web", 2), 0, "and the table has no slot for it");
+	r = req("{\"cmd\":\"backend.list\",\"vip\":\"web\"}");
+	cr_assert(ok(r));
+	cr_assert(strstr(json_object_get_string(r), "\"weight\": 0") ||
+			  strstr(json_object_get_string(r), "\"weight\":0"),
+		  "backend.list says weight 0 (the CLI prints drained): %s",
+		  json_object_get_string(r));
+	json_object_put(r);
+	cr_assert_eq(xlb_edit_backend_undrain(&d, "web", 2, NULL, err,
+					      sizeof(err)), 0, "%s", err);
+	after = dump();
+	cr_assert_str_eq(after, before, "undrain gives back the config as it was");
+	cr_assert_gt(slots_of("web", 2), 2 * slots_of("web", 1),
+		     "with weight 3 in the table");
+	free(before);
+	free(drained);
+	free(after);
+}
+
+/*
+ * Down takes the backend out of every table it is in and no other slot
+ * moves; up puts back the very tables of before (Maglev is deterministic).
+ */
+Test(edit, health_down_and_up)
+{
+	static const char *vips[] = { "web", "dsr" };
+	__u32 *before[2], *down[2], *up[2], size[2], sz;
+	char err[XLB_ERR_MAX], *model = dump();
+	long moved = 0;
+
+	for (int v = 0; v < 2; v++)
+		before[v] = table_of(vips[v], &size[v]);
+	cr_assert_eq(xlb_edit_backend_health(&d, 1, false, NULL, err,
+					     sizeof(err)), 0, "%s", err);
+	cr_assert(xlb_cfg_backend_find(&d.running, 1)->down, "1 is down");
+	cr_assert_eq(xlb_cfg_vip_find(&d.running, "web")->refs[0].weight, 1,
+		     "its configured weight is kept");
+	cr_assert(backend_active(1), "its flows keep going (like weight 0)");
+	for (int v = 0; v < 2; v++) {
+		down[v] = table_of(vips[v], &sz);
+		cr_assert_eq(sz, size[v]);
+		for (__u32 s = 0; s < sz; s++) {
+			cr_assert_neq(down[v][s], 1, "%s slot %u: not backend 1",
+				      vips[v], s);
+			if (before[v][s] != 1 && down[v][s] != before[v][s])
+				moved++;
+		}
+	}
+	cr_assert_eq(moved, 0, "no slot of another backend moved");
+	cr_assert_eq(xlb_edit_backend_health(&d, 1, false, NULL, err,
+					     sizeof(err)), 0,
+		     "marking it down again is a no-op");
+	cr_assert_eq(xlb_edit_backend_health(&d, 1, true, NULL, err,
+					     sizeof(err)), 0, "%s", err);
+	for (int v = 0; v < 2; v++) {
+		up[v] = table_of(vips[v], &sz);
+		cr_assert_arr_eq(up[v], before[v], sz * sizeof(__u32),
+				 "%s's table is the one of before", vips[v]);
+		free(before[v]);
+		free(down[v]);
+		free(up[v]);
+	}
+	{
+		char *after = dump();
+
+		cr_assert_str_eq(after, model, "health never shows in the file");
+		free(after);
+	}
+	free(model);
 }

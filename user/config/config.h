@@ -34,13 +34,24 @@ struct xlb_cfg_backend {
 	__u8 family; /* XLB_AF_* */
 	bool has_mac; /* L2 DSR: given, else resolved from the neighbour table */
 	__u8 mac[6];
+	/*
+	 * Health, runtime only (never in the file): a down backend is in no
+	 * Maglev table, as if each VIP gave it weight 0, and keeps its
+	 * configured weights for when it is up again.
+	 */
+	bool down;
 	int line; /* where it was defined, for messages; 0 if not from a file */
 };
 
 /* A backend as one VIP uses it. */
 struct xlb_cfg_ref {
 	__u32 id; /* a backend of the pool */
-	__u32 weight; /* 0 .. XLB_WEIGHT_MAX; 0 drains: no new flows */
+	__u32 weight; /* 0 .. XLB_WEIGHT_MAX; 0: no new flows */
+	/*
+	 * drain: true in the file: no new flows, established ones stay;
+	 * @weight is kept as configured, so undrain restores it.
+	 */
+	bool drained;
 	int line; /* where it was written, for messages; 0 if not from a file */
 };
 
@@ -139,5 +150,17 @@ bool xlb_cfg_equal(const struct xlb_cfg *a, const struct xlb_cfg *b);
 /* Lookups; NULL when absent. */
 struct xlb_cfg_vip *xlb_cfg_vip_find(const struct xlb_cfg *c, const char *name);
 struct xlb_cfg_backend *xlb_cfg_backend_find(const struct xlb_cfg *c, __u32 id);
+
+/*
+ * The weight @r has in its VIP's Maglev table: its configured weight, or 0
+ * while it is drained or its backend is down.
+ */
+static inline __u32 xlb_cfg_ref_weight(const struct xlb_cfg *c,
+				       const struct xlb_cfg_ref *r)
+{
+	const struct xlb_cfg_backend *b = xlb_cfg_backend_find(c, r->id);
+
+	return r->drained || (b && b->down) ? 0 : r->weight;
+}
 
 #endif /* XLB_USER_CONFIG_H */

@@ -141,7 +141,8 @@ static bool vip_eq(const struct xlb_cfg_vip *a, const struct xlb_cfg_vip *b)
 	for (i = 0; i < a->nrefs; i++) {
 		const struct xlb_cfg_ref *r = ref_find(b, i, a->refs[i].id);
 
-		if (!r || r->weight != a->refs[i].weight)
+		if (!r || r->weight != a->refs[i].weight ||
+		    r->drained != a->refs[i].drained)
 			return false;
 	}
 	return true;

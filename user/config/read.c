@@ -712,6 +712,8 @@ static const struct key_spec REF_KEYS[] = {
 	  "the id of a backend in the pool" },
 	{ "weight", k_u32, offsetof(struct xlb_cfg_ref, weight), &cfg_r_weight,
 	  NULL },
+	/* true: no new flows, open ones stay; the weight is kept */
+	{ "drain", k_bool, offsetof(struct xlb_cfg_ref, drained), NULL, NULL },
 };
 
 static void *ref_item(void *obj, size_t i, size_t n, int line)

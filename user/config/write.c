@@ -214,6 +214,9 @@ static void e_vip(struct emit *e, const struct xlb_cfg *c,
 		e_map(e, true);
 		e_ku32(e, "id", v->refs[k].id);
 		e_ku32(e, "weight", v->refs[k].weight);
+		/* the weight stays the configured one: undrain restores it */
+		if (v->refs[k].drained)
+			e_kv(e, "drain", "true");
 		e_map_end(e);
 	}
 	e_seq_end(e);

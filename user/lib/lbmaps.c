@@ -19,28 +19,46 @@ static int map_fd(struct bpf_object *obj, const char *name, int *fd)
 	return *fd < 0 ? -EBADF : 0;
 }
 
+static const struct {
+	const char *name;
+	size_t off; /* of the fd in struct xlb_lb_maps */
+} lb_maps[] = {
+#define XLB_MAP_ROW(field, nm) { nm, offsetof(struct xlb_lb_maps, field) },
+	XLB_LB_MAPS(XLB_MAP_ROW)
+#undef XLB_MAP_ROW
+};
+
+#define NMAPS (sizeof(lb_maps) / sizeof(lb_maps[0]))
+_Static_assert(NMAPS * sizeof(int) == sizeof(struct xlb_lb_maps),
+	       "one name per map fd");
+
+size_t xlb_lb_map_count(void)
+{
+	return NMAPS;
+}
+
+const char *xlb_lb_map_name(size_t i)
+{
+	return i < NMAPS ? lb_maps[i].name : NULL;
+}
+
+int *xlb_lb_map_fd(struct xlb_lb_maps *m, size_t i)
+{
+	return (int *)((char *)m + lb_maps[i].off);
+}
+
+void xlb_lb_maps_reset(struct xlb_lb_maps *m)
+{
+	for (size_t i = 0; i < NMAPS; i++)
+		*xlb_lb_map_fd(m, i) = -1;
+}
+
 int xlb_maps_from_object(struct bpf_object *obj, struct xlb_lb_maps *m)
 {
-	struct {
-		const char *name;
-		int *fd;
-	} want[] = {
-		{ "xlb_vips", &m->vips },
-		{ "xlb_vip_addrs", &m->vip_addrs },
-		{ "xlb_backends", &m->backends },
-		{ "xlb_maglev", &m->maglev },
-		{ "xlb_conntrack", &m->conntrack },
-		{ "xlb_config", &m->config },
-		{ "xlb_ct_rate", &m->ct_rate },
-		{ "xlb_stats", &m->stats },
-		{ "xlb_vip_stats", &m->vip_stats },
-		{ "xlb_backend_stats", &m->backend_stats },
-	};
-	size_t i;
 	int err;
 
-	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		err = map_fd(obj, want[i].name, want[i].fd);
+	for (size_t i = 0; i < NMAPS; i++) {
+		err = map_fd(obj, lb_maps[i].name, xlb_lb_map_fd(m, i));
 		if (err)
 			return err;
 	}
@@ -83,6 +101,68 @@ int xlb_vip_write(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
 			bpf_map_delete_elem(m->vip_addrs, &ak);
 	}
 	return err;
+}
+
+int xlb_vip_read(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
+		 struct xlb_vip_info *v)
+{
+	return bpf_map_lookup_elem(m->vips, k, v) ? -errno : 0;
+}
+
+int xlb_vip_list(const struct xlb_lb_maps *m, struct xlb_vip_entry **out,
+		 size_t *n)
+{
+	struct xlb_vip_key k, next;
+	struct xlb_vip_entry *all;
+	void *prev = NULL;
+	size_t cnt = 0;
+	int err = 0;
+
+	*out = NULL;
+	*n = 0;
+	/* the map holds at most XLB_MAX_VIPS: one bounded buffer */
+	all = calloc(XLB_MAX_VIPS, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	while (cnt < XLB_MAX_VIPS &&
+	       !bpf_map_get_next_key(m->vips, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(m->vips, &k, &all[cnt].info))
+			continue; /* deleted meanwhile */
+		all[cnt++].key = k;
+	}
+	if (cnt < XLB_MAX_VIPS && errno != ENOENT)
+		err = -errno;
+	if (err) {
+		free(all);
+		return err;
+	}
+	*out = all;
+	*n = cnt;
+	return 0;
+}
+
+int xlb_vip_delete(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
+		   __u32 vip_id, bool drop_addr)
+{
+	struct xlb_addr_key ak = { .addr = k->addr, .family = k->family };
+
+	if (bpf_map_delete_elem(m->vips, k))
+		return -errno;
+	/* no packet can reach the table now; the rest is cleanup */
+	bpf_map_delete_elem(m->maglev, &vip_id);
+	if (drop_addr)
+		bpf_map_delete_elem(m->vip_addrs, &ak);
+	return 0;
+}
+
+int xlb_backend_read(const struct xlb_lb_maps *m, __u32 id,
+		     struct xlb_backend *be)
+{
+	if (!id || id >= XLB_MAX_BACKENDS)
+		return -EINVAL;
+	return bpf_map_lookup_elem(m->backends, &id, be) ? -errno : 0;
 }
 
 int xlb_backend_write(const struct xlb_lb_maps *m, __u32 id,
@@ -177,6 +257,69 @@ out:
 	free(keys);
 	free(vals);
 	close(fd); /* the outer map holds its own reference */
+	return err;
+}
+
+bool xlb_table_installed(const struct xlb_lb_maps *m, __u32 vip_id)
+{
+	__u32 inner_id;
+
+	return !bpf_map_lookup_elem(m->maglev, &vip_id, &inner_id);
+}
+
+int xlb_table_read(const struct xlb_lb_maps *m, __u32 vip_id, __u32 **table,
+		   __u32 *size)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
+	__u32 inner_id, zero = 0, n = 0, token, count, *keys = NULL,
+	      *vals = NULL, *tab = NULL;
+	int fd, err = 0;
+
+	*table = NULL;
+	*size = 0;
+	if (bpf_map_lookup_elem(m->maglev, &vip_id, &inner_id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(fd, &zero, &n)) {
+		err = -errno;
+		goto out;
+	}
+	if (!n || n > XLB_MAGLEV_MAX_SIZE) {
+		err = -EINVAL; /* not a table this build installs */
+		goto out;
+	}
+	count = n + XLB_MAGLEV_HDR_SLOTS;
+	keys = malloc(count * sizeof(*keys));
+	vals = malloc(count * sizeof(*vals));
+	tab = calloc(n, sizeof(*tab));
+	if (!keys || !vals || !tab) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* one call for the whole array: its size is known */
+	if (bpf_map_lookup_batch(fd, NULL, &token, keys, vals, &count, &bopts) &&
+	    errno != ENOENT) {
+		err = -errno;
+		goto out;
+	}
+	if (count != n + XLB_MAGLEV_HDR_SLOTS) {
+		err = -EIO;
+		goto out;
+	}
+	/* slot i of the table is key i + XLB_MAGLEV_HDR_SLOTS */
+	for (__u32 i = 0; i < count; i++)
+		if (keys[i] >= XLB_MAGLEV_HDR_SLOTS && keys[i] < count)
+			tab[keys[i] - XLB_MAGLEV_HDR_SLOTS] = vals[i];
+	*table = tab;
+	*size = n;
+	tab = NULL;
+out:
+	free(keys);
+	free(vals);
+	free(tab);
+	close(fd);
 	return err;
 }
 

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * This file holds the user-space interface to the LB program's maps: find
- * them in a loaded object, write VIPs, backends, the config and Maglev
- * tables, and read the per-CPU counters summed over CPUs. Every function
- * returns 0 or a negative errno and changes nothing on failure.
+ * This file holds the user-space interface to the LB program's maps, the
+ * one place above the loader that calls bpf_map_*: the list of map names,
+ * finding them in a loaded object, reading and writing VIPs, backends, the
+ * config and Maglev tables, and reading the per-CPU counters summed over
+ * CPUs. The conntrack table has its own module (lib/conntrack.h). Every
+ * function returns 0 or a negative errno and changes nothing on failure.
  */
 #ifndef XLB_USER_LBMAPS_H
 #define XLB_USER_LBMAPS_H
@@ -11,18 +13,41 @@
 #include <bpf/libbpf.h>
 #include <xlb/abi.h>
 
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * The LB's maps, once: field of struct xlb_lb_maps and name in the object
+ * (and under the pin dir). The loader, the object lookup and close all walk
+ * this list, so a new map is one line here.
+ */
+#define XLB_LB_MAPS(X)                          \
+	X(vips, "xlb_vips")                     \
+	X(vip_addrs, "xlb_vip_addrs")           \
+	X(backends, "xlb_backends")             \
+	X(maglev, "xlb_maglev")                 \
+	X(conntrack, "xlb_conntrack")           \
+	X(config, "xlb_config")                 \
+	X(ct_rate, "xlb_ct_rate")               \
+	X(stats, "xlb_stats")                   \
+	X(vip_stats, "xlb_vip_stats")           \
+	X(backend_stats, "xlb_backend_stats")   \
+	X(clock, "xlb_clock") /* the datapath's own */
+
 struct xlb_lb_maps {
-	int vips;
-	int vip_addrs;
-	int backends;
-	int maglev;
-	int conntrack;
-	int config;
-	int ct_rate;
-	int stats;
-	int vip_stats;
-	int backend_stats;
+#define XLB_MAP_FIELD(field, name) int field;
+	XLB_LB_MAPS(XLB_MAP_FIELD)
+#undef XLB_MAP_FIELD
 };
+
+/* How many maps XLB_LB_MAPS lists. */
+size_t xlb_lb_map_count(void);
+/* The name of map @i of the list (0 .. count-1). */
+const char *xlb_lb_map_name(size_t i);
+/* The fd slot of map @i in @m. */
+int *xlb_lb_map_fd(struct xlb_lb_maps *m, size_t i);
+/* Sets every fd of @m to -1 (nothing open). */
+void xlb_lb_maps_reset(struct xlb_lb_maps *m);
 
 /* Fills @m with the fds of the maps of a loaded xlb_lb object. */
 int xlb_maps_from_object(struct bpf_object *obj, struct xlb_lb_maps *m);
@@ -36,6 +61,35 @@ int xlb_config_write(const struct xlb_lb_maps *m, const struct xlb_config *c);
 int xlb_vip_write(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
 		  const struct xlb_vip_info *v, __u32 addr_flags);
 
+/* The xlb_vip_info the datapath finds for @k; -ENOENT when none. */
+int xlb_vip_read(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
+		 struct xlb_vip_info *v);
+
+/* One pinned VIP, as xlb_vip_list() returns it. */
+struct xlb_vip_entry {
+	struct xlb_vip_key key;
+	struct xlb_vip_info info;
+};
+
+/*
+ * Every VIP in xlb_vips (at most XLB_MAX_VIPS): *@out is allocated (the
+ * caller frees it), *@n set. An entry deleted during the walk may be left
+ * out; none is listed twice.
+ */
+int xlb_vip_list(const struct xlb_lb_maps *m, struct xlb_vip_entry **out,
+		 size_t *n);
+
+/*
+ * Deletes the VIP @k (its id @vip_id) and then its Maglev table; with
+ * @drop_addr also its address from xlb_vip_addrs (when no other VIP uses
+ * it). Only the first delete can fail the call: once no packet can reach
+ * the table, what remains is cleanup.
+ */
+int xlb_vip_delete(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
+		   __u32 vip_id, bool drop_addr);
+
+int xlb_backend_read(const struct xlb_lb_maps *m, __u32 id,
+		     struct xlb_backend *be);
 int xlb_backend_write(const struct xlb_lb_maps *m, __u32 id,
 		      const struct xlb_backend *be);
 
@@ -46,6 +100,17 @@ int xlb_backend_write(const struct xlb_lb_maps *m, __u32 id,
  */
 int xlb_table_install(const struct xlb_lb_maps *m, __u32 vip_id,
 		      const __u32 *table, __u32 size);
+
+/* True when a Maglev table is installed for @vip_id. */
+bool xlb_table_installed(const struct xlb_lb_maps *m, __u32 vip_id);
+
+/*
+ * Reads the table the datapath really uses for @vip_id (not what was meant
+ * to be installed): *@table is allocated with *@size slots (the caller
+ * frees it). -ENOENT when the VIP has no table.
+ */
+int xlb_table_read(const struct xlb_lb_maps *m, __u32 vip_id, __u32 **table,
+		   __u32 *size);
 
 /* Sums over CPUs the xlb_stats counter @idx (enum xlb_stat). */
 int xlb_stat_read(const struct xlb_lb_maps *m, __u32 idx,

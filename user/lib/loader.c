@@ -22,7 +22,6 @@
 #define BPFFS "/sys/fs/bpf"
 #define BPFFS_LOCK "/run/xlb-bpffs.lock"
 #define LB_PROG_NAME "xlb_lb"
-#define CT_MAP "xlb_conntrack"
 
 static int mkdir_p(const char *path)
 {
@@ -106,6 +105,7 @@ static struct xlb_lb *open_pinned(const char *pin_dir, __u32 ct_entries,
 	__u32 info_len = sizeof(info);
 	struct xlb_lb *skel;
 	struct bpf_map *map;
+	size_t nmaps = 0;
 	char path[512];
 	int fd;
 
@@ -120,12 +120,22 @@ static struct xlb_lb *open_pinned(const char *pin_dir, __u32 ct_entries,
 	bpf_object__for_each_map(map, skel->obj) {
 		if (bpf_map__is_internal(map))
 			continue;
+		nmaps++;
 		snprintf(path, sizeof(path), "%s/%s", pin_dir,
 			 bpf_map__name(map));
 		if (bpf_map__set_pin_path(map, path))
 			goto err_path;
 	}
-	snprintf(path, sizeof(path), "%s/%s", pin_dir, CT_MAP);
+	if (nmaps != xlb_lb_map_count()) {
+		xlb_errf(err, errlen, -EINVAL,
+			 "the LB object has %zu maps, lib/lbmaps.h lists %zu: "
+			 "add the new one to XLB_LB_MAPS",
+			 nmaps, xlb_lb_map_count());
+		xlb_lb__destroy(skel);
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/%s", pin_dir,
+		 bpf_map__name(skel->maps.xlb_conntrack));
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {
 		if (!bpf_obj_get_info_by_fd(fd, &info, &info_len)) {
@@ -146,28 +156,10 @@ err_path:
 	return NULL;
 }
 
-static const char *const map_names[] = {
-	"xlb_vips",	"xlb_vip_addrs", "xlb_backends",  "xlb_maglev",
-	"xlb_conntrack", "xlb_config",	 "xlb_ct_rate",	  "xlb_stats",
-	"xlb_vip_stats", "xlb_backend_stats",
-};
-
-static int *map_slot(struct xlb_lb_maps *m, size_t i)
-{
-	int *slots[] = { &m->vips,  &m->vip_addrs, &m->backends,  &m->maglev,
-			 &m->conntrack, &m->config, &m->ct_rate, &m->stats,
-			 &m->vip_stats, &m->backend_stats };
-
-	_Static_assert(sizeof(slots) / sizeof(slots[0]) ==
-			       sizeof(map_names) / sizeof(map_names[0]),
-		       "one name per map fd");
-	return slots[i];
-}
-
 void xlb_maps_close(struct xlb_lb_maps *m)
 {
-	for (size_t i = 0; i < sizeof(map_names) / sizeof(map_names[0]); i++) {
-		int *fd = map_slot(m, i);
+	for (size_t i = 0; i < xlb_lb_map_count(); i++) {
+		int *fd = xlb_lb_map_fd(m, i);
 
 		if (*fd > 0)
 			close(*fd);
@@ -183,8 +175,7 @@ int xlb_maps_open_pinned(const char *pin_dir, __u32 ct_entries,
 	char path[512];
 	int rc;
 
-	for (size_t i = 0; i < sizeof(map_names) / sizeof(map_names[0]); i++)
-		*map_slot(m, i) = -1;
+	xlb_lb_maps_reset(m);
 	rc = xlb_bpffs_ensure(pin_dir, err, errlen);
 	if (rc)
 		return rc;
@@ -199,10 +190,11 @@ int xlb_maps_open_pinned(const char *pin_dir, __u32 ct_entries,
 			    "load the LB object with the maps in %s: %s (maps "
 			    "pinned by an incompatible build? see README)",
 			    pin_dir, strerror(-rc));
-	for (size_t i = 0; i < sizeof(map_names) / sizeof(map_names[0]); i++) {
+	for (size_t i = 0; i < xlb_lb_map_count(); i++) {
 		int fd;
 
-		snprintf(path, sizeof(path), "%s/%s", pin_dir, map_names[i]);
+		snprintf(path, sizeof(path), "%s/%s", pin_dir,
+			 xlb_lb_map_name(i));
 		fd = bpf_obj_get(path);
 		if (fd < 0) {
 			rc = -errno;
@@ -210,7 +202,7 @@ int xlb_maps_open_pinned(const char *pin_dir, __u32 ct_entries,
 			return xlb_errf(err, errlen, rc, "open pinned map %s: %s",
 				    path, strerror(-rc));
 		}
-		*map_slot(m, i) = fd;
+		*xlb_lb_map_fd(m, i) = fd;
 	}
 	return 0;
 }

@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
-#include <bpf/bpf.h>
 
-#include "lib/log.h"
 #include "lib/addr.h"
-#include "xlbd/apply.h"
+#include "lib/conntrack.h"
+#include "lib/log.h"
 #include "lib/maglev.h"
 #include "lib/neigh.h"
+#include "xlbd/apply.h"
 
 void xlb_vip_key_of(const struct xlb_cfg_vip *v, struct xlb_vip_key *k)
 {
@@ -29,7 +29,7 @@ int xlb_vip_id_of(const struct xlb_lb_maps *m, const struct xlb_cfg_vip *v)
 	struct xlb_vip_info info;
 
 	xlb_vip_key_of(v, &k);
-	if (bpf_map_lookup_elem(m->vips, &k, &info))
+	if (xlb_vip_read(m, &k, &info))
 		return -ENOENT;
 	return (int)info.vip_id;
 }
@@ -162,36 +162,52 @@ static int plan_backends(const struct xlb_cfg *c, struct plan *p, char *err,
 	return 0;
 }
 
-static int cmp_ref(const void *a, const void *b)
+static int cmp_be(const void *a, const void *b)
 {
-	const struct xlb_cfg_ref *x = a, *y = b;
+	const struct xlb_maglev_backend *x = a, *y = b;
 
 	if (x->id != y->id)
 		return x->id < y->id ? -1 : 1;
 	return x->weight < y->weight ? -1 : x->weight > y->weight;
 }
 
-/* True when both VIPs give the same table (it depends on the set only). */
-static bool same_table(const struct xlb_cfg_vip *a, const struct xlb_cfg_vip *b)
+/*
+ * What a VIP's table is built from: its references with the weight each has
+ * in the table (drained or down: 0). Returns NULL when out of memory.
+ */
+static struct xlb_maglev_backend *table_input(const struct xlb_cfg *c,
+					      const struct xlb_cfg_vip *v)
 {
-	struct xlb_cfg_ref *x, *y;
+	struct xlb_maglev_backend *bes = calloc(v->nrefs ? v->nrefs : 1,
+						sizeof(*bes));
+
+	for (size_t r = 0; bes && r < v->nrefs; r++) {
+		bes[r].id = v->refs[r].id;
+		bes[r].weight = xlb_cfg_ref_weight(c, &v->refs[r]);
+	}
+	return bes;
+}
+
+/* True when both VIPs give the same table (it depends on the set only). */
+static bool same_table(const struct xlb_cfg *ca, const struct xlb_cfg_vip *a,
+		       const struct xlb_cfg *cb, const struct xlb_cfg_vip *b)
+{
+	struct xlb_maglev_backend *x, *y;
 	bool same;
 
 	if (a->table_size != b->table_size || a->nrefs != b->nrefs)
 		return false;
 	if (!a->nrefs)
 		return true;
-	x = malloc(a->nrefs * sizeof(*x));
-	y = malloc(b->nrefs * sizeof(*y));
+	x = table_input(ca, a);
+	y = table_input(cb, b);
 	if (!x || !y) {
 		free(x);
 		free(y);
 		return false;
 	}
-	memcpy(x, a->refs, a->nrefs * sizeof(*x));
-	memcpy(y, b->refs, b->nrefs * sizeof(*y));
-	qsort(x, a->nrefs, sizeof(*x), cmp_ref);
-	qsort(y, b->nrefs, sizeof(*y), cmp_ref);
+	qsort(x, a->nrefs, sizeof(*x), cmp_be);
+	qsort(y, b->nrefs, sizeof(*y), cmp_be);
 	same = !memcmp(x, y, a->nrefs * sizeof(*x));
 	free(x);
 	free(y);
@@ -211,29 +227,21 @@ static const struct xlb_cfg_vip *find_by_key(const struct xlb_cfg *c,
 	return NULL;
 }
 
-static bool table_installed(const struct xlb_lb_maps *m, __u32 vip_id)
-{
-	__u32 inner_id;
-
-	return !bpf_map_lookup_elem(m->maglev, &vip_id, &inner_id);
-}
-
 /* Ids in use by the pinned VIPs: a new VIP never takes one, even one about
  * to be deleted, so old conntrack entries never meet a new VIP's id. */
 static int used_vip_ids(const struct xlb_lb_maps *m, bool *used)
 {
-	struct xlb_vip_key k, next;
-	struct xlb_vip_info info;
-	void *prev = NULL;
+	struct xlb_vip_entry *all;
+	size_t n;
+	int rc = xlb_vip_list(m, &all, &n);
 
-	while (!bpf_map_get_next_key(m->vips, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (!bpf_map_lookup_elem(m->vips, &k, &info) &&
-		    info.vip_id < XLB_MAX_VIPS)
-			used[info.vip_id] = true;
-	}
-	return errno == ENOENT ? 0 : -errno;
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if (all[i].info.vip_id < XLB_MAX_VIPS)
+			used[all[i].info.vip_id] = true;
+	free(all);
+	return 0;
 }
 
 static int plan_vips(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
@@ -300,18 +308,14 @@ static int plan_tables(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 		int rc;
 
 		if (pv->prev && prev->hash_seed == c->hash_seed &&
-		    same_table(pv->prev, v) &&
-		    table_installed(m, pv->info.vip_id))
+		    same_table(prev, pv->prev, c, v) &&
+		    xlb_table_installed(m, pv->info.vip_id))
 			continue;
-		bes = calloc(v->nrefs ? v->nrefs : 1, sizeof(*bes));
+		bes = table_input(c, v);
 		pv->table = calloc(v->table_size, sizeof(*pv->table));
 		if (!bes || !pv->table) {
 			free(bes);
 			return xlb_errf(err, errlen, -ENOMEM, "out of memory");
-		}
-		for (size_t r = 0; r < v->nrefs; r++) {
-			bes[r].id = v->refs[r].id;
-			bes[r].weight = v->refs[r].weight;
 		}
 		rc = xlb_maglev_build(bes, v->nrefs, c->hash_seed,
 				      v->table_size, pv->table);
@@ -348,52 +352,28 @@ static bool addr_still_used(const struct plan *p, const struct xlb_vip_key *k)
 static int remove_stale_vips(const struct xlb_lb_maps *m, const struct plan *p,
 			     struct xlb_apply_stats *st)
 {
-	struct xlb_vip_key k, next, *gone = NULL;
-	struct xlb_vip_info info;
-	size_t ngone = 0, cap = 0;
-	void *prev = NULL;
-	int rc = 0;
+	struct xlb_vip_entry *all;
+	size_t n;
+	int rc = xlb_vip_list(m, &all, &n);
 
-	while (!bpf_map_get_next_key(m->vips, prev, &next)) {
+	for (size_t i = 0; !rc && i < n; i++) {
+		const struct xlb_vip_key *k = &all[i].key;
 		bool keep = false;
 
-		k = next;
-		prev = &k;
-		for (size_t i = 0; i < p->nvips && !keep; i++)
-			keep = !memcmp(&p->vips[i].key, &k, sizeof(k));
+		for (size_t j = 0; j < p->nvips && !keep; j++)
+			keep = !memcmp(&p->vips[j].key, k, sizeof(*k));
 		if (keep)
 			continue;
-		if (ngone == cap) {
-			struct xlb_vip_key *g;
-
-			cap = cap ? 2 * cap : 16;
-			g = realloc(gone, cap * sizeof(*g));
-			if (!g) {
-				free(gone);
-				return -ENOMEM;
-			}
-			gone = g;
-		}
-		gone[ngone++] = k;
-	}
-	for (size_t i = 0; i < ngone && !rc; i++) {
-		struct xlb_addr_key ak = { .addr = gone[i].addr,
-					   .family = gone[i].family };
-
-		if (bpf_map_lookup_elem(m->vips, &gone[i], &info))
+		rc = xlb_vip_delete(m, k, all[i].info.vip_id,
+				    !addr_still_used(p, k));
+		if (rc == -ENOENT) {
+			rc = 0; /* gone already */
 			continue;
-		if (bpf_map_delete_elem(m->vips, &gone[i])) {
-			rc = -errno;
-			break;
 		}
-		/* no packet can reach the table now; drop it */
-		bpf_map_delete_elem(m->maglev, &info.vip_id);
-		if (!addr_still_used(p, &gone[i]))
-			bpf_map_delete_elem(m->vip_addrs, &ak);
-		if (st)
+		if (!rc && st)
 			st->vips_removed++;
 	}
-	free(gone);
+	free(all);
 	return rc;
 }
 
@@ -402,13 +382,16 @@ static int deactivate(const struct xlb_lb_maps *m, __u32 id,
 {
 	struct xlb_backend be;
 
-	if (bpf_map_lookup_elem(m->backends, &id, &be))
-		return -errno;
+	int rc = xlb_backend_read(m, id, &be);
+
+	if (rc)
+		return rc;
 	if (!(be.flags & XLB_BE_F_ACTIVE))
 		return 0;
 	be.flags &= (__u8)~XLB_BE_F_ACTIVE;
-	if (bpf_map_update_elem(m->backends, &id, &be, BPF_ANY))
-		return -errno;
+	rc = xlb_backend_write(m, id, &be);
+	if (rc)
+		return rc;
 	if (st)
 		st->backends_deactivated++;
 	return 0;
@@ -442,12 +425,12 @@ static int write_plan(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 		      const struct xlb_cfg *c, const struct plan *p,
 		      struct xlb_apply_stats *st, char *err, size_t errlen)
 {
-	__u32 zero = 0;
 	int rc;
 
-	if (bpf_map_update_elem(m->config, &zero, &p->config, BPF_ANY))
-		return xlb_errf(err, errlen, -errno, "write xlb_config: %s",
-			    strerror(errno));
+	rc = xlb_config_write(m, &p->config);
+	if (rc)
+		return xlb_errf(err, errlen, rc, "write xlb_config: %s",
+			    strerror(-rc));
 	/* backends before the tables that name them */
 	for (size_t i = 0; i < c->nbackends; i++) {
 		rc = xlb_backend_write(m, c->backends[i].id, &p->bes[i]);
@@ -484,11 +467,13 @@ static int write_plan(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 
 		for (size_t r = 0; pv->prev && r < pv->prev->nrefs; r++) {
 			__u32 id = pv->prev->refs[r].id;
+			struct xlb_ct_filter f = { .vip_id = (int)pv->info.vip_id,
+						   .backend_id = id };
 			long n;
 
 			if (has_ref(pv->v, id) || !in_pool(c, id))
 				continue;
-			n = xlb_ct_flush(m, pv->info.vip_id, id);
+			n = xlb_ct_flush(m->conntrack, &f, 0);
 			if (n < 0)
 				return xlb_errf(err, errlen, (int)n,
 					    "vip %s: flush flows of backend %u: %s",
@@ -531,83 +516,4 @@ int xlb_apply(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 			 " (the previous config was restored)");
 	}
 	return rc;
-}
-
-/*
- * Walks the conntrack table in batches: one syscall per few thousand
- * entries, so a million-entry table takes well under a second.
- */
-#define CT_BATCH 4096
-
-static long ct_walk(const struct xlb_lb_maps *m, long vip_id, __u32 backend_id,
-		    bool delete)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct xlb_flow *keys = calloc(CT_BATCH, sizeof(*keys));
-	struct xlb_ct_entry *vals = calloc(CT_BATCH, sizeof(*vals));
-	struct xlb_flow *match = NULL;
-	size_t nmatch = 0, cap = 0;
-	__u32 in = 0, out = 0;
-	void *inp = NULL;
-	long rc = 0;
-
-	if (!keys || !vals) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		__u32 n = CT_BATCH;
-		int r = bpf_map_lookup_batch(m->conntrack, inp, &out, keys,
-					     vals, &n, &opts);
-		int e = r ? errno : 0;
-
-		if (r && e != ENOENT) {
-			rc = -e;
-			goto out;
-		}
-		for (__u32 i = 0; i < n; i++) {
-			if ((vip_id >= 0 && vals[i].vip_id != (__u32)vip_id) ||
-			    (backend_id && vals[i].backend_id != backend_id))
-				continue;
-			if (!delete) {
-				rc++;
-				continue;
-			}
-			if (nmatch == cap) {
-				struct xlb_flow *g;
-
-				cap = cap ? 2 * cap : 1024;
-				g = realloc(match, cap * sizeof(*g));
-				if (!g) {
-					rc = -ENOMEM;
-					goto out;
-				}
-				match = g;
-			}
-			match[nmatch++] = keys[i];
-		}
-		if (e == ENOENT)
-			break;
-		in = out;
-		inp = &in;
-	}
-	/* delete after the walk: deleting during it would skip entries */
-	for (size_t i = 0; i < nmatch; i++)
-		if (!bpf_map_delete_elem(m->conntrack, &match[i]))
-			rc++;
-out:
-	free(keys);
-	free(vals);
-	free(match);
-	return rc;
-}
-
-long xlb_ct_flush(const struct xlb_lb_maps *m, long vip_id, __u32 backend_id)
-{
-	return ct_walk(m, vip_id, backend_id, true);
-}
-
-long xlb_ct_count(const struct xlb_lb_maps *m, long vip_id)
-{
-	return ct_walk(m, vip_id, 0, false);
 }

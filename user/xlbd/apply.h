@@ -52,13 +52,4 @@ int xlb_vip_id_of(const struct xlb_lb_maps *m, const struct xlb_cfg_vip *v);
 /* The xlb_vip_key of @v, as the datapath looks it up. */
 void xlb_vip_key_of(const struct xlb_cfg_vip *v, struct xlb_vip_key *k);
 
-/*
- * Deletes conntrack entries matching @vip_id (or every VIP when negative)
- * and @backend_id (every backend when 0). Returns how many, or -errno.
- */
-long xlb_ct_flush(const struct xlb_lb_maps *m, long vip_id, __u32 backend_id);
-
-/* Counts conntrack entries of @vip_id (every VIP when negative). */
-long xlb_ct_count(const struct xlb_lb_maps *m, long vip_id);
-
 #endif /* XLB_USER_APPLY_H */

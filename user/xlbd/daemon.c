@@ -7,11 +7,12 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <bpf/bpf.h>
 
 #include "lib/addr.h"
+#include "lib/conntrack.h"
 #include "xlbd/apply.h"
 #include "xlbd/daemon.h"
+#include "xlbd/edit.h"
 #include "lib/loader.h"
 #include "lib/log.h"
 #include "lib/parse.h"
@@ -76,31 +77,7 @@ void xlbd_stop(struct xlbd *d)
 	xlb_cfg_free(&d->running);
 	free(d->prev);
 	free(d->cur);
-	free(d->drained);
 	memset(d, 0, sizeof(*d));
-}
-
-/* Applies @next over the running model and makes it the running one. */
-static int commit(struct xlbd *d, struct xlb_cfg *next,
-		  struct xlb_apply_stats *st, char *err, size_t errlen)
-{
-	char pin[XLB_PATH_MAX];
-	int rc;
-
-	if (strcmp(next->pin_dir, d->running.pin_dir)) {
-		snprintf(pin, sizeof(pin), "%s", next->pin_dir);
-		return xlb_errf(err, errlen, -EINVAL,
-			    "pin_dir: changing it from %s to %s needs a "
-			    "restart of xlbd",
-			    d->running.pin_dir, pin);
-	}
-	rc = xlb_apply(&d->maps, &d->running, next, st, err, errlen);
-	if (rc)
-		return rc;
-	xlb_cfg_free(&d->running);
-	d->running = *next;
-	xlb_cfg_init(next);
-	return 0;
 }
 
 int xlbd_reload(struct xlbd *d, char *err, size_t errlen)
@@ -112,7 +89,9 @@ int xlbd_reload(struct xlbd *d, char *err, size_t errlen)
 	rc = xlb_cfg_load(d->config_path, &cfg, err, errlen);
 	if (rc)
 		return rc;
-	rc = commit(d, &cfg, &st, err, errlen);
+	/* health is not in the file: marks outlive the reload */
+	xlb_edit_keep_health(&d->running, &cfg);
+	rc = xlb_edit_commit(d, &cfg, &st, err, errlen);
 	xlb_cfg_free(&cfg);
 	if (!rc)
 		pr_info("reloaded %s: %zu VIPs, %zu backends, %u tables "
@@ -186,7 +165,7 @@ static int get_bool(struct json_object *req, const char *key, bool *out)
 	return 1;
 }
 
-/* ---- model edits (on a copy) -------------------------------------------- */
+/* ---- edits: decode the request, call the edit API ----------------------- */
 
 static struct xlb_cfg_vip *vip_of(struct xlb_cfg *c, const char *name)
 {
@@ -195,57 +174,26 @@ static struct xlb_cfg_vip *vip_of(struct xlb_cfg *c, const char *name)
 
 static struct xlb_cfg_ref *ref_of(struct xlb_cfg_vip *v, __u32 id)
 {
-	for (size_t r = 0; r < v->nrefs; r++)
+	for (size_t r = 0; v && r < v->nrefs; r++)
 		if (v->refs[r].id == id)
 			return &v->refs[r];
 	return NULL;
 }
 
-static bool backend_used(const struct xlb_cfg *c, __u32 id)
+/* The answer to an edit: ok with what apply did, or the edit's error. */
+static struct json_object *edited(int rc, const struct xlb_apply_stats *st,
+				  const char *err)
 {
-	for (size_t i = 0; i < c->nvips; i++)
-		for (size_t r = 0; r < c->vips[i].nrefs; r++)
-			if (c->vips[i].refs[r].id == id)
-				return true;
-	return false;
-}
-
-static void drop_backend(struct xlb_cfg *c, __u32 id)
-{
-	for (size_t i = 0; i < c->nbackends; i++) {
-		if (c->backends[i].id != id)
-			continue;
-		memmove(&c->backends[i], &c->backends[i + 1],
-			(c->nbackends - i - 1) * sizeof(c->backends[0]));
-		c->nbackends--;
-		return;
-	}
-}
-
-static struct json_object *applied(struct xlbd *d, struct xlb_cfg *next)
-{
-	struct xlb_apply_stats st;
-	char err[XLB_ERR_MAX];
 	struct json_object *o;
 
-	if (commit(d, next, &st, err, sizeof(err))) {
-		xlb_cfg_free(next);
+	if (rc)
 		return xlb_ctl_error("%s", err);
-	}
 	o = xlb_ctl_ok();
 	json_object_object_add(o, "tables_swapped",
-			       json_object_new_int((int)st.tables_installed));
+			       json_object_new_int((int)st->tables_installed));
 	json_object_object_add(o, "flows_flushed",
-			       json_object_new_int64((int64_t)st.ct_flushed));
+			       json_object_new_int64((int64_t)st->ct_flushed));
 	return o;
-}
-
-/* Starts an edit: a deep copy of the running model, or an error reply. */
-static struct json_object *edit_begin(struct xlbd *d, struct xlb_cfg *c)
-{
-	if (xlb_cfg_copy(c, &d->running))
-		return xlb_ctl_error("out of memory");
-	return NULL;
 }
 
 static struct json_object *cmd_vip_add(struct xlbd *d, struct json_object *rq)
@@ -256,11 +204,11 @@ static struct json_object *cmd_vip_add(struct xlbd *d, struct json_object *rq)
 	struct xlb_cfg_vip v = { .mode = XLB_FWD_TUNNEL,
 				 .hash_fields = XLB_HASH_5TUPLE,
 				 .echo = true };
-	struct xlb_cfg_vip *nv;
-	struct json_object *e;
-	struct xlb_cfg c;
 	__u32 port = 0, size = d->running.maglev_size;
+	struct xlb_apply_stats st;
+	char err[XLB_ERR_MAX];
 	bool ct = true;
+	int rc;
 
 	if (!name || !*name || strlen(name) >= sizeof(v.name))
 		return xlb_ctl_error("vip add: name: missing or too long");
@@ -289,42 +237,17 @@ static struct json_object *cmd_vip_add(struct xlbd *d, struct json_object *rq)
 	v.port = (__u16)port;
 	v.flags = ct ? 0 : XLB_VIP_F_NO_CONNTRACK;
 	v.table_size = size;
-	if ((e = edit_begin(d, &c)))
-		return e;
-	nv = realloc(c.vips, (c.nvips + 1) * sizeof(*nv));
-	if (!nv) {
-		xlb_cfg_free(&c);
-		return xlb_ctl_error("out of memory");
-	}
-	c.vips = nv;
-	c.vips[c.nvips++] = v;
-	return applied(d, &c);
+	rc = xlb_edit_vip_add(d, &v, &st, err, sizeof(err));
+	return edited(rc, &st, err);
 }
 
 static struct json_object *cmd_vip_del(struct xlbd *d, struct json_object *rq)
 {
-	const char *name = get_str(rq, "name");
-	struct xlb_cfg_vip *v;
-	struct json_object *e;
-	struct xlb_cfg c;
-	size_t i;
+	struct xlb_apply_stats st;
+	char err[XLB_ERR_MAX];
+	int rc = xlb_edit_vip_del(d, get_str(rq, "name"), &st, err, sizeof(err));
 
-	if (!vip_of(&d->running, name))
-		return xlb_ctl_error("vip del: no VIP named %s",
-				     name ? name : "(none)");
-	if ((e = edit_begin(d, &c)))
-		return e;
-	v = vip_of(&c, name);
-	i = (size_t)(v - c.vips);
-	free(v->refs);
-	memmove(v, v + 1, (c.nvips - i - 1) * sizeof(*v));
-	c.nvips--;
-	/* backends only this VIP used leave the pool with it */
-	for (size_t b = c.nbackends; b-- > 0;)
-		if (!backend_used(&c, c.backends[b].id) &&
-		    backend_used(&d->running, c.backends[b].id))
-			drop_backend(&c, c.backends[b].id);
-	return applied(d, &c);
+	return edited(rc, &st, err);
 }
 
 static struct json_object *cmd_backend_add(struct xlbd *d,
@@ -332,12 +255,11 @@ static struct json_object *cmd_backend_add(struct xlbd *d,
 {
 	const char *vip = get_str(rq, "vip"), *addr = get_str(rq, "address");
 	const char *mac = get_str(rq, "mac");
-	struct xlb_cfg_backend nb = {}, *pool;
-	struct xlb_cfg_ref *refs;
-	struct xlb_cfg_vip *v;
-	struct json_object *e;
-	struct xlb_cfg c;
+	struct xlb_cfg_backend nb = {};
+	struct xlb_apply_stats st;
+	char err[XLB_ERR_MAX];
 	__u32 id = 0, weight = 1;
+	int rc;
 
 	if (!vip_of(&d->running, vip))
 		return xlb_ctl_error("backend add: no VIP named %s",
@@ -356,143 +278,108 @@ static struct json_object *cmd_backend_add(struct xlbd *d,
 				     mac);
 	nb.has_mac = mac != NULL;
 	nb.id = id;
-	if ((e = edit_begin(d, &c)))
-		return e;
-	pool = xlb_cfg_backend_find(&c, id);
-	if (!pool && !addr) {
-		xlb_cfg_free(&c);
-		return xlb_ctl_error("backend add %u: address: needed for a "
-				     "backend not yet in the pool", id);
-	}
-	if (pool && addr && (pool->family != nb.family ||
-			     memcmp(&pool->addr, &nb.addr, sizeof(nb.addr)))) {
-		char a[XLB_ADDR_STRLEN];
+	rc = xlb_edit_backend_add(d, vip, &nb, addr != NULL, weight, &st, err,
+				  sizeof(err));
+	return edited(rc, &st, err);
+}
 
-		xlb_cfg_free(&c);
-		return xlb_ctl_error("backend add %u: id %u is %s already; a "
-				     "stable id names one server", id, id,
-				     xlb_addr_str(&pool->addr, pool->family,
-						  a, sizeof(a)));
-	}
-	v = vip_of(&c, vip);
-	if (ref_of(v, id)) {
-		xlb_cfg_free(&c);
-		return xlb_ctl_error("backend add %u: VIP %s has it already",
-				     id, vip);
-	}
-	if (!pool) {
-		pool = realloc(c.backends, (c.nbackends + 1) * sizeof(*pool));
-		if (!pool) {
-			xlb_cfg_free(&c);
-			return xlb_ctl_error("out of memory");
-		}
-		c.backends = pool;
-		c.backends[c.nbackends++] = nb;
-	}
-	refs = realloc(v->refs, (v->nrefs + 1) * sizeof(*refs));
-	if (!refs) {
-		xlb_cfg_free(&c);
-		return xlb_ctl_error("out of memory");
-	}
-	v->refs = refs;
-	v->refs[v->nrefs++] = (struct xlb_cfg_ref){ .id = id, .weight = weight };
-	return applied(d, &c);
+/* The backend id of a request, or 0 (not a valid id) when absent or bad. */
+static __u32 req_id(struct json_object *rq)
+{
+	__u32 id = 0;
+
+	return get_u32(rq, "id", XLB_MAX_BACKENDS - 1, &id) == 1 ? id : 0;
 }
 
 static struct json_object *cmd_backend_del(struct xlbd *d,
 					   struct json_object *rq)
 {
-	const char *vip = get_str(rq, "vip");
-	struct xlb_cfg_vip *v;
-	struct xlb_cfg_ref *r;
-	struct json_object *e;
-	struct xlb_cfg c;
-	__u32 id = 0;
+	struct xlb_apply_stats st;
+	char err[XLB_ERR_MAX];
+	int rc = xlb_edit_backend_del(d, get_str(rq, "vip"), req_id(rq), &st,
+				      err, sizeof(err));
 
-	if (!vip_of(&d->running, vip))
-		return xlb_ctl_error("backend del: no VIP named %s",
-				     vip ? vip : "(none)");
-	if (get_u32(rq, "id", XLB_MAX_BACKENDS - 1, &id) != 1 ||
-	    !ref_of(vip_of(&d->running, vip), id))
-		return xlb_ctl_error("backend del: VIP %s has no backend %u",
-				     vip, id);
-	if ((e = edit_begin(d, &c)))
-		return e;
-	v = vip_of(&c, vip);
-	r = ref_of(v, id);
-	memmove(r, r + 1, (v->nrefs - (size_t)(r - v->refs) - 1) * sizeof(*r));
-	v->nrefs--;
-	if (!backend_used(&c, id))
-		drop_backend(&c, id);
-	return applied(d, &c);
+	return edited(rc, &st, err);
 }
 
-static struct xlbd_drained *drained_of(struct xlbd *d, const char *vip,
-				       __u32 id)
+/* weight, drain, undrain: the answer adds the weight now in the table. */
+static struct json_object *weight_edited(struct xlbd *d, int rc,
+					 const struct xlb_apply_stats *st,
+					 const char *err, const char *vip,
+					 __u32 id)
 {
-	for (size_t i = 0; i < d->ndrained; i++)
-		if (d->drained[i].id == id && !strcmp(d->drained[i].vip, vip))
-			return &d->drained[i];
-	return NULL;
+	struct json_object *o = edited(rc, st, err);
+	const struct xlb_cfg_ref *r;
+
+	if (rc)
+		return o;
+	r = ref_of(vip_of(&d->running, vip), id);
+	json_object_object_add(o, "weight", json_object_new_int64(
+		r ? xlb_cfg_ref_weight(&d->running, r) : 0));
+	return o;
 }
 
-/* weight, drain and undrain: the same edit with a different weight. */
 static struct json_object *cmd_backend_weight(struct xlbd *d,
-					      struct json_object *rq,
-					      const char *what)
+					      struct json_object *rq)
 {
 	const char *vip = get_str(rq, "vip");
-	struct xlbd_drained *dr;
-	struct xlb_cfg_ref *r;
-	struct json_object *e, *resp;
-	struct xlb_cfg c;
-	__u32 id = 0, weight = 0, old;
+	__u32 id = req_id(rq), weight = 0;
+	struct xlb_apply_stats st;
+	char err[XLB_ERR_MAX];
+	int rc;
 
-	if (!vip_of(&d->running, vip))
-		return xlb_ctl_error("backend %s: no VIP named %s", what,
-				     vip ? vip : "(none)");
-	if (get_u32(rq, "id", XLB_MAX_BACKENDS - 1, &id) != 1 ||
-	    !(r = ref_of(vip_of(&d->running, vip), id)))
-		return xlb_ctl_error("backend %s: VIP %s has no backend %u",
-				     what, vip, id);
-	old = r->weight;
-	if (!strcmp(what, "weight")) {
-		if (get_u32(rq, "weight", XLB_WEIGHT_MAX, &weight) != 1)
-			return xlb_ctl_error("backend weight %u: weight: 0..%d",
-					     id, XLB_WEIGHT_MAX);
-	} else if (!strcmp(what, "undrain")) {
-		dr = drained_of(d, vip, id);
-		weight = dr ? dr->weight : (old ? old : 1);
-	} else if (!old) {
-		return xlb_ctl_error("backend drain %u: already drained", id);
-	}
-	if ((e = edit_begin(d, &c)))
-		return e;
-	ref_of(vip_of(&c, vip), id)->weight = weight;
-	resp = applied(d, &c);
-	if (!json_object_get_boolean(json_object_object_get(resp, "ok")))
-		return resp;
-	/* remember what a drain replaced, so undrain can put it back */
-	dr = drained_of(d, vip, id);
-	if (!strcmp(what, "drain")) {
-		if (!dr) {
-			struct xlbd_drained *n = realloc(
-				d->drained, (d->ndrained + 1) * sizeof(*n));
+	/* out of range: the edit refuses it, after naming a wrong VIP or id */
+	if (get_u32(rq, "weight", XLB_WEIGHT_MAX, &weight) != 1)
+		weight = UINT32_MAX;
+	rc = xlb_edit_backend_weight(d, vip, id, weight, &st, err, sizeof(err));
+	return weight_edited(d, rc, &st, err, vip, id);
+}
 
-			if (n) {
-				d->drained = n;
-				dr = &d->drained[d->ndrained++];
-				snprintf(dr->vip, sizeof(dr->vip), "%s", vip);
-				dr->id = id;
-			}
-		}
-		if (dr)
-			dr->weight = old;
-	} else if (dr) {
-		*dr = d->drained[--d->ndrained];
-	}
-	json_object_object_add(resp, "weight", json_object_new_int64(weight));
-	return resp;
+static struct json_object *cmd_backend_drain(struct xlbd *d,
+					     struct json_object *rq)
+{
+	const char *vip = get_str(rq, "vip");
+	__u32 id = req_id(rq);
+	struct xlb_apply_stats st;
+	char err[XLB_ERR_MAX];
+	int rc = xlb_edit_backend_drain(d, vip, id, &st, err, sizeof(err));
+
+	return weight_edited(d, rc, &st, err, vip, id);
+}
+
+static struct json_object *cmd_backend_undrain(struct xlbd *d,
+					       struct json_object *rq)
+{
+	const char *vip = get_str(rq, "vip");
+	__u32 id = req_id(rq);
+	struct xlb_apply_stats st;
+	char err[XLB_ERR_MAX];
+	int rc = xlb_edit_backend_undrain(d, vip, id, &st, err, sizeof(err));
+
+	return weight_edited(d, rc, &st, err, vip, id);
+}
+
+static struct json_object *cmd_backend_health(struct xlbd *d,
+					      struct json_object *rq, bool up)
+{
+	struct xlb_apply_stats st;
+	char err[XLB_ERR_MAX];
+	int rc = xlb_edit_backend_health(d, req_id(rq), up, &st, err,
+					 sizeof(err));
+
+	return edited(rc, &st, err);
+}
+
+static struct json_object *cmd_backend_up(struct xlbd *d,
+					  struct json_object *rq)
+{
+	return cmd_backend_health(d, rq, true);
+}
+
+static struct json_object *cmd_backend_down(struct xlbd *d,
+					    struct json_object *rq)
+{
+	return cmd_backend_health(d, rq, false);
 }
 
 /* ---- read-only views ---------------------------------------------------- */
@@ -507,6 +394,19 @@ static struct json_object *addr_json(const struct xlb_addr *a, __u8 family)
 static void add_int(struct json_object *o, const char *k, int64_t v)
 {
 	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+/*
+ * A reference's weights: "weight" is what the table uses (0 while drained
+ * or down, as before drain was a flag), "configured_weight" what undrain
+ * and up restore.
+ */
+static void ref_json(struct json_object *o, const struct xlb_cfg *c,
+		     const struct xlb_cfg_ref *r)
+{
+	add_int(o, "weight", xlb_cfg_ref_weight(c, r));
+	add_int(o, "configured_weight", r->weight);
+	json_object_object_add(o, "drained", json_object_new_boolean(r->drained));
 }
 
 static struct json_object *vip_json(struct xlbd *d, const struct xlb_cfg_vip *v)
@@ -538,7 +438,7 @@ static struct json_object *vip_json(struct xlbd *d, const struct xlb_cfg_vip *v)
 		if (b)
 			json_object_object_add(bo, "address",
 					       addr_json(&b->addr, b->family));
-		add_int(bo, "weight", v->refs[r].weight);
+		ref_json(bo, &d->running, &v->refs[r]);
 		json_object_array_add(bes, bo);
 	}
 	json_object_object_add(o, "backends", bes);
@@ -577,6 +477,8 @@ static struct json_object *cmd_backend_list(struct xlbd *d,
 		add_int(bo, "id", b->id);
 		json_object_object_add(bo, "address",
 				       addr_json(&b->addr, b->family));
+		json_object_object_add(bo, "health", json_object_new_string(
+			b->down ? "down" : "up"));
 		for (size_t j = 0; j < d->running.nvips; j++) {
 			struct xlb_cfg_ref *r =
 				ref_of(&d->running.vips[j], b->id);
@@ -588,7 +490,7 @@ static struct json_object *cmd_backend_list(struct xlbd *d,
 			json_object_object_add(
 				vo, "vip",
 				json_object_new_string(d->running.vips[j].name));
-			add_int(vo, "weight", r->weight);
+			ref_json(vo, &d->running, r);
 			json_object_array_add(vs, vo);
 		}
 		json_object_object_add(bo, "vips", vs);
@@ -698,48 +600,62 @@ static const struct xlb_cfg_vip *vip_by_id(struct xlbd *d, __u32 id)
 	return NULL;
 }
 
+struct ct_list {
+	struct xlbd *d;
+	struct json_object *a;
+	__u32 limit, n;
+	__u64 now;
+};
+
+static int ct_list_one(const struct xlb_flow *k, const struct xlb_ct_entry *e,
+		       void *arg)
+{
+	struct ct_list *l = arg;
+	const struct xlb_cfg_vip *v;
+	struct json_object *eo;
+
+	if (l->n >= l->limit)
+		return 1;
+	v = vip_by_id(l->d, e->vip_id);
+	eo = json_object_new_object();
+	json_object_object_add(eo, "client", addr_json(&k->src, k->family));
+	add_int(eo, "client_port", ntohs(k->sport));
+	json_object_object_add(eo, "vip_address", addr_json(&k->dst, k->family));
+	add_int(eo, "vip_port", ntohs(k->dport));
+	json_object_object_add(eo, "protocol",
+			       json_object_new_string(xlb_proto_name(k->proto)));
+	json_object_object_add(eo, "vip",
+			       json_object_new_string(v ? v->name : "?"));
+	add_int(eo, "backend", e->backend_id);
+	json_object_object_add(eo, "idle_s", json_object_new_double(
+		l->now > e->last_seen_ns ?
+			(double)(l->now - e->last_seen_ns) / 1e9 : 0));
+	json_object_array_add(l->a, eo);
+	l->n++;
+	return 0;
+}
+
 static struct json_object *cmd_ct_list(struct xlbd *d, struct json_object *rq,
 				       long vip)
 {
-	struct json_object *o, *a;
-	struct xlb_flow k, next;
-	struct xlb_ct_entry e;
+	struct xlb_ct_filter f = { .vip_id = (int)vip };
+	struct ct_list l = { .d = d, .limit = 100 };
 	struct timespec now;
-	__u32 limit = 100, n = 0;
-	void *prev = NULL;
+	struct json_object *o;
+	int rc;
 
-	if (get_u32(rq, "limit", 1u << 24, &limit) < 0)
+	if (get_u32(rq, "limit", 1u << 24, &l.limit) < 0)
 		return xlb_ctl_error("conntrack list: limit: 0..%u", 1u << 24);
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	o = xlb_ctl_ok();
-	a = json_object_new_array();
-	while (n < limit && !bpf_map_get_next_key(d->maps.conntrack, prev, &next)) {
-		const struct xlb_cfg_vip *v;
-		struct json_object *eo;
-		__u64 t = (__u64)now.tv_sec * 1000000000ull + (__u64)now.tv_nsec;
-
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(d->maps.conntrack, &k, &e) ||
-		    (vip >= 0 && e.vip_id != (__u32)vip))
-			continue;
-		v = vip_by_id(d, e.vip_id);
-		eo = json_object_new_object();
-		json_object_object_add(eo, "client", addr_json(&k.src, k.family));
-		add_int(eo, "client_port", ntohs(k.sport));
-		json_object_object_add(eo, "vip_address", addr_json(&k.dst, k.family));
-		add_int(eo, "vip_port", ntohs(k.dport));
-		json_object_object_add(eo, "protocol",
-				       json_object_new_string(xlb_proto_name(k.proto)));
-		json_object_object_add(eo, "vip",
-				       json_object_new_string(v ? v->name : "?"));
-		add_int(eo, "backend", e.backend_id);
-		json_object_object_add(eo, "idle_s", json_object_new_double(
-			t > e.last_seen_ns ? (double)(t - e.last_seen_ns) / 1e9 : 0));
-		json_object_array_add(a, eo);
-		n++;
+	l.now = (__u64)now.tv_sec * 1000000000ull + (__u64)now.tv_nsec;
+	l.a = json_object_new_array();
+	rc = l.limit ? xlb_ct_walk(d->maps.conntrack, &f, 0, ct_list_one, &l) : 0;
+	if (rc < 0) {
+		json_object_put(l.a);
+		return xlb_ctl_error("conntrack list: %s", strerror(-rc));
 	}
-	json_object_object_add(o, "entries", a);
+	o = xlb_ctl_ok();
+	json_object_object_add(o, "entries", l.a);
 	return o;
 }
 
@@ -748,13 +664,14 @@ static struct json_object *cmd_conntrack(struct xlbd *d, struct json_object *rq,
 {
 	struct json_object *err = NULL, *o;
 	long vip = vip_filter(d, rq, &err), n;
+	struct xlb_ct_filter f = { .vip_id = (int)vip };
 
 	if (vip == -2)
 		return err;
 	if (!strcmp(what, "list"))
 		return cmd_ct_list(d, rq, vip);
-	n = !strcmp(what, "flush") ? xlb_ct_flush(&d->maps, vip, 0) :
-				     xlb_ct_count(&d->maps, vip);
+	n = !strcmp(what, "flush") ? xlb_ct_flush(d->maps.conntrack, &f, 0) :
+				     xlb_ct_count(d->maps.conntrack, &f);
 	if (n < 0)
 		return xlb_ctl_error("conntrack %s: %s", what, strerror((int)-n));
 	o = xlb_ctl_ok();
@@ -769,38 +686,32 @@ static struct json_object *cmd_maglev_show(struct xlbd *d,
 	const char *vip = get_str(rq, "vip");
 	const struct xlb_cfg_vip *v = vip_of(&d->running, vip);
 	struct json_object *o, *a;
-	__u32 inner_id, size = 0, zero = 0, *slots = NULL, total = 0;
-	int id, fd;
+	__u32 size = 0, *table = NULL, *slots, total = 0;
+	int id, rc;
 
 	if (!v)
 		return xlb_ctl_error("maglev show: no VIP named %s",
 				     vip ? vip : "(none)");
 	id = xlb_vip_id_of(&d->maps, v);
-	if (id < 0 || bpf_map_lookup_elem(d->maps.maglev, &id, &inner_id))
-		return xlb_ctl_error("maglev show %s: no table installed", vip);
 	/* read what the datapath really uses, not what we meant to install */
-	fd = bpf_map_get_fd_by_id(inner_id);
-	if (fd < 0)
-		return xlb_ctl_error("maglev show %s: open table: %s", vip,
-				     strerror(errno));
-	if (bpf_map_lookup_elem(fd, &zero, &size) || !size) {
-		close(fd);
-		return xlb_ctl_error("maglev show %s: table has no size", vip);
-	}
+	rc = id < 0 ? -ENOENT : xlb_table_read(&d->maps, (__u32)id, &table,
+					       &size);
+	if (rc == -ENOENT)
+		return xlb_ctl_error("maglev show %s: no table installed", vip);
+	if (rc)
+		return xlb_ctl_error("maglev show %s: read table: %s", vip,
+				     strerror(-rc));
 	slots = calloc(XLB_MAX_BACKENDS, sizeof(*slots));
 	if (!slots) {
-		close(fd);
+		free(table);
 		return xlb_ctl_error("out of memory");
 	}
-	for (__u32 i = 1; i <= size; i++) {
-		__u32 be;
-
-		if (!bpf_map_lookup_elem(fd, &i, &be) && be < XLB_MAX_BACKENDS)
-			slots[be]++;
-	}
-	close(fd);
+	for (__u32 i = 0; i < size; i++)
+		if (table[i] < XLB_MAX_BACKENDS)
+			slots[table[i]]++;
+	free(table);
 	for (size_t r = 0; r < v->nrefs; r++)
-		total += v->refs[r].weight;
+		total += xlb_cfg_ref_weight(&d->running, &v->refs[r]);
 	o = xlb_ctl_ok();
 	json_object_object_add(o, "vip", json_object_new_string(v->name));
 	add_int(o, "size", size);
@@ -809,14 +720,15 @@ static struct json_object *cmd_maglev_show(struct xlbd *d,
 	for (size_t r = 0; r < v->nrefs; r++) {
 		struct json_object *bo = json_object_new_object();
 		__u32 bid = v->refs[r].id;
+		__u32 w = xlb_cfg_ref_weight(&d->running, &v->refs[r]);
 
 		add_int(bo, "id", bid);
-		add_int(bo, "weight", v->refs[r].weight);
+		add_int(bo, "weight", w);
 		add_int(bo, "slots", slots[bid]);
 		json_object_object_add(bo, "share", json_object_new_double(
 			(double)slots[bid] / size));
 		json_object_object_add(bo, "ideal", json_object_new_double(
-			total ? (double)v->refs[r].weight / total : 0));
+			total ? (double)w / total : 0));
 		json_object_array_add(a, bo);
 	}
 	json_object_object_add(o, "backends", a);
@@ -879,49 +791,123 @@ static struct json_object *cmd_status(struct xlbd *d)
 	return o;
 }
 
+static struct json_object *cmd_reload(struct xlbd *d, struct json_object *rq)
+{
+	char err[XLB_ERR_MAX];
+
+	(void)rq;
+	if (xlbd_reload(d, err, sizeof(err)))
+		return xlb_ctl_error("reload: %s; the running config stays", err);
+	return xlb_ctl_ok();
+}
+
+/* Commands that read nothing of the request. */
+#define NOARGS(fn)                                                      \
+	static struct json_object *fn##_rq(struct xlbd *d,             \
+					   struct json_object *rq)     \
+	{                                                               \
+		(void)rq;                                               \
+		return fn(d);                                           \
+	}
+NOARGS(cmd_status)
+NOARGS(cmd_config_dump)
+NOARGS(cmd_vip_list)
+NOARGS(cmd_stats)
+#undef NOARGS
+
+static struct json_object *cmd_ct_count(struct xlbd *d, struct json_object *rq)
+{
+	return cmd_conntrack(d, rq, "count");
+}
+
+static struct json_object *cmd_ct_list_rq(struct xlbd *d,
+					  struct json_object *rq)
+{
+	return cmd_conntrack(d, rq, "list");
+}
+
+static struct json_object *cmd_ct_flush(struct xlbd *d, struct json_object *rq)
+{
+	return cmd_conntrack(d, rq, "flush");
+}
+
+static struct json_object *cmd_help(struct xlbd *d, struct json_object *rq);
+
+/*
+ * Every control command, once: its name on the wire, its handler (decode
+ * the request, call the edit API or a read), its arguments and what it does.
+ */
+static const struct xlbd_cmd {
+	const char *name;
+	struct json_object *(*fn)(struct xlbd *d, struct json_object *rq);
+	const char *args;
+	const char *help;
+} cmds[] = {
+	{ "status", cmd_status_rq, "",
+	  "attachments, pid, config, VIP/backend counts, conntrack capacity" },
+	{ "reload", cmd_reload, "", "re-read the config file" },
+	{ "config.dump", cmd_config_dump_rq, "",
+	  "the running config, as a config file" },
+	{ "vip.list", cmd_vip_list_rq, "", "VIPs and their backends" },
+	{ "vip.add", cmd_vip_add,
+	  "name, address, port, protocol, [mode], [hash], [conntrack], [echo], "
+	  "[table_size]", "add a VIP (no backends yet)" },
+	{ "vip.del", cmd_vip_del, "name",
+	  "delete a VIP; backends only it used leave the pool" },
+	{ "backend.list", cmd_backend_list, "[vip]",
+	  "the pool, or a VIP's backends, with weights and health" },
+	{ "backend.add", cmd_backend_add, "vip, id, [address], [mac], [weight]",
+	  "add a backend to a VIP (a new id needs its address)" },
+	{ "backend.del", cmd_backend_del, "vip, id",
+	  "take a backend out of a VIP (its flows there are flushed)" },
+	{ "backend.weight", cmd_backend_weight, "vip, id, weight",
+	  "set a backend's weight in a VIP (0..65535; undrains)" },
+	{ "backend.drain", cmd_backend_drain, "vip, id",
+	  "no new flows to the backend in a VIP; open ones stay" },
+	{ "backend.undrain", cmd_backend_undrain, "vip, id",
+	  "back to the configured weight" },
+	{ "backend.down", cmd_backend_down, "id",
+	  "mark a backend down: out of every table, weights kept" },
+	{ "backend.up", cmd_backend_up, "id", "mark a backend up again" },
+	{ "stats", cmd_stats_rq, "", "counters and rates per VIP and backend" },
+	{ "conntrack.count", cmd_ct_count, "[vip]", "tracked flows" },
+	{ "conntrack.list", cmd_ct_list_rq, "[vip], [limit]",
+	  "tracked flows, up to limit (100)" },
+	{ "conntrack.flush", cmd_ct_flush, "[vip]", "delete tracked flows" },
+	{ "maglev.show", cmd_maglev_show, "vip",
+	  "slots per backend in the installed table, beside the ideal share" },
+	{ "help", cmd_help, "", "this list" },
+};
+
+static struct json_object *cmd_help(struct xlbd *d, struct json_object *rq)
+{
+	struct json_object *o = xlb_ctl_ok(), *a = json_object_new_array();
+
+	(void)d;
+	(void)rq;
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		struct json_object *c = json_object_new_object();
+
+		json_object_object_add(c, "cmd",
+				       json_object_new_string(cmds[i].name));
+		json_object_object_add(c, "args",
+				       json_object_new_string(cmds[i].args));
+		json_object_object_add(c, "help",
+				       json_object_new_string(cmds[i].help));
+		json_object_array_add(a, c);
+	}
+	json_object_object_add(o, "commands", a);
+	return o;
+}
+
 struct json_object *xlbd_handle(struct xlbd *d, struct json_object *req)
 {
 	const char *cmd = get_str(req, "cmd");
-	char err[XLB_ERR_MAX];
 
 	if (!cmd)
 		return xlb_ctl_error("request has no \"cmd\"");
-	if (!strcmp(cmd, "status"))
-		return cmd_status(d);
-	if (!strcmp(cmd, "reload"))
-		return xlbd_reload(d, err, sizeof(err)) ?
-			       xlb_ctl_error("reload: %s; the running config "
-					     "stays", err) :
-			       xlb_ctl_ok();
-	if (!strcmp(cmd, "config.dump"))
-		return cmd_config_dump(d);
-	if (!strcmp(cmd, "vip.list"))
-		return cmd_vip_list(d);
-	if (!strcmp(cmd, "vip.add"))
-		return cmd_vip_add(d, req);
-	if (!strcmp(cmd, "vip.del"))
-		return cmd_vip_del(d, req);
-	if (!strcmp(cmd, "backend.list"))
-		return cmd_backend_list(d, req);
-	if (!strcmp(cmd, "backend.add"))
-		return cmd_backend_add(d, req);
-	if (!strcmp(cmd, "backend.del"))
-		return cmd_backend_del(d, req);
-	if (!strcmp(cmd, "backend.weight"))
-		return cmd_backend_weight(d, req, "weight");
-	if (!strcmp(cmd, "backend.drain"))
-		return cmd_backend_weight(d, req, "drain");
-	if (!strcmp(cmd, "backend.undrain"))
-		return cmd_backend_weight(d, req, "undrain");
-	if (!strcmp(cmd, "stats"))
-		return cmd_stats(d);
-	if (!strcmp(cmd, "conntrack.count"))
-		return cmd_conntrack(d, req, "count");
-	if (!strcmp(cmd, "conntrack.list"))
-		return cmd_conntrack(d, req, "list");
-	if (!strcmp(cmd, "conntrack.flush"))
-		return cmd_conntrack(d, req, "flush");
-	if (!strcmp(cmd, "maglev.show"))
-		return cmd_maglev_show(d, req);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(cmd, cmds[i].name))
+			return cmds[i].fn(d, req);
 	return xlb_ctl_error("unknown command \"%s\"", cmd);
 }

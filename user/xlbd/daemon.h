@@ -2,10 +2,11 @@
 /*
  * This file holds xlbd's state and its control commands: the model in
  * force, the pinned maps it is written to, counter samples for rates, and
- * one handler per request of the control protocol. Every change is made
- * on a copy of the model and applied whole; only when it is applied does
- * the copy become the model in force, so a rejected request changes
- * nothing. The event loop lives in xlbd_main.c.
+ * the command table of the control protocol (one row per request: name,
+ * handler, arguments, help). Handlers decode the request and call the
+ * model-edit API (xlbd/edit.h: a copy of the model, applied whole, then in
+ * force, so a rejected request changes nothing) or a read. The event loop
+ * lives in xlbd_main.c.
  */
 #ifndef XLB_USER_DAEMON_H
 #define XLB_USER_DAEMON_H
@@ -19,12 +20,6 @@
 
 struct xlbd_sample;
 
-struct xlbd_drained {
-	char vip[XLB_NAME_MAX];
-	__u32 id;
-	__u32 weight; /* what undrain restores */
-};
-
 struct xlbd {
 	char config_path[XLB_PATH_MAX];
 	struct xlb_cfg running;
@@ -34,8 +29,6 @@ struct xlbd {
 	time_t started;
 	/* counters one sampling interval apart, for rates */
 	struct xlbd_sample *prev, *cur;
-	struct xlbd_drained *drained;
-	size_t ndrained;
 };
 
 /*

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * This file holds the conntrack module's tests against a real map made like
+ * xlb_conntrack (per-CPU LRU hash, the same key and value): insert, count,
+ * filtered count, walk, delete, flush by VIP and by backend, through the
+ * batch ops and through the get_next_key fallback.
+ */
+#include <errno.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <criterion/criterion.h>
+
+#include "lib/conntrack.h"
+
+/* More than one batch, so walks cross batch boundaries. */
+#define N 3000
+
+static int fd = -1;
+
+/*
+ * Per-CPU LRU lists split max_entries between the possible CPUs, and entries
+ * written from user space land on the writer's CPU's list: sized so one
+ * CPU's share holds every entry with room, nothing is evicted.
+ */
+static void setup(void)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_COMMON_LRU);
+	int ncpu = libbpf_num_possible_cpus();
+
+	cr_assert_gt(ncpu, 0, "the number of possible CPUs is known");
+	fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "xlb_ct_test",
+			    sizeof(struct xlb_flow), sizeof(struct xlb_ct_entry),
+			    (__u32)(4 * N * ncpu), &opts);
+	cr_assert_geq(fd, 0, "a per-CPU LRU hash is created: %s",
+		      strerror(errno));
+}
+
+static void teardown(void)
+{
+	close(fd);
+}
+
+TestSuite(conntrack, .init = setup, .fini = teardown);
+
+static struct xlb_flow flow(int i)
+{
+	struct xlb_flow f = { .family = XLB_AF_INET, .proto = IPPROTO_TCP };
+
+	f.src.v4 = htonl(0xcb007100u + (__u32)(i >> 16)); /* 203.0.113.x */
+	f.sport = htons((__u16)i);
+	f.dst.v4 = htonl(0xc000020au); /* 192.0.2.10 */
+	f.dport = htons(80);
+	return f;
+}
+
+/* Entry i: VIP i % 3, backend 1 + i % 5. */
+static void fill(void)
+{
+	for (int i = 0; i < N; i++) {
+		struct xlb_flow f = flow(i);
+		struct xlb_ct_entry e = { .vip_id = (__u32)(i % 3),
+					  .backend_id = (__u32)(1 + i % 5) };
+
+		cr_assert_eq(xlb_ct_insert(fd, &f, &e), 0, "entry %d is inserted", i);
+	}
+}
+
+/* How many of 0..N-1 have i % 3 == vip and 1 + i % 5 == be (0: any). */
+static long expected(int vip, __u32 be)
+{
+	long n = 0;
+
+	for (int i = 0; i < N; i++)
+		if ((vip < 0 || i % 3 == vip) && (!be || (__u32)(1 + i % 5) == be))
+			n++;
+	return n;
+}
+
+Test(conntrack, insert_writes_what_the_datapath_reads)
+{
+	struct xlb_flow f = flow(7);
+	struct xlb_ct_entry e = { .vip_id = 2, .backend_id = 9 }, got;
+
+	f.pad[0] = 0xff; /* the datapath looks up with zero padding */
+	cr_assert_eq(xlb_ct_insert(fd, &f, &e), 0);
+	f.pad[0] = 0;
+	cr_assert_eq(xlb_ct_lookup(fd, &f, &got), 0,
+		     "the entry is found under the zero-padded key");
+	cr_assert_eq(got.backend_id, 9);
+	cr_assert_eq(got.vip_id, 2);
+	cr_assert_neq(got.last_seen_ns, 0, "last_seen defaults to now");
+	e.backend_id = 0;
+	cr_assert_eq(xlb_ct_insert(fd, &f, &e), -EINVAL,
+		     "backend 0 (no backend) is refused");
+	cr_assert_eq(xlb_ct_delete(fd, &f), 0, "the entry is deleted");
+	cr_assert_eq(xlb_ct_lookup(fd, &f, &got), -ENOENT, "and gone");
+	cr_assert_eq(xlb_ct_delete(fd, &f), -ENOENT, "deleting twice says so");
+}
+
+Test(conntrack, count_and_filtered_count)
+{
+	cr_assert_eq(xlb_ct_count(fd, NULL), 0, "a new table is empty");
+	fill();
+	cr_assert_eq(xlb_ct_count(fd, NULL), N, "every inserted entry counts");
+	cr_assert_eq(xlb_ct_count(fd, &XLB_CT_ALL), N);
+	for (int v = 0; v < 3; v++)
+		cr_assert_eq(xlb_ct_count(fd, &(struct xlb_ct_filter){ .vip_id = v }),
+			     expected(v, 0), "VIP %d's share is counted", v);
+	cr_assert_eq(xlb_ct_count(fd, &(struct xlb_ct_filter){
+			     .vip_id = XLB_CT_ANY_VIP, .backend_id = 4 }),
+		     expected(-1, 4), "backend 4's share is counted");
+	cr_assert_eq(xlb_ct_count(fd, &(struct xlb_ct_filter){
+			     .vip_id = 1, .backend_id = 2 }),
+		     expected(1, 2), "both filters at once");
+	cr_assert_eq(xlb_ct_count(fd, &(struct xlb_ct_filter){ .vip_id = 9 }), 0,
+		     "an unknown VIP has none");
+}
+
+struct seen {
+	unsigned char *hit;
+	long n, dup;
+	long stop_at;
+};
+
+static int see(const struct xlb_flow *k, const struct xlb_ct_entry *e,
+	       void *arg)
+{
+	struct seen *s = arg;
+	int i = ntohs(k->sport) | (int)((ntohl(k->src.v4) & 0xff) << 16);
+
+	cr_assert_lt(i, N, "the walk returns inserted keys only");
+	cr_assert_eq(e->backend_id, (__u32)(1 + i % 5),
+		     "entry %d comes with its own value", i);
+	if (s->hit[i]++)
+		s->dup++;
+	s->n++;
+	return s->stop_at && s->n == s->stop_at ? 7 : 0;
+}
+
+static void walk_both_ways(unsigned int flags)
+{
+	unsigned char hit[N] = {};
+	struct seen s = { .hit = hit };
+	struct xlb_ct_filter f = { .vip_id = 0 };
+
+	fill();
+	cr_assert_eq(xlb_ct_walk(fd, NULL, flags, see, &s), 0, "the walk ends");
+	cr_assert_eq(s.n, N, "the walk sees every entry");
+	cr_assert_eq(s.dup, 0, "and none twice");
+	memset(hit, 0, sizeof(hit));
+	s = (struct seen){ .hit = hit };
+	cr_assert_eq(xlb_ct_walk(fd, &f, flags, see, &s), 0);
+	cr_assert_eq(s.n, expected(0, 0), "a filtered walk sees VIP 0's share");
+	for (int i = 0; i < N; i++)
+		cr_assert_eq(hit[i], i % 3 == 0, "entry %d is seen iff on VIP 0", i);
+	memset(hit, 0, sizeof(hit));
+	s = (struct seen){ .hit = hit, .stop_at = 10 };
+	cr_assert_eq(xlb_ct_walk(fd, NULL, flags, see, &s), 7,
+		     "the callback's return stops the walk and is returned");
+	cr_assert_eq(s.n, 10, "no entry after the stop");
+}
+
+Test(conntrack, walk_in_batches)
+{
+	walk_both_ways(0);
+}
+
+Test(conntrack, walk_with_get_next_key)
+{
+	walk_both_ways(XLB_CT_F_NO_BATCH);
+}
+
+static void flush_both_ways(unsigned int flags)
+{
+	struct xlb_ct_filter by_vip = { .vip_id = 1 };
+	struct xlb_ct_filter by_be = { .vip_id = XLB_CT_ANY_VIP, .backend_id = 3 };
+	long left = N;
+
+	fill();
+	cr_assert_eq(xlb_ct_flush(fd, &by_vip, flags), expected(1, 0),
+		     "flushing VIP 1 deletes its share");
+	left -= expected(1, 0);
+	cr_assert_eq(xlb_ct_count(fd, &by_vip), 0, "VIP 1 has no entry left");
+	cr_assert_eq(xlb_ct_count(fd, NULL), left, "the others stay");
+	/* backend 3's entries not already gone with VIP 1 */
+	cr_assert_eq(xlb_ct_flush(fd, &by_be, flags),
+		     expected(-1, 3) - expected(1, 3),
+		     "flushing backend 3 deletes what is left of its share");
+	left -= expected(-1, 3) - expected(1, 3);
+	cr_assert_eq(xlb_ct_count(fd, &by_be), 0, "backend 3 has no entry left");
+	cr_assert_eq(xlb_ct_count(fd, NULL), left, "the others stay");
+	cr_assert_eq(xlb_ct_count(fd, &(struct xlb_ct_filter){ .vip_id = 0 }),
+		     expected(0, 0) - expected(0, 3), "VIP 0 lost only backend 3");
+	cr_assert_eq(xlb_ct_flush(fd, NULL, flags), left,
+		     "a flush of everything deletes the rest");
+	cr_assert_eq(xlb_ct_count(fd, NULL), 0, "and the table is empty");
+}
+
+Test(conntrack, flush_in_batches)
+{
+	flush_both_ways(0);
+}
+
+Test(conntrack, flush_with_get_next_key)
+{
+	flush_both_ways(XLB_CT_F_NO_BATCH);
+}

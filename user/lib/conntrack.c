@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * This file holds the conntrack table's walks (batched, with a get_next_key
+ * fallback), count, flush, insert and delete.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+
+#include "lib/conntrack.h"
+
+/* The kernel's "operation not supported" (not in the user-space headers). */
+#define ENOTSUPP_KERNEL 524
+
+static bool match(const struct xlb_ct_filter *f, const struct xlb_ct_entry *e)
+{
+	if (!f)
+		return true;
+	if (f->vip_id >= 0 && e->vip_id != (__u32)f->vip_id)
+		return false;
+	return !f->backend_id || e->backend_id == f->backend_id;
+}
+
+/* One walk: the callback for reads, or the delete list of a flush. */
+struct walk {
+	const struct xlb_ct_filter *f;
+	xlb_ct_fn fn;
+	void *arg;
+	bool flush;
+	long deleted;
+};
+
+/*
+ * Deletes @n keys, skipping any that is gone (evicted, or deleted by
+ * someone else, since the batch was read): bpf_map_delete_batch stops at
+ * the first missing key and says how many it did.
+ */
+static int delete_keys(int fd, struct xlb_flow *keys, __u32 n, long *deleted)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+	while (n) {
+		__u32 done = n;
+
+		if (!bpf_map_delete_batch(fd, keys, &done, &opts)) {
+			*deleted += done;
+			return 0;
+		}
+		if (errno != ENOENT || done >= n)
+			return -errno;
+		*deleted += done;
+		keys += done + 1; /* the missing one */
+		n -= done + 1;
+	}
+	return 0;
+}
+
+static bool no_batch_ops(int e)
+{
+	return e == EINVAL || e == EOPNOTSUPP || e == ENOTSUPP_KERNEL;
+}
+
+/*
+ * Batched walk. The batch token is a bucket position: deleting entries the
+ * walk has already passed does not move it, so a flush deletes each
+ * batch's matches right after reading it and holds no more than a batch.
+ * Returns 1 when the kernel has no batch ops for the map (nothing read).
+ */
+static int walk_batch(int fd, struct walk *w)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct xlb_flow *keys = calloc(XLB_CT_BATCH, sizeof(*keys));
+	struct xlb_ct_entry *vals = calloc(XLB_CT_BATCH, sizeof(*vals));
+	__u64 in = 0, out = 0; /* a hash map's token: a bucket index (u32) */
+	bool first = true;
+	void *inp = NULL;
+	int rc = 0;
+
+	if (!keys || !vals) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		__u32 n = XLB_CT_BATCH, nmatch = 0;
+		int r = bpf_map_lookup_batch(fd, inp, &out, keys, vals, &n,
+					     &opts);
+		int e = r ? errno : 0;
+
+		if (r && e != ENOENT) {
+			rc = first && no_batch_ops(e) ? 1 : -e;
+			goto out;
+		}
+		first = false;
+		for (__u32 i = 0; i < n && !rc; i++) {
+			if (!match(w->f, &vals[i]))
+				continue;
+			if (w->flush)
+				keys[nmatch++] = keys[i];
+			else
+				rc = w->fn(&keys[i], &vals[i], w->arg);
+		}
+		if (!rc && nmatch)
+			rc = delete_keys(fd, keys, nmatch, &w->deleted);
+		if (rc || e == ENOENT)
+			break;
+		in = out;
+		inp = &in;
+	}
+out:
+	free(keys);
+	free(vals);
+	return rc;
+}
+
+/*
+ * get_next_key walk. The cursor moves to the next key before the current
+ * one is deleted: get_next_key of a deleted key starts over from the first
+ * bucket, which would visit entries twice.
+ */
+static int walk_keys(int fd, struct walk *w)
+{
+	struct xlb_flow cur, next;
+	struct xlb_ct_entry e;
+	bool have;
+	int rc = 0;
+
+	have = !bpf_map_get_next_key(fd, NULL, &cur);
+	if (!have)
+		return errno == ENOENT ? 0 : -errno;
+	while (have && !rc) {
+		bool more = !bpf_map_get_next_key(fd, &cur, &next);
+
+		if (!more && errno != ENOENT)
+			return -errno;
+		if (!bpf_map_lookup_elem(fd, &cur, &e) && match(w->f, &e)) {
+			if (!w->flush)
+				rc = w->fn(&cur, &e, w->arg);
+			else if (!bpf_map_delete_elem(fd, &cur))
+				w->deleted++;
+			else if (errno != ENOENT)
+				rc = -errno;
+		}
+		have = more;
+		cur = next;
+	}
+	return rc;
+}
+
+static int walk(int fd, struct walk *w, unsigned int flags)
+{
+	int rc;
+
+	if (!(flags & XLB_CT_F_NO_BATCH)) {
+		rc = walk_batch(fd, w);
+		if (rc != 1)
+			return rc;
+	}
+	return walk_keys(fd, w);
+}
+
+int xlb_ct_walk(int fd, const struct xlb_ct_filter *f, unsigned int flags,
+		xlb_ct_fn fn, void *arg)
+{
+	struct walk w = { .f = f, .fn = fn, .arg = arg };
+
+	if (!fn)
+		return -EINVAL;
+	return walk(fd, &w, flags);
+}
+
+static int count_one(const struct xlb_flow *k, const struct xlb_ct_entry *e,
+		     void *arg)
+{
+	(void)k;
+	(void)e;
+	(*(long *)arg)++;
+	return 0;
+}
+
+long xlb_ct_count(int fd, const struct xlb_ct_filter *f)
+{
+	long n = 0;
+	int rc = xlb_ct_walk(fd, f, 0, count_one, &n);
+
+	return rc < 0 ? rc : n;
+}
+
+long xlb_ct_flush(int fd, const struct xlb_ct_filter *f, unsigned int flags)
+{
+	struct walk w = { .f = f, .flush = true };
+	int rc = walk(fd, &w, flags);
+
+	return rc < 0 ? rc : w.deleted;
+}
+
+int xlb_ct_insert(int fd, const struct xlb_flow *k, const struct xlb_ct_entry *e)
+{
+	struct xlb_flow key = *k;
+	struct xlb_ct_entry val = *e;
+	struct timespec now;
+
+	memset(key.pad, 0, sizeof(key.pad));
+	if (!val.backend_id || val.backend_id >= XLB_MAX_BACKENDS ||
+	    val.vip_id >= XLB_MAX_VIPS)
+		return -EINVAL;
+	if (!val.last_seen_ns) {
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+		val.last_seen_ns = (__u64)now.tv_sec * 1000000000ull +
+				   (__u64)now.tv_nsec;
+	}
+	return bpf_map_update_elem(fd, &key, &val, BPF_ANY) ? -errno : 0;
+}
+
+int xlb_ct_delete(int fd, const struct xlb_flow *k)
+{
+	return bpf_map_delete_elem(fd, k) ? -errno : 0;
+}
+
+int xlb_ct_lookup(int fd, const struct xlb_flow *k, struct xlb_ct_entry *e)
+{
+	return bpf_map_lookup_elem(fd, k, e) ? -errno : 0;
+}

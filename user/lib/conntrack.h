@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * This file holds the user-space side of the conntrack table (the per-CPU
+ * LRU hash xlb_conntrack): walk it with a filter on VIP and backend, count,
+ * flush, insert an entry as the datapath would (for the sync receiver) and
+ * delete one. Walks read the table in batches with bpf_map_lookup_batch and
+ * fall back to get_next_key where the kernel has no batch ops for the map;
+ * either way memory is one batch, however large the table. Entries the
+ * datapath adds or the LRU evicts during a walk may or may not be seen;
+ * none is seen twice. Functions return a count, 0 or a negative errno.
+ */
+#ifndef XLB_USER_CONNTRACK_H
+#define XLB_USER_CONNTRACK_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include <xlb/abi.h>
+
+/* Which entries a walk, count or flush takes. */
+struct xlb_ct_filter {
+	int vip_id; /* XLB_CT_ANY_VIP: every VIP */
+	__u32 backend_id; /* 0: every backend */
+};
+
+#define XLB_CT_ANY_VIP (-1)
+#define XLB_CT_ALL ((struct xlb_ct_filter){ .vip_id = XLB_CT_ANY_VIP })
+
+/* Entries per batch: one syscall per this many, and the memory a walk holds. */
+#define XLB_CT_BATCH 1024
+
+/* For xlb_ct_walk(): use get_next_key even where batch ops work (tests). */
+#define XLB_CT_F_NO_BATCH (1u << 0)
+
+/*
+ * Called for each entry matching the filter; a non-zero return stops the
+ * walk and is what xlb_ct_walk() returns (use a positive value).
+ */
+typedef int (*xlb_ct_fn)(const struct xlb_flow *k, const struct xlb_ct_entry *e,
+			 void *arg);
+
+/*
+ * Calls @fn for every entry of @fd that matches @f (NULL: every entry).
+ * Returns 0 when the walk is done, @fn's non-zero return when it stopped
+ * it, or a negative errno.
+ */
+int xlb_ct_walk(int fd, const struct xlb_ct_filter *f, unsigned int flags,
+		xlb_ct_fn fn, void *arg);
+
+/* How many entries match @f. */
+long xlb_ct_count(int fd, const struct xlb_ct_filter *f);
+
+/*
+ * Deletes every entry matching @f while walking (each batch's matches after
+ * the batch is read, so nothing is skipped) and returns how many went.
+ */
+long xlb_ct_flush(int fd, const struct xlb_ct_filter *f, unsigned int flags);
+
+/*
+ * Writes @e for @k as the datapath does on a new flow (BPF_ANY: a newer
+ * entry replaces an older one). Padding in @k is cleared, since the
+ * datapath looks keys up with it zero. A zero last_seen_ns means now
+ * (CLOCK_MONOTONIC, as bpf_ktime_get_coarse_ns counts).
+ */
+int xlb_ct_insert(int fd, const struct xlb_flow *k, const struct xlb_ct_entry *e);
+
+/* Deletes the entry of @k; -ENOENT when there is none. */
+int xlb_ct_delete(int fd, const struct xlb_flow *k);
+
+/* Reads the entry of @k; -ENOENT when there is none. */
+int xlb_ct_lookup(int fd, const struct xlb_flow *k, struct xlb_ct_entry *e);
+
+#endif /* XLB_USER_CONNTRACK_H */
