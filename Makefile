@@ -28,7 +28,7 @@ CFLAGS      ?= -O2 -g
 # -Iuser: includes name their module's folder ("lib/log.h", "config/config.h"),
 # so the layering rules (README, Layout) can be checked by reading them.
 CFLAGS      += $(COMMON_WARN) -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE -MMD -MP
-LDLIBS      := -lxdp -lbpf -lelf -lz -lyaml -ljson-c -lmnl
+LDLIBS      := -lxdp -lbpf -lelf -lz -lyaml -ljson-c -lmnl -levent
 
 BPF_SRCS  ?= $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
