@@ -139,6 +139,13 @@ struct json_object *xlb_ctl_read(int fd, char *err, size_t errlen)
 		n = read(fd, buf + len, cap - len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
+		/*
+		 * A peer that closed with our bytes unread (a daemon refusing
+		 * a connection) resets after its data: what came is the
+		 * message, and the parser says if it is cut short.
+		 */
+		if (n < 0 && errno == ECONNRESET && len)
+			break;
 		if (n < 0) {
 			xlb_errf(err, errlen, -errno, "read: %s", strerror(errno));
 			free(buf);

@@ -16,7 +16,8 @@
  *  - open connections without end: past max_conns a new one is answered
  *    with an error and closed at once.
  * The handler itself runs on the loop: a slow command (a reload) is the
- * one thing every client still waits for.
+ * one thing every client still waits for. The process must ignore SIGPIPE
+ * (xlbd does): a client that leaves mid-answer is an error, not a kill.
  */
 #ifndef XLB_XLBD_CTL_SERVER_H
 #define XLB_XLBD_CTL_SERVER_H

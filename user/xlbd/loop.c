@@ -48,13 +48,22 @@ static void event_log(int severity, const char *msg)
 struct xlbd_loop *xlbd_loop_new(char *err, size_t errlen)
 {
 	struct xlbd_loop *l = calloc(1, sizeof(*l));
+	struct event_config *cfg;
 
 	if (!l) {
 		xlb_errf(err, errlen, -ENOMEM, "event loop: out of memory");
 		return NULL;
 	}
 	event_set_log_callback(event_log);
-	l->base = event_base_new();
+	/*
+	 * A precise monotonic clock: the coarse one libevent would pick lags
+	 * by a tick, so a timer could fire a few ms before its period.
+	 */
+	cfg = event_config_new();
+	if (cfg && !event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER))
+		l->base = event_base_new_with_config(cfg);
+	if (cfg)
+		event_config_free(cfg);
 	if (!l->base) {
 		free(l);
 		xlb_errf(err, errlen, -ENOMEM, "event loop: event_base_new failed");
