@@ -57,8 +57,8 @@ static void stop_cb(void *arg)
 static void run_for(struct xlbd_loop *l, unsigned int ms)
 {
 	char err[256];
-	struct xlbd_src *t = xlbd_loop_timer(l, ms, stop_cb, l, err,
-					     sizeof(err));
+	struct xlbd_src *t =
+		xlbd_loop_timer(l, ms, stop_cb, l, err, sizeof(err));
 
 	cr_assert_not_null(t, "the stop timer is added: %s", err);
 	cr_assert_eq(xlbd_loop_run(l, err, sizeof(err)), 0, "the loop runs: %s",
@@ -124,10 +124,11 @@ Test(loop, timers_fire_in_order_never_early)
 		for (unsigned int k = 0; k < t->n && k < MAX_FIRES; k++)
 			/* 1 ms of slack: our clock and libevent's differ in
 			 * rounding, not in tick */
-			cr_assert_geq(t->at[k] + 1.0, (k + 1) * t->period_ms,
-				      "the %u ms timer's call %u came at %.2f ms, "
-				      "before its time", t->period_ms, k + 1,
-				      t->at[k]);
+			cr_assert_geq(
+				t->at[k] + 1.0, (k + 1) * t->period_ms,
+				"the %u ms timer's call %u came at %.2f ms, "
+				"before its time",
+				t->period_ms, k + 1, t->at[k]);
 		cr_assert_leq(t->n, (unsigned int)(elapsed / t->period_ms) + 1,
 			      "the %u ms timer fired %u times in %.1f ms",
 			      t->period_ms, t->n, elapsed);
@@ -152,9 +153,11 @@ Test(loop, timers_fire_in_order_never_early)
 		  ticks[1].seen_at_first[0]);
 	cr_assert(ticks[2].seen_at_first[1] >= 1 &&
 			  ticks[2].seen_at_first[1] <= 2 &&
-			  ticks[2].seen_at_first[0] >= ticks[2].seen_at_first[1],
+			  ticks[2].seen_at_first[0] >=
+				  ticks[2].seen_at_first[1],
 		  "the 70 ms timer fires after 1..2 calls of the 30 ms one "
-		  "(%u)", ticks[2].seen_at_first[1]);
+		  "(%u)",
+		  ticks[2].seen_at_first[1]);
 	for (int i = 0; i < NTIMERS; i++)
 		xlbd_src_del(src[i]);
 	xlbd_loop_free(l);
@@ -271,8 +274,8 @@ Test(loop, removed_sources_stop)
 
 	tm.self = xlbd_loop_timer(l, 5, rm_timer_cb, &tm, err, sizeof(err));
 	/* never read: level-triggered, it fires every turn until removed */
-	fw.self = xlbd_loop_fd(l, ready_pipe(p1), XLBD_READ, rm_fd_cb, &fw,
-			       err, sizeof(err));
+	fw.self = xlbd_loop_fd(l, ready_pipe(p1), XLBD_READ, rm_fd_cb, &fw, err,
+			       sizeof(err));
 	never_src = xlbd_loop_fd(l, ready_pipe(p2), XLBD_READ, rm_fd_cb, &never,
 				 err, sizeof(err));
 	/* x and y are both ready; whichever runs first removes the other */
@@ -287,15 +290,25 @@ Test(loop, removed_sources_stop)
 	xlbd_src_del(never_src); /* removed before the loop ever ran */
 
 	run_for(l, 100);
-	cr_assert_eq(tm.calls, 3, "a timer that removed itself at its 3rd call "
-		     "was called %u times", tm.calls);
-	cr_assert_eq(fw.calls, 5, "a ready fd removed at its 5th call was "
-		     "called %u times", fw.calls);
-	cr_assert_eq(never.calls, 0, "a watcher removed before the run was "
-		     "called %u times", never.calls);
-	cr_assert_eq(x.calls + y.calls, 1, "of two ready fds that remove each "
-		     "other, one is called (%u + %u)", x.calls, y.calls);
-	for (int *p = p1, i = 0; i < 4; i++, p = i == 1 ? p2 : i == 2 ? p3 : p4) {
+	cr_assert_eq(tm.calls, 3,
+		     "a timer that removed itself at its 3rd call "
+		     "was called %u times",
+		     tm.calls);
+	cr_assert_eq(fw.calls, 5,
+		     "a ready fd removed at its 5th call was "
+		     "called %u times",
+		     fw.calls);
+	cr_assert_eq(never.calls, 0,
+		     "a watcher removed before the run was "
+		     "called %u times",
+		     never.calls);
+	cr_assert_eq(x.calls + y.calls, 1,
+		     "of two ready fds that remove each "
+		     "other, one is called (%u + %u)",
+		     x.calls, y.calls);
+	for (int *p = p1, i = 0; i < 4; i++, p = i == 1 ? p2 :
+						 i == 2 ? p3 :
+							  p4) {
 		close(p[0]);
 		close(p[1]);
 	}
@@ -330,8 +343,8 @@ Test(loop, signal_reaches_loop_and_free_restores_handler)
 	cr_assert_not_null(xlbd_loop_signal(l, SIGUSR1, usr1_cb, l, err,
 					    sizeof(err)),
 			   "signal source: %s", err);
-	cr_assert_not_null(xlbd_loop_timer(l, 20, raise_cb, NULL, err,
-					   sizeof(err)));
+	cr_assert_not_null(
+		xlbd_loop_timer(l, 20, raise_cb, NULL, err, sizeof(err)));
 	cr_assert_eq(xlbd_loop_run(l, err, sizeof(err)), 0);
 	cr_assert_eq(usr1_calls, 1, "SIGUSR1 was handled on the loop once");
 	/* freed with both sources still registered */
@@ -528,9 +541,9 @@ static const char xd_cfg_text[] =
 static void xd_rm_pins(void)
 {
 	static const char *const maps[] = {
-		"xlb_vips",	 "xlb_vip_addrs",     "xlb_backends",
-		"xlb_maglev",	 "xlb_conntrack",     "xlb_config",
-		"xlb_ct_rate",	 "xlb_stats",	      "xlb_vip_stats",
+		"xlb_vips",	     "xlb_vip_addrs", "xlb_backends",
+		"xlb_maglev",	     "xlb_conntrack", "xlb_config",
+		"xlb_ct_rate",	     "xlb_stats",     "xlb_vip_stats",
 		"xlb_backend_stats", "xlb_clock",
 	};
 	char p[200];
@@ -581,8 +594,9 @@ Test(ctl_server, stalled_clients_do_not_block_others)
 			     "the dripping client is still connected");
 		r = call("{\"cmd\":\"status\"}", &ms);
 		cr_assert(ok(r), "status %d is answered: %s", i, error_of(r));
-		cr_assert_eq(json_object_get_int(json_object_object_get(r, "vips")),
-			     1, "by the real daemon (1 VIP)");
+		cr_assert_eq(
+			json_object_get_int(json_object_object_get(r, "vips")),
+			1, "by the real daemon (1 VIP)");
 		json_object_put(r);
 		cr_assert_lt(ms, 100.0, "status %d took %.1f ms", i, ms);
 		if (ms > worst)
@@ -597,8 +611,10 @@ Test(ctl_server, stalled_clients_do_not_block_others)
 	close(half);
 	close(dripper);
 	srv_stop();
-	cr_assert_eq(S.handled, 100, "only the 100 whole requests reached the "
-		     "handler (%u)", S.handled);
+	cr_assert_eq(S.handled, 100,
+		     "only the 100 whole requests reached the "
+		     "handler (%u)",
+		     S.handled);
 }
 
 /*
@@ -620,8 +636,10 @@ Test(ctl_server, stalled_clients_closed_at_their_deadline)
 	t = now_ms();
 	fd = dial();
 	at = closed_after(fd, t, 3000);
-	cr_assert(at >= 295 && at < 1500, "a silent client was closed after "
-		  "%.0f ms, its deadline being 300", at);
+	cr_assert(at >= 295 && at < 1500,
+		  "a silent client was closed after "
+		  "%.0f ms, its deadline being 300",
+		  at);
 	n = read(fd, buf, sizeof(buf) - 1);
 	cr_assert_gt(n, 0, "and told why");
 	buf[n] = 0;
@@ -632,8 +650,10 @@ Test(ctl_server, stalled_clients_closed_at_their_deadline)
 	fd = dial();
 	cr_assert_eq(write(fd, "{\"cmd\":", 7), 7);
 	at = closed_after(fd, t, 3000);
-	cr_assert(at >= 295 && at < 1500, "half a request: closed after %.0f "
-		  "ms", at);
+	cr_assert(at >= 295 && at < 1500,
+		  "half a request: closed after %.0f "
+		  "ms",
+		  at);
 	close(fd);
 
 	t = now_ms();
@@ -645,8 +665,10 @@ Test(ctl_server, stalled_clients_closed_at_their_deadline)
 			break;
 	}
 	at = now_ms() - t;
-	cr_assert(at >= 295 && at < 1500, "a byte every 40 ms: closed after "
-		  "%.0f ms", at);
+	cr_assert(at >= 295 && at < 1500,
+		  "a byte every 40 ms: closed after "
+		  "%.0f ms",
+		  at);
 	close(fd);
 
 	/* 8 MB of answer, never read: the server's writes would block */
@@ -656,15 +678,19 @@ Test(ctl_server, stalled_clients_closed_at_their_deadline)
 	cr_assert_eq(shutdown(fd, SHUT_WR), 0);
 	t = now_ms();
 	at = closed_after(fd, t, 5000);
-	cr_assert(at < 1500, "a client that does not read its answer was "
-		  "closed after %.0f ms", at);
+	cr_assert(at < 1500,
+		  "a client that does not read its answer was "
+		  "closed after %.0f ms",
+		  at);
 	{
 		size_t total = 0;
 
 		while ((n = read(fd, buf, sizeof(buf))) > 0)
 			total += (size_t)n;
-		cr_assert_lt(total, (size_t)8 << 20, "it got part of the "
-			     "answer (%zu bytes), not all", total);
+		cr_assert_lt(total, (size_t)8 << 20,
+			     "it got part of the "
+			     "answer (%zu bytes), not all",
+			     total);
 	}
 	close(fd);
 
@@ -695,8 +721,10 @@ Test(ctl_server, oversized_request_refused)
 	r = xlb_ctl_call(S.path, q, err, sizeof(err));
 	cr_assert_not_null(r, "a 200 KB request gets an answer: %s", err);
 	cr_assert(!ok(r), "which refuses it");
-	cr_assert(strstr(error_of(r), "request over 65536 bytes"), "saying "
-		  "why: %s", error_of(r));
+	cr_assert(strstr(error_of(r), "request over 65536 bytes"),
+		  "saying "
+		  "why: %s",
+		  error_of(r));
 	json_object_put(r);
 	json_object_put(q);
 
@@ -763,8 +791,9 @@ Test(ctl_server, connection_cap)
 		if (ok(r))
 			break;
 		json_object_put(r);
-		cr_assert_lt(now_ms() - t, 2000.0,
-			     "a slot freed by a client that left is used again");
+		cr_assert_lt(
+			now_ms() - t, 2000.0,
+			"a slot freed by a client that left is used again");
 		usleep(5000);
 	}
 	json_object_put(r);

@@ -197,22 +197,26 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->state == C_WRITE) {
 		pr_info("control socket: a client did not read its answer "
-			"within %u ms; closed\n", s->o.answer_ms);
+			"within %u ms; closed\n",
+			s->o.answer_ms);
 	} else {
 		pr_info("control socket: a client sent no whole request within "
-			"%u ms; closed\n", s->o.request_ms);
+			"%u ms; closed\n",
+			s->o.request_ms);
 		/* best effort, the output is empty: say why, never wait */
 		if (c->state == C_READ) {
 			struct json_object *e = xlb_ctl_error(
 				"no whole request within %u ms (write it, then "
-				"shut the write side)", s->o.request_ms);
+				"shut the write side)",
+				s->o.request_ms);
 			size_t len;
 			const char *txt = json_object_to_json_string_length(
 				e, JSON_C_TO_STRING_PLAIN, &len);
 
 			if (send(bufferevent_getfd(c->bev), txt, len,
 				 MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-				pr_debug("control socket: %s\n", strerror(errno));
+				pr_debug("control socket: %s\n",
+					 strerror(errno));
 			json_object_put(e);
 		}
 	}
@@ -235,7 +239,8 @@ static void refuse(struct xlbd_ctl *s, int fd)
 
 	if (!s->refusing)
 		pr_info("control socket: %u connections open; refusing new "
-			"ones until one ends\n", s->nconns);
+			"ones until one ends\n",
+			s->nconns);
 	s->refusing = true;
 	for (int i = 0; i < 16; i++) /* at most 64 KB: bounded work */
 		if (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) <= 0)
@@ -349,8 +354,8 @@ struct xlbd_ctl *xlbd_ctl_new(struct xlbd_loop *l, int lfd,
 		s->o.max_msg = XLB_CTL_MAX_MSG;
 	s->fn = fn;
 	s->arg = arg;
-	s->accept_ev = event_new(s->base, lfd, EV_READ | EV_PERSIST, on_accept,
-				 s);
+	s->accept_ev =
+		event_new(s->base, lfd, EV_READ | EV_PERSIST, on_accept, s);
 	s->resume_ev = evtimer_new(s->base, on_resume, s);
 	if (!s->accept_ev || !s->resume_ev || event_add(s->accept_ev, NULL)) {
 		xlbd_ctl_free(s);

@@ -66,7 +66,8 @@ struct xlbd_loop *xlbd_loop_new(char *err, size_t errlen)
 		event_config_free(cfg);
 	if (!l->base) {
 		free(l);
-		xlb_errf(err, errlen, -ENOMEM, "event loop: event_base_new failed");
+		xlb_errf(err, errlen, -ENOMEM,
+			 "event loop: event_base_new failed");
 		return NULL;
 	}
 	pr_debug("event loop: libevent %s, %s backend\n", event_get_version(),
@@ -126,8 +127,8 @@ static void src_fire(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static struct xlbd_src *src_add(struct xlbd_loop *l, enum src_kind kind,
-				int fd, short what, const struct timeval *tv,
+static struct xlbd_src *src_add(struct xlbd_loop *l, enum src_kind kind, int fd,
+				short what, const struct timeval *tv,
 				union src_fn fn, void *arg, char *err,
 				size_t errlen)
 {
@@ -166,7 +167,8 @@ struct xlbd_src *xlbd_loop_timer(struct xlbd_loop *l, unsigned int period_ms,
 			      .tv_usec = (period_ms % 1000) * 1000 };
 
 	if (!period_ms) {
-		xlb_errf(err, errlen, -EINVAL, "event loop: a timer needs a period");
+		xlb_errf(err, errlen, -EINVAL,
+			 "event loop: a timer needs a period");
 		return NULL;
 	}
 	return src_add(l, SRC_TIMER, -1, 0, &tv, (union src_fn){ .timer = fn },
