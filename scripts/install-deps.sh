@@ -10,8 +10,9 @@ PKGS=(
 	bpftool linux-libc-dev libc6-dev libyaml-dev
 	# tests
 	libcriterion-dev iproute2 ethtool
-	# controller: JSON control protocol (json-c), neighbour lookups (libmnl)
-	libjson-c-dev libmnl-dev
+	# controller: JSON control protocol (json-c), neighbour lookups (libmnl),
+	# the event loop (libevent 2.1; its evhttp will serve /metrics)
+	libjson-c-dev libmnl-dev libevent-dev
 	# end-to-end tests: real clients
 	apache2-utils python3
 	# lab: netns backends and the client

@@ -96,7 +96,7 @@ int xlb_ctl_listen(const char *path, char *err, size_t errlen)
 	old = umask(0177); /* the socket is born 0600: no window for others */
 	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
 	umask(old);
-	if (!rc && listen(fd, 16))
+	if (!rc && listen(fd, 128)) /* xlbd serves many at once */
 		rc = -errno;
 	if (rc) {
 		close(fd);
@@ -111,7 +111,6 @@ struct json_object *xlb_ctl_read(int fd, char *err, size_t errlen)
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap);
 	struct json_object *obj;
-	enum json_tokener_error jerr;
 	ssize_t n;
 
 	set_timeouts(fd);
@@ -140,6 +139,13 @@ struct json_object *xlb_ctl_read(int fd, char *err, size_t errlen)
 		n = read(fd, buf + len, cap - len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
+		/*
+		 * A peer that closed with our bytes unread (a daemon refusing
+		 * a connection) resets after its data: what came is the
+		 * message, and the parser says if it is cut short.
+		 */
+		if (n < 0 && errno == ECONNRESET && len)
+			break;
 		if (n < 0) {
 			xlb_errf(err, errlen, -errno, "read: %s", strerror(errno));
 			free(buf);
@@ -150,8 +156,16 @@ struct json_object *xlb_ctl_read(int fd, char *err, size_t errlen)
 		len += (size_t)n;
 	}
 	buf[len] = 0;
-	obj = json_tokener_parse_verbose(buf, &jerr);
+	obj = xlb_ctl_parse(buf, err, errlen);
 	free(buf);
+	return obj;
+}
+
+struct json_object *xlb_ctl_parse(const char *msg, char *err, size_t errlen)
+{
+	enum json_tokener_error jerr;
+	struct json_object *obj = json_tokener_parse_verbose(msg, &jerr);
+
 	if (!obj || !json_object_is_type(obj, json_type_object)) {
 		xlb_errf(err, errlen, -EINVAL, "not a JSON object: %s",
 		     obj ? "wrong type" : json_tokener_error_desc(jerr));
@@ -168,7 +182,8 @@ int xlb_ctl_write(int fd, struct json_object *resp)
 		resp, JSON_C_TO_STRING_PLAIN, &len);
 
 	while (len) {
-		ssize_t n = write(fd, s, len);
+		/* MSG_NOSIGNAL: a peer that hung up is an error, not a kill */
+		ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -194,13 +209,20 @@ struct json_object *xlb_ctl_call(const char *path, struct json_object *req,
 		return NULL;
 	}
 	rc = xlb_ctl_write(fd, req);
-	if (rc || shutdown(fd, SHUT_WR)) {
-		xlb_errf(err, errlen, rc ? rc : -errno, "send to xlbd: %s",
-		     strerror(rc ? -rc : errno));
+	if (!rc && shutdown(fd, SHUT_WR))
+		rc = -errno;
+	/*
+	 * A daemon that refuses the connection (too many clients) answers and
+	 * closes without reading: its answer is still there to read.
+	 */
+	if (rc && rc != -EPIPE) {
+		xlb_errf(err, errlen, rc, "send to xlbd: %s", strerror(-rc));
 		close(fd);
 		return NULL;
 	}
 	resp = xlb_ctl_read(fd, err, errlen);
+	if (!resp && rc)
+		xlb_errf(err, errlen, rc, "send to xlbd: %s", strerror(-rc));
 	close(fd);
 	return resp;
 }

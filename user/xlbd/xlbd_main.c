@@ -7,20 +7,18 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "lib/ctl.h"
-#include "xlbd/daemon.h"
 #include "lib/loader.h"
 #include "lib/log.h"
+#include "xlbd/ctl_server.h"
+#include "xlbd/daemon.h"
+#include "xlbd/loop.h"
 
 #define DEFAULT_CONFIG "/etc/xlb/xlb.yaml"
 #define MAX_IFACES 16
@@ -39,57 +37,37 @@ static void usage(FILE *f)
 		"  -v, --verbose         debug output, libbpf's included\n");
 }
 
-static int setup_signals(void)
+/* What the loop's sources need; one of these lives in main(). */
+struct xlbd_run {
+	struct xlbd d;
+	struct xlbd_loop *loop;
+};
+
+static void on_signal(int signo, void *arg)
 {
-	sigset_t set;
+	struct xlbd_run *r = arg;
+	char err[XLB_ERR_MAX];
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &set, NULL))
-		return -1;
-	signal(SIGPIPE, SIG_IGN); /* a client that hangs up is not fatal */
-	return signalfd(-1, &set, SFD_CLOEXEC);
-}
-
-static int setup_timer(void)
-{
-	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
-	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-
-	if (fd >= 0 && timerfd_settime(fd, 0, &its, NULL)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static void serve_one(struct xlbd *d, int lfd)
-{
-	struct json_object *req, *resp;
-	char err[256];
-	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-
-	if (fd < 0)
+	if (signo != SIGHUP) {
+		xlbd_loop_stop(r->loop);
 		return;
-	req = xlb_ctl_read(fd, err, sizeof(err));
-	resp = req ? xlbd_handle(d, req) : xlb_ctl_error("%s", err);
-	if (req) {
-		struct json_object *cmd = json_object_object_get(req, "cmd");
-		struct json_object *ok = json_object_object_get(resp, "ok");
-
-		if (!json_object_get_boolean(ok))
-			pr_info("%s: %s\n", json_object_get_string(cmd),
-				json_object_get_string(
-					json_object_object_get(resp, "error")));
-		else
-			pr_debug("%s: ok\n", json_object_get_string(cmd));
 	}
-	xlb_ctl_write(fd, resp);
-	json_object_put(req);
-	json_object_put(resp);
-	close(fd);
+	if (xlbd_reload(&r->d, err, sizeof(err)))
+		pr_err("reload: %s; the running config stays\n", err);
+}
+
+static void on_tick(void *arg)
+{
+	struct xlbd_run *r = arg;
+
+	xlbd_sample(&r->d);
+}
+
+static struct json_object *on_request(struct json_object *req, void *arg)
+{
+	struct xlbd_run *r = arg;
+
+	return xlbd_handle(&r->d, req);
 }
 
 static void detach_all(void)
@@ -121,11 +99,11 @@ int main(int argc, char **argv)
 	const char *config = DEFAULT_CONFIG, *sock = XLB_CTL_DEFAULT_SOCKET;
 	const char *ifaces[MAX_IFACES];
 	enum xlb_xdp_mode mode = XLB_XDP_NATIVE;
-	int nifaces = 0, detach_on_exit = 0, verbose = 0, c, rc = 1;
-	int sfd = -1, tfd = -1, lfd = -1;
+	int nifaces = 0, detach_on_exit = 0, verbose = 0, c, rc = 1, lfd;
+	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT };
+	struct xlbd_run r = {};
+	struct xlbd_ctl *ctl = NULL;
 	char err[XLB_ERR_MAX];
-	struct xlbd d;
-	bool running = true;
 
 	while ((c = getopt_long(argc, argv, "c:s:i:m:vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -162,14 +140,14 @@ int main(int argc, char **argv)
 		pr_err("%s\n", err);
 		return 1;
 	}
-	if (xlbd_start(&d, config, err, sizeof(err))) {
+	if (xlbd_start(&r.d, config, err, sizeof(err))) {
 		pr_err("%s\n", err);
 		close(lfd);
 		unlink(sock);
 		return 1;
 	}
 	for (int i = 0; i < nifaces; i++) {
-		rc = xlb_attach(d.running.pin_dir, d.ct_size, ifaces[i], mode,
+		rc = xlb_attach(r.d.running.pin_dir, r.d.ct_size, ifaces[i], mode,
 				err, sizeof(err));
 		if (rc == -EEXIST) {
 			pr_info("%s: attached already, keeping it\n", ifaces[i]);
@@ -182,62 +160,45 @@ int main(int argc, char **argv)
 		}
 	}
 	rc = 1;
-	sfd = setup_signals();
-	tfd = setup_timer();
-	if (sfd < 0 || tfd < 0) {
-		pr_err("signals/timer: %s\n", strerror(errno));
-		goto out;
-	}
+	/*
+	 * Every source of work registers with the loop: signals (delivered
+	 * to the loop, not run in a handler), the 1 s sampler and the control
+	 * socket, which serves many clients without waiting on any of them.
+	 */
+	signal(SIGPIPE, SIG_IGN); /* a client that hangs up is not fatal */
+	r.loop = xlbd_loop_new(err, sizeof(err));
+	if (!r.loop)
+		goto fail;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (!xlbd_loop_signal(r.loop, sigs[i], on_signal, &r, err,
+				      sizeof(err)))
+			goto fail;
+	if (!xlbd_loop_timer(r.loop, 1000, on_tick, &r, err, sizeof(err)))
+		goto fail;
+	ctl = xlbd_ctl_new(r.loop, lfd, NULL, on_request, &r, err, sizeof(err));
+	if (!ctl)
+		goto fail;
 	pr_info("serving %zu VIPs, %zu backends from %s; maps in %s "
 		"(conntrack %s, %u entries); control socket %s\n",
-		d.running.nvips, d.running.nbackends, config, d.running.pin_dir,
-		d.ct_adopted ? "adopted" : "created", d.ct_size, sock);
+		r.d.running.nvips, r.d.running.nbackends, config,
+		r.d.running.pin_dir, r.d.ct_adopted ? "adopted" : "created",
+		r.d.ct_size, sock);
 
-	while (running) {
-		struct pollfd p[3] = { { .fd = sfd, .events = POLLIN },
-				       { .fd = tfd, .events = POLLIN },
-				       { .fd = lfd, .events = POLLIN } };
-
-		if (poll(p, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			pr_err("poll: %s\n", strerror(errno));
-			goto out;
-		}
-		if (p[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
-
-			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo == SIGHUP) {
-					if (xlbd_reload(&d, err, sizeof(err)))
-						pr_err("reload: %s; the running "
-						       "config stays\n", err);
-				} else {
-					running = false;
-				}
-			}
-		}
-		if (p[1].revents & POLLIN) {
-			__u64 ticks;
-
-			if (read(tfd, &ticks, sizeof(ticks)) == sizeof(ticks))
-				xlbd_sample(&d);
-		}
-		if (p[2].revents & POLLIN)
-			serve_one(&d, lfd);
-	}
+	if (xlbd_loop_run(r.loop, err, sizeof(err)))
+		goto fail;
 	if (detach_on_exit)
 		detach_all();
 	pr_info("exiting; %s\n", detach_on_exit ?
 					 "datapath detached" :
 					 "the datapath keeps forwarding");
 	rc = 0;
+	goto out;
+fail:
+	pr_err("%s\n", err);
 out:
-	xlbd_stop(&d);
-	if (sfd >= 0)
-		close(sfd);
-	if (tfd >= 0)
-		close(tfd);
+	xlbd_ctl_free(ctl);
+	xlbd_loop_free(r.loop);
+	xlbd_stop(&r.d);
 	close(lfd);
 	unlink(sock);
 	return rc;

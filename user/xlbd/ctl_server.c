@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * This file holds the control socket's server on xlbd's event loop
+ * (ctl_server.h describes what it promises). Each connection is a
+ * bufferevent (its own input and output buffers, non-blocking reads and
+ * writes) plus one timer for its deadline: bufferevent timeouts measure
+ * idleness, and a client dripping a byte a second is never idle, so the
+ * deadline counts from accept, then from the answer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "lib/ctl.h"
+#include "lib/log.h"
+#include "xlbd/ctl_server.h"
+
+#define ACCEPT_BATCH 32 /* per wake-up, so a flood cannot starve the rest */
+#define ACCEPT_PAUSE_MS 100 /* out of fds: let connections finish first */
+
+enum conn_state {
+	C_READ, /* reading the request */
+	C_DISCARD, /* request too large: answered, dropping its bytes */
+	C_WRITE, /* request complete: writing the answer */
+};
+
+struct conn {
+	struct xlbd_ctl *srv;
+	struct bufferevent *bev;
+	struct event *deadline;
+	enum conn_state state;
+	struct conn *prev, *next;
+};
+
+struct xlbd_ctl {
+	struct event_base *base;
+	struct xlbd_ctl_opts o;
+	xlbd_ctl_fn *fn;
+	void *arg;
+	struct event *accept_ev, *resume_ev;
+	struct conn *conns;
+	unsigned int nconns;
+	bool refusing; /* logged once per episode of being full */
+};
+
+static void conn_close(struct conn *c)
+{
+	struct xlbd_ctl *s = c->srv;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->nconns--;
+	s->refusing = false;
+	event_free(c->deadline);
+	bufferevent_free(c->bev); /* closes the fd */
+	free(c);
+}
+
+static void arm(struct conn *c, unsigned int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000,
+			      .tv_usec = (ms % 1000) * 1000 };
+
+	evtimer_add(c->deadline, &tv); /* re-adding moves the deadline */
+}
+
+/* Queues @resp (and puts it); the wire form is xlb_ctl_write()'s. */
+static int answer(struct conn *c, struct json_object *resp)
+{
+	size_t len;
+	const char *txt = json_object_to_json_string_length(
+		resp, JSON_C_TO_STRING_PLAIN, &len);
+	int rc = bufferevent_write(c->bev, txt, len);
+
+	json_object_put(resp);
+	if (rc)
+		pr_err("control socket: cannot queue an answer of %zu bytes\n",
+		       len);
+	return rc;
+}
+
+static struct json_object *handle(struct xlbd_ctl *s, struct json_object *req)
+{
+	struct json_object *resp = s->fn(req, s->arg);
+	const char *cmd =
+		json_object_get_string(json_object_object_get(req, "cmd"));
+
+	if (!cmd)
+		cmd = "(no cmd)";
+	if (!json_object_get_boolean(json_object_object_get(resp, "ok")))
+		pr_info("%s: %s\n", cmd,
+			json_object_get_string(
+				json_object_object_get(resp, "error")));
+	else
+		pr_debug("%s: ok\n", cmd);
+	return resp;
+}
+
+/* The client shut its side: answer what it sent, then wait for the write. */
+static void request_done(struct conn *c)
+{
+	struct xlbd_ctl *s = c->srv;
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct json_object *req = NULL, *resp;
+	char err[256];
+
+	bufferevent_disable(c->bev, EV_READ);
+	if (c->state == C_READ) {
+		/* a copy with a NUL after it: the parser takes a C string (a
+		 * socket's input buffer takes no bytes but the socket's) */
+		size_t len = evbuffer_get_length(in);
+		char *msg = malloc(len + 1);
+
+		if (msg && evbuffer_remove(in, msg, len) == (ssize_t)len) {
+			msg[len] = 0;
+			req = xlb_ctl_parse(msg, err, sizeof(err));
+		} else {
+			snprintf(err, sizeof(err), "out of memory");
+		}
+		free(msg);
+		resp = req ? handle(s, req) : xlb_ctl_error("%s", err);
+		json_object_put(req);
+		if (answer(c, resp)) {
+			conn_close(c);
+			return;
+		}
+	}
+	c->state = C_WRITE;
+	arm(c, s->o.answer_ms);
+	if (!evbuffer_get_length(bufferevent_get_output(c->bev)))
+		conn_close(c); /* the answer went out already */
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct xlbd_ctl *s = c->srv;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	if (c->state == C_READ && evbuffer_get_length(in) > s->o.max_msg) {
+		pr_info("control socket: a request over %zu bytes refused\n",
+			s->o.max_msg);
+		c->state = C_DISCARD;
+		if (answer(c, xlb_ctl_error("request over %zu bytes",
+					    s->o.max_msg))) {
+			conn_close(c);
+			return;
+		}
+	}
+	if (c->state == C_DISCARD)
+		evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+/* The output buffer ran dry. */
+static void on_written(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (c->state == C_WRITE)
+		conn_close(c);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_READING) &&
+	    c->state != C_WRITE) {
+		request_done(c);
+		return;
+	}
+	/* an error, or the client left before reading its answer */
+	pr_debug("control socket: client gone (%s)\n",
+		 (what & BEV_EVENT_ERROR) ? strerror(errno) : "end of file");
+	conn_close(c);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct xlbd_ctl *s = c->srv;
+
+	(void)fd;
+	(void)what;
+	if (c->state == C_WRITE) {
+		pr_info("control socket: a client did not read its answer "
+			"within %u ms; closed\n",
+			s->o.answer_ms);
+	} else {
+		pr_info("control socket: a client sent no whole request within "
+			"%u ms; closed\n",
+			s->o.request_ms);
+		/* best effort, the output is empty: say why, never wait */
+		if (c->state == C_READ) {
+			struct json_object *e = xlb_ctl_error(
+				"no whole request within %u ms (write it, then "
+				"shut the write side)",
+				s->o.request_ms);
+			size_t len;
+			const char *txt = json_object_to_json_string_length(
+				e, JSON_C_TO_STRING_PLAIN, &len);
+
+			if (send(bufferevent_getfd(c->bev), txt, len,
+				 MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+				pr_debug("control socket: %s\n",
+					 strerror(errno));
+			json_object_put(e);
+		}
+	}
+	conn_close(c);
+}
+
+/*
+ * Full: answer and close without a connection. What the client wrote
+ * already is read first, so it reads the refusal rather than a reset.
+ */
+static void refuse(struct xlbd_ctl *s, int fd)
+{
+	struct json_object *e = xlb_ctl_error(
+		"xlbd serves %u control connections at once; try again",
+		s->o.max_conns);
+	size_t len;
+	const char *txt = json_object_to_json_string_length(
+		e, JSON_C_TO_STRING_PLAIN, &len);
+	char junk[4096];
+
+	if (!s->refusing)
+		pr_info("control socket: %u connections open; refusing new "
+			"ones until one ends\n",
+			s->nconns);
+	s->refusing = true;
+	for (int i = 0; i < 16; i++) /* at most 64 KB: bounded work */
+		if (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) <= 0)
+			break;
+	if (send(fd, txt, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		pr_debug("control socket: refusal: %s\n", strerror(errno));
+	json_object_put(e);
+	close(fd);
+}
+
+static void conn_open(struct xlbd_ctl *s, int fd)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (c)
+		c->bev = bufferevent_socket_new(s->base, fd,
+						BEV_OPT_CLOSE_ON_FREE);
+	if (c && c->bev)
+		c->deadline = evtimer_new(s->base, on_deadline, c);
+	if (!c || !c->bev || !c->deadline ||
+	    bufferevent_enable(c->bev, EV_READ)) {
+		pr_err("control socket: no memory for a connection\n");
+		if (c && c->deadline)
+			event_free(c->deadline);
+		if (c && c->bev)
+			bufferevent_free(c->bev);
+		else
+			close(fd);
+		free(c);
+		return;
+	}
+	c->srv = s;
+	c->state = C_READ;
+	bufferevent_setcb(c->bev, on_read, on_written, on_event, c);
+	arm(c, s->o.request_ms);
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconns++;
+}
+
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct xlbd_ctl *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (event_add(s->accept_ev, NULL))
+		pr_err("control socket: cannot resume accepting\n");
+}
+
+static void on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	static const struct timeval pause = { .tv_usec =
+						      ACCEPT_PAUSE_MS * 1000 };
+	struct xlbd_ctl *s = arg;
+
+	(void)what;
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd >= 0) {
+			if (s->nconns >= s->o.max_conns)
+				refuse(s, fd);
+			else
+				conn_open(s, fd);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		/* out of fds or memory: the socket stays readable, so stop
+		 * watching it for a moment instead of spinning on it */
+		pr_err("control socket: accept: %s; pausing %d ms\n",
+		       strerror(errno), ACCEPT_PAUSE_MS);
+		event_del(s->accept_ev);
+		evtimer_add(s->resume_ev, &pause);
+		return;
+	}
+}
+
+struct xlbd_ctl *xlbd_ctl_new(struct xlbd_loop *l, int lfd,
+			      const struct xlbd_ctl_opts *o, xlbd_ctl_fn *fn,
+			      void *arg, char *err, size_t errlen)
+{
+	struct xlbd_ctl *s;
+	int fl = fcntl(lfd, F_GETFL);
+
+	if (fl < 0 || fcntl(lfd, F_SETFL, fl | O_NONBLOCK)) {
+		xlb_errf(err, errlen, -errno, "control socket: %s",
+			 strerror(errno));
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		xlb_errf(err, errlen, -ENOMEM, "control socket: out of memory");
+		return NULL;
+	}
+	s->base = xlbd_loop_base(l);
+	if (o)
+		s->o = *o;
+	if (!s->o.max_conns)
+		s->o.max_conns = XLBD_CTL_MAX_CONNS;
+	if (!s->o.request_ms)
+		s->o.request_ms = XLBD_CTL_REQUEST_MS;
+	if (!s->o.answer_ms)
+		s->o.answer_ms = XLBD_CTL_ANSWER_MS;
+	if (!s->o.max_msg)
+		s->o.max_msg = XLB_CTL_MAX_MSG;
+	s->fn = fn;
+	s->arg = arg;
+	s->accept_ev =
+		event_new(s->base, lfd, EV_READ | EV_PERSIST, on_accept, s);
+	s->resume_ev = evtimer_new(s->base, on_resume, s);
+	if (!s->accept_ev || !s->resume_ev || event_add(s->accept_ev, NULL)) {
+		xlbd_ctl_free(s);
+		xlb_errf(err, errlen, -ENOMEM,
+			 "control socket: cannot watch it on the loop");
+		return NULL;
+	}
+	return s;
+}
+
+void xlbd_ctl_free(struct xlbd_ctl *s)
+{
+	if (!s)
+		return;
+	while (s->conns)
+		conn_close(s->conns);
+	if (s->accept_ev)
+		event_free(s->accept_ev);
+	if (s->resume_ev)
+		event_free(s->resume_ev);
+	free(s);
+}
+
+unsigned int xlbd_ctl_conns(const struct xlbd_ctl *s)
+{
+	return s->nconns;
+}
