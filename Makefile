@@ -144,7 +144,7 @@ bench: all $(BENCH_BIN)
 # build/bench/http.{json,md,png}. Root; a few minutes.
 .PHONY: bench-http
 bench-http: all
-	$(Q)BUILD=$(abspath $(BUILD)) BENCH_CMD="make bench-http" bash scripts/bench/bench-http.sh
+	$(Q)BUILD=$(abspath $(BUILD)) BENCH_CMD="make bench-http" python3 scripts/bench/bench_http.py
 
 clean:
 	$(Q)rm -rf $(BUILD)

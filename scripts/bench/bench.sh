@@ -37,8 +37,8 @@ set key top right
 plot "$OUT/mpps.dat" using 2:xtic(1) title "xlb", "" using 3 title "trivial XDP_TX (floor)"
 GP
 fi
-if [ -f "$ROOT/scripts/bench/bench-http.sh" ]; then
-	BUILD=$BUILD bash "$ROOT/scripts/bench/bench-http.sh" >/dev/null
+if [ -f "$ROOT/scripts/bench/bench_http.py" ]; then
+	BUILD=$BUILD python3 "$ROOT/scripts/bench/bench_http.py" >/dev/null
 fi
 for f in results mpps http; do
 	if [ -f "$OUT/$f.md" ]; then
