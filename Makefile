@@ -122,6 +122,7 @@ test-unit: all $(TEST_BIN)
 	$(Q)$(TEST_BIN) --jobs 2
 
 test-e2e: all
+	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/scripts-help.sh
 	$(Q)bash selftests/e2e/lab-selftest.sh
 	$(Q)bash selftests/e2e/e2e.sh
 
