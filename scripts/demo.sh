@@ -51,7 +51,7 @@ XLB="$NS $BUILD/xlb -s $SOCK --pin-dir $PIN"
 
 say "2. xlbd: config $CFG, attached to lb1's eth0"
 if $XLB --json status >/dev/null 2>&1; then
-	echo "xlbd is running already (pid $($XLB --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])'))"
+	echo "xlbd is running already (pid $($XLB --json status | jq -r .pid))"
 else
 	setsid $NS "$BUILD/xlbd" -c "$CFG" -s "$SOCK" -i eth0 \
 		>"$STATE/xlbd.log" 2>&1 </dev/null &
