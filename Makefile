@@ -131,6 +131,7 @@ check-layout:
 	$(Q)bash selftests/check-layout.sh
 
 test-e2e: all
+	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/scripts-help.sh
 	$(Q)bash selftests/e2e/lab-selftest.sh
 	$(Q)bash selftests/e2e/e2e.sh
 
@@ -153,7 +154,7 @@ bench: all $(BENCH_BIN)
 # build/bench/http.{json,md,png}. Root; a few minutes.
 .PHONY: bench-http
 bench-http: all
-	$(Q)BUILD=$(abspath $(BUILD)) BENCH_CMD="make bench-http" bash scripts/bench/bench-http.sh
+	$(Q)BUILD=$(abspath $(BUILD)) BENCH_CMD="make bench-http" python3 scripts/bench/bench_http.py
 
 clean:
 	$(Q)rm -rf $(BUILD)

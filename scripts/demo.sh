@@ -6,7 +6,21 @@
 # scripts/demo.yaml attached to the LB node's NIC, sends HTTP through the
 # VIPs and shows what happened. The lab stays up to poke at;
 # `scripts/demo.sh down` (or `make demo-down`) removes it.
+#
+# Usage: scripts/demo.sh [down]   (root; `make demo` builds first)
 set -euo pipefail
+
+case ${1:-} in
+-h | --help)
+	sed -n '3,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" | sed '/./,$!d'
+	exit 0
+	;;
+"" | down) ;;
+*)
+	echo "demo.sh: $1: unknown argument (--help)" >&2
+	exit 2
+	;;
+esac
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
@@ -37,7 +51,7 @@ XLB="$NS $BUILD/xlb -s $SOCK --pin-dir $PIN"
 
 say "2. xlbd: config $CFG, attached to lb1's eth0"
 if $XLB --json status >/dev/null 2>&1; then
-	echo "xlbd is running already (pid $($XLB --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])'))"
+	echo "xlbd is running already (pid $($XLB --json status | jq -r .pid))"
 else
 	setsid $NS "$BUILD/xlbd" -c "$CFG" -s "$SOCK" -i eth0 \
 		>"$STATE/xlbd.log" 2>&1 </dev/null &

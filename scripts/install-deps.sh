@@ -2,7 +2,22 @@
 # SPDX-License-Identifier: GPL-2.0
 # Installs every package xlb needs to build, test and benchmark on Debian 12.
 # Idempotent: a second run with everything present costs one dpkg query.
+#
+# Usage: scripts/install-deps.sh   (root when something is missing; make
+# runs it once, on the first target that needs the toolchain)
 set -euo pipefail
+
+case ${1:-} in
+-h | --help)
+	sed -n '3,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" | sed '/./,$!d'
+	exit 0
+	;;
+"") ;;
+*)
+	echo "install-deps.sh: $1: unknown argument (--help)" >&2
+	exit 2
+	;;
+esac
 
 PKGS=(
 	# build
@@ -14,7 +29,7 @@ PKGS=(
 	# the event loop (libevent 2.1; its evhttp will serve /metrics)
 	libjson-c-dev libmnl-dev libevent-dev
 	# end-to-end tests: real clients
-	apache2-utils python3
+	apache2-utils python3 jq
 	# lab: netns backends and the client
 	nginx curl iputils-ping
 	# benchmarks: HTTP through the VIP, HAProxy (TCP mode) as the baseline, plots

@@ -39,8 +39,8 @@ die() {
 }
 
 usage() {
-	sed -n '/^# usage:/,/^#        pktgen.sh sink/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
-	exit 2
+	sed -n '/^# usage:/,/^#        pktgen.sh sink/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+	exit 0
 }
 
 if [ "${1:-}" = sink ]; then

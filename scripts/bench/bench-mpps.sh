@@ -18,7 +18,23 @@
 # Everything shares this machine's cores: the generator, the veth NAPI that
 # runs the LB and the sink. The ratio to the floor is the figure to read.
 # Writes build/bench/mpps.{json,md}.
+#
+# Usage: scripts/bench/bench-mpps.sh   (root; `make bench` runs it).
+# Environment (defaults in brackets): BUILD [<repo>/build], OUT [BUILD/bench],
+# RUNS [3], COUNT [3000000 packets per run], FLOWS ["1 1000 1000000"].
 set -euo pipefail
+
+case ${1:-} in
+-h | --help)
+	sed -n '3,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" | sed '/./,$!d'
+	exit 0
+	;;
+"") ;;
+*)
+	echo "bench-mpps.sh: $1: unknown argument (--help)" >&2
+	exit 2
+	;;
+esac
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}

@@ -8,7 +8,23 @@
 #   summary.md         all of the above, in one page
 # Each part checks that what it timed was the intended work; a part that
 # fails stops the run with its reason.
+#
+# Usage: scripts/bench/bench.sh   (root; `make bench` builds first). BUILD
+# names the build directory (default <repo>/build); the HTTP part takes the
+# BENCH_* variables of scripts/bench/bench_http.py --help.
 set -euo pipefail
+
+case ${1:-} in
+-h | --help)
+	sed -n '3,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" | sed '/./,$!d'
+	exit 0
+	;;
+"") ;;
+*)
+	echo "bench.sh: $1: unknown argument (--help)" >&2
+	exit 2
+	;;
+esac
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
@@ -37,8 +53,8 @@ set key top right
 plot "$OUT/mpps.dat" using 2:xtic(1) title "xlb", "" using 3 title "trivial XDP_TX (floor)"
 GP
 fi
-if [ -f "$ROOT/scripts/bench/bench-http.sh" ]; then
-	BUILD=$BUILD bash "$ROOT/scripts/bench/bench-http.sh" >/dev/null
+if [ -f "$ROOT/scripts/bench/bench_http.py" ]; then
+	BUILD=$BUILD python3 "$ROOT/scripts/bench/bench_http.py" >/dev/null
 fi
 for f in results mpps http; do
 	if [ -f "$OUT/$f.md" ]; then

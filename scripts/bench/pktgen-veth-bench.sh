@@ -23,6 +23,10 @@ while [ $# -gt 0 ]; do
 	--runs) runs="$2" ;;
 	--batch) batch="$2" ;;
 	--proto) proto="$2" ;;
+	-h | --help)
+		sed -n '3,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"
+		exit 0
+		;;
 	*) echo "pktgen-veth-bench.sh: $1: unknown option" >&2; exit 2 ;;
 	esac
 	shift 2

@@ -5,13 +5,27 @@
 # namespace lab, real nginx backends, real clients (curl, ab). HTTP through
 # the VIP over IPv4 and IPv6, tunnel and L2 DSR; live backend changes under
 # load; drain keeps open connections; kill -9 of xlbd under load; a bad
-# reload changes nothing. Prints "N passed, N failed" last.
+# reload changes nothing. Output in KTAP (selftests/e2e/ktap.sh); the last
+# line is "N passed, N failed"; the exit status is 1 if any failed.
 #
 # Usage: selftests/e2e/e2e.sh (root; `make test` runs it). E2E_KEEP=1 leaves the
 # lab up on exit for poking at it.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+case ${1:-} in
+-h | --help)
+	sed -n '3,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" | sed '/./,$!d'
+	exit 0
+	;;
+"") ;;
+*)
+	echo "e2e.sh: $1: unknown argument (--help)" >&2
+	exit 2
+	;;
+esac
+# shellcheck source=selftests/e2e/ktap.sh
+. "$ROOT/selftests/e2e/ktap.sh"
 BUILD=${BUILD:-$ROOT/build}
 export LAB_ID=${LAB_ID:-e$(($$ % 100000))}
 export LAB_BACKENDS=4
@@ -21,22 +35,14 @@ PIN=/sys/fs/bpf/xlb-e2e-$LAB_ID
 SOCK=$WORK/xlbd.sock
 CFG=$WORK/xlb.yaml
 XLBD_PID=
-
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); echo "ok   - $*"; }
-not_ok() { fail=$((fail + 1)); echo "FAIL - $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
+KTAP_LOG=$WORK/check.log
+# The number of results below: ktap_finish fails the run if it differs.
+PLAN=26
 
 cleanup() {
 	[ -n "$XLBD_PID" ] && kill -9 "$XLBD_PID" 2>/dev/null
 	if [ "${E2E_KEEP:-0}" = 1 ]; then
-		echo "# lab $LAB_ID left up (E2E_KEEP=1); xlbd socket $SOCK"
+		echo "# lab $LAB_ID left up (E2E_KEEP=1); xlbd socket $SOCK" >&2
 		return
 	fi
 	"$LAB" down >/dev/null 2>&1
@@ -56,14 +62,14 @@ start_xlbd() {
 		-s "$SOCK" -i eth0 >>"$WORK/xlbd.log" 2>&1 &
 	XLBD_PID=$!
 	for _ in $(seq 50); do
-		pid=$(xlb --json status 2>/dev/null |
-			python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])' 2>/dev/null)
+		pid=$(xlb --json status 2>/dev/null | jq -r .pid 2>/dev/null)
 		[ "$pid" = "$XLBD_PID" ] && return 0
 		kill -0 "$XLBD_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	echo "# xlbd (pid $XLBD_PID) did not come up:"
-	sed 's/^/#   /' "$WORK/xlbd.log"
+	# check shows this as diagnostics
+	echo "xlbd (pid $XLBD_PID) did not come up:"
+	sed 's/^/  /' "$WORK/xlbd.log"
 	return 1
 }
 
@@ -110,6 +116,7 @@ backends_seen() {
 }
 
 count_lines() { grep -c . <<<"$1"; }
+lacks() { ! grep -q "$1" <<<"$2"; } # lacks PATTERN TEXT
 
 # ab's failed requests (connect, receive, length, exceptions) + non-2xx.
 ab_failures() {
@@ -117,18 +124,19 @@ ab_failures() {
 	     /^Complete requests:/ {c = $3} END {print (c ? f : 999999)}' "$1"
 }
 
-echo "# lab $LAB_ID: bringing it up"
+ktap_begin $PLAN
+ktap_diag "lab $LAB_ID: bringing it up"
 if ! "$LAB" up >"$WORK/lab.log" 2>&1; then
-	sed 's/^/# /' "$WORK/lab.log"
-	not_ok "the lab comes up"
-	echo "$pass passed, $fail failed"
+	ktap_fail "the lab comes up" "$(cat "$WORK/lab.log")"
+	ktap_skip_to $PLAN "the lab did not come up"
+	ktap_finish
 	exit 1
 fi
 set -a
 # shellcheck disable=SC1090
 eval "$("$LAB" env)"
 set +a
-ok "the lab comes up ($LAB_BACKENDS backends)"
+ktap_pass "the lab comes up ($LAB_BACKENDS backends)"
 write_config tunnel
 check "xlbd starts, resolves the next hop and attaches to the LB's NIC" start_xlbd
 
@@ -136,7 +144,7 @@ check "xlbd starts, resolves the next hop and attaches to the LB's NIC" start_xl
 backends_seen "http://$LAB_VIP4/" 40
 check "HTTP over IPv4 through the VIP (IPIP) reaches all 3 backends" \
 	test "$(count_lines "$seen")" -eq 3
-grep -q "be4" <<<"$seen" && not_ok "backend 4 is not in the VIP yet"
+check "backend 4 is not in the VIP yet" lacks be4 "$seen"
 backends_seen "http://[$LAB_VIP6]/" 40; seen6=$seen
 check "HTTP over IPv6 through the VIP (IP6IP6) reaches all 3 backends" \
 	test "$(count_lines "$seen6")" -eq 3
@@ -154,7 +162,7 @@ check "weights 1:1:2 split 400 new connections in Maglev proportions ($n1/$n2/$n
 	test "${n3:-0}" -ge 150 -a "${n3:-0}" -le 250 -a "${n1:-0}" -ge 60 -a "${n2:-0}" -ge 60 \
 	-a $((${n1:-0} + ${n2:-0} + ${n3:-0})) -eq 400
 xlb backend weight web4 3 1 >/dev/null
-fwd=$(xlb --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["tx_forward"])')
+fwd=$(xlb --json stats | jq -r .counters.tx_forward)
 check "xlb stats counts the forwarded packets ($fwd)" test "$fwd" -gt 80
 
 # --- live changes under load ------------------------------------------------
@@ -178,21 +186,19 @@ client curl -s --max-time 20 --limit-rate 25k -o "$WORK/slow.out" \
 slow=$!
 sleep 1
 be=$(xlb --json conntrack list --vip web4 --limit 100000 |
-	python3 -c 'import json,sys
-for e in json.load(sys.stdin)["entries"]:
-    if e["client_port"] == 45678: print(e["backend"])')
+	jq -r '.entries[] | select(.client_port == 45678) | .backend')
 if [ -z "$be" ]; then
-	not_ok "the slow download's flow is in conntrack"
+	ktap_fail "the slow download's flow is in conntrack"
 	be=1
 else
-	ok "the slow download's flow is in conntrack (backend $be)"
+	ktap_pass "the slow download's flow is in conntrack (backend $be)"
 fi
 xlb backend drain web4 "$be" >/dev/null
 backends_seen "http://$LAB_VIP4/" 30
 if grep -q "be$be " <<<"$seen"; then
-	not_ok "a drained backend gets no new connections"
+	ktap_fail "a drained backend gets no new connections" "seen: $seen"
 else
-	ok "a drained backend gets no new connections"
+	ktap_pass "a drained backend gets no new connections"
 fi
 wait $slow
 rc=$?
@@ -204,7 +210,7 @@ xlb backend undrain web4 "$be" >/dev/null
 cp "$CFG" "$WORK/good.yaml"
 sed -i '0,/protocol: tcp/s//protocl: tcp/' "$CFG"
 out=$(xlb reload 2>&1)
-echo "# xlb reload said: $out"
+ktap_diag "xlb reload said: $out"
 check "a config with a typo is refused, naming file, line and field" \
 	grep -q "xlb.yaml:[0-9]*: vips\[0\]\.protocl" <<<"$out"
 cp "$WORK/good.yaml" "$CFG"
@@ -222,10 +228,9 @@ XLBD_PID=
 wait $ab
 check "kill -9 of xlbd under load: zero failed requests (ab: $(ab_failures "$WORK/ab2.log"))" \
 	test "$(ab_failures "$WORK/ab2.log")" -eq 0
-before=$(in_ns "$LAB_NS_LB1" bpftool map dump pinned "$PIN/xlb_conntrack" -j |
-	python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+before=$(in_ns "$LAB_NS_LB1" bpftool map dump pinned "$PIN/xlb_conntrack" -j | jq length)
 check "xlbd restarts after kill -9" start_xlbd
-after=$(xlb --json conntrack count | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')
+after=$(xlb --json conntrack count | jq -r .count)
 check "the restarted xlbd adopts the conntrack table ($before entries before, $after after)" \
 	test "$before" -gt 0 -a "$before" = "$after"
 
@@ -251,5 +256,4 @@ check "xlb detach takes it off the NIC" xlb detach eth0
 check "the lab goes down leaving no namespace" \
 	bash -c "! ip netns list | grep -q 'xlb-$LAB_ID-'"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+ktap_finish

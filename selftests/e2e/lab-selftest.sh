@@ -8,8 +8,9 @@
 # LB peer and an XDP_TX echo through it, down, and nothing left.
 #
 # Usage: selftests/e2e/lab-selftest.sh   (root; LAB_ID picks the lab, default a
-# fresh random one so runs in parallel never collide). The last line of
-# the output is "N passed, N failed"; the exit status is 1 if any failed.
+# fresh random one so runs in parallel never collide). Output in KTAP
+# (selftests/e2e/ktap.sh); the last line is "N passed, N failed"; the exit
+# status is 1 if any failed.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -17,45 +18,15 @@ readonly ROOT
 readonly LAB=$ROOT/scripts/lab.sh
 readonly BUILD=${LAB_BUILD:-$ROOT/build}
 readonly ECHO_SRC=$ROOT/selftests/e2e/udp_echo.bpf.c
+# shellcheck source=selftests/e2e/ktap.sh
+. "$ROOT/selftests/e2e/ktap.sh"
 
-PASSED=0
-FAILED=0
 TMP=
 ID=
 
-pass()
+usage()
 {
-	PASSED=$((PASSED + 1))
-	echo "ok   $1"
-}
-
-fail()
-{
-	FAILED=$((FAILED + 1))
-	echo "FAIL $1${2:+: $2}"
-}
-
-# check DESCRIPTION CMD...: passes if CMD succeeds; on failure shows its output.
-check()
-{
-	local what=$1 out
-	shift
-
-	if out=$("$@" 2>&1); then
-		pass "$what"
-	else
-		fail "$what" "$(tail -n 3 <<<"$out" | tr '\n' ' ')"
-	fi
-}
-
-# expect_eq DESCRIPTION WANT GOT
-expect_eq()
-{
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-	else
-		fail "$1" "want '$2', got '$3'"
-	fi
+	sed -n '3,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" | sed '/./,$!d'
 }
 
 lab()
@@ -305,18 +276,28 @@ test_down()
 	expect_eq "down on a lab that is not up" "lab: down: lab $ID is not up" "$out"
 }
 
+# round_plan BACKENDS CLIENTS LBS: how many results round() reports, by
+# the checks above (round's own 4, nodes 1, backends 2 per client and
+# backend + 2, routes 5 + 2 with ECMP, sysctls 3, xdp 4 per LB + 2, status
+# 2, down 6). ktap_finish fails the run if the count is off.
+round_plan()
+{
+	echo $((4 + 1 + 2 * $1 * $2 + 2 + 5 + ($3 > 1 ? 2 : 0) + 3 + 4 * $3 + 2 + 2 + 6))
+}
+
 # One round: up with the given sizes, all checks, down.
 round()
 {
-	local out
+	local out end=$((KTAP_N + $(round_plan "$@")))
 
 	export LAB_BACKENDS=$1 LAB_CLIENTS=$2 LAB_LBS=$3
-	echo "# round: LAB_ID=$ID LAB_BACKENDS=$1 LAB_CLIENTS=$2 LAB_LBS=$3"
+	ktap_diag "round: LAB_ID=$ID LAB_BACKENDS=$1 LAB_CLIENTS=$2 LAB_LBS=$3"
 	if ! out=$(lab up 2>&1); then
-		fail "up" "$out"
+		ktap_fail "up" "$out"
+		ktap_skip_to "$end" "the lab did not come up"
 		return 0
 	fi
-	pass "up"
+	ktap_pass "up"
 	expect_eq "up again is a no-op" \
 		"lab: up: lab $ID already up (backends=$1 clients=$2 lbs=$3)" "$(lab up 2>&1)"
 	check "env file matches lab.sh env" cmp -s <(lab env) "/run/xlb-lab/$ID/env"
@@ -336,21 +317,34 @@ round()
 
 main()
 {
+	case ${1:-} in
+	-h | --help)
+		usage
+		exit 0
+		;;
+	"") ;;
+	*)
+		echo "lab-selftest: $1: unknown argument (--help)" >&2
+		exit 2
+		;;
+	esac
 	[ "$(id -u)" -eq 0 ] || { echo "lab-selftest: need root" >&2; exit 1; }
 	[ -f "$BUILD/xlb_pass.bpf.o" ] || { echo "lab-selftest: run make all first" >&2; exit 1; }
 	ID=${LAB_ID:-$(fresh_id)}
 	TMP=$(mktemp -d /tmp/xlb-lab-selftest.XXXXXX)
+	KTAP_LOG=$TMP/check.log
 	trap cleanup EXIT
 	build_echo
-	echo "# lab-selftest: LAB_ID=$ID"
+	# test_bad_params 2, test_failed_up 4, then the two rounds
+	ktap_begin $((6 + $(round_plan 3 1 1) + $(round_plan 4 2 2)))
+	ktap_diag "lab-selftest: LAB_ID=$ID"
 
 	test_bad_params
 	test_failed_up
 	round 3 1 1
 	round 4 2 2
 
-	echo "$PASSED passed, $FAILED failed"
-	[ "$FAILED" -eq 0 ]
+	ktap_finish
 }
 
 main "$@"
