@@ -2,8 +2,8 @@
 /*
  * This file holds the user-space interface to the LB program's maps: find
  * them in a loaded object, write VIPs, backends, the config and Maglev
- * tables, and read the per-CPU counters summed over CPUs. Every function
- * returns 0 or a negative errno and changes nothing on failure.
+ * tables (the counters are read in lib/stats.h). Every function returns 0
+ * or a negative errno and changes nothing on failure.
  */
 #ifndef XLB_USER_LBMAPS_H
 #define XLB_USER_LBMAPS_H
@@ -46,16 +46,5 @@ int xlb_backend_write(const struct xlb_lb_maps *m, __u32 id,
  */
 int xlb_table_install(const struct xlb_lb_maps *m, __u32 vip_id,
 		      const __u32 *table, __u32 size);
-
-/* Sums over CPUs the xlb_stats counter @idx (enum xlb_stat). */
-int xlb_stat_read(const struct xlb_lb_maps *m, __u32 idx,
-		  struct xlb_counter *sum);
-int xlb_vip_stats_read(const struct xlb_lb_maps *m, __u32 vip_id,
-		       struct xlb_vip_stats *sum);
-int xlb_backend_stats_read(const struct xlb_lb_maps *m, __u32 id,
-			   struct xlb_counter *sum);
-
-/* Short name of an enum xlb_stat value, e.g. "drop_fragment". */
-const char *xlb_stat_name(__u32 idx);
 
 #endif /* XLB_USER_LBMAPS_H */
