@@ -172,7 +172,7 @@ static int stats_migrate(int old_fd, const struct bpf_map_info *old,
 			goto out;
 		}
 	}
-	snprintf(tmp, sizeof(tmp), "%s.upgrade", path);
+	snprintf(tmp, sizeof(tmp), "%s_upgrade", path);
 	unlink(tmp); /* left by a start that died here */
 	if (bpf_obj_pin(fd, tmp)) {
 		rc = xlb_errf(err, errlen, -errno, "upgrade %s: pin %s: %s",
@@ -222,9 +222,10 @@ static const char *recreate_cost(const char *name)
  * Accepted differences: the conntrack table keeps its size; an older
  * release's smaller xlb_stats is replaced (stats_migrate), or, while a
  * program still counts into it, adopted as it is (the newer outcomes are
- * not counted until xlb is attached again).
+ * not counted until xlb is attached again). Without @act it only checks,
+ * so every map is checked before any is changed.
  */
-static int check_pinned(struct bpf_map *map, const char *path,
+static int check_pinned(struct bpf_map *map, const char *path, bool act,
 			__u32 *ct_pinned, char *err, size_t errlen)
 {
 	const char *name = bpf_map__name(map);
@@ -258,6 +259,13 @@ static int check_pinned(struct bpf_map *map, const char *path,
 		snprintf(what, sizeof(what),
 			 "flags 0x%x, this build needs 0x%x", info.map_flags,
 			 bpf_map__map_flags(map));
+	else if (info.max_entries != bpf_map__max_entries(map) &&
+		 strcmp(name, CT_MAP) && strcmp(name, STATS_MAP))
+		snprintf(what, sizeof(what),
+			 "max_entries %u, this build needs %u",
+			 info.max_entries, bpf_map__max_entries(map));
+	else if (!act)
+		; /* fits: adopted in the second pass */
 	else if (!strcmp(name, CT_MAP)) {
 		if (ct_pinned)
 			*ct_pinned = info.max_entries;
@@ -280,10 +288,13 @@ static int check_pinned(struct bpf_map *map, const char *path,
 					      "adopt %s: %s", path,
 					      strerror(errno));
 		}
-	} else if (info.max_entries != bpf_map__max_entries(map)) {
-		snprintf(what, sizeof(what),
-			 "max_entries %u, this build needs %u",
-			 info.max_entries, bpf_map__max_entries(map));
+	} else if (!strcmp(name, STATS_MAP) &&
+		   info.max_entries > bpf_map__max_entries(map)) {
+		/* a later release's, with more room: this build's outcomes
+		 * are its first entries */
+		if (bpf_map__set_max_entries(map, info.max_entries))
+			rc = xlb_errf(err, errlen, -errno, "adopt %s: %s", path,
+				      strerror(errno));
 	}
 	if (what[0])
 		rc = xlb_errf(err, errlen, -EINVAL,
@@ -329,12 +340,20 @@ static struct xlb_lb *open_pinned(const char *pin_dir, __u32 ct_entries,
 			 bpf_map__name(map));
 		if (bpf_map__set_pin_path(map, path))
 			goto err_path;
-		if (check_pinned(map, path, ct_pinned, err, errlen)) {
-			xlb_lb__destroy(skel);
-			return NULL;
-		}
+		if (check_pinned(map, path, false, NULL, err, errlen))
+			goto err_checked;
+	}
+	/* every pinned map fits: now adopt or replace what needs it */
+	bpf_object__for_each_map(map, skel->obj) {
+		if (!bpf_map__is_internal(map) &&
+		    check_pinned(map, bpf_map__pin_path(map), true, ct_pinned,
+				 err, errlen))
+			goto err_checked;
 	}
 	return skel;
+err_checked:
+	xlb_lb__destroy(skel);
+	return NULL;
 err_path:
 	xlb_errf(err, errlen, -errno, "bind maps to %s: %s", pin_dir,
 		 strerror(errno));
