@@ -118,8 +118,8 @@ static __always_inline int xlb_decap_is_local(const void *addr, __u32 len,
 static __always_inline int xlb_decap_parse_l2(struct xdp_md *ctx,
 					      struct xlb_decap_pkt *p)
 {
-	switch (xlb_parse_eth(xlb_data(ctx), xlb_data_end(ctx),
-			      &p->l3_off, &p->family)) {
+	switch (xlb_parse_eth(xlb_data(ctx), xlb_data_end(ctx), &p->l3_off,
+			      &p->family)) {
 	case XLB_ETH_IP:
 		return XLB_DECAP_CONTINUE;
 	case XLB_ETH_NOT_IP:
@@ -136,8 +136,8 @@ static __always_inline int xlb_decap_parse_l2(struct xdp_md *ctx,
 static __always_inline int xlb_decap_csum4_ok(struct xdp_md *ctx, __u32 l3_off,
 					      __u32 hwords)
 {
-	return xlb_ipv4_hdr_csum_ok(xlb_data(ctx),
-				    xlb_data_end(ctx), l3_off, hwords);
+	return xlb_ipv4_hdr_csum_ok(xlb_data(ctx), xlb_data_end(ctx), l3_off,
+				    hwords);
 }
 
 static __always_inline int xlb_decap_outer4(struct xdp_md *ctx,

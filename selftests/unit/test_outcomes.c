@@ -72,9 +72,11 @@ _Static_assert(XLB_PASS_NOT_IP == 0 && XLB_PASS_NOT_VIP == 1 &&
 		       XLB_DROP_NO_CONFIG == 10 && XLB_TX_FORWARD == 11 &&
 		       XLB_TX_ICMP_ERROR == 12 && XLB_TX_ECHO_REPLY == 13 &&
 		       XLB_TX_TOO_BIG == 14 && XLB_EV_CT_HIT == 15 &&
-		       XLB_EV_CT_MISS == 16 && XLB_EV_CT_INSERT_THROTTLED == 17 &&
+		       XLB_EV_CT_MISS == 16 &&
+		       XLB_EV_CT_INSERT_THROTTLED == 17 &&
 		       XLB_EV_CT_INSERT_FAILED == 18 &&
-		       XLB_EV_CT_STALE_BACKEND == 19 && XLB_DROP_NO_OUTCOME == 20,
+		       XLB_EV_CT_STALE_BACKEND == 19 &&
+		       XLB_DROP_NO_OUTCOME == 20,
 	       "xlb_stats indices are ABI");
 _Static_assert(XLB_DECAP_PASS_NOT_TUNNEL == 0 && XLB_DECAP_OK_4IN4 == 2 &&
 		       XLB_DECAP_DROP_INNER_MALFORMED == 6 &&
@@ -86,8 +88,8 @@ static void check_abi(const struct want *w, size_t n,
 		      const struct xlb_stat_desc *descs, size_t ndescs,
 		      const char *what)
 {
-	cr_assert_geq(ndescs, n, "%s: no outcome was removed (%zu < %zu)",
-		      what, ndescs, n);
+	cr_assert_geq(ndescs, n, "%s: no outcome was removed (%zu < %zu)", what,
+		      ndescs, n);
 	for (size_t i = 0; i < n; i++) {
 		const struct xlb_stat_desc *d = &descs[w[i].idx];
 

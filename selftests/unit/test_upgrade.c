@@ -143,8 +143,8 @@ static __u32 pin_previous_release(const struct old_map *bad)
 			LIBBPF_OPTS(bpf_map_create_opts, io,
 				    .map_flags = BPF_F_INNER_MAP);
 
-			inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_mg_t", 4,
-					       4, 65538, &io);
+			inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_mg_t",
+					       4, 4, 65538, &io);
 			cr_assert_geq(inner, 0, "inner template: %s",
 				      strerror(errno));
 			o.inner_map_fd = (__u32)inner;
@@ -170,7 +170,8 @@ static __u32 pin_previous_release(const struct old_map *bad)
 
 			for (int c = 0; c < ncpu; c++)
 				per_cpu[c].packets = 7;
-			cr_assert_eq(bpf_map_update_elem(fd, &k, per_cpu, 0), 0);
+			cr_assert_eq(bpf_map_update_elem(fd, &k, per_cpu, 0),
+				     0);
 		}
 		snprintf(path, sizeof(path), "%s/%s", pin, m->name);
 		cr_assert_eq(bpf_obj_pin(fd, path), 0, "pin %s: %s", path,
@@ -252,8 +253,8 @@ static void run_non_ip(struct xlb_lb *skel)
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
 		    .data_size_in = sizeof(frame));
 
-	cr_assert_eq(bpf_prog_test_run_opts(
-			     bpf_program__fd(skel->progs.xlb_lb), &o),
+	cr_assert_eq(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xlb_lb),
+					    &o),
 		     0);
 	cr_assert_eq(o.retval, XDP_PASS, "the old program still passes ARP");
 }
@@ -325,8 +326,9 @@ static void assert_refused(const struct old_map *bad, const char *what,
 
 Test(upgrade, a_map_of_another_layout_is_refused_with_the_step_to_take)
 {
-	static const struct old_map vips = { "xlb_vips", BPF_MAP_TYPE_HASH, 24,
-					     12, 1024, 0 };
+	static const struct old_map vips = { "xlb_vips", BPF_MAP_TYPE_HASH,
+					     24,	 12,
+					     1024,	 0 };
 
 	assert_refused(&vips, "key size 24, this build needs 20",
 		       "xlbd fills it again from the config");
@@ -334,8 +336,9 @@ Test(upgrade, a_map_of_another_layout_is_refused_with_the_step_to_take)
 
 Test(upgrade, a_conntrack_of_another_type_is_refused_naming_the_cost)
 {
-	static const struct old_map ct = { "xlb_conntrack", BPF_MAP_TYPE_HASH,
-					   40, 16, OLD_CT, 0 };
+	static const struct old_map ct = {
+		"xlb_conntrack", BPF_MAP_TYPE_HASH, 40, 16, OLD_CT, 0
+	};
 
 	assert_refused(&ct, "type hash, this build needs lru_hash",
 		       "every tracked flow is forgotten; established "
@@ -344,9 +347,9 @@ Test(upgrade, a_conntrack_of_another_type_is_refused_naming_the_cost)
 
 Test(upgrade, a_backend_stats_of_another_size_is_refused)
 {
-	static const struct old_map bs = { "xlb_backend_stats",
-					   BPF_MAP_TYPE_PERCPU_ARRAY, 4, 16,
-					   4096, 0 };
+	static const struct old_map bs = {
+		"xlb_backend_stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 16, 4096, 0
+	};
 
 	assert_refused(&bs, "max_entries 4096, this build needs 16384",
 		       "its counters restart at zero");

@@ -13,13 +13,15 @@
 
 #include "lib/stats.h"
 
-#define XLB__DESC(e, n, v, h) [e] = { .name = n, .help = h, .verdict = XLB_V_##v },
-const struct xlb_stat_desc xlb_stat_descs[XLB_STAT_MAX] = {
-	XLB_STAT_LIST(XLB__DESC)
-};
+#define XLB__DESC(e, n, v, h) \
+	[e] = { .name = n, .help = h, .verdict = XLB_V_##v },
+/* clang-format off: one generated entry per line of the list */
+const struct xlb_stat_desc xlb_stat_descs[XLB_STAT_MAX] = { XLB_STAT_LIST(
+	XLB__DESC) };
 const struct xlb_stat_desc xlb_decap_stat_descs[XLB_DECAP_STAT_MAX] = {
 	XLB_DECAP_STAT_LIST(XLB__DESC)
 };
+/* clang-format on */
 #undef XLB__DESC
 
 /* Keys per batch lookup. */
@@ -33,8 +35,8 @@ const char *xlb_stat_name(__u32 idx)
 const char *xlb_verdict_class_name(enum xlb_verdict_class v)
 {
 	static const char *const names[] = {
-		[XLB_V_PASS] = "pass", [XLB_V_DROP] = "drop",
-		[XLB_V_TX] = "tx",     [XLB_V_OK] = "ok",
+		[XLB_V_PASS] = "pass",	 [XLB_V_DROP] = "drop",
+		[XLB_V_TX] = "tx",	 [XLB_V_OK] = "ok",
 		[XLB_V_EVENT] = "event",
 	};
 
@@ -103,10 +105,10 @@ int xlb_percpu_read_range(int fd, __u32 first, __u32 n, size_t nwords,
 		if (err && errno != ENOENT) {
 			if (errno == EINVAL || errno == ENOTSUP ||
 			    errno == EOPNOTSUPP) {
-				rc = read_range_slow(fd, first + done, n - done,
-						     nwords,
-						     out + (size_t)done * nwords,
-						     vals, ncpu);
+				rc = read_range_slow(
+					fd, first + done, n - done, nwords,
+					out + (size_t)done * nwords, vals,
+					ncpu);
 				rc = rc < 0 ? rc : (int)done + rc;
 			} else {
 				rc = -errno;
@@ -117,7 +119,8 @@ int xlb_percpu_read_range(int fd, __u32 first, __u32 n, size_t nwords,
 			if (keys[i] - first < n)
 				sum_cpus(vals + (size_t)i * stride, ncpu,
 					 nwords,
-					 out + (size_t)(keys[i] - first) * nwords);
+					 out + (size_t)(keys[i] - first) *
+							 nwords);
 		done += count;
 		if (err || !count)
 			break; /* ENOENT: the map ends here */
@@ -173,8 +176,8 @@ int xlb_backend_stats_read(const struct xlb_lb_maps *m, __u32 id,
 	return read_one(m->backend_stats, id, (__u64 *)sum, 2);
 }
 
-int xlb_vip_stats_read_range(const struct xlb_lb_maps *m, __u32 first,
-			     __u32 n, struct xlb_vip_stats *out)
+int xlb_vip_stats_read_range(const struct xlb_lb_maps *m, __u32 first, __u32 n,
+			     struct xlb_vip_stats *out)
 {
 	return xlb_percpu_read_range(m->vip_stats, first, n, 4, (__u64 *)out);
 }

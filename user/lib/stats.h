@@ -45,8 +45,8 @@ int xlb_vip_stats_read(const struct xlb_lb_maps *m, __u32 vip_id,
 int xlb_backend_stats_read(const struct xlb_lb_maps *m, __u32 id,
 			   struct xlb_counter *sum);
 /* Entries [@first, @first + @n) of xlb_vip_stats / xlb_backend_stats. */
-int xlb_vip_stats_read_range(const struct xlb_lb_maps *m, __u32 first,
-			     __u32 n, struct xlb_vip_stats *out);
+int xlb_vip_stats_read_range(const struct xlb_lb_maps *m, __u32 first, __u32 n,
+			     struct xlb_vip_stats *out);
 int xlb_backend_stats_read_range(const struct xlb_lb_maps *m, __u32 first,
 				 __u32 n, struct xlb_counter *out);
 
