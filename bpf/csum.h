@@ -15,6 +15,14 @@ static __always_inline __u16 xlb_csum_fold(__u64 sum)
 	return (__u16)~sum;
 }
 
+/* ~sum folded to 16 bits, for a sum that fits 32 bits (two folds do). */
+static __always_inline __u16 xlb_csum_fold32(__u32 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
 /* Checksum of a 20-byte IPv4 header whose check field is zero. */
 static __always_inline __u16 xlb_ipv4_csum(const struct iphdr *iph)
 {
@@ -63,9 +71,7 @@ static __always_inline void xlb_csum_replace2(__u16 *check, __u16 old,
 
 	sum += (__u16)~old;
 	sum += new;
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	*check = (__u16)~sum;
+	*check = xlb_csum_fold32(sum);
 }
 
 #endif /* XLB_BPF_CSUM_H */

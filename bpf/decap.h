@@ -40,7 +40,10 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 #include "csum.h"
+#include "counter.h"
 #include "eth.h"
+#include "ip.h"
+#include "ptr.h"
 #include "xlb/abi.h"
 
 /* Addresses this host terminates tunnels on; the value is reserved. */
@@ -51,21 +54,19 @@ struct {
 	__type(value, struct xlb_addr_info);
 } xlb_decap_addrs SEC(".maps");
 
-/* Per-CPU so the hot path never takes an atomic or bounces a cache line. */
+/*
+ * Per-CPU so the hot path never takes an atomic or bounces a cache line;
+ * sized with room for outcomes added later (include/xlb/outcomes.h).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XLB_DECAP_STAT_MAX);
+	__uint(max_entries, XLB_DECAP_STAT_SLOTS);
 	__type(key, __u32);
 	__type(value, struct xlb_counter);
 } xlb_decap_stats SEC(".maps");
 
 /* A stage returns this to let the next one run, or an enum xlb_decap_stat. */
 #define XLB_DECAP_CONTINUE (-1)
-
-#define XLB_DECAP_IP_MF 0x2000
-#define XLB_DECAP_IP_OFFSET 0x1fff
-#define XLB_DECAP_ECN_MASK 3
-#define XLB_DECAP_ECN_CE 3
 
 /* What the stages learnt; offsets are from ctx->data at entry. */
 struct xlb_decap_pkt {
@@ -79,29 +80,22 @@ struct xlb_decap_pkt {
 	__u8 pad[3];
 };
 
-static __always_inline void *xlb_decap_data(struct xdp_md *ctx)
-{
-	return (void *)(long)ctx->data;
-}
-
-static __always_inline void *xlb_decap_data_end(struct xdp_md *ctx)
-{
-	return (void *)(long)ctx->data_end;
-}
-
 static __always_inline void xlb_decap_count(__u32 idx, __u64 bytes)
 {
-	struct xlb_counter *c = bpf_map_lookup_elem(&xlb_decap_stats, &idx);
-
-	if (c) {
-		c->packets++;
-		c->bytes += bytes;
-	}
+	xlb_counter_add(&xlb_decap_stats, idx, bytes);
 }
 
-static __always_inline int xlb_decap_verdict(int outcome)
+/* A stage's result as counted: anything that is not an outcome is a bug. */
+static __always_inline __u32 xlb_decap_outcome(int r)
 {
-	return outcome < XLB_DECAP_DROP_INNER_MALFORMED ? XDP_PASS : XDP_DROP;
+	return (__u32)r < XLB_DECAP_STAT_MAX ? (__u32)r :
+					       XLB_DECAP_DROP_NO_OUTCOME;
+}
+
+/* The verdict of an outcome, from the outcome list (outcomes.h). */
+static __always_inline int xlb_decap_verdict(__u32 outcome)
+{
+	return (XLB_DECAP_STAT_PASS_MASK >> outcome) & 1 ? XDP_PASS : XDP_DROP;
 }
 
 static __always_inline int xlb_decap_is_tunnel(__u8 proto)
@@ -124,8 +118,8 @@ static __always_inline int xlb_decap_is_local(const void *addr, __u32 len,
 static __always_inline int xlb_decap_parse_l2(struct xdp_md *ctx,
 					      struct xlb_decap_pkt *p)
 {
-	switch (xlb_parse_eth(xlb_decap_data(ctx), xlb_decap_data_end(ctx),
-			      &p->l3_off, &p->family)) {
+	switch (xlb_parse_eth(xlb_data(ctx), xlb_data_end(ctx), &p->l3_off,
+			      &p->family)) {
 	case XLB_ETH_IP:
 		return XLB_DECAP_CONTINUE;
 	case XLB_ETH_NOT_IP:
@@ -142,14 +136,14 @@ static __always_inline int xlb_decap_parse_l2(struct xdp_md *ctx,
 static __always_inline int xlb_decap_csum4_ok(struct xdp_md *ctx, __u32 l3_off,
 					      __u32 hwords)
 {
-	return xlb_ipv4_hdr_csum_ok(xlb_decap_data(ctx),
-				    xlb_decap_data_end(ctx), l3_off, hwords);
+	return xlb_ipv4_hdr_csum_ok(xlb_data(ctx), xlb_data_end(ctx), l3_off,
+				    hwords);
 }
 
 static __always_inline int xlb_decap_outer4(struct xdp_md *ctx,
 					    struct xlb_decap_pkt *p)
 {
-	void *data = xlb_decap_data(ctx), *data_end = xlb_decap_data_end(ctx);
+	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
 	struct iphdr *iph = data + p->l3_off;
 	__u32 hlen, tot;
 
@@ -164,10 +158,10 @@ static __always_inline int xlb_decap_outer4(struct xdp_md *ctx,
 	    p->l3_off + tot > p->pkt_len ||
 	    !xlb_decap_csum4_ok(ctx, p->l3_off, hlen / 4))
 		return XLB_DECAP_DROP_INNER_MALFORMED;
-	if (iph->frag_off & bpf_htons(XLB_DECAP_IP_MF | XLB_DECAP_IP_OFFSET))
+	if (iph->frag_off & bpf_htons(XLB_IP_MF | XLB_IP_OFFSET))
 		return XLB_DECAP_DROP_FRAGMENT;
 	p->proto = iph->protocol;
-	p->outer_ecn = iph->tos & XLB_DECAP_ECN_MASK;
+	p->outer_ecn = iph->tos & XLB_ECN_MASK;
 	p->inner_off = p->l3_off + hlen;
 	p->inner_room = tot - hlen;
 	return XLB_DECAP_CONTINUE;
@@ -176,7 +170,7 @@ static __always_inline int xlb_decap_outer4(struct xdp_md *ctx,
 static __always_inline int xlb_decap_outer6(struct xdp_md *ctx,
 					    struct xlb_decap_pkt *p)
 {
-	void *data = xlb_decap_data(ctx), *data_end = xlb_decap_data_end(ctx);
+	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
 	struct ipv6hdr *ip6h = data + p->l3_off;
 	__u32 plen;
 
@@ -191,7 +185,7 @@ static __always_inline int xlb_decap_outer6(struct xdp_md *ctx,
 		return XLB_DECAP_DROP_INNER_MALFORMED;
 	p->proto = ip6h->nexthdr;
 	/* traffic class bits 1..0 are the top of flow_lbl[0]'s high nibble */
-	p->outer_ecn = (ip6h->flow_lbl[0] >> 4) & XLB_DECAP_ECN_MASK;
+	p->outer_ecn = (ip6h->flow_lbl[0] >> 4) & XLB_ECN_MASK;
 	p->inner_off = p->l3_off + sizeof(*ip6h);
 	p->inner_room = plen;
 	return XLB_DECAP_CONTINUE;
@@ -204,8 +198,8 @@ static __always_inline int xlb_decap_outer6(struct xdp_md *ctx,
 static __always_inline int xlb_decap_inner(struct xdp_md *ctx,
 					   struct xlb_decap_pkt *p)
 {
-	void *data = xlb_decap_data(ctx), *data_end = xlb_decap_data_end(ctx);
-	int ce = p->outer_ecn == XLB_DECAP_ECN_CE;
+	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
+	int ce = p->outer_ecn == XLB_ECN_CE;
 
 	if (p->proto == IPPROTO_IPIP) {
 		struct iphdr *in = data + (p->inner_off & 0x7f);
@@ -218,12 +212,12 @@ static __always_inline int xlb_decap_inner(struct xdp_md *ctx,
 		if (in->version != 4 || in->ihl < 5 || tot < in->ihl * 4u ||
 		    tot > p->inner_room)
 			return XLB_DECAP_DROP_INNER_MALFORMED;
-		if (!ce || (in->tos & XLB_DECAP_ECN_MASK) == XLB_DECAP_ECN_CE)
+		if (!ce || (in->tos & XLB_ECN_MASK) == XLB_ECN_CE)
 			return XLB_DECAP_CONTINUE;
-		if (!(in->tos & XLB_DECAP_ECN_MASK))
+		if (!(in->tos & XLB_ECN_MASK))
 			return XLB_DECAP_DROP_ECN;
 		old = *(__u16 *)in;
-		in->tos |= XLB_DECAP_ECN_CE;
+		in->tos |= XLB_ECN_CE;
 		xlb_csum_replace2(&in->check, old, *(__u16 *)in);
 	} else {
 		struct ipv6hdr *in = data + (p->inner_off & 0x7f);
@@ -235,12 +229,12 @@ static __always_inline int xlb_decap_inner(struct xdp_md *ctx,
 		if (in->version != 6 || !in->payload_len ||
 		    sizeof(*in) + bpf_ntohs(in->payload_len) > p->inner_room)
 			return XLB_DECAP_DROP_INNER_MALFORMED;
-		ecn = (in->flow_lbl[0] >> 4) & XLB_DECAP_ECN_MASK;
-		if (!ce || ecn == XLB_DECAP_ECN_CE)
+		ecn = (in->flow_lbl[0] >> 4) & XLB_ECN_MASK;
+		if (!ce || ecn == XLB_ECN_CE)
 			return XLB_DECAP_CONTINUE;
 		if (!ecn)
 			return XLB_DECAP_DROP_ECN;
-		in->flow_lbl[0] |= XLB_DECAP_ECN_CE << 4;
+		in->flow_lbl[0] |= XLB_ECN_CE << 4;
 	}
 	return XLB_DECAP_CONTINUE;
 }
@@ -253,39 +247,19 @@ static __always_inline int xlb_decap_inner(struct xdp_md *ctx,
 static __always_inline int xlb_decap_strip(struct xdp_md *ctx,
 					   const struct xlb_decap_pkt *p)
 {
-	void *data = xlb_decap_data(ctx), *data_end = xlb_decap_data_end(ctx);
 	__u32 olen = (__u32)p->inner_off - p->l3_off;
-	struct xlb_vlan_hdr *vh;
-	__u8 macs[12];
-	struct ethhdr *eth = data;
-	__be16 tci, type;
-	int vlan = p->l3_off != sizeof(struct ethhdr);
+	struct xlb_l2 l2;
+	__be16 type;
 
-	vh = (void *)(eth + 1);
-	if ((void *)(vh + 1) > data_end)
+	if (xlb_l2_save(ctx, p->l3_off, &l2))
 		return XLB_DECAP_DROP_ERROR;
-	__builtin_memcpy(macs, eth, sizeof(macs));
-	tci = vh->tci;
 	type = p->proto == IPPROTO_IPIP ? bpf_htons(ETH_P_IP) :
 					  bpf_htons(ETH_P_IPV6);
 	if (olen < sizeof(struct iphdr) || olen > 60 ||
 	    bpf_xdp_adjust_head(ctx, (int)olen))
 		return XLB_DECAP_DROP_ERROR;
-
-	data = xlb_decap_data(ctx);
-	data_end = xlb_decap_data_end(ctx);
-	eth = data;
-	vh = (void *)(eth + 1);
-	if ((void *)(vh + 1) > data_end)
+	if (xlb_l2_write(ctx, &l2, l2.dst, l2.src, type) < 0)
 		return XLB_DECAP_DROP_ERROR;
-	__builtin_memcpy(eth, macs, sizeof(macs));
-	if (vlan) {
-		eth->h_proto = bpf_htons(ETH_P_8021Q);
-		vh->tci = tci;
-		vh->proto = type;
-	} else {
-		eth->h_proto = type;
-	}
 	if (p->family == XLB_AF_INET)
 		return p->proto == IPPROTO_IPIP ? XLB_DECAP_OK_4IN4 :
 						  XLB_DECAP_OK_6IN4;
@@ -296,6 +270,7 @@ static __always_inline int xlb_decap_strip(struct xdp_md *ctx,
 static __always_inline int xlb_decap_main(struct xdp_md *ctx)
 {
 	struct xlb_decap_pkt p = {};
+	__u32 outcome;
 	int r;
 
 	p.pkt_len = ctx->data_end - ctx->data;
@@ -307,10 +282,9 @@ static __always_inline int xlb_decap_main(struct xdp_md *ctx)
 		r = xlb_decap_inner(ctx, &p);
 	if (r == XLB_DECAP_CONTINUE)
 		r = xlb_decap_strip(ctx, &p);
-	if (r < 0 || r >= XLB_DECAP_STAT_MAX)
-		r = XLB_DECAP_DROP_ERROR; /* a stage returned no outcome: a bug */
-	xlb_decap_count(r, p.pkt_len);
-	return xlb_decap_verdict(r);
+	outcome = xlb_decap_outcome(r);
+	xlb_decap_count(outcome, p.pkt_len);
+	return xlb_decap_verdict(outcome);
 }
 
 #endif /* XLB_BPF_DECAP_H */

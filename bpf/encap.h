@@ -14,58 +14,6 @@
 
 #define XLB_OUTER_TTL 64
 
-/* The received Ethernet header and VLAN tag, kept while the packet moves. */
-struct xlb_l2 {
-	__u8 dst[6];
-	__u8 src[6];
-	__be16 tci;
-	__u8 vlan;
-};
-
-static __always_inline int xlb_l2_save(struct xdp_md *ctx,
-				       const struct xlb_pkt *p,
-				       struct xlb_l2 *l2)
-{
-	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
-	struct ethhdr *eth = data;
-	struct xlb_vlan_hdr *vh = (void *)(eth + 1);
-
-	if ((void *)(vh + 1) > data_end)
-		return -1;
-	__builtin_memcpy(l2->dst, eth->h_dest, 6);
-	__builtin_memcpy(l2->src, eth->h_source, 6);
-	l2->vlan = p->l3_off != sizeof(*eth);
-	l2->tci = vh->tci;
-	return 0;
-}
-
-/*
- * Writes an Ethernet header (and the saved VLAN tag) at the start of the
- * packet for an L3 payload of type @proto. Returns the L3 offset, or -1.
- */
-static __always_inline int xlb_l2_write(struct xdp_md *ctx,
-					const struct xlb_l2 *l2,
-					const __u8 *dst, const __u8 *src,
-					__be16 proto)
-{
-	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
-	struct ethhdr *eth = data;
-	struct xlb_vlan_hdr *vh = (void *)(eth + 1);
-
-	if ((void *)(vh + 1) > data_end)
-		return -1;
-	__builtin_memcpy(eth->h_dest, dst, 6);
-	__builtin_memcpy(eth->h_source, src, 6);
-	if (!l2->vlan) {
-		eth->h_proto = proto;
-		return sizeof(*eth);
-	}
-	eth->h_proto = bpf_htons(ETH_P_8021Q);
-	vh->tci = l2->tci;
-	vh->proto = proto;
-	return sizeof(*eth) + sizeof(*vh);
-}
-
 static __always_inline __u32 xlb_encap_overhead(const struct xlb_backend *be)
 {
 	return be->family == XLB_AF_INET ? sizeof(struct iphdr) :
@@ -132,7 +80,7 @@ static __always_inline int xlb_encap(struct xdp_md *ctx,
 	struct xlb_l2 l2;
 	int l3;
 
-	if (xlb_l2_save(ctx, p, &l2))
+	if (xlb_l2_save(ctx, p->l3_off, &l2))
 		return XLB_DROP_ENCAP;
 	if (be->family == XLB_AF_INET) {
 		struct iphdr *o;

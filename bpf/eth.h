@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * This file holds the Ethernet parsing both XDP programs share: one
+ * This file holds the Ethernet code xlb's XDP programs share: parsing one
  * Ethernet header and at most one 802.1Q tag in front of IPv4 or IPv6
- * (QinQ and anything else is not ours to touch).
+ * (QinQ and anything else is not ours to touch), and keeping that header
+ * while the packet grows or shrinks in front of the L3 header.
  */
 #ifndef XLB_BPF_ETH_H
 #define XLB_BPF_ETH_H
@@ -11,6 +12,7 @@
 #include <linux/if_ether.h>
 #include <bpf/bpf_endian.h>
 #include "xlb/abi.h"
+#include "ptr.h"
 
 struct xlb_vlan_hdr {
 	__be16 tci;
@@ -48,6 +50,68 @@ xlb_parse_eth(void *data, void *data_end, __u16 *l3_off, __u8 *family)
 	else
 		return XLB_ETH_NOT_IP;
 	return XLB_ETH_IP;
+}
+
+/* The received Ethernet header and VLAN tag, kept while the packet moves. */
+struct xlb_l2 {
+	__u8 dst[6];
+	__u8 src[6];
+	__be16 tci;
+	__u8 vlan;
+};
+
+/* Saves the header of a frame whose L3 header is at @l3_off. */
+static __always_inline int xlb_l2_save(struct xdp_md *ctx, __u32 l3_off,
+				       struct xlb_l2 *l2)
+{
+	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
+	struct ethhdr *eth = data;
+	struct xlb_vlan_hdr *vh = (void *)(eth + 1);
+
+	if ((void *)(vh + 1) > data_end)
+		return -1;
+	__builtin_memcpy(l2->dst, eth->h_dest, 6);
+	__builtin_memcpy(l2->src, eth->h_source, 6);
+	l2->vlan = l3_off != sizeof(*eth);
+	l2->tci = vh->tci;
+	return 0;
+}
+
+/*
+ * Writes an Ethernet header (and the saved VLAN tag) at the start of the
+ * packet for an L3 payload of type @proto. Returns the L3 offset, or -1.
+ */
+static __always_inline int xlb_l2_write(struct xdp_md *ctx,
+					const struct xlb_l2 *l2,
+					const __u8 *dst, const __u8 *src,
+					__be16 proto)
+{
+	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
+	struct ethhdr *eth = data;
+	struct xlb_vlan_hdr *vh = (void *)(eth + 1);
+
+	if ((void *)(vh + 1) > data_end)
+		return -1;
+	__builtin_memcpy(eth->h_dest, dst, 6);
+	__builtin_memcpy(eth->h_source, src, 6);
+	if (!l2->vlan) {
+		eth->h_proto = proto;
+		return sizeof(*eth);
+	}
+	eth->h_proto = bpf_htons(ETH_P_8021Q);
+	vh->tci = l2->tci;
+	vh->proto = proto;
+	return sizeof(*eth) + sizeof(*vh);
+}
+
+/* Answers go back where the packet came from. */
+static __always_inline void xlb_swap_macs(struct ethhdr *eth)
+{
+	__u8 tmp[6];
+
+	__builtin_memcpy(tmp, eth->h_source, 6);
+	__builtin_memcpy(eth->h_source, eth->h_dest, 6);
+	__builtin_memcpy(eth->h_dest, tmp, 6);
 }
 
 #endif /* XLB_BPF_ETH_H */

@@ -52,15 +52,6 @@ struct xlb_icmp6_pseudo {
 	__be32 nexthdr;
 };
 
-static __always_inline void xlb_swap_macs(struct ethhdr *eth)
-{
-	__u8 tmp[6];
-
-	__builtin_memcpy(tmp, eth->h_source, 6);
-	__builtin_memcpy(eth->h_source, eth->h_dest, 6);
-	__builtin_memcpy(eth->h_dest, tmp, 6);
-}
-
 static __always_inline int xlb_echo_reply4(struct xdp_md *ctx,
 					   struct xlb_pkt *p)
 {
@@ -212,7 +203,7 @@ static __always_inline int xlb_send_frag_needed(struct xdp_md *ctx,
 	struct xlb_l2 l2;
 	int l3;
 
-	if (p->l3_len < XLB_ICMP4_QUOTE || xlb_l2_save(ctx, p, &l2))
+	if (p->l3_len < XLB_ICMP4_QUOTE || xlb_l2_save(ctx, p->l3_off, &l2))
 		return XLB_DROP_TOO_BIG;
 	if (bpf_xdp_adjust_tail(ctx, -(int)(p->pkt_len - p->l3_off -
 					    XLB_ICMP4_QUOTE)))
@@ -261,7 +252,7 @@ static __always_inline int xlb_send_pkt_too_big(struct xdp_md *ctx,
 	__s64 sum;
 	int l3;
 
-	if (p->l3_len < XLB_ICMP6_QUOTE || xlb_l2_save(ctx, p, &l2))
+	if (p->l3_len < XLB_ICMP6_QUOTE || xlb_l2_save(ctx, p->l3_off, &l2))
 		return XLB_DROP_TOO_BIG;
 	if (bpf_xdp_adjust_tail(ctx, -(int)(p->pkt_len - p->l3_off -
 					    XLB_ICMP6_QUOTE)))

@@ -79,6 +79,7 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, struct xlb_pkt *p)
 static __always_inline int xlb_lb_main(struct xdp_md *ctx)
 {
 	struct xlb_pkt p = {};
+	__u32 outcome;
 	int r;
 
 	p.pkt_len = ctx->data_end - ctx->data;
@@ -93,10 +94,9 @@ static __always_inline int xlb_lb_main(struct xdp_md *ctx)
 		r = xlb_icmp(ctx, &p);
 	if (r == XLB_CONTINUE)
 		r = xlb_forward(ctx, &p);
-	if (r < 0 || r >= XLB_EV_CT_HIT)
-		r = XLB_DROP_ENCAP; /* a stage returned no outcome: a bug */
-	xlb_count(r, p.pkt_len);
-	return xlb_verdict(r);
+	outcome = xlb_outcome(r);
+	xlb_count(outcome, p.pkt_len);
+	return xlb_verdict(outcome);
 }
 
 #endif /* XLB_BPF_LB_MAIN_H */

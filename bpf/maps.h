@@ -78,10 +78,14 @@ struct {
 	__type(value, struct xlb_ct_rate);
 } xlb_ct_rate SEC(".maps");
 
-/* Per-CPU so the hot path never takes an atomic or bounces a cache line. */
+/*
+ * Per-CPU so the hot path never takes an atomic or bounces a cache line.
+ * XLB_STAT_SLOTS entries, more than there are outcomes: a new outcome needs
+ * no new map, so an upgrade keeps the pinned one.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XLB_STAT_MAX);
+	__uint(max_entries, XLB_STAT_SLOTS);
 	__type(key, __u32);
 	__type(value, struct xlb_counter);
 } xlb_stats SEC(".maps");

@@ -25,14 +25,13 @@
 #include "stats.h"
 #include "csum.h"
 #include "eth.h"
+#include "ip.h"
+#include "ptr.h"
 
 #ifndef XLB_MAX_EXT_HDRS
 #define XLB_MAX_EXT_HDRS 4
 #endif
 
-#define XLB_IP_DF 0x4000
-#define XLB_IP_MF 0x2000
-#define XLB_IP_OFFSET 0x1fff
 
 /* What the parser learnt; offsets are from ctx->data at entry. */
 struct xlb_pkt {
@@ -48,16 +47,6 @@ struct xlb_pkt {
 	__u8 fragment;
 	__u8 icmp_error; /* flow comes from the packet an ICMP error quotes */
 };
-
-static __always_inline void *xlb_data(struct xdp_md *ctx)
-{
-	return (void *)(long)ctx->data;
-}
-
-static __always_inline void *xlb_data_end(struct xdp_md *ctx)
-{
-	return (void *)(long)ctx->data_end;
-}
 
 static __always_inline int xlb_is_vip_addr(const struct xlb_addr *a,
 					   __u8 family, __u32 flag)

@@ -17,6 +17,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "csum.h"
+#include "ptr.h"
 #include "xlb/pktgen.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -32,13 +34,6 @@ const volatile struct xlb_pg_cfg xlb_pg_cfg = {};
 __u64 xlb_pg_seq = 0; /* packets generated */
 __u32 xlb_pg_flow = 0; /* == xlb_pg_seq % nflows, kept without a division */
 __u64 xlb_pg_aborted = 0; /* frames shorter than the template said */
-
-static __always_inline __u16 pg_csum_finish(__u32 sum)
-{
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)~sum;
-}
 
 /* Writes the 16-bit @val at @off; returns -1 if it is past the frame. */
 static __always_inline int pg_put16(void *data, void *data_end, __u16 off,
@@ -80,8 +75,7 @@ static __always_inline int pg_write_template(void *data, void *data_end)
 SEC("xdp")
 int xlb_pktgen(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
+	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
 	__u32 flow = xlb_pg_flow, port_idx = flow, addr_idx = 0, l4;
 	__u16 sport, check;
 
@@ -107,12 +101,12 @@ int xlb_pktgen(struct xdp_md *ctx)
 		l4 += lo; /* the pseudo-header covers the source address */
 		if (xlb_pg_cfg.ip_csum_off &&
 		    pg_put16(data, data_end, xlb_pg_cfg.ip_csum_off,
-			     pg_csum_finish((__u32)xlb_pg_cfg.ip_csum_base +
+			     xlb_csum_fold32((__u32)xlb_pg_cfg.ip_csum_base +
 					    lo)))
 			goto abort;
 	}
 
-	check = pg_csum_finish(l4);
+	check = xlb_csum_fold32(l4);
 	if (xlb_pg_cfg.udp && !check)
 		check = 0xffff; /* RFC 768: 0 would mean "no checksum" */
 	if (pg_put16(data, data_end, xlb_pg_cfg.l4_csum_off, check))

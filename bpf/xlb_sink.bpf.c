@@ -16,6 +16,8 @@
 #include <linux/udp.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "eth.h"
+#include "ptr.h"
 #include "xlb/pktgen.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -46,47 +48,31 @@ struct xlb_sink_cap xlb_sink_caps[XLB_SINK_CAP_N] = {};
  */
 __u32 xlb_sink_ncap = 0;
 
-struct sink_vlan_hdr {
-	__be16 tci;
-	__be16 proto;
-};
-
 /* Source port of a TCP or UDP packet (both start with it), or -1. */
 static __always_inline int sink_sport(void *data, void *data_end)
 {
-	struct ethhdr *eth = data;
-	void *l3 = eth + 1;
-	__be16 proto;
-	__u8 l4proto;
+	__u16 l3_off;
+	__u8 family, l4proto;
 	__be16 *sp;
+	void *l3;
 
-	if (l3 > data_end)
+	if (xlb_parse_eth(data, data_end, &l3_off, &family) != XLB_ETH_IP)
 		return -1;
-	proto = eth->h_proto;
-	if (proto == bpf_htons(ETH_P_8021Q)) {
-		struct sink_vlan_hdr *vh = l3;
-
-		if ((void *)(vh + 1) > data_end)
-			return -1;
-		proto = vh->proto;
-		l3 = vh + 1;
-	}
-	if (proto == bpf_htons(ETH_P_IP)) {
+	l3 = data + l3_off;
+	if (family == XLB_AF_INET) {
 		struct iphdr *iph = l3;
 
 		if ((void *)(iph + 1) > data_end || iph->ihl < 5)
 			return -1;
 		l4proto = iph->protocol;
 		sp = l3 + iph->ihl * 4;
-	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+	} else {
 		struct ipv6hdr *ip6 = l3;
 
 		if ((void *)(ip6 + 1) > data_end)
 			return -1;
 		l4proto = ip6->nexthdr; /* extension headers: not counted */
 		sp = (void *)(ip6 + 1);
-	} else {
-		return -1;
 	}
 	if (l4proto != IPPROTO_TCP && l4proto != IPPROTO_UDP)
 		return -1;
@@ -130,8 +116,7 @@ static __always_inline void sink_capture(struct xdp_md *ctx, __u32 len)
 SEC("xdp")
 int xlb_sink(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
+	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
 	__u32 zero = 0, len = (__u32)(data_end - data);
 	struct xlb_sink_stats *st;
 

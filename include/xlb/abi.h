@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * This file holds the ABI between xlb's BPF programs and user space: map
- * keys and values, flags, limits and the counters' enums. It is the only
- * definition; both sides include it, and the sizes are asserted so a change
- * that would break a pinned map fails the build instead of a packet.
+ * keys and values, flags and limits (the counters' list is outcomes.h). It
+ * is the only definition; both sides include it, and the sizes are asserted
+ * so a change that would break a pinned map fails the build instead of a
+ * packet.
  *
  * Byte order: fields typed __be* are in network order, everything else in
  * host order.
@@ -176,55 +177,11 @@ struct xlb_vip_stats {
 };
 
 /*
- * One counter per outcome of the LB program (index of xlb_stats). Every
- * packet lands in exactly one XLB_PASS_*, XLB_DROP_* or XLB_TX_* counter;
- * XLB_EV_* count events on the way and overlap with those.
+ * The counters' indices (enum xlb_stat for xlb_stats, enum xlb_decap_stat for
+ * xlb_decap_stats), with their names, verdicts and help, are listed once in
+ * outcomes.h.
  */
-enum xlb_stat {
-	XLB_PASS_NOT_IP = 0, /* not IPv4/IPv6 (ARP, LLDP, QinQ, ...) */
-	XLB_PASS_NOT_VIP, /* IP, but no VIP matches */
-	XLB_PASS_MALFORMED, /* broken header, not addressed to a VIP address */
-	XLB_PASS_ICMP_NOT_VIP, /* ICMP not about a VIP flow */
-	XLB_DROP_MALFORMED, /* VIP address, broken or truncated header */
-	XLB_DROP_FRAGMENT, /* VIP traffic fragmented: not forwarded, see README */
-	XLB_DROP_NO_BACKEND, /* VIP has no table or an empty slot */
-	XLB_DROP_BAD_BACKEND, /* table names a backend that is not there */
-	XLB_DROP_TOO_BIG, /* would exceed the MTU and no ICMP could be sent */
-	XLB_DROP_ENCAP, /* growing or shrinking the packet failed */
-	XLB_DROP_NO_CONFIG, /* xlb_config unreadable (never expected) */
-	XLB_TX_FORWARD, /* sent to a backend */
-	XLB_TX_ICMP_ERROR, /* ICMP error about a VIP flow sent to its backend */
-	XLB_TX_ECHO_REPLY, /* answered an echo request to a VIP address */
-	XLB_TX_TOO_BIG, /* answered with frag-needed / packet-too-big */
-	XLB_EV_CT_HIT,
-	XLB_EV_CT_MISS,
-	XLB_EV_CT_INSERT_THROTTLED, /* new flow not recorded: insert rate cap */
-	XLB_EV_CT_INSERT_FAILED,
-	XLB_EV_CT_STALE_BACKEND, /* entry named a deleted backend: re-steered */
-	XLB_STAT_MAX,
-};
-
-/*
- * Counters of the backend-side decap program (xlb_decap_stats). Every packet
- * lands in exactly one. The order is PASS, OK (passed decapsulated), DROP:
- * the program turns an outcome into a verdict by comparing with the first
- * DROP, so new drop reasons go at the end.
- */
-enum xlb_decap_stat {
-	XLB_DECAP_PASS_NOT_TUNNEL = 0, /* not IPIP/IPv6-in-x for a local address */
-	XLB_DECAP_PASS_MALFORMED, /* header too short to tell: left to the stack */
-	XLB_DECAP_OK_4IN4,
-	XLB_DECAP_OK_6IN6,
-	XLB_DECAP_OK_4IN6,
-	XLB_DECAP_OK_6IN4,
-	/* tunnel for us, but the outer lengths or checksum, or the inner
-	 * header, are broken: no well-formed inner packet to hand over */
-	XLB_DECAP_DROP_INNER_MALFORMED,
-	XLB_DECAP_DROP_ERROR, /* shrinking the packet failed */
-	XLB_DECAP_DROP_FRAGMENT, /* outer IPv4 fragment: XDP cannot reassemble */
-	XLB_DECAP_DROP_ECN, /* outer CE, inner not ECN-capable (RFC 6040) */
-	XLB_DECAP_STAT_MAX,
-};
+#include "xlb/outcomes.h"
 
 #ifndef __bpf__
 _Static_assert(sizeof(struct xlb_addr) == 16, "xlb_addr is 16 bytes");

@@ -20,6 +20,7 @@
 #include "lib/addr.h"
 #include "bench_datapath.h"
 #include "lib/lbmaps.h"
+#include "lib/stats.h"
 #include "lib/maglev.h"
 #include "tools/pkt.h"
 #include "xlb_bench.skel.h"

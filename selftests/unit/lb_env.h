@@ -14,6 +14,7 @@
 #include <xlb/abi.h>
 
 #include "lib/lbmaps.h"
+#include "lib/stats.h"
 #include "lib/maglev.h"
 #include "tools/pkt.h"
 

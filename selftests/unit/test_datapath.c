@@ -139,6 +139,23 @@ static const struct fixture fixtures[] = {
 	  0, XLB_DROP_TOO_BIG, EXPECT_DROP },
 };
 
+/* The XDP action the outcome list gives @outcome. */
+static uint32_t table_verdict(uint32_t outcome)
+{
+	switch (xlb_stat_descs[outcome].verdict) {
+	case XLB_V_PASS:
+		return XDP_PASS;
+	case XLB_V_TX:
+		return XDP_TX;
+	case XLB_V_DROP:
+		return XDP_DROP;
+	default:
+		cr_assert_fail("%s is an event, not an outcome",
+			       xlb_stat_name(outcome));
+		return ~0u;
+	}
+}
+
 static void check_fixture(const struct fixture *fx)
 {
 	struct pkt in, out, want;
@@ -152,6 +169,9 @@ static void check_fixture(const struct fixture *fx)
 	cr_assert_eq(env_stat(&env, fx->outcome), before + 1,
 		     "%s: counted as %s", fx->desc,
 		     xlb_stat_name(fx->outcome));
+	cr_assert_eq(verdict, table_verdict(fx->outcome),
+		     "%s: verdict %u is the outcome table's for %s", fx->desc,
+		     verdict, xlb_stat_name(fx->outcome));
 	switch (fx->expect) {
 	case EXPECT_SAME:
 		cr_assert_eq(verdict, XDP_PASS, "%s: verdict is XDP_PASS (%u)",

@@ -152,7 +152,7 @@ static void print_backends(struct json_object *r)
 
 static void print_stats(struct json_object *r)
 {
-	struct json_object *g = json_object_object_get(r, "counters");
+	struct json_object *os = json_object_object_get(r, "outcomes");
 	struct json_object *vs = json_object_object_get(r, "vips");
 	struct json_object *bs = json_object_object_get(r, "backends");
 
@@ -177,12 +177,16 @@ static void print_stats(struct json_object *r)
 		       (long long)i_of(b, "packets"), (long long)i_of(b, "bytes"),
 		       d_of(b, "pps"), d_of(b, "bps") / 1e6);
 	}
-	printf("\ncounters (packets; pass_/drop_/tx_ are outcomes, ct_ events):\n");
-	json_object_object_foreach(g, k, val)
-	{
-		if (json_object_get_int64(val))
-			printf("  %-22s %14lld\n", k,
-			       (long long)json_object_get_int64(val));
+	/* the daemon's outcome table: each counter with its verdict and help */
+	printf("\n%-22s %-7s %14s  %s\n", "COUNTER", "VERDICT", "PACKETS",
+	       "MEANING (non-zero only; events overlap the outcomes)");
+	for (size_t i = 0; i < json_object_array_length(os); i++) {
+		struct json_object *so = json_object_array_get_idx(os, i);
+
+		if (i_of(so, "packets"))
+			printf("%-22s %-7s %14lld  %s\n", s_of(so, "name"),
+			       s_of(so, "verdict"),
+			       (long long)i_of(so, "packets"), s_of(so, "help"));
 	}
 }
 

@@ -15,6 +15,7 @@
 #include <linux/if_link.h>
 
 #include "decap/decap.h"
+#include "lib/stats.h"
 #include "xlb_decap.skel.h"
 
 /* Maps a program of ours can have; more would not be xlb_decap. */
@@ -56,7 +57,11 @@ int xlb_decap_maps_from_object(struct bpf_object *obj,
 	if (err)
 		return err;
 	stats = bpf_object__find_map_by_name(obj, "xlb_decap_stats");
-	m->nstats = bpf_map__max_entries(stats);
+	/* the map has room for outcomes added later; these are the ones
+	 * this build names */
+	m->nstats = bpf_map__max_entries(stats) < XLB_DECAP_STAT_MAX ?
+			    bpf_map__max_entries(stats) :
+			    XLB_DECAP_STAT_MAX;
 	return 0;
 }
 
@@ -128,20 +133,7 @@ out:
 
 const char *xlb_decap_stat_name(__u32 idx)
 {
-	static const char *const names[XLB_DECAP_STAT_MAX] = {
-		[XLB_DECAP_PASS_NOT_TUNNEL] = "pass_not_tunnel",
-		[XLB_DECAP_PASS_MALFORMED] = "pass_malformed",
-		[XLB_DECAP_OK_4IN4] = "ok_4in4",
-		[XLB_DECAP_OK_6IN6] = "ok_6in6",
-		[XLB_DECAP_OK_4IN6] = "ok_4in6",
-		[XLB_DECAP_OK_6IN4] = "ok_6in4",
-		[XLB_DECAP_DROP_INNER_MALFORMED] = "drop_inner_malformed",
-		[XLB_DECAP_DROP_ERROR] = "drop_error",
-		[XLB_DECAP_DROP_FRAGMENT] = "drop_fragment",
-		[XLB_DECAP_DROP_ECN] = "drop_ecn",
-	};
-
-	return idx < XLB_DECAP_STAT_MAX && names[idx] ? names[idx] : "?";
+	return idx < XLB_DECAP_STAT_MAX ? xlb_decap_stat_descs[idx].name : "?";
 }
 
 static __u32 mode_flag(enum xlb_xdp_mode mode)

@@ -30,7 +30,7 @@
 struct xlb_decap_maps {
 	int addrs; /* xlb_decap_addrs */
 	int stats; /* xlb_decap_stats */
-	__u32 nstats; /* its entries (an older program may have fewer) */
+	__u32 nstats; /* outcomes it counts that this build names */
 };
 
 /* An xlb_decap program found on an interface; close with xlb_decap_close. */

@@ -3,9 +3,9 @@
  * This file holds the user-space interface to the LB program's maps, the
  * one place above the loader that calls bpf_map_*: the list of map names,
  * finding them in a loaded object, reading and writing VIPs, backends, the
- * config and Maglev tables, and reading the per-CPU counters summed over
- * CPUs. The conntrack table has its own module (lib/conntrack.h). Every
- * function returns 0 or a negative errno and changes nothing on failure.
+ * config and Maglev tables. The counters are read in lib/stats.h and the
+ * conntrack table has its own module (lib/conntrack.h). Every function
+ * returns 0 or a negative errno and changes nothing on failure.
  */
 #ifndef XLB_USER_LBMAPS_H
 #define XLB_USER_LBMAPS_H
@@ -111,16 +111,5 @@ bool xlb_table_installed(const struct xlb_lb_maps *m, __u32 vip_id);
  */
 int xlb_table_read(const struct xlb_lb_maps *m, __u32 vip_id, __u32 **table,
 		   __u32 *size);
-
-/* Sums over CPUs the xlb_stats counter @idx (enum xlb_stat). */
-int xlb_stat_read(const struct xlb_lb_maps *m, __u32 idx,
-		  struct xlb_counter *sum);
-int xlb_vip_stats_read(const struct xlb_lb_maps *m, __u32 vip_id,
-		       struct xlb_vip_stats *sum);
-int xlb_backend_stats_read(const struct xlb_lb_maps *m, __u32 id,
-			   struct xlb_counter *sum);
-
-/* Short name of an enum xlb_stat value, e.g. "drop_fragment". */
-const char *xlb_stat_name(__u32 idx);
 
 #endif /* XLB_USER_LBMAPS_H */

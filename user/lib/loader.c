@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
@@ -22,6 +23,8 @@
 #define BPFFS "/sys/fs/bpf"
 #define BPFFS_LOCK "/run/xlb-bpffs.lock"
 #define LB_PROG_NAME "xlb_lb"
+#define CT_MAP "xlb_conntrack"
+#define STATS_MAP "xlb_stats"
 
 static int mkdir_p(const char *path)
 {
@@ -92,31 +95,245 @@ int xlb_bpffs_ensure(const char *pin_dir, char *err, size_t errlen)
 	return 0;
 }
 
+/* True when a loaded BPF program uses the map with id @map_id. */
+static bool map_in_use(__u32 map_id)
+{
+	__u32 id = 0, ids[64];
+
+	while (!bpf_prog_get_next_id(id, &id)) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue; /* gone since: it uses nothing */
+		info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+		info.map_ids = (__u64)(unsigned long)ids;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
+			__u32 n = info.nr_map_ids < 64 ? info.nr_map_ids : 64;
+
+			for (__u32 i = 0; i < n; i++) {
+				if (ids[i] == map_id) {
+					close(fd);
+					return true;
+				}
+			}
+		}
+		close(fd);
+	}
+	return false;
+}
+
+/*
+ * Replaces the pinned xlb_stats of an older release (fewer entries than
+ * XLB_STAT_SLOTS) by one of this build's size: same name and BTF, every
+ * counter copied, then the new map renamed over the old pin. Only when no
+ * program uses the old map, so no packet is counted into a map that is no
+ * longer pinned.
+ */
+static int stats_migrate(int old_fd, const struct bpf_map_info *old,
+			 const char *path, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	int ncpu = libbpf_num_possible_cpus(), fd = -1, btf_fd = -1, rc = 0;
+	struct xlb_counter *buf = NULL;
+	char tmp[520];
+
+	if (ncpu <= 0)
+		return xlb_errf(err, errlen, -EINVAL, "upgrade %s: no CPU count",
+				path);
+	if (old->btf_id) {
+		btf_fd = bpf_btf_get_fd_by_id(old->btf_id);
+		if (btf_fd >= 0) {
+			opts.btf_fd = (__u32)btf_fd;
+			opts.btf_key_type_id = old->btf_key_type_id;
+			opts.btf_value_type_id = old->btf_value_type_id;
+		}
+	}
+	fd = bpf_map_create(old->type, old->name, old->key_size,
+			    old->value_size, XLB_STAT_SLOTS, &opts);
+	if (fd < 0) {
+		rc = xlb_errf(err, errlen, -errno, "upgrade %s: create: %s",
+			      path, strerror(errno));
+		goto out;
+	}
+	buf = calloc((size_t)ncpu, sizeof(*buf));
+	if (!buf) {
+		rc = xlb_errf(err, errlen, -ENOMEM, "upgrade %s: out of memory",
+			      path);
+		goto out;
+	}
+	for (__u32 i = 0; i < old->max_entries; i++) {
+		if (bpf_map_lookup_elem(old_fd, &i, buf) ||
+		    bpf_map_update_elem(fd, &i, buf, BPF_ANY)) {
+			rc = xlb_errf(err, errlen, -errno,
+				      "upgrade %s: copy counter %u: %s", path,
+				      i, strerror(errno));
+			goto out;
+		}
+	}
+	snprintf(tmp, sizeof(tmp), "%s_upgrade", path);
+	unlink(tmp); /* left by a start that died here */
+	if (bpf_obj_pin(fd, tmp)) {
+		rc = xlb_errf(err, errlen, -errno, "upgrade %s: pin %s: %s",
+			      path, tmp, strerror(errno));
+		goto out;
+	}
+	/* one step: the path names the old map or the new one, never none */
+	if (rename(tmp, path)) {
+		rc = xlb_errf(err, errlen, -errno, "upgrade %s: rename: %s",
+			      path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	pr_info("%s: pinned by an older release with %u counters; replaced "
+		"by one with %u, counters kept\n",
+		path, old->max_entries, XLB_STAT_SLOTS);
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	if (btf_fd >= 0)
+		close(btf_fd);
+	return rc;
+}
+
+static const char *map_type_str(__u32 type)
+{
+	const char *s = libbpf_bpf_map_type_str((enum bpf_map_type)type);
+
+	return s ? s : "unknown";
+}
+
+/* What removing a pinned map costs, for the refusal message. */
+static const char *recreate_cost(const char *name)
+{
+	if (!strcmp(name, CT_MAP))
+		return "every tracked flow is forgotten; established "
+		       "connections follow the Maglev tables";
+	if (strstr(name, "stats"))
+		return "its counters restart at zero";
+	return "xlbd fills it again from the config";
+}
+
+/*
+ * Checks the map pinned at @path against this build's @map, as libbpf
+ * would refuse it at load, but saying which field differs and what to do.
+ * Accepted differences: the conntrack table keeps its size; an older
+ * release's smaller xlb_stats is replaced (stats_migrate), or, while a
+ * program still counts into it, adopted as it is (the newer outcomes are
+ * not counted until xlb is attached again). Without @act it only checks,
+ * so every map is checked before any is changed.
+ */
+static int check_pinned(struct bpf_map *map, const char *path, bool act,
+			__u32 *ct_pinned, char *err, size_t errlen)
+{
+	const char *name = bpf_map__name(map);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char what[128];
+	int fd, rc = 0;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0; /* not pinned: the load creates it */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		rc = xlb_errf(err, errlen, -errno, "read pinned map %s: %s",
+			      path, strerror(errno));
+		goto out;
+	}
+	what[0] = 0;
+	if (info.type != bpf_map__type(map))
+		snprintf(what, sizeof(what), "type %s, this build needs %s",
+			 map_type_str(info.type),
+			 map_type_str(bpf_map__type(map)));
+	else if (info.key_size != bpf_map__key_size(map))
+		snprintf(what, sizeof(what),
+			 "key size %u, this build needs %u", info.key_size,
+			 bpf_map__key_size(map));
+	else if (info.value_size != bpf_map__value_size(map))
+		snprintf(what, sizeof(what),
+			 "value size %u, this build needs %u", info.value_size,
+			 bpf_map__value_size(map));
+	else if (info.map_flags != bpf_map__map_flags(map))
+		snprintf(what, sizeof(what),
+			 "flags 0x%x, this build needs 0x%x", info.map_flags,
+			 bpf_map__map_flags(map));
+	else if (info.max_entries != bpf_map__max_entries(map) &&
+		 strcmp(name, CT_MAP) && strcmp(name, STATS_MAP))
+		snprintf(what, sizeof(what),
+			 "max_entries %u, this build needs %u",
+			 info.max_entries, bpf_map__max_entries(map));
+	else if (!act)
+		; /* fits: adopted in the second pass */
+	else if (!strcmp(name, CT_MAP)) {
+		if (ct_pinned)
+			*ct_pinned = info.max_entries;
+		if (bpf_map__set_max_entries(map, info.max_entries))
+			rc = xlb_errf(err, errlen, -errno, "adopt %s: %s", path,
+				      strerror(errno));
+	} else if (!strcmp(name, STATS_MAP) &&
+		   info.max_entries < bpf_map__max_entries(map)) {
+		if (!map_in_use(info.id)) {
+			rc = stats_migrate(fd, &info, path, err, errlen);
+		} else {
+			pr_info("%s: pinned by an older release with %u "
+				"counters and still in use: adopted as it is; "
+				"outcomes past %u are not counted until xlb is "
+				"attached again (xlb detach IFACE; xlb attach "
+				"IFACE)\n",
+				path, info.max_entries, info.max_entries);
+			if (bpf_map__set_max_entries(map, info.max_entries))
+				rc = xlb_errf(err, errlen, -errno,
+					      "adopt %s: %s", path,
+					      strerror(errno));
+		}
+	} else if (!strcmp(name, STATS_MAP) &&
+		   info.max_entries > bpf_map__max_entries(map)) {
+		/* a later release's, with more room: this build's outcomes
+		 * are its first entries */
+		if (bpf_map__set_max_entries(map, info.max_entries))
+			rc = xlb_errf(err, errlen, -errno, "adopt %s: %s", path,
+				      strerror(errno));
+	}
+	if (what[0])
+		rc = xlb_errf(err, errlen, -EINVAL,
+			      "pinned map %s does not fit this build: %s. "
+			      "To start over with it: stop xlbd, run "
+			      "`xlb detach IFACE` for every interface, "
+			      "`rm %s`, and start xlbd again, which creates "
+			      "it anew (%s)",
+			      path, what, path, recreate_cost(name));
+out:
+	close(fd);
+	return rc;
+}
+
 /*
  * Opens the LB object with every map bound to its pin path: on load, libbpf
- * reuses a pinned map (after checking it is compatible) or creates and pins
- * it. An existing conntrack table keeps its size: resizing would mean a new
- * map, losing every tracked flow.
+ * reuses a pinned map (checked first by check_pinned, which also sizes the
+ * maps that may differ) or creates and pins it. An existing conntrack table
+ * keeps its size: resizing would mean a new map, losing every tracked flow.
  */
 static struct xlb_lb *open_pinned(const char *pin_dir, __u32 ct_entries,
 				  __u32 *ct_pinned, char *err, size_t errlen)
 {
-	struct bpf_map_info info = {};
-	__u32 info_len = sizeof(info);
 	struct xlb_lb *skel;
 	struct bpf_map *map;
 	size_t nmaps = 0;
 	char path[512];
-	int fd;
 
 	if (ct_pinned)
 		*ct_pinned = 0;
 	skel = xlb_lb__open();
 	if (!skel) {
 		xlb_errf(err, errlen, -errno, "open the LB object: %s",
-		     strerror(errno));
+			 strerror(errno));
 		return NULL;
 	}
+	if (ct_entries &&
+	    bpf_map__set_max_entries(skel->maps.xlb_conntrack, ct_entries))
+		goto err_path;
 	bpf_object__for_each_map(map, skel->obj) {
 		if (bpf_map__is_internal(map))
 			continue;
@@ -125,33 +342,30 @@ static struct xlb_lb *open_pinned(const char *pin_dir, __u32 ct_entries,
 			 bpf_map__name(map));
 		if (bpf_map__set_pin_path(map, path))
 			goto err_path;
+		if (check_pinned(map, path, false, NULL, err, errlen))
+			goto err_checked;
 	}
 	if (nmaps != xlb_lb_map_count()) {
 		xlb_errf(err, errlen, -EINVAL,
 			 "the LB object has %zu maps, lib/lbmaps.h lists %zu: "
 			 "add the new one to XLB_LB_MAPS",
 			 nmaps, xlb_lb_map_count());
-		xlb_lb__destroy(skel);
-		return NULL;
+		goto err_checked;
 	}
-	snprintf(path, sizeof(path), "%s/%s", pin_dir,
-		 bpf_map__name(skel->maps.xlb_conntrack));
-	fd = bpf_obj_get(path);
-	if (fd >= 0) {
-		if (!bpf_obj_get_info_by_fd(fd, &info, &info_len)) {
-			ct_entries = info.max_entries;
-			if (ct_pinned)
-				*ct_pinned = info.max_entries;
-		}
-		close(fd);
+	/* every pinned map fits: now adopt or replace what needs it */
+	bpf_object__for_each_map(map, skel->obj) {
+		if (!bpf_map__is_internal(map) &&
+		    check_pinned(map, bpf_map__pin_path(map), true, ct_pinned,
+				 err, errlen))
+			goto err_checked;
 	}
-	if (ct_entries &&
-	    bpf_map__set_max_entries(skel->maps.xlb_conntrack, ct_entries))
-		goto err_path;
 	return skel;
+err_checked:
+	xlb_lb__destroy(skel);
+	return NULL;
 err_path:
 	xlb_errf(err, errlen, -errno, "bind maps to %s: %s", pin_dir,
-	     strerror(errno));
+		 strerror(errno));
 	xlb_lb__destroy(skel);
 	return NULL;
 }
@@ -187,8 +401,7 @@ int xlb_maps_open_pinned(const char *pin_dir, __u32 ct_entries,
 	xlb_lb__destroy(skel);
 	if (rc)
 		return xlb_errf(err, errlen, rc,
-			    "load the LB object with the maps in %s: %s (maps "
-			    "pinned by an incompatible build? see README)",
+			    "load the LB object with the maps in %s: %s",
 			    pin_dir, strerror(-rc));
 	for (size_t i = 0; i < xlb_lb_map_count(); i++) {
 		int fd;
@@ -205,6 +418,37 @@ int xlb_maps_open_pinned(const char *pin_dir, __u32 ct_entries,
 		*xlb_lb_map_fd(m, i) = fd;
 	}
 	return 0;
+}
+
+int xlb_maps_stats_refresh(const char *pin_dir, struct xlb_lb_maps *m)
+{
+	struct bpf_map_info cur = {}, pinned = {};
+	__u32 len = sizeof(cur);
+	char path[512];
+	int fd;
+
+	if (bpf_obj_get_info_by_fd(m->stats, &cur, &len))
+		return -errno;
+	if (cur.max_entries >= XLB_STAT_SLOTS)
+		return 0; /* this build's size: never replaced */
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, STATS_MAP);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	len = sizeof(pinned);
+	if (bpf_obj_get_info_by_fd(fd, &pinned, &len)) {
+		int rc = -errno;
+
+		close(fd);
+		return rc;
+	}
+	if (pinned.id == cur.id) {
+		close(fd);
+		return 0;
+	}
+	close(m->stats);
+	m->stats = fd;
+	return 1;
 }
 
 static enum xdp_attach_mode to_libxdp(enum xlb_xdp_mode mode)

@@ -31,6 +31,14 @@ int xlb_maps_open_pinned(const char *pin_dir, __u32 ct_entries,
 			 size_t errlen);
 void xlb_maps_close(struct xlb_lb_maps *m);
 
+/*
+ * An older release's xlb_stats, adopted while its program still counted into
+ * it, is replaced by one with room for every outcome when xlb is attached
+ * again (by any process). Re-opens @m->stats if that happened; returns 1 if
+ * it did, 0 if not, or a negative errno.
+ */
+int xlb_maps_stats_refresh(const char *pin_dir, struct xlb_lb_maps *m);
+
 /* Attaches a new instance of the LB program, sharing the pinned maps. */
 int xlb_attach(const char *pin_dir, __u32 ct_entries, const char *ifname,
 	       enum xlb_xdp_mode mode, char *err, size_t errlen);

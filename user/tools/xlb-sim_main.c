@@ -17,6 +17,7 @@
 
 #include "lib/addr.h"
 #include "lib/lbmaps.h"
+#include "lib/stats.h"
 #include "lib/maglev.h"
 #include "lib/opt.h"
 #include "tools/pkt.h"
@@ -185,12 +186,16 @@ int main(int argc, char **argv)
 	print_counts("new flows after the drain:", n, flows);
 
 	printf("\ncounters (xlb_stats, summed over CPUs):\n");
-	for (__u32 i = 0; i < XLB_STAT_MAX; i++) {
-		struct xlb_counter ctr;
+	{
+		struct xlb_counter ctr[XLB_STAT_MAX];
+		int n = xlb_stats_read_all(&m, ctr);
 
-		if (!xlb_stat_read(&m, i, &ctr) && ctr.packets)
-			printf("  %-22s %8llu\n", xlb_stat_name(i),
-			       (unsigned long long)ctr.packets);
+		for (int i = 0; i < n; i++)
+			if (ctr[i].packets)
+				printf("  %-22s %8llu  %s\n",
+				       xlb_stat_descs[i].name,
+				       (unsigned long long)ctr[i].packets,
+				       xlb_stat_descs[i].help);
 	}
 	printf("\nnext: `make test` runs the suite; README.md explains modes and maps.\n");
 out:

@@ -16,6 +16,7 @@
 #include "lib/loader.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "lib/stats.h"
 #include "lib/ctl.h"
 
 struct xlbd_sample {
@@ -102,6 +103,8 @@ int xlbd_reload(struct xlbd *d, char *err, size_t errlen)
 	return rc;
 }
 
+static void read_sample(struct xlbd *d, struct xlbd_sample *s);
+
 void xlbd_sample(struct xlbd *d)
 {
 	struct xlbd_sample *s = d->prev;
@@ -109,18 +112,31 @@ void xlbd_sample(struct xlbd *d)
 	/* the older sample is overwritten: cur becomes prev */
 	d->prev = d->cur;
 	d->cur = s;
+	read_sample(d, s);
+}
+
+/*
+ * The VIP and backend counters, in two batch reads up to the highest id in
+ * use rather than a lookup per id: cheap enough for a scrape of every VIP.
+ */
+static void read_sample(struct xlbd *d, struct xlbd_sample *s)
+{
+	__u32 nvip = 0, nbe = 0;
+
 	clock_gettime(CLOCK_MONOTONIC, &s->at);
 	for (size_t i = 0; i < d->running.nvips; i++) {
 		int id = xlb_vip_id_of(&d->maps, &d->running.vips[i]);
 
-		if (id >= 0)
-			xlb_vip_stats_read(&d->maps, (__u32)id, &s->vip[id]);
+		if (id >= 0 && (__u32)id + 1 > nvip)
+			nvip = (__u32)id + 1;
 	}
-	for (size_t i = 0; i < d->running.nbackends; i++) {
-		__u32 id = d->running.backends[i].id;
-
-		xlb_backend_stats_read(&d->maps, id, &s->be[id]);
-	}
+	for (size_t i = 0; i < d->running.nbackends; i++)
+		if (d->running.backends[i].id + 1 > nbe)
+			nbe = d->running.backends[i].id + 1;
+	if (xlb_vip_stats_read_range(&d->maps, 0, nvip, s->vip) < 0)
+		memset(s->vip, 0, sizeof(s->vip));
+	if (xlb_backend_stats_read_range(&d->maps, 0, nbe, s->be) < 0)
+		memset(s->be, 0, sizeof(s->be));
 }
 
 /* ---- request fields ---------------------------------------------------- */
@@ -516,32 +532,52 @@ static struct json_object *cmd_stats(struct xlbd *d)
 	struct json_object *o = xlb_ctl_ok(), *g = json_object_new_object();
 	struct json_object *vs = json_object_new_array();
 	struct json_object *bs = json_object_new_array();
+	struct json_object *outs = json_object_new_array();
+	struct xlbd_sample *now = calloc(1, sizeof(*now));
 	double dt = secs(&d->prev->at, &d->cur->at);
+	struct xlb_counter ctr[XLB_STAT_MAX];
+	int n;
 
-	for (__u32 i = 0; i < XLB_STAT_MAX; i++) {
-		struct xlb_counter c;
+	/* xlb_stats may have been replaced by an attach since we opened it */
+	xlb_maps_stats_refresh(d->running.pin_dir, &d->maps);
+	n = xlb_stats_read_all(&d->maps, ctr);
+	/* an older release's map lacks the newer outcomes: not listed */
+	for (int i = 0; i < n; i++) {
+		const struct xlb_stat_desc *sd = &xlb_stat_descs[i];
+		struct json_object *so = json_object_new_object();
 
-		if (xlb_stat_read(&d->maps, i, &c))
-			continue;
-		add_int(g, xlb_stat_name(i), (int64_t)c.packets);
+		add_int(g, sd->name, (int64_t)ctr[i].packets);
+		json_object_object_add(so, "name",
+				       json_object_new_string(sd->name));
+		json_object_object_add(so, "verdict", json_object_new_string(
+			xlb_verdict_class_name(sd->verdict)));
+		add_int(so, "packets", (int64_t)ctr[i].packets);
+		add_int(so, "bytes", (int64_t)ctr[i].bytes);
+		json_object_object_add(so, "help",
+				       json_object_new_string(sd->help));
+		json_object_array_add(outs, so);
 	}
 	json_object_object_add(o, "counters", g);
+	json_object_object_add(o, "outcomes", outs);
 	json_object_object_add(o, "rate_interval_s", json_object_new_double(dt));
+	if (now)
+		read_sample(d, now);
 	for (size_t i = 0; i < d->running.nvips; i++) {
 		const struct xlb_cfg_vip *v = &d->running.vips[i];
 		int id = xlb_vip_id_of(&d->maps, v);
-		struct xlb_vip_stats now = {}, *p, *c;
-		struct json_object *vo = json_object_new_object();
+		struct xlb_vip_stats *n, *p, *c;
+		struct json_object *vo;
 
 		if (id < 0)
 			continue;
-		xlb_vip_stats_read(&d->maps, (__u32)id, &now);
+		n = now ? &now->vip[id] : &d->cur->vip[id];
 		p = &d->prev->vip[id];
 		c = &d->cur->vip[id];
+		vo = json_object_new_object();
 		json_object_object_add(vo, "name", json_object_new_string(v->name));
-		add_int(vo, "packets", (int64_t)now.packets);
-		add_int(vo, "bytes", (int64_t)now.bytes);
-		add_int(vo, "new_flows", (int64_t)now.new_flows);
+		add_int(vo, "packets", (int64_t)n->packets);
+		add_int(vo, "bytes", (int64_t)n->bytes);
+		add_int(vo, "new_flows", (int64_t)n->new_flows);
 		json_object_object_add(vo, "pps", json_object_new_double(
 			rate(c->packets, p->packets, dt)));
 		json_object_object_add(vo, "bps", json_object_new_double(
@@ -552,16 +588,16 @@ static struct json_object *cmd_stats(struct xlbd *d)
 	}
 	for (size_t i = 0; i < d->running.nbackends; i++) {
 		const struct xlb_cfg_backend *b = &d->running.backends[i];
-		struct xlb_counter now = {}, *p = &d->prev->be[b->id],
-					     *c = &d->cur->be[b->id];
+		struct xlb_counter *p = &d->prev->be[b->id],
+				   *c = &d->cur->be[b->id],
+				   *n = now ? &now->be[b->id] : c;
 		struct json_object *bo = json_object_new_object();
 
-		xlb_backend_stats_read(&d->maps, b->id, &now);
 		add_int(bo, "id", b->id);
 		json_object_object_add(bo, "address",
 				       addr_json(&b->addr, b->family));
-		add_int(bo, "packets", (int64_t)now.packets);
-		add_int(bo, "bytes", (int64_t)now.bytes);
+		add_int(bo, "packets", (int64_t)n->packets);
+		add_int(bo, "bytes", (int64_t)n->bytes);
 		json_object_object_add(bo, "pps", json_object_new_double(
 			rate(c->packets, p->packets, dt)));
 		json_object_object_add(bo, "bps", json_object_new_double(
@@ -570,6 +606,7 @@ static struct json_object *cmd_stats(struct xlbd *d)
 	}
 	json_object_object_add(o, "vips", vs);
 	json_object_object_add(o, "backends", bs);
+	free(now);
 	return o;
 }
 
