@@ -351,19 +351,14 @@ make_router()
 
 make_client()
 {
-	local i=$1 node=cl$1 ns sw
+	local i=$1 node=cl$1 ns
 
 	ns=$(ns_of "$node")
-	sw=$(ns_of sw)
 	make_ns "$node"
 	plug "$node" eth0 "$ID-$node" "$BR_EXT" 1500
 	addr "$node" eth0 "$(cl_addr "$i")/24" "$(cl_addr6 "$i")/64"
 	offloads_off "$node" eth0
 	offloads_off sw "$ID-$node"
-	# frames a client sends with XDP (xlb-pktgen) reach the switch only if
-	# the peer runs an XDP program; without one they vanish uncounted
-	step "sw: xlb_pass on $ID-$node" ip -n "$sw" link set dev "$ID-$node" xdpdrv \
-		obj "$PASS_OBJ" sec xdp
 	step "$node: default route" ip -n "$ns" route add default via "$EXT4.1"
 	step "$node: default route v6" ip -n "$ns" -6 route add default via "${EXT6}1"
 }
@@ -649,6 +644,12 @@ cmd_up()
 	for ((i = 1; i <= NCL; i++)); do make_client "$i"; done
 	for ((i = 1; i <= NLB; i++)); do make_lb "$i"; done
 	for ((i = 1; i <= NBE; i++)); do make_backend "$i"; done
+	# frames a client sends with XDP (xlb-pktgen) reach the switch only if
+	# the peer runs an XDP program; without one they vanish uncounted
+	for ((i = 1; i <= NCL; i++)); do
+		step "sw: xlb_pass on $ID-cl$i" ip -n "$(ns_of sw)" link set \
+			dev "$ID-cl$i" xdpdrv obj "$PASS_OBJ" sec xdp
+	done
 
 	write_env >"$STATE/env.tmp" || up_fail "write $STATE/env"
 	mv "$STATE/env.tmp" "$STATE/env"
