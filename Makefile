@@ -133,6 +133,7 @@ check-layout:
 test-e2e: all
 	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/scripts-help.sh
 	$(Q)bash selftests/e2e/lab-selftest.sh
+	$(Q)bash selftests/e2e/cli.sh
 	$(Q)bash selftests/e2e/e2e.sh
 
 # The main job: the real xlb in a namespace lab with nginx backends.

@@ -5,9 +5,11 @@
 # (client, router, LB node, three nginx backends), starts xlbd with
 # scripts/demo.yaml attached to the LB node's NIC, sends HTTP through the
 # VIPs and shows what happened. The lab stays up to poke at;
-# `scripts/demo.sh down` (or `make demo-down`) removes it.
+# `scripts/demo.sh down` (or `make demo-down`) removes it;
+# `scripts/demo.sh hints` prints the commands to poke at it (step 6) alone.
+# LAB_BACKENDS=4 brings up a fourth backend (not in the config) to add live.
 #
-# Usage: scripts/demo.sh [down]   (root; `make demo` builds first)
+# Usage: scripts/demo.sh [down|hints]   (root; `make demo` builds first)
 set -euo pipefail
 
 case ${1:-} in
@@ -15,7 +17,7 @@ case ${1:-} in
 	sed -n '3,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" | sed '/./,$!d'
 	exit 0
 	;;
-"" | down) ;;
+"" | down | hints) ;;
 *)
 	echo "demo.sh: $1: unknown argument (--help)" >&2
 	exit 2
@@ -24,7 +26,7 @@ esac
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
-export LAB_ID=demo LAB_BACKENDS=3 LAB_BUILD=$BUILD
+export LAB_ID=demo LAB_BACKENDS=${LAB_BACKENDS:-3} LAB_BUILD=$BUILD
 LAB="$ROOT/scripts/lab.sh"
 CFG="$ROOT/scripts/demo.yaml"
 STATE=/run/xlb-lab/$LAB_ID
@@ -34,6 +36,46 @@ PIN=/sys/fs/bpf/xlb-demo
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 die() { echo "demo: $*" >&2; exit 1; }
 
+# What step 6 prints: the short forms (lab.sh exec finds xlb and xlbd's
+# socket, recorded in $STATE/lb1.xlb), and only commands that work on this
+# lab: adding backend 4 needs a lab that has be4.
+hints() {
+	local lab=scripts/lab.sh x
+	[ "$PWD" = "$ROOT" ] || lab=$ROOT/scripts/lab.sh
+	[ "$BUILD" = "$ROOT/build" ] || lab="LAB_BUILD=$BUILD $lab"
+	lab="LAB_ID=demo $lab"
+	x="$lab exec lb1 xlb"
+	cat <<EOF
+  $x stats                    # counters and rates
+  $x conntrack list --limit 10
+  $x backend drain web4 3   # be3: no new flows
+  $x conntrack count --backend 3
+  $x backend undrain web4 3
+  $x backend weight web4 1 2
+  $x backend weight web4 1 1
+EOF
+	if [ "$LAB_BACKENDS" -ge 4 ]; then
+		echo "  $x backend add web4 4 --address 198.18.0.14"
+		echo "  $x backend del web4 4"
+	else
+		echo "  (adding a backend: LAB_BACKENDS=4 scripts/demo.sh on a fresh lab)"
+	fi
+	cat <<EOF
+  $x config dump
+  $lab exec cl1 curl -s http://192.0.2.10/
+  $lab status
+  bpftool map dump pinned $PIN/xlb_vips
+  bpftool prog show name xlb_lb
+  xlbd's log: $STATE/xlbd.log
+tear down: make demo-down   (or scripts/demo.sh down)
+EOF
+}
+
+if [ "${1:-}" = hints ]; then
+	hints
+	exit 0
+fi
+
 if [ "${1:-}" = down ]; then
 	"$LAB" down
 	rm -rf "$PIN"
@@ -41,13 +83,15 @@ if [ "${1:-}" = down ]; then
 	exit 0
 fi
 
-say "1. the lab: client -> router -> LB node (xlb) -> 3 nginx backends"
+say "1. the lab: client -> router -> LB node (xlb) -> $LAB_BACKENDS nginx backends"
 "$LAB" up
 set -a
 eval "$("$LAB" env)"
 set +a
 NS="nsenter --net=/run/netns/$LAB_NS_LB1"
-XLB="$NS $BUILD/xlb -s $SOCK --pin-dir $PIN"
+# `lab.sh exec lb1 xlb` then reaches this xlbd with no -s/--pin-dir to type
+printf 'XLB_SOCKET=%s\nXLB_PIN_DIR=%s\n' "$SOCK" "$PIN" >"$STATE/lb1.xlb"
+XLB="$LAB exec lb1 xlb"
 
 say "2. xlbd: config $CFG, attached to lb1's eth0"
 if $XLB --json status >/dev/null 2>&1; then
@@ -96,17 +140,4 @@ echo
 $XLB conntrack count
 
 say "6. poke at it"
-cat <<EOF
-  $XLB stats                 # counters and rates
-  $XLB conntrack list --limit 10
-  $XLB backend drain web4 3        # no new flows to be3; open ones finish
-  $XLB backend undrain web4 3
-  $XLB backend add web4 4 --address 198.18.0.14   # (needs LAB_BACKENDS=4)
-  $XLB config dump
-  $NS bpftool map dump pinned $PIN/xlb_vips
-  $NS bpftool prog show name xlb_lb
-  nsenter --net=/run/netns/$LAB_NS_CL1 curl -s http://$LAB_VIP4/
-  scripts/lab.sh status            # (LAB_ID=demo)
-  xlbd's log: $STATE/xlbd.log
-tear down: make demo-down   (or scripts/demo.sh down)
-EOF
+hints

@@ -40,6 +40,12 @@
 #   LAB_BE_NAMES LAB_BE_ADDRS LAB_BE_ADDRS6,
 #              per backend: LAB_NS_BE1 LAB_BE1_{IF,ADDR,ADDR6,MAC,PAGE,NGINX_PID}
 #   LAB_CL_NAMES, per client:  LAB_NS_CL1 LAB_CLIENT1_NS LAB_CL1_{IF,ADDR,ADDR6,MAC}
+#
+# `exec NODE CMD...` runs CMD with $LAB_BUILD first on PATH (so `xlb` is the
+# build's) and, when whoever started an xlbd on NODE recorded it in
+# /run/xlb-lab/$LAB_ID/NODE.xlb (XLB_SOCKET=... and XLB_PIN_DIR=... lines;
+# scripts/demo.sh does), with those exported, so `scripts/lab.sh exec lb1
+# xlb stats` reaches that xlbd. Values already in the environment win.
 set -euo pipefail
 umask 022
 
@@ -80,7 +86,10 @@ usage: scripts/lab.sh COMMAND
   env              shell variables describing the lab (also in $STATE_BASE/ID/env);
                    use: set -a; eval "\$(scripts/lab.sh env)"; set +a
   exec NODE CMD... run CMD in NODE's network namespace (nsenter --net, so
-                   bpffs stays visible; /sys/class/net is the root one's)
+                   bpffs stays visible; /sys/class/net is the root one's),
+                   build dir first on PATH, XLB_SOCKET/XLB_PIN_DIR of the
+                   xlbd recorded in $STATE_BASE/ID/NODE.xlb if any
+                   (e.g. LAB_ID=demo scripts/lab.sh exec lb1 xlb stats)
   help             this text
 nodes: sw rt cl1..clN lb1..lbN be1..beN
 parameters (environment):
@@ -635,6 +644,12 @@ cmd_up()
 	for ((i = 1; i <= NCL; i++)); do make_client "$i"; done
 	for ((i = 1; i <= NLB; i++)); do make_lb "$i"; done
 	for ((i = 1; i <= NBE; i++)); do make_backend "$i"; done
+	# frames a client sends with XDP (xlb-pktgen) reach the switch only if
+	# the peer runs an XDP program; without one they vanish uncounted
+	for ((i = 1; i <= NCL; i++)); do
+		step "sw: xlb_pass on $ID-cl$i" ip -n "$(ns_of sw)" link set \
+			dev "$ID-cl$i" xdpdrv obj "$PASS_OBJ" sec xdp
+	done
 
 	write_env >"$STATE/env.tmp" || up_fail "write $STATE/env"
 	mv "$STATE/env.tmp" "$STATE/env"
@@ -792,6 +807,22 @@ cmd_env()
 	cat "$STATE/env"
 }
 
+# Exports XLB_SOCKET and XLB_PIN_DIR from $STATE/NODE.xlb, unless set: read
+# as KEY=VALUE lines, never sourced, so the file cannot run anything.
+xlbd_env()
+{
+	local f=$STATE/$1.xlb key val
+
+	[ -f "$f" ] || return 0
+	while IFS='=' read -r key val; do
+		case $key in
+		XLB_SOCKET | XLB_PIN_DIR)
+			[ -n "${!key:-}" ] || export "$key=$val"
+			;;
+		esac
+	done <"$f"
+}
+
 cmd_exec()
 {
 	local node=${1:-}
@@ -801,6 +832,8 @@ cmd_exec()
 	fi
 	shift
 	[ -e "/run/netns/$(ns_of "$node")" ] || die "exec: no node $node in lab $ID"
+	export PATH="$BUILD:$PATH"
+	xlbd_env "$node"
 	exec nsenter --net="/run/netns/$(ns_of "$node")" -- "$@"
 }
 

@@ -223,6 +223,8 @@ usec="$(sed -n 's/.*Result: OK: \([0-9]*\)(.*/\1/p' <<<"$res")"
 packets="$(sed -n 's/.*pkts-sofar: \([0-9]*\).*/\1/p' <<<"$res")"
 errors="$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' <<<"$res" | tail -1)"
 [[ -n $usec && -n $packets ]] || die "$PGDIR/$dev: no result: $(grep Result: <<<"$res")"
+# a run that sent nothing failed, as xlb-pktgen's does
+[ "$packets" -gt 0 ] || die "$dev: kernel pktgen sent nothing: $(grep Result: <<<"$res")"
 
 awk -v json="$json" -v dev="$dev" -v proto="$proto" -v fam="$family" \
 	-v size="$size" -v flows="$flows" -v rate="$rate" -v pk="$packets" \

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "lib/ctl.h"
@@ -21,6 +22,8 @@
 struct cli {
 	const char *sock;
 	const char *pin_dir;
+	/* where each came from, for error messages: "-s", "XLB_SOCKET", "default" */
+	const char *sock_from, *pin_from;
 	bool json, verbose;
 	int argc;
 	char **argv;
@@ -45,17 +48,21 @@ static const char commands_text[] =
 	"  backend weight VIP ID W\n"
 	"  backend drain VIP ID | backend undrain VIP ID\n"
 	"  stats\n"
-	"  conntrack count|list|flush [--vip NAME] [--limit N]\n"
+	"  conntrack count|list [--vip NAME] [--backend ID] [--limit N|0]\n"
+	"  conntrack flush [--vip NAME]\n"
 	"  maglev show VIP\n"
-	"(xlb COMMAND --help: a command's options)\n";
+	"(xlb COMMAND --help: a command's options)\n"
+	"environment (a flag wins over it):\n"
+	"  XLB_SOCKET   xlbd's control socket (default " XLB_CTL_DEFAULT_SOCKET ")\n"
+	"  XLB_PIN_DIR  where the maps are pinned (default " XLB_DEFAULT_PIN_DIR ")\n";
 
 /* Options before the command; the command's own come after it. */
 static const struct xlb_opt global_table[] = {
 	XLB_OPT_FLAG("json", 0, struct cli, json, "print the daemon's JSON"),
 	XLB_OPT_OF("socket", 's', XLB_OPT_STR, struct cli, sock, "SOCKET",
-		   "xlbd's control socket"),
+		   "xlbd's control socket (else $XLB_SOCKET)"),
 	XLB_OPT_OF("pin-dir", 0, XLB_OPT_STR, struct cli, pin_dir, "DIR",
-		   "where the maps are pinned (attach)"),
+		   "where the maps are pinned, for attach (else $XLB_PIN_DIR)"),
 	XLB_OPT_FLAG("verbose", 'v', struct cli, verbose,
 		     "show libbpf's messages"),
 };
@@ -190,24 +197,32 @@ static void print_stats(struct json_object *r)
 	}
 }
 
-static void print_ct(struct json_object *r)
+/* "addr:port", "[addr]:port" for IPv6, as every other table prints it. */
+static const char *host_port(char *buf, size_t len, const char *addr,
+			     const char *port)
 {
-	struct json_object *es = json_object_object_get(r, "entries");
+	snprintf(buf, len, strchr(addr, ':') ? "[%s]:%s" : "%s:%s", addr,
+		 port);
+	return buf;
+}
 
-	printf("%-40s %-40s %-5s %-12s %7s %8s\n", "CLIENT", "VIP ADDRESS",
+static void print_ct_head(void)
+{
+	printf("%-46s %-46s %-5s %-12s %7s %8s\n", "CLIENT", "VIP ADDRESS",
 	       "PROTO", "VIP", "BACKEND", "IDLE s");
-	for (size_t i = 0; i < json_object_array_length(es); i++) {
-		struct json_object *e = json_object_array_get_idx(es, i);
-		char c[64], v[64];
+}
 
-		snprintf(c, sizeof(c), "%s %s", s_of(e, "client"),
-			 s_of(e, "client_port"));
-		snprintf(v, sizeof(v), "%s %s", s_of(e, "vip_address"),
-			 s_of(e, "vip_port"));
-		printf("%-40s %-40s %-5s %-12s %7lld %8.1f\n", c, v,
-		       s_of(e, "protocol"), s_of(e, "vip"),
-		       (long long)i_of(e, "backend"), d_of(e, "idle_s"));
-	}
+static void print_ct_row(struct json_object *e)
+{
+	char c[64], v[64];
+
+	printf("%-46s %-46s %-5s %-12s %7lld %8.1f\n",
+	       host_port(c, sizeof(c), s_of(e, "client"),
+			 s_of(e, "client_port")),
+	       host_port(v, sizeof(v), s_of(e, "vip_address"),
+			 s_of(e, "vip_port")),
+	       s_of(e, "protocol"), s_of(e, "vip"),
+	       (long long)i_of(e, "backend"), d_of(e, "idle_s"));
 }
 
 static void print_maglev(struct json_object *r)
@@ -240,6 +255,19 @@ static int bad(const struct xlb_opts *set, const char *fmt, const char *arg)
 }
 
 /*
+ * A command word without what it needs, or with too much: "xlb: maglev:
+ * missing VIP" and the command's usage line, exit 2. Not "unknown command":
+ * the command is known, its arguments are not right.
+ */
+static int need(const char *cmd, const char *usage_line, const char *what)
+{
+	const struct xlb_opts set = { .prog = "xlb", .cmd = cmd,
+				      .usage = usage_line };
+
+	return xlb_opt_fail(&set, what);
+}
+
+/*
  * Parses a subcommand's options with @set into @obj. Returns -1 to go on
  * (positionals in @res), else the exit code (help printed, or an error).
  */
@@ -247,6 +275,30 @@ static int sub_opts(const struct xlb_opts *set, struct cli *c, int skip,
 		    void *obj, struct xlb_opt_result *res)
 {
 	return xlb_opt_run(set, c->argc - skip, c->argv + skip, obj, res);
+}
+
+/*
+ * A command (of @skip words) that takes no arguments: --help prints its
+ * usage line; anything else is an error. Returns -1 to go on, else the
+ * exit code.
+ */
+static int no_args(struct cli *c, const char *cmd, int skip)
+{
+	const struct xlb_opts set = { .prog = "xlb", .cmd = cmd,
+				      .usage = "(no arguments)" };
+	struct xlb_opt_result r;
+	char why[320];
+	int ret = sub_opts(&set, c, skip, NULL, &r);
+
+	if (ret >= 0)
+		return ret;
+	if (!r.npos)
+		return -1;
+	snprintf(why, sizeof(why), "takes no arguments (got %s)%s", r.pos[0],
+		 strcmp(cmd, "stats") ? "" :
+		 "; it shows every VIP: one VIP's backends are in `xlb "
+		 "backend list VIP`, its table in `xlb maglev show VIP`");
+	return xlb_opt_fail(&set, why);
 }
 
 static void add_str(struct json_object *req, const char *k, const char *v)
@@ -275,20 +327,48 @@ static struct json_object *request(const char *cmd)
 	return r;
 }
 
+/*
+ * Where the socket came from, appended to a failed connect: the operator
+ * sees which path was tried and how to point at another.
+ */
+static void print_unreachable(const struct cli *c, const char *err)
+{
+	fprintf(stderr, "xlb: %s\n", err);
+	fprintf(stderr, "xlb: socket %s is the %s; -s SOCKET or XLB_SOCKET "
+			"choose another\n",
+		c->sock,
+		!strcmp(c->sock_from, "default") ? "default" :
+		!strcmp(c->sock_from, "-s")	   ? "one given with -s" :
+						     "one in $XLB_SOCKET");
+}
+
+/* Sends @req (taken); the answer, or NULL with the failure printed. */
+static struct json_object *ask(struct cli *c, struct json_object *req)
+{
+	char err[512];
+	struct json_object *resp = xlb_ctl_call(c->sock, req, err, sizeof(err));
+
+	json_object_put(req);
+	if (!resp)
+		print_unreachable(c, err);
+	return resp;
+}
+
+static bool ok_of(struct json_object *resp)
+{
+	return json_object_get_boolean(json_object_object_get(resp, "ok"));
+}
+
 /* Sends @req; prints the answer with @print (or as JSON). Returns the exit code. */
 static int call(struct cli *c, struct json_object *req,
 		void (*print)(struct json_object *))
 {
-	char err[512];
-	struct json_object *resp = xlb_ctl_call(c->sock, req, err, sizeof(err));
+	struct json_object *resp = ask(c, req);
 	int ok;
 
-	json_object_put(req);
-	if (!resp) {
-		fprintf(stderr, "xlb: %s\n", err);
+	if (!resp)
 		return 1;
-	}
-	ok = json_object_get_boolean(json_object_object_get(resp, "ok"));
+	ok = ok_of(resp);
 	if (c->json)
 		printf("%s\n", json_object_to_json_string_ext(
 				       resp, JSON_C_TO_STRING_PRETTY));
@@ -374,22 +454,32 @@ static int cmd_vip_add(struct cli *c)
 	return call(c, req, NULL);
 }
 
+#define VIP_SUBS "list | add NAME --address A --port P --proto P | del NAME"
+
 static int cmd_vip(struct cli *c)
 {
 	struct json_object *req;
 	const char *sub = c->argc > 1 ? c->argv[1] : "";
+	int ret;
 
-	if (!strcmp(sub, "list") && c->argc == 2)
-		return call(c, request("vip.list"), print_vips);
-	if (!strcmp(sub, "del") && c->argc == 3) {
+	if (!strcmp(sub, "list")) {
+		ret = no_args(c, "vip list", 2);
+		return ret >= 0 ? ret : call(c, request("vip.list"), print_vips);
+	}
+	if (!strcmp(sub, "del")) {
+		if (c->argc != 3)
+			return need("vip del", "NAME",
+				    c->argc < 3 ? "missing NAME" :
+						  "one NAME only");
 		req = request("vip.del");
 		add_str(req, "name", c->argv[2]);
 		return call(c, req, NULL);
 	}
 	if (!strcmp(sub, "add"))
 		return cmd_vip_add(c);
-	usage(stderr);
-	return 2;
+	return need("vip", VIP_SUBS,
+		    *sub ? "unknown subcommand (list, add or del)" :
+			   "missing list, add or del");
 }
 
 struct backend_opts {
@@ -430,7 +520,9 @@ static int cmd_backend(struct cli *c)
 	__u32 id, w;
 	int ret;
 
-	if (!strcmp(sub, "list") && c->argc <= 3) {
+	if (!strcmp(sub, "list")) {
+		if (c->argc > 3)
+			return need("backend list", "[VIP]", "one VIP at most");
 		req = request("backend.list");
 		if (c->argc == 3)
 			add_str(req, "vip", c->argv[2]);
@@ -439,15 +531,23 @@ static int cmd_backend(struct cli *c)
 	for (size_t i = 0; i < sizeof(backend_sets) / sizeof(backend_sets[0]); i++)
 		if (!strcmp(backend_sets[i].cmd + strlen("backend "), sub))
 			set = &backend_sets[i];
-	if (!set) {
-		usage(stderr);
-		return 2;
-	}
+	if (!set)
+		return need("backend",
+			    "list [VIP] | add|del|drain|undrain VIP ID | "
+			    "weight VIP ID W",
+			    *sub ? "unknown subcommand (list, add, del, weight, "
+				   "drain or undrain)" :
+				   "missing list, add, del, weight, drain or "
+				   "undrain");
 	ret = sub_opts(set, c, 2, &o, &r);
 	if (ret >= 0)
 		return ret;
-	if (r.npos != (!strcmp(sub, "weight") ? 3 : 2))
-		return bad(set, "%s", "wrong number of arguments");
+	if (r.npos < (!strcmp(sub, "weight") ? 3 : 2))
+		return bad(set, "missing %s",
+			   r.npos == 0 ? "VIP" : r.npos == 1 ? "ID" : "W");
+	if (r.npos > (!strcmp(sub, "weight") ? 3 : 2))
+		return bad(set, "unexpected argument: %s",
+			   r.pos[!strcmp(sub, "weight") ? 3 : 2]);
 	if (xlb_u32_parse(r.pos[1], 1, XLB_MAX_BACKENDS - 1, &id, why,
 			  sizeof(why)))
 		return bad(set, "ID: %s", why);
@@ -478,74 +578,240 @@ static int cmd_backend(struct cli *c)
 	return call(c, req, NULL);
 }
 
+/* xlbd lists at most this many entries in one reply (daemon.c). */
+#define CT_LIST_MAX (1u << 24)
+#define CT_LIST_DEFAULT 100
+
+struct ct_opts {
+	const char *vip;
+	__u32 backend, limit;
+};
+
+static const struct xlb_opt ct_table[] = {
+	XLB_OPT_OF("vip", 0, XLB_OPT_STR, struct ct_opts, vip, "NAME",
+		   "only this VIP's entries"),
+	XLB_OPT_NUM("backend", 0, struct ct_opts, backend, "ID", 1,
+		    XLB_MAX_BACKENDS - 1, "only entries to this backend"),
+	XLB_OPT_NUM("limit", 0, struct ct_opts, limit, "N", 0, CT_LIST_MAX - 1,
+		    "list at most N entries (default 100; 0: all)"),
+};
+
+static const struct xlb_opts ct_set = {
+	.prog = "xlb",
+	.cmd = "conntrack",
+	.usage = "count|list [--vip NAME] [--backend ID] [--limit N|0] | "
+		 "flush [--vip NAME]",
+	.opts = ct_table,
+	.nopts = sizeof(ct_table) / sizeof(ct_table[0]),
+};
+
+/*
+ * The entries of a conntrack.list reply that go to @backend (0: all), in a
+ * new array. xlbd's conntrack requests take no backend yet, so a --backend
+ * query fetches the whole table and filters here; once xlbd filters (the
+ * conntrack module already can), send "backend" and drop the fetch-all.
+ */
+static struct json_object *ct_matching(struct json_object *resp, __u32 backend)
+{
+	struct json_object *es = json_object_object_get(resp, "entries");
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < json_object_array_length(es); i++) {
+		struct json_object *e = json_object_array_get_idx(es, i);
+
+		if (!backend || i_of(e, "backend") == backend)
+			json_object_array_add(a, json_object_get(e));
+	}
+	return a;
+}
+
+static struct json_object *ct_request(const char *cmd, const struct ct_opts *o,
+				      __u32 limit)
+{
+	struct json_object *req = request(cmd);
+
+	if (o->vip)
+		add_str(req, "vip", o->vip);
+	if (limit)
+		add_int(req, "limit", limit);
+	return req;
+}
+
+/* How many entries match --vip (no backend filter), or -1 (printed). */
+static long long ct_total(struct cli *c, const struct ct_opts *o)
+{
+	struct json_object *resp = ask(c, ct_request("conntrack.count", o, 0));
+	long long n = -1;
+
+	if (!resp)
+		return -1;
+	if (ok_of(resp))
+		n = i_of(resp, "count");
+	else
+		fprintf(stderr, "xlb: %s\n", s_of(resp, "error"));
+	json_object_put(resp);
+	return n;
+}
+
+/*
+ * conntrack list and count --backend: one list request (limit + 1, so a
+ * cut is seen, or the whole table to filter by backend), the rows, and a
+ * last line when not everything was shown, with the total and how to see
+ * more.
+ */
+static int ct_list(struct cli *c, const struct ct_opts *o, bool count_only)
+{
+	__u32 want = count_only || !o->limit ? CT_LIST_MAX : o->limit;
+	__u32 fetch = o->backend || want >= CT_LIST_MAX - 1 ? CT_LIST_MAX :
+							       want + 1;
+	struct json_object *resp = ask(c, ct_request("conntrack.list", o, fetch));
+	struct json_object *m;
+	size_t got, n, shown;
+	long long total;
+
+	if (!resp)
+		return 1;
+	if (!ok_of(resp)) {
+		if (c->json)
+			printf("%s\n", json_object_to_json_string_ext(
+					       resp, JSON_C_TO_STRING_PRETTY));
+		else
+			fprintf(stderr, "xlb: %s\n", s_of(resp, "error"));
+		json_object_put(resp);
+		return 1;
+	}
+	got = json_object_array_length(json_object_object_get(resp, "entries"));
+	m = ct_matching(resp, o->backend);
+	n = json_object_array_length(m);
+	shown = n < want ? n : want;
+	total = (long long)n;
+	if (!o->backend && got > want)
+		total = ct_total(c, o);
+	if (count_only) {
+		if (c->json)
+			printf("{ \"ok\": true, \"count\": %zu, \"backend\": %u }\n",
+			       n, o->backend);
+		else
+			printf("%zu entries to backend %u%s\n", n, o->backend,
+			       got >= CT_LIST_MAX ? " (at least: xlbd listed "
+						    "its maximum)" : "");
+		goto out;
+	}
+	if (c->json) {
+		struct json_object *out = json_object_new_object(), *a;
+
+		a = json_object_new_array();
+		for (size_t i = 0; i < shown; i++)
+			json_object_array_add(a, json_object_get(
+				json_object_array_get_idx(m, i)));
+		json_object_object_add(out, "ok", json_object_new_boolean(1));
+		json_object_object_add(out, "entries", a);
+		json_object_object_add(out, "total",
+				       json_object_new_int64(total));
+		printf("%s\n", json_object_to_json_string_ext(
+				       out, JSON_C_TO_STRING_PRETTY));
+		json_object_put(out);
+		goto out;
+	}
+	print_ct_head();
+	for (size_t i = 0; i < shown; i++)
+		print_ct_row(json_object_array_get_idx(m, i));
+	if (total < 0)
+		printf("... %zu shown, more not counted\n", shown);
+	else if ((long long)shown < total)
+		printf("... %zu of %lld shown; --limit 0 for all\n", shown,
+		       total);
+	if (got >= CT_LIST_MAX)
+		printf("... xlbd lists at most %u entries: there may be more\n",
+		       CT_LIST_MAX);
+out:
+	json_object_put(m);
+	json_object_put(resp);
+	return total < 0 ? 1 : 0;
+}
+
 static int cmd_conntrack(struct cli *c)
 {
-	struct ct_opts {
-		const char *vip;
-		__u32 limit;
-	} o = { 0 };
-	static const struct xlb_opt table[] = {
-		XLB_OPT_OF("vip", 0, XLB_OPT_STR, struct ct_opts, vip, "NAME",
-			   "only this VIP's entries"),
-		XLB_OPT_NUM("limit", 0, struct ct_opts, limit, "N", 0,
-			    UINT32_MAX, "list at most N entries"),
-	};
-	const struct xlb_opts set = {
-		.prog = "xlb",
-		.cmd = "conntrack",
-		.usage = "count|list|flush [--vip NAME] [--limit N]",
-		.opts = table,
-		.nopts = sizeof(table) / sizeof(table[0]),
-	};
+	struct ct_opts o = { .limit = CT_LIST_DEFAULT };
 	const char *sub = c->argc > 1 ? c->argv[1] : "";
+	struct json_object *req, *resp;
 	struct xlb_opt_result r;
-	struct json_object *req;
-	char cmd[32];
-	int ret;
+	int ret, ok;
 
-	if (strcmp(sub, "count") && strcmp(sub, "list") && strcmp(sub, "flush")) {
-		usage(stderr);
-		return 2;
-	}
-	ret = sub_opts(&set, c, 2, &o, &r);
+	if (strcmp(sub, "count") && strcmp(sub, "list") && strcmp(sub, "flush"))
+		return need("conntrack", ct_set.usage,
+			    *sub ? "unknown subcommand (count, list or flush)" :
+				   "missing count, list or flush");
+	ret = sub_opts(&ct_set, c, 2, &o, &r);
 	if (ret >= 0)
 		return ret;
 	if (r.npos)
-		return bad(&set, "unexpected argument: %s", r.pos[0]);
-	snprintf(cmd, sizeof(cmd), "conntrack.%s", sub);
-	req = request(cmd);
-	if (o.vip)
-		add_str(req, "vip", o.vip);
-	if (xlb_opt_given(&r, 1))
-		add_int(req, "limit", o.limit);
-	if (!strcmp(sub, "list"))
-		return call(c, req, print_ct);
+		return bad(&ct_set, "unexpected argument: %s", r.pos[0]);
+	if (strcmp(sub, "list") && xlb_opt_given(&r, 2))
+		return bad(&ct_set, "--limit is for list, not %s", sub);
+	if (!strcmp(sub, "flush") && o.backend)
+		return bad(&ct_set, "%s",
+			   "--backend is for count and list (flush a VIP "
+			   "with --vip, or delete the backend)");
+	if (!strcmp(sub, "list") || o.backend)
+		return ct_list(c, &o, strcmp(sub, "list"));
+	req = ct_request(!strcmp(sub, "flush") ? "conntrack.flush" :
+						 "conntrack.count", &o, 0);
 	if (c->json)
 		return call(c, req, NULL);
 	/* one line for people: "1234 entries (capacity 1048576)" */
-	{
-		char err[512];
-		struct json_object *r = xlb_ctl_call(c->sock, req, err, sizeof(err));
-		int ok;
+	resp = ask(c, req);
+	if (!resp)
+		return 1;
+	ok = ok_of(resp);
+	if (!ok)
+		fprintf(stderr, "xlb: %s\n", s_of(resp, "error"));
+	else if (!strcmp(sub, "flush"))
+		printf("%lld entries flushed\n", (long long)i_of(resp, "flushed"));
+	else
+		printf("%lld entries (capacity %lld)\n",
+		       (long long)i_of(resp, "count"),
+		       (long long)i_of(resp, "capacity"));
+	json_object_put(resp);
+	return ok ? 0 : 1;
+}
 
-		json_object_put(req);
-		if (!r) {
-			fprintf(stderr, "xlb: %s\n", err);
-			return 1;
-		}
-		ok = json_object_get_boolean(json_object_object_get(r, "ok"));
-		if (!ok)
-			fprintf(stderr, "xlb: %s\n", s_of(r, "error"));
-		else if (!strcmp(sub, "flush"))
-			printf("%lld entries flushed\n",
-			       (long long)i_of(r, "flushed"));
-		else
-			printf("%lld entries (capacity %lld)\n",
-			       (long long)i_of(r, "count"),
-			       (long long)i_of(r, "capacity"));
-		json_object_put(r);
-		return ok ? 0 : 1;
+/*
+ * After an attach: says whether the maps hold a config. Without one the
+ * program forwards nothing (no VIPs: every packet goes on to the stack)
+ * until xlbd writes a config into the same pin dir; an operator who
+ * attached by hand should hear that rather than wonder.
+ */
+static int attach_vips(struct cli *c)
+{
+	struct xlb_vip_entry *vips = NULL;
+	struct xlb_lb_maps m;
+	size_t n = 0;
+	char err[512];
+	__u32 ct;
+	int rc;
+
+	rc = xlb_maps_open_pinned(c->pin_dir, 0, &m, &ct, err, sizeof(err));
+	if (!rc) {
+		rc = xlb_vip_list(&m, &vips, &n);
+		xlb_maps_close(&m);
+		free(vips);
+		if (rc)
+			snprintf(err, sizeof(err), "list VIPs in %s: %s",
+				 c->pin_dir, strerror(-rc));
 	}
+	if (rc) {
+		fprintf(stderr, "xlb: attached, but %s\n", err);
+		return 1;
+	}
+	if (n)
+		printf("%zu VIPs in the maps (written by xlbd)\n", n);
+	else
+		printf("no VIPs in the maps: the LB forwards nothing (every "
+		       "packet goes on to the stack) until xlbd writes a "
+		       "config there (pin_dir: %s in its config file)\n",
+		       c->pin_dir);
+	return 0;
 }
 
 static int cmd_attach(struct cli *c)
@@ -579,19 +845,18 @@ static int cmd_attach(struct cli *c)
 		fprintf(stderr, "xlb: %s\n", err);
 		return 1;
 	}
-	printf("attached to %s (%s mode); maps in %s\n", r.pos[0],
-	       xlb_xdp_mode_str(mode), c->pin_dir);
-	return 0;
+	printf("attached to %s (%s mode); maps pinned in %s (%s)\n", r.pos[0],
+	       xlb_xdp_mode_str(mode), c->pin_dir, c->pin_from);
+	return attach_vips(c);
 }
 
 static int cmd_detach(struct cli *c)
 {
 	char err[512];
 
-	if (c->argc != 2) {
-		usage(stderr);
-		return 2;
-	}
+	if (c->argc != 2)
+		return need("detach", "IFACE",
+			    c->argc < 2 ? "missing IFACE" : "one IFACE only");
 	if (xlb_detach(c->argv[1], err, sizeof(err))) {
 		fprintf(stderr, "xlb: %s\n", err);
 		return 1;
@@ -600,48 +865,108 @@ static int cmd_detach(struct cli *c)
 	return 0;
 }
 
+/* The network namespace of @pid ("net:[4026531840]"), or "" if unreadable. */
+static void net_ns_of(const char *pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%s/ns/net", pid);
+	n = readlink(path, buf, len - 1);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+/*
+ * Where the LB runs and what xlbd serves. XDP attachments are per network
+ * namespace: run outside the LB's namespace, this one lists none although
+ * xlbd serves, so the empty list says whose namespace it looked at and
+ * where xlbd's attachments are. Exits 1 when xlbd cannot be reached.
+ */
 static int cmd_status(struct cli *c)
 {
 	struct xlb_attachment at[64];
-	struct json_object *r;
-	char err[512];
-	int n = xlb_attachments(at, 64);
+	struct json_object *resp, *xat = NULL;
+	char me[64], it[64], pid[24];
+	size_t nx = 0;
+	int n, ret = no_args(c, "status", 1);
 
+	if (ret >= 0)
+		return ret;
 	if (c->json)
 		return call(c, request("status"), NULL);
+	n = xlb_attachments(at, 64);
 	if (n < 0) {
 		fprintf(stderr, "xlb: list attachments: %s\n", strerror(-n));
 		return 1;
 	}
-	printf("datapath: %s\n", n ? "attached" : "not attached");
-	for (int i = 0; i < n; i++)
-		printf("  %-16s %-6s prog id %u%s\n", at[i].ifname,
-		       xlb_xdp_mode_str(at[i].mode), at[i].prog_id,
-		       at[i].multiprog ? " (libxdp dispatcher)" : "");
-	r = request("status");
-	{
-		struct json_object *resp = xlb_ctl_call(c->sock, r, err, sizeof(err));
-
-		json_object_put(r);
-		if (!resp) {
-			printf("xlbd: not reachable (%s)\n", err);
-			return n ? 0 : 1;
-		}
-		printf("xlbd: pid %lld, up %llds, config %s\n"
-		       "  %lld VIPs, %lld backends; maps in %s; conntrack "
-		       "capacity %lld (%s)\n",
-		       (long long)i_of(resp, "pid"),
-		       (long long)i_of(resp, "uptime_s"),
-		       s_of(resp, "config_path"), (long long)i_of(resp, "vips"),
-		       (long long)i_of(resp, "backends"), s_of(resp, "pin_dir"),
-		       (long long)i_of(resp, "conntrack_capacity"),
-		       json_object_get_boolean(json_object_object_get(
-			       resp, "conntrack_adopted")) ?
-			       "adopted from a previous run" :
-			       "created at start");
+	resp = ask(c, request("status"));
+	if (resp && !ok_of(resp)) {
+		fprintf(stderr, "xlb: status: %s\n", s_of(resp, "error"));
 		json_object_put(resp);
+		return 1;
 	}
+	if (resp) {
+		xat = json_object_object_get(resp, "attached");
+		nx = json_object_array_length(xat);
+	}
+	if (n) {
+		printf("datapath: attached\n");
+		for (int i = 0; i < n; i++)
+			printf("  %-16s %-6s prog id %u%s\n", at[i].ifname,
+			       xlb_xdp_mode_str(at[i].mode), at[i].prog_id,
+			       at[i].multiprog ? " (libxdp dispatcher)" : "");
+	} else {
+		printf("datapath: no xlb program attached in this network "
+		       "namespace\n");
+	}
+	if (!resp)
+		return 1; /* ask() said where it looked */
+	snprintf(pid, sizeof(pid), "%lld", (long long)i_of(resp, "pid"));
+	net_ns_of("self", me, sizeof(me));
+	net_ns_of(pid, it, sizeof(it));
+	if (!n && nx) {
+		printf("  xlbd (pid %s) has it attached in its namespace%s%s:",
+		       pid, *it ? " " : "", it);
+		for (size_t i = 0; i < nx; i++)
+			printf(" %s", s_of(json_object_array_get_idx(xat, i),
+					   "interface"));
+		printf("\n  look there: nsenter --net=/proc/%s/ns/net xlb "
+		       "status (in the lab: scripts/lab.sh exec lb1 xlb "
+		       "status)\n",
+		       pid);
+	} else if (*me && *it && strcmp(me, it)) {
+		printf("  (this is %s; xlbd runs in %s)\n", me, it);
+	}
+	printf("xlbd: pid %s, up %llds, config %s, socket %s\n"
+	       "  %lld VIPs, %lld backends; maps in %s; conntrack "
+	       "capacity %lld (%s)\n",
+	       pid, (long long)i_of(resp, "uptime_s"),
+	       s_of(resp, "config_path"), c->sock,
+	       (long long)i_of(resp, "vips"),
+	       (long long)i_of(resp, "backends"), s_of(resp, "pin_dir"),
+	       (long long)i_of(resp, "conntrack_capacity"),
+	       json_object_get_boolean(json_object_object_get(
+		       resp, "conntrack_adopted")) ?
+		       "adopted from a previous run" :
+		       "created at start");
+	json_object_put(resp);
 	return 0;
+}
+
+/* A flag wins over the environment, which wins over the default. */
+static void from_env(const struct xlb_opt_result *r, size_t opt,
+		     const char *var, const char **val, const char **from)
+{
+	const char *e = getenv(var);
+
+	if (xlb_opt_given(r, opt))
+		*from = opt == 1 ? "-s" : "--pin-dir";
+	else if (e && *e) {
+		*val = e;
+		*from = var;
+	} else {
+		*from = "default";
+	}
 }
 
 int main(int argc, char **argv)
@@ -655,6 +980,8 @@ int main(int argc, char **argv)
 	ret = xlb_opt_run(&global_opts, argc - 1, argv + 1, &c, &r);
 	if (ret >= 0)
 		return ret;
+	from_env(&r, 1, "XLB_SOCKET", &c.sock, &c.sock_from);
+	from_env(&r, 2, "XLB_PIN_DIR", &c.pin_dir, &c.pin_from);
 	if (!r.npos) {
 		usage(stderr);
 		return 2;
@@ -669,23 +996,41 @@ int main(int argc, char **argv)
 		return cmd_detach(&c);
 	if (!strcmp(cmd, "status"))
 		return cmd_status(&c);
-	if (!strcmp(cmd, "reload") && c.argc == 1)
-		return call(&c, request("reload"), NULL);
-	if (!strcmp(cmd, "config") && c.argc == 2 && !strcmp(c.argv[1], "dump"))
-		return call(&c, request("config.dump"), print_config);
+	if (!strcmp(cmd, "reload")) {
+		ret = no_args(&c, "reload", 1);
+		return ret >= 0 ? ret : call(&c, request("reload"), NULL);
+	}
+	if (!strcmp(cmd, "config")) {
+		if (c.argc < 2 || strcmp(c.argv[1], "dump"))
+			return need("config", "dump",
+				    c.argc < 2 ? "missing dump" :
+						 "unknown subcommand (dump)");
+		ret = no_args(&c, "config dump", 2);
+		return ret >= 0 ? ret :
+				  call(&c, request("config.dump"), print_config);
+	}
 	if (!strcmp(cmd, "vip"))
 		return cmd_vip(&c);
 	if (!strcmp(cmd, "backend"))
 		return cmd_backend(&c);
-	if (!strcmp(cmd, "stats") && c.argc == 1)
-		return call(&c, request("stats"), print_stats);
+	if (!strcmp(cmd, "stats")) {
+		ret = no_args(&c, "stats", 1);
+		return ret >= 0 ? ret : call(&c, request("stats"), print_stats);
+	}
 	if (!strcmp(cmd, "conntrack"))
 		return cmd_conntrack(&c);
-	if (!strcmp(cmd, "maglev") && c.argc == 3 && !strcmp(c.argv[1], "show")) {
-		struct json_object *req = request("maglev.show");
+	if (!strcmp(cmd, "maglev")) {
+		struct json_object *req;
 
-		json_object_object_add(req, "vip",
-				       json_object_new_string(c.argv[2]));
+		if (c.argc < 2 || strcmp(c.argv[1], "show"))
+			return need("maglev", "show VIP",
+				    c.argc < 2 ? "missing show VIP" :
+						 "unknown subcommand (show)");
+		if (c.argc != 3)
+			return need("maglev show", "VIP",
+				    c.argc < 3 ? "missing VIP" : "one VIP only");
+		req = request("maglev.show");
+		add_str(req, "vip", c.argv[2]);
 		return call(&c, req, print_maglev);
 	}
 	return die("unknown command: %s (xlb --help)\n", cmd);

@@ -470,6 +470,15 @@ static int run_gen(struct cli *c)
 			PROG ": warning: %s dropped %llu frames on transmit "
 			"(receiver too slow: try a smaller --batch or a --rate)\n",
 			c->dev, (unsigned long long)r.tx_dropped);
+	/* a run that delivered nothing failed, whatever the syscalls said */
+	if (!ret && r.packets && r.dev_xmit == 0) {
+		fprintf(stderr,
+			PROG ": error: none of %llu frames left %s (on a veth, "
+			"attach an XDP program to the peer: the sink, or "
+			"xlb_pass.bpf.o)\n",
+			(unsigned long long)r.packets, c->dev);
+		ret = -EIO;
+	}
 	if (verbose && !info.pinned)
 		fprintf(stderr, PROG ": note: could not keep xlb_pktgen in the XDP "
 			"dispatcher; each call waits for an RCU grace period\n");

@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# This file holds the CLI's end-to-end tests: what `xlb` says to an
+# operator. Unreachable xlbd (where it looked), usage errors per command,
+# XLB_SOCKET/XLB_PIN_DIR, attach with no config, status outside the LB's
+# namespace, conntrack list cuts/--limit 0/--backend/addr:port, lab.sh exec,
+# the demo's printed commands (each one run), and xlb-pktgen's exit code and
+# README recipe. Its own lab (LAB_ID c<pid>) and a real xlbd with the demo
+# config and a unique pin dir; everything goes on every exit path.
+#
+# Usage: selftests/e2e/cli.sh (root; `make test-e2e` runs it).
+# Output: KTAP-style "ok N - ..." lines, "N passed, N failed" last.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+export LAB_ID=c$(($$ % 100000)) LAB_BACKENDS=3 LAB_BUILD=$BUILD
+LAB="$ROOT/scripts/lab.sh"
+WORK=$(mktemp -d /tmp/xlb-cli.XXXXXX)
+PIN=/sys/fs/bpf/xlb-test-cli-$LAB_ID
+PIN_ATTACH=/sys/fs/bpf/xlb-test-cliat-$LAB_ID
+SOCK=$WORK/xlbd.sock
+NS=xlb-test-cli-$LAB_ID
+XLBD_PID=
+X=$BUILD/xlb
+
+n=0
+pass=0
+fail=0
+ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $*"; }
+check() { # check DESCRIPTION COMMAND...
+	local d=$1
+	shift
+	if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+# out COMMAND...: runs it; $rc, $out (stdout) and $err (stderr) for checks
+out() {
+	"$@" >"$WORK/out" 2>"$WORK/err"
+	rc=$?
+	out=$(cat "$WORK/out")
+	err=$(cat "$WORK/err")
+}
+
+cleanup() {
+	[ -n "$XLBD_PID" ] && kill "$XLBD_PID" 2>/dev/null && wait "$XLBD_PID" 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+	"$LAB" down >/dev/null 2>&1
+	rm -rf "$PIN" "$PIN_ATTACH" "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+echo "KTAP version 1"
+echo "# cli: lab $LAB_ID, pin dir $PIN"
+
+# ---- without a daemon ----------------------------------------------------
+
+out env XLB_SOCKET="$WORK/none.sock" "$X" status
+check "status, xlbd unreachable: exit 1" [ "$rc" = 1 ]
+check "status says the socket and that it came from XLB_SOCKET" \
+	grep -q "$WORK/none.sock.*XLB_SOCKET" <<<"$err"
+check "status outside any LB: 'no xlb program attached in this network namespace'" \
+	grep -q "no xlb program attached in this network namespace" <<<"$out"
+out "$X" -s "$WORK/flag.sock" stats
+check "stats with -s: exit 1, names the socket and -s" \
+	eval '[ "$rc" = 1 ] && grep -q "$WORK/flag.sock is the one given with -s" <<<"$err"'
+out env -u XLB_SOCKET "$X" stats
+check "stats with no -s nor XLB_SOCKET: says it tried the default" \
+	eval '[ "$rc" = 1 ] && grep -q "/run/xlb/xlbd.sock is the default" <<<"$err"'
+out env XLB_SOCKET="$WORK/env.sock" "$X" -s "$WORK/flag.sock" stats
+check "-s wins over XLB_SOCKET" grep -q "$WORK/flag.sock" <<<"$err"
+
+for args in "maglev" "maglev show" "stats web4" "vip" "vip del" "backend" \
+	"backend drain web4" "conntrack" "config" "reload now" "detach"; do
+	# shellcheck disable=SC2086
+	out "$X" -s "$WORK/none.sock" $args
+	check "xlb $args: exit 2, its own usage line, not 'unknown command'" \
+		eval '[ "$rc" = 2 ] && ! grep -q "unknown command" <<<"$err" &&
+		      grep -q "^usage: xlb ${args%% *}" <<<"$err"'
+done
+out "$X" maglev
+check "xlb maglev says what is missing" grep -q "missing show VIP" <<<"$err"
+out "$X" bogus
+check "xlb bogus: unknown command, exit 2" \
+	eval '[ "$rc" = 2 ] && grep -q "unknown command: bogus" <<<"$err"'
+for p in xlb xlb-decap xlb-pktgen xlb-sim; do # xlbd: not yet (report)
+	out "$BUILD/$p" --version
+	check "$p --version" eval '[ "$rc" = 0 ] && [ -n "$out" ]'
+done
+out "$X" --help
+check "xlb --help documents XLB_SOCKET and XLB_PIN_DIR" \
+	eval 'grep -q XLB_SOCKET <<<"$out" && grep -q XLB_PIN_DIR <<<"$out"'
+
+# attach with no config, pin dir from XLB_PIN_DIR
+ip netns add "$NS" &&
+	ip -n "$NS" link add v0 type veth peer name v1 &&
+	ip -n "$NS" link set v0 up && ip -n "$NS" link set v1 up
+out env XLB_PIN_DIR="$PIN_ATTACH" nsenter --net="/run/netns/$NS" "$X" attach v0 --mode skb
+check "attach: exit 0, pinned in \$XLB_PIN_DIR" \
+	eval '[ "$rc" = 0 ] && [ -e "$PIN_ATTACH/xlb_vips" ] &&
+	      grep -q "pinned in $PIN_ATTACH (XLB_PIN_DIR)" <<<"$out"'
+check "attach with no config says the LB has no VIPs and forwards nothing" \
+	grep -q "no VIPs in the maps: the LB forwards nothing" <<<"$out"
+nsenter --net="/run/netns/$NS" "$X" detach v0 >/dev/null 2>&1
+ip -n "$NS" link set v0 xdpgeneric off 2>/dev/null
+
+# xlb-pktgen onto a veth whose peer has no XDP program: nothing arrives
+out nsenter --net="/run/netns/$NS" "$BUILD/xlb-pktgen" --dev v0 \
+	--dst-mac 02:00:00:00:00:02 --src 10.0.0.1 --dst 10.0.0.2 --dport 80 --count 200
+check "xlb-pktgen: nothing delivered (peer without XDP) exits non-zero" \
+	eval '[ "$rc" != 0 ] && grep -q "none of 200 frames" <<<"$err"'
+
+# the demo's printed commands, offline
+out bash -c "cd '$ROOT' && LAB_BACKENDS=3 scripts/demo.sh hints"
+hints=$out
+check "demo hints: no nsenter line, none over 100 characters" \
+	eval '! grep -q nsenter <<<"$hints" && awk "length > 100 {bad=1} END {exit bad}" <<<"$hints"'
+check "demo hints: every lab.sh command has LAB_ID=demo in front" \
+	eval '! grep "scripts/lab.sh" <<<"$hints" | grep -vq "LAB_ID=demo scripts/lab.sh"'
+check "demo hints: LAB_ID=demo scripts/lab.sh status" \
+	grep -q "LAB_ID=demo scripts/lab.sh status" <<<"$hints"
+check "demo hints on 3 backends: no 'backend add' (backend 4 does not exist)" \
+	eval '! grep -q "backend add" <<<"$hints"'
+out bash -c "cd '$ROOT' && LAB_BACKENDS=4 scripts/demo.sh hints"
+check "demo hints on 4 backends: backend add web4 4" \
+	grep -q "xlb backend add web4 4 --address 198.18.0.14" <<<"$out"
+
+# ---- the lab, an xlbd with the demo's config -----------------------------
+
+echo "# lab $LAB_ID: bringing it up"
+if ! "$LAB" up >"$WORK/lab.log" 2>&1; then
+	sed 's/^/#   /' "$WORK/lab.log"
+	not_ok "lab up"
+	echo "$pass passed, $fail failed"
+	exit 1
+fi
+set -a
+eval "$("$LAB" env)"
+set +a
+sed "s|^pin_dir: .*|pin_dir: $PIN|" "$ROOT/scripts/demo.yaml" >"$WORK/xlb.yaml"
+nsenter --net="/run/netns/$LAB_NS_LB1" "$BUILD/xlbd" -c "$WORK/xlb.yaml" \
+	-s "$SOCK" -i eth0 >"$WORK/xlbd.log" 2>&1 &
+XLBD_PID=$!
+for _ in $(seq 50); do
+	"$X" -s "$SOCK" --json status >/dev/null 2>&1 && break
+	sleep 0.1
+done
+# as scripts/demo.sh records its xlbd
+printf 'XLB_SOCKET=%s\nXLB_PIN_DIR=%s\n' "$SOCK" "$PIN" >"$LAB_STATE/lb1.xlb"
+
+out "$LAB" exec lb1 xlb stats
+check "lab.sh exec lb1 xlb stats: the build's xlb reaches the recorded xlbd" \
+	eval '[ "$rc" = 0 ] && grep -q web4 <<<"$out"'
+out "$LAB" exec lb1 xlb status
+check "status in the LB's namespace: attached" \
+	eval '[ "$rc" = 0 ] && grep -q "^datapath: attached" <<<"$out"'
+out env XLB_SOCKET="$SOCK" "$X" status
+check "status outside the LB's namespace: says why nothing is attached here" \
+	eval '[ "$rc" = 0 ] && grep -q "no xlb program attached in this network namespace" <<<"$out" &&
+	      grep -q "nsenter --net=/proc/$XLBD_PID/ns/net" <<<"$out" &&
+	      grep -q "scripts/lab.sh exec" <<<"$out" && ! grep -q "not attached" <<<"$out"'
+
+# every xlb/lab.sh command the demo prints works on this lab
+fails=0
+while IFS= read -r line; do
+	cmd=${line#  }
+	cmd=${cmd//LAB_ID=demo/LAB_ID=$LAB_ID}
+	if ! (cd "$ROOT" && bash -c "$cmd") >"$WORK/hint.out" 2>&1; then
+		echo "# failed: $cmd"
+		sed 's/^/#   /' "$WORK/hint.out"
+		fails=$((fails + 1))
+	fi
+done < <(grep "^  LAB_ID=demo scripts/lab.sh" <<<"$hints")
+check "each command the demo prints runs on the demo's lab" [ "$fails" = 0 ]
+
+# flows for the conntrack table: 40 new connections from distinct ports
+for ((p = 20000; p < 20040; p++)); do
+	nsenter --net="/run/netns/$LAB_NS_CL1" curl -s --max-time 3 \
+		--local-port "$p" "http://$LAB_VIP4/" >/dev/null
+done
+total=$(XLB_SOCKET=$SOCK "$X" conntrack count | awk '{print $1}')
+out env XLB_SOCKET="$SOCK" "$X" conntrack list --limit 5
+check "conntrack list --limit 5: 5 rows and '... 5 of $total shown; --limit 0 for all'" \
+	eval '[ "$rc" = 0 ] && [ "$(grep -c "^203\.0\.113\." <<<"$out")" = 5 ] &&
+	      grep -q "^\.\.\. 5 of $total shown; --limit 0 for all$" <<<"$out"'
+check "conntrack list: addresses as addr:port" \
+	eval 'grep -Eq "^203\.0\.113\.11:[0-9]+ +192\.0\.2\.10:80 " <<<"$out"'
+out env XLB_SOCKET="$SOCK" "$X" conntrack list --limit 0
+check "conntrack list --limit 0: all $total, no cut line" \
+	eval '[ "$total" -ge 40 ] && [ "$(grep -c "^203\.0\.113\." <<<"$out")" = "$total" ] &&
+	      ! grep -q "shown" <<<"$out"'
+out env XLB_SOCKET="$SOCK" "$X" conntrack list --limit 0 --backend 3
+rows3=$(grep -c "^203\.0\.113\." <<<"$out")
+check "conntrack list --backend 3: only backend 3's entries, some" \
+	eval '[ "$rows3" -gt 0 ] && [ "$rows3" -lt "$total" ] &&
+	      ! grep "^203\.0\.113\." <<<"$out" | awk "{print \$5}" | grep -vqx 3'
+out env XLB_SOCKET="$SOCK" "$X" conntrack count --backend 3
+check "conntrack count --backend 3 agrees with the list" \
+	grep -q "^$rows3 entries to backend 3" <<<"$out"
+
+# README's pktgen recipe, as printed there
+recipe=$(sed -n '/^# pktgen-lab-recipe/,/^```/p' "$ROOT/README.md" | grep -v '^#\|^```')
+out bash -c "cd '$ROOT' && $recipe"
+check "README's lab pktgen recipe: exit 0, every frame left the client" \
+	eval '[ "$rc" = 0 ] && ! grep -q "uncounted\|none of" <<<"$err" && grep -q "^sent 2000 packets" <<<"$out"'
+[ "$rc" = 0 ] || sed 's/^/#   /' <<<"$out$err"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
