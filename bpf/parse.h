@@ -46,6 +46,7 @@ struct xlb_pkt {
 	__u8 df; /* IPv4 DF; IPv6 never fragments in flight */
 	__u8 fragment;
 	__u8 icmp_error; /* flow comes from the packet an ICMP error quotes */
+	__u8 tcp_flags; /* TCP: the flags byte (FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10) */
 };
 
 static __always_inline int xlb_is_vip_addr(const struct xlb_addr *a,
@@ -192,6 +193,7 @@ static __always_inline int xlb_parse_l4(struct xdp_md *ctx, struct xlb_pkt *p)
 			return xlb_malformed(p);
 		p->flow.sport = th->source;
 		p->flow.dport = th->dest;
+		p->tcp_flags = ((__u8 *)th)[13];
 		doff = th->doff * 4;
 		if (off + sizeof(*th) > l3_end || doff < sizeof(*th) ||
 		    off + doff > l3_end)

@@ -125,11 +125,53 @@ static __always_inline __u32 xlb_maglev_pick(const struct xlb_pkt *p,
 	return id ? *id : 0;
 }
 
+#define XLB_TCP_FIN 0x01
+#define XLB_TCP_SYN 0x02
+#define XLB_TCP_RST 0x04
+#define XLB_TCP_ACK 0x10
+
+/* The idle timeout of @ct in ns; 0: it never expires. */
+static __always_inline __u64 xlb_ct_timeout(const struct xlb_ct_entry *ct,
+					    __u8 proto,
+					    const struct xlb_config *cfg)
+{
+	__u32 s;
+
+	if (proto == IPPROTO_TCP)
+		s = ct->flags & XLB_CT_F_CLOSING ? cfg->ct_timeout_tcp_fin :
+						   cfg->ct_timeout_tcp;
+	else
+		s = cfg->ct_timeout_udp;
+	return (__u64)s * XLB_NSEC_PER_SEC;
+}
+
+/*
+ * A conntrack hit: refresh last_seen (at most once a second) and note the
+ * client's FIN or RST, which switches the entry to the shorter timeout.
+ */
+static __always_inline void xlb_ct_touch(const struct xlb_pkt *p,
+					 struct xlb_ct_entry *ct, __u64 now)
+{
+	if (p->icmp_error)
+		return;
+	if ((p->tcp_flags & (XLB_TCP_FIN | XLB_TCP_RST)) &&
+	    p->flow.proto == IPPROTO_TCP && !(ct->flags & XLB_CT_F_CLOSING)) {
+		ct->flags |= XLB_CT_F_CLOSING;
+		ct->last_seen_ns = now;
+	} else if (now - ct->last_seen_ns > XLB_CT_REFRESH_NS) {
+		ct->last_seen_ns = now;
+	}
+}
+
 /*
  * Picks the backend of the flow in @p: its conntrack entry while the
- * backend it names exists, else the Maglev slot (recorded unless the VIP is
- * stateless, the packet is an ICMP error or the insert cap is reached).
- * Returns XLB_CONTINUE with *out_id and *out_be set, or an outcome.
+ * backend it names exists and the entry has not idled past its timeout,
+ * else the Maglev slot (recorded unless the VIP is stateless, the packet
+ * is an ICMP error or the insert cap is reached). A SYN (without ACK) on a
+ * tracked 5-tuple is a new connection, as Katran treats it: it takes a
+ * fresh pick, so a client reusing a port never lands on a backend that was
+ * drained, marked down or deleted since. Returns XLB_CONTINUE with
+ * *out_id and *out_be set, or an outcome.
  */
 static __always_inline int xlb_select(const struct xlb_pkt *p,
 				      const struct xlb_vip_info *vip,
@@ -139,26 +181,33 @@ static __always_inline int xlb_select(const struct xlb_pkt *p,
 	int stateful = !(vip->flags & XLB_VIP_F_NO_CONNTRACK);
 	struct xlb_ct_entry *ct = 0, entry = {};
 	struct xlb_backend *be;
-	__u64 now;
+	__u64 now = 0, timeout;
+	int fresh = 1; /* a new connection, not a re-steered one */
 	__u32 id;
 
 	if (stateful) {
 		ct = bpf_map_lookup_elem(&xlb_conntrack, &p->flow);
 		if (ct) {
+			now = xlb_now();
+			timeout = xlb_ct_timeout(ct, p->flow.proto, cfg);
 			be = xlb_backend_get(ct->backend_id);
-			if (be) {
+			if (!be) {
+				fresh = 0;
+				xlb_event(XLB_EV_CT_STALE_BACKEND);
+			} else if (timeout && now - ct->last_seen_ns > timeout) {
+				xlb_event(XLB_EV_CT_EXPIRED);
+			} else if ((p->tcp_flags &
+				    (XLB_TCP_SYN | XLB_TCP_ACK)) == XLB_TCP_SYN &&
+				   p->flow.proto == IPPROTO_TCP &&
+				   !p->icmp_error) {
+				xlb_event(XLB_EV_CT_SYN_REPICK);
+			} else {
 				xlb_event(XLB_EV_CT_HIT);
 				*out_id = ct->backend_id;
 				*out_be = be;
-				if (!p->icmp_error) {
-					now = xlb_now();
-					if (now - ct->last_seen_ns >
-					    XLB_CT_REFRESH_NS)
-						ct->last_seen_ns = now;
-				}
+				xlb_ct_touch(p, ct, now);
 				return XLB_CONTINUE;
 			}
-			xlb_event(XLB_EV_CT_STALE_BACKEND);
 		} else {
 			xlb_event(XLB_EV_CT_MISS);
 		}
@@ -174,19 +223,28 @@ static __always_inline int xlb_select(const struct xlb_pkt *p,
 	*out_be = be;
 	if (p->icmp_error)
 		return XLB_CONTINUE;
-	if (!ct)
+	if (fresh)
 		xlb_count_new_flow(vip->vip_id);
 	if (!stateful)
 		return XLB_CONTINUE;
 
-	now = xlb_now();
-	if (!xlb_ct_may_insert(cfg->ct_insert_rate, now)) {
-		xlb_event(XLB_EV_CT_INSERT_THROTTLED);
-		return XLB_CONTINUE;
+	if (!ct) {
+		now = xlb_now();
+		/* the cap bounds how fast the table grows; replacing a stale,
+		 * expired or re-picked entry does not grow it, and must not
+		 * be skipped, or the old entry would keep the flow on its old
+		 * backend */
+		if (!xlb_ct_may_insert(cfg->ct_insert_rate, now)) {
+			xlb_event(XLB_EV_CT_INSERT_THROTTLED);
+			return XLB_CONTINUE;
+		}
 	}
 	entry.backend_id = id;
-	entry.vip_id = vip->vip_id;
+	entry.vip_id = (__u16)vip->vip_id;
 	entry.last_seen_ns = now;
+	if (p->flow.proto == IPPROTO_TCP &&
+	    (p->tcp_flags & (XLB_TCP_FIN | XLB_TCP_RST)))
+		entry.flags = XLB_CT_F_CLOSING;
 	if (bpf_map_update_elem(&xlb_conntrack, &p->flow, &entry, BPF_ANY))
 		xlb_event(XLB_EV_CT_INSERT_FAILED);
 	return XLB_CONTINUE;

@@ -140,9 +140,19 @@ struct xlb_flow {
 	__u8 pad[2];
 };
 
+/* The client sent FIN or RST: the entry ages with ct_timeout_tcp_fin. */
+#define XLB_CT_F_CLOSING (1u << 0)
+
+/*
+ * vip_id was a __u32 before flags existed: VIP ids are below XLB_MAX_VIPS,
+ * so on a little-endian host an entry written by that release reads as the
+ * same VIP with no flags, and adopted tables keep working.
+ */
 struct xlb_ct_entry {
 	__u32 backend_id;
-	__u32 vip_id;
+	__u16 vip_id;
+	__u8 flags; /* XLB_CT_F_* */
+	__u8 pad;
 	__u64 last_seen_ns; /* CLOCK_MONOTONIC, coarse; refreshed at most once a second */
 };
 
@@ -152,9 +162,15 @@ struct xlb_config {
 	__u32 mtu; /* L3 MTU towards the backends; 0: no check */
 	__u32 ct_insert_rate; /* new conntrack entries per CPU per second; 0: no cap */
 	__u8 nexthop_mac[6]; /* tunnel mode: the router towards the backends */
-	__u8 pad[2];
+	/*
+	 * Conntrack idle timeouts in seconds; 0: never (what a config map
+	 * written by a release without them holds, so it keeps its meaning).
+	 * They sit in what was padding, so the map's value size is unchanged.
+	 */
+	__u16 ct_timeout_udp;
 	__be32 encap_src4; /* outer IPv4 source; its low 16 bits vary per flow */
-	__u32 pad2;
+	__u16 ct_timeout_tcp; /* established (no FIN or RST seen) */
+	__u16 ct_timeout_tcp_fin; /* after the client's FIN or RST */
 	struct xlb_addr encap_src6; /* outer IPv6 source; low 32 bits vary per flow */
 };
 
@@ -191,6 +207,10 @@ _Static_assert(sizeof(struct xlb_addr_key) == 20, "xlb_addr_key layout");
 _Static_assert(sizeof(struct xlb_backend) == 24, "xlb_backend layout");
 _Static_assert(sizeof(struct xlb_flow) == 40, "xlb_flow layout");
 _Static_assert(sizeof(struct xlb_ct_entry) == 16, "xlb_ct_entry layout");
+_Static_assert(XLB_MAX_VIPS <= 65536, "VIP ids must fit xlb_ct_entry.vip_id");
+_Static_assert(__builtin_offsetof(struct xlb_config, ct_timeout_udp) == 18 &&
+		       __builtin_offsetof(struct xlb_config, ct_timeout_tcp) == 24,
+	       "conntrack timeouts sit where padding was");
 _Static_assert(sizeof(struct xlb_config) == 44, "xlb_config layout");
 _Static_assert(sizeof(struct xlb_vip_stats) == 32, "xlb_vip_stats layout");
 _Static_assert(XLB_MAX_BACKENDS <= 65536, "backend ids must fit the table");

@@ -64,7 +64,11 @@
 	X(XLB_EV_CT_STALE_BACKEND, "ct_stale_backend", EVENT,                  \
 	  "entry named a deleted backend: re-steered")                         \
 	X(XLB_DROP_NO_OUTCOME, "drop_no_outcome", DROP,                        \
-	  "a stage returned no outcome (a bug in xlb)")
+	  "a stage returned no outcome (a bug in xlb)")                        \
+	X(XLB_EV_CT_EXPIRED, "ct_expired", EVENT,                              \
+	  "entry idle past its timeout: the flow took a fresh pick")           \
+	X(XLB_EV_CT_SYN_REPICK, "ct_syn_repick", EVENT,                        \
+	  "SYN on a tracked 5-tuple: a new connection, fresh pick")
 
 /* X(enum name, short name, verdict, help) for xlb_decap (xlb_decap_stats). */
 #define XLB_DECAP_STAT_LIST(X)                                                 \

@@ -11,6 +11,7 @@
 #include <linux/bpf.h>
 
 #include "lb_env.h"
+#include "lib/conntrack.h"
 #include "testrun.h"
 
 #define CLIENT4 "203.0.113.7"
@@ -374,4 +375,177 @@ Test(datapath, per_vip_and_backend_counters)
 	cr_assert_eq(vs.new_flows, 1, "the VIP counted 1 new flow");
 	cr_assert_eq(xlb_backend_stats_read(&env.maps, be, &bs), 0);
 	cr_assert_eq(bs.packets, 2, "backend %u counted 2 packets", be);
+}
+
+/*
+ * Flows end (issue "operator day one"): a SYN on a tracked 5-tuple is a new
+ * connection and takes a fresh pick; an entry idle past its timeout is
+ * dead; the client's FIN or RST switches an entry to the shorter timeout.
+ */
+#define FIN 0x01
+#define RST 0x04
+
+/* Moves VIP_TCP4's whole table to the one backend that is not @from. */
+static uint32_t table_to_other(uint32_t from)
+{
+	struct xlb_maglev_backend only[1];
+	uint32_t other = from == 1 ? 2 : 1;
+
+	only[0] = (struct xlb_maglev_backend){ other, 1 };
+	lb_env_set_table(&env, VIP_TCP4, only, 1);
+	return other;
+}
+
+static void set_timeouts(__u16 tcp, __u16 fin, __u16 udp)
+{
+	env.cfg.ct_timeout_tcp = tcp;
+	env.cfg.ct_timeout_tcp_fin = fin;
+	env.cfg.ct_timeout_udp = udp;
+	cr_assert_eq(xlb_config_write(&env.maps, &env.cfg), 0);
+}
+
+/* Reads the entry of @s's flow; false when there is none. */
+static bool ct_get(const struct pkt_spec *s, struct xlb_ct_entry *e)
+{
+	struct xlb_flow f;
+
+	env_flow(s, &f);
+	return !xlb_ct_lookup(env.maps.conntrack, &f, e);
+}
+
+/* Makes the entry of @s's flow look idle for @secs seconds. */
+static void ct_age(const struct pkt_spec *s, __u64 secs)
+{
+	struct xlb_ct_entry e;
+	struct xlb_flow f;
+
+	env_flow(s, &f);
+	cr_assert_eq(xlb_ct_lookup(env.maps.conntrack, &f, &e), 0,
+		     "the flow has an entry to age");
+	e.last_seen_ns = xlb_ct_now() - secs * 1000000000ull;
+	cr_assert_eq(xlb_ct_insert(env.maps.conntrack, &f, &e), 0);
+}
+
+Test(datapath, syn_on_a_tracked_flow_takes_a_fresh_pick)
+{
+	struct pkt_spec s = TCP4("192.0.2.10", 80);
+	struct xlb_ct_entry e;
+	uint32_t first, other;
+
+	first = send_and_backend(VIP_TCP4, &s);
+	/* the backend is drained: the table no longer names it */
+	other = table_to_other(first);
+	s.tcp_flags = ACK;
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), first,
+		     "the established flow stays on its drained backend %u",
+		     first);
+	s.tcp_flags = SYN; /* the client reuses the port for a new connection */
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), other,
+		     "a SYN from a reused port reaches live backend %u, not "
+		     "the drained %u", other, first);
+	cr_assert_eq(env_stat(&env, XLB_EV_CT_SYN_REPICK), 1,
+		     "the re-pick is counted as ct_syn_repick");
+	cr_assert(ct_get(&s, &e) && e.backend_id == other,
+		  "the entry now names backend %u", other);
+	s.tcp_flags = ACK;
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), other,
+		     "the new connection's next packets follow its entry");
+	s.tcp_flags = SYN | ACK; /* not a connection start: no re-pick */
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), other);
+	cr_assert_eq(env_stat(&env, XLB_EV_CT_SYN_REPICK), 1,
+		     "only a bare SYN re-picks");
+}
+
+Test(datapath, idle_entries_expire_and_the_flow_takes_a_fresh_pick)
+{
+	struct pkt_spec s = TCP4("192.0.2.10", 80, .tcp_flags = ACK);
+	struct xlb_ct_entry e;
+	uint32_t first, other;
+
+	set_timeouts(60, 10, 30);
+	first = send_and_backend(VIP_TCP4, &s);
+	other = table_to_other(first);
+	ct_age(&s, 59);
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), first,
+		     "59 s idle with a 60 s timeout: still on backend %u",
+		     first);
+	cr_assert_eq(env_stat(&env, XLB_EV_CT_EXPIRED), 0);
+	ct_age(&s, 61);
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), other,
+		     "61 s idle: the entry is dead, the flow follows the table "
+		     "to %u", other);
+	cr_assert_eq(env_stat(&env, XLB_EV_CT_EXPIRED), 1,
+		     "the expiry is counted as ct_expired");
+	cr_assert(ct_get(&s, &e) && e.backend_id == other &&
+			  xlb_ct_now() - e.last_seen_ns < 5000000000ull,
+		  "the entry was renewed for backend %u", other);
+}
+
+Test(datapath, expiry_replaces_entries_even_past_the_insert_cap)
+{
+	struct pkt_spec s = TCP4("192.0.2.10", 80, .tcp_flags = ACK);
+	uint32_t first, other;
+
+	set_timeouts(60, 10, 30);
+	first = send_and_backend(VIP_TCP4, &s);
+	env.cfg.ct_insert_rate = 1; /* this second's one insert is spent */
+	cr_assert_eq(xlb_config_write(&env.maps, &env.cfg), 0);
+	other = table_to_other(first);
+	ct_age(&s, 120);
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), other);
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), other,
+		     "the renewed entry holds the flow on %u: replacing a dead "
+		     "entry does not count against the cap", other);
+	cr_assert_eq(env_stat(&env, XLB_EV_CT_INSERT_THROTTLED), 0);
+}
+
+Test(datapath, fin_or_rst_switches_to_the_closing_timeout)
+{
+	struct pkt_spec s = TCP4("192.0.2.10", 80, .tcp_flags = ACK);
+	struct xlb_ct_entry e;
+	uint32_t first, other;
+
+	set_timeouts(600, 10, 30);
+	first = send_and_backend(VIP_TCP4, &s);
+	cr_assert(ct_get(&s, &e) && !(e.flags & XLB_CT_F_CLOSING));
+	s.tcp_flags = FIN | ACK;
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), first);
+	cr_assert(ct_get(&s, &e) && (e.flags & XLB_CT_F_CLOSING),
+		  "the client's FIN marks the entry closing");
+	other = table_to_other(first);
+	s.tcp_flags = ACK;
+	ct_age(&s, 11);
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), other,
+		     "11 s after FIN, with a 10 s closing timeout, the entry "
+		     "is dead though the established timeout is 600 s");
+
+	s.sport = 40123; /* RST does the same */
+	s.tcp_flags = ACK;
+	send_and_backend(VIP_TCP4, &s);
+	s.tcp_flags = RST;
+	send_and_backend(VIP_TCP4, &s);
+	cr_assert(ct_get(&s, &e) && (e.flags & XLB_CT_F_CLOSING),
+		  "the client's RST marks the entry closing");
+}
+
+Test(datapath, zero_timeouts_never_expire_and_udp_has_its_own)
+{
+	struct pkt_spec t = TCP4("192.0.2.10", 80, .tcp_flags = ACK);
+	struct pkt_spec u = { .family = 6, .src = "2001:db8:c::7",
+			      .dst = "2001:db8::10", .sport = 5353, .dport = 53,
+			      .proto = IPPROTO_UDP, .payload_len = 8 };
+	uint32_t first;
+
+	set_timeouts(0, 0, 30);
+	first = send_and_backend(VIP_TCP4, &t);
+	table_to_other(first);
+	ct_age(&t, 86400 * 30);
+	cr_assert_eq(send_and_backend(VIP_TCP4, &t), first,
+		     "timeout 0 (what a config map of the previous release "
+		     "holds): a month-idle entry still holds");
+	send_and_backend(VIP_UDP6, &u);
+	ct_age(&u, 31);
+	send_and_backend(VIP_UDP6, &u);
+	cr_assert_eq(env_stat(&env, XLB_EV_CT_EXPIRED), 1,
+		     "a UDP flow idle past timeout_udp expires");
 }

@@ -45,6 +45,8 @@ static const struct want lb_abi[] = {
 	{ 18, "ct_insert_failed", XLB_V_EVENT },
 	{ 19, "ct_stale_backend", XLB_V_EVENT },
 	{ 20, "drop_no_outcome", XLB_V_DROP },
+	{ 21, "ct_expired", XLB_V_EVENT },
+	{ 22, "ct_syn_repick", XLB_V_EVENT },
 };
 
 static const struct want decap_abi[] = {

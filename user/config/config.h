@@ -25,6 +25,10 @@
 #define XLB_MTU_MIN_V6 1320
 
 #define XLB_DEFAULT_PIN_DIR "/sys/fs/bpf/xlb"
+/* Like IPVS's defaults (ipvsadm --set 900 120 300). */
+#define XLB_DEFAULT_CT_TIMEOUT_TCP 900
+#define XLB_DEFAULT_CT_TIMEOUT_TCP_FIN 120
+#define XLB_DEFAULT_CT_TIMEOUT_UDP 300
 #define XLB_DEFAULT_CT_ENTRIES (1u << 20)
 
 /* A server, by stable id: the same id means the same server on every node. */
@@ -81,6 +85,8 @@ struct xlb_cfg {
 	__u32 mtu; /* 0: no check */
 	__u32 ct_insert_rate; /* per CPU per second; 0: no cap */
 	__u32 ct_entries; /* conntrack map size, used when the maps are created */
+	/* conntrack idle timeouts in seconds, 0: never (see README) */
+	__u32 ct_timeout_tcp, ct_timeout_tcp_fin, ct_timeout_udp;
 	__be32 encap_src4; /* 0 if unset */
 	struct xlb_addr encap_src6; /* all zero if unset */
 	char nexthop_ifname[XLB_IFNAME_MAX]; /* resolve the next hop's MAC here */

@@ -40,7 +40,7 @@ struct num_rule {
 };
 
 extern const struct num_rule cfg_r_u32, cfg_r_maglev, cfg_r_mtu, cfg_r_ct,
-	cfg_r_port, cfg_r_backend_id, cfg_r_weight;
+	cfg_r_port, cfg_r_backend_id, cfg_r_weight, cfg_r_ct_timeout;
 
 /* Returns 0 if @v obeys @r, else -EINVAL with the reason in @why. */
 int cfg_num_check(const struct num_rule *r, __u64 v, char *why, size_t n);

@@ -17,6 +17,9 @@ void xlb_cfg_init(struct xlb_cfg *c)
 	c->maglev_size = XLB_MAGLEV_DEFAULT_SIZE;
 	c->mtu = 1500;
 	c->ct_entries = XLB_DEFAULT_CT_ENTRIES;
+	c->ct_timeout_tcp = XLB_DEFAULT_CT_TIMEOUT_TCP;
+	c->ct_timeout_tcp_fin = XLB_DEFAULT_CT_TIMEOUT_TCP_FIN;
+	c->ct_timeout_udp = XLB_DEFAULT_CT_TIMEOUT_UDP;
 }
 
 void xlb_cfg_free(struct xlb_cfg *c)
@@ -155,7 +158,10 @@ bool xlb_cfg_equal(const struct xlb_cfg *a, const struct xlb_cfg *b)
 	if (strncmp(a->pin_dir, b->pin_dir, XLB_PATH_MAX) ||
 	    a->hash_seed != b->hash_seed || a->maglev_size != b->maglev_size ||
 	    a->mtu != b->mtu || a->ct_insert_rate != b->ct_insert_rate ||
-	    a->ct_entries != b->ct_entries || a->encap_src4 != b->encap_src4 ||
+	    a->ct_entries != b->ct_entries ||
+	    a->ct_timeout_tcp != b->ct_timeout_tcp ||
+	    a->ct_timeout_tcp_fin != b->ct_timeout_tcp_fin ||
+	    a->ct_timeout_udp != b->ct_timeout_udp || a->encap_src4 != b->encap_src4 ||
 	    memcmp(&a->encap_src6, &b->encap_src6, sizeof(a->encap_src6)) ||
 	    strncmp(a->nexthop_ifname, b->nexthop_ifname, XLB_IFNAME_MAX) ||
 	    a->nexthop_family != b->nexthop_family ||

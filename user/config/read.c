@@ -435,6 +435,12 @@ static const struct key_spec CT_KEYS[] = {
 	  NULL },
 	{ "insert_rate", k_u32, offsetof(struct xlb_cfg, ct_insert_rate),
 	  &cfg_r_u32, NULL },
+	{ "timeout_tcp", k_u32, offsetof(struct xlb_cfg, ct_timeout_tcp),
+	  &cfg_r_ct_timeout, NULL },
+	{ "timeout_tcp_fin", k_u32, offsetof(struct xlb_cfg, ct_timeout_tcp_fin),
+	  &cfg_r_ct_timeout, NULL },
+	{ "timeout_udp", k_u32, offsetof(struct xlb_cfg, ct_timeout_udp),
+	  &cfg_r_ct_timeout, NULL },
 };
 
 static int k_conntrack(struct pctx *p, const struct key_spec *ks,

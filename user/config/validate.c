@@ -28,6 +28,8 @@ const struct num_rule cfg_r_maglev = { 3, XLB_MAGLEV_MAX_SIZE, NULL, true };
 const struct num_rule cfg_r_mtu = { CFG_MTU_MIN, CFG_MTU_MAX, "no check",
 				    false };
 const struct num_rule cfg_r_ct = { CFG_CT_MIN, CFG_CT_MAX, NULL, false };
+/* seconds in the datapath's __u16 (about 18 hours) */
+const struct num_rule cfg_r_ct_timeout = { 1, 65535, "never", false };
 const struct num_rule cfg_r_port = { 1, 65535, "every port", false };
 const struct num_rule cfg_r_backend_id = { 1, XLB_MAX_BACKENDS - 1, NULL,
 					   false };
@@ -299,6 +301,13 @@ static int validate_globals(const struct vctx *v, const struct xlb_cfg *c)
 		return verr(v, 0, "mtu", "%s", why);
 	if (cfg_num_check(&cfg_r_ct, c->ct_entries, why, sizeof(why)))
 		return verr(v, 0, "conntrack.entries", "%s", why);
+	if (cfg_num_check(&cfg_r_ct_timeout, c->ct_timeout_tcp, why, sizeof(why)))
+		return verr(v, 0, "conntrack.timeout_tcp", "%s", why);
+	if (cfg_num_check(&cfg_r_ct_timeout, c->ct_timeout_tcp_fin, why,
+			  sizeof(why)))
+		return verr(v, 0, "conntrack.timeout_tcp_fin", "%s", why);
+	if (cfg_num_check(&cfg_r_ct_timeout, c->ct_timeout_udp, why, sizeof(why)))
+		return verr(v, 0, "conntrack.timeout_udp", "%s", why);
 	if (c->nexthop_ifname[0] &&
 	    cfg_rule_ifname(c->nexthop_ifname,
 			    strnlen(c->nexthop_ifname, XLB_IFNAME_MAX), why,

@@ -157,6 +157,9 @@ static void e_globals(struct emit *e, const struct xlb_cfg *c)
 	e_map(e, false);
 	e_ku32(e, "entries", c->ct_entries);
 	e_ku32(e, "insert_rate", c->ct_insert_rate);
+	e_ku32(e, "timeout_tcp", c->ct_timeout_tcp);
+	e_ku32(e, "timeout_tcp_fin", c->ct_timeout_tcp_fin);
+	e_ku32(e, "timeout_udp", c->ct_timeout_udp);
 	e_map_end(e);
 	if (c->encap_src4 || src6) {
 		e_scalar(e, "encap");

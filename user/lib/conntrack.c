@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <netinet/in.h>
 #include <bpf/bpf.h>
 
 #include "lib/conntrack.h"
@@ -14,13 +15,46 @@
 /* The kernel's "operation not supported" (not in the user-space headers). */
 #define ENOTSUPP_KERNEL 524
 
-static bool match(const struct xlb_ct_filter *f, const struct xlb_ct_entry *e)
+__u64 xlb_ct_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+enum xlb_ct_state xlb_ct_state_of(const struct xlb_flow *k,
+				  const struct xlb_ct_entry *e,
+				  const struct xlb_ct_ages *a, __u64 now_ns)
+{
+	bool closing = k->proto == IPPROTO_TCP && (e->flags & XLB_CT_F_CLOSING);
+	__u32 s;
+
+	if (k->proto == IPPROTO_TCP)
+		s = closing ? a->tcp_fin : a->tcp;
+	else
+		s = a->udp;
+	/* the same test as the datapath's (bpf/select.h): strictly older */
+	if (s && now_ns > e->last_seen_ns &&
+	    now_ns - e->last_seen_ns > (__u64)s * 1000000000ull)
+		return XLB_CT_EXPIRED;
+	return closing ? XLB_CT_CLOSING : XLB_CT_ACTIVE;
+}
+
+static bool match(const struct xlb_ct_filter *f, const struct xlb_flow *k,
+		  const struct xlb_ct_entry *e)
 {
 	if (!f)
 		return true;
 	if (f->vip_id >= 0 && e->vip_id != (__u32)f->vip_id)
 		return false;
-	return !f->backend_id || e->backend_id == f->backend_id;
+	if (f->backend_id && e->backend_id != f->backend_id)
+		return false;
+	if (f->ages)
+		return f->expired == (xlb_ct_state_of(k, e, f->ages,
+						      f->now_ns) ==
+				      XLB_CT_EXPIRED);
+	return true;
 }
 
 /* One walk: the callback for reads, or the delete list of a flush. */
@@ -94,7 +128,7 @@ static int walk_batch(int fd, struct walk *w)
 		}
 		first = false;
 		for (__u32 i = 0; i < n && !rc; i++) {
-			if (!match(w->f, &vals[i]))
+			if (!match(w->f, &keys[i], &vals[i]))
 				continue;
 			if (w->flush)
 				keys[nmatch++] = keys[i];
@@ -134,7 +168,7 @@ static int walk_keys(int fd, struct walk *w)
 
 		if (!more && errno != ENOENT)
 			return -errno;
-		if (!bpf_map_lookup_elem(fd, &cur, &e) && match(w->f, &e)) {
+		if (!bpf_map_lookup_elem(fd, &cur, &e) && match(w->f, &cur, &e)) {
 			if (!w->flush)
 				rc = w->fn(&cur, &e, w->arg);
 			else if (!bpf_map_delete_elem(fd, &cur))
@@ -193,6 +227,16 @@ long xlb_ct_flush(int fd, const struct xlb_ct_filter *f, unsigned int flags)
 	int rc = walk(fd, &w, flags);
 
 	return rc < 0 ? rc : w.deleted;
+}
+
+long xlb_ct_expire(int fd, const struct xlb_ct_ages *a, __u64 now_ns)
+{
+	struct xlb_ct_filter f = XLB_CT_ALL;
+
+	f.ages = a;
+	f.now_ns = now_ns;
+	f.expired = true;
+	return xlb_ct_flush(fd, &f, 0);
 }
 
 int xlb_ct_insert(int fd, const struct xlb_flow *k, const struct xlb_ct_entry *e)

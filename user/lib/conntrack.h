@@ -16,10 +16,35 @@
 #include <linux/types.h>
 #include <xlb/abi.h>
 
+/*
+ * The idle timeouts the datapath applies (xlb_config), in seconds; 0:
+ * never. An entry idle past its timeout is dead: the datapath re-picks the
+ * flow's backend on its next packet, and xlbd deletes it in batches.
+ */
+struct xlb_ct_ages {
+	__u32 tcp; /* TCP, no FIN or RST seen */
+	__u32 tcp_fin; /* TCP after the client's FIN or RST */
+	__u32 udp;
+};
+
+/* What an entry is worth, like ipvsadm's ActiveConn / InActConn. */
+enum xlb_ct_state {
+	XLB_CT_ACTIVE, /* in use */
+	XLB_CT_CLOSING, /* TCP: the client sent FIN or RST */
+	XLB_CT_EXPIRED, /* idle past its timeout */
+};
+
 /* Which entries a walk, count or flush takes. */
 struct xlb_ct_filter {
 	int vip_id; /* XLB_CT_ANY_VIP: every VIP */
 	__u32 backend_id; /* 0: every backend */
+	/*
+	 * With @ages, entries are judged at @now_ns (xlb_ct_now()): expired
+	 * ones are left out, or, with @expired, are all that is taken.
+	 */
+	const struct xlb_ct_ages *ages;
+	__u64 now_ns;
+	bool expired;
 };
 
 #define XLB_CT_ANY_VIP (-1)
@@ -62,6 +87,20 @@ long xlb_ct_flush(int fd, const struct xlb_ct_filter *f, unsigned int flags);
  * (CLOCK_MONOTONIC, as bpf_ktime_get_coarse_ns counts).
  */
 int xlb_ct_insert(int fd, const struct xlb_flow *k, const struct xlb_ct_entry *e);
+
+/* CLOCK_MONOTONIC in ns: the clock the datapath stamps entries with. */
+__u64 xlb_ct_now(void);
+
+/* The state of entry @e of flow @k at @now_ns under @a. */
+enum xlb_ct_state xlb_ct_state_of(const struct xlb_flow *k,
+				  const struct xlb_ct_entry *e,
+				  const struct xlb_ct_ages *a, __u64 now_ns);
+
+/*
+ * Deletes every entry idle past its timeout under @a (the reaper: counts
+ * stay true between a flow's end and the LRU's eviction). Returns how many.
+ */
+long xlb_ct_expire(int fd, const struct xlb_ct_ages *a, __u64 now_ns);
 
 /* Deletes the entry of @k; -ENOENT when there is none. */
 int xlb_ct_delete(int fd, const struct xlb_flow *k);

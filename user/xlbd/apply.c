@@ -88,6 +88,9 @@ static int plan_config(const struct xlb_cfg *c, struct xlb_config *out,
 	out->hash_seed = c->hash_seed;
 	out->mtu = c->mtu;
 	out->ct_insert_rate = c->ct_insert_rate;
+	out->ct_timeout_tcp = (__u16)c->ct_timeout_tcp;
+	out->ct_timeout_tcp_fin = (__u16)c->ct_timeout_tcp_fin;
+	out->ct_timeout_udp = (__u16)c->ct_timeout_udp;
 	out->encap_src4 = c->encap_src4;
 	out->encap_src6 = c->encap_src6;
 	if (c->has_nexthop_mac) {

@@ -471,6 +471,48 @@ static struct json_object *cmd_vip_list(struct xlbd *d)
 	return o;
 }
 
+/* The timeouts in force, as the datapath applies them. */
+static struct xlb_ct_ages ct_ages(const struct xlbd *d)
+{
+	return (struct xlb_ct_ages){ .tcp = d->running.ct_timeout_tcp,
+				     .tcp_fin = d->running.ct_timeout_tcp_fin,
+				     .udp = d->running.ct_timeout_udp };
+}
+
+long xlbd_ct_reap(struct xlbd *d)
+{
+	struct xlb_ct_ages a = ct_ages(d);
+	long n = xlb_ct_expire(d->maps.conntrack, &a, xlb_ct_now());
+
+	if (n > 0)
+		pr_debug("conntrack: %ld idle entries expired\n", n);
+	return n;
+}
+
+static const char *const ct_state_names[] = {
+	[XLB_CT_ACTIVE] = "active",
+	[XLB_CT_CLOSING] = "closing",
+	[XLB_CT_EXPIRED] = "expired",
+};
+
+/* Live entries per backend id, by state (one walk for every backend). */
+struct ct_per_backend {
+	const struct xlb_ct_ages *ages;
+	__u64 now;
+	__u32 (*n)[2]; /* [id][0 active, 1 closing] */
+};
+
+static int ct_count_backend(const struct xlb_flow *k,
+			    const struct xlb_ct_entry *e, void *arg)
+{
+	struct ct_per_backend *c = arg;
+	enum xlb_ct_state st = xlb_ct_state_of(k, e, c->ages, c->now);
+
+	if (st != XLB_CT_EXPIRED && e->backend_id < XLB_MAX_BACKENDS)
+		c->n[e->backend_id][st == XLB_CT_CLOSING]++;
+	return 0;
+}
+
 static struct json_object *cmd_backend_list(struct xlbd *d,
 					    struct json_object *rq)
 {
@@ -478,8 +520,21 @@ static struct json_object *cmd_backend_list(struct xlbd *d,
 	const struct xlb_cfg_vip *v = vip ? vip_of(&d->running, vip) : NULL;
 	struct json_object *o, *a;
 
+	struct xlb_ct_ages ages = ct_ages(d);
+	struct ct_per_backend pb = { .ages = &ages, .now = xlb_ct_now() };
+	int rc;
+
 	if (vip && !v)
 		return xlb_ctl_error("backend list: no VIP named %s", vip);
+	pb.n = calloc(XLB_MAX_BACKENDS, sizeof(*pb.n));
+	if (!pb.n)
+		return xlb_ctl_error("backend list: %s", strerror(ENOMEM));
+	rc = xlb_ct_walk(d->maps.conntrack, NULL, 0, ct_count_backend, &pb);
+	if (rc < 0) {
+		free(pb.n);
+		return xlb_ctl_error("backend list: conntrack: %s",
+				     strerror(-rc));
+	}
 	o = xlb_ctl_ok();
 	a = json_object_new_array();
 	for (size_t i = 0; i < d->running.nbackends; i++) {
@@ -495,6 +550,9 @@ static struct json_object *cmd_backend_list(struct xlbd *d,
 				       addr_json(&b->addr, b->family));
 		json_object_object_add(bo, "health", json_object_new_string(
 			b->down ? "down" : "up"));
+		/* like ipvsadm's ActiveConn / InActConn, over every VIP */
+		add_int(bo, "active_conns", pb.n[b->id][0]);
+		add_int(bo, "inactive_conns", pb.n[b->id][1]);
 		for (size_t j = 0; j < d->running.nvips; j++) {
 			struct xlb_cfg_ref *r =
 				ref_of(&d->running.vips[j], b->id);
@@ -513,6 +571,7 @@ static struct json_object *cmd_backend_list(struct xlbd *d,
 		json_object_array_add(a, bo);
 	}
 	json_object_object_add(o, "backends", a);
+	free(pb.n);
 	return o;
 }
 
@@ -642,6 +701,7 @@ struct ct_list {
 	struct json_object *a;
 	__u32 limit, n;
 	__u64 now;
+	const struct xlb_ct_ages *ages;
 };
 
 static int ct_list_one(const struct xlb_flow *k, const struct xlb_ct_entry *e,
@@ -664,6 +724,8 @@ static int ct_list_one(const struct xlb_flow *k, const struct xlb_ct_entry *e,
 	json_object_object_add(eo, "vip",
 			       json_object_new_string(v ? v->name : "?"));
 	add_int(eo, "backend", e->backend_id);
+	json_object_object_add(eo, "state", json_object_new_string(
+		ct_state_names[xlb_ct_state_of(k, e, l->ages, l->now)]));
 	json_object_object_add(eo, "idle_s", json_object_new_double(
 		l->now > e->last_seen_ns ?
 			(double)(l->now - e->last_seen_ns) / 1e9 : 0));
@@ -675,7 +737,8 @@ static int ct_list_one(const struct xlb_flow *k, const struct xlb_ct_entry *e,
 static struct json_object *cmd_ct_list(struct xlbd *d, struct json_object *rq,
 				       long vip)
 {
-	struct xlb_ct_filter f = { .vip_id = (int)vip };
+	struct xlb_ct_ages ages = ct_ages(d);
+	struct xlb_ct_filter f = { .vip_id = (int)vip, .ages = &ages };
 	struct ct_list l = { .d = d, .limit = 100 };
 	struct timespec now;
 	struct json_object *o;
@@ -685,6 +748,8 @@ static struct json_object *cmd_ct_list(struct xlbd *d, struct json_object *rq,
 		return xlb_ctl_error("conntrack list: limit: 0..%u", 1u << 24);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	l.now = (__u64)now.tv_sec * 1000000000ull + (__u64)now.tv_nsec;
+	f.now_ns = l.now;
+	l.ages = &ages;
 	l.a = json_object_new_array();
 	rc = l.limit ? xlb_ct_walk(d->maps.conntrack, &f, 0, ct_list_one, &l) : 0;
 	if (rc < 0) {
@@ -701,12 +766,18 @@ static struct json_object *cmd_conntrack(struct xlbd *d, struct json_object *rq,
 {
 	struct json_object *err = NULL, *o;
 	long vip = vip_filter(d, rq, &err), n;
+	struct xlb_ct_ages ages = ct_ages(d);
 	struct xlb_ct_filter f = { .vip_id = (int)vip };
 
 	if (vip == -2)
 		return err;
 	if (!strcmp(what, "list"))
 		return cmd_ct_list(d, rq, vip);
+	if (strcmp(what, "flush")) {
+		/* a count is of live flows: expired ones are already dead */
+		f.ages = &ages;
+		f.now_ns = xlb_ct_now();
+	}
 	n = !strcmp(what, "flush") ? xlb_ct_flush(d->maps.conntrack, &f, 0) :
 				     xlb_ct_count(d->maps.conntrack, &f);
 	if (n < 0)

@@ -46,6 +46,16 @@ int xlbd_reload(struct xlbd *d, char *err, size_t errlen);
 /* Takes a counter sample; the event loop calls it once a second. */
 void xlbd_sample(struct xlbd *d);
 
+/* How often the event loop deletes conntrack entries idle past their timeout. */
+#define XLBD_CT_REAP_MS 5000
+
+/*
+ * Deletes conntrack entries idle past their timeout (the datapath already
+ * ignores them; this keeps counts and listings true). Returns how many, or
+ * a negative errno.
+ */
+long xlbd_ct_reap(struct xlbd *d);
+
 /* Answers one control request (never NULL). */
 struct json_object *xlbd_handle(struct xlbd *d, struct json_object *req);
 

@@ -63,6 +63,16 @@ static void on_tick(void *arg)
 	xlbd_sample(&r->d);
 }
 
+static void on_reap(void *arg)
+{
+	struct xlbd_run *r = arg;
+	long n = xlbd_ct_reap(&r->d);
+
+	if (n < 0)
+		pr_err("conntrack: expiring idle entries: %s\n",
+		       strerror((int)-n));
+}
+
 static struct json_object *on_request(struct json_object *req, void *arg)
 {
 	struct xlbd_run *r = arg;
@@ -173,7 +183,9 @@ int main(int argc, char **argv)
 		if (!xlbd_loop_signal(r.loop, sigs[i], on_signal, &r, err,
 				      sizeof(err)))
 			goto fail;
-	if (!xlbd_loop_timer(r.loop, 1000, on_tick, &r, err, sizeof(err)))
+	if (!xlbd_loop_timer(r.loop, 1000, on_tick, &r, err, sizeof(err)) ||
+	    !xlbd_loop_timer(r.loop, XLBD_CT_REAP_MS, on_reap, &r, err,
+			     sizeof(err)))
 		goto fail;
 	ctl = xlbd_ctl_new(r.loop, lfd, NULL, on_request, &r, err, sizeof(err));
 	if (!ctl)
