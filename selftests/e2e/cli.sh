@@ -85,7 +85,7 @@ check "xlb maglev says what is missing" grep -q "missing show VIP" <<<"$err"
 out "$X" bogus
 check "xlb bogus: unknown command, exit 2" \
 	eval '[ "$rc" = 2 ] && grep -q "unknown command: bogus" <<<"$err"'
-for p in xlb xlb-decap xlb-pktgen xlb-sim; do # xlbd: not yet (report)
+for p in xlb xlbd xlb-decap xlb-pktgen xlb-sim; do
 	out "$BUILD/$p" --version
 	check "$p --version" eval '[ "$rc" = 0 ] && [ -n "$out" ]'
 done

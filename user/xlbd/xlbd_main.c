@@ -16,6 +16,7 @@
 #include "lib/ctl.h"
 #include "lib/loader.h"
 #include "lib/log.h"
+#include "lib/opt.h"
 #include "xlbd/ctl_server.h"
 #include "xlbd/daemon.h"
 #include "xlbd/loop.h"
@@ -34,7 +35,8 @@ static void usage(FILE *f)
 		"  -m, --xdp-mode MODE   native (default) or skb, for -i\n"
 		"      --detach-on-exit  detach from every interface on SIGTERM/SIGINT\n"
 		"                        (default: the datapath keeps running)\n"
-		"  -v, --verbose         debug output, libbpf's included\n");
+		"  -v, --verbose         debug output, libbpf's included\n"
+		"      --version         print the version and exit\n");
 }
 
 /* What the loop's sources need; one of these lives in main(). */
@@ -104,6 +106,7 @@ int main(int argc, char **argv)
 		{ "detach-on-exit", no_argument, NULL, 'D' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{},
 	};
 	const char *config = DEFAULT_CONFIG, *sock = XLB_CTL_DEFAULT_SOCKET;
@@ -135,6 +138,7 @@ int main(int argc, char **argv)
 		case 'D': detach_on_exit = 1; break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(stdout); return 0;
+		case 'V': printf("xlbd %s\n", xlb_version()); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
