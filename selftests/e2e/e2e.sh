@@ -37,7 +37,7 @@ CFG=$WORK/xlb.yaml
 XLBD_PID=
 KTAP_LOG=$WORK/check.log
 # The number of results below: ktap_finish fails the run if it differs.
-PLAN=26
+PLAN=27
 
 cleanup() {
 	[ -n "$XLBD_PID" ] && kill -9 "$XLBD_PID" 2>/dev/null
@@ -194,6 +194,10 @@ else
 	ktap_pass "the slow download's flow is in conntrack (backend $be)"
 fi
 xlb backend drain web4 "$be" >/dev/null
+active=$(xlb --json backend list web4 |
+	jq -r --argjson be "$be" '.backends[] | select(.id == $be) | .active_conns')
+check "backend list counts the drained backend's open flow as active ($active)" \
+	test "${active:-0}" -ge 1
 backends_seen "http://$LAB_VIP4/" 30
 if grep -q "be$be " <<<"$seen"; then
 	ktap_fail "a drained backend gets no new connections" "seen: $seen"

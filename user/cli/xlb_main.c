@@ -139,13 +139,17 @@ static void print_backends(struct json_object *r)
 {
 	struct json_object *bes = json_object_object_get(r, "backends");
 
-	printf("%5s  %-28s %s\n", "ID", "ADDRESS", "VIPS (name:weight)");
+	/* ACTIVE/INACTIVE: live flows, like ipvsadm's ActiveConn/InActConn */
+	printf("%5s  %-28s %-6s %8s %8s  %s\n", "ID", "ADDRESS", "HEALTH",
+	       "ACTIVE", "INACTIVE", "VIPS (name:weight)");
 	for (size_t i = 0; i < json_object_array_length(bes); i++) {
 		struct json_object *b = json_object_array_get_idx(bes, i);
 		struct json_object *vs = json_object_object_get(b, "vips");
 
-		printf("%5lld  %-28s", (long long)i_of(b, "id"),
-		       s_of(b, "address"));
+		printf("%5lld  %-28s %-6s %8lld %8lld ", (long long)i_of(b, "id"),
+		       s_of(b, "address"), s_of(b, "health"),
+		       (long long)i_of(b, "active_conns"),
+		       (long long)i_of(b, "inactive_conns"));
 		for (size_t v = 0; v < json_object_array_length(vs); v++) {
 			struct json_object *vo = json_object_array_get_idx(vs, v);
 
