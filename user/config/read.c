@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #include "lib/addr.h"
@@ -831,6 +834,93 @@ static int yaml_fail(struct pctx *p, const yaml_parser_t *y, const char *text,
 	return -EINVAL;
 }
 
+/*
+ * Bounds on the work one file may ask for, checked by prescan() from
+ * libyaml's events before a node graph exists. libyaml's scanner keeps a
+ * simple-key slot per flow level and checks them all on every token, so
+ * nesting costs time squared (200 KB of "[" took 46 s to refuse); the
+ * schema needs four levels (vips, an item, backends, a reference), so 16 is
+ * room for {} and [] written inline without ever being slow. The node cap
+ * is far above a full config (1024 VIPs and the whole backend pool are
+ * about 200k nodes) and keeps the walk and its allocations linear.
+ */
+#define DEPTH_MAX 16
+#define NODES_MAX (1u << 21)
+
+/*
+ * Reads @text as a stream of events and refuses, with FILE:LINE, nesting
+ * deeper than DEPTH_MAX, more than NODES_MAX nodes and aliases (the schema
+ * has no use for them, and each one would make the walk visit its anchor's
+ * whole subtree again). Stops at the first error, so a hostile file costs
+ * no more than the prefix it takes to exceed a bound.
+ */
+static int prescan(struct pctx *p, const char *text, size_t len)
+{
+	unsigned int depth = 0, nodes = 0;
+	yaml_parser_t y;
+	yaml_event_t ev;
+	int ret = 0;
+	bool done = false;
+
+	if (!yaml_parser_initialize(&y)) {
+		cfg_msg(p->err, p->errlen, p->file, 0, "yaml", "out of memory");
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&y, (const unsigned char *)text, len);
+	while (!done && !ret) {
+		int line;
+
+		if (!yaml_parser_parse(&y, &ev)) {
+			ret = yaml_fail(p, &y, text, len);
+			break;
+		}
+		line = (int)ev.start_mark.line + 1;
+		switch (ev.type) {
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (++depth > DEPTH_MAX) {
+				cfg_msg(p->err, p->errlen, p->file, line,
+					"(structure)",
+					"nested deeper than %d levels; an xlb "
+					"config needs 4",
+					DEPTH_MAX);
+				ret = -EINVAL;
+			}
+			/* a collection is a node too */
+			__attribute__((fallthrough));
+		case YAML_SCALAR_EVENT:
+			if (!ret && ++nodes > NODES_MAX) {
+				cfg_msg(p->err, p->errlen, p->file, line,
+					"(structure)",
+					"more than %u values; no xlb config "
+					"needs that many",
+					NODES_MAX);
+				ret = -EINVAL;
+			}
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_ALIAS_EVENT:
+			cfg_msg(p->err, p->errlen, p->file, line,
+				"(structure)",
+				"an alias (*name): xlb configs do not use "
+				"anchors and aliases; write the value out");
+			ret = -EINVAL;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&y);
+	return ret;
+}
+
 /* Loads the one document of @text into @doc; the caller deletes it. */
 static int load_doc(struct pctx *p, const char *text, size_t len,
 		    yaml_document_t *doc)
@@ -843,6 +933,11 @@ static int load_doc(struct pctx *p, const char *text, size_t len,
 	if (!yaml_parser_initialize(&y)) {
 		cfg_msg(p->err, p->errlen, p->file, 0, "yaml", "out of memory");
 		return -ENOMEM;
+	}
+	ret = prescan(p, text, len);
+	if (ret) {
+		yaml_parser_delete(&y);
+		return ret;
 	}
 	yaml_parser_set_input_string(&y, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&y, doc)) {
@@ -918,33 +1013,89 @@ int xlb_cfg_parse(const char *name, const char *text, size_t len,
 	return 0;
 }
 
+/* What a non-regular file is, for "not a regular file (a FIFO)". */
+static const char *file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a file";
+}
+
 int xlb_cfg_load(const char *path, struct xlb_cfg *c, char *err, size_t errlen)
 {
-	size_t len = 0, cap = 0, got;
-	char *buf = NULL, *nbuf;
-	FILE *f;
-	int ret = 0;
+	size_t len = 0, cap;
+	struct stat sb;
+	char *buf;
+	ssize_t got;
+	int fd, ret = 0;
 
 	xlb_cfg_init(c);
-	errno = 0;
-	f = fopen(path, "re");
-	if (!f) {
+	/*
+	 * O_NONBLOCK: opening a FIFO for reading waits for a writer, forever
+	 * if none comes; a device may block or become our terminal
+	 * (O_NOCTTY). Only a regular file is read, and fstat() of what was
+	 * opened, not stat() of the path, decides it.
+	 */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
 		ret = -errno;
 		if (err && errlen)
 			snprintf(err, errlen, "%s: cannot open: %s", path,
 				 strerror(-ret));
 		return ret;
 	}
-	/* read to the end rather than stat(): works on pipes and /proc too */
+	if (fstat(fd, &sb)) {
+		ret = -errno;
+		if (err && errlen)
+			snprintf(err, errlen, "%s: cannot stat: %s", path,
+				 strerror(-ret));
+		close(fd);
+		return ret;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		ret = S_ISDIR(sb.st_mode) ? -EISDIR : -EINVAL;
+		if (err && errlen)
+			snprintf(err, errlen, "%s: not a regular file (%s)",
+				 path, file_kind(sb.st_mode));
+		close(fd);
+		return ret;
+	}
+	if ((__u64)sb.st_size > CFG_FILE_MAX) {
+		if (err && errlen)
+			snprintf(err, errlen,
+				 "%s: %lld bytes, larger than the %u MiB a "
+				 "config may have",
+				 path, (long long)sb.st_size, CFG_FILE_MAX >> 20);
+		close(fd);
+		return -EFBIG;
+	}
+	/* one byte more than the size: a file that grew is seen, and capped */
+	cap = (size_t)sb.st_size + 1;
+	buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		if (err && errlen)
+			snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
 	for (;;) {
 		if (len == cap) {
-			cap = cap ? cap * 2 : 64 * 1024;
-			if (cap > CFG_FILE_MAX + 1)
-				cap = CFG_FILE_MAX + 1;
-			if (len == cap) {
+			char *nbuf;
+
+			if (cap > CFG_FILE_MAX) {
 				ret = -EFBIG;
 				break;
 			}
+			cap = cap * 2 > CFG_FILE_MAX + 1 ? CFG_FILE_MAX + 1 :
+							   cap * 2;
 			nbuf = realloc(buf, cap);
 			if (!nbuf) {
 				ret = -ENOMEM;
@@ -952,22 +1103,26 @@ int xlb_cfg_load(const char *path, struct xlb_cfg *c, char *err, size_t errlen)
 			}
 			buf = nbuf;
 		}
-		got = fread(buf + len, 1, cap - len, f);
-		len += got;
-		if (got == 0) {
-			/* fread sets errno on a read error: EISDIR, EIO */
-			if (ferror(f))
-				ret = errno ? -errno : -EIO;
+		got = read(fd, buf + len, cap - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			ret = -errno;
 			break;
 		}
+		if (got == 0)
+			break;
+		len += (size_t)got;
 	}
-	if (fclose(f) && !ret)
-		ret = -errno;
+	close(fd);
 	if (ret) {
-		if (err && errlen)
+		if (err && errlen && ret == -EFBIG)
+			snprintf(err, errlen,
+				 "%s: larger than the %u MiB a config may have",
+				 path, CFG_FILE_MAX >> 20);
+		else if (err && errlen)
 			snprintf(err, errlen, "%s: cannot read: %s", path,
-				 ret == -EFBIG ? "larger than 64 MiB" :
-						 strerror(-ret));
+				 strerror(-ret));
 		free(buf);
 		return ret;
 	}
