@@ -492,19 +492,20 @@ static const struct err_case err_cases[] = {
 	  "t.yaml:1: nexthop: interface without address" },
 	{ "nexthop with address only", "mtu: 1500\nnexthop:\n  address: 10.0.0.1\n",
 	  "t.yaml:2: nexthop: address without interface" },
+	/* cross-field checks cite the line of the setting they blame */
 	{ "encap.source4's /16 holding the next hop",
-	  "encap: {source4: 10.0.9.0}\nnexthop:\n  interface: eth0\n"
-	  "  address: 10.0.0.1\n",
-	  "t.yaml: encap.source4: its /16 holds the next hop 10.0.0.1" },
+	  "hash_seed: 1\nencap:\n  source4: 10.0.9.0\nnexthop:\n"
+	  "  interface: eth0\n  address: 10.0.0.1\n",
+	  "t.yaml:3: encap.source4: its /16 holds the next hop 10.0.0.1" },
 	{ "encap.source6's /96 holding the next hop",
-	  "encap: {source6: '2001:db8:1::'}\nnexthop:\n  interface: eth0\n"
-	  "  address: '2001:db8:1::1'\n",
-	  "t.yaml: encap.source6: its /96 holds the next hop 2001:db8:1::1" },
+	  "encap:\n  source4: 10.9.0.1\n  source6: '2001:db8:1::'\n"
+	  "nexthop:\n  interface: eth0\n  address: '2001:db8:1::1'\n",
+	  "t.yaml:3: encap.source6: its /96 holds the next hop 2001:db8:1::1" },
 	{ "an MTU too small for IPv6 through a tunnel",
-	  "mtu: 1300\n" POOL
+	  "hash_seed: 1\nmtu: 1300\n" POOL
 	  "vips:\n  - name: web6\n    address: 2001:db8::10\n    port: 80\n"
 	  "    protocol: tcp\n    backends: [{id: 2}]\n",
-	  "t.yaml: mtu: 1300 leaves IPv6 VIP \"web6\" a packet-too-big MTU below 1280" },
+	  "t.yaml:2: mtu: 1300 leaves IPv6 VIP \"web6\" a packet-too-big MTU below 1280" },
 	{ "a tunnel to IPv4 without encap.source4",
 	  "encap: {source6: 2001:db8:ffff::1}\n"
 	  "backends:\n  - {id: 1, address: 10.1.0.1}\n"

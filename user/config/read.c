@@ -46,7 +46,12 @@ struct key_spec {
 	size_t off; /* where the generic parsers store the value in obj */
 	const void *arg; /* struct num_rule or struct xlb_word[], if used */
 	const char *need; /* NULL: optional; else required, and what it holds */
+	/* LINE_AT(f): walk_map() stores the key's line in obj's lines.f */
+	size_t line_off;
 };
+
+/* Where a global's line goes: +1 so that 0 (unset) means no line kept. */
+#define LINE_AT(f) (offsetof(struct xlb_cfg, lines.f) + 1)
 
 static int node_line(const yaml_node_t *n)
 {
@@ -292,6 +297,8 @@ static int walk_map(struct pctx *p, yaml_node_t *map, const char *path,
 			return perr(p, k, field,
 				    "given twice (first on line %d)", first[i]);
 		first[i] = node_line(k);
+		if (keys[i].line_off)
+			*(int *)((char *)obj + keys[i].line_off - 1) = first[i];
 		ret = keys[i].parse(p, &keys[i], k, v, field, obj);
 		if (ret)
 			return ret;
@@ -435,9 +442,9 @@ static int k_pin_dir(struct pctx *p, const struct key_spec *ks,
 
 static const struct key_spec CT_KEYS[] = {
 	{ "entries", k_u32, offsetof(struct xlb_cfg, ct_entries), &cfg_r_ct,
-	  NULL },
+	  NULL, LINE_AT(ct_entries) },
 	{ "insert_rate", k_u32, offsetof(struct xlb_cfg, ct_insert_rate),
-	  &cfg_r_u32, NULL },
+	  &cfg_r_u32, NULL, LINE_AT(ct_insert_rate) },
 };
 
 static int k_conntrack(struct pctx *p, const struct key_spec *ks,
@@ -497,8 +504,8 @@ static int k_src6(struct pctx *p, const struct key_spec *ks, yaml_node_t *key,
 }
 
 static const struct key_spec ENCAP_KEYS[] = {
-	{ "source4", k_src4, 0, NULL, NULL },
-	{ "source6", k_src6, 0, NULL, NULL },
+	{ "source4", k_src4, 0, NULL, NULL, LINE_AT(encap_src4) },
+	{ "source6", k_src6, 0, NULL, NULL, LINE_AT(encap_src6) },
 };
 
 static int k_encap(struct pctx *p, const struct key_spec *ks, yaml_node_t *key,
@@ -556,9 +563,9 @@ static int k_nh_addr(struct pctx *p, const struct key_spec *ks,
 }
 
 static const struct key_spec NH_KEYS[] = {
-	{ "mac", k_nh_mac, 0, NULL, NULL },
-	{ "interface", k_nh_if, 0, NULL, NULL },
-	{ "address", k_nh_addr, 0, NULL, NULL },
+	{ "mac", k_nh_mac, 0, NULL, NULL, LINE_AT(nexthop_mac) },
+	{ "interface", k_nh_if, 0, NULL, NULL, LINE_AT(nexthop_ifname) },
+	{ "address", k_nh_addr, 0, NULL, NULL, LINE_AT(nexthop_addr) },
 };
 
 static int k_nexthop(struct pctx *p, const struct key_spec *ks,
@@ -609,9 +616,9 @@ static int k_be_mac(struct pctx *p, const struct key_spec *ks, yaml_node_t *key,
 
 static const struct key_spec BE_KEYS[] = {
 	{ "id", k_u32, offsetof(struct xlb_cfg_backend, id), &cfg_r_backend_id,
-	  "the backend's id, the same on every node" },
-	{ "address", k_be_addr, 0, NULL, "the backend's IPv4 or IPv6 address" },
-	{ "mac", k_be_mac, 0, NULL, NULL },
+	  "the backend's id, the same on every node", 0 },
+	{ "address", k_be_addr, 0, NULL, "the backend's IPv4 or IPv6 address", 0 },
+	{ "mac", k_be_mac, 0, NULL, NULL, 0 },
 };
 
 static void *be_item(void *obj, size_t i, size_t n, int line)
@@ -712,11 +719,11 @@ static int k_vip_ct(struct pctx *p, const struct key_spec *ks, yaml_node_t *key,
 
 static const struct key_spec REF_KEYS[] = {
 	{ "id", k_u32, offsetof(struct xlb_cfg_ref, id), &cfg_r_backend_id,
-	  "the id of a backend in the pool" },
+	  "the id of a backend in the pool", 0 },
 	{ "weight", k_u32, offsetof(struct xlb_cfg_ref, weight), &cfg_r_weight,
-	  NULL },
+	  NULL, 0 },
 	/* true: no new flows, open ones stay; the weight is kept */
-	{ "drain", k_bool, offsetof(struct xlb_cfg_ref, drained), NULL, NULL },
+	{ "drain", k_bool, offsetof(struct xlb_cfg_ref, drained), NULL, NULL, 0 },
 };
 
 static void *ref_item(void *obj, size_t i, size_t n, int line)
@@ -744,20 +751,20 @@ static int k_refs(struct pctx *p, const struct key_spec *ks, yaml_node_t *key,
 }
 
 static const struct key_spec VIP_KEYS[] = {
-	{ "name", k_vip_name, 0, NULL, "a unique name, A-Z a-z 0-9 _ . -" },
-	{ "address", k_vip_addr, 0, NULL, "the VIP's IPv4 or IPv6 address" },
-	{ "port", k_port, 0, NULL, "a port, or any (0) for every port" },
+	{ "name", k_vip_name, 0, NULL, "a unique name, A-Z a-z 0-9 _ . -", 0 },
+	{ "address", k_vip_addr, 0, NULL, "the VIP's IPv4 or IPv6 address", 0 },
+	{ "port", k_port, 0, NULL, "a port, or any (0) for every port", 0 },
 	{ "protocol", k_enum8, offsetof(struct xlb_cfg_vip, proto), xlb_words_proto,
-	  "tcp or udp" },
+	  "tcp or udp", 0 },
 	{ "mode", k_enum8, offsetof(struct xlb_cfg_vip, mode), xlb_words_mode,
-	  NULL },
+	  NULL, 0 },
 	{ "hash", k_enum8, offsetof(struct xlb_cfg_vip, hash_fields),
-	  xlb_words_hash, NULL },
-	{ "conntrack", k_vip_ct, 0, NULL, NULL },
-	{ "echo", k_bool, offsetof(struct xlb_cfg_vip, echo), NULL, NULL },
+	  xlb_words_hash, NULL, 0 },
+	{ "conntrack", k_vip_ct, 0, NULL, NULL, 0 },
+	{ "echo", k_bool, offsetof(struct xlb_cfg_vip, echo), NULL, NULL, 0 },
 	{ "table_size", k_u32, offsetof(struct xlb_cfg_vip, table_size),
-	  &cfg_r_maglev, NULL },
-	{ "backends", k_refs, 0, NULL, NULL },
+	  &cfg_r_maglev, NULL, 0 },
+	{ "backends", k_refs, 0, NULL, NULL, 0 },
 };
 
 static void *vip_item(void *obj, size_t i, size_t n, int line)
@@ -790,17 +797,21 @@ static int k_vips(struct pctx *p, const struct key_spec *ks, yaml_node_t *key,
 }
 
 static const struct key_spec ROOT_KEYS[] = {
-	{ "pin_dir", k_pin_dir, 0, NULL, NULL },
+	{ "pin_dir", k_pin_dir, 0, NULL, NULL, LINE_AT(pin_dir) },
 	{ "hash_seed", k_u32, offsetof(struct xlb_cfg, hash_seed), &cfg_r_u32,
-	  NULL },
+	  NULL, LINE_AT(hash_seed) },
 	{ "maglev_size", k_u32, offsetof(struct xlb_cfg, maglev_size),
-	  &cfg_r_maglev, NULL },
-	{ "mtu", k_u32, offsetof(struct xlb_cfg, mtu), &cfg_r_mtu, NULL },
-	{ "conntrack", k_conntrack, 0, NULL, NULL },
-	{ "encap", k_encap, 0, NULL, NULL },
-	{ "nexthop", k_nexthop, 0, NULL, NULL },
-	{ "backends", k_backends, 0, NULL, NULL },
-	{ "vips", k_vips, 0, NULL, NULL },
+	  &cfg_r_maglev, NULL, LINE_AT(maglev_size) },
+	{ "mtu", k_u32, offsetof(struct xlb_cfg, mtu), &cfg_r_mtu, NULL,
+	  LINE_AT(mtu) },
+	{ "conntrack", k_conntrack, 0, NULL, NULL, 0 },
+	{ "encap", k_encap, 0, NULL, NULL, 0 },
+	{ "nexthop", k_nexthop, 0, NULL, NULL, LINE_AT(nexthop) },
+	/* a reload may remove every VIP only when the file says so */
+	{ "allow_empty", k_bool, offsetof(struct xlb_cfg, allow_empty), NULL,
+	  NULL, LINE_AT(allow_empty) },
+	{ "backends", k_backends, 0, NULL, NULL, 0 },
+	{ "vips", k_vips, 0, NULL, NULL, 0 },
 };
 
 _Static_assert(ARRAY_SIZE(ROOT_KEYS) <= KEYS_MAX, "walk_map key limit");
