@@ -100,8 +100,14 @@ int xlbd_reload(struct xlbd *d, char *err, size_t errlen)
 	char by[XLB_PATH_MAX + 16];
 
 	rc = xlb_cfg_load(d->config_path, &cfg, err, errlen);
-	if (rc)
+	if (rc) {
+		size_t len = strlen(err);
+
+		if (errlen > len)
+			snprintf(err + len, errlen - len,
+				 "; nothing was changed");
 		return rc;
+	}
 	/*
 	 * A file cut short after a valid prefix reads as no VIPs; removing
 	 * every VIP is rarely meant, so the file has to say so.
