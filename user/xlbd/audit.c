@@ -43,8 +43,7 @@ static const char *addr_of(const struct xlb_addr *ad, __u8 family, char *buf,
 }
 
 /* "192.0.2.10:80/tcp", "[2001:db8::10]:any/udp" */
-static const char *vip_where(const struct xlb_cfg_vip *v, char *buf,
-			     size_t len)
+static const char *vip_where(const struct xlb_cfg_vip *v, char *buf, size_t len)
 {
 	char a[XLB_ADDR_STRLEN], port[8];
 	const char *proto = xlb_word_name(xlb_words_proto, v->proto);
@@ -54,8 +53,9 @@ static const char *vip_where(const struct xlb_cfg_vip *v, char *buf,
 		snprintf(port, sizeof(port), "%u", v->port);
 	else
 		snprintf(port, sizeof(port), "any");
-	snprintf(buf, len, v->family == XLB_AF_INET6 ? "[%s]:%s/%s" : "%s:%s/%s",
-		 a, port, proto ? proto : "?");
+	snprintf(buf, len,
+		 v->family == XLB_AF_INET6 ? "[%s]:%s/%s" : "%s:%s/%s", a, port,
+		 proto ? proto : "?");
 	return buf;
 }
 
@@ -66,8 +66,8 @@ static void num(struct audit *a, const char *what, __u64 x, __u64 y)
 		    (unsigned long long)y);
 }
 
-static void word(struct audit *a, const char *what,
-		 const struct xlb_word *t, __u32 x, __u32 y)
+static void word(struct audit *a, const char *what, const struct xlb_word *t,
+		 __u32 x, __u32 y)
 {
 	const char *wx = xlb_word_name(t, x), *wy = xlb_word_name(t, y);
 
@@ -86,7 +86,8 @@ static void globals(struct audit *a, const struct xlb_cfg *o,
 		    const struct xlb_cfg *n)
 {
 	char x[XLB_ADDR_STRLEN], y[XLB_ADDR_STRLEN];
-	struct xlb_addr ox = { .v4 = o->encap_src4 }, ny = { .v4 = n->encap_src4 };
+	struct xlb_addr ox = { .v4 = o->encap_src4 },
+			ny = { .v4 = n->encap_src4 };
 
 	num(a, "hash_seed", o->hash_seed, n->hash_seed);
 	num(a, "maglev_size", o->maglev_size, n->maglev_size);
@@ -121,8 +122,8 @@ static void pool(struct audit *a, const struct xlb_cfg *o,
 		if (!xlb_cfg_backend_find(n, o->backends[i].id))
 			say(a, "backend %u left the pool (%s)",
 			    o->backends[i].id,
-			    addr_of(&o->backends[i].addr,
-				    o->backends[i].family, x, sizeof(x)));
+			    addr_of(&o->backends[i].addr, o->backends[i].family,
+				    x, sizeof(x)));
 	for (size_t i = 0; i < n->nbackends; i++) {
 		const struct xlb_cfg_backend *nb = &n->backends[i];
 		const struct xlb_cfg_backend *ob =
@@ -137,8 +138,7 @@ static void pool(struct audit *a, const struct xlb_cfg *o,
 		    memcmp(&ob->addr, &nb->addr, sizeof(nb->addr)))
 			say(a, "backend %u address %s -> %s", nb->id,
 			    addr_of(&ob->addr, ob->family, x, sizeof(x)), y);
-		if (ob->has_mac != nb->has_mac ||
-		    memcmp(ob->mac, nb->mac, 6))
+		if (ob->has_mac != nb->has_mac || memcmp(ob->mac, nb->mac, 6))
 			say(a, "backend %u mac changed", nb->id);
 		if (ob->down != nb->down)
 			say(a, "backend %s %u", nb->down ? "down" : "up",
@@ -163,11 +163,12 @@ static void refs(struct audit *a, const struct xlb_cfg_vip *o,
 			    n->name);
 	for (size_t r = 0; r < n->nrefs; r++) {
 		const struct xlb_cfg_ref *nr = &n->refs[r];
-		const struct xlb_cfg_ref *or = ref_in(o, nr->id);
+		const struct xlb_cfg_ref * or = ref_in(o, nr->id);
 
-		if (!or) {
+		if (! or) {
 			say(a, "backend %u added to %s (weight %u%s)", nr->id,
-			    n->name, nr->weight, nr->drained ? ", drained" : "");
+			    n->name, nr->weight,
+			    nr->drained ? ", drained" : "");
 			continue;
 		}
 		if (or->weight != nr->weight)
