@@ -1184,3 +1184,27 @@ Test(config, size_cap_is_16_mib)
 		  "%s", err);
 	unlink(path);
 }
+
+/* allow_empty is read, written back, and off by default. */
+Test(config, allow_empty_round_trip)
+{
+	struct xlb_cfg c, back;
+	char *text, err[XLB_ERR_MAX];
+
+	parse_ok("{}\n", &c);
+	cr_expect(!c.allow_empty, "off by default");
+	text = write_str(&c);
+	cr_expect(!strstr(text, "allow_empty"), "not written when off:\n%s", text);
+	free(text);
+	xlb_cfg_free(&c);
+	parse_ok("hash_seed: 1\nallow_empty: true\n", &c);
+	cr_expect(c.allow_empty);
+	cr_expect_eq(c.lines.allow_empty, 2, "its line is kept");
+	cr_expect_eq(c.lines.hash_seed, 1, "as every global's");
+	text = write_str(&c);
+	cr_assert_eq(parse(text, &back, err), 0, "%s", err);
+	cr_expect(back.allow_empty, "it reads back:\n%s", text);
+	free(text);
+	xlb_cfg_free(&back);
+	xlb_cfg_free(&c);
+}

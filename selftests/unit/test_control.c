@@ -834,6 +834,15 @@ Test(refusals, apply_time_refusal_writes_nothing)
 	after = maps_dump();
 	cr_expect_str_eq(after, maps, "no map was written");
 	free(after);
+	{
+		struct json_object *r = req("{\"cmd\":\"reload\"}");
+
+		cr_expect(!ok(r));
+		cr_expect(!strncmp(error_of(r), "reload: /", 9) &&
+				  !strstr(error_of(r), "reload: reload:"),
+			  "one \"reload:\" and the file: %s", error_of(r));
+		json_object_put(r);
+	}
 	free(maps);
 }
 

@@ -126,8 +126,10 @@ int xlb_cfg_copy(struct xlb_cfg *dst, const struct xlb_cfg *src);
  * Messages read "FILE:LINE: FIELD: what is wrong", e.g.
  * "xlb.yaml:12: vips[1].backends[0].id: no backend 7 in the pool". FILE is
  * the name the model was parsed under (c->source), "<config>" for a model
- * built in code; ":LINE" is left out where no line is known (line 0, or a
- * global setting checked on a model not fresh from a file).
+ * built in code; ":LINE" is left out where no line is known (a setting
+ * not in the file, or a model built in code). Cross-field checks cite the
+ * line of the setting they blame (struct xlb_cfg_lines), and so do checks
+ * made when the model is applied (xlb_cfg_errf()).
  */
 
 /*
