@@ -140,6 +140,14 @@ set -a
 eval "$("$LAB" env)"
 set +a
 sed "s|^pin_dir: .*|pin_dir: $PIN|" "$ROOT/scripts/demo.yaml" >"$WORK/xlb.yaml"
+out nsenter --net="/run/netns/$LAB_NS_LB1" "$BUILD/xlbd" --check -c "$WORK/xlb.yaml"
+check "xlbd --check: the demo config is good (exit 0) and it says what it holds" \
+	eval '[ "$rc" = 0 ] && grep -q "^vip web4 192.0.2.10:80/tcp" <<<"$out"'
+check "xlbd --check pins nothing" test ! -e "$PIN"
+sed 's/^mtu: .*/mtu: 70000/' "$WORK/xlb.yaml" >"$WORK/bad.yaml"
+out nsenter --net="/run/netns/$LAB_NS_LB1" "$BUILD/xlbd" --check -c "$WORK/bad.yaml"
+check "xlbd --check: a bad config exits 1 naming FILE:LINE: FIELD" \
+	eval '[ "$rc" = 1 ] && grep -q "bad.yaml:[0-9]*: mtu:" <<<"$err"'
 nsenter --net="/run/netns/$LAB_NS_LB1" "$BUILD/xlbd" -c "$WORK/xlb.yaml" \
 	-s "$SOCK" -i eth0 >"$WORK/xlbd.log" 2>&1 &
 XLBD_PID=$!

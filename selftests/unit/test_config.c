@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <criterion/criterion.h>
 
 #include "config/config.h"
@@ -489,19 +492,20 @@ static const struct err_case err_cases[] = {
 	  "t.yaml:1: nexthop: interface without address" },
 	{ "nexthop with address only", "mtu: 1500\nnexthop:\n  address: 10.0.0.1\n",
 	  "t.yaml:2: nexthop: address without interface" },
+	/* cross-field checks cite the line of the setting they blame */
 	{ "encap.source4's /16 holding the next hop",
-	  "encap: {source4: 10.0.9.0}\nnexthop:\n  interface: eth0\n"
-	  "  address: 10.0.0.1\n",
-	  "t.yaml: encap.source4: its /16 holds the next hop 10.0.0.1" },
+	  "hash_seed: 1\nencap:\n  source4: 10.0.9.0\nnexthop:\n"
+	  "  interface: eth0\n  address: 10.0.0.1\n",
+	  "t.yaml:3: encap.source4: its /16 holds the next hop 10.0.0.1" },
 	{ "encap.source6's /96 holding the next hop",
-	  "encap: {source6: '2001:db8:1::'}\nnexthop:\n  interface: eth0\n"
-	  "  address: '2001:db8:1::1'\n",
-	  "t.yaml: encap.source6: its /96 holds the next hop 2001:db8:1::1" },
+	  "encap:\n  source4: 10.9.0.1\n  source6: '2001:db8:1::'\n"
+	  "nexthop:\n  interface: eth0\n  address: '2001:db8:1::1'\n",
+	  "t.yaml:3: encap.source6: its /96 holds the next hop 2001:db8:1::1" },
 	{ "an MTU too small for IPv6 through a tunnel",
-	  "mtu: 1300\n" POOL
+	  "hash_seed: 1\nmtu: 1300\n" POOL
 	  "vips:\n  - name: web6\n    address: 2001:db8::10\n    port: 80\n"
 	  "    protocol: tcp\n    backends: [{id: 2}]\n",
-	  "t.yaml: mtu: 1300 leaves IPv6 VIP \"web6\" a packet-too-big MTU below 1280" },
+	  "t.yaml:2: mtu: 1300 leaves IPv6 VIP \"web6\" a packet-too-big MTU below 1280" },
 	{ "a tunnel to IPv4 without encap.source4",
 	  "encap: {source6: 2001:db8:ffff::1}\n"
 	  "backends:\n  - {id: 1, address: 10.1.0.1}\n"
@@ -1018,6 +1022,188 @@ Test(config, drain_flag_round_trip)
 	c.backends[0].down = true;
 	text = (free(text), write_str(&c));
 	cr_expect(!strstr(text, "down"), "health is not written:\n%s", text);
+	free(text);
+	xlb_cfg_free(&back);
+	xlb_cfg_free(&c);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/*
+ * 200 KB of nesting (took 46.6 s to refuse when libyaml built the whole
+ * graph first) is refused within a second, at the line where the bound is
+ * passed, with the config left empty.
+ */
+Test(config, deep_nesting_is_refused_fast)
+{
+	static const char *const units[] = { "[", "{a: ", "- " };
+	const size_t size = 200 * 1024;
+	char err[XLB_ERR_MAX];
+	struct xlb_cfg c;
+
+	for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+		size_t ul = strlen(units[u]), n = 0;
+		char *text = malloc(size + 1);
+		double t0, dt;
+		int ret;
+
+		cr_assert(text);
+		while (n + ul <= size) {
+			memcpy(text + n, units[u], ul);
+			n += ul;
+		}
+		text[n] = '\0';
+		t0 = now_s();
+		ret = xlb_cfg_parse("deep.yaml", text, n, &c, err, sizeof(err));
+		dt = now_s() - t0;
+		cr_expect_eq(ret, -EINVAL, "\"%s\" x %zu is refused", units[u],
+			     n / ul);
+		cr_expect_lt(dt, 1.0, "\"%s\" nesting took %.2f s to refuse",
+			     units[u], dt);
+		cr_expect(strstr(err, "deep.yaml:") == err,
+			  "the message names the file: %s", err);
+		if (units[u][0] != '-')
+			cr_expect(strstr(err, "nested deeper than 16 levels"),
+				  "the message says why: %s", err);
+		expect_empty(&c, "deep nesting");
+		free(text);
+	}
+}
+
+/* The bound leaves room: 16 levels load, 17 do not. */
+Test(config, nesting_bound_is_sixteen)
+{
+	char text[256], err[XLB_ERR_MAX];
+	struct xlb_cfg c;
+	size_t n;
+
+	/* vips (1) is a list of one mapping (2) ... */
+	n = (size_t)snprintf(text, sizeof(text), "x: ");
+	for (int i = 0; i < 15; i++)
+		text[n++] = '[';
+	for (int i = 0; i < 15; i++)
+		text[n++] = ']';
+	text[n] = '\0';
+	cr_expect_eq(parse(text, &c, err), -EINVAL);
+	cr_expect(strstr(err, "t.yaml:1: x: unknown key"),
+		  "16 levels pass the bound (the key is then unknown): %s", err);
+	n = (size_t)snprintf(text, sizeof(text), "x: ");
+	for (int i = 0; i < 16; i++)
+		text[n++] = '[';
+	for (int i = 0; i < 16; i++)
+		text[n++] = ']';
+	text[n] = '\0';
+	cr_expect_eq(parse(text, &c, err), -EINVAL);
+	cr_expect_str_eq(err,
+			 "t.yaml:1: (structure): nested deeper than 16 levels; "
+			 "an xlb config needs 4");
+}
+
+/* A flat list of a few million values is refused by the node bound, fast. */
+Test(config, node_count_is_bounded)
+{
+	const size_t items = (1u << 19) + 8;
+	char *text = malloc(items * 2 + 16), err[XLB_ERR_MAX];
+	struct xlb_cfg c;
+	size_t n = 0;
+	double t0, dt;
+
+	cr_assert(text);
+	n += (size_t)sprintf(text, "x: [");
+	for (size_t i = 0; i < items; i++) {
+		text[n++] = '1';
+		text[n++] = ',';
+	}
+	text[n++] = ']';
+	text[n] = '\0';
+	t0 = now_s();
+	cr_expect_eq(xlb_cfg_parse("t.yaml", text, n, &c, err, sizeof(err)),
+		     -EINVAL);
+	dt = now_s() - t0;
+	cr_expect(strstr(err, "t.yaml:1: (structure): more than 524288 values"),
+		  "%s", err);
+	cr_expect_lt(dt, 1.0, "took %.2f s", dt);
+	free(text);
+}
+
+Test(config, aliases_are_refused)
+{
+	char err[XLB_ERR_MAX];
+	struct xlb_cfg c;
+
+	cr_expect_eq(parse("backends: &b []\nvips: *b\n", &c, err), -EINVAL);
+	cr_expect_str_eq(err,
+			 "t.yaml:2: (structure): an alias (*name): xlb configs "
+			 "do not use anchors and aliases; write the value out");
+}
+
+/* A FIFO would block open() for reading until a writer came: refused. */
+Test(config, a_fifo_or_device_is_not_a_config)
+{
+	char dir[] = "/tmp/xlb-cfg-XXXXXX", path[64], err[XLB_ERR_MAX];
+	struct xlb_cfg c;
+	double t0;
+
+	cr_assert(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/xlb.yaml", dir);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	t0 = now_s();
+	cr_expect_eq(xlb_cfg_load(path, &c, err, sizeof(err)), -EINVAL);
+	cr_expect_lt(now_s() - t0, 1.0, "no wait for a writer");
+	cr_expect(strstr(err, "xlb.yaml: not a regular file (a FIFO)"), "%s",
+		  err);
+	expect_empty(&c, "fifo");
+	unlink(path);
+	rmdir(dir);
+	cr_expect_eq(xlb_cfg_load("/dev/null", &c, err, sizeof(err)), -EINVAL);
+	cr_expect_str_eq(err,
+			 "/dev/null: not a regular file (a character device)");
+	cr_expect_eq(xlb_cfg_load("selftests", &c, err, sizeof(err)), -EISDIR);
+	cr_expect_str_eq(err, "selftests: not a regular file (a directory)");
+}
+
+/* Over the size cap: refused from the size alone, before reading. */
+Test(config, size_cap_is_16_mib)
+{
+	char path[] = "/tmp/xlb-big-XXXXXX", err[XLB_ERR_MAX];
+	struct xlb_cfg c;
+	int fd = mkstemp(path);
+
+	cr_assert(fd >= 0);
+	cr_assert_eq(ftruncate(fd, (16 << 20) + 1), 0);
+	close(fd);
+	cr_expect_eq(xlb_cfg_load(path, &c, err, sizeof(err)), -EFBIG);
+	cr_expect(strstr(err, "16777217 bytes, larger than the 16 MiB a config "
+			      "may have"),
+		  "%s", err);
+	unlink(path);
+}
+
+/* allow_empty is read, written back, and off by default. */
+Test(config, allow_empty_round_trip)
+{
+	struct xlb_cfg c, back;
+	char *text, err[XLB_ERR_MAX];
+
+	parse_ok("{}\n", &c);
+	cr_expect(!c.allow_empty, "off by default");
+	text = write_str(&c);
+	cr_expect(!strstr(text, "allow_empty"), "not written when off:\n%s", text);
+	free(text);
+	xlb_cfg_free(&c);
+	parse_ok("hash_seed: 1\nallow_empty: true\n", &c);
+	cr_expect(c.allow_empty);
+	cr_expect_eq(c.lines.allow_empty, 2, "its line is kept");
+	cr_expect_eq(c.lines.hash_seed, 1, "as every global's");
+	text = write_str(&c);
+	cr_assert_eq(parse(text, &back, err), 0, "%s", err);
+	cr_expect(back.allow_empty, "it reads back:\n%s", text);
 	free(text);
 	xlb_cfg_free(&back);
 	xlb_cfg_free(&c);

@@ -19,6 +19,7 @@
 #include <criterion/criterion.h>
 
 #include "xlbd/apply.h"
+#include "xlbd/audit.h"
 #include "lib/conntrack.h"
 #include "lib/ctl.h"
 #include "xlbd/daemon.h"
@@ -756,4 +757,334 @@ Test(edit, health_down_and_up)
 		free(after);
 	}
 	free(model);
+}
+
+/* ---- refusals: where they say, what they leave, what they allow -------- */
+
+TestSuite(refusals, .init = setup, .fini = teardown);
+
+/* The base config with @extra appended to its global section. */
+static void write_base_with(const char *extra, const char *vips_tail)
+{
+	char buf[8192];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "%s", extra);
+	n += snprintf(buf + n, sizeof(buf) - (size_t)n, base_cfg, pin);
+	snprintf(buf + n, sizeof(buf) - (size_t)n, "%s", vips_tail);
+	write_cfg(buf);
+}
+
+/* A refusal of a request names the request, not the file the model came from. */
+Test(refusals, edit_errors_name_the_request)
+{
+	struct xlb_cfg_vip v = { .name = "web4", .family = XLB_AF_INET,
+				 .port = 81, .proto = IPPROTO_TCP,
+				 .hash_fields = XLB_HASH_5TUPLE, .echo = true,
+				 .table_size = 1000 };
+	struct xlb_cfg_backend v6 = { .id = 3, .family = XLB_AF_INET6 };
+	char err[XLB_ERR_MAX];
+
+	inet_pton(AF_INET, "192.0.2.10", &v.addr.v4);
+	cr_assert_lt(xlb_edit_vip_add(&d, &v, NULL, err, sizeof(err)), 0);
+	cr_expect(!strncmp(err, "vip add web4: table_size: ", 26),
+		  "the request and field lead: %s", err);
+	cr_expect(!strstr(err, "xlb.yaml"), "no file is named: %s", err);
+	v.table_size = 1009;
+	v.port = 80;
+	cr_assert_lt(xlb_edit_vip_add(&d, &v, NULL, err, sizeof(err)), 0);
+	cr_expect(!strncmp(err, "vip add web4: ", 14) &&
+			  strstr(err, "192.0.2.10 port 80/tcp is already"),
+		  "a clash names the request: %s", err);
+	cr_assert_lt(xlb_edit_backend_add(&d, "dsr", &v6, false, 1, NULL, err,
+					  sizeof(err)),
+		     0);
+	cr_expect(!strncmp(err, "backend add dsr 3: backends[2].id: backend 3 "
+				"is IPv6 but the VIP is IPv4",
+			   62),
+		  "a backend refusal names the request: %s", err);
+	cr_expect(strstr(err, "nothing was changed"), "and says so: %s", err);
+}
+
+/*
+ * A reload refused at apply time (a tunnel VIP and no next hop) writes no
+ * map, cites FILE:LINE and says nothing was changed (it said "the previous
+ * config was restored", after rebuilding every table).
+ */
+Test(refusals, apply_time_refusal_writes_nothing)
+{
+	char *maps = maps_dump(), *after, err[XLB_ERR_MAX], want[512];
+	char buf[4096];
+	const char *nh = "nexthop: { mac: '02:00:00:00:0a:fe' }\n";
+	char *cut;
+
+	/* the base config without its nexthop line (line 5) */
+	snprintf(buf, sizeof(buf), base_cfg, pin);
+	cut = strstr(buf, nh);
+	cr_assert(cut);
+	memmove(cut, cut + strlen(nh), strlen(cut + strlen(nh)) + 1);
+	write_cfg(buf);
+	cr_assert_lt(xlbd_reload(&d, err, sizeof(err)), 0);
+	snprintf(want, sizeof(want),
+		 "%s:10: nexthop: tunnel VIPs (\"web\" is one) need "
+		 "nexthop.mac or nexthop.interface and nexthop.address; "
+		 "nothing was changed",
+		 cfg_path);
+	cr_expect_str_eq(err, want);
+	after = maps_dump();
+	cr_expect_str_eq(after, maps, "no map was written");
+	free(after);
+	{
+		struct json_object *r = req("{\"cmd\":\"reload\"}");
+
+		cr_expect(!ok(r));
+		cr_expect(!strncmp(error_of(r), "reload: /", 9) &&
+				  !strstr(error_of(r), "reload: reload:"),
+			  "one \"reload:\" and the file: %s", error_of(r));
+		json_object_put(r);
+	}
+	free(maps);
+}
+
+/* An MTU check and a next-hop prefix check cite their own lines. */
+Test(refusals, cross_field_errors_cite_the_line)
+{
+	char err[XLB_ERR_MAX], want[512];
+
+	write_base_with("mtu: 1300\n", "");
+	cr_assert_lt(xlbd_reload(&d, err, sizeof(err)), 0);
+	snprintf(want, sizeof(want), "%s:1: mtu: 1300 leaves IPv6 VIP", cfg_path);
+	cr_expect(!strncmp(err, want, strlen(want)), "%s", err);
+	cr_expect(strstr(err, "nothing was changed"), "%s", err);
+}
+
+/*
+ * 1024 VIPs (the maximum) replaced by 1024 others: the new ones need the
+ * ids the old ones give up. It was refused with "no free VIP id".
+ */
+static void write_many(unsigned int port0)
+{
+	size_t cap = 1024 * 120 + 512, n;
+	char *buf = malloc(cap);
+
+	cr_assert(buf);
+	n = (size_t)snprintf(buf, cap,
+			     "pin_dir: %s\nmaglev_size: 251\n"
+			     "encap: { source4: 198.18.0.2 }\n"
+			     "nexthop: { mac: '02:00:00:00:0a:fe' }\n"
+			     "backends: [{ id: 1, address: 198.18.0.11 }]\n"
+			     "vips:\n",
+			     pin);
+	for (unsigned int i = 0; i < 1024; i++)
+		n += (size_t)snprintf(buf + n, cap - n,
+				      "  - {name: v%u, address: 192.0.2.77, "
+				      "port: %u, protocol: tcp, backends: [{id: 1}]}\n",
+				      port0 + i, port0 + i);
+	write_cfg(buf);
+	free(buf);
+}
+
+Test(refusals, full_vip_set_replaced_by_another, .timeout = 120)
+{
+	char err[XLB_ERR_MAX];
+	struct xlb_vip_entry *all;
+	bool seen[XLB_MAX_VIPS] = { false };
+	size_t n;
+
+	write_many(1000);
+	cr_assert_eq(xlbd_reload(&d, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(count_keys(d.maps.vips, sizeof(struct xlb_vip_key)), 1024);
+	write_many(5000);
+	cr_assert_eq(xlbd_reload(&d, err, sizeof(err)), 0,
+		     "1024 -> 1024 other VIPs loads: %s", err);
+	cr_assert_eq(xlb_vip_list(&d.maps, &all, &n), 0);
+	cr_expect_eq(n, 1024, "exactly the new VIPs are in xlb_vips");
+	for (size_t i = 0; i < n; i++) {
+		cr_expect_geq(ntohs(all[i].key.port), 5000, "only new ports");
+		cr_expect(!seen[all[i].info.vip_id], "id %u is used once",
+			  all[i].info.vip_id);
+		seen[all[i].info.vip_id] = true;
+	}
+	free(all);
+	cr_expect_eq(slots_of("v5000", 1), 251, "a new VIP has its whole table");
+	cr_expect_eq(slots_of("v6023", 1), 251, "the last one too");
+}
+
+/* A file cut short reads as no VIPs: a reload to zero VIPs must be asked for. */
+Test(refusals, reload_to_no_vip_needs_allow_empty)
+{
+	char buf[4096], err[XLB_ERR_MAX], *maps = maps_dump(), *after;
+
+	snprintf(buf, sizeof(buf), base_cfg, pin);
+	*strstr(buf, "vips:\n") = '\0'; /* cut off after the pool */
+	write_cfg(buf);
+	cr_assert_lt(xlbd_reload(&d, err, sizeof(err)), 0);
+	cr_expect(strstr(err, "needs allow_empty: true"), "%s", err);
+	cr_expect(strstr(err, "nothing was changed"), "%s", err);
+	after = maps_dump();
+	cr_expect_str_eq(after, maps, "no map was written");
+	free(after);
+	cr_expect_eq(d.running.nvips, 3, "the running VIPs stay");
+	strcat(buf, "allow_empty: true\n");
+	write_cfg(buf);
+	cr_assert_eq(xlbd_reload(&d, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(count_keys(d.maps.vips, sizeof(struct xlb_vip_key)), 0,
+		     "asked for, every VIP goes");
+	free(maps);
+}
+
+/* The names in the pin dir, sorted, as one string; "(none)" if no dir. */
+static char *pin_listing(void)
+{
+	struct dirent **names;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int n = scandir(pin, &names, NULL, alphasort);
+
+	cr_assert_not_null(f);
+	if (n < 0)
+		fprintf(f, "(none)");
+	for (int i = 0; i < n; i++) {
+		fprintf(f, "%s ", names[i]->d_name);
+		free(names[i]);
+	}
+	if (n >= 0)
+		free(names);
+	fclose(f);
+	return buf;
+}
+
+/*
+ * A start refused by a check that needs no map (a tunnel VIP without next
+ * hop) leaves bpffs as it was: no pin dir when there was none, no new pin
+ * when there was an empty one. It used to pin every map first.
+ */
+Test(refusals, refused_start_pins_nothing)
+{
+	char buf[4096], err[XLB_ERR_MAX], *before, *after, *cut;
+	const char *nh = "nexthop: { mac: '02:00:00:00:0a:fe' }\n";
+
+	xlbd_stop(&d);
+	rm_pins();
+	snprintf(buf, sizeof(buf), "conntrack: { entries: 4096 }\n");
+	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), base_cfg, pin);
+	cut = strstr(buf, nh);
+	memmove(cut, cut + strlen(nh), strlen(cut + strlen(nh)) + 1);
+	write_cfg(buf);
+	before = pin_listing();
+	cr_expect_str_eq(before, "(none)");
+	cr_expect_lt(xlbd_start(&d, cfg_path, err, sizeof(err)), 0);
+	cr_expect(strstr(err, "nexthop: tunnel VIPs"), "%s", err);
+	after = pin_listing();
+	cr_expect_str_eq(after, before, "no pin dir was made");
+	free(after);
+	cr_assert_eq(mkdir(pin, 0700), 0);
+	free(before);
+	before = pin_listing();
+	cr_expect_lt(xlbd_start(&d, cfg_path, err, sizeof(err)), 0);
+	after = pin_listing();
+	cr_expect_str_eq(after, before, "nothing was pinned in the empty dir");
+	free(after);
+	free(before);
+	/* the good config starts and sizes conntrack itself, adopting nothing */
+	write_base_with("conntrack: { entries: 4096 }\n", "");
+	rmdir(pin);
+	cr_assert_eq(xlbd_start(&d, cfg_path, err, sizeof(err)), 0, "%s", err);
+	cr_expect(!d.ct_adopted, "no conntrack map was left to adopt");
+	cr_expect_eq(d.ct_size, 4096);
+}
+
+/* xlbd --check: validates, resolves, describes, and pins nothing. */
+Test(refusals, check_describes_and_touches_nothing)
+{
+	char out[4096], path[200], buf[4096], other[160];
+	FILE *f;
+
+	xlbd_stop(&d);
+	rm_pins();
+	cr_assert_eq(xlbd_check(cfg_path, out, sizeof(out)), 0, "%s", out);
+	cr_expect(strstr(out, "xlb.yaml: ok: 3 VIPs, 3 backends"), "%s", out);
+	cr_expect(strstr(out, "vip web 192.0.2.10:80/tcp tunnel: 2 backends "
+			      "(2 taking new flows), table 1009 slots"),
+		  "%s", out);
+	cr_expect(strstr(out, "vip web6 [2001:db8::10]:443/tcp tunnel"), "%s",
+		  out);
+	{
+		char *l = pin_listing();
+
+		cr_expect_str_eq(l, "(none)", "check pins nothing");
+		free(l);
+	}
+	snprintf(path, sizeof(path), "%s/bad.yaml", dir);
+	snprintf(other, sizeof(other), "%s-other", pin);
+	snprintf(buf, sizeof(buf), "pin_dir: %s\nmtu: 1\n", other);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(buf, f);
+	fclose(f);
+	cr_expect_lt(xlbd_check(path, out, sizeof(out)), 0);
+	cr_expect(strstr(out, "bad.yaml:2: mtu: "), "%s", out);
+	unlink(path);
+	/* teardown stops d: start it again */
+	cr_assert_eq(xlbd_start(&d, cfg_path, out, sizeof(out)), 0, "%s", out);
+}
+
+/* The audit trail's text for a few edits: one greppable sentence each. */
+Test(refusals, audit_lines_say_what_changed)
+{
+	struct xlb_cfg before;
+	struct xlb_cfg_vip v = { .name = "web6b", .family = XLB_AF_INET,
+				 .port = 8080, .proto = IPPROTO_TCP,
+				 .hash_fields = XLB_HASH_5TUPLE, .echo = true,
+				 .table_size = 1009 };
+	char text[1024], err[XLB_ERR_MAX], buf[4096];
+
+	cr_assert_eq(xlb_cfg_copy(&before, &d.running), 0);
+	cr_assert_eq(xlb_edit_backend_weight(&d, "web", 2, 5, NULL, err,
+					     sizeof(err)), 0, "%s", err);
+	cr_expect_eq(xlb_audit_text(&before, &d.running, "\n", text,
+				    sizeof(text)), 1);
+	cr_expect_str_eq(text, "backend weight web 2 3 -> 5");
+	xlb_cfg_free(&before);
+
+	cr_assert_eq(xlb_cfg_copy(&before, &d.running), 0);
+	cr_assert_eq(xlb_edit_backend_drain(&d, "web", 1, NULL, err,
+					    sizeof(err)), 0, "%s", err);
+	cr_assert_eq(xlb_edit_backend_health(&d, 3, false, NULL, err,
+					     sizeof(err)), 0, "%s", err);
+	inet_pton(AF_INET, "192.0.2.10", &v.addr.v4);
+	cr_assert_eq(xlb_edit_vip_add(&d, &v, NULL, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_expect_eq(xlb_audit_text(&before, &d.running, ", ", text,
+				    sizeof(text)), 3);
+	cr_expect_str_eq(text,
+			 "backend drain web 1, "
+			 "+VIP web6b (192.0.2.10:8080/tcp, 0 backends), "
+			 "backend down 3");
+	xlb_cfg_free(&before);
+
+	/* a reload: a VIP gone, a backend out of a VIP and out of the pool */
+	cr_assert_eq(xlb_cfg_copy(&before, &d.running), 0);
+	snprintf(buf, sizeof(buf), base_cfg, pin);
+	*strstr(buf, "  - name: web6\n") = '\0';
+	*strstr(buf, ", { id: 2, weight: 3 }") = '\0';
+	{
+		const char *b3 = "  - { id: 3, address: '2001:db8:1::13' }\n";
+		char *at = strstr(buf, b3);
+
+		memmove(at, at + strlen(b3), strlen(at + strlen(b3)) + 1);
+	}
+	strcat(buf, " ]\n  - name: dsr\n    address: 192.0.2.30\n    port: 80\n"
+		    "    protocol: tcp\n    mode: l2dsr\n"
+		    "    backends: [ { id: 1 }, { id: 2 } ]\n");
+	write_cfg(buf);
+	cr_assert_eq(xlbd_reload(&d, err, sizeof(err)), 0, "%s", err);
+	xlb_audit_text(&before, &d.running, ", ", text, sizeof(text));
+	cr_expect_str_eq(text,
+			 "-VIP web6 ([2001:db8::10]:443/tcp), -VIP web6b "
+			 "(192.0.2.10:8080/tcp), backend 2 removed from web, "
+			 "backend undrain web 1, backend 3 left the pool "
+			 "(2001:db8:1::13)");
+	xlb_cfg_free(&before);
 }

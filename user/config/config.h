@@ -75,9 +75,30 @@ struct xlb_cfg_vip {
 	int line;
 };
 
+/*
+ * The line each global setting was read from, so a check that runs later
+ * (cross-field rules, apply-time resolution) still cites FILE:LINE; 0 when
+ * the setting is not in the file (its default) or the model was built in
+ * code.
+ */
+struct xlb_cfg_lines {
+	int pin_dir, hash_seed, maglev_size, mtu, ct_entries, ct_insert_rate;
+	int ct_timeout_tcp, ct_timeout_tcp_fin, ct_timeout_udp;
+	int encap_src4, encap_src6;
+	int nexthop, nexthop_mac, nexthop_ifname, nexthop_addr;
+	int allow_empty;
+};
+
 struct xlb_cfg {
 	/* where the model was read from, for messages; "" if not from a file */
 	char source[XLB_PATH_MAX];
+	struct xlb_cfg_lines lines;
+	/*
+	 * allow_empty: true in the file: a reload may remove every VIP. Off, a
+	 * reload of a file with no VIP over running VIPs is refused (a file
+	 * cut short after a valid prefix reads as zero VIPs).
+	 */
+	bool allow_empty;
 	/* global */
 	char pin_dir[XLB_PATH_MAX];
 	__u32 hash_seed;
@@ -112,9 +133,20 @@ int xlb_cfg_copy(struct xlb_cfg *dst, const struct xlb_cfg *src);
  * Messages read "FILE:LINE: FIELD: what is wrong", e.g.
  * "xlb.yaml:12: vips[1].backends[0].id: no backend 7 in the pool". FILE is
  * the name the model was parsed under (c->source), "<config>" for a model
- * built in code; ":LINE" is left out where no line is known (line 0, or a
- * global setting checked on a model not fresh from a file).
+ * built in code; ":LINE" is left out where no line is known (a setting
+ * not in the file, or a model built in code). Cross-field checks cite the
+ * line of the setting they blame (struct xlb_cfg_lines), and so do checks
+ * made when the model is applied (xlb_cfg_errf()).
  */
+
+/*
+ * Writes "FILE:LINE: FIELD: what is wrong" for a check made outside the
+ * config module (apply-time resolution, VIP ids) on model @c; FILE is
+ * c->source, and ":LINE" is left out when @line is 0.
+ */
+void xlb_cfg_errf(const struct xlb_cfg *c, int line, const char *field,
+		  char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
 
 /*
  * Parses and validates @path. On success fills @c (initialised by the call)

@@ -26,8 +26,12 @@
 /* Below 1024 entries the LRU thrashes at once; above 2^26 it costs GiBs. */
 #define CFG_CT_MIN 1024
 #define CFG_CT_MAX (1u << 26)
-/* A config this big is a mistake (or an attack), not a load balancer. */
-#define CFG_FILE_MAX (64u << 20)
+/*
+ * A config this big is a mistake (or an attack), not a load balancer: the
+ * largest useful file (1024 VIPs over the whole backend pool) is a few MiB,
+ * and the reader answers any file under the cap in well under a second.
+ */
+#define CFG_FILE_MAX (16u << 20)
 /* Longest field path: "vips[1023].backends[16382].weight" and room. */
 #define FIELD_MAX 128
 #define WHY_MAX 192

@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #include "lib/addr.h"
@@ -43,7 +46,12 @@ struct key_spec {
 	size_t off; /* where the generic parsers store the value in obj */
 	const void *arg; /* struct num_rule or struct xlb_word[], if used */
 	const char *need; /* NULL: optional; else required, and what it holds */
+	/* LINE_AT(f): walk_map() stores the key's line in obj's lines.f */
+	size_t line_off;
 };
+
+/* Where a global's line goes: +1 so that 0 (unset) means no line kept. */
+#define LINE_AT(f) (offsetof(struct xlb_cfg, lines.f) + 1)
 
 static int node_line(const yaml_node_t *n)
 {
@@ -289,6 +297,8 @@ static int walk_map(struct pctx *p, yaml_node_t *map, const char *path,
 			return perr(p, k, field,
 				    "given twice (first on line %d)", first[i]);
 		first[i] = node_line(k);
+		if (keys[i].line_off)
+			*(int *)((char *)obj + keys[i].line_off - 1) = first[i];
 		ret = keys[i].parse(p, &keys[i], k, v, field, obj);
 		if (ret)
 			return ret;
@@ -432,15 +442,15 @@ static int k_pin_dir(struct pctx *p, const struct key_spec *ks,
 
 static const struct key_spec CT_KEYS[] = {
 	{ "entries", k_u32, offsetof(struct xlb_cfg, ct_entries), &cfg_r_ct,
-	  NULL },
+	  NULL, LINE_AT(ct_entries) },
 	{ "insert_rate", k_u32, offsetof(struct xlb_cfg, ct_insert_rate),
-	  &cfg_r_u32, NULL },
+	  &cfg_r_u32, NULL, LINE_AT(ct_insert_rate) },
 	{ "timeout_tcp", k_u32, offsetof(struct xlb_cfg, ct_timeout_tcp),
-	  &cfg_r_ct_timeout, NULL },
+	  &cfg_r_ct_timeout, NULL, LINE_AT(ct_timeout_tcp) },
 	{ "timeout_tcp_fin", k_u32, offsetof(struct xlb_cfg, ct_timeout_tcp_fin),
-	  &cfg_r_ct_timeout, NULL },
+	  &cfg_r_ct_timeout, NULL, LINE_AT(ct_timeout_tcp_fin) },
 	{ "timeout_udp", k_u32, offsetof(struct xlb_cfg, ct_timeout_udp),
-	  &cfg_r_ct_timeout, NULL },
+	  &cfg_r_ct_timeout, NULL, LINE_AT(ct_timeout_udp) },
 };
 
 static int k_conntrack(struct pctx *p, const struct key_spec *ks,
@@ -500,8 +510,8 @@ static int k_src6(struct pctx *p, const struct key_spec *ks, yaml_node_t *key,
 }
 
 static const struct key_spec ENCAP_KEYS[] = {
-	{ "source4", k_src4, 0, NULL, NULL },
-	{ "source6", k_src6, 0, NULL, NULL },
+	{ "source4", k_src4, 0, NULL, NULL, LINE_AT(encap_src4) },
+	{ "source6", k_src6, 0, NULL, NULL, LINE_AT(encap_src6) },
 };
 
 static int k_encap(struct pctx *p, const struct key_spec *ks, yaml_node_t *key,
@@ -559,9 +569,9 @@ static int k_nh_addr(struct pctx *p, const struct key_spec *ks,
 }
 
 static const struct key_spec NH_KEYS[] = {
-	{ "mac", k_nh_mac, 0, NULL, NULL },
-	{ "interface", k_nh_if, 0, NULL, NULL },
-	{ "address", k_nh_addr, 0, NULL, NULL },
+	{ "mac", k_nh_mac, 0, NULL, NULL, LINE_AT(nexthop_mac) },
+	{ "interface", k_nh_if, 0, NULL, NULL, LINE_AT(nexthop_ifname) },
+	{ "address", k_nh_addr, 0, NULL, NULL, LINE_AT(nexthop_addr) },
 };
 
 static int k_nexthop(struct pctx *p, const struct key_spec *ks,
@@ -612,9 +622,9 @@ static int k_be_mac(struct pctx *p, const struct key_spec *ks, yaml_node_t *key,
 
 static const struct key_spec BE_KEYS[] = {
 	{ "id", k_u32, offsetof(struct xlb_cfg_backend, id), &cfg_r_backend_id,
-	  "the backend's id, the same on every node" },
-	{ "address", k_be_addr, 0, NULL, "the backend's IPv4 or IPv6 address" },
-	{ "mac", k_be_mac, 0, NULL, NULL },
+	  "the backend's id, the same on every node", 0 },
+	{ "address", k_be_addr, 0, NULL, "the backend's IPv4 or IPv6 address", 0 },
+	{ "mac", k_be_mac, 0, NULL, NULL, 0 },
 };
 
 static void *be_item(void *obj, size_t i, size_t n, int line)
@@ -715,11 +725,11 @@ static int k_vip_ct(struct pctx *p, const struct key_spec *ks, yaml_node_t *key,
 
 static const struct key_spec REF_KEYS[] = {
 	{ "id", k_u32, offsetof(struct xlb_cfg_ref, id), &cfg_r_backend_id,
-	  "the id of a backend in the pool" },
+	  "the id of a backend in the pool", 0 },
 	{ "weight", k_u32, offsetof(struct xlb_cfg_ref, weight), &cfg_r_weight,
-	  NULL },
+	  NULL, 0 },
 	/* true: no new flows, open ones stay; the weight is kept */
-	{ "drain", k_bool, offsetof(struct xlb_cfg_ref, drained), NULL, NULL },
+	{ "drain", k_bool, offsetof(struct xlb_cfg_ref, drained), NULL, NULL, 0 },
 };
 
 static void *ref_item(void *obj, size_t i, size_t n, int line)
@@ -747,20 +757,20 @@ static int k_refs(struct pctx *p, const struct key_spec *ks, yaml_node_t *key,
 }
 
 static const struct key_spec VIP_KEYS[] = {
-	{ "name", k_vip_name, 0, NULL, "a unique name, A-Z a-z 0-9 _ . -" },
-	{ "address", k_vip_addr, 0, NULL, "the VIP's IPv4 or IPv6 address" },
-	{ "port", k_port, 0, NULL, "a port, or any (0) for every port" },
+	{ "name", k_vip_name, 0, NULL, "a unique name, A-Z a-z 0-9 _ . -", 0 },
+	{ "address", k_vip_addr, 0, NULL, "the VIP's IPv4 or IPv6 address", 0 },
+	{ "port", k_port, 0, NULL, "a port, or any (0) for every port", 0 },
 	{ "protocol", k_enum8, offsetof(struct xlb_cfg_vip, proto), xlb_words_proto,
-	  "tcp or udp" },
+	  "tcp or udp", 0 },
 	{ "mode", k_enum8, offsetof(struct xlb_cfg_vip, mode), xlb_words_mode,
-	  NULL },
+	  NULL, 0 },
 	{ "hash", k_enum8, offsetof(struct xlb_cfg_vip, hash_fields),
-	  xlb_words_hash, NULL },
-	{ "conntrack", k_vip_ct, 0, NULL, NULL },
-	{ "echo", k_bool, offsetof(struct xlb_cfg_vip, echo), NULL, NULL },
+	  xlb_words_hash, NULL, 0 },
+	{ "conntrack", k_vip_ct, 0, NULL, NULL, 0 },
+	{ "echo", k_bool, offsetof(struct xlb_cfg_vip, echo), NULL, NULL, 0 },
 	{ "table_size", k_u32, offsetof(struct xlb_cfg_vip, table_size),
-	  &cfg_r_maglev, NULL },
-	{ "backends", k_refs, 0, NULL, NULL },
+	  &cfg_r_maglev, NULL, 0 },
+	{ "backends", k_refs, 0, NULL, NULL, 0 },
 };
 
 static void *vip_item(void *obj, size_t i, size_t n, int line)
@@ -793,17 +803,21 @@ static int k_vips(struct pctx *p, const struct key_spec *ks, yaml_node_t *key,
 }
 
 static const struct key_spec ROOT_KEYS[] = {
-	{ "pin_dir", k_pin_dir, 0, NULL, NULL },
+	{ "pin_dir", k_pin_dir, 0, NULL, NULL, LINE_AT(pin_dir) },
 	{ "hash_seed", k_u32, offsetof(struct xlb_cfg, hash_seed), &cfg_r_u32,
-	  NULL },
+	  NULL, LINE_AT(hash_seed) },
 	{ "maglev_size", k_u32, offsetof(struct xlb_cfg, maglev_size),
-	  &cfg_r_maglev, NULL },
-	{ "mtu", k_u32, offsetof(struct xlb_cfg, mtu), &cfg_r_mtu, NULL },
-	{ "conntrack", k_conntrack, 0, NULL, NULL },
-	{ "encap", k_encap, 0, NULL, NULL },
-	{ "nexthop", k_nexthop, 0, NULL, NULL },
-	{ "backends", k_backends, 0, NULL, NULL },
-	{ "vips", k_vips, 0, NULL, NULL },
+	  &cfg_r_maglev, NULL, LINE_AT(maglev_size) },
+	{ "mtu", k_u32, offsetof(struct xlb_cfg, mtu), &cfg_r_mtu, NULL,
+	  LINE_AT(mtu) },
+	{ "conntrack", k_conntrack, 0, NULL, NULL, 0 },
+	{ "encap", k_encap, 0, NULL, NULL, 0 },
+	{ "nexthop", k_nexthop, 0, NULL, NULL, LINE_AT(nexthop) },
+	/* a reload may remove every VIP only when the file says so */
+	{ "allow_empty", k_bool, offsetof(struct xlb_cfg, allow_empty), NULL,
+	  NULL, LINE_AT(allow_empty) },
+	{ "backends", k_backends, 0, NULL, NULL, 0 },
+	{ "vips", k_vips, 0, NULL, NULL, 0 },
 };
 
 _Static_assert(ARRAY_SIZE(ROOT_KEYS) <= KEYS_MAX, "walk_map key limit");
@@ -837,6 +851,94 @@ static int yaml_fail(struct pctx *p, const yaml_parser_t *y, const char *text,
 	return -EINVAL;
 }
 
+/*
+ * Bounds on the work one file may ask for, checked by prescan() from
+ * libyaml's events before a node graph exists. libyaml's scanner keeps a
+ * simple-key slot per flow level and checks them all on every token, so
+ * nesting costs time squared (200 KB of "[" took 46 s to refuse); the
+ * schema needs four levels (vips, an item, backends, a reference), so 16 is
+ * room for {} and [] written inline without ever being slow. The node cap
+ * holds 1024 VIPs with 64 backends each beside the whole backend pool
+ * (about 450k values) and keeps a file just under it answered in about a
+ * third of a second.
+ */
+#define DEPTH_MAX 16
+#define NODES_MAX (1u << 19)
+
+/*
+ * Reads @text as a stream of events and refuses, with FILE:LINE, nesting
+ * deeper than DEPTH_MAX, more than NODES_MAX nodes and aliases (the schema
+ * has no use for them, and each one would make the walk visit its anchor's
+ * whole subtree again). Stops at the first error, so a hostile file costs
+ * no more than the prefix it takes to exceed a bound.
+ */
+static int prescan(struct pctx *p, const char *text, size_t len)
+{
+	unsigned int depth = 0, nodes = 0;
+	yaml_parser_t y;
+	yaml_event_t ev;
+	int ret = 0;
+	bool done = false;
+
+	if (!yaml_parser_initialize(&y)) {
+		cfg_msg(p->err, p->errlen, p->file, 0, "yaml", "out of memory");
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&y, (const unsigned char *)text, len);
+	while (!done && !ret) {
+		int line;
+
+		if (!yaml_parser_parse(&y, &ev)) {
+			ret = yaml_fail(p, &y, text, len);
+			break;
+		}
+		line = (int)ev.start_mark.line + 1;
+		switch (ev.type) {
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (++depth > DEPTH_MAX) {
+				cfg_msg(p->err, p->errlen, p->file, line,
+					"(structure)",
+					"nested deeper than %d levels; an xlb "
+					"config needs 4",
+					DEPTH_MAX);
+				ret = -EINVAL;
+			}
+			/* a collection is a node too */
+			__attribute__((fallthrough));
+		case YAML_SCALAR_EVENT:
+			if (!ret && ++nodes > NODES_MAX) {
+				cfg_msg(p->err, p->errlen, p->file, line,
+					"(structure)",
+					"more than %u values; no xlb config "
+					"needs that many",
+					NODES_MAX);
+				ret = -EINVAL;
+			}
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_ALIAS_EVENT:
+			cfg_msg(p->err, p->errlen, p->file, line,
+				"(structure)",
+				"an alias (*name): xlb configs do not use "
+				"anchors and aliases; write the value out");
+			ret = -EINVAL;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&y);
+	return ret;
+}
+
 /* Loads the one document of @text into @doc; the caller deletes it. */
 static int load_doc(struct pctx *p, const char *text, size_t len,
 		    yaml_document_t *doc)
@@ -849,6 +951,11 @@ static int load_doc(struct pctx *p, const char *text, size_t len,
 	if (!yaml_parser_initialize(&y)) {
 		cfg_msg(p->err, p->errlen, p->file, 0, "yaml", "out of memory");
 		return -ENOMEM;
+	}
+	ret = prescan(p, text, len);
+	if (ret) {
+		yaml_parser_delete(&y);
+		return ret;
 	}
 	yaml_parser_set_input_string(&y, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&y, doc)) {
@@ -924,33 +1031,89 @@ int xlb_cfg_parse(const char *name, const char *text, size_t len,
 	return 0;
 }
 
+/* What a non-regular file is, for "not a regular file (a FIFO)". */
+static const char *file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a file";
+}
+
 int xlb_cfg_load(const char *path, struct xlb_cfg *c, char *err, size_t errlen)
 {
-	size_t len = 0, cap = 0, got;
-	char *buf = NULL, *nbuf;
-	FILE *f;
-	int ret = 0;
+	size_t len = 0, cap;
+	struct stat sb;
+	char *buf;
+	ssize_t got;
+	int fd, ret = 0;
 
 	xlb_cfg_init(c);
-	errno = 0;
-	f = fopen(path, "re");
-	if (!f) {
+	/*
+	 * O_NONBLOCK: opening a FIFO for reading waits for a writer, forever
+	 * if none comes; a device may block or become our terminal
+	 * (O_NOCTTY). Only a regular file is read, and fstat() of what was
+	 * opened, not stat() of the path, decides it.
+	 */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
 		ret = -errno;
 		if (err && errlen)
 			snprintf(err, errlen, "%s: cannot open: %s", path,
 				 strerror(-ret));
 		return ret;
 	}
-	/* read to the end rather than stat(): works on pipes and /proc too */
+	if (fstat(fd, &sb)) {
+		ret = -errno;
+		if (err && errlen)
+			snprintf(err, errlen, "%s: cannot stat: %s", path,
+				 strerror(-ret));
+		close(fd);
+		return ret;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		ret = S_ISDIR(sb.st_mode) ? -EISDIR : -EINVAL;
+		if (err && errlen)
+			snprintf(err, errlen, "%s: not a regular file (%s)",
+				 path, file_kind(sb.st_mode));
+		close(fd);
+		return ret;
+	}
+	if ((__u64)sb.st_size > CFG_FILE_MAX) {
+		if (err && errlen)
+			snprintf(err, errlen,
+				 "%s: %lld bytes, larger than the %u MiB a "
+				 "config may have",
+				 path, (long long)sb.st_size, CFG_FILE_MAX >> 20);
+		close(fd);
+		return -EFBIG;
+	}
+	/* one byte more than the size: a file that grew is seen, and capped */
+	cap = (size_t)sb.st_size + 1;
+	buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		if (err && errlen)
+			snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
 	for (;;) {
 		if (len == cap) {
-			cap = cap ? cap * 2 : 64 * 1024;
-			if (cap > CFG_FILE_MAX + 1)
-				cap = CFG_FILE_MAX + 1;
-			if (len == cap) {
+			char *nbuf;
+
+			if (cap > CFG_FILE_MAX) {
 				ret = -EFBIG;
 				break;
 			}
+			cap = cap * 2 > CFG_FILE_MAX + 1 ? CFG_FILE_MAX + 1 :
+							   cap * 2;
 			nbuf = realloc(buf, cap);
 			if (!nbuf) {
 				ret = -ENOMEM;
@@ -958,22 +1121,26 @@ int xlb_cfg_load(const char *path, struct xlb_cfg *c, char *err, size_t errlen)
 			}
 			buf = nbuf;
 		}
-		got = fread(buf + len, 1, cap - len, f);
-		len += got;
-		if (got == 0) {
-			/* fread sets errno on a read error: EISDIR, EIO */
-			if (ferror(f))
-				ret = errno ? -errno : -EIO;
+		got = read(fd, buf + len, cap - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			ret = -errno;
 			break;
 		}
+		if (got == 0)
+			break;
+		len += (size_t)got;
 	}
-	if (fclose(f) && !ret)
-		ret = -errno;
+	close(fd);
 	if (ret) {
-		if (err && errlen)
+		if (err && errlen && ret == -EFBIG)
+			snprintf(err, errlen,
+				 "%s: larger than the %u MiB a config may have",
+				 path, CFG_FILE_MAX >> 20);
+		else if (err && errlen)
 			snprintf(err, errlen, "%s: cannot read: %s", path,
-				 ret == -EFBIG ? "larger than 64 MiB" :
-						 strerror(-ret));
+				 strerror(-ret));
 		free(buf);
 		return ret;
 	}

@@ -234,6 +234,17 @@ void cfg_vmsg(char *err, size_t errlen, const char *file, int line,
 		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
 }
 
+void xlb_cfg_errf(const struct xlb_cfg *c, int line, const char *field,
+		  char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cfg_vmsg(err, errlen, c->source[0] ? c->source : "<config>", line,
+		 field, fmt, ap);
+	va_end(ap);
+}
+
 void cfg_msg(char *err, size_t errlen, const char *file, int line,
 	     const char *field, const char *fmt, ...)
 {
@@ -294,35 +305,41 @@ static int validate_globals(const struct vctx *v, const struct xlb_cfg *c)
 
 	if (cfg_rule_pin_dir(c->pin_dir, strnlen(c->pin_dir, XLB_PATH_MAX), why,
 			     sizeof(why)))
-		return verr(v, 0, "pin_dir", "%s", why);
+		return verr(v, c->lines.pin_dir, "pin_dir", "%s", why);
 	if (cfg_num_check(&cfg_r_maglev, c->maglev_size, why, sizeof(why)))
-		return verr(v, 0, "maglev_size", "%s", why);
+		return verr(v, c->lines.maglev_size, "maglev_size", "%s", why);
 	if (cfg_num_check(&cfg_r_mtu, c->mtu, why, sizeof(why)))
-		return verr(v, 0, "mtu", "%s", why);
+		return verr(v, c->lines.mtu, "mtu", "%s", why);
 	if (cfg_num_check(&cfg_r_ct, c->ct_entries, why, sizeof(why)))
-		return verr(v, 0, "conntrack.entries", "%s", why);
+		return verr(v, c->lines.ct_entries, "conntrack.entries", "%s", why);
 	if (cfg_num_check(&cfg_r_ct_timeout, c->ct_timeout_tcp, why, sizeof(why)))
-		return verr(v, 0, "conntrack.timeout_tcp", "%s", why);
+		return verr(v, c->lines.ct_timeout_tcp, "conntrack.timeout_tcp",
+			    "%s", why);
 	if (cfg_num_check(&cfg_r_ct_timeout, c->ct_timeout_tcp_fin, why,
 			  sizeof(why)))
-		return verr(v, 0, "conntrack.timeout_tcp_fin", "%s", why);
+		return verr(v, c->lines.ct_timeout_tcp_fin,
+			    "conntrack.timeout_tcp_fin", "%s", why);
 	if (cfg_num_check(&cfg_r_ct_timeout, c->ct_timeout_udp, why, sizeof(why)))
-		return verr(v, 0, "conntrack.timeout_udp", "%s", why);
+		return verr(v, c->lines.ct_timeout_udp, "conntrack.timeout_udp",
+			    "%s", why);
 	if (c->nexthop_ifname[0] &&
 	    cfg_rule_ifname(c->nexthop_ifname,
 			    strnlen(c->nexthop_ifname, XLB_IFNAME_MAX), why,
 			    sizeof(why)))
-		return verr(v, 0, "nexthop.interface", "%s", why);
+		return verr(v, c->lines.nexthop_ifname, "nexthop.interface", "%s", why);
 	if (c->nexthop_family && !cfg_family_ok(c->nexthop_family))
-		return verr(v, 0, "nexthop.address", "unknown family %u",
+		return verr(v, c->lines.nexthop_addr, "nexthop.address", "unknown family %u",
 			    c->nexthop_family);
 	if (c->has_nexthop_mac &&
 	    cfg_rule_mac(c->nexthop_mac, why, sizeof(why)))
-		return verr(v, 0, "nexthop.mac", "%s", why);
+		return verr(v, c->lines.nexthop_mac, "nexthop.mac", "%s", why);
 	if (cfg_rule_nexthop(c, why, sizeof(why)))
-		return verr(v, 0, "nexthop", "%s", why);
+		return verr(v, c->lines.nexthop, "nexthop", "%s", why);
 	if (cfg_rule_encap_prefix(c, why, sizeof(why)))
-		return verr(v, 0,
+		return verr(v,
+			    c->nexthop_family == XLB_AF_INET ?
+				    c->lines.encap_src4 :
+				    c->lines.encap_src6,
 			    c->nexthop_family == XLB_AF_INET ? "encap.source4" :
 							       "encap.source6",
 			    "%s", why);
@@ -578,7 +595,7 @@ int xlb_cfg_validate(const struct xlb_cfg *c, char *err, size_t errlen)
 		if (c->vips[i].family == XLB_AF_INET6 &&
 		    c->vips[i].mode == XLB_FWD_TUNNEL)
 			return verr(
-				&v, 0, "mtu",
+				&v, c->lines.mtu, "mtu",
 				"%u leaves IPv6 VIP \"%s\" a packet-too-big "
 				"MTU below 1280, which IPv6 hosts ignore; "
 				"use at least %u, or 0 for no check",

@@ -186,6 +186,8 @@ static void e_globals(struct emit *e, const struct xlb_cfg *c)
 				c->nexthop_family);
 		e_map_end(e);
 	}
+	if (c->allow_empty)
+		e_kv(e, "allow_empty", "true");
 }
 
 static void e_vip(struct emit *e, const struct xlb_cfg *c,

@@ -49,6 +49,13 @@ struct plan {
 	struct xlb_backend *bes; /* parallel to next->backends */
 	struct plan_vip *vips; /* parallel to next->vips */
 	size_t nvips;
+	/*
+	 * Pinned VIPs that are going away and whose ids new VIPs take: they
+	 * are deleted (and their flows flushed) before anything else is
+	 * written, so an id never names two VIPs at once.
+	 */
+	struct xlb_vip_entry *reclaim;
+	size_t nreclaim;
 };
 
 static void plan_free(struct plan *p)
@@ -57,25 +64,23 @@ static void plan_free(struct plan *p)
 		free(p->vips[i].table);
 	free(p->vips);
 	free(p->bes);
+	free(p->reclaim);
 	memset(p, 0, sizeof(*p));
 }
 
-static bool uses_family(const struct xlb_cfg *c, __u8 mode, __u8 family)
+/* The first tunnel VIP with a backend in the pool: it needs a next hop. */
+static const struct xlb_cfg_vip *first_tunnel(const struct xlb_cfg *c)
 {
 	for (size_t i = 0; i < c->nvips; i++) {
 		const struct xlb_cfg_vip *v = &c->vips[i];
 
-		if (v->mode != mode)
+		if (v->mode != XLB_FWD_TUNNEL)
 			continue;
-		for (size_t r = 0; r < v->nrefs; r++) {
-			struct xlb_cfg_backend *b =
-				xlb_cfg_backend_find(c, v->refs[r].id);
-
-			if (b && (!family || b->family == family))
-				return true;
-		}
+		for (size_t r = 0; r < v->nrefs; r++)
+			if (xlb_cfg_backend_find(c, v->refs[r].id))
+				return v;
 	}
-	return false;
+	return NULL;
 }
 
 static int plan_config(const struct xlb_cfg *c, struct xlb_config *out,
@@ -98,22 +103,31 @@ static int plan_config(const struct xlb_cfg *c, struct xlb_config *out,
 		return 0;
 	}
 	if (!c->nexthop_family) {
-		if (uses_family(c, XLB_FWD_TUNNEL, 0))
-			return xlb_errf(err, errlen, -EINVAL,
-				    "nexthop: tunnel VIPs need nexthop.mac or "
-				    "nexthop.interface and nexthop.address");
-		return 0;
+		const struct xlb_cfg_vip *t = first_tunnel(c);
+
+		if (!t)
+			return 0;
+		/* no nexthop key to point at: point at the VIP that needs it */
+		xlb_cfg_errf(c, c->lines.nexthop ?: t->line, "nexthop", err,
+			     errlen,
+			     "tunnel VIPs (\"%s\" is one) need nexthop.mac or "
+			     "nexthop.interface and nexthop.address",
+			     t->name);
+		return -EINVAL;
 	}
 	rc = xlb_neigh_resolve(&c->nexthop_addr, c->nexthop_family,
 			       c->nexthop_ifname, XLB_NEIGH_WAIT_MS,
 			       out->nexthop_mac);
-	if (rc)
-		return xlb_errf(err, errlen, rc,
-			    "nexthop: no MAC for %s on %s in the neighbour "
-			    "table (%s); is it reachable? or set nexthop.mac",
-			    xlb_addr_str(&c->nexthop_addr, c->nexthop_family,
-					 a, sizeof(a)),
-			    c->nexthop_ifname, strerror(-rc));
+	if (rc) {
+		xlb_cfg_errf(c, c->lines.nexthop_addr ?: c->lines.nexthop,
+			     "nexthop.address", err, errlen,
+			     "no MAC for %s on %s in the neighbour table (%s); "
+			     "is it reachable? or set nexthop.mac",
+			     xlb_addr_str(&c->nexthop_addr, c->nexthop_family,
+					  a, sizeof(a)),
+			     c->nexthop_ifname, strerror(-rc));
+		return rc;
+	}
 	return 0;
 }
 
@@ -153,14 +167,20 @@ static int plan_backends(const struct xlb_cfg *c, struct plan *p, char *err,
 			continue;
 		rc = xlb_neigh_resolve(&b->addr, b->family, c->nexthop_ifname,
 				       XLB_NEIGH_WAIT_MS, be->mac);
-		if (rc)
-			return xlb_errf(err, errlen, rc,
-				    "backend %u: no MAC for %s in the neighbour "
-				    "table (%s); L2 DSR needs one: set its mac",
-				    b->id,
-				    xlb_addr_str(&b->addr, b->family, a,
-						 sizeof(a)),
-				    strerror(-rc));
+		if (rc) {
+			char field[40];
+
+			snprintf(field, sizeof(field), "backends[%zu]", i);
+			xlb_cfg_errf(c, b->line, field, err, errlen,
+				     "backend %u: no MAC for %s in the "
+				     "neighbour table (%s); L2 DSR needs one: "
+				     "set its mac",
+				     b->id,
+				     xlb_addr_str(&b->addr, b->family, a,
+						  sizeof(a)),
+				     strerror(-rc));
+			return rc;
+		}
 	}
 	return 0;
 }
@@ -230,28 +250,27 @@ static const struct xlb_cfg_vip *find_by_key(const struct xlb_cfg *c,
 	return NULL;
 }
 
-/* Ids in use by the pinned VIPs: a new VIP never takes one, even one about
- * to be deleted, so old conntrack entries never meet a new VIP's id. */
-static int used_vip_ids(const struct xlb_lb_maps *m, bool *used)
+static bool key_in(const struct xlb_cfg *c, const struct xlb_vip_key *k)
 {
-	struct xlb_vip_entry *all;
-	size_t n;
-	int rc = xlb_vip_list(m, &all, &n);
-
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < n; i++)
-		if (all[i].info.vip_id < XLB_MAX_VIPS)
-			used[all[i].info.vip_id] = true;
-	free(all);
-	return 0;
+	return find_by_key(c, k) != NULL;
 }
 
+/*
+ * VIP ids. A VIP that stays keeps its id (conntrack entries and counters
+ * name it). A new VIP takes an id no pinned VIP holds, so old conntrack
+ * entries never meet a new VIP's id; only when those run out does it take
+ * the id of a pinned VIP that is going away, which is then deleted first
+ * and its flows flushed (packets to a removed VIP pass to the stack, which
+ * is what removing it means). So any valid model (at most XLB_MAX_VIPS)
+ * gets its ids, whatever was pinned before.
+ */
 static int plan_vips(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 		     const struct xlb_cfg *c, struct plan *p, char *err,
 		     size_t errlen)
 {
 	bool *used = calloc(XLB_MAX_VIPS, sizeof(*used));
+	struct xlb_vip_entry *all = NULL;
+	size_t nall = 0, next_stale = 0;
 	__u32 next_free = 0;
 	int rc;
 
@@ -261,31 +280,57 @@ static int plan_vips(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 		return xlb_errf(err, errlen, -ENOMEM, "out of memory");
 	}
 	p->nvips = c->nvips;
-	rc = used_vip_ids(m, used);
+	rc = xlb_vip_list(m, &all, &nall);
 	if (rc) {
 		free(used);
-		return xlb_errf(err, errlen, rc, "read xlb_vips: %s", strerror(-rc));
+		return xlb_errf(err, errlen, rc, "read xlb_vips: %s",
+				strerror(-rc));
 	}
+	p->reclaim = calloc(nall ? nall : 1, sizeof(*p->reclaim));
+	if (!p->reclaim) {
+		free(used);
+		free(all);
+		return xlb_errf(err, errlen, -ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < nall; i++)
+		if (all[i].info.vip_id < XLB_MAX_VIPS)
+			used[all[i].info.vip_id] = true;
 	for (size_t i = 0; i < c->nvips; i++) {
 		struct plan_vip *pv = &p->vips[i];
 		const struct xlb_cfg_vip *v = &c->vips[i];
-		int id;
+		int id = -1;
 
 		pv->v = v;
 		xlb_vip_key_of(v, &pv->key);
 		pv->prev = find_by_key(prev, &pv->key);
-		id = xlb_vip_id_of(m, v);
-		if (id < 0) {
-			while (next_free < XLB_MAX_VIPS && used[next_free])
-				next_free++;
-			if (next_free == XLB_MAX_VIPS) {
-				free(used);
-				return xlb_errf(err, errlen, -ENOSPC,
-					    "vip %s: no free VIP id (at most %d)",
-					    v->name, XLB_MAX_VIPS);
-			}
+		for (size_t k = 0; k < nall && id < 0; k++)
+			if (!memcmp(&all[k].key, &pv->key, sizeof(pv->key)))
+				id = (int)all[k].info.vip_id;
+		while (id < 0 && next_free < XLB_MAX_VIPS && used[next_free])
+			next_free++;
+		if (id < 0 && next_free < XLB_MAX_VIPS) {
 			id = (int)next_free;
 			used[next_free] = true;
+		}
+		/* no id free: take one a VIP that is going away gives up */
+		while (id < 0 && next_stale < nall) {
+			const struct xlb_vip_entry *e = &all[next_stale++];
+
+			if (key_in(c, &e->key) || e->info.vip_id >= XLB_MAX_VIPS)
+				continue;
+			p->reclaim[p->nreclaim++] = *e;
+			id = (int)e->info.vip_id;
+		}
+		if (id < 0) {
+			char field[40];
+
+			snprintf(field, sizeof(field), "vips[%zu]", i);
+			xlb_cfg_errf(c, v->line, field, err, errlen,
+				     "%s: no free VIP id (at most %d)", v->name,
+				     XLB_MAX_VIPS);
+			free(used);
+			free(all);
+			return -ENOSPC;
 		}
 		pv->info.vip_id = (__u32)id;
 		pv->info.flags = v->flags;
@@ -297,6 +342,7 @@ static int plan_vips(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 				pv->addr_flags = XLB_ADDR_F_ECHO;
 	}
 	free(used);
+	free(all);
 	return 0;
 }
 
@@ -430,6 +476,26 @@ static int write_plan(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 {
 	int rc;
 
+	/* ids new VIPs take: their old VIPs go first, flows and all */
+	for (size_t i = 0; i < p->nreclaim; i++) {
+		const struct xlb_vip_entry *e = &p->reclaim[i];
+		struct xlb_ct_filter f = { .vip_id = (int)e->info.vip_id };
+		long n;
+
+		rc = xlb_vip_delete(m, &e->key, e->info.vip_id,
+				    !addr_still_used(p, &e->key));
+		if (rc && rc != -ENOENT)
+			return xlb_errf(err, errlen, rc,
+					"remove VIP id %u for reuse: %s",
+					e->info.vip_id, strerror(-rc));
+		if (st)
+			st->vips_removed++;
+		n = xlb_ct_flush(m->conntrack, &f, 0);
+		if (n < 0)
+			return xlb_errf(err, errlen, (int)n,
+					"flush flows of VIP id %u: %s",
+					e->info.vip_id, strerror((int)-n));
+	}
 	rc = xlb_config_write(m, &p->config);
 	if (rc)
 		return xlb_errf(err, errlen, rc, "write xlb_config: %s",
@@ -492,31 +558,78 @@ static int write_plan(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 	return 0;
 }
 
+int xlb_apply_check(const struct xlb_cfg *c, struct xlb_apply_stats *st,
+		    char *err, size_t errlen)
+{
+	struct plan p = {};
+	int rc;
+
+	if (st)
+		memset(st, 0, sizeof(*st));
+	rc = xlb_cfg_validate(c, err, errlen) ?:
+	     plan_config(c, &p.config, err, errlen) ?:
+	     plan_backends(c, &p, err, errlen);
+	if (!rc) {
+		/* ids come from the maps; here every table is built */
+		p.vips = calloc(c->nvips ? c->nvips : 1, sizeof(*p.vips));
+		if (!p.vips)
+			rc = xlb_errf(err, errlen, -ENOMEM, "out of memory");
+		p.nvips = p.vips ? c->nvips : 0;
+		for (size_t i = 0; i < p.nvips; i++)
+			p.vips[i].v = &c->vips[i];
+		if (!rc)
+			rc = plan_tables(NULL, NULL, c, &p, err, errlen);
+		for (size_t i = 0; !rc && st && i < p.nvips; i++)
+			st->tables_installed += p.vips[i].table != NULL;
+	}
+	plan_free(&p);
+	return rc;
+}
+
 int xlb_apply(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 	      const struct xlb_cfg *next, struct xlb_apply_stats *st,
 	      char *err, size_t errlen)
 {
 	struct plan p = {};
 	char rb[XLB_ERR_MAX];
+	size_t len;
 	int rc;
 
 	if (st)
 		memset(st, 0, sizeof(*st));
-	rc = xlb_cfg_validate(next, err, errlen);
-	if (rc)
-		return rc;
-	rc = plan_config(next, &p.config, err, errlen) ?:
+	/*
+	 * Every check that can refuse runs here, before the first map write:
+	 * a refusal writes nothing and has nothing to restore.
+	 */
+	rc = xlb_cfg_validate(next, err, errlen) ?:
+	     plan_config(next, &p.config, err, errlen) ?:
 	     plan_backends(next, &p, err, errlen) ?:
 	     plan_vips(m, prev, next, &p, err, errlen) ?:
 	     plan_tables(m, prev, next, &p, err, errlen);
-	if (!rc)
-		rc = write_plan(m, prev, next, &p, st, err, errlen);
-	plan_free(&p);
-	if (rc && prev && prev != next && !xlb_apply(m, NULL, prev, NULL, rb, sizeof(rb))) {
-		size_t len = strlen(err);
-
-		snprintf(err + len, errlen > len ? errlen - len : 0,
-			 " (the previous config was restored)");
+	if (rc) {
+		plan_free(&p);
+		len = err ? strlen(err) : 0;
+		if (err && errlen > len)
+			snprintf(err + len, errlen - len,
+				 "; nothing was changed");
+		return rc;
 	}
+	rc = write_plan(m, prev, next, &p, st, err, errlen);
+	plan_free(&p);
+	if (!rc)
+		return 0;
+	/* a map write failed half way: put back what was there */
+	len = err ? strlen(err) : 0;
+	if (!err || errlen <= len)
+		;
+	else if (!prev || prev == next)
+		snprintf(err + len, errlen - len,
+			 "; the maps may be partly written");
+	else if (!xlb_apply(m, NULL, prev, NULL, rb, sizeof(rb)))
+		snprintf(err + len, errlen - len,
+			 "; the previous config was restored");
+	else
+		snprintf(err + len, errlen - len,
+			 "; restoring the previous config failed too: %s", rb);
 	return rc;
 }

@@ -38,13 +38,28 @@ struct xlb_apply_stats {
  * one VIP but still in the pool loses that VIP's conntrack entries (their
  * next packet follows the new table). Drain (weight 0) keeps flows.
  *
- * On a failure before any map is written nothing changes; on a failure
- * while writing, @prev (if any) is applied again. Returns 0 or a negative
- * errno with the reason in @err.
+ * Every check that can refuse @next (validation, resolution, VIP ids,
+ * table builds) runs before the first map write: a refusal writes nothing
+ * and its message ends "; nothing was changed". Only a map write that fails
+ * half way applies @prev (if any) again, and says so ("; the previous
+ * config was restored"). New VIPs take ids no pinned VIP holds; when none
+ * are left they take those of VIPs being removed, which are deleted first,
+ * so any valid model loads. Returns 0 or a negative errno with the reason
+ * in @err.
  */
 int xlb_apply(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 	      const struct xlb_cfg *next, struct xlb_apply_stats *st,
 	      char *err, size_t errlen);
+
+/*
+ * Everything xlb_apply() checks before its first map write, without maps:
+ * validation, the next hop and L2 DSR neighbours resolved, every table
+ * built. For a start (before any map is created) and xlbd --check. Returns
+ * 0 or a negative errno with "FILE:LINE: FIELD: ..." in @err; @st (may be
+ * NULL) counts the tables built in tables_installed.
+ */
+int xlb_apply_check(const struct xlb_cfg *c, struct xlb_apply_stats *st,
+		    char *err, size_t errlen);
 
 /* The vip_id the pinned maps hold for @v, or -ENOENT. */
 int xlb_vip_id_of(const struct xlb_lb_maps *m, const struct xlb_cfg_vip *v);

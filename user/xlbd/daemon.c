@@ -38,6 +38,17 @@ int xlbd_start(struct xlbd *d, const char *config_path, char *err,
 	rc = xlb_cfg_load(config_path, &cfg, err, errlen);
 	if (rc)
 		return rc;
+	/*
+	 * Everything that can refuse the file (validation, next hop and
+	 * neighbours, tables) runs before the first map is created or
+	 * opened: a refused start leaves bpffs as it found it, so the next
+	 * start does not adopt maps sized by a config that never ran.
+	 */
+	rc = xlb_apply_check(&cfg, NULL, err, errlen);
+	if (rc) {
+		xlb_cfg_free(&cfg);
+		return rc;
+	}
 	d->prev = calloc(1, sizeof(*d->prev));
 	d->cur = calloc(1, sizeof(*d->cur));
 	if (!d->prev || !d->cur) {
@@ -87,12 +98,35 @@ int xlbd_reload(struct xlbd *d, char *err, size_t errlen)
 	struct xlb_cfg cfg;
 	int rc;
 
+	char by[XLB_PATH_MAX + 16];
+
 	rc = xlb_cfg_load(d->config_path, &cfg, err, errlen);
-	if (rc)
+	if (rc) {
+		size_t len = strlen(err);
+
+		if (errlen > len)
+			snprintf(err + len, errlen - len,
+				 "; nothing was changed");
 		return rc;
+	}
+	/*
+	 * A file cut short after a valid prefix reads as no VIPs; removing
+	 * every VIP is rarely meant, so the file has to say so.
+	 */
+	if (!cfg.nvips && d->running.nvips && !cfg.allow_empty) {
+		rc = xlb_errf(err, errlen, -EINVAL,
+			      "%s: vips: none, and %zu are running: a reload "
+			      "that removes every VIP needs allow_empty: true "
+			      "in the file (a file cut short reads as no VIPs); "
+			      "nothing was changed",
+			      d->config_path, d->running.nvips);
+		xlb_cfg_free(&cfg);
+		return rc;
+	}
 	/* health is not in the file: marks outlive the reload */
 	xlb_edit_keep_health(&d->running, &cfg);
-	rc = xlb_edit_commit(d, &cfg, &st, err, errlen);
+	snprintf(by, sizeof(by), "reload of %s", d->config_path);
+	rc = xlb_edit_commit(d, &cfg, by, &st, err, errlen);
 	xlb_cfg_free(&cfg);
 	if (!rc)
 		pr_info("reloaded %s: %zu VIPs, %zu backends, %u tables "
@@ -101,6 +135,49 @@ int xlbd_reload(struct xlbd *d, char *err, size_t errlen)
 			d->running.nbackends, st.tables_installed,
 			st.vips_removed, st.backends_deactivated);
 	return rc;
+}
+
+int xlbd_check(const char *path, char *out, size_t outlen)
+{
+	struct xlb_apply_stats st;
+	struct xlb_cfg cfg;
+	size_t used;
+	int rc;
+
+	rc = xlb_cfg_load(path, &cfg, out, outlen);
+	if (rc)
+		return rc;
+	rc = xlb_apply_check(&cfg, &st, out, outlen);
+	if (rc) {
+		xlb_cfg_free(&cfg);
+		return rc;
+	}
+	used = (size_t)snprintf(out, outlen,
+				"%s: ok: %zu VIPs, %zu backends, pin_dir %s, "
+				"conntrack %u entries\n",
+				path, cfg.nvips, cfg.nbackends, cfg.pin_dir,
+				cfg.ct_entries);
+	for (size_t i = 0; i < cfg.nvips && used < outlen; i++) {
+		const struct xlb_cfg_vip *v = &cfg.vips[i];
+		const char *proto = xlb_word_name(xlb_words_proto, v->proto);
+		const char *mode = xlb_word_name(xlb_words_mode, v->mode);
+		char a[XLB_ADDR_STRLEN];
+		size_t live = 0;
+
+		for (size_t r = 0; r < v->nrefs; r++)
+			live += xlb_cfg_ref_weight(&cfg, &v->refs[r]) > 0;
+		xlb_addr_str(&v->addr, v->family, a, sizeof(a));
+		used += (size_t)snprintf(
+			out + used, outlen - used,
+			"vip %s %s%s%s:%u/%s %s: %zu backends (%zu taking new "
+			"flows), table %u slots\n",
+			v->name, v->family == XLB_AF_INET6 ? "[" : "", a,
+			v->family == XLB_AF_INET6 ? "]" : "", v->port,
+			proto ? proto : "?", mode ? mode : "?", v->nrefs, live,
+			v->table_size);
+	}
+	xlb_cfg_free(&cfg);
+	return 0;
 }
 
 static void read_sample(struct xlbd *d, struct xlbd_sample *s);

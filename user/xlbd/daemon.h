@@ -32,16 +32,30 @@ struct xlbd {
 };
 
 /*
- * Loads @config_path, opens (or creates) the pinned maps and applies the
- * config over whatever they hold. On failure nothing is left open and the
- * reason is in @err.
+ * Loads @config_path, checks everything that can refuse it (validation,
+ * resolution, tables), then opens (or creates) the pinned maps and applies
+ * the config over whatever they hold. A refused config creates no map and
+ * no pin. On failure nothing is left open and the reason is in @err.
  */
 int xlbd_start(struct xlbd *d, const char *config_path, char *err,
 	       size_t errlen);
 void xlbd_stop(struct xlbd *d);
 
-/* Re-reads the config file; on any error the running config stays. */
+/*
+ * Re-reads the config file; on any error the running config stays and no
+ * map is written. A file with no VIP over running VIPs is refused unless it
+ * says allow_empty: true. Each change is logged (xlbd/audit.h).
+ */
 int xlbd_reload(struct xlbd *d, char *err, size_t errlen);
+
+/*
+ * What `xlbd --check -c FILE` does: loads and validates @path, resolves
+ * what it can (next hop, L2 DSR neighbours), builds the tables, and
+ * describes the result in @out (one line for the file, one per VIP);
+ * touches no map and no pin. Returns 0, or a negative errno with the
+ * reason ("FILE:LINE: FIELD: ...") in @out.
+ */
+int xlbd_check(const char *path, char *out, size_t outlen);
 
 /* Takes a counter sample; the event loop calls it once a second. */
 void xlbd_sample(struct xlbd *d);

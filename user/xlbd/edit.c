@@ -4,15 +4,26 @@
  * the running model), a change to the copy, and commit (validate, apply,
  * take over), or the copy is freed and nothing changed.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/addr.h"
 #include "lib/log.h"
+#include "xlbd/audit.h"
 #include "xlbd/edit.h"
 
-int xlb_edit_commit(struct xlbd *d, struct xlb_cfg *next,
+/* Who made the change, for the audit line. */
+#define BY_SOCKET "control socket"
+
+static void log_change(const char *change, void *by)
+{
+	pr_info("change: %s (by %s)\n", change, (const char *)by);
+}
+
+int xlb_edit_commit(struct xlbd *d, struct xlb_cfg *next, const char *by,
 		    struct xlb_apply_stats *st, char *err, size_t errlen)
 {
 	struct xlb_apply_stats local;
@@ -28,6 +39,8 @@ int xlb_edit_commit(struct xlbd *d, struct xlb_cfg *next,
 		       errlen);
 	if (rc)
 		return rc;
+	/* the audit trail: one greppable line per change */
+	xlb_audit_diff(&d->running, next, log_change, (void *)(by ? by : BY_SOCKET));
 	xlb_cfg_free(&d->running);
 	d->running = *next;
 	xlb_cfg_init(next);
@@ -42,14 +55,58 @@ static int begin(struct xlbd *d, struct xlb_cfg *c, char *err, size_t errlen)
 	return 0;
 }
 
-/* Ends an edit: commits @c, or frees it when @rc says the edit failed. */
-static int end(struct xlbd *d, struct xlb_cfg *c, int rc,
-	       struct xlb_apply_stats *st, char *err, size_t errlen)
+/*
+ * A refusal of an edit names the request, not the file the running model
+ * came from: "demo.yaml: vips[3].table_size: ..." becomes
+ * "vip add web4: table_size: ...". @err holds the model's message;
+ * @source is the model's file, @vip the index of the VIP the request is
+ * about (-1: none), whose "vips[N]." goes, as the request names it.
+ */
+static void name_request(char *err, size_t errlen, const char *label,
+			 const char *source, long vip)
 {
+	char body[XLB_ERR_MAX], pre[32];
+	const char *m = err;
+	size_t n = strlen(source);
+
+	if (!err || !errlen)
+		return;
+	if (n && !strncmp(m, source, n) && m[n] == ':') {
+		m += n + 1;
+		while (isdigit((unsigned char)*m))
+			m++;
+		if (*m == ':')
+			m++;
+		if (*m == ' ')
+			m++;
+	}
+	if (vip >= 0) {
+		snprintf(pre, sizeof(pre), "vips[%ld].", vip);
+		if (!strncmp(m, pre, strlen(pre)))
+			m += strlen(pre);
+	}
+	snprintf(body, sizeof(body), "%s", m);
+	snprintf(err, errlen, "%s: %s", label, body);
+}
+
+/*
+ * Ends an edit: commits @c, or frees it when @rc says the edit failed.
+ * @label names the request in a refusal ("vip add web4"); @vip as above.
+ */
+static int end(struct xlbd *d, struct xlb_cfg *c, int rc, const char *label,
+	       long vip, struct xlb_apply_stats *st, char *err, size_t errlen)
+{
+	char source[XLB_PATH_MAX];
+
 	if (st)
 		memset(st, 0, sizeof(*st));
-	if (!rc)
-		rc = xlb_edit_commit(d, c, st, err, errlen);
+	snprintf(source, sizeof(source), "%s",
+		 c->source[0] ? c->source : "<config>");
+	if (!rc) {
+		rc = xlb_edit_commit(d, c, BY_SOCKET, st, err, errlen);
+		if (rc)
+			name_request(err, errlen, label, source, vip);
+	}
 	xlb_cfg_free(c);
 	return rc;
 }
@@ -90,6 +147,7 @@ static struct xlb_cfg_vip *vip_named(const struct xlb_cfg *c, const char *name)
 int xlb_edit_vip_add(struct xlbd *d, const struct xlb_cfg_vip *v,
 		     struct xlb_apply_stats *st, char *err, size_t errlen)
 {
+	char label[XLB_NAME_MAX + 16];
 	struct xlb_cfg_vip *nv;
 	struct xlb_cfg c;
 	int rc;
@@ -112,14 +170,17 @@ int xlb_edit_vip_add(struct xlbd *d, const struct xlb_cfg_vip *v,
 		c.vips = nv;
 		c.vips[c.nvips] = *v;
 		c.vips[c.nvips].refs = NULL;
+		c.vips[c.nvips].line = 0; /* not from the file */
 		c.nvips++;
 	}
-	return end(d, &c, rc, st, err, errlen);
+	snprintf(label, sizeof(label), "vip add %s", v->name);
+	return end(d, &c, rc, label, (long)c.nvips - 1, st, err, errlen);
 }
 
 int xlb_edit_vip_del(struct xlbd *d, const char *name,
 		     struct xlb_apply_stats *st, char *err, size_t errlen)
 {
+	char label[XLB_NAME_MAX + 16];
 	struct xlb_cfg_vip *v;
 	struct xlb_cfg c;
 	size_t i;
@@ -142,7 +203,8 @@ int xlb_edit_vip_del(struct xlbd *d, const char *name,
 		if (!backend_used(&c, c.backends[b].id) &&
 		    backend_used(&d->running, c.backends[b].id))
 			drop_backend(&c, c.backends[b].id);
-	return end(d, &c, 0, st, err, errlen);
+	snprintf(label, sizeof(label), "vip del %s", name);
+	return end(d, &c, 0, label, -1, st, err, errlen);
 }
 
 int xlb_edit_backend_add(struct xlbd *d, const char *vip,
@@ -150,6 +212,7 @@ int xlb_edit_backend_add(struct xlbd *d, const char *vip,
 			 __u32 weight, struct xlb_apply_stats *st, char *err,
 			 size_t errlen)
 {
+	char label[XLB_NAME_MAX + 32];
 	const struct xlb_cfg_backend *pool;
 	struct xlb_cfg_backend *grown;
 	struct xlb_cfg_ref *refs;
@@ -183,31 +246,34 @@ int xlb_edit_backend_add(struct xlbd *d, const char *vip,
 	rc = begin(d, &c, err, errlen);
 	if (rc)
 		return rc;
+	snprintf(label, sizeof(label), "backend add %s %u", vip, b->id);
 	if (!pool) {
 		grown = realloc(c.backends, (c.nbackends + 1) * sizeof(*grown));
 		if (!grown)
 			return end(d, &c, xlb_errf(err, errlen, -ENOMEM,
 						   "out of memory"),
-				   st, err, errlen);
+				   label, -1, st, err, errlen);
 		c.backends = grown;
 		c.backends[c.nbackends] = *b;
 		c.backends[c.nbackends].down = false;
+		c.backends[c.nbackends].line = 0;
 		c.nbackends++;
 	}
 	v = vip_named(&c, vip);
 	refs = realloc(v->refs, (v->nrefs + 1) * sizeof(*refs));
 	if (!refs)
 		return end(d, &c, xlb_errf(err, errlen, -ENOMEM, "out of memory"),
-			   st, err, errlen);
+			   label, -1, st, err, errlen);
 	v->refs = refs;
 	v->refs[v->nrefs++] = (struct xlb_cfg_ref){ .id = b->id,
 						    .weight = weight };
-	return end(d, &c, 0, st, err, errlen);
+	return end(d, &c, 0, label, v - c.vips, st, err, errlen);
 }
 
 int xlb_edit_backend_del(struct xlbd *d, const char *vip, __u32 id,
 			 struct xlb_apply_stats *st, char *err, size_t errlen)
 {
+	char label[XLB_NAME_MAX + 32];
 	struct xlb_cfg_vip *v;
 	struct xlb_cfg_ref *r;
 	struct xlb_cfg c;
@@ -229,7 +295,8 @@ int xlb_edit_backend_del(struct xlbd *d, const char *vip, __u32 id,
 	v->nrefs--;
 	if (!backend_used(&c, id))
 		drop_backend(&c, id);
-	return end(d, &c, 0, st, err, errlen);
+	snprintf(label, sizeof(label), "backend del %s %u", vip, id);
+	return end(d, &c, 0, label, v - c.vips, st, err, errlen);
 }
 
 /* The reference @id of @vip in the running model, or NULL with @err set. */
@@ -252,20 +319,24 @@ static const struct xlb_cfg_ref *running_ref(struct xlbd *d, const char *what,
 }
 
 /* weight, drain and undrain: one edit of the reference. */
-static int set_ref(struct xlbd *d, const char *vip, __u32 id, __u32 weight,
-		   bool drained, struct xlb_apply_stats *st, char *err,
-		   size_t errlen)
+static int set_ref(struct xlbd *d, const char *what, const char *vip,
+		   __u32 id, __u32 weight, bool drained,
+		   struct xlb_apply_stats *st, char *err, size_t errlen)
 {
+	char label[XLB_NAME_MAX + 32];
+	struct xlb_cfg_vip *v;
 	struct xlb_cfg_ref *r;
 	struct xlb_cfg c;
 	int rc = begin(d, &c, err, errlen);
 
 	if (rc)
 		return rc;
-	r = ref_of(vip_named(&c, vip), id);
+	v = vip_named(&c, vip);
+	r = ref_of(v, id);
 	r->weight = weight;
 	r->drained = drained;
-	return end(d, &c, 0, st, err, errlen);
+	snprintf(label, sizeof(label), "backend %s %s %u", what, vip, id);
+	return end(d, &c, 0, label, v - c.vips, st, err, errlen);
 }
 
 int xlb_edit_backend_weight(struct xlbd *d, const char *vip, __u32 id,
@@ -278,7 +349,7 @@ int xlb_edit_backend_weight(struct xlbd *d, const char *vip, __u32 id,
 		return xlb_errf(err, errlen, -EINVAL,
 				"backend weight %u: weight: 0..%d", id,
 				XLB_WEIGHT_MAX);
-	return set_ref(d, vip, id, weight, false, st, err, errlen);
+	return set_ref(d, "weight", vip, id, weight, false, st, err, errlen);
 }
 
 int xlb_edit_backend_drain(struct xlbd *d, const char *vip, __u32 id,
@@ -292,7 +363,7 @@ int xlb_edit_backend_drain(struct xlbd *d, const char *vip, __u32 id,
 	if (r->drained || !r->weight)
 		return xlb_errf(err, errlen, -EALREADY,
 				"backend drain %u: already drained", id);
-	return set_ref(d, vip, id, r->weight, true, st, err, errlen);
+	return set_ref(d, "drain", vip, id, r->weight, true, st, err, errlen);
 }
 
 int xlb_edit_backend_undrain(struct xlbd *d, const char *vip, __u32 id,
@@ -305,8 +376,8 @@ int xlb_edit_backend_undrain(struct xlbd *d, const char *vip, __u32 id,
 	if (!r)
 		return -ENOENT;
 	/* a weight set to 0 by hand has nothing to restore: 1 serves again */
-	return set_ref(d, vip, id, r->weight ? r->weight : 1, false, st, err,
-		       errlen);
+	return set_ref(d, "undrain", vip, id, r->weight ? r->weight : 1, false,
+		       st, err, errlen);
 }
 
 int xlb_edit_backend_health(struct xlbd *d, __u32 id, bool up,
@@ -314,6 +385,7 @@ int xlb_edit_backend_health(struct xlbd *d, __u32 id, bool up,
 			    size_t errlen)
 {
 	const struct xlb_cfg_backend *b = xlb_cfg_backend_find(&d->running, id);
+	char label[32];
 	struct xlb_cfg c;
 	int rc;
 
@@ -329,7 +401,8 @@ int xlb_edit_backend_health(struct xlbd *d, __u32 id, bool up,
 	if (rc)
 		return rc;
 	xlb_cfg_backend_find(&c, id)->down = !up;
-	return end(d, &c, 0, st, err, errlen);
+	snprintf(label, sizeof(label), "backend %s %u", up ? "up" : "down", id);
+	return end(d, &c, 0, label, -1, st, err, errlen);
 }
 
 void xlb_edit_keep_health(const struct xlb_cfg *running, struct xlb_cfg *next)

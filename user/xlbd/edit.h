@@ -5,8 +5,9 @@
  * model, without JSON. Each edit works on a copy of the running model,
  * validates it whole and applies it to the maps all or nothing (xlb_apply);
  * only then does the copy become the running model. A refused edit changes
- * neither the model nor a map, and says why in @err, a sentence for the
- * caller ("backend add 1: id 1 is 198.18.0.11 already; ..."). Every function
+ * neither the model nor a map, and says why in @err, a sentence that names
+ * the request, not the file the model came from ("backend add 1: id 1 is
+ * 198.18.0.11 already; ...", "vip add web4: table_size: ..."). Every function
  * returns 0 or a negative errno; @st (may be NULL) says what apply did.
  */
 #ifndef XLB_USER_EDIT_H
@@ -22,10 +23,12 @@
 
 /*
  * Makes @next the running model: applies it over the running one and, when
- * that worked, takes it over (@next is left empty). On failure @next is
- * the caller's to free. Every edit and every reload ends here.
+ * that worked, takes it over (@next is left empty) and logs each change as
+ * "change: WHAT (by @by)" (xlbd/audit.h; NULL: "control socket"). On
+ * failure @next is the caller's to free. Every edit and every reload ends
+ * here.
  */
-int xlb_edit_commit(struct xlbd *d, struct xlb_cfg *next,
+int xlb_edit_commit(struct xlbd *d, struct xlb_cfg *next, const char *by,
 		    struct xlb_apply_stats *st, char *err, size_t errlen);
 
 /* Adds VIP @v (its refs must be empty: backends are added one by one). */

@@ -29,6 +29,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: xlbd [-c CONFIG] [-s SOCKET] [-i IFACE]... [-m native|skb]\n"
 		"            [--detach-on-exit] [-v]\n"
+		"       xlbd --check [-c CONFIG]\n"
 		"  -c, --config FILE     config file (default " DEFAULT_CONFIG ")\n"
 		"  -s, --socket PATH     control socket (default " XLB_CTL_DEFAULT_SOCKET ")\n"
 		"  -i, --interface IFACE attach the LB to IFACE at start if it is not\n"
@@ -36,6 +37,9 @@ static void usage(FILE *f)
 		"      --detach-on-exit  detach from every interface on SIGTERM/SIGINT\n"
 		"                        (default: the datapath keeps running)\n"
 		"  -v, --verbose         debug output, libbpf's included\n"
+		"      --check           validate CONFIG, resolve its neighbours and build\n"
+		"                        its tables, print what it holds, exit 0 or 1;\n"
+		"                        touches no map, socket or interface\n"
 		"      --version         print the version and exit\n");
 }
 
@@ -107,12 +111,14 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "check", no_argument, NULL, 'C' },
 		{},
 	};
 	const char *config = DEFAULT_CONFIG, *sock = XLB_CTL_DEFAULT_SOCKET;
 	const char *ifaces[MAX_IFACES];
 	enum xlb_xdp_mode mode = XLB_XDP_NATIVE;
-	int nifaces = 0, detach_on_exit = 0, verbose = 0, c, rc = 1, lfd;
+	int nifaces = 0, detach_on_exit = 0, verbose = 0, check = 0, c, rc = 1;
+	int lfd;
 	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT };
 	struct xlbd_run r = {};
 	struct xlbd_ctl *ctl = NULL;
@@ -139,6 +145,7 @@ int main(int argc, char **argv)
 		case 'v': verbose = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("xlbd %s\n", xlb_version()); return 0;
+		case 'C': check = 1; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -147,6 +154,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	xlb_log_init("xlbd", verbose ? XLB_LOG_DEBUG : XLB_LOG_INFO);
+	if (check) {
+		/* like haproxy -c: everything but touching the datapath */
+		static char out[1 << 16];
+
+		if (xlbd_check(config, out, sizeof(out))) {
+			pr_err("%s\n", out);
+			return 1;
+		}
+		fputs(out, stdout);
+		return 0;
+	}
 
 	/* the socket first: a second xlbd must not touch the maps at all */
 	lfd = xlb_ctl_listen(sock, err, sizeof(err));
