@@ -373,6 +373,42 @@ Test(control, removing_a_backend_from_a_vip_flushes_its_flows_there)
 		     "dsr's flows on backend 2 stay (it still serves dsr)");
 }
 
+/*
+ * An entry must never send a flow to a backend that is not in its VIP: a
+ * backend leaving the pool loses its entries (they used to stay, only
+ * marked inactive, and came back to life when the id returned), and a
+ * backend entering the pool starts with none an earlier xlbd left.
+ */
+Test(control, a_backend_leaving_the_pool_takes_its_flows_and_returns_with_none)
+{
+	struct xlb_flow f = { .family = XLB_AF_INET, .proto = IPPROTO_TCP };
+	struct xlb_ct_entry e = { .backend_id = 3 };
+	struct xlb_ct_filter by3 = { .vip_id = XLB_CT_ANY_VIP, .backend_id = 3 };
+	int web6 = xlb_vip_id_of(&d.maps, xlb_cfg_vip_find(&d.running, "web6"));
+
+	cr_assert(web6 >= 0);
+	e.vip_id = (__u16)web6;
+	for (int i = 0; i < 5; i++) {
+		f.sport = htons(2000 + i);
+		cr_assert_eq(xlb_ct_insert(d.maps.conntrack, &f, &e), 0);
+	}
+	expect_ok("{\"cmd\":\"backend.del\",\"vip\":\"web6\",\"id\":3}");
+	cr_assert(!backend_active(3), "backend 3 left the pool");
+	cr_assert_eq(xlb_ct_count(d.maps.conntrack, &by3), 0,
+		     "no entry names backend 3 once it left the pool");
+
+	/* what an earlier release left behind: entries of an inactive id */
+	for (int i = 0; i < 3; i++) {
+		f.sport = htons(3000 + i);
+		cr_assert_eq(xlb_ct_insert(d.maps.conntrack, &f, &e), 0);
+	}
+	expect_ok("{\"cmd\":\"backend.add\",\"vip\":\"web6\",\"id\":3,"
+		  "\"address\":\"2001:db8:1::13\"}");
+	cr_assert(backend_active(3), "backend 3 is back");
+	cr_assert_eq(xlb_ct_count(d.maps.conntrack, &by3), 0,
+		     "it comes back with no old entry to revive");
+}
+
 Test(control, invalid_reload_keeps_the_running_config)
 {
 	char *before = dump(), *after, err[XLB_ERR_MAX];

@@ -50,6 +50,10 @@ static bool match(const struct xlb_ct_filter *f, const struct xlb_flow *k,
 		return false;
 	if (f->backend_id && e->backend_id != f->backend_id)
 		return false;
+	if (f->backend_set &&
+	    (e->backend_id >= XLB_MAX_BACKENDS ||
+	     !(f->backend_set[e->backend_id / 8] & (1u << (e->backend_id % 8)))))
+		return false;
 	if (f->ages)
 		return f->expired == (xlb_ct_state_of(k, e, f->ages,
 						      f->now_ns) ==

@@ -45,7 +45,17 @@ struct xlb_ct_filter {
 	const struct xlb_ct_ages *ages;
 	__u64 now_ns;
 	bool expired;
+	/*
+	 * Non-NULL: only entries whose backend id has its bit set in this
+	 * bitmap of XLB_MAX_BACKENDS bits (one walk for many backends).
+	 */
+	const __u8 *backend_set;
 };
+
+static inline void xlb_ct_set_add(__u8 *set, __u32 id)
+{
+	set[id / 8] |= (__u8)(1u << (id % 8));
+}
 
 #define XLB_CT_ANY_VIP (-1)
 #define XLB_CT_ALL ((struct xlb_ct_filter){ .vip_id = XLB_CT_ANY_VIP })

@@ -426,7 +426,12 @@ static int remove_stale_vips(const struct xlb_lb_maps *m, const struct plan *p,
 	return rc;
 }
 
-static int deactivate(const struct xlb_lb_maps *m, __u32 id,
+/*
+ * Marks @id inactive (flows tracked to it re-steer on their next packet)
+ * and adds it to @gone, whose entries are deleted once every backend is
+ * done: an entry must never come back to life when the id returns.
+ */
+static int deactivate(const struct xlb_lb_maps *m, __u32 id, __u8 *gone,
 		      struct xlb_apply_stats *st)
 {
 	struct xlb_backend be;
@@ -441,6 +446,7 @@ static int deactivate(const struct xlb_lb_maps *m, __u32 id,
 	rc = xlb_backend_write(m, id, &be);
 	if (rc)
 		return rc;
+	xlb_ct_set_add(gone, id);
 	if (st)
 		st->backends_deactivated++;
 	return 0;
@@ -456,18 +462,71 @@ static int deactivate_stale_backends(const struct xlb_lb_maps *m,
 				     const struct xlb_cfg *c,
 				     struct xlb_apply_stats *st)
 {
+	__u8 gone[XLB_MAX_BACKENDS / 8 + 1] = {};
+	struct xlb_ct_filter f = { .vip_id = XLB_CT_ANY_VIP,
+				   .backend_set = gone };
+	bool any = false;
+	long n;
 	int rc = 0;
 
 	if (prev) {
 		for (size_t i = 0; i < prev->nbackends && !rc; i++)
 			if (!in_pool(c, prev->backends[i].id))
-				rc = deactivate(m, prev->backends[i].id, st);
-		return rc;
+				rc = deactivate(m, prev->backends[i].id, gone,
+						st);
+	} else {
+		for (__u32 id = 1; id < XLB_MAX_BACKENDS && !rc; id++)
+			if (!in_pool(c, id))
+				rc = deactivate(m, id, gone, st);
 	}
-	for (__u32 id = 1; id < XLB_MAX_BACKENDS && !rc; id++)
-		if (!in_pool(c, id))
-			rc = deactivate(m, id, st);
-	return rc;
+	for (size_t i = 0; i < sizeof(gone); i++)
+		any |= gone[i] != 0;
+	if (rc || !any)
+		return rc;
+	n = xlb_ct_flush(m->conntrack, &f, 0);
+	if (n < 0)
+		return (int)n;
+	if (st)
+		st->ct_flushed += (unsigned long)n;
+	return 0;
+}
+
+/*
+ * Entries naming a backend that was not in service (inactive in the map:
+ * an earlier xlbd or release left them) are deleted before the backend is
+ * switched on, so they cannot send flows to it again.
+ */
+static int flush_returning_backends(const struct xlb_lb_maps *m,
+				    const struct xlb_cfg *prev,
+				    const struct xlb_cfg *c,
+				    struct xlb_apply_stats *st)
+{
+	__u8 back[XLB_MAX_BACKENDS / 8 + 1] = {};
+	struct xlb_ct_filter f = { .vip_id = XLB_CT_ANY_VIP,
+				   .backend_set = back };
+	struct xlb_backend be;
+	bool any = false;
+	long n;
+
+	for (size_t i = 0; i < c->nbackends; i++) {
+		__u32 id = c->backends[i].id;
+
+		if (prev && in_pool(prev, id))
+			continue;
+		if (!xlb_backend_read(m, id, &be) &&
+		    (be.flags & XLB_BE_F_ACTIVE))
+			continue; /* in service already: its flows are valid */
+		xlb_ct_set_add(back, id);
+		any = true;
+	}
+	if (!any)
+		return 0;
+	n = xlb_ct_flush(m->conntrack, &f, 0);
+	if (n < 0)
+		return (int)n;
+	if (st)
+		st->ct_flushed += (unsigned long)n;
+	return 0;
 }
 
 static int write_plan(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
@@ -500,6 +559,11 @@ static int write_plan(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 	if (rc)
 		return xlb_errf(err, errlen, rc, "write xlb_config: %s",
 			    strerror(-rc));
+	rc = flush_returning_backends(m, prev, c, st);
+	if (rc)
+		return xlb_errf(err, errlen, rc,
+				"flush old flows of returning backends: %s",
+				strerror(-rc));
 	/* backends before the tables that name them */
 	for (size_t i = 0; i < c->nbackends; i++) {
 		rc = xlb_backend_write(m, c->backends[i].id, &p->bes[i]);
@@ -540,7 +604,7 @@ static int write_plan(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 						   .backend_id = id };
 			long n;
 
-			if (has_ref(pv->v, id) || !in_pool(c, id))
+			if (has_ref(pv->v, id))
 				continue;
 			n = xlb_ct_flush(m->conntrack, &f, 0);
 			if (n < 0)
