@@ -508,6 +508,9 @@ static int cmd_conntrack(struct cli *c)
 		return ret;
 	if (r.npos)
 		return bad(&set, "unexpected argument: %s", r.pos[0]);
+	/* xlbd refuses fields a command does not take */
+	if (xlb_opt_given(&r, 1) && strcmp(sub, "list"))
+		return bad(&set, "--limit: only for list, not %s", sub);
 	snprintf(cmd, sizeof(cmd), "conntrack.%s", sub);
 	req = request(cmd);
 	if (o.vip)

@@ -12,6 +12,7 @@
 
 #include "lib/log.h"
 #include "lib/ctl.h"
+#include "lib/ctl_decode.h"
 
 #define CTL_TIMEOUT_S 30 /* a reload may resolve neighbours: seconds, not ms */
 
@@ -111,7 +112,6 @@ struct json_object *xlb_ctl_read(int fd, char *err, size_t errlen)
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap);
 	struct json_object *obj;
-	enum json_tokener_error jerr;
 	ssize_t n;
 
 	set_timeouts(fd);
@@ -149,15 +149,9 @@ struct json_object *xlb_ctl_read(int fd, char *err, size_t errlen)
 			break;
 		len += (size_t)n;
 	}
-	buf[len] = 0;
-	obj = json_tokener_parse_verbose(buf, &jerr);
+	/* the request rules (lib/ctl_decode.h) hold for answers too */
+	obj = xlb_ctl_decode_max(buf, len, XLB_CTL_MAX_MSG, err, errlen);
 	free(buf);
-	if (!obj || !json_object_is_type(obj, json_type_object)) {
-		xlb_errf(err, errlen, -EINVAL, "not a JSON object: %s",
-		     obj ? "wrong type" : json_tokener_error_desc(jerr));
-		json_object_put(obj);
-		return NULL;
-	}
 	return obj;
 }
 
