@@ -52,7 +52,8 @@ static int string(struct scan *sc)
 			return 0;
 		}
 		if (c < 0x20)
-			return fail(sc, "a control byte in a string (escape it)");
+			return fail(sc,
+				    "a control byte in a string (escape it)");
 		if (c != '\\') {
 			sc->p++;
 			continue;
@@ -208,8 +209,7 @@ static bool has_nul(struct json_object *o)
 				return true;
 		return false;
 	case json_type_object: {
-		json_object_object_foreach(o, k, v)
-		{
+		json_object_object_foreach(o, k, v) {
 			(void)k;
 			if (has_nul(v))
 				return true;
@@ -224,7 +224,9 @@ static bool has_nul(struct json_object *o)
 struct json_object *xlb_ctl_decode_max(const void *buf, size_t len, size_t max,
 				       char *err, size_t errlen)
 {
-	struct scan sc = { .s = buf, .p = buf, .end = (const unsigned char *)buf + len };
+	struct scan sc = { .s = buf,
+			   .p = buf,
+			   .end = (const unsigned char *)buf + len };
 	struct json_tokener *tok;
 	struct json_object *o;
 	size_t start;
@@ -250,7 +252,8 @@ struct json_object *xlb_ctl_decode_max(const void *buf, size_t len, size_t max,
 	if (sc.p != sc.end) {
 		xlb_errf(err, errlen, -EINVAL,
 			 "byte %zu: data after the JSON object (one request, "
-			 "one object)", (size_t)(sc.p - sc.s));
+			 "one object)",
+			 (size_t)(sc.p - sc.s));
 		return NULL;
 	}
 	tok = json_tokener_new_ex(XLB_CTL_MAX_DEPTH + 1);
@@ -410,8 +413,7 @@ int xlb_ctl_args(const char *cmd, struct json_object *req,
 	char why[256], list[256], q[XLB_QUOTE_MAX], got[64];
 
 	/* unknown fields first: a typo of an optional field must not pass */
-	json_object_object_foreach(req, key, val)
-	{
+	json_object_object_foreach(req, key, val) {
 		size_t i;
 
 		(void)val;
