@@ -174,3 +174,83 @@ lab-down:
 
 lab-selftest: all $(DEPS_STAMP)
 	$(Q)LAB_BUILD=$(abspath $(BUILD)) bash selftests/e2e/lab-selftest.sh
+
+# ---- Memory safety: sanitizers and fuzzing (README, Tests) --------------
+# The library and the Criterion suites again under ASan+UBSan, in their own
+# build dir, and libFuzzer harnesses (selftests/fuzz/) for the config reader
+# and the control-request decoder. A sanitizer report aborts the process, so
+# Criterion counts the test as crashing and the run fails.
+SAN_BUILD  := $(BUILD)/asan
+FUZZ_BUILD := $(BUILD)/fuzz
+SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	      -fno-sanitize-recover=all
+SAN_CFLAGS  = -O1 -g $(SAN_FLAGS) $(COMMON_WARN) -Iinclude -Iuser -I$(BUILD) \
+	      -D_GNU_SOURCE -MMD -MP -Wno-gnu-variable-sized-type-not-at-end
+SAN_LIB    := $(SAN_BUILD)/libxlb.a
+SAN_TEST   := $(SAN_BUILD)/xlb-selftests
+FUZZ_LIB   := $(FUZZ_BUILD)/libxlb.a
+FUZZ_SRCS  := $(wildcard selftests/fuzz/fuzz_*.c)
+FUZZERS    := $(patsubst selftests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRCS))
+.SECONDARY: $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(FUZZ_SRCS))
+# halt at the first report, and abort so a forked test shows as crashing
+export ASAN_OPTIONS  ?= halt_on_error=1:abort_on_error=1:detect_leaks=1
+export UBSAN_OPTIONS ?= halt_on_error=1:abort_on_error=1:print_stacktrace=1
+# The short run in make test; make fuzz runs FUZZ_SECONDS per harness. Inputs
+# stay under the config reader's known slow nesting (issue 14: 60 KB of '['
+# take 5 s); a slow input still fails the run through -timeout.
+FUZZ_TIME    ?= 15
+FUZZ_SECONDS ?= 600
+FUZZ_OPTS    := -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=0
+
+$(SAN_BUILD)/%.o: %.c $(SKELS) $(DEPS_STAMP)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(SAN_CFLAGS) -Wno-initializer-overrides -I$(<D) -c $< -o $@
+$(FUZZ_BUILD)/%.o: %.c $(SKELS) $(DEPS_STAMP)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(SAN_BUILD)/user/lib/opt.o $(FUZZ_BUILD)/user/lib/opt.o: \
+	SAN_CFLAGS += -DXLB_VERSION='"$(XLB_VERSION)"'
+
+$(SAN_LIB): $(patsubst %.c,$(SAN_BUILD)/%.o,$(LIB_SRCS))
+$(FUZZ_LIB): $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(LIB_SRCS))
+$(SAN_LIB) $(FUZZ_LIB):
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(SAN_TEST): $(patsubst %.c,$(SAN_BUILD)/%.o,$(TEST_SRCS)) $(SAN_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CLANG) $(SAN_FLAGS) $^ -o $@ -lcriterion $(LDLIBS) -lm
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/selftests/fuzz/fuzz_%.o $(FUZZ_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CLANG) $(SAN_FLAGS) -fsanitize=fuzzer $^ -o $@ $(LDLIBS) -lm
+
+# make test runs both halves below after its own (see test: above).
+test: test-asan test-fuzz
+
+# Every suite: the BPF ones take a few seconds more and cover the user side
+# that feeds the kernel (packet builders, map reads).
+.PHONY: test-asan test-fuzz fuzz
+test-asan: all $(SAN_TEST)
+	$(Q)$(SAN_TEST) --jobs 2
+
+# Each harness on a scratch copy of its seed corpus (the committed one stays
+# small); a crash, leak, timeout or sanitizer report fails the target.
+define fuzz_run
+	$(Q)for f in $(FUZZERS); do n=$${f##*/fuzz_}; \
+		rm -rf $(FUZZ_BUILD)/corpus-$$n; \
+		cp -r selftests/fuzz/corpus/$$n $(FUZZ_BUILD)/corpus-$$n; \
+		echo "  FUZZ     $$n ($(1))"; \
+		$$f $(FUZZ_OPTS) -artifact_prefix=$(FUZZ_BUILD)/crash-$$n- \
+			$(1) $(FUZZ_BUILD)/corpus-$$n \
+			>$(FUZZ_BUILD)/$$n.log 2>&1 || \
+			{ tail -40 $(FUZZ_BUILD)/$$n.log; exit 1; }; \
+	done
+endef
+test-fuzz: $(FUZZERS)
+	$(call fuzz_run,-max_total_time=$(FUZZ_TIME))
+fuzz: $(FUZZERS)
+	$(call fuzz_run,-max_total_time=$(FUZZ_SECONDS))

@@ -25,6 +25,9 @@ PKGS=(
 	bpftool linux-libc-dev libc6-dev libyaml-dev
 	# tests
 	libcriterion-dev iproute2 ethtool
+	# sanitizers and libFuzzer for clang (make test-asan, make fuzz): the
+	# runtime matching the default clang (libclang-rt-14-dev on Debian 12)
+	libclang-rt-dev
 	# controller: JSON control protocol (json-c), neighbour lookups (libmnl),
 	# the event loop (libevent 2.1; its evhttp will serve /metrics)
 	libjson-c-dev libmnl-dev libevent-dev

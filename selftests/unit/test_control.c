@@ -22,6 +22,7 @@
 #include "xlbd/audit.h"
 #include "lib/conntrack.h"
 #include "lib/ctl.h"
+#include "lib/ctl_decode.h"
 #include "xlbd/daemon.h"
 #include "xlbd/edit.h"
 #include "lib/log.h"
@@ -1123,4 +1124,201 @@ Test(refusals, audit_lines_say_what_changed)
 			 "backend undrain web 1, backend 3 left the pool "
 			 "(2001:db8:1::13)");
 	xlb_cfg_free(&before);
+}
+
+/*
+ * Requests as bytes, decoded as the socket server decodes them
+ * (lib/ctl_decode.h), then handled: a refusal in the decoder or in the
+ * command's field spec answers {"ok":false,"error":...}.
+ */
+static struct json_object *raw_req(const char *bytes, size_t len)
+{
+	char err[XLB_ERR_MAX];
+	struct json_object *r = xlb_ctl_decode(bytes, len, err, sizeof(err)),
+			   *resp;
+
+	if (!r)
+		return xlb_ctl_error("%s", err);
+	resp = xlbd_handle(&d, r);
+	json_object_put(r);
+	return resp;
+}
+
+/* Ten tracked flows on web, so a flush that ignores its filter shows. */
+static void track_ten_flows(void)
+{
+	struct xlb_flow f = { .family = XLB_AF_INET, .proto = IPPROTO_TCP };
+	struct xlb_ct_entry e = { .backend_id = 1 };
+	int web = xlb_vip_id_of(&d.maps, xlb_cfg_vip_find(&d.running, "web"));
+
+	cr_assert(web >= 0);
+	e.vip_id = (__u32)web;
+	for (int i = 0; i < 10; i++) {
+		f.sport = htons(2000 + i);
+		cr_assert_eq(xlb_ct_insert(d.maps.conntrack, &f, &e), 0);
+	}
+}
+
+/*
+ * issue 14: wrong types became defaults, unknown fields were ignored, NUL
+ * cut names, trailing data and lenient JSON passed. Each is refused now,
+ * naming the command and the field, and changes nothing.
+ */
+Test(control, requests_are_validated_whole)
+{
+#define R(s) s, sizeof(s) - 1
+	static const struct {
+		const char *bytes;
+		size_t len;
+		const char *want;
+	} bad[] = {
+		/* wrong types: no coercion, no default */
+		{ R("{\"cmd\":\"conntrack.flush\",\"vip\":123}"),
+		  "conntrack.flush: vip: expected a string, got 123" },
+		{ R("{\"cmd\":\"conntrack.flush\",\"vip\":null}"),
+		  "conntrack.flush: vip: expected a string, got null" },
+		{ R("{\"cmd\":\"vip.add\",\"name\":\"x\",\"address\":\"192.0.2.11\",\"port\":80,\"protocol\":\"tcp\",\"mode\":5}"),
+		  "vip.add: mode: expected a string (tunnel, l2dsr), got 5" },
+		{ R("{\"cmd\":\"vip.add\",\"name\":\"x\",\"address\":\"192.0.2.11\",\"port\":\"80\",\"protocol\":\"tcp\"}"),
+		  "vip.add: port: expected a whole number 0..65535, got \"80\"" },
+		{ R("{\"cmd\":\"vip.add\",\"name\":\"x\",\"address\":\"192.0.2.11\",\"port\":80.0,\"protocol\":\"tcp\"}"),
+		  "vip.add: port: expected a whole number" },
+		{ R("{\"cmd\":\"vip.add\",\"name\":\"x\",\"address\":\"192.0.2.11\",\"port\":80,\"protocol\":\"tcp\",\"conntrack\":0}"),
+		  "vip.add: conntrack: expected true or false, got 0" },
+		{ R("{\"cmd\":\"backend.weight\",\"vip\":\"web\",\"id\":\"1\",\"weight\":5}"),
+		  "backend.weight: id: expected a whole number 1..16383, got \"1\"" },
+		{ R("{\"cmd\":\"backend.down\",\"id\":true}"),
+		  "backend.down: id: expected a whole number" },
+		{ R("{\"cmd\":\"maglev.show\",\"vip\":[\"web\"]}"),
+		  "maglev.show: vip: expected a string, got [" },
+		{ R("{\"cmd\":5}"), "cmd: expected a string, got 5" },
+		/* missing required fields */
+		{ R("{\"cmd\":\"vip.add\",\"name\":\"x\",\"address\":\"192.0.2.11\",\"protocol\":\"tcp\"}"),
+		  "vip.add: port: missing (0 for every port; the file requires it too)" },
+		{ R("{\"cmd\":\"backend.weight\",\"vip\":\"web\",\"id\":1}"),
+		  "backend.weight: weight: missing" },
+		{ R("{\"cmd\":\"backend.del\",\"vip\":\"web\"}"),
+		  "backend.del: id: missing" },
+		{ R("{\"cmd\":\"vip.del\"}"), "vip.del: name: missing" },
+		/* unknown fields, on commands with and without fields */
+		{ R("{\"cmd\":\"vip.add\",\"name\":\"x\",\"address\":\"192.0.2.11\",\"port\":80,\"protocol\":\"tcp\",\"table-size\":1009}"),
+		  "vip.add: \"table-size\": unknown field (vip.add takes name, address, port, protocol, [mode]" },
+		{ R("{\"cmd\":\"conntrack.flush\",\"vips\":\"web\"}"),
+		  "conntrack.flush: \"vips\": unknown field" },
+		{ R("{\"cmd\":\"conntrack.count\",\"limit\":5}"),
+		  "conntrack.count: \"limit\": unknown field" },
+		{ R("{\"cmd\":\"reload\",\"force\":true}"),
+		  "reload: \"force\": unknown field (reload takes no fields)" },
+		/* values outside what the file accepts */
+		{ R("{\"cmd\":\"backend.add\",\"vip\":\"web\",\"id\":5,\"address\":\"198.18.0.15\",\"mac\":\"zz\"}"),
+		  "backend.add: mac: \"zz\" is not a MAC" },
+		{ R("{\"cmd\":\"vip.add\",\"name\":\"\",\"address\":\"192.0.2.11\",\"port\":80,\"protocol\":\"tcp\"}"),
+		  "vip.add: name: empty" },
+		{ R("{\"cmd\":\"backend.weight\",\"vip\":\"web\",\"id\":1,\"weight\":18446744073709551616}"),
+		  "backend.weight: weight: " },
+		/* NUL: "a\u0000b" created VIP "a" */
+		{ R("{\"cmd\":\"vip.add\",\"name\":\"a\\u0000b\",\"address\":\"192.0.2.11\",\"port\":80,\"protocol\":\"tcp\"}"),
+		  "\\u0000 (NUL) in a string" },
+		{ R("{\"cmd\":\"conntrack.flush\",\"vip\":\"web\\u0000x\"}"),
+		  "NUL" },
+		{ R("{\"cmd\":\"conntrack.flush\",\"vip\":\"web\0x\"}"),
+		  "control byte" },
+		/* trailing data, a second object, lenient JSON */
+		{ R("{\"cmd\":\"conntrack.flush\",\"vip\":\"dsr\"}x"),
+		  "data after the JSON object" },
+		{ R("{\"cmd\":\"conntrack.flush\",\"vip\":\"dsr\"}{\"cmd\":\"conntrack.flush\"}"),
+		  "data after the JSON object" },
+		{ R("{\"cmd\":\"conntrack.flush\" /* all */}"), "not strict JSON" },
+		{ R("{'cmd':'conntrack.flush'}"), "not strict JSON" },
+		{ R("{\"cmd\":\"backend.weight\",\"vip\":\"web\",\"id\":1,\"weight\":NaN}"),
+		  "not strict JSON" },
+		{ R("{\"cmd\":\"backend.weight\",\"vip\":\"web\",\"id\":1,\"weight\":05}"),
+		  "leading 0" },
+		{ R("{\"cmd\":\"conntrack.flush\",}"), "not strict JSON" },
+		{ R("{\"cmd\":\"conntrack.flush\",\"vip\":\"dsr\",\"vip\":\"web\"}"),
+		  "a field appears twice" },
+		{ R("[{\"cmd\":\"conntrack.flush\"}]"), "not a JSON object" },
+		{ R(""), "not a JSON object (empty)" },
+		{ R("{\"cmd\":\"conntrack.flush\",\"vip\":\"\xff\"}"), "utf-8" },
+	};
+#undef R
+	long ct, vips = count_keys(d.maps.vips, sizeof(struct xlb_vip_key));
+	char *before = dump();
+
+	track_ten_flows();
+	ct = xlb_ct_count(d.maps.conntrack, NULL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct json_object *r = raw_req(bad[i].bytes, bad[i].len);
+		char *after;
+
+		cr_assert(!ok(r), "request %zu (%.*s) is refused", i,
+			  (int)bad[i].len, bad[i].bytes);
+		cr_assert(strstr(error_of(r), bad[i].want),
+			  "request %zu (%.*s) says \"%s\" (said: %s)", i,
+			  (int)bad[i].len, bad[i].bytes, bad[i].want,
+			  error_of(r));
+		json_object_put(r);
+		after = dump();
+		cr_assert_str_eq(after, before,
+				 "the running config is unchanged after %zu", i);
+		free(after);
+		cr_assert_eq(xlb_ct_count(d.maps.conntrack, NULL), ct,
+			     "no conntrack entry is flushed by request %zu", i);
+	}
+	cr_assert_eq(count_keys(d.maps.vips, sizeof(struct xlb_vip_key)), vips,
+		     "xlb_vips is unchanged");
+	free(before);
+}
+
+/* Every form the CLI sends (user/cli/xlb_main.c) passes the specs. */
+Test(control, every_request_the_cli_sends_still_works)
+{
+	static const char *const good[] = {
+		"{\"cmd\":\"status\"}",
+		"{\"cmd\":\"help\"}",
+		"{\"cmd\":\"stats\"}",
+		"{\"cmd\":\"vip.list\"}",
+		"{\"cmd\":\"config.dump\"}",
+		" {\"cmd\":\"backend.list\"}\n",
+		"{\"cmd\":\"backend.list\",\"vip\":\"web\"}",
+		"{\"cmd\":\"vip.add\",\"name\":\"x\",\"address\":\"192.0.2.11\",\"port\":0,\"protocol\":\"udp\",\"mode\":\"l2dsr\",\"hash\":\"source\",\"conntrack\":false,\"echo\":false,\"table_size\":251}",
+		"{\"cmd\":\"backend.add\",\"vip\":\"x\",\"id\":5,\"address\":\"198.18.0.15\",\"mac\":\"02:00:00:00:01:05\",\"weight\":4}",
+		"{\"cmd\":\"backend.add\",\"vip\":\"x\",\"id\":1}",
+		"{\"cmd\":\"backend.weight\",\"vip\":\"x\",\"id\":5,\"weight\":7}",
+		"{\"cmd\":\"backend.drain\",\"vip\":\"x\",\"id\":5}",
+		"{\"cmd\":\"backend.undrain\",\"vip\":\"x\",\"id\":5}",
+		"{\"cmd\":\"backend.down\",\"id\":5}",
+		"{\"cmd\":\"backend.up\",\"id\":5}",
+		"{\"cmd\":\"maglev.show\",\"vip\":\"x\"}",
+		"{\"cmd\":\"conntrack.count\",\"vip\":\"web\"}",
+		"{\"cmd\":\"conntrack.list\",\"vip\":\"web\",\"limit\":100000}",
+		"{\"cmd\":\"conntrack.list\"}",
+		"{\"cmd\":\"backend.del\",\"vip\":\"x\",\"id\":5}",
+		"{\"cmd\":\"vip.del\",\"name\":\"x\"}",
+		"{\"cmd\":\"conntrack.flush\",\"vip\":\"dsr\"}",
+		"{\"cmd\":\"conntrack.flush\"}",
+		"{\"cmd\":\"reload\"}",
+	};
+	struct json_object *r;
+
+	track_ten_flows();
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		r = raw_req(good[i], strlen(good[i]));
+		cr_assert(ok(r), "%s succeeds (got: %s)", good[i], error_of(r));
+		if (i == 7)
+			cr_assert_eq(json_object_get_int(json_object_object_get(
+					     r, "tables_swapped")), 1,
+				     "vip.add installs x's table");
+		if (i == 16)
+			cr_assert_eq(json_object_get_int(json_object_object_get(
+					     r, "count")), 10,
+				     "web's ten flows are counted");
+		if (i == 21)
+			cr_assert_eq(json_object_get_int(json_object_object_get(
+					     r, "flushed")), 0,
+				     "a flush of dsr leaves web's flows");
+		json_object_put(r);
+	}
+	cr_assert_eq(xlb_ct_count(d.maps.conntrack, NULL), 0,
+		     "a flush without vip flushes every VIP");
 }

@@ -64,7 +64,7 @@ static int split(const char *line, char **argv)
 static int run(const char *line, struct o *o, struct xlb_opt_result *r,
 	       char *err)
 {
-	char *argv[32];
+	static char *argv[32]; /* r->pos points into it after we return */
 	int argc = split(line, argv);
 
 	memset(o, 0, sizeof(*o));

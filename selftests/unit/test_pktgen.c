@@ -732,11 +732,16 @@ static void repo_path(char *out, size_t len, const char *rel)
 {
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *dir;
+	size_t dl;
 
 	cr_assert_gt(n, 0);
 	exe[n] = 0;
-	/* build/xlb-selftests -> the repository */
-	snprintf(out, len, "%s/../%s", dirname(exe), rel);
+	dir = dirname(exe);
+	dl = strlen(dir);
+	/* build/xlb-selftests (build/asan/ when sanitized) -> the repository */
+	snprintf(out, len, "%s/../%s%s", dir,
+		 dl >= 5 && !strcmp(dir + dl - 5, "/asan") ? "../" : "", rel);
 }
 
 static long long json_num(const char *json, const char *key)

@@ -12,6 +12,7 @@
 
 #include "lib/log.h"
 #include "lib/ctl.h"
+#include "lib/ctl_decode.h"
 
 #define CTL_TIMEOUT_S 30 /* a reload may resolve neighbours: seconds, not ms */
 
@@ -155,23 +156,9 @@ struct json_object *xlb_ctl_read(int fd, char *err, size_t errlen)
 			break;
 		len += (size_t)n;
 	}
-	buf[len] = 0;
-	obj = xlb_ctl_parse(buf, err, errlen);
+	/* the request rules (lib/ctl_decode.h) hold for answers too */
+	obj = xlb_ctl_decode_max(buf, len, XLB_CTL_MAX_MSG, err, errlen);
 	free(buf);
-	return obj;
-}
-
-struct json_object *xlb_ctl_parse(const char *msg, char *err, size_t errlen)
-{
-	enum json_tokener_error jerr;
-	struct json_object *obj = json_tokener_parse_verbose(msg, &jerr);
-
-	if (!obj || !json_object_is_type(obj, json_type_object)) {
-		xlb_errf(err, errlen, -EINVAL, "not a JSON object: %s",
-		     obj ? "wrong type" : json_tokener_error_desc(jerr));
-		json_object_put(obj);
-		return NULL;
-	}
 	return obj;
 }
 

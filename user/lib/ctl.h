@@ -26,12 +26,6 @@ int xlb_ctl_listen(const char *path, char *err, size_t errlen);
 
 /* Reads one request from an accepted connection; NULL on error. */
 struct json_object *xlb_ctl_read(int fd, char *err, size_t errlen);
-/*
- * Parses one request, @msg being everything the client sent (NUL
- * terminated): a JSON object or NULL with the reason in @err. The daemon's
- * non-blocking server and xlb_ctl_read() share it, so both accept the same.
- */
-struct json_object *xlb_ctl_parse(const char *msg, char *err, size_t errlen);
 /* Writes @resp to @fd. Returns 0 or a negative errno. */
 int xlb_ctl_write(int fd, struct json_object *resp);
 

@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "lib/ctl.h"
+#include "lib/ctl_decode.h"
 #include "lib/log.h"
 #include "xlbd/ctl_server.h"
 
@@ -117,14 +118,13 @@ static void request_done(struct conn *c)
 
 	bufferevent_disable(c->bev, EV_READ);
 	if (c->state == C_READ) {
-		/* a copy with a NUL after it: the parser takes a C string (a
-		 * socket's input buffer takes no bytes but the socket's) */
+		/* the decoder takes bytes and a length: a NUL inside a
+		 * request is refused, never a place the request ends */
 		size_t len = evbuffer_get_length(in);
 		char *msg = malloc(len + 1);
 
 		if (msg && evbuffer_remove(in, msg, len) == (ssize_t)len) {
-			msg[len] = 0;
-			req = xlb_ctl_parse(msg, err, sizeof(err));
+			req = xlb_ctl_decode(msg, len, err, sizeof(err));
 		} else {
 			snprintf(err, sizeof(err), "out of memory");
 		}

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "lib/parse.h"
 #include "lib/stats.h"
 #include "lib/ctl.h"
+#include "lib/ctl_decode.h"
 
 struct xlbd_sample {
 	struct timespec at;
@@ -216,49 +218,7 @@ static void read_sample(struct xlbd *d, struct xlbd_sample *s)
 		memset(s->be, 0, sizeof(s->be));
 }
 
-/* ---- request fields ---------------------------------------------------- */
-
-static const char *get_str(struct json_object *req, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(req, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-/* 1: present and in range; 0: absent; -1: wrong type or out of range. */
-static int get_u32(struct json_object *req, const char *key, __u32 max,
-		   __u32 *out)
-{
-	struct json_object *v;
-	int64_t n;
-
-	if (!json_object_object_get_ex(req, key, &v))
-		return 0;
-	if (!json_object_is_type(v, json_type_int))
-		return -1;
-	n = json_object_get_int64(v);
-	if (n < 0 || n > (int64_t)max)
-		return -1;
-	*out = (__u32)n;
-	return 1;
-}
-
-static int get_bool(struct json_object *req, const char *key, bool *out)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(req, key, &v))
-		return 0;
-	if (!json_object_is_type(v, json_type_boolean))
-		return -1;
-	*out = json_object_get_boolean(v);
-	return 1;
-}
-
-/* ---- edits: decode the request, call the edit API ----------------------- */
+/* ---- edits: the checked request to the edit API ------------------------ */
 
 static struct xlb_cfg_vip *vip_of(struct xlb_cfg *c, const char *name)
 {
@@ -289,108 +249,71 @@ static struct json_object *edited(int rc, const struct xlb_apply_stats *st,
 	return o;
 }
 
-static struct json_object *cmd_vip_add(struct xlbd *d, struct json_object *rq)
+static struct json_object *cmd_vip_add(struct xlbd *d,
+				       const struct xlbd_args *a)
 {
-	const char *name = get_str(rq, "name"), *addr = get_str(rq, "address");
-	const char *proto = get_str(rq, "protocol"), *mode = get_str(rq, "mode");
-	const char *hash = get_str(rq, "hash");
 	struct xlb_cfg_vip v = { .mode = XLB_FWD_TUNNEL,
 				 .hash_fields = XLB_HASH_5TUPLE,
 				 .echo = true };
-	__u32 port = 0, size = d->running.maglev_size;
 	struct xlb_apply_stats st;
 	char err[XLB_ERR_MAX];
-	bool ct = true;
 	int rc;
 
-	if (!name || !*name || strlen(name) >= sizeof(v.name))
-		return xlb_ctl_error("vip add: name: missing or too long");
-	if (xlb_cfg_vip_find(&d->running, name))
-		return xlb_ctl_error("vip add: %s: a VIP of that name exists",
-				     name);
-	if (!addr || xlb_addr_parse(addr, &v.addr, &v.family))
-		return xlb_ctl_error("vip add %s: address: not an IPv4 or IPv6 "
-				     "address: %s", name, addr ? addr : "(none)");
-	if (get_u32(rq, "port", 65535, &port) < 0)
-		return xlb_ctl_error("vip add %s: port: 0..65535", name);
-	if (!proto || xlb_proto_parse(proto, &v.proto))
-		return xlb_ctl_error("vip add %s: protocol: tcp or udp", name);
-	if (mode && xlb_mode_parse(mode, &v.mode))
-		return xlb_ctl_error("vip add %s: mode: tunnel or l2dsr", name);
-	if (hash && xlb_hash_parse(hash, &v.hash_fields))
-		return xlb_ctl_error("vip add %s: hash: 5tuple or source", name);
-	if (get_bool(rq, "conntrack", &ct) < 0 ||
-	    get_bool(rq, "echo", &v.echo) < 0)
-		return xlb_ctl_error("vip add %s: conntrack and echo are "
-				     "true or false", name);
-	if (get_u32(rq, "table_size", XLB_MAGLEV_MAX_SIZE, &size) < 0)
-		return xlb_ctl_error("vip add %s: table_size: a prime up to %u",
-				     name, XLB_MAGLEV_MAX_SIZE);
-	snprintf(v.name, sizeof(v.name), "%s", name);
-	v.port = (__u16)port;
-	v.flags = ct ? 0 : XLB_VIP_F_NO_CONNTRACK;
-	v.table_size = size;
+	/* the spec checked types and ranges; the model's validation the rest */
+	snprintf(v.name, sizeof(v.name), "%s", a->name);
+	v.addr = a->address.addr;
+	v.family = a->address.family;
+	v.port = (__u16)a->port;
+	v.proto = (__u8)a->protocol;
+	if (a->has_mode)
+		v.mode = (__u8)a->mode;
+	if (a->has_hash)
+		v.hash_fields = (__u8)a->hash;
+	if (a->has_echo)
+		v.echo = a->echo;
+	v.flags = a->has_conntrack && !a->conntrack ? XLB_VIP_F_NO_CONNTRACK : 0;
+	v.table_size = a->has_table_size ? a->table_size : d->running.maglev_size;
 	rc = xlb_edit_vip_add(d, &v, &st, err, sizeof(err));
 	return edited(rc, &st, err);
 }
 
-static struct json_object *cmd_vip_del(struct xlbd *d, struct json_object *rq)
+static struct json_object *cmd_vip_del(struct xlbd *d,
+				       const struct xlbd_args *a)
 {
 	struct xlb_apply_stats st;
 	char err[XLB_ERR_MAX];
-	int rc = xlb_edit_vip_del(d, get_str(rq, "name"), &st, err, sizeof(err));
+	int rc = xlb_edit_vip_del(d, a->name, &st, err, sizeof(err));
 
 	return edited(rc, &st, err);
 }
 
 static struct json_object *cmd_backend_add(struct xlbd *d,
-					   struct json_object *rq)
+					   const struct xlbd_args *a)
 {
-	const char *vip = get_str(rq, "vip"), *addr = get_str(rq, "address");
-	const char *mac = get_str(rq, "mac");
-	struct xlb_cfg_backend nb = {};
+	struct xlb_cfg_backend nb = { .id = a->id };
 	struct xlb_apply_stats st;
 	char err[XLB_ERR_MAX];
-	__u32 id = 0, weight = 1;
 	int rc;
 
-	if (!vip_of(&d->running, vip))
-		return xlb_ctl_error("backend add: no VIP named %s",
-				     vip ? vip : "(none)");
-	if (get_u32(rq, "id", XLB_MAX_BACKENDS - 1, &id) != 1 || !id)
-		return xlb_ctl_error("backend add: id: 1..%d",
-				     XLB_MAX_BACKENDS - 1);
-	if (get_u32(rq, "weight", XLB_WEIGHT_MAX, &weight) < 0)
-		return xlb_ctl_error("backend add %u: weight: 0..%d", id,
-				     XLB_WEIGHT_MAX);
-	if (addr && xlb_addr_parse(addr, &nb.addr, &nb.family))
-		return xlb_ctl_error("backend add %u: address: not an IPv4 or "
-				     "IPv6 address: %s", id, addr);
-	if (mac && xlb_mac_parse(mac, nb.mac))
-		return xlb_ctl_error("backend add %u: mac: not a MAC: %s", id,
-				     mac);
-	nb.has_mac = mac != NULL;
-	nb.id = id;
-	rc = xlb_edit_backend_add(d, vip, &nb, addr != NULL, weight, &st, err,
+	if (!vip_of(&d->running, a->vip))
+		return xlb_ctl_error("backend add: no VIP named %s", a->vip);
+	nb.addr = a->address.addr;
+	nb.family = a->address.family;
+	if (a->has_mac)
+		memcpy(nb.mac, a->mac, sizeof(nb.mac));
+	nb.has_mac = a->has_mac;
+	rc = xlb_edit_backend_add(d, a->vip, &nb, a->has_address,
+				  a->has_weight ? a->weight : 1, &st, err,
 				  sizeof(err));
 	return edited(rc, &st, err);
 }
 
-/* The backend id of a request, or 0 (not a valid id) when absent or bad. */
-static __u32 req_id(struct json_object *rq)
-{
-	__u32 id = 0;
-
-	return get_u32(rq, "id", XLB_MAX_BACKENDS - 1, &id) == 1 ? id : 0;
-}
-
 static struct json_object *cmd_backend_del(struct xlbd *d,
-					   struct json_object *rq)
+					   const struct xlbd_args *a)
 {
 	struct xlb_apply_stats st;
 	char err[XLB_ERR_MAX];
-	int rc = xlb_edit_backend_del(d, get_str(rq, "vip"), req_id(rq), &st,
-				      err, sizeof(err));
+	int rc = xlb_edit_backend_del(d, a->vip, a->id, &st, err, sizeof(err));
 
 	return edited(rc, &st, err);
 }
@@ -413,66 +336,58 @@ static struct json_object *weight_edited(struct xlbd *d, int rc,
 }
 
 static struct json_object *cmd_backend_weight(struct xlbd *d,
-					      struct json_object *rq)
+					      const struct xlbd_args *a)
 {
-	const char *vip = get_str(rq, "vip");
-	__u32 id = req_id(rq), weight = 0;
 	struct xlb_apply_stats st;
 	char err[XLB_ERR_MAX];
-	int rc;
+	int rc = xlb_edit_backend_weight(d, a->vip, a->id, a->weight, &st, err,
+					 sizeof(err));
 
-	/* out of range: the edit refuses it, after naming a wrong VIP or id */
-	if (get_u32(rq, "weight", XLB_WEIGHT_MAX, &weight) != 1)
-		weight = UINT32_MAX;
-	rc = xlb_edit_backend_weight(d, vip, id, weight, &st, err, sizeof(err));
-	return weight_edited(d, rc, &st, err, vip, id);
+	return weight_edited(d, rc, &st, err, a->vip, a->id);
 }
 
 static struct json_object *cmd_backend_drain(struct xlbd *d,
-					     struct json_object *rq)
+					     const struct xlbd_args *a)
 {
-	const char *vip = get_str(rq, "vip");
-	__u32 id = req_id(rq);
 	struct xlb_apply_stats st;
 	char err[XLB_ERR_MAX];
-	int rc = xlb_edit_backend_drain(d, vip, id, &st, err, sizeof(err));
+	int rc = xlb_edit_backend_drain(d, a->vip, a->id, &st, err, sizeof(err));
 
-	return weight_edited(d, rc, &st, err, vip, id);
+	return weight_edited(d, rc, &st, err, a->vip, a->id);
 }
 
 static struct json_object *cmd_backend_undrain(struct xlbd *d,
-					       struct json_object *rq)
+					       const struct xlbd_args *a)
 {
-	const char *vip = get_str(rq, "vip");
-	__u32 id = req_id(rq);
 	struct xlb_apply_stats st;
 	char err[XLB_ERR_MAX];
-	int rc = xlb_edit_backend_undrain(d, vip, id, &st, err, sizeof(err));
+	int rc = xlb_edit_backend_undrain(d, a->vip, a->id, &st, err,
+					  sizeof(err));
 
-	return weight_edited(d, rc, &st, err, vip, id);
+	return weight_edited(d, rc, &st, err, a->vip, a->id);
 }
 
 static struct json_object *cmd_backend_health(struct xlbd *d,
-					      struct json_object *rq, bool up)
+					      const struct xlbd_args *a,
+					      bool up)
 {
 	struct xlb_apply_stats st;
 	char err[XLB_ERR_MAX];
-	int rc = xlb_edit_backend_health(d, req_id(rq), up, &st, err,
-					 sizeof(err));
+	int rc = xlb_edit_backend_health(d, a->id, up, &st, err, sizeof(err));
 
 	return edited(rc, &st, err);
 }
 
 static struct json_object *cmd_backend_up(struct xlbd *d,
-					  struct json_object *rq)
+					  const struct xlbd_args *a)
 {
-	return cmd_backend_health(d, rq, true);
+	return cmd_backend_health(d, a, true);
 }
 
 static struct json_object *cmd_backend_down(struct xlbd *d,
-					    struct json_object *rq)
+					    const struct xlbd_args *a)
 {
-	return cmd_backend_health(d, rq, false);
+	return cmd_backend_health(d, a, false);
 }
 
 /* ---- read-only views ---------------------------------------------------- */
@@ -591,9 +506,9 @@ static int ct_count_backend(const struct xlb_flow *k,
 }
 
 static struct json_object *cmd_backend_list(struct xlbd *d,
-					    struct json_object *rq)
+					    const struct xlbd_args *args)
 {
-	const char *vip = get_str(rq, "vip");
+	const char *vip = args->vip;
 	const struct xlb_cfg_vip *v = vip ? vip_of(&d->running, vip) : NULL;
 	struct json_object *o, *a;
 
@@ -747,10 +662,10 @@ static struct json_object *cmd_stats(struct xlbd *d)
 }
 
 /* -1 for every VIP, the VIP's id, or -2 (error reply set) when unknown. */
-static long vip_filter(struct xlbd *d, struct json_object *rq,
+static long vip_filter(struct xlbd *d, const struct xlbd_args *a,
 		       struct json_object **err)
 {
-	const char *vip = get_str(rq, "vip");
+	const char *vip = a->vip;
 	const struct xlb_cfg_vip *v;
 	int id;
 
@@ -811,18 +726,16 @@ static int ct_list_one(const struct xlb_flow *k, const struct xlb_ct_entry *e,
 	return 0;
 }
 
-static struct json_object *cmd_ct_list(struct xlbd *d, struct json_object *rq,
-				       long vip)
+static struct json_object *cmd_ct_list(struct xlbd *d,
+				       const struct xlbd_args *a, long vip)
 {
 	struct xlb_ct_ages ages = ct_ages(d);
 	struct xlb_ct_filter f = { .vip_id = (int)vip, .ages = &ages };
-	struct ct_list l = { .d = d, .limit = 100 };
+	struct ct_list l = { .d = d, .limit = a->has_limit ? a->limit : 100 };
 	struct timespec now;
 	struct json_object *o;
 	int rc;
 
-	if (get_u32(rq, "limit", 1u << 24, &l.limit) < 0)
-		return xlb_ctl_error("conntrack list: limit: 0..%u", 1u << 24);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	l.now = (__u64)now.tv_sec * 1000000000ull + (__u64)now.tv_nsec;
 	f.now_ns = l.now;
@@ -838,18 +751,19 @@ static struct json_object *cmd_ct_list(struct xlbd *d, struct json_object *rq,
 	return o;
 }
 
-static struct json_object *cmd_conntrack(struct xlbd *d, struct json_object *rq,
+static struct json_object *cmd_conntrack(struct xlbd *d,
+					 const struct xlbd_args *a,
 					 const char *what)
 {
 	struct json_object *err = NULL, *o;
-	long vip = vip_filter(d, rq, &err), n;
+	long vip = vip_filter(d, a, &err), n;
 	struct xlb_ct_ages ages = ct_ages(d);
 	struct xlb_ct_filter f = { .vip_id = (int)vip };
 
 	if (vip == -2)
 		return err;
 	if (!strcmp(what, "list"))
-		return cmd_ct_list(d, rq, vip);
+		return cmd_ct_list(d, a, vip);
 	if (strcmp(what, "flush")) {
 		/* a count is of live flows: expired ones are already dead */
 		f.ages = &ages;
@@ -866,9 +780,9 @@ static struct json_object *cmd_conntrack(struct xlbd *d, struct json_object *rq,
 }
 
 static struct json_object *cmd_maglev_show(struct xlbd *d,
-					   struct json_object *rq)
+					   const struct xlbd_args *args)
 {
-	const char *vip = get_str(rq, "vip");
+	const char *vip = args->vip;
 	const struct xlb_cfg_vip *v = vip_of(&d->running, vip);
 	struct json_object *o, *a;
 	__u32 size = 0, *table = NULL, *slots, total = 0;
@@ -976,11 +890,12 @@ static struct json_object *cmd_status(struct xlbd *d)
 	return o;
 }
 
-static struct json_object *cmd_reload(struct xlbd *d, struct json_object *rq)
+static struct json_object *cmd_reload(struct xlbd *d,
+				      const struct xlbd_args *a)
 {
 	char err[XLB_ERR_MAX];
 
-	(void)rq;
+	(void)a;
 	if (xlbd_reload(d, err, sizeof(err)))
 		return xlb_ctl_error("reload: %s; the running config stays", err);
 	return xlb_ctl_ok();
@@ -989,9 +904,9 @@ static struct json_object *cmd_reload(struct xlbd *d, struct json_object *rq)
 /* Commands that read nothing of the request. */
 #define NOARGS(fn)                                                      \
 	static struct json_object *fn##_rq(struct xlbd *d,             \
-					   struct json_object *rq)     \
+					   const struct xlbd_args *a)  \
 	{                                                               \
-		(void)rq;                                               \
+		(void)a;                                                \
 		return fn(d);                                           \
 	}
 NOARGS(cmd_status)
@@ -1000,99 +915,191 @@ NOARGS(cmd_vip_list)
 NOARGS(cmd_stats)
 #undef NOARGS
 
-static struct json_object *cmd_ct_count(struct xlbd *d, struct json_object *rq)
+static struct json_object *cmd_ct_count(struct xlbd *d,
+					const struct xlbd_args *a)
 {
-	return cmd_conntrack(d, rq, "count");
+	return cmd_conntrack(d, a, "count");
 }
 
 static struct json_object *cmd_ct_list_rq(struct xlbd *d,
-					  struct json_object *rq)
+					  const struct xlbd_args *a)
 {
-	return cmd_conntrack(d, rq, "list");
+	return cmd_conntrack(d, a, "list");
 }
 
-static struct json_object *cmd_ct_flush(struct xlbd *d, struct json_object *rq)
+static struct json_object *cmd_ct_flush(struct xlbd *d,
+					const struct xlbd_args *a)
 {
-	return cmd_conntrack(d, rq, "flush");
+	return cmd_conntrack(d, a, "flush");
 }
 
-static struct json_object *cmd_help(struct xlbd *d, struct json_object *rq);
+static struct json_object *cmd_help(struct xlbd *d, const struct xlbd_args *a);
 
 /*
- * Every control command, once: its name on the wire, its handler (decode
- * the request, call the edit API or a read), its arguments and what it does.
+ * Each command's fields: name, JSON type, required or not, range. The
+ * ranges and words are the config file's (config/validate.c), so a value
+ * the file refuses is refused here with the same words; what needs the
+ * whole model (a prime table size, a unique name) the edit's validation
+ * checks.
+ */
+#define ARG(f, t, req, lo, hi)                                               \
+	{ .name = #f, .type = t, .required = req,                            \
+	  .off = offsetof(struct xlbd_args, f),                               \
+	  .has_off = offsetof(struct xlbd_args, has_##f), .min = lo,          \
+	  .max = hi }
+#define ARG_WORD(f, req, w)                                                   \
+	{ .name = #f, .type = XLB_CTL_WORD, .required = req,                  \
+	  .off = offsetof(struct xlbd_args, f),                               \
+	  .has_off = offsetof(struct xlbd_args, has_##f), .words = w }
+#define A_NAME(f, req) ARG(f, XLB_CTL_STR, req, 1, XLB_NAME_MAX - 1)
+#define A_ID ARG(id, XLB_CTL_U32, true, 1, XLB_MAX_BACKENDS - 1)
+
+static const struct xlb_ctl_arg args_vip_add[] = {
+	A_NAME(name, true),
+	ARG(address, XLB_CTL_ADDR, true, 0, 0),
+	{ .name = "port", .type = XLB_CTL_U32, .required = true,
+	  .why_required = "0 for every port; the file requires it too",
+	  .off = offsetof(struct xlbd_args, port),
+	  .has_off = offsetof(struct xlbd_args, has_port), .max = 65535 },
+	ARG_WORD(protocol, true, xlb_words_proto),
+	ARG_WORD(mode, false, xlb_words_mode),
+	ARG_WORD(hash, false, xlb_words_hash),
+	ARG(conntrack, XLB_CTL_BOOL, false, 0, 0),
+	ARG(echo, XLB_CTL_BOOL, false, 0, 0),
+	ARG(table_size, XLB_CTL_U32, false, 3, XLB_MAGLEV_MAX_SIZE),
+};
+static const struct xlb_ctl_arg args_name[] = { A_NAME(name, true) };
+static const struct xlb_ctl_arg args_vip_opt[] = { A_NAME(vip, false) };
+static const struct xlb_ctl_arg args_vip[] = { A_NAME(vip, true) };
+static const struct xlb_ctl_arg args_backend_add[] = {
+	A_NAME(vip, true),
+	A_ID,
+	ARG(address, XLB_CTL_ADDR, false, 0, 0),
+	ARG(mac, XLB_CTL_MAC, false, 0, 0),
+	ARG(weight, XLB_CTL_U32, false, 0, XLB_WEIGHT_MAX),
+};
+static const struct xlb_ctl_arg args_vip_id[] = { A_NAME(vip, true), A_ID };
+static const struct xlb_ctl_arg args_weight[] = {
+	A_NAME(vip, true),
+	A_ID,
+	ARG(weight, XLB_CTL_U32, true, 0, XLB_WEIGHT_MAX),
+};
+static const struct xlb_ctl_arg args_id[] = { A_ID };
+static const struct xlb_ctl_arg args_ct_list[] = {
+	A_NAME(vip, false),
+	ARG(limit, XLB_CTL_U32, false, 0, 1u << 24),
+};
+#define ARGS(a) a, sizeof(a) / sizeof(a[0])
+#define NO_ARGS NULL, 0
+
+/*
+ * Every control command, once: its name on the wire, its handler (the
+ * checked request to the edit API or a read), its fields and what it does.
  */
 static const struct xlbd_cmd {
 	const char *name;
-	struct json_object *(*fn)(struct xlbd *d, struct json_object *rq);
-	const char *args;
+	struct json_object *(*fn)(struct xlbd *d, const struct xlbd_args *a);
+	const struct xlb_ctl_arg *args;
+	size_t nargs;
 	const char *help;
 } cmds[] = {
-	{ "status", cmd_status_rq, "",
+	{ "status", cmd_status_rq, NO_ARGS,
 	  "attachments, pid, config, VIP/backend counts, conntrack capacity" },
-	{ "reload", cmd_reload, "", "re-read the config file" },
-	{ "config.dump", cmd_config_dump_rq, "",
+	{ "reload", cmd_reload, NO_ARGS, "re-read the config file" },
+	{ "config.dump", cmd_config_dump_rq, NO_ARGS,
 	  "the running config, as a config file" },
-	{ "vip.list", cmd_vip_list_rq, "", "VIPs and their backends" },
-	{ "vip.add", cmd_vip_add,
-	  "name, address, port, protocol, [mode], [hash], [conntrack], [echo], "
-	  "[table_size]", "add a VIP (no backends yet)" },
-	{ "vip.del", cmd_vip_del, "name",
+	{ "vip.list", cmd_vip_list_rq, NO_ARGS, "VIPs and their backends" },
+	{ "vip.add", cmd_vip_add, ARGS(args_vip_add),
+	  "add a VIP (no backends yet)" },
+	{ "vip.del", cmd_vip_del, ARGS(args_name),
 	  "delete a VIP; backends only it used leave the pool" },
-	{ "backend.list", cmd_backend_list, "[vip]",
+	{ "backend.list", cmd_backend_list, ARGS(args_vip_opt),
 	  "the pool, or a VIP's backends, with weights and health" },
-	{ "backend.add", cmd_backend_add, "vip, id, [address], [mac], [weight]",
+	{ "backend.add", cmd_backend_add, ARGS(args_backend_add),
 	  "add a backend to a VIP (a new id needs its address)" },
-	{ "backend.del", cmd_backend_del, "vip, id",
+	{ "backend.del", cmd_backend_del, ARGS(args_vip_id),
 	  "take a backend out of a VIP (its flows there are flushed)" },
-	{ "backend.weight", cmd_backend_weight, "vip, id, weight",
+	{ "backend.weight", cmd_backend_weight, ARGS(args_weight),
 	  "set a backend's weight in a VIP (0..65535; undrains)" },
-	{ "backend.drain", cmd_backend_drain, "vip, id",
+	{ "backend.drain", cmd_backend_drain, ARGS(args_vip_id),
 	  "no new flows to the backend in a VIP; open ones stay" },
-	{ "backend.undrain", cmd_backend_undrain, "vip, id",
+	{ "backend.undrain", cmd_backend_undrain, ARGS(args_vip_id),
 	  "back to the configured weight" },
-	{ "backend.down", cmd_backend_down, "id",
+	{ "backend.down", cmd_backend_down, ARGS(args_id),
 	  "mark a backend down: out of every table, weights kept" },
-	{ "backend.up", cmd_backend_up, "id", "mark a backend up again" },
-	{ "stats", cmd_stats_rq, "", "counters and rates per VIP and backend" },
-	{ "conntrack.count", cmd_ct_count, "[vip]", "tracked flows" },
-	{ "conntrack.list", cmd_ct_list_rq, "[vip], [limit]",
+	{ "backend.up", cmd_backend_up, ARGS(args_id),
+	  "mark a backend up again" },
+	{ "stats", cmd_stats_rq, NO_ARGS,
+	  "counters and rates per VIP and backend" },
+	{ "conntrack.count", cmd_ct_count, ARGS(args_vip_opt), "tracked flows" },
+	{ "conntrack.list", cmd_ct_list_rq, ARGS(args_ct_list),
 	  "tracked flows, up to limit (100)" },
-	{ "conntrack.flush", cmd_ct_flush, "[vip]", "delete tracked flows" },
-	{ "maglev.show", cmd_maglev_show, "vip",
+	{ "conntrack.flush", cmd_ct_flush, ARGS(args_vip_opt),
+	  "delete tracked flows" },
+	{ "maglev.show", cmd_maglev_show, ARGS(args_vip),
 	  "slots per backend in the installed table, beside the ideal share" },
-	{ "help", cmd_help, "", "this list" },
+	{ "help", cmd_help, NO_ARGS, "this list" },
 };
 
-static struct json_object *cmd_help(struct xlbd *d, struct json_object *rq)
+static struct json_object *cmd_help(struct xlbd *d, const struct xlbd_args *a)
 {
-	struct json_object *o = xlb_ctl_ok(), *a = json_object_new_array();
+	struct json_object *o = xlb_ctl_ok(), *arr = json_object_new_array();
+	char list[256];
 
 	(void)d;
-	(void)rq;
+	(void)a;
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		struct json_object *c = json_object_new_object();
 
+		xlb_ctl_args_list(cmds[i].args, cmds[i].nargs, list,
+				  sizeof(list));
 		json_object_object_add(c, "cmd",
 				       json_object_new_string(cmds[i].name));
-		json_object_object_add(c, "args",
-				       json_object_new_string(cmds[i].args));
+		json_object_object_add(c, "args", json_object_new_string(list));
 		json_object_object_add(c, "help",
 				       json_object_new_string(cmds[i].help));
-		json_object_array_add(a, c);
+		json_object_array_add(arr, c);
 	}
-	json_object_object_add(o, "commands", a);
+	json_object_object_add(o, "commands", arr);
 	return o;
+}
+
+int xlbd_args_check(struct json_object *req, struct xlbd_args *a, char *err,
+	       size_t errlen)
+{
+	struct json_object *c;
+	char q[XLB_QUOTE_MAX];
+	const char *cmd;
+
+	memset(a, 0, sizeof(*a));
+	if (!json_object_is_type(req, json_type_object) ||
+	    !json_object_object_get_ex(req, "cmd", &c))
+		return xlb_errf(err, errlen, -EINVAL, "request has no \"cmd\"");
+	if (!json_object_is_type(c, json_type_string))
+		return xlb_errf(err, errlen, -EINVAL,
+				"cmd: expected a string, got %s",
+				json_object_to_json_string(c));
+	cmd = json_object_get_string(c);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(cmd, cmds[i].name))
+			continue;
+		if (xlb_ctl_args(cmd, req, cmds[i].args, cmds[i].nargs, a, err,
+				 errlen))
+			return -EINVAL;
+		return (int)i;
+	}
+	return xlb_errf(err, errlen, -EINVAL,
+			"unknown command %s (\"help\" lists them)",
+			xlb_quote(cmd, (size_t)json_object_get_string_len(c), q));
 }
 
 struct json_object *xlbd_handle(struct xlbd *d, struct json_object *req)
 {
-	const char *cmd = get_str(req, "cmd");
+	char err[XLB_ERR_MAX];
+	struct xlbd_args a;
+	int i = xlbd_args_check(req, &a, err, sizeof(err));
 
-	if (!cmd)
-		return xlb_ctl_error("request has no \"cmd\"");
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (!strcmp(cmd, cmds[i].name))
-			return cmds[i].fn(d, req);
-	return xlb_ctl_error("unknown command \"%s\"", cmd);
+	if (i < 0)
+		return xlb_ctl_error("%s", err);
+	return cmds[i].fn(d, &a);
 }

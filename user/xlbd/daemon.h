@@ -17,6 +17,7 @@
 
 #include "config/config.h"
 #include "lib/lbmaps.h"
+#include "lib/opt.h"
 
 struct xlbd_sample;
 
@@ -69,6 +70,31 @@ void xlbd_sample(struct xlbd *d);
  * a negative errno.
  */
 long xlbd_ct_reap(struct xlbd *d);
+
+/*
+ * A request's fields once its command's spec accepted them (the command
+ * table in daemon.c, checker in lib/ctl_decode.h); has_X: X was given.
+ * Strings point into the request.
+ */
+struct xlbd_args {
+	const char *name, *vip;
+	struct xlb_opt_addr address;
+	__u8 mac[6];
+	__u32 port, protocol, mode, hash, table_size, id, weight, limit;
+	bool conntrack, echo;
+	bool has_name, has_vip, has_address, has_mac, has_port, has_protocol,
+		has_mode, has_hash, has_table_size, has_id, has_weight,
+		has_limit, has_conntrack, has_echo;
+};
+
+/*
+ * Holds @req against the command table: a known "cmd" and exactly the
+ * fields its row lists, each of its type and range. Returns the row's
+ * index with the values in @a, or -EINVAL with the reason in @err. Reads
+ * no daemon state, so it runs without maps (the fuzzer calls it).
+ */
+int xlbd_args_check(struct json_object *req, struct xlbd_args *a, char *err,
+	       size_t errlen);
 
 /* Answers one control request (never NULL). */
 struct json_object *xlbd_handle(struct xlbd *d, struct json_object *req);
