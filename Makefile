@@ -120,7 +120,8 @@ $(BENCH_BIN): $(BENCH_OBJS) $(LIB)
 # The tests load BPF programs and build network namespaces: root (CI is).
 # test-unit: the Criterion suites (BPF_PROG_TEST_RUN, controller, config);
 # test-e2e: xlbd and XDP in the namespace lab with nginx, curl and ab.
-test: test-unit test-e2e
+# In this order, so the last line is the lab suites' "N passed, N failed".
+test: test-unit test-asan test-fuzz test-e2e
 
 test-unit: all $(TEST_BIN) check-layout
 	$(Q)$(TEST_BIN) --jobs 2
@@ -229,7 +230,6 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/selftests/fuzz/fuzz_%.o $(FUZZ_LIB)
 	$(Q)$(CLANG) $(SAN_FLAGS) -fsanitize=fuzzer $^ -o $@ $(LDLIBS) -lm
 
 # make test runs both halves below after its own (see test: above).
-test: test-asan test-fuzz
 
 # Every suite: the BPF ones take a few seconds more and cover the user side
 # that feeds the kernel (packet builders, map reads).
