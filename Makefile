@@ -30,7 +30,12 @@ CFLAGS      ?= -O2 -g
 CFLAGS      += $(COMMON_WARN) -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE -MMD -MP
 LDLIBS      := -lxdp -lbpf -lelf -lz -lyaml -ljson-c -lmnl -levent
 # The one version every program prints (--version); only opt.c reads it.
-XLB_VERSION ?= 0.1-$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# 0.1+gitYYYYMMDDhhmmss.HASH (the commit's UTC time): it grows with every
+# commit, so it is also the Debian package's version (make deb) and a newer
+# build installs over an older one as an upgrade. Outside git: 0.1.
+XLB_VERSION ?= 0.1$(shell TZ=UTC git log -1 --format=+git%cd.%h \
+		--date=format-local:%Y%m%d%H%M%S 2>/dev/null)
+XLB_VERSION := $(XLB_VERSION)
 
 BPF_SRCS  ?= $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
@@ -98,7 +103,7 @@ $(LIB): $(LIB_OBJS)
 define prog_rule
 $(BUILD)/$(patsubst %_main.c,%,$(notdir $(1))): $(BUILD)/$(1:.c=.o) $(LIB)
 	$$(call msg,LINK,$$@)
-	$$(Q)$$(CC) $$(CFLAGS) $$^ -o $$@ $$(LDLIBS) -lm
+	$$(Q)$$(CC) $$(CFLAGS) $$(LDFLAGS) $$^ -o $$@ $$(LDLIBS) -lm
 endef
 $(foreach f,$(MAIN_SRCS),$(eval $(call prog_rule,$(f))))
 
@@ -254,3 +259,92 @@ test-fuzz: $(FUZZERS)
 	$(call fuzz_run,-max_total_time=$(FUZZ_TIME))
 fuzz: $(FUZZERS)
 	$(call fuzz_run,-max_total_time=$(FUZZ_SECONDS))
+
+# ---- Install, man pages, Debian package (README, Install) ----------------
+# make install [PREFIX=/usr/local] [DESTDIR=]: programs to SBINDIR, the BPF
+# objects to XLB_LIBDIR (for bpftool and ip: the programs carry their own
+# copies as skeletons and load nothing from there), units, man pages, and
+# the example config to /etc/xlb/ unless one is there already.
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+XLB_LIBDIR ?= $(PREFIX)/lib/xlb
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/xlb
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+INSTALL    ?= install
+INST_PROGS := xlbd xlb xlb-decap xlb-pktgen xlb-sim
+INST_OBJS  := xlb_lb xlb_decap xlb_pass xlb_pktgen xlb_sink
+INST_UNITS := xlbd.service xlb-decap@.service
+MAN_SRCS   := $(wildcard doc/*.[0-9].md)
+MANS       := $(patsubst doc/%.md,$(BUILD)/man/%,$(MAN_SRCS))
+
+.PHONY: man install uninstall deb test-package FORCE
+
+# The version is compiled into opt.o: rebuild it when the version changes
+# (a new commit), not only when opt.c does.
+$(BUILD)/.version: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)[ "$$(cat $@ 2>/dev/null)" = "$(XLB_VERSION)" ] || \
+		printf '%s\n' "$(XLB_VERSION)" > $@
+$(BUILD)/user/lib/opt.o: $(BUILD)/.version
+
+# Man pages: doc/NAME.SECTION.md rendered by go-md2man, the version filled in.
+# selftests/package/check-man.sh holds them to --help and the config reader.
+man: $(MANS)
+$(BUILD)/man/%: doc/%.md $(BUILD)/.version $(DEPS_STAMP)
+	$(call msg,MAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)sed 's/@VERSION@/$(XLB_VERSION)/g' $< | go-md2man -out $@
+
+install: all man
+	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(XLB_LIBDIR) \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(SYSCONFDIR)/xlb $(DESTDIR)$(SYSCONFDIR)/default
+	$(Q)$(INSTALL) -m 0755 $(addprefix $(BUILD)/,$(INST_PROGS)) $(DESTDIR)$(SBINDIR)/
+	$(Q)$(INSTALL) -m 0644 $(patsubst %,$(BUILD)/%.bpf.o,$(INST_OBJS)) $(DESTDIR)$(XLB_LIBDIR)/
+	$(Q)for u in $(INST_UNITS); do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' scripts/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
+	$(Q)$(INSTALL) -m 0644 $(filter %.5,$(MANS)) $(DESTDIR)$(MANDIR)/man5/
+	$(Q)$(INSTALL) -m 0644 $(filter %.8,$(MANS)) $(DESTDIR)$(MANDIR)/man8/
+	$(Q)$(INSTALL) -m 0644 scripts/xlb.example.yaml scripts/decap-eth0.env \
+		$(DESTDIR)$(DOCDIR)/examples/
+	$(Q)for f in xlb/xlb.yaml:xlb.example.yaml default/xlbd:xlbd.default; do \
+		dst=$(DESTDIR)$(SYSCONFDIR)/$${f%%:*}; \
+		if [ -e "$$dst" ]; then echo "xlb: install: $$dst exists: kept"; \
+		else $(INSTALL) -m 0644 scripts/$${f#*:} "$$dst" || exit 1; fi; done
+
+# The config in SYSCONFDIR is the operator's: uninstall leaves it, and
+# leaves the datapath and its pins (xlb detach IFACE; rm -r /sys/fs/bpf/xlb).
+uninstall:
+	$(Q)rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(INST_PROGS)) \
+		$(patsubst %,$(DESTDIR)$(XLB_LIBDIR)/%.bpf.o,$(INST_OBJS)) \
+		$(addprefix $(DESTDIR)$(UNITDIR)/,$(INST_UNITS)) \
+		$(patsubst $(BUILD)/man/%,$(DESTDIR)$(MANDIR)/man5/%,$(filter %.5,$(MANS))) \
+		$(patsubst $(BUILD)/man/%,$(DESTDIR)$(MANDIR)/man8/%,$(filter %.8,$(MANS))) \
+		$(DESTDIR)$(DOCDIR)/examples/xlb.example.yaml \
+		$(DESTDIR)$(DOCDIR)/examples/decap-eth0.env
+	$(Q)rmdir $(DESTDIR)$(XLB_LIBDIR) $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	$(Q)echo "xlb: uninstall: kept $(SYSCONFDIR)/xlb/xlb.yaml and $(SYSCONFDIR)/default/xlbd"
+
+# make deb: build/deb/xlb_VERSION_ARCH.deb with dpkg-buildpackage, from a
+# copy of the tracked files (so the tree's own build/ is not touched) whose
+# debian/changelog is written here: XLB_VERSION is the package's version.
+DEB_DIR := $(BUILD)/deb
+deb: $(DEPS_STAMP)
+	$(Q)XLB_VERSION='$(XLB_VERSION)' bash scripts/make-deb.sh $(DEB_DIR)
+
+# make install/uninstall into a DESTDIR; the .deb linted, installed,
+# started, upgraded under a running xlbd and purged in a throwaway root
+# (root; about 30 s after make test has built the tree).
+test-package: deb
+	$(Q)bash selftests/package/test-package.sh $(DEB_DIR)
+
+# The man pages against the build tree's --help and read.c (test-package
+# checks the installed ones).
+.PHONY: check-man
+check-man: all man
+	$(Q)bash selftests/package/check-man.sh $(BUILD) $(BUILD)/man

@@ -37,6 +37,8 @@ PKGS=(
 	nginx curl iputils-ping
 	# benchmarks: HTTP through the VIP, HAProxy (TCP mode) as the baseline, plots
 	haproxy wrk gnuplot-nox
+	# install and package: man pages from doc/*.md, make deb, make test-package
+	go-md2man debhelper dpkg-dev lintian
 )
 
 missing=()
