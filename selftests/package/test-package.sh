@@ -268,5 +268,5 @@ check "purge says what is left pinned and how to remove it" \
 	grep -q 'rm -r /sys/fs/bpf/xlb' "$T/purge"
 ip link set dev eth0 xdp off 2>/dev/null || true
 
-echo "# $((n - failed)) passed, $failed failed"
+echo "$((n - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ]
