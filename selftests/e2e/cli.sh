@@ -183,6 +183,14 @@ while IFS= read -r line; do
 done < <(grep "^  LAB_ID=demo scripts/lab.sh" <<<"$hints")
 check "each command the demo prints runs on the demo's lab" [ "$fails" = 0 ]
 
+# every change is confirmed in the words of xlbd's audit log
+out env XLB_SOCKET="$SOCK" "$X" backend weight web4 3 4
+check "backend weight confirms: 'backend weight web4 3 2 -> 4'" \
+	eval '[ "$rc" = 0 ] && [ "$out" = "backend weight web4 3 2 -> 4" ]'
+check "... and xlbd logged the same change" \
+	grep -q "change: backend weight web4 3 2 -> 4 (by control socket)" "$WORK/xlbd.log"
+env XLB_SOCKET="$SOCK" "$X" backend weight web4 3 2 >/dev/null
+
 # flows for the conntrack table: 40 new connections from distinct ports
 for ((p = 20000; p < 20040; p++)); do
 	nsenter --net="/run/netns/$LAB_NS_CL1" curl -s --max-time 3 \

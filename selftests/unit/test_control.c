@@ -1322,3 +1322,20 @@ Test(control, every_request_the_cli_sends_still_works)
 	cr_assert_eq(xlb_ct_count(d.maps.conntrack, NULL), 0,
 		     "a flush without vip flushes every VIP");
 }
+
+/* Every successful edit answers with what changed, in the audit's words. */
+Test(control, an_edit_answers_what_changed)
+{
+	struct json_object *r;
+
+	r = req("{\"cmd\":\"backend.weight\",\"vip\":\"web\",\"id\":2,\"weight\":5}");
+	cr_assert(ok(r), "%s", error_of(r));
+	cr_expect_str_eq(json_object_get_string(json_object_object_get(r, "change")),
+			 "backend weight web 2 3 -> 5");
+	json_object_put(r);
+	r = req("{\"cmd\":\"backend.drain\",\"vip\":\"web\",\"id\":1}");
+	cr_assert(ok(r), "%s", error_of(r));
+	cr_expect_str_eq(json_object_get_string(json_object_object_get(r, "change")),
+			 "backend drain web 1");
+	json_object_put(r);
+}

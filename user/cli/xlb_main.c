@@ -380,6 +380,9 @@ static int call(struct cli *c, struct json_object *req,
 		fprintf(stderr, "xlb: %s\n", s_of(resp, "error"));
 	else if (print)
 		print(resp);
+	else if (json_object_object_get(resp, "change"))
+		/* an edit: confirm it in the words xlbd's log uses */
+		printf("%s\n", s_of(resp, "change"));
 	json_object_put(resp);
 	return ok ? 0 : 1;
 }

@@ -23,6 +23,8 @@ struct xlb_apply_stats {
 	unsigned int vips_removed;
 	unsigned int backends_deactivated;
 	unsigned long ct_flushed; /* entries of backends removed from a VIP */
+	/* what changed, in the audit trail's words (set by xlb_edit_commit) */
+	char change[512];
 };
 
 /*

@@ -30,7 +30,7 @@ struct xlbd_sample {
 int xlbd_start(struct xlbd *d, const char *config_path, char *err,
 	       size_t errlen)
 {
-	struct xlb_apply_stats st;
+	struct xlb_apply_stats st = { 0 };
 	struct xlb_cfg cfg;
 	int rc;
 
@@ -96,7 +96,7 @@ void xlbd_stop(struct xlbd *d)
 
 int xlbd_reload(struct xlbd *d, char *err, size_t errlen)
 {
-	struct xlb_apply_stats st;
+	struct xlb_apply_stats st = { 0 };
 	struct xlb_cfg cfg;
 	int rc;
 
@@ -141,7 +141,7 @@ int xlbd_reload(struct xlbd *d, char *err, size_t errlen)
 
 int xlbd_check(const char *path, char *out, size_t outlen)
 {
-	struct xlb_apply_stats st;
+	struct xlb_apply_stats st = { 0 };
 	struct xlb_cfg cfg;
 	size_t used;
 	int rc;
@@ -246,6 +246,8 @@ static struct json_object *edited(int rc, const struct xlb_apply_stats *st,
 			       json_object_new_int((int)st->tables_installed));
 	json_object_object_add(o, "flows_flushed",
 			       json_object_new_int64((int64_t)st->ct_flushed));
+	json_object_object_add(o, "change", json_object_new_string(
+		st->change[0] ? st->change : "nothing changed"));
 	return o;
 }
 
@@ -255,7 +257,7 @@ static struct json_object *cmd_vip_add(struct xlbd *d,
 	struct xlb_cfg_vip v = { .mode = XLB_FWD_TUNNEL,
 				 .hash_fields = XLB_HASH_5TUPLE,
 				 .echo = true };
-	struct xlb_apply_stats st;
+	struct xlb_apply_stats st = { 0 };
 	char err[XLB_ERR_MAX];
 	int rc;
 
@@ -280,7 +282,7 @@ static struct json_object *cmd_vip_add(struct xlbd *d,
 static struct json_object *cmd_vip_del(struct xlbd *d,
 				       const struct xlbd_args *a)
 {
-	struct xlb_apply_stats st;
+	struct xlb_apply_stats st = { 0 };
 	char err[XLB_ERR_MAX];
 	int rc = xlb_edit_vip_del(d, a->name, &st, err, sizeof(err));
 
@@ -291,7 +293,7 @@ static struct json_object *cmd_backend_add(struct xlbd *d,
 					   const struct xlbd_args *a)
 {
 	struct xlb_cfg_backend nb = { .id = a->id };
-	struct xlb_apply_stats st;
+	struct xlb_apply_stats st = { 0 };
 	char err[XLB_ERR_MAX];
 	int rc;
 
@@ -311,7 +313,7 @@ static struct json_object *cmd_backend_add(struct xlbd *d,
 static struct json_object *cmd_backend_del(struct xlbd *d,
 					   const struct xlbd_args *a)
 {
-	struct xlb_apply_stats st;
+	struct xlb_apply_stats st = { 0 };
 	char err[XLB_ERR_MAX];
 	int rc = xlb_edit_backend_del(d, a->vip, a->id, &st, err, sizeof(err));
 
@@ -338,7 +340,7 @@ static struct json_object *weight_edited(struct xlbd *d, int rc,
 static struct json_object *cmd_backend_weight(struct xlbd *d,
 					      const struct xlbd_args *a)
 {
-	struct xlb_apply_stats st;
+	struct xlb_apply_stats st = { 0 };
 	char err[XLB_ERR_MAX];
 	int rc = xlb_edit_backend_weight(d, a->vip, a->id, a->weight, &st, err,
 					 sizeof(err));
@@ -349,7 +351,7 @@ static struct json_object *cmd_backend_weight(struct xlbd *d,
 static struct json_object *cmd_backend_drain(struct xlbd *d,
 					     const struct xlbd_args *a)
 {
-	struct xlb_apply_stats st;
+	struct xlb_apply_stats st = { 0 };
 	char err[XLB_ERR_MAX];
 	int rc = xlb_edit_backend_drain(d, a->vip, a->id, &st, err, sizeof(err));
 
@@ -359,7 +361,7 @@ static struct json_object *cmd_backend_drain(struct xlbd *d,
 static struct json_object *cmd_backend_undrain(struct xlbd *d,
 					       const struct xlbd_args *a)
 {
-	struct xlb_apply_stats st;
+	struct xlb_apply_stats st = { 0 };
 	char err[XLB_ERR_MAX];
 	int rc = xlb_edit_backend_undrain(d, a->vip, a->id, &st, err,
 					  sizeof(err));
@@ -371,7 +373,7 @@ static struct json_object *cmd_backend_health(struct xlbd *d,
 					      const struct xlbd_args *a,
 					      bool up)
 {
-	struct xlb_apply_stats st;
+	struct xlb_apply_stats st = { 0 };
 	char err[XLB_ERR_MAX];
 	int rc = xlb_edit_backend_health(d, a->id, up, &st, err, sizeof(err));
 

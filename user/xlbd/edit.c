@@ -39,8 +39,11 @@ int xlb_edit_commit(struct xlbd *d, struct xlb_cfg *next, const char *by,
 		       errlen);
 	if (rc)
 		return rc;
-	/* the audit trail: one greppable line per change */
+	/* the audit trail: one greppable line per change; the same words
+	 * confirm the change to whoever asked for it */
 	xlb_audit_diff(&d->running, next, log_change, (void *)(by ? by : BY_SOCKET));
+	xlb_audit_text(&d->running, next, "; ", (st ? st : &local)->change,
+		       sizeof(local.change));
 	xlb_cfg_free(&d->running);
 	d->running = *next;
 	xlb_cfg_init(next);
