@@ -31,6 +31,9 @@ PKGS=(
 	# controller: JSON control protocol (json-c), neighbour lookups (libmnl),
 	# the event loop (libevent 2.1; its evhttp will serve /metrics)
 	libjson-c-dev libmnl-dev libevent-dev
+	# observability tests: a real Prometheus server and promtool (make
+	# test-e2e: metrics.sh), headless Chromium for the status page
+	prometheus chromium
 	# end-to-end tests: real clients
 	apache2-utils python3 jq
 	# lab: netns backends and the client
