@@ -37,9 +37,10 @@ Test(prom, family_has_help_and_type)
 	xlb_prom_family(&p, "xlb_x_total", "counter", "a \\ b\nc");
 	xlb_prom_u64(&p, "xlb_x_total", 7, NULL);
 	cr_assert_eq(xlb_prom_done(&p), 0);
-	cr_expect_str_eq(p.buf, "# HELP xlb_x_total a \\\\ b\\nc\n"
-				"# TYPE xlb_x_total counter\n"
-				"xlb_x_total 7\n",
+	cr_expect_str_eq(p.buf,
+			 "# HELP xlb_x_total a \\\\ b\\nc\n"
+			 "# TYPE xlb_x_total counter\n"
+			 "xlb_x_total 7\n",
 			 "HELP escapes backslash and newline: got\n%s", p.buf);
 	xlb_prom_free(&p);
 }
@@ -66,7 +67,8 @@ Test(prom, bad_names_are_refused)
 	xlb_prom_free(&p);
 	xlb_prom_init(&p);
 	xlb_prom_family(&p, "9lives", "gauge", "x");
-	cr_expect_eq(xlb_prom_done(&p), -EINVAL, "a name starting with a digit");
+	cr_expect_eq(xlb_prom_done(&p), -EINVAL,
+		     "a name starting with a digit");
 	xlb_prom_free(&p);
 	cr_expect(xlb_prom_name_ok("a:b_c9", 1));
 	cr_expect(!xlb_prom_name_ok("a:b", 0), "no ':' in label names");
@@ -83,8 +85,9 @@ Test(prom, numbers)
 	xlb_prom_f64(&p, "d", -INFINITY, NULL);
 	xlb_prom_f64(&p, "e", 1796412627.7468669, NULL);
 	cr_assert_eq(xlb_prom_done(&p), 0);
-	cr_expect_str_eq(p.buf, "a 18446744073709551615\nb 0.1\nc NaN\n"
-				"d -Inf\ne 1796412627.7468669\n",
+	cr_expect_str_eq(p.buf,
+			 "a 18446744073709551615\nb 0.1\nc NaN\n"
+			 "d -Inf\ne 1796412627.7468669\n",
 			 "got\n%s", p.buf);
 	xlb_prom_free(&p);
 }
@@ -114,8 +117,8 @@ Test(metrics_cfg, listen_forms)
 		size_t len = 0;
 		FILE *f;
 
-		cr_assert_eq(parse(ok[i].yaml, &c, err), 0, "%s: %s", ok[i].yaml,
-			     err);
+		cr_assert_eq(parse(ok[i].yaml, &c, err), 0, "%s: %s",
+			     ok[i].yaml, err);
 		cr_expect_neq(c.metrics_port, 0, "%s: on", ok[i].yaml);
 		f = open_memstream(&buf, &len);
 		cr_assert_eq(xlb_cfg_write(&c, f), 0);
@@ -123,7 +126,8 @@ Test(metrics_cfg, listen_forms)
 		cr_expect(strstr(buf, ok[i].want), "%s: written as %s:\n%s",
 			  ok[i].yaml, ok[i].want, buf);
 		cr_assert_eq(parse(buf, &back, err), 0, "%s", err);
-		cr_expect(xlb_cfg_equal(&c, &back), "%s: round trip", ok[i].yaml);
+		cr_expect(xlb_cfg_equal(&c, &back), "%s: round trip",
+			  ok[i].yaml);
 		free(buf);
 		xlb_cfg_free(&c);
 		xlb_cfg_free(&back);
@@ -139,7 +143,8 @@ Test(metrics_cfg, off_by_default_and_changes_count)
 	cr_expect_eq(a.metrics_port, 0, "no metrics section: off");
 	cr_assert_eq(parse("mtu: 1500\nmetrics: { listen: 9642 }\n", &b, err),
 		     0, "%s", err);
-	cr_expect(!xlb_cfg_equal(&a, &b), "a reload that turns metrics on is a change");
+	cr_expect(!xlb_cfg_equal(&a, &b),
+		  "a reload that turns metrics on is a change");
 	xlb_cfg_free(&a);
 	xlb_cfg_free(&b);
 }
@@ -155,9 +160,11 @@ Test(metrics_cfg, bad_listen_names_file_line)
 		  "t.yaml:3: metrics.listen: expected ADDR:PORT" },
 		{ "metrics:\n  listen: 'localhost:80'\n",
 		  "t.yaml:2: metrics.listen: \"localhost\" is not an IPv4 address" },
-		{ "metrics:\n  port: 80\n", "t.yaml:2: metrics.port: unknown key" },
+		{ "metrics:\n  port: 80\n",
+		  "t.yaml:2: metrics.port: unknown key" },
 		{ "metrics: { }\n", "metrics.listen: missing" },
-		{ "metrics:\n  listen: 65536\n", "t.yaml:2: metrics.listen: port:" },
+		{ "metrics:\n  listen: 65536\n",
+		  "t.yaml:2: metrics.listen: port:" },
 	};
 	char err[XLB_ERR_MAX];
 
@@ -310,14 +317,16 @@ Test(metrics, every_family_has_help_and_type_once)
 			sscanf(line + 7, "%95s", help);
 			for (size_t i = 0; i < nseen; i++)
 				cr_expect_str_neq(seen[i], help,
-						  "family %s appears once", help);
+						  "family %s appears once",
+						  help);
 			cr_assert_lt(nseen, 256);
 			snprintf(seen[nseen++], sizeof(seen[0]), "%s", help);
 			continue;
 		}
 		if (!strncmp(line, "# TYPE ", 7)) {
 			sscanf(line + 7, "%95s", type);
-			cr_expect_str_eq(type, help, "TYPE follows HELP of %s", help);
+			cr_expect_str_eq(type, help, "TYPE follows HELP of %s",
+					 help);
 			continue;
 		}
 		n = strcspn(line, "{ ");
@@ -366,7 +375,8 @@ Test(metrics, values_equal_the_maps)
 			 "xlb_bytes_total{outcome=\"%s\",verdict=\"%s\"}",
 			 xlb_stat_descs[i].name,
 			 xlb_verdict_class_name(xlb_stat_descs[i].verdict));
-		cr_expect_eq(must(text, head), (double)ctr[i].bytes, "%s", head);
+		cr_expect_eq(must(text, head), (double)ctr[i].bytes, "%s",
+			     head);
 	}
 	cr_assert_eq(xlb_vip_stats_read(&d.maps, (__u32)web, &vs), 0);
 	cr_expect_eq(must(text, "xlb_vip_packets_total{vip=\"web\"}"),
@@ -389,9 +399,12 @@ Test(metrics, values_equal_the_maps)
 	cr_expect_eq(must(text, "xlb_backend_packets_total{backend=\"2\","
 				"address=\"198.18.0.12\"}"),
 		     (double)be.packets);
-	cr_expect_eq(must(text, "xlb_conntrack_inserts_refused_total{reason=\"map_refused\"}"),
-		     (double)ctr[XLB_EV_CT_INSERT_FAILED].packets);
-	cr_expect_eq(must(text, "xlb_conntrack_entries_limit"), (double)d.ct_size);
+	cr_expect_eq(
+		must(text,
+		     "xlb_conntrack_inserts_refused_total{reason=\"map_refused\"}"),
+		(double)ctr[XLB_EV_CT_INSERT_FAILED].packets);
+	cr_expect_eq(must(text, "xlb_conntrack_entries_limit"),
+		     (double)d.ct_size);
 	free(text);
 }
 
@@ -402,27 +415,44 @@ Test(metrics, admin_state_follows_the_model)
 	double fp0, fp1;
 
 	text = render();
-	cr_expect_eq(must(text, "xlb_vip_backend_weight{vip=\"web\",backend=\"2\"}"), 3);
-	cr_expect_eq(must(text, "xlb_vip_backend_drained{vip=\"web\",backend=\"2\"}"), 0);
+	cr_expect_eq(must(text,
+			  "xlb_vip_backend_weight{vip=\"web\",backend=\"2\"}"),
+		     3);
+	cr_expect_eq(must(text,
+			  "xlb_vip_backend_drained{vip=\"web\",backend=\"2\"}"),
+		     0);
 	cr_expect_eq(must(text, "xlb_maglev_table_generation{vip=\"web\"}"), 1);
 	fp0 = must(text, "xlb_maglev_table_fingerprint{vip=\"web\"}");
 	free(text);
 
-	cr_assert_eq(xlb_edit_backend_drain(&d, "web", 2, &st, err, sizeof(err)),
+	cr_assert_eq(xlb_edit_backend_drain(&d, "web", 2, &st, err,
+					    sizeof(err)),
 		     0, "%s", err);
-	cr_assert_eq(xlb_edit_backend_health(&d, 1, false, &st, err, sizeof(err)),
+	cr_assert_eq(xlb_edit_backend_health(&d, 1, false, &st, err,
+					     sizeof(err)),
 		     0, "%s", err);
 	text = render();
-	cr_expect_eq(must(text, "xlb_vip_backend_weight{vip=\"web\",backend=\"2\"}"), 0,
-		     "a drained backend has weight 0 in the table");
-	cr_expect_eq(must(text, "xlb_vip_backend_configured_weight{vip=\"web\",backend=\"2\"}"), 3,
-		     "and keeps its configured weight");
-	cr_expect_eq(must(text, "xlb_vip_backend_drained{vip=\"web\",backend=\"2\"}"), 1);
-	cr_expect_eq(must(text, "xlb_backend_up{backend=\"1\",address=\"198.18.0.11\"}"), 0,
-		     "backend 1 is down in the model");
-	cr_expect_eq(must(text, "xlb_backend_up{backend=\"2\",address=\"198.18.0.12\"}"), 1);
+	cr_expect_eq(must(text,
+			  "xlb_vip_backend_weight{vip=\"web\",backend=\"2\"}"),
+		     0, "a drained backend has weight 0 in the table");
+	cr_expect_eq(
+		must(text,
+		     "xlb_vip_backend_configured_weight{vip=\"web\",backend=\"2\"}"),
+		3, "and keeps its configured weight");
+	cr_expect_eq(must(text,
+			  "xlb_vip_backend_drained{vip=\"web\",backend=\"2\"}"),
+		     1);
+	cr_expect_eq(
+		must(text,
+		     "xlb_backend_up{backend=\"1\",address=\"198.18.0.11\"}"),
+		0, "backend 1 is down in the model");
+	cr_expect_eq(
+		must(text,
+		     "xlb_backend_up{backend=\"2\",address=\"198.18.0.12\"}"),
+		1);
 	fp1 = must(text, "xlb_maglev_table_fingerprint{vip=\"web\"}");
-	cr_expect_neq(fp0, fp1, "the table's inputs changed: a new fingerprint");
+	cr_expect_neq(fp0, fp1,
+		      "the table's inputs changed: a new fingerprint");
 	cr_expect_eq(must(text, "xlb_maglev_table_generation{vip=\"web\"}"), 2);
 	cr_expect_eq(must(text, "xlb_maglev_table_generation{vip=\"web6\"}"), 1,
 		     "web6's table did not change");
@@ -445,14 +475,16 @@ static void ext_prom(struct xlb_prom *p, void *arg)
 
 Test(metrics, extensions_add_families_and_readiness)
 {
-	struct xlbd_metrics_ext e = { .name = "sync", .prom = ext_prom,
+	struct xlbd_metrics_ext e = { .name = "sync",
+				      .prom = ext_prom,
 				      .ready = not_synced };
 	struct json_object *body, *checks, *v;
 	char *text;
 
 	cr_assert_eq(xlbd_metrics_healthz(m, &body), 200, "serving: 200");
-	cr_expect_str_eq(json_object_get_string(json_object_object_get(body, "status")),
-			 "serving");
+	cr_expect_str_eq(
+		json_object_get_string(json_object_object_get(body, "status")),
+		"serving");
 	json_object_put(body);
 	cr_assert_eq(xlbd_metrics_register(m, &e), 0);
 	text = render();
@@ -463,7 +495,8 @@ Test(metrics, extensions_add_families_and_readiness)
 		     "a module not ready makes /healthz 503");
 	checks = json_object_object_get(body, "checks");
 	v = json_object_object_get(checks, "sync");
-	cr_expect_str_eq(json_object_get_string(v), "peer lb2: bulk resync at 40%");
+	cr_expect_str_eq(json_object_get_string(v),
+			 "peer lb2: bulk resync at 40%");
 	json_object_put(body);
 }
 
@@ -474,14 +507,20 @@ Test(metrics, status_json_lists_vips_and_backends)
 	vips = json_object_object_get(s, "vips");
 	cr_assert_eq(json_object_array_length(vips), 2);
 	v = json_object_array_get_idx(vips, 0);
-	cr_expect_str_eq(json_object_get_string(json_object_object_get(v, "name")), "web");
+	cr_expect_str_eq(
+		json_object_get_string(json_object_object_get(v, "name")),
+		"web");
 	bs = json_object_object_get(v, "backends");
 	cr_assert_eq(json_object_array_length(bs), 2);
 	cr_expect_eq(json_object_get_int(json_object_object_get(
-			     json_object_array_get_idx(bs, 1), "weight")), 3);
-	cr_expect_eq(json_object_array_length(json_object_object_get(s, "backends")), 3);
-	cr_expect_eq(json_object_get_int(json_object_object_get(
-			     json_object_object_get(s, "conntrack"), "capacity")),
-		     (int)d.ct_size);
+			     json_object_array_get_idx(bs, 1), "weight")),
+		     3);
+	cr_expect_eq(
+		json_object_array_length(json_object_object_get(s, "backends")),
+		3);
+	cr_expect_eq(
+		json_object_get_int(json_object_object_get(
+			json_object_object_get(s, "conntrack"), "capacity")),
+		(int)d.ct_size);
 	json_object_put(s);
 }

@@ -231,7 +231,8 @@ void xlbd_metrics_ct_refresh(struct xlbd_metrics *m)
 static void proc_metrics(struct xlb_prom *p)
 {
 	long tick = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
-	unsigned long long utime = 0, stime = 0, start = 0, vsize = 0, btime = 0;
+	unsigned long long utime = 0, stime = 0, start = 0, vsize = 0,
+			   btime = 0;
 	long long rss = 0;
 	char line[1024], *s;
 	struct rlimit rl;
@@ -270,8 +271,9 @@ static void proc_metrics(struct xlb_prom *p)
 			"Total user and system CPU time spent in seconds.");
 	xlb_prom_f64(p, "process_cpu_seconds_total",
 		     (double)(utime + stime) / (double)tick, NULL);
-	xlb_prom_family(p, "process_start_time_seconds", "gauge",
-			"Start time of the process since unix epoch in seconds.");
+	xlb_prom_family(
+		p, "process_start_time_seconds", "gauge",
+		"Start time of the process since unix epoch in seconds.");
 	xlb_prom_f64(p, "process_start_time_seconds",
 		     (double)btime + (double)start / (double)tick, NULL);
 	xlb_prom_family(p, "process_resident_memory_bytes", "gauge",
@@ -309,9 +311,11 @@ static void vip_families(struct xlbd_metrics *m, struct xlb_prom *p,
 		const char *name, *help;
 		size_t off;
 	} ctr[] = {
-		{ "xlb_vip_packets_total", "Packets sent to the VIP's backends.",
+		{ "xlb_vip_packets_total",
+		  "Packets sent to the VIP's backends.",
 		  offsetof(struct xlb_vip_stats, packets) },
-		{ "xlb_vip_bytes_total", "Bytes sent to the VIP's backends (as received).",
+		{ "xlb_vip_bytes_total",
+		  "Bytes sent to the VIP's backends (as received).",
 		  offsetof(struct xlb_vip_stats, bytes) },
 		{ "xlb_vip_new_flows_total",
 		  "Flows that took a Maglev pick (no conntrack entry).",
@@ -320,14 +324,16 @@ static void vip_families(struct xlbd_metrics *m, struct xlb_prom *p,
 	const struct xlb_cfg *c = &m->d->running;
 	char a[XLB_ADDR_STRLEN], port[8], id[12];
 
-	xlb_prom_family(p, "xlb_vip_info", "gauge",
-			"A configured VIP: its address, port, protocol, mode and hash (value 1).");
+	xlb_prom_family(
+		p, "xlb_vip_info", "gauge",
+		"A configured VIP: its address, port, protocol, mode and hash (value 1).");
 	for (size_t i = 0; i < c->nvips; i++) {
 		const struct xlb_cfg_vip *v = &c->vips[i];
 
 		xlb_prom_u64(p, "xlb_vip_info", 1, "vip", v->name, "address",
 			     vip_addr(v, a, sizeof(a)), "port",
-			     v->port ? u32s(port, sizeof(port), v->port) : "any",
+			     v->port ? u32s(port, sizeof(port), v->port) :
+				       "any",
 			     "protocol", xlb_proto_name(v->proto), "mode",
 			     xlb_mode_name(v->mode), "hash",
 			     xlb_hash_name(v->hash_fields), NULL);
@@ -341,39 +347,46 @@ static void vip_families(struct xlbd_metrics *m, struct xlb_prom *p,
 			if (vid < 0)
 				continue;
 			if ((__u32)vid < s->nvip)
-				memcpy(&val, (const char *)&s->vip[vid] + ctr[k].off,
+				memcpy(&val,
+				       (const char *)&s->vip[vid] + ctr[k].off,
 				       sizeof(val));
-			xlb_prom_u64(p, ctr[k].name, val, "vip", c->vips[i].name,
-				     NULL);
+			xlb_prom_u64(p, ctr[k].name, val, "vip",
+				     c->vips[i].name, NULL);
 		}
 	}
 	/* the admin state of each backend in each VIP */
-	xlb_prom_family(p, "xlb_vip_backend_weight", "gauge",
-			"The weight the VIP's Maglev table gives the backend (0 while drained or down).");
+	xlb_prom_family(
+		p, "xlb_vip_backend_weight", "gauge",
+		"The weight the VIP's Maglev table gives the backend (0 while drained or down).");
 	for (size_t i = 0; i < c->nvips; i++)
 		for (size_t r = 0; r < c->vips[i].nrefs; r++)
 			xlb_prom_u64(p, "xlb_vip_backend_weight",
 				     xlb_cfg_ref_weight(c, &c->vips[i].refs[r]),
 				     "vip", c->vips[i].name, "backend",
-				     u32s(id, sizeof(id), c->vips[i].refs[r].id),
+				     u32s(id, sizeof(id),
+					  c->vips[i].refs[r].id),
 				     NULL);
-	xlb_prom_family(p, "xlb_vip_backend_configured_weight", "gauge",
-			"The backend's configured weight in the VIP (what undrain and up restore).");
+	xlb_prom_family(
+		p, "xlb_vip_backend_configured_weight", "gauge",
+		"The backend's configured weight in the VIP (what undrain and up restore).");
 	for (size_t i = 0; i < c->nvips; i++)
 		for (size_t r = 0; r < c->vips[i].nrefs; r++)
 			xlb_prom_u64(p, "xlb_vip_backend_configured_weight",
 				     c->vips[i].refs[r].weight, "vip",
 				     c->vips[i].name, "backend",
-				     u32s(id, sizeof(id), c->vips[i].refs[r].id),
+				     u32s(id, sizeof(id),
+					  c->vips[i].refs[r].id),
 				     NULL);
-	xlb_prom_family(p, "xlb_vip_backend_drained", "gauge",
-			"1 while the backend is drained in the VIP: no new flows, open ones stay.");
+	xlb_prom_family(
+		p, "xlb_vip_backend_drained", "gauge",
+		"1 while the backend is drained in the VIP: no new flows, open ones stay.");
 	for (size_t i = 0; i < c->nvips; i++)
 		for (size_t r = 0; r < c->vips[i].nrefs; r++)
 			xlb_prom_u64(p, "xlb_vip_backend_drained",
 				     c->vips[i].refs[r].drained, "vip",
 				     c->vips[i].name, "backend",
-				     u32s(id, sizeof(id), c->vips[i].refs[r].id),
+				     u32s(id, sizeof(id),
+					  c->vips[i].refs[r].id),
 				     NULL);
 }
 
@@ -386,8 +399,9 @@ static void table_families(struct xlbd_metrics *m, struct xlb_prom *p)
 	for (size_t i = 0; i < c->nvips; i++)
 		xlb_prom_u64(p, "xlb_maglev_table_size", c->vips[i].table_size,
 			     "vip", c->vips[i].name, NULL);
-	xlb_prom_family(p, "xlb_maglev_table_fingerprint", "gauge",
-			"FNV-1a of what decides the VIP's table (seed, size, backend ids and weights): equal on two nodes means equal tables.");
+	xlb_prom_family(
+		p, "xlb_maglev_table_fingerprint", "gauge",
+		"FNV-1a of what decides the VIP's table (seed, size, backend ids and weights): equal on two nodes means equal tables.");
 	for (size_t i = 0; i < c->nvips; i++) {
 		int id = xlb_vip_id_of(&m->d->maps, &c->vips[i]);
 
@@ -395,8 +409,9 @@ static void table_families(struct xlbd_metrics *m, struct xlb_prom *p)
 			xlb_prom_u64(p, "xlb_maglev_table_fingerprint",
 				     m->fp[id], "vip", c->vips[i].name, NULL);
 	}
-	xlb_prom_family(p, "xlb_maglev_table_generation", "counter",
-			"Changes of the VIP's table this xlbd has seen (sampled each second), 1 at start.");
+	xlb_prom_family(
+		p, "xlb_maglev_table_generation", "counter",
+		"Changes of the VIP's table this xlbd has seen (sampled each second), 1 at start.");
 	for (size_t i = 0; i < c->nvips; i++) {
 		int id = xlb_vip_id_of(&m->d->maps, &c->vips[i]);
 
@@ -412,32 +427,37 @@ static void backend_families(struct xlbd_metrics *m, struct xlb_prom *p,
 	const struct xlb_cfg *c = &m->d->running;
 	char a[XLB_ADDR_STRLEN], id[12];
 
-#define EACH_BACKEND(NAME, VALUE)                                              \
-	for (size_t i = 0; i < c->nbackends; i++) {                            \
-		const struct xlb_cfg_backend *b = &c->backends[i];             \
-		xlb_prom_u64(p, NAME, VALUE, "backend",                        \
-			     u32s(id, sizeof(id), b->id), "address",           \
-			     xlb_addr_str(&b->addr, b->family, a, sizeof(a)),  \
-			     NULL);                                            \
+#define EACH_BACKEND(NAME, VALUE)                                             \
+	for (size_t i = 0; i < c->nbackends; i++) {                           \
+		const struct xlb_cfg_backend *b = &c->backends[i];            \
+		xlb_prom_u64(p, NAME, VALUE, "backend",                       \
+			     u32s(id, sizeof(id), b->id), "address",          \
+			     xlb_addr_str(&b->addr, b->family, a, sizeof(a)), \
+			     NULL);                                           \
 	}
 	xlb_prom_family(p, "xlb_backend_packets_total", "counter",
 			"Packets sent to the backend, over every VIP.");
 	EACH_BACKEND("xlb_backend_packets_total",
 		     b->id < s->nbe ? s->be[b->id].packets : 0)
-	xlb_prom_family(p, "xlb_backend_bytes_total", "counter",
-			"Bytes sent to the backend, over every VIP (as received).");
+	xlb_prom_family(
+		p, "xlb_backend_bytes_total", "counter",
+		"Bytes sent to the backend, over every VIP (as received).");
 	EACH_BACKEND("xlb_backend_bytes_total",
 		     b->id < s->nbe ? s->be[b->id].bytes : 0)
-	xlb_prom_family(p, "xlb_backend_up", "gauge",
-			"1 when the backend is up as xlbd's model knows it (health checks and backend.down/up), 0 when down.");
+	xlb_prom_family(
+		p, "xlb_backend_up", "gauge",
+		"1 when the backend is up as xlbd's model knows it (health checks and backend.down/up), 0 when down.");
 	EACH_BACKEND("xlb_backend_up", (__u64)!b->down)
 	if (m->ct.valid) {
-		xlb_prom_family(p, "xlb_backend_active_flows", "gauge",
-				"Tracked flows to the backend, no FIN or RST seen (last conntrack walk), like IPVS ActiveConn.");
+		xlb_prom_family(
+			p, "xlb_backend_active_flows", "gauge",
+			"Tracked flows to the backend, no FIN or RST seen (last conntrack walk), like IPVS ActiveConn.");
 		EACH_BACKEND("xlb_backend_active_flows", m->ct.per_be[b->id][0])
-		xlb_prom_family(p, "xlb_backend_inactive_flows", "gauge",
-				"Tracked flows to the backend after the client's FIN or RST (last conntrack walk), like IPVS InActConn.");
-		EACH_BACKEND("xlb_backend_inactive_flows", m->ct.per_be[b->id][1])
+		xlb_prom_family(
+			p, "xlb_backend_inactive_flows", "gauge",
+			"Tracked flows to the backend after the client's FIN or RST (last conntrack walk), like IPVS InActConn.");
+		EACH_BACKEND("xlb_backend_inactive_flows",
+			     m->ct.per_be[b->id][1])
 	}
 #undef EACH_BACKEND
 }
@@ -446,26 +466,31 @@ static void ct_families(struct xlbd_metrics *m, struct xlb_prom *p,
 			const struct xlb_counter *ctr)
 {
 	if (m->ct.valid) {
-		xlb_prom_family(p, "xlb_conntrack_entries", "gauge",
-				"Live conntrack entries by state, from the last walk (every 5 s; expired ones left out).");
+		xlb_prom_family(
+			p, "xlb_conntrack_entries", "gauge",
+			"Live conntrack entries by state, from the last walk (every 5 s; expired ones left out).");
 		xlb_prom_u64(p, "xlb_conntrack_entries", (__u64)m->ct.n[0],
 			     "state", "active", NULL);
 		xlb_prom_u64(p, "xlb_conntrack_entries", (__u64)m->ct.n[1],
 			     "state", "closing", NULL);
 		xlb_prom_family(p, "xlb_conntrack_walk_duration_seconds",
-				"gauge", "How long the last conntrack walk took.");
+				"gauge",
+				"How long the last conntrack walk took.");
 		xlb_prom_f64(p, "xlb_conntrack_walk_duration_seconds",
 			     m->ct.walk_s, NULL);
-		xlb_prom_family(p, "xlb_conntrack_walk_timestamp_seconds",
-				"gauge", "When the last conntrack walk ran (Unix time).");
+		xlb_prom_family(
+			p, "xlb_conntrack_walk_timestamp_seconds", "gauge",
+			"When the last conntrack walk ran (Unix time).");
 		xlb_prom_f64(p, "xlb_conntrack_walk_timestamp_seconds",
 			     m->ct.at, NULL);
 	}
-	xlb_prom_family(p, "xlb_conntrack_entries_limit", "gauge",
-			"Capacity of the conntrack table (an LRU: past it, the least recently used entries are evicted).");
+	xlb_prom_family(
+		p, "xlb_conntrack_entries_limit", "gauge",
+		"Capacity of the conntrack table (an LRU: past it, the least recently used entries are evicted).");
 	xlb_prom_u64(p, "xlb_conntrack_entries_limit", m->d->ct_size, NULL);
-	xlb_prom_family(p, "xlb_conntrack_inserts_refused_total", "counter",
-			"New flows the datapath could not record: the insert rate cap, or the map refused.");
+	xlb_prom_family(
+		p, "xlb_conntrack_inserts_refused_total", "counter",
+		"New flows the datapath could not record: the insert rate cap, or the map refused.");
 	xlb_prom_u64(p, "xlb_conntrack_inserts_refused_total",
 		     ctr[XLB_EV_CT_INSERT_THROTTLED].packets, "reason",
 		     "rate_cap", NULL);
@@ -496,16 +521,18 @@ int xlbd_metrics_render(struct xlbd_metrics *m, struct xlb_prom *p)
 	xlb_prom_family(p, "xlb_backends", "gauge",
 			"Backends in the running config's pool.");
 	xlb_prom_u64(p, "xlb_backends", d->running.nbackends, NULL);
-	xlb_prom_family(p, "xlbd_start_time_seconds", "gauge",
-			"When xlbd loaded its config and took over the maps (Unix time).");
+	xlb_prom_family(
+		p, "xlbd_start_time_seconds", "gauge",
+		"When xlbd loaded its config and took over the maps (Unix time).");
 	xlb_prom_u64(p, "xlbd_start_time_seconds", (__u64)d->started, NULL);
 
 	/*
 	 * Every outcome and event of the datapath (include/xlb/outcomes.h).
 	 * An older release's map lacks the newer ones: they read 0.
 	 */
-	xlb_prom_family(p, "xlb_packets_total", "counter",
-			"Packets by datapath outcome (pass, drop, tx: each packet ends in exactly one) and event (counted on the way).");
+	xlb_prom_family(
+		p, "xlb_packets_total", "counter",
+		"Packets by datapath outcome (pass, drop, tx: each packet ends in exactly one) and event (counted on the way).");
 	for (int i = 0; i < XLB_STAT_MAX; i++)
 		xlb_prom_u64(p, "xlb_packets_total", ctr[i].packets, "outcome",
 			     xlb_stat_descs[i].name, "verdict",
@@ -598,15 +625,17 @@ struct json_object *xlbd_metrics_status(struct xlbd_metrics *m)
 		add_str(vo, "hash", xlb_hash_name(v->hash_fields));
 		add_int(vo, "table_size", v->table_size);
 		if (id >= 0) {
-			const struct xlb_vip_stats *nw = (__u32)id < m->now->nvip ?
-							 &m->now->vip[id] : NULL;
+			const struct xlb_vip_stats *nw =
+				(__u32)id < m->now->nvip ? &m->now->vip[id] :
+							   NULL;
 			const struct xlb_vip_stats *cu = &m->cur->vip[id];
 			const struct xlb_vip_stats *pr = &m->prev->vip[id];
 
 			add_int(vo, "id", id);
 			add_int(vo, "packets", nw ? (int64_t)nw->packets : 0);
 			add_int(vo, "bytes", nw ? (int64_t)nw->bytes : 0);
-			add_int(vo, "new_flows", nw ? (int64_t)nw->new_flows : 0);
+			add_int(vo, "new_flows",
+				nw ? (int64_t)nw->new_flows : 0);
 			add_dbl(vo, "pps", rate(cu->packets, pr->packets, dt));
 			add_dbl(vo, "bps", 8 * rate(cu->bytes, pr->bytes, dt));
 			add_dbl(vo, "new_flows_ps",
@@ -629,8 +658,9 @@ struct json_object *xlbd_metrics_status(struct xlbd_metrics *m)
 			add_str(bo, "health", b && b->down ? "down" : "up");
 			add_int(bo, "weight", xlb_cfg_ref_weight(c, ref));
 			add_int(bo, "configured_weight", ref->weight);
-			json_object_object_add(bo, "drained",
-					       json_object_new_boolean(ref->drained));
+			json_object_object_add(
+				bo, "drained",
+				json_object_new_boolean(ref->drained));
 			json_object_array_add(bs, bo);
 		}
 		json_object_object_add(vo, "backends", bs);
@@ -649,10 +679,13 @@ struct json_object *xlbd_metrics_status(struct xlbd_metrics *m)
 		add_str(bo, "address",
 			xlb_addr_str(&b->addr, b->family, buf, sizeof(buf)));
 		add_str(bo, "health", b->down ? "down" : "up");
-		add_int(bo, "packets", b->id < m->now->nbe ?
-					       (int64_t)m->now->be[b->id].packets : 0);
-		add_int(bo, "bytes", b->id < m->now->nbe ?
-					     (int64_t)m->now->be[b->id].bytes : 0);
+		add_int(bo, "packets",
+			b->id < m->now->nbe ?
+				(int64_t)m->now->be[b->id].packets :
+				0);
+		add_int(bo, "bytes",
+			b->id < m->now->nbe ? (int64_t)m->now->be[b->id].bytes :
+					      0);
 		add_dbl(bo, "pps", rate(cu->packets, pr->packets, dt));
 		add_dbl(bo, "bps", 8 * rate(cu->bytes, pr->bytes, dt));
 		if (m->ct.valid) {
@@ -701,7 +734,8 @@ int xlbd_metrics_healthz(struct xlbd_metrics *m, struct json_object **body)
 			continue;
 		if (m->ext[i].ready(m->ext[i].arg, why, sizeof(why))) {
 			ready = false;
-			add_str(checks, m->ext[i].name, why[0] ? why : "not ready");
+			add_str(checks, m->ext[i].name,
+				why[0] ? why : "not ready");
 		} else {
 			add_str(checks, m->ext[i].name, "ok");
 		}
@@ -740,8 +774,8 @@ static void reply(struct evhttp_request *req, int code, const char *why,
 static void reply_json(struct evhttp_request *req, int code, const char *why,
 		       struct json_object *o)
 {
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							 JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *s = json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 
 	reply(req, code, why, "application/json", s, strlen(s));
 	json_object_put(o);
@@ -765,7 +799,8 @@ static void on_http(struct evhttp_request *req, void *arg)
 		if (rc) {
 			char msg[128];
 
-			snprintf(msg, sizeof(msg), "metrics: %s\n", strerror(-rc));
+			snprintf(msg, sizeof(msg), "metrics: %s\n",
+				 strerror(-rc));
 			reply(req, 500, "Internal Server Error",
 			      "text/plain; charset=utf-8", msg, strlen(msg));
 		} else {
@@ -781,10 +816,11 @@ static void on_http(struct evhttp_request *req, void *arg)
 	} else if (!strcmp(path, "/status.json")) {
 		reply_json(req, 200, "OK", xlbd_metrics_status(m));
 	} else if (!strcmp(path, "/") || !strcmp(path, "/index.html")) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-				  "Content-Security-Policy",
-				  "default-src 'none'; script-src 'unsafe-inline'; "
-				  "style-src 'unsafe-inline'; connect-src 'self'");
+		evhttp_add_header(
+			evhttp_request_get_output_headers(req),
+			"Content-Security-Policy",
+			"default-src 'none'; script-src 'unsafe-inline'; "
+			"style-src 'unsafe-inline'; connect-src 'self'");
 		reply(req, 200, "OK", "text/html; charset=utf-8", status_html,
 		      sizeof(status_html) - 1);
 	} else {
@@ -821,8 +857,9 @@ static void rebind(struct xlbd_metrics *m)
 		s = evhttp_bind_socket_with_handle(m->http, a, c->metrics_port);
 		if (!s) {
 			snprintf(err, sizeof(err),
-				 "metrics: listen %s%s%s:%u: %s%s", 
-				 c->metrics_family == XLB_AF_INET6 ? "[" : "", a,
+				 "metrics: listen %s%s%s:%u: %s%s",
+				 c->metrics_family == XLB_AF_INET6 ? "[" : "",
+				 a,
 				 c->metrics_family == XLB_AF_INET6 ? "]" : "",
 				 c->metrics_port, strerror(errno),
 				 m->port ? "; the previous listener stays" :
@@ -905,8 +942,8 @@ struct xlbd_metrics *xlbd_metrics_new(struct xlbd *d, struct xlbd_loop *l,
 	m->tick = xlbd_loop_timer(l, 1000, on_tick, m, err, errlen);
 	if (!m->tick)
 		goto fail;
-	m->ct_timer = xlbd_loop_timer(l, XLBD_METRICS_CT_MS, on_ct, m, err,
-				      errlen);
+	m->ct_timer =
+		xlbd_loop_timer(l, XLBD_METRICS_CT_MS, on_ct, m, err, errlen);
 	if (!m->ct_timer)
 		goto fail;
 	rebind(m);
