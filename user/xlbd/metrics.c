@@ -410,7 +410,7 @@ static void table_families(struct xlbd_metrics *m, struct xlb_prom *p)
 				     m->fp[id], "vip", c->vips[i].name, NULL);
 	}
 	xlb_prom_family(
-		p, "xlb_maglev_table_generation", "counter",
+		p, "xlb_maglev_table_generation", "gauge",
 		"Changes of the VIP's table this xlbd has seen (sampled each second), 1 at start.");
 	for (size_t i = 0; i < c->nvips; i++) {
 		int id = xlb_vip_id_of(&m->d->maps, &c->vips[i]);
