@@ -83,6 +83,21 @@ static void printf_(struct xlb_prom *p, const char *fmt, ...)
 	put(p, b, (size_t)n);
 }
 
+/* " VALUE\n" without printf: a scrape writes tens of thousands. */
+static void put_u64(struct xlb_prom *p, __u64 v)
+{
+	char b[24];
+	int i = sizeof(b);
+
+	b[--i] = '\n';
+	do {
+		b[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	b[--i] = ' ';
+	put(p, b + i, sizeof(b) - (size_t)i);
+}
+
 int xlb_prom_name_ok(const char *s, int colon_ok)
 {
 	if (!s || !*s || (*s >= '0' && *s <= '9'))
@@ -95,18 +110,23 @@ int xlb_prom_name_ok(const char *s, int colon_ok)
 	return 1;
 }
 
-/* HELP text escapes backslash and newline; label values also '"'. */
+/*
+ * HELP text escapes backslash and newline; label values also '"'. Runs of
+ * plain bytes are copied whole: a scrape writes megabytes of labels.
+ */
 static void escape(struct xlb_prom *p, const char *s, int quote)
 {
-	for (; *s; s++) {
-		if (*s == '\\')
-			puts_(p, "\\\\");
-		else if (*s == '\n')
-			puts_(p, "\\n");
-		else if (quote && *s == '"')
-			puts_(p, "\\\"");
-		else
-			put(p, s, 1);
+	const char *special = quote ? "\\\n\"" : "\\\n";
+
+	while (*s) {
+		size_t n = strcspn(s, special);
+
+		put(p, s, n);
+		s += n;
+		if (!*s)
+			break;
+		puts_(p, *s == '\\' ? "\\\\" : *s == '\n' ? "\\n" : "\\\"");
+		s++;
 	}
 }
 
@@ -171,7 +191,7 @@ void xlb_prom_u64(struct xlb_prom *p, const char *name, __u64 value, ...)
 	va_start(ap, value);
 	head(p, name, ap);
 	va_end(ap);
-	printf_(p, " %llu\n", (unsigned long long)value);
+	put_u64(p, value);
 }
 
 void xlb_prom_f64(struct xlb_prom *p, const char *name, double value, ...)

@@ -11,6 +11,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,7 @@ struct xlbd_metrics {
 	__u8 family;
 	__u16 port;
 	char bind_err[XLB_ERR_MAX]; /* the last bind failure, logged once */
-	struct xlbd_src *tick, *ct_timer;
+	struct xlbd_src *tick;
 	/* rates: two samples a tick apart; now: a scrape's scratch */
 	struct sample *prev, *cur, *now;
 	/* conntrack from the last walk */
@@ -73,7 +74,86 @@ struct xlbd_metrics {
 	__u64 gen[XLB_MAX_VIPS];
 	struct xlbd_metrics_ext ext[XLBD_METRICS_EXT_MAX];
 	size_t next;
+	/*
+	 * The running model indexed once per request (index_model()): each
+	 * VIP's id in the maps, and each backend id's place in the pool + 1
+	 * (0: not in it). A scrape of 1,000 VIPs x 10 backends looks each up
+	 * thousands of times; a linear search each time cost 200 ms.
+	 */
+	int *vid;
+	size_t nvid;
+	__u32 *be_at;
+	/* each pool backend's labels, as text once per request */
+	struct be_label {
+		char id[12];
+		char addr[XLB_ADDR_STRLEN];
+	} * lbl;
+	size_t nlbl;
 };
+
+/* Indexes the running model; -ENOMEM leaves the old index. */
+static int index_model(struct xlbd_metrics *m)
+{
+	const struct xlb_cfg *c = &m->d->running;
+
+	if (c->nvips > m->nvid) {
+		int *v = realloc(m->vid, c->nvips * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		m->vid = v;
+		m->nvid = c->nvips;
+	}
+	if (c->nbackends > m->nlbl) {
+		struct be_label *l = realloc(m->lbl, c->nbackends * sizeof(*l));
+
+		if (!l)
+			return -ENOMEM;
+		m->lbl = l;
+		m->nlbl = c->nbackends;
+	}
+	for (size_t i = 0; i < c->nbackends; i++) {
+		const struct xlb_cfg_backend *b = &c->backends[i];
+
+		snprintf(m->lbl[i].id, sizeof(m->lbl[i].id), "%u", b->id);
+		xlb_addr_str(&b->addr, b->family, m->lbl[i].addr,
+			     sizeof(m->lbl[i].addr));
+	}
+	for (size_t i = 0; i < c->nvips; i++)
+		m->vid[i] = xlb_vip_id_of(&m->d->maps, &c->vips[i]);
+	memset(m->be_at, 0, XLB_MAX_BACKENDS * sizeof(*m->be_at));
+	for (size_t i = 0; i < c->nbackends; i++)
+		if (c->backends[i].id < XLB_MAX_BACKENDS)
+			m->be_at[c->backends[i].id] = (__u32)i + 1;
+	return 0;
+}
+
+static const struct xlb_cfg_backend *be_of(const struct xlbd_metrics *m,
+					   __u32 id)
+{
+	return id < XLB_MAX_BACKENDS && m->be_at[id] ?
+		       &m->d->running.backends[m->be_at[id] - 1] :
+		       NULL;
+}
+
+/* A reference's backend id as a label (from the index when it can). */
+static const char *ref_id(const struct xlbd_metrics *m,
+			  const struct xlb_cfg_ref *r, char *buf, size_t n)
+{
+	if (r->id < XLB_MAX_BACKENDS && m->be_at[r->id])
+		return m->lbl[m->be_at[r->id] - 1].id;
+	snprintf(buf, n, "%u", r->id);
+	return buf;
+}
+
+/* xlb_cfg_ref_weight() through the index. */
+static __u32 ref_weight(const struct xlbd_metrics *m,
+			const struct xlb_cfg_ref *r)
+{
+	const struct xlb_cfg_backend *b = be_of(m, r->id);
+
+	return r->drained || (b && b->down) ? 0 : r->weight;
+}
 
 static double unix_now(void)
 {
@@ -97,7 +177,7 @@ static void read_sample(struct xlbd_metrics *m, struct sample *s)
 	clock_gettime(CLOCK_MONOTONIC, &s->at);
 	s->nvip = s->nbe = 0;
 	for (size_t i = 0; i < d->running.nvips; i++) {
-		int id = xlb_vip_id_of(&d->maps, &d->running.vips[i]);
+		int id = m->vid[i];
 
 		if (id >= 0 && (__u32)id + 1 > s->nvip)
 			s->nvip = (__u32)id + 1;
@@ -131,7 +211,8 @@ static __u32 fnv(__u32 h, __u32 v)
 	return h;
 }
 
-static __u32 table_fingerprint(const struct xlb_cfg *c,
+static __u32 table_fingerprint(const struct xlbd_metrics *m,
+			       const struct xlb_cfg *c,
 			       const struct xlb_cfg_vip *v)
 {
 	__u32 h = 2166136261u, last = 0;
@@ -150,7 +231,7 @@ static __u32 table_fingerprint(const struct xlb_cfg *c,
 			break;
 		last = best->id;
 		h = fnv(h, best->id);
-		h = fnv(h, xlb_cfg_ref_weight(c, best));
+		h = fnv(h, ref_weight(m, best));
 	}
 	return h;
 }
@@ -162,12 +243,12 @@ static void track_tables(struct xlbd_metrics *m)
 
 	for (size_t i = 0; i < d->running.nvips; i++) {
 		const struct xlb_cfg_vip *v = &d->running.vips[i];
-		int id = xlb_vip_id_of(&d->maps, v);
+		int id = m->vid[i];
 		__u32 fp;
 
 		if (id < 0)
 			continue;
-		fp = table_fingerprint(&d->running, v);
+		fp = table_fingerprint(m, &d->running, v);
 		if (!m->gen[id] || m->fp[id] != fp) {
 			m->fp[id] = fp;
 			m->gen[id]++;
@@ -341,7 +422,7 @@ static void vip_families(struct xlbd_metrics *m, struct xlb_prom *p,
 	for (size_t k = 0; k < sizeof(ctr) / sizeof(ctr[0]); k++) {
 		xlb_prom_family(p, ctr[k].name, "counter", ctr[k].help);
 		for (size_t i = 0; i < c->nvips; i++) {
-			int vid = xlb_vip_id_of(&m->d->maps, &c->vips[i]);
+			int vid = m->vid[i];
 			__u64 val = 0;
 
 			if (vid < 0)
@@ -361,10 +442,10 @@ static void vip_families(struct xlbd_metrics *m, struct xlb_prom *p,
 	for (size_t i = 0; i < c->nvips; i++)
 		for (size_t r = 0; r < c->vips[i].nrefs; r++)
 			xlb_prom_u64(p, "xlb_vip_backend_weight",
-				     xlb_cfg_ref_weight(c, &c->vips[i].refs[r]),
-				     "vip", c->vips[i].name, "backend",
-				     u32s(id, sizeof(id),
-					  c->vips[i].refs[r].id),
+				     ref_weight(m, &c->vips[i].refs[r]), "vip",
+				     c->vips[i].name, "backend",
+				     ref_id(m, &c->vips[i].refs[r], id,
+					    sizeof(id)),
 				     NULL);
 	xlb_prom_family(
 		p, "xlb_vip_backend_configured_weight", "gauge",
@@ -374,8 +455,8 @@ static void vip_families(struct xlbd_metrics *m, struct xlb_prom *p,
 			xlb_prom_u64(p, "xlb_vip_backend_configured_weight",
 				     c->vips[i].refs[r].weight, "vip",
 				     c->vips[i].name, "backend",
-				     u32s(id, sizeof(id),
-					  c->vips[i].refs[r].id),
+				     ref_id(m, &c->vips[i].refs[r], id,
+					    sizeof(id)),
 				     NULL);
 	xlb_prom_family(
 		p, "xlb_vip_backend_drained", "gauge",
@@ -385,8 +466,8 @@ static void vip_families(struct xlbd_metrics *m, struct xlb_prom *p,
 			xlb_prom_u64(p, "xlb_vip_backend_drained",
 				     c->vips[i].refs[r].drained, "vip",
 				     c->vips[i].name, "backend",
-				     u32s(id, sizeof(id),
-					  c->vips[i].refs[r].id),
+				     ref_id(m, &c->vips[i].refs[r], id,
+					    sizeof(id)),
 				     NULL);
 }
 
@@ -403,7 +484,7 @@ static void table_families(struct xlbd_metrics *m, struct xlb_prom *p)
 		p, "xlb_maglev_table_fingerprint", "gauge",
 		"FNV-1a of what decides the VIP's table (seed, size, backend ids and weights): equal on two nodes means equal tables.");
 	for (size_t i = 0; i < c->nvips; i++) {
-		int id = xlb_vip_id_of(&m->d->maps, &c->vips[i]);
+		int id = m->vid[i];
 
 		if (id >= 0)
 			xlb_prom_u64(p, "xlb_maglev_table_fingerprint",
@@ -413,7 +494,7 @@ static void table_families(struct xlbd_metrics *m, struct xlb_prom *p)
 		p, "xlb_maglev_table_generation", "gauge",
 		"Changes of the VIP's table this xlbd has seen (sampled each second), 1 at start.");
 	for (size_t i = 0; i < c->nvips; i++) {
-		int id = xlb_vip_id_of(&m->d->maps, &c->vips[i]);
+		int id = m->vid[i];
 
 		if (id >= 0)
 			xlb_prom_u64(p, "xlb_maglev_table_generation",
@@ -425,15 +506,12 @@ static void backend_families(struct xlbd_metrics *m, struct xlb_prom *p,
 			     const struct sample *s)
 {
 	const struct xlb_cfg *c = &m->d->running;
-	char a[XLB_ADDR_STRLEN], id[12];
 
-#define EACH_BACKEND(NAME, VALUE)                                             \
-	for (size_t i = 0; i < c->nbackends; i++) {                           \
-		const struct xlb_cfg_backend *b = &c->backends[i];            \
-		xlb_prom_u64(p, NAME, VALUE, "backend",                       \
-			     u32s(id, sizeof(id), b->id), "address",          \
-			     xlb_addr_str(&b->addr, b->family, a, sizeof(a)), \
-			     NULL);                                           \
+#define EACH_BACKEND(NAME, VALUE)                                     \
+	for (size_t i = 0; i < c->nbackends; i++) {                   \
+		const struct xlb_cfg_backend *b = &c->backends[i];    \
+		xlb_prom_u64(p, NAME, VALUE, "backend", m->lbl[i].id, \
+			     "address", m->lbl[i].addr, NULL);        \
 	}
 	xlb_prom_family(p, "xlb_backend_packets_total", "counter",
 			"Packets sent to the backend, over every VIP.");
@@ -468,7 +546,7 @@ static void ct_families(struct xlbd_metrics *m, struct xlb_prom *p,
 	if (m->ct.valid) {
 		xlb_prom_family(
 			p, "xlb_conntrack_entries", "gauge",
-			"Live conntrack entries by state, from the last walk (every 5 s; expired ones left out).");
+			"Live conntrack entries by state, from the last walk (every 5 s, or 20 times the walk's length; expired ones left out).");
 		xlb_prom_u64(p, "xlb_conntrack_entries", (__u64)m->ct.n[0],
 			     "state", "active", NULL);
 		xlb_prom_u64(p, "xlb_conntrack_entries", (__u64)m->ct.n[1],
@@ -509,6 +587,9 @@ int xlbd_metrics_render(struct xlbd_metrics *m, struct xlb_prom *p)
 	xlb_maps_stats_refresh(d->running.pin_dir, &d->maps);
 	n = xlb_stats_read_all(&d->maps, ctr);
 	if (n < 0)
+		return n;
+	n = index_model(m);
+	if (n)
 		return n;
 	read_sample(m, m->now);
 	track_tables(m);
@@ -589,6 +670,10 @@ struct json_object *xlbd_metrics_status(struct xlbd_metrics *m)
 	int n;
 
 	xlb_maps_stats_refresh(c->pin_dir, &d->maps);
+	if (index_model(m)) {
+		add_str(o, "error", "out of memory");
+		return o;
+	}
 	read_sample(m, m->now);
 	track_tables(m);
 	x = json_object_new_object();
@@ -613,7 +698,7 @@ struct json_object *xlbd_metrics_status(struct xlbd_metrics *m)
 	a = json_object_new_array();
 	for (size_t i = 0; i < c->nvips; i++) {
 		const struct xlb_cfg_vip *v = &c->vips[i];
-		int id = xlb_vip_id_of(&d->maps, v);
+		int id = m->vid[i];
 		struct json_object *vo = json_object_new_object();
 		struct json_object *bs = json_object_new_array();
 
@@ -646,8 +731,7 @@ struct json_object *xlbd_metrics_status(struct xlbd_metrics *m)
 		}
 		for (size_t r = 0; r < v->nrefs; r++) {
 			const struct xlb_cfg_ref *ref = &v->refs[r];
-			const struct xlb_cfg_backend *b =
-				xlb_cfg_backend_find(c, ref->id);
+			const struct xlb_cfg_backend *b = be_of(m, ref->id);
 			struct json_object *bo = json_object_new_object();
 
 			add_int(bo, "id", ref->id);
@@ -656,7 +740,7 @@ struct json_object *xlbd_metrics_status(struct xlbd_metrics *m)
 					xlb_addr_str(&b->addr, b->family, buf,
 						     sizeof(buf)));
 			add_str(bo, "health", b && b->down ? "down" : "up");
-			add_int(bo, "weight", xlb_cfg_ref_weight(c, ref));
+			add_int(bo, "weight", ref_weight(m, ref));
 			add_int(bo, "configured_weight", ref->weight);
 			json_object_object_add(
 				bo, "drained",
@@ -891,16 +975,21 @@ static void on_tick(void *arg)
 	struct xlbd_metrics *m = arg;
 	struct sample *s = m->prev;
 
+	rebind(m);
+	if (index_model(m))
+		return; /* no memory: the rates wait for the next tick */
 	m->prev = m->cur;
 	m->cur = s;
 	read_sample(m, s);
 	track_tables(m);
-	rebind(m);
-}
-
-static void on_ct(void *arg)
-{
-	xlbd_metrics_ct_refresh(arg);
+	/*
+	 * The conntrack walk blocks the loop for its length (about 1 us an
+	 * entry here): every XLBD_METRICS_CT_MS, but never more than 1/20 of
+	 * the time, so a walk of 1 s (a full 1M table) runs every 20 s.
+	 */
+	if (unix_now() - m->ct.at >=
+	    fmax(XLBD_METRICS_CT_MS / 1000.0, 20 * m->ct.walk_s))
+		xlbd_metrics_ct_refresh(m);
 }
 
 struct xlbd_metrics *xlbd_metrics_new(struct xlbd *d, struct xlbd_loop *l,
@@ -918,7 +1007,9 @@ struct xlbd_metrics *xlbd_metrics_new(struct xlbd *d, struct xlbd_loop *l,
 	m->cur = calloc(1, sizeof(*m->cur));
 	m->now = calloc(1, sizeof(*m->now));
 	m->ct.per_be = calloc(XLB_MAX_BACKENDS, sizeof(*m->ct.per_be));
-	if (!m->prev || !m->cur || !m->now || !m->ct.per_be) {
+	m->be_at = calloc(XLB_MAX_BACKENDS, sizeof(*m->be_at));
+	if (!m->prev || !m->cur || !m->now || !m->ct.per_be || !m->be_at ||
+	    index_model(m)) {
 		xlb_errf(err, errlen, -ENOMEM, "metrics: out of memory");
 		goto fail;
 	}
@@ -942,10 +1033,6 @@ struct xlbd_metrics *xlbd_metrics_new(struct xlbd *d, struct xlbd_loop *l,
 	m->tick = xlbd_loop_timer(l, 1000, on_tick, m, err, errlen);
 	if (!m->tick)
 		goto fail;
-	m->ct_timer =
-		xlbd_loop_timer(l, XLBD_METRICS_CT_MS, on_ct, m, err, errlen);
-	if (!m->ct_timer)
-		goto fail;
 	rebind(m);
 	return m;
 fail:
@@ -958,13 +1045,15 @@ void xlbd_metrics_free(struct xlbd_metrics *m)
 	if (!m)
 		return;
 	xlbd_src_del(m->tick);
-	xlbd_src_del(m->ct_timer);
 	if (m->http)
 		evhttp_free(m->http);
 	free(m->prev);
 	free(m->cur);
 	free(m->now);
 	free(m->ct.per_be);
+	free(m->be_at);
+	free(m->vid);
+	free(m->lbl);
 	free(m);
 }
 

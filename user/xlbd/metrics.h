@@ -26,7 +26,11 @@ struct xlbd;
 struct xlbd_loop;
 struct xlbd_metrics;
 
-/* How often the cached conntrack counts are refreshed (one batched walk). */
+/*
+ * How often the cached conntrack counts are refreshed (one batched walk);
+ * a walk longer than 1/20 of this stretches the period to 20 times its
+ * length, so counting never takes more than 5% of the loop.
+ */
 #define XLBD_METRICS_CT_MS 5000
 /* Extensions one endpoint takes (health, sync, and room). */
 #define XLBD_METRICS_EXT_MAX 8
