@@ -48,7 +48,7 @@ XLBD_PID=
 PROM_PID=
 TMUX_S=xlbtop-$LAB_ID
 KTAP_LOG=$WORK/check.log
-PLAN=21
+PLAN=25
 # Families the dashboard shows for modules still to come (health checks,
 # sync): each is reported as a skip until its module exports it.
 PENDING='^xlb_(backend_check_[a-z_]+|sync_[a-z_]+)$'
@@ -224,6 +224,65 @@ else
 fi
 check "each request is at least 3 packets through the VIP ($before -> $settled)" \
 	test $((settled - before)) -ge 90
+
+# --- the seed scenario: a cluster that scales out and back under load --------
+# web4 starts with backend 1 alone; under ab load backends 2 and 3 join one
+# by one, all three serve a while, then 3 and 2 leave (drain, then delete).
+# No request may fail, and Prometheus' series must show each backend taking
+# its share while all three were in.
+ab_failures() {
+	awk '/^Failed requests:/ {f += $3} /^Non-2xx responses:/ {f += $3}
+	     /^Complete requests:/ {c = $3} END {print (c ? f : 999999)}' "$1"
+}
+scale() {
+	local i a
+	xlb backend del web4 3 >/dev/null && xlb backend del web4 2 >/dev/null || return 1
+	client ab -q -t 16 -n 1000000 -c 4 "http://$LAB_VIP4/" >"$WORK/ab.log" 2>&1 &
+	local ab=$!
+	sleep 2
+	for i in 2 3; do
+		eval "a=\$LAB_BE${i}_ADDR"
+		xlb backend add web4 $i --address "$a" >/dev/null || return 1
+		sleep 2
+	done
+	T1=$(date +%s)
+	sleep 5
+	T2=$(date +%s)
+	for i in 3 2; do
+		xlb backend drain web4 $i >/dev/null || return 1
+		sleep 1
+		xlb backend del web4 $i >/dev/null || return 1
+	done
+	wait $ab
+	echo "ab: $(grep -E '^(Complete|Failed) requests' "$WORK/ab.log" | tr -s ' ' | tr '\n' ' ')"
+}
+T1=
+T2=
+check "backends 2 and 3 join web4 one by one under load and leave again" scale
+ktap_diag "$(cat "$KTAP_LOG")"
+check "... with zero failed requests (ab: $(ab_failures "$WORK/ab.log") failed)" \
+	test "$(ab_failures "$WORK/ab.log")" = 0
+shares() {
+	local i v tot=0 w=$((T2 - T1))
+	for i in 1 2 3; do
+		v=$(get -G "$PROM/api/v1/query" --data-urlencode \
+			"query=increase(xlb_backend_packets_total{backend=\"$i\"}[${w}s])" \
+			--data-urlencode "time=$T2" | jq -r '.data.result[0].value[1] // 0')
+		eval "p$i=\${v%.*}"
+		tot=$((tot + ${v%.*}))
+	done
+	echo "packets per backend over the ${w} s with all three: $p1 $p2 $p3 (of $tot)"
+	((tot > 0)) || return 1
+	for i in 1 2 3; do
+		eval "v=\$p$i"
+		# Maglev, equal weights: a third each; new connections are random
+		((v * 100 / tot >= 18 && v * 100 / tot <= 50)) || return 1
+	done
+}
+check "Prometheus' series show each of the three backends taking its share" shares
+ktap_diag "$(cat "$KTAP_LOG")"
+xlb backend add web4 2 --address "$LAB_BE2_ADDR" >/dev/null
+xlb backend add web4 3 --address "$LAB_BE3_ADDR" >/dev/null
 fwd=$(xlb --json stats | jq -r .counters.tx_forward)
 check "xlb_packets_total{outcome=\"tx_forward\"} equals the datapath's counter ($fwd)" \
 	test "$(get "$URL/metrics" | awk '/^xlb_packets_total\{outcome="tx_forward"/ {print $2}')" = "$fwd"
@@ -309,4 +368,17 @@ check "xlb top under tmux quits on q, exit 0, terminal restored" top_tmux q
 check "xlb top under tmux quits on Ctrl-C, exit 0, terminal restored" top_tmux C-c
 check "xlbd is still serving /healthz" \
 	test "$(get -o /dev/null -w '%{http_code}' "$URL/healthz")" = 200
+# A reload that moves the endpoint rebinds within a second or two.
+sed -i "s/listen: 127.0.0.1:$MPORT/listen: 127.0.0.1:$((MPORT + 1))/" "$CFG"
+moved() {
+	xlb reload || return 1
+	for _ in $(seq 30); do
+		[ "$(get -o /dev/null -w '%{http_code}' "http://127.0.0.1:$((MPORT + 1))/healthz")" = 200 ] &&
+			! get -o /dev/null "$URL/healthz" && return 0
+		sleep 0.1
+	done
+	echo "not moved:"; tail -5 "$WORK/xlbd.log"
+	return 1
+}
+check "a reload that changes metrics.listen moves the endpoint" moved
 ktap_finish
