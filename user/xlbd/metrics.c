@@ -713,8 +713,14 @@ struct json_object *xlbd_metrics_status(struct xlbd_metrics *m)
 			const struct xlb_vip_stats *nw =
 				(__u32)id < m->now->nvip ? &m->now->vip[id] :
 							   NULL;
-			const struct xlb_vip_stats *cu = &m->cur->vip[id];
-			const struct xlb_vip_stats *pr = &m->prev->vip[id];
+			/* an id past a sample's end is a VIP newer than it */
+			static const struct xlb_vip_stats none;
+			bool seen = (__u32)id < m->cur->nvip &&
+				    (__u32)id < m->prev->nvip;
+			const struct xlb_vip_stats *cu =
+				seen ? &m->cur->vip[id] : &none;
+			const struct xlb_vip_stats *pr =
+				seen ? &m->prev->vip[id] : &none;
 
 			add_int(vo, "id", id);
 			add_int(vo, "packets", nw ? (int64_t)nw->packets : 0);
@@ -756,8 +762,12 @@ struct json_object *xlbd_metrics_status(struct xlbd_metrics *m)
 	for (size_t i = 0; i < c->nbackends; i++) {
 		const struct xlb_cfg_backend *b = &c->backends[i];
 		struct json_object *bo = json_object_new_object();
-		const struct xlb_counter *cu = &m->cur->be[b->id];
-		const struct xlb_counter *pr = &m->prev->be[b->id];
+		static const struct xlb_counter none;
+		bool seen = b->id < m->cur->nbe && b->id < m->prev->nbe;
+		const struct xlb_counter *cu = seen ? &m->cur->be[b->id] :
+						      &none;
+		const struct xlb_counter *pr = seen ? &m->prev->be[b->id] :
+						      &none;
 
 		add_int(bo, "id", b->id);
 		add_str(bo, "address",
