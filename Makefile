@@ -94,6 +94,16 @@ $(BUILD)/user/%.o: user/%.c $(SKELS) $(DEPS_STAMP)
 
 $(BUILD)/user/lib/opt.o: CFLAGS += -DXLB_VERSION='"$(XLB_VERSION)"'
 
+# The status page, embedded in xlbd as a C string (no build step for the
+# page itself: it is plain HTML and JS).
+STATUS_HTML := $(BUILD)/gen/status_html.h
+$(STATUS_HTML): user/xlbd/status.html
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
+$(BUILD)/user/xlbd/metrics.o $(BUILD)/asan/user/xlbd/metrics.o \
+	$(BUILD)/fuzz/user/xlbd/metrics.o: $(STATUS_HTML)
+
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@
@@ -141,6 +151,7 @@ test-e2e: all
 	$(Q)bash selftests/e2e/lab-selftest.sh
 	$(Q)bash selftests/e2e/cli.sh
 	$(Q)bash selftests/e2e/e2e.sh
+	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/metrics.sh
 
 # The main job: the real xlb in a namespace lab with nginx backends.
 demo: all

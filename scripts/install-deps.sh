@@ -29,8 +29,12 @@ PKGS=(
 	# runtime matching the default clang (libclang-rt-14-dev on Debian 12)
 	libclang-rt-dev
 	# controller: JSON control protocol (json-c), neighbour lookups (libmnl),
-	# the event loop (libevent 2.1; its evhttp will serve /metrics)
+	# the event loop (libevent 2.1; its evhttp serves /metrics)
 	libjson-c-dev libmnl-dev libevent-dev
+	# observability tests: a real Prometheus server and promtool (make
+	# test-e2e: metrics.sh), headless Chromium for the status page, tmux
+	# for xlb top
+	prometheus chromium tmux
 	# end-to-end tests: real clients
 	apache2-utils python3 jq
 	# lab: netns backends and the client

@@ -4,6 +4,8 @@
  * and writes build/bench/results.{md,json}.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +14,7 @@
 
 #include "bench_datapath.h"
 #include "bench_maglev.h"
+#include "bench_metrics.h"
 
 static int run_all(FILE *md, FILE *json)
 {
@@ -23,9 +26,22 @@ static int run_all(FILE *md, FILE *json)
 		u.sysname, u.release, sysconf(_SC_NPROCESSORS_ONLN));
 	fprintf(json, "[\n");
 	/* Maglev needs no BPF: its figures count even if the datapath fails */
-	err = bench_datapath_run(md, json);
-	fprintf(json, ",\n");
-	err = bench_maglev_run(md, json) ?: err;
+	/* XLB_BENCH_ONLY=metrics (or datapath, maglev): one part alone */
+	const char *only = getenv("XLB_BENCH_ONLY");
+	bool first = true;
+
+	err = 0;
+#define PART(name, fn)                                                         \
+	if (!only || !strcmp(only, name)) {                                    \
+		if (!first)                                                    \
+			fprintf(json, ",\n");                                  \
+		err = fn(md, json) ?: err;                                     \
+		first = false;                                                 \
+	}
+	PART("datapath", bench_datapath_run)
+	PART("maglev", bench_maglev_run)
+	PART("metrics", bench_metrics_run)
+#undef PART
 	fprintf(json, "\n]\n");
 	return err;
 }

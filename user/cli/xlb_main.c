@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/top.h"
 #include "config/config.h"
 #include "lib/ctl.h"
 #include "lib/loader.h"
@@ -51,6 +52,7 @@ static const char commands_text[] =
 	"  conntrack count|list [--vip NAME] [--backend ID] [--limit N|0]\n"
 	"  conntrack flush [--vip NAME]\n"
 	"  maglev show VIP\n"
+	"  top [--once] [--interval S] [--iterations N]   rates per VIP and backend\n"
 	"(xlb COMMAND --help: a command's options)\n"
 	"environment (a flag wins over it):\n"
 	"  XLB_SOCKET   xlbd's control socket (default " XLB_CTL_DEFAULT_SOCKET ")\n"
@@ -960,6 +962,43 @@ static int cmd_status(struct cli *c)
 	return 0;
 }
 
+/* ---- top ------------------------------------------------------------------ */
+
+static const struct xlb_opt top_table[] = {
+	XLB_OPT_FLAG("once", 0, struct xlb_top_opts, once,
+		     "print one frame and exit (no terminal control)"),
+	XLB_OPT_NUM("interval", 'd', struct xlb_top_opts, interval, "S", 1, 3600,
+		    "seconds between frames (default 1)"),
+	XLB_OPT_NUM("iterations", 'n', struct xlb_top_opts, iterations, "N", 1,
+		    1000000, "quit after N frames"),
+};
+
+static const struct xlb_opts top_set = {
+	.prog = "xlb",
+	.cmd = "top",
+	.usage = "[--once] [--interval S] [--iterations N]   (q or Ctrl-C quits)",
+	.opts = top_table,
+	.nopts = sizeof(top_table) / sizeof(top_table[0]),
+};
+
+static struct json_object *top_ask(void *ctx, struct json_object *req)
+{
+	return ask(ctx, req);
+}
+
+static int cmd_top(struct cli *c)
+{
+	struct xlb_top_opts o = { .interval = 1 };
+	struct xlb_opt_result r;
+	int ret = sub_opts(&top_set, c, 1, &o, &r);
+
+	if (ret >= 0)
+		return ret;
+	if (r.npos)
+		return xlb_opt_fail(&top_set, "takes no arguments");
+	return xlb_top(&o, top_ask, c);
+}
+
 /* A flag wins over the environment, which wins over the default. */
 static void from_env(const struct xlb_opt_result *r, size_t opt,
 		     const char *var, const char **val, const char **from)
@@ -1040,5 +1079,7 @@ int main(int argc, char **argv)
 		add_str(req, "vip", c.argv[2]);
 		return call(&c, req, print_maglev);
 	}
+	if (!strcmp(cmd, "top"))
+		return cmd_top(&c);
 	return die("unknown command: %s (xlb --help)\n", cmd);
 }

@@ -87,6 +87,7 @@ struct xlb_cfg_lines {
 	int encap_src4, encap_src6;
 	int nexthop, nexthop_mac, nexthop_ifname, nexthop_addr;
 	int allow_empty;
+	int metrics_listen;
 };
 
 struct xlb_cfg {
@@ -115,6 +116,14 @@ struct xlb_cfg {
 	__u8 nexthop_family; /* 0 if no address given */
 	bool has_nexthop_mac; /* a MAC given outright wins over resolving */
 	__u8 nexthop_mac[6];
+	/*
+	 * metrics.listen: where xlbd serves /metrics, /healthz and the status
+	 * page over HTTP. Off (metrics_port 0) unless the file asks; the
+	 * address defaults to 127.0.0.1 when only a port is given.
+	 */
+	struct xlb_addr metrics_addr;
+	__u8 metrics_family; /* 0 while off */
+	__u16 metrics_port; /* 0: off */
 
 	struct xlb_cfg_backend *backends;
 	size_t nbackends;

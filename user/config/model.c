@@ -170,6 +170,11 @@ bool xlb_cfg_equal(const struct xlb_cfg *a, const struct xlb_cfg *b)
 			  &b->nexthop_addr)) ||
 	    a->has_nexthop_mac != b->has_nexthop_mac ||
 	    (a->has_nexthop_mac && memcmp(a->nexthop_mac, b->nexthop_mac, 6)) ||
+	    a->metrics_port != b->metrics_port ||
+	    a->metrics_family != b->metrics_family ||
+	    (a->metrics_port &&
+	     !cfg_addr_eq(a->metrics_family, &a->metrics_addr,
+			  &b->metrics_addr)) ||
 	    a->nbackends != b->nbackends || a->nvips != b->nvips)
 		return false;
 	for (i = 0; i < a->nbackends; i++) {

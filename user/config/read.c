@@ -16,6 +16,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <yaml.h>
 
 #include "lib/addr.h"
@@ -802,6 +804,83 @@ static int k_vips(struct pctx *p, const struct key_spec *ks, yaml_node_t *key,
 			vip_item);
 }
 
+/*
+ * metrics.listen: "ADDR:PORT", "[V6ADDR]:PORT" or a bare "PORT" (then
+ * 127.0.0.1: the endpoint tells anyone who can reach it the whole setup, so
+ * it is local unless the file says otherwise).
+ */
+static int k_metrics_listen(struct pctx *p, const struct key_spec *ks,
+			    yaml_node_t *key, yaml_node_t *val,
+			    const char *field, void *obj)
+{
+	static const char what[] = "ADDR:PORT, [IPV6]:PORT or PORT";
+	struct xlb_cfg *c = obj;
+	char host[64], why[WHY_MAX];
+	const char *s, *port = NULL;
+	struct xlb_addr a;
+	__u8 fam = XLB_AF_INET;
+	__u32 v;
+	int ret;
+
+	(void)ks;
+	(void)key;
+	ret = want_scalar(p, val, field, what, &s);
+	if (ret)
+		return ret;
+	memset(&a, 0, sizeof(a));
+	a.v4 = htonl(INADDR_LOOPBACK);
+	if (s[0] == '[') {
+		const char *e = strchr(s, ']');
+
+		if (!e || e[1] != ':' || (size_t)(e - s - 1) >= sizeof(host))
+			return perr(p, val, field, "expected %s, got \"%s\"",
+				    what, s);
+		snprintf(host, sizeof(host), "%.*s", (int)(e - s - 1), s + 1);
+		port = e + 2;
+		if (xlb_addr_parse(host, &a, &fam) || fam != XLB_AF_INET6)
+			return perr(p, val, field,
+				    "\"%s\" is not an IPv6 address", host);
+	} else if (strchr(s, ':')) {
+		const char *e = strrchr(s, ':');
+
+		if (strchr(s, ':') != e || (size_t)(e - s) >= sizeof(host))
+			return perr(p, val, field,
+				    "expected %s (an IPv6 address goes in "
+				    "brackets), got \"%s\"",
+				    what, s);
+		snprintf(host, sizeof(host), "%.*s", (int)(e - s), s);
+		port = e + 1;
+		if (xlb_addr_parse(host, &a, &fam) || fam != XLB_AF_INET)
+			return perr(p, val, field,
+				    "\"%s\" is not an IPv4 address", host);
+	} else {
+		port = s;
+	}
+	if (xlb_u32_parse(port, 1, 65535, &v, why, sizeof(why)))
+		return perr(p, val, field, "port: %s", why);
+	c->metrics_addr = a;
+	c->metrics_family = fam;
+	c->metrics_port = (__u16)v;
+	return 0;
+}
+
+static const struct key_spec METRICS_KEYS[] = {
+	{ "listen", k_metrics_listen, 0, NULL, "ADDR:PORT, e.g. 127.0.0.1:9642",
+	  LINE_AT(metrics_listen) },
+};
+
+static int k_metrics(struct pctx *p, const struct key_spec *ks,
+		     yaml_node_t *key, yaml_node_t *val, const char *field,
+		     void *obj)
+{
+	(void)ks;
+	(void)key;
+	if (is_null(val))
+		return 0;
+	return walk_map(p, val, field, METRICS_KEYS, ARRAY_SIZE(METRICS_KEYS),
+			obj);
+}
+
 static const struct key_spec ROOT_KEYS[] = {
 	{ "pin_dir", k_pin_dir, 0, NULL, NULL, LINE_AT(pin_dir) },
 	{ "hash_seed", k_u32, offsetof(struct xlb_cfg, hash_seed), &cfg_r_u32,
@@ -816,6 +895,7 @@ static const struct key_spec ROOT_KEYS[] = {
 	/* a reload may remove every VIP only when the file says so */
 	{ "allow_empty", k_bool, offsetof(struct xlb_cfg, allow_empty), NULL,
 	  NULL, LINE_AT(allow_empty) },
+	{ "metrics", k_metrics, 0, NULL, NULL, 0 },
 	{ "backends", k_backends, 0, NULL, NULL, 0 },
 	{ "vips", k_vips, 0, NULL, NULL, 0 },
 };

@@ -188,6 +188,20 @@ static void e_globals(struct emit *e, const struct xlb_cfg *c)
 	}
 	if (c->allow_empty)
 		e_kv(e, "allow_empty", "true");
+	if (c->metrics_port) {
+		char a[XLB_ADDR_STRLEN], buf[XLB_ADDR_STRLEN + 8];
+		bool v6 = c->metrics_family == XLB_AF_INET6;
+
+		if (!cfg_family_ok(c->metrics_family) && !e->err)
+			e->err = -EINVAL;
+		xlb_addr_str(&c->metrics_addr, c->metrics_family, a, sizeof(a));
+		snprintf(buf, sizeof(buf), "%s%s%s:%u", v6 ? "[" : "", a,
+			 v6 ? "]" : "", c->metrics_port);
+		e_scalar(e, "metrics");
+		e_map(e, false);
+		e_kv(e, "listen", buf);
+		e_map_end(e);
+	}
 }
 
 static void e_vip(struct emit *e, const struct xlb_cfg *c,

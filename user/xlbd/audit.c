@@ -111,6 +111,10 @@ static void globals(struct audit *a, const struct xlb_cfg *o,
 	    memcmp(&o->nexthop_addr, &n->nexthop_addr, sizeof(n->nexthop_addr)))
 		say(a, "nexthop changed");
 	yesno(a, "allow_empty", o->allow_empty, n->allow_empty);
+	if (o->metrics_port != n->metrics_port ||
+	    o->metrics_family != n->metrics_family ||
+	    memcmp(&o->metrics_addr, &n->metrics_addr, sizeof(n->metrics_addr)))
+		say(a, "metrics.listen changed");
 }
 
 static void pool(struct audit *a, const struct xlb_cfg *o,

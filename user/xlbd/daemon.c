@@ -448,6 +448,8 @@ static struct json_object *vip_json(struct xlbd *d, const struct xlb_cfg_vip *v)
 		if (b)
 			json_object_object_add(bo, "address",
 					       addr_json(&b->addr, b->family));
+		json_object_object_add(bo, "health", json_object_new_string(
+			b && b->down ? "down" : "up"));
 		ref_json(bo, &d->running, &v->refs[r]);
 		json_object_array_add(bes, bo);
 	}

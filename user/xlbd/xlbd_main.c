@@ -20,6 +20,7 @@
 #include "xlbd/ctl_server.h"
 #include "xlbd/daemon.h"
 #include "xlbd/loop.h"
+#include "xlbd/metrics.h"
 
 #define DEFAULT_CONFIG "/etc/xlb/xlb.yaml"
 #define MAX_IFACES 16
@@ -122,6 +123,7 @@ int main(int argc, char **argv)
 	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT };
 	struct xlbd_run r = {};
 	struct xlbd_ctl *ctl = NULL;
+	struct xlbd_metrics *metrics = NULL;
 	char err[XLB_ERR_MAX];
 
 	while ((c = getopt_long(argc, argv, "c:s:i:m:vh", opts, NULL)) != -1) {
@@ -212,6 +214,10 @@ int main(int argc, char **argv)
 	ctl = xlbd_ctl_new(r.loop, lfd, NULL, on_request, &r, err, sizeof(err));
 	if (!ctl)
 		goto fail;
+	/* HTTP /metrics, /healthz, status page: off unless metrics.listen */
+	metrics = xlbd_metrics_new(&r.d, r.loop, err, sizeof(err));
+	if (!metrics)
+		goto fail;
 	pr_info("serving %zu VIPs, %zu backends from %s; maps in %s "
 		"(conntrack %s, %u entries); control socket %s\n",
 		r.d.running.nvips, r.d.running.nbackends, config,
@@ -230,6 +236,7 @@ int main(int argc, char **argv)
 fail:
 	pr_err("%s\n", err);
 out:
+	xlbd_metrics_free(metrics);
 	xlbd_ctl_free(ctl);
 	xlbd_loop_free(r.loop);
 	xlbd_stop(&r.d);
