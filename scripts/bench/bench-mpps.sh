@@ -97,11 +97,21 @@ vips:
       backends: [ {id: 1}, {id: 2}, {id: 3} ] }
 EOF
 
-# counters NAME... -> their values, one line
+# counters NAME... -> their values, one line. xlbd may be busy (its reaper
+# walks millions of entries): a failed read is retried, then fatal, never
+# taken for zero.
 counters() {
-	in_ns "$BUILD/xlb" -s "$WORK/sock" --pin-dir "$PIN" --json stats |
-		python3 -c "import json,sys; c=json.load(sys.stdin)['counters']
-print(*(c.get(n, 0) for n in sys.argv[1:]))" "$@"
+	local out try
+	for try in 1 2 3 4 5; do
+		if out=$(in_ns "$BUILD/xlb" -s "$WORK/sock" --pin-dir "$PIN" --json stats 2>"$WORK/stats.err" |
+			python3 -c "import json,sys; c=json.load(sys.stdin)['counters']
+print(*(c[n] for n in sys.argv[1:]))" "$@" 2>>"$WORK/stats.err") && [ -n "$out" ]; then
+			echo "$out"
+			return 0
+		fi
+		sleep 1
+	done
+	die "xlb stats: no counters after 5 tries: $(tr '\n' ' ' <"$WORK/stats.err")"
 }
 
 # run FLOWS [COUNT] -> "sent received seconds" of one generator run into the sink
@@ -129,11 +139,15 @@ measure() {
 	# warm-up: conntrack learns every flow
 	run "$flows" $((flows > COUNT ? flows : COUNT)) >/dev/null
 	for ((r = 0; r < RUNS; r++)); do
-		[ "$label" = xlb ] && read -r fwd0 hit0 miss0 < <(counters tx_forward ct_hit ct_miss)
+		if [ "$label" = xlb ]; then
+			c=$(counters tx_forward ct_hit ct_miss) || exit 1
+			read -r fwd0 hit0 miss0 <<<"$c"
+		fi
 		read -r sent got secs < <(run "$flows")
 		[ "$sent" = "$COUNT" ] || die "$label $flows flows: sent $sent of $COUNT"
 		if [ "$label" = xlb ]; then
-			read -r fwd1 hit1 miss1 < <(counters tx_forward ct_hit ct_miss)
+			c=$(counters tx_forward ct_hit ct_miss) || exit 1
+			read -r fwd1 hit1 miss1 <<<"$c"
 			[ $((fwd1 - fwd0)) -eq "$got" ] ||
 				die "xlb $flows flows: sink got $got, xlb forwarded $((fwd1 - fwd0))"
 			hits=$((hits + hit1 - hit0))
