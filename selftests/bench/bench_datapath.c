@@ -258,6 +258,34 @@ static int measure(const struct progs *pr, const struct xlb_lb_maps *m,
 	return 0;
 }
 
+/*
+ * New flows are timed against a full conntrack table, as on a node that has
+ * run for a while: every insert evicts (the table's LRU lists are per CPU,
+ * so the CPU this runs on fills its share long before the table is full).
+ * @k's flows are sent, untimed, until the table holds as many entries as
+ * it has room for; the outcome counter proves they were forwarded.
+ */
+static int fill_conntrack(const struct progs *pr, const struct xlb_lb_maps *m,
+			  const struct klass *k, __u32 n)
+{
+	__u32 v;
+	__u64 o0 = counter(m, k->outcome);
+	struct pkt in, out;
+	int err;
+
+	if (pkt_build(&in, &k->spec))
+		return -EINVAL;
+	if ((err = set_template(pr->tpl, &in, k->flags)))
+		return err;
+	if (!timed(pr->lb, &in, &out, n, &v) || v != k->verdict ||
+	    counter(m, k->outcome) - o0 != n) {
+		fprintf(stderr, "xlb-bench: filling conntrack with %u flows failed\n", n);
+		return -EIO;
+	}
+	next_flow += n;
+	return 0;
+}
+
 static void progs_of(struct xlb_bench *skel, struct progs *pr)
 {
 	pr->lb = bpf_program__fd(skel->progs.xlb_bench_lb);
@@ -362,7 +390,10 @@ static int bench_scale(FILE *md, FILE *json)
 		if (err)
 			fprintf(stderr, "xlb-bench: scale: configure maps: %s\n",
 				strerror(-err));
-		err = err ?: measure(&pr, &m, est, e) ?: measure(&pr, &m, syn, n);
+		err = err ?: measure(&pr, &m, est, e) ?:
+		      fill_conntrack(&pr, &m, syn,
+				     bpf_map__max_entries(skel->maps.xlb_conntrack)) ?:
+		      measure(&pr, &m, syn, n);
 		xlb_bench__destroy(skel);
 		if (err)
 			return err;
@@ -386,7 +417,7 @@ int bench_datapath_run(FILE *md, FILE *json)
 	const char *only = getenv("XLB_BENCH_ONLY");
 	struct xlb_lb_maps m;
 	struct progs pr;
-	bool first = true;
+	bool first = true, filled = false;
 	int err = 0;
 
 	if (!skel) {
@@ -412,6 +443,12 @@ int bench_datapath_run(FILE *md, FILE *json)
 		/* XLB_BENCH_ONLY=substring: one class, e.g. for perf record */
 		if (only && !strstr(k->name, only))
 			continue;
+		if (k->flags & XLB_BENCH_F_NEW_FLOW && !filled) {
+			if ((err = fill_conntrack(&pr, &m, k,
+						  bpf_map__max_entries(skel->maps.xlb_conntrack))))
+				goto out;
+			filled = true;
+		}
 		if ((err = measure(&pr, &m, k, med)))
 			goto out;
 		fprintf(md, "| %s | %u | %u | %.2f | %u |\n", k->name, med[0],
