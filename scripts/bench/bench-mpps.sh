@@ -50,6 +50,8 @@ COUNT=${COUNT:-3000000}
 FLOWS=${FLOWS:-"1 1000 100000 1000000 4000000"}
 max_flows=$(printf '%s\n' $FLOWS | sort -g | tail -1)
 # every CPU may hold every flow, plus a quarter: the next power of two
+CT_SIZED="sized for $max_flows flows on any one CPU"
+[ -n "${CT_ENTRIES:-}" ] && CT_SIZED="set by CT_ENTRIES"
 CT_ENTRIES=${CT_ENTRIES:-$(python3 -c "
 n = $max_flows * $(nproc) * 5 // 4
 print(max(1024, 1 << (n - 1).bit_length()))")}
@@ -191,7 +193,7 @@ ct=$(in_ns "$BUILD/xlb" -s "$WORK/sock" --json conntrack count | json '["count"]
 	echo "### Throughput through the node, 64-byte TCP ACKs (median of $RUNS runs of $COUNT packets)"
 	echo
 	echo "machine: $(uname -r), $(nproc) CPUs; generator, LB and sink share them (veth pair)."
-	echo "conntrack: $CT_ENTRIES entries (sized for $max_flows flows on any one CPU), $ct held at the end."
+	echo "conntrack: $CT_ENTRIES entries ($CT_SIZED), $ct held at the end."
 	echo "Hit rate: ct_hit / (ct_hit + ct_miss) over the timed runs, after the warm-up."
 	echo
 	echo "| flows | xlb Mpps | floor (XDP_TX) Mpps | xlb / floor | conntrack hit rate |"
