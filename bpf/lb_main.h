@@ -51,6 +51,9 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, struct xlb_pkt *p)
 	__u32 zero = 0, be_id = 0;
 	int r;
 
+	/* ICMP errors keep their own rule (their flow is the quoted one) */
+	if (!p->icmp_error && !xlb_maybe_vip_addr(&p->flow.dst))
+		return XLB_PASS_NOT_VIP;
 	vip = xlb_vip_lookup(&p->flow);
 	if (!vip)
 		return p->icmp_error ? XLB_PASS_ICMP_NOT_VIP : XLB_PASS_NOT_VIP;

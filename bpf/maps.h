@@ -25,6 +25,14 @@ struct {
 	__type(value, struct xlb_addr_info);
 } xlb_vip_addrs SEC(".maps");
 
+/* A bit per hash of a VIP address: see XLB_ADDR_FILTER_BITS in abi.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_ADDR_FILTER_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} xlb_vip_addr_filter SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XLB_MAX_BACKENDS);

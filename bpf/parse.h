@@ -58,6 +58,19 @@ static __always_inline int xlb_is_vip_addr(const struct xlb_addr *a,
 	return ai && (!flag || (ai->flags & flag));
 }
 
+/*
+ * False only when @a surely carries no VIP (its bit in xlb_vip_addr_filter
+ * is clear): one array load, where the VIP lookup costs two hash lookups
+ * for such a packet.
+ */
+static __always_inline int xlb_maybe_vip_addr(const struct xlb_addr *a)
+{
+	__u32 bit = xlb_addr_filter_bit(a), word = bit / 64;
+	__u64 *w = bpf_map_lookup_elem(&xlb_vip_addr_filter, &word);
+
+	return !w || ((*w >> (bit % 64)) & 1);
+}
+
 /* Outcome of a broken header once the destination address is known. */
 static __always_inline int xlb_malformed(const struct xlb_pkt *p)
 {

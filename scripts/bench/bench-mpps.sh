@@ -8,12 +8,17 @@
 #   (live frames)  ▲ veth    │ next hop = gen0's MAC) or xlb_tx (floor)
 #                  └─ sink ◄─┘ XDP_TX: counted on gen0, then dropped
 #
-# 64-byte TCP ACKs to the VIP over 1, 1k and 1M flows (source port and
-# address vary). Each figure is the median of RUNS runs after a warm-up run
-# that fills conntrack, so "1 flow" and "1k flows" are conntrack hits and
-# "1M flows" is a table of a million tracked flows. Delivered = what the
-# sink counted / the generator's send time. Every xlb run is checked: the
-# sink count equals what xlb counted as tx_forward, and nothing was lost.
+# 64-byte TCP ACKs to the VIP over 1, 1k, 100k, 1M and 4M flows (source
+# port and address vary). Each figure is the median of RUNS runs after a
+# warm-up run of max(COUNT, flows) packets that shows conntrack every flow,
+# so a point is all conntrack hits as long as the table holds its flows;
+# the hit rate of each point (ct_hit over ct_hit + ct_miss during the timed
+# runs) says whether it did. Conntrack is sized by README's rule for the
+# largest point: every CPU may hold all the flows (its LRU list evicts at
+# about entries / CPUs), with a quarter of headroom, rounded up to a power
+# of two. Delivered = what the sink counted / the generator's send time.
+# Every xlb run is checked: the sink count equals what xlb counted as
+# tx_forward, and nothing was lost.
 #
 # Everything shares this machine's cores: the generator, the veth NAPI that
 # runs the LB and the sink. The ratio to the floor is the figure to read.
@@ -21,7 +26,8 @@
 #
 # Usage: scripts/bench/bench-mpps.sh   (root; `make bench` runs it).
 # Environment (defaults in brackets): BUILD [<repo>/build], OUT [BUILD/bench],
-# RUNS [3], COUNT [3000000 packets per run], FLOWS ["1 1000 1000000"].
+# RUNS [3], COUNT [3000000 packets per run], FLOWS ["1 1000 100000 1000000
+# 4000000"], CT_ENTRIES [by the rule above].
 set -euo pipefail
 
 case ${1:-} in
@@ -41,7 +47,14 @@ BUILD=${BUILD:-$ROOT/build}
 OUT=${OUT:-$BUILD/bench}
 RUNS=${RUNS:-3}
 COUNT=${COUNT:-3000000}
-FLOWS=${FLOWS:-"1 1000 1000000"}
+FLOWS=${FLOWS:-"1 1000 100000 1000000 4000000"}
+max_flows=$(printf '%s\n' $FLOWS | sort -g | tail -1)
+# every CPU may hold every flow, plus a quarter: the next power of two
+CT_SIZED="sized for $max_flows flows on any one CPU"
+[ -n "${CT_ENTRIES:-}" ] && CT_SIZED="set by CT_ENTRIES"
+CT_ENTRIES=${CT_ENTRIES:-$(python3 -c "
+n = $max_flows * $(nproc) * 5 // 4
+print(max(1024, 1 << (n - 1).bit_length()))")}
 NS=xlbmp$$
 PIN=/sys/fs/bpf/xlb-mpps-$$
 WORK=$(mktemp -d /tmp/xlb-mpps.XXXXXX)
@@ -74,7 +87,7 @@ LBMAC=$(ip -n "$NS" -j link show lb0 | json '[0]["address"]')
 cat >"$WORK/xlb.yaml" <<EOF
 pin_dir: $PIN
 hash_seed: 24301
-conntrack: { entries: 2097152 }
+conntrack: { entries: $CT_ENTRIES }
 encap: { source4: 198.19.0.0 }
 nexthop: { mac: '$GENMAC' }
 backends:
@@ -86,21 +99,33 @@ vips:
       backends: [ {id: 1}, {id: 2}, {id: 3} ] }
 EOF
 
-tx_forward() {
-	in_ns "$BUILD/xlb" -s "$WORK/sock" --pin-dir "$PIN" --json stats |
-		json '["counters"]["tx_forward"]'
+# counters NAME... -> their values, one line. xlbd may be busy (its reaper
+# walks millions of entries): a failed read is retried, then fatal, never
+# taken for zero.
+counters() {
+	local out try
+	for try in 1 2 3 4 5; do
+		if out=$(in_ns "$BUILD/xlb" -s "$WORK/sock" --pin-dir "$PIN" --json stats 2>"$WORK/stats.err" |
+			python3 -c "import json,sys; c=json.load(sys.stdin)['counters']
+print(*(c[n] for n in sys.argv[1:]))" "$@" 2>>"$WORK/stats.err") && [ -n "$out" ]; then
+			echo "$out"
+			return 0
+		fi
+		sleep 1
+	done
+	die "xlb stats: no counters after 5 tries: $(tr '\n' ' ' <"$WORK/stats.err")"
 }
 
-# run FLOWS -> "sent received seconds" of one generator run into the sink
+# run FLOWS [COUNT] -> "sent received seconds" of one generator run into the sink
 run() {
-	local flows=$1 sink
+	local flows=$1 count=${2:-$COUNT} sink
 	in_ns "$BUILD/xlb-pktgen" sink --dev gen0 --until-idle 400 --json \
 		>"$WORK/sink.json" 2>/dev/null &
 	sink=$!
 	sleep 0.3
 	in_ns "$BUILD/xlb-pktgen" --dev gen0 --dst-mac "$LBMAC" \
 		--src 203.0.113.7 --dst 192.0.2.10 --dport 80 --proto tcp-ack \
-		--size 64 --flows "$flows" --count "$COUNT" --json \
+		--size 64 --flows "$flows" --count "$count" --json \
 		>"$WORK/gen.json" 2>/dev/null
 	wait "$sink"
 	echo "$(json '["packets"]' <"$WORK/gen.json")" \
@@ -108,27 +133,40 @@ run() {
 		"$(json '["seconds"]' <"$WORK/gen.json")"
 }
 
-# measure LABEL FLOWS -> median delivered Mpps over RUNS runs (and checks)
+# measure LABEL FLOWS -> "median delivered Mpps" over RUNS runs (and
+# checks), and for xlb " hit-rate" of conntrack over those runs
 measure() {
-	local label=$1 flows=$2 r sent got secs before after rates=()
-	run "$flows" >/dev/null # warm-up: conntrack learns the flows
+	local label=$1 flows=$2 r sent got secs fwd0 fwd1 hit0 hit1 miss0 miss1
+	local hits=0 misses=0 rates=()
+	# warm-up: conntrack learns every flow
+	run "$flows" $((flows > COUNT ? flows : COUNT)) >/dev/null
 	for ((r = 0; r < RUNS; r++)); do
-		[ "$label" = xlb ] && before=$(tx_forward)
+		if [ "$label" = xlb ]; then
+			c=$(counters tx_forward ct_hit ct_miss) || exit 1
+			read -r fwd0 hit0 miss0 <<<"$c"
+		fi
 		read -r sent got secs < <(run "$flows")
 		[ "$sent" = "$COUNT" ] || die "$label $flows flows: sent $sent of $COUNT"
 		if [ "$label" = xlb ]; then
-			after=$(tx_forward)
-			[ $((after - before)) -eq "$got" ] ||
-				die "xlb $flows flows: sink got $got, xlb forwarded $((after - before))"
+			c=$(counters tx_forward ct_hit ct_miss) || exit 1
+			read -r fwd1 hit1 miss1 <<<"$c"
+			[ $((fwd1 - fwd0)) -eq "$got" ] ||
+				die "xlb $flows flows: sink got $got, xlb forwarded $((fwd1 - fwd0))"
+			hits=$((hits + hit1 - hit0))
+			misses=$((misses + miss1 - miss0))
 		fi
 		rates+=("$(python3 -c "print(f'{$got / $secs / 1e6:.3f}')")")
 		echo "  $label, $flows flows, run $((r + 1)): sent $sent, delivered $got in ${secs}s" >&2
 	done
-	printf '%s\n' "${rates[@]}" | sort -g | sed -n "$(((RUNS + 1) / 2))p"
+	echo -n "$(printf '%s\n' "${rates[@]}" | sort -g | sed -n "$(((RUNS + 1) / 2))p")"
+	if [ "$label" = xlb ]; then
+		echo -n " $(python3 -c "print(f'{$hits / max(1, $hits + $misses):.4f}')")"
+	fi
+	echo
 }
 
 mkdir -p "$OUT"
-declare -A XLB FLOOR
+declare -A XLB FLOOR HIT
 
 # the floor first: the trivial program, then xlb in its place
 ip -n "$NS" link set dev lb0 xdpdrv obj "$BUILD/xlb_tx.bpf.o" sec xdp
@@ -144,7 +182,10 @@ for _ in $(seq 50); do
 	in_ns "$BUILD/xlb" -s "$WORK/sock" --json status >/dev/null 2>&1 && break
 	sleep 0.1
 done
-for f in $FLOWS; do XLB[$f]=$(measure xlb "$f"); done
+for f in $FLOWS; do
+	m=$(measure xlb "$f") # a failed check stops the script here
+	read -r "XLB[$f]" "HIT[$f]" <<<"$m"
+done
 ct=$(in_ns "$BUILD/xlb" -s "$WORK/sock" --json conntrack count | json '["count"]')
 
 {
@@ -152,12 +193,13 @@ ct=$(in_ns "$BUILD/xlb" -s "$WORK/sock" --json conntrack count | json '["count"]
 	echo "### Throughput through the node, 64-byte TCP ACKs (median of $RUNS runs of $COUNT packets)"
 	echo
 	echo "machine: $(uname -r), $(nproc) CPUs; generator, LB and sink share them (veth pair)."
-	echo "conntrack held $ct entries at the end."
+	echo "conntrack: $CT_ENTRIES entries ($CT_SIZED), $ct held at the end."
+	echo "Hit rate: ct_hit / (ct_hit + ct_miss) over the timed runs, after the warm-up."
 	echo
-	echo "| flows | xlb Mpps | floor (XDP_TX) Mpps | xlb / floor |"
-	echo "|---:|---:|---:|---:|"
+	echo "| flows | xlb Mpps | floor (XDP_TX) Mpps | xlb / floor | conntrack hit rate |"
+	echo "|---:|---:|---:|---:|---:|"
 	for f in $FLOWS; do
-		echo "| $f | ${XLB[$f]} | ${FLOOR[$f]} | $(python3 -c "print(f'{${XLB[$f]} / ${FLOOR[$f]}:.2f}')") |"
+		echo "| $f | ${XLB[$f]} | ${FLOOR[$f]} | $(python3 -c "print(f'{${XLB[$f]} / ${FLOOR[$f]}:.2f}')") | ${HIT[$f]} |"
 	done
 } >"$OUT/mpps.md"
 {
@@ -166,8 +208,8 @@ ct=$(in_ns "$BUILD/xlb" -s "$WORK/sock" --json conntrack count | json '["count"]
 	for f in $FLOWS; do
 		[ $first = 1 ] || echo ","
 		first=0
-		printf '{"bench":"mpps","flows":%s,"xlb_mpps":%s,"floor_mpps":%s,"runs":%s,"packets":%s}' \
-			"$f" "${XLB[$f]}" "${FLOOR[$f]}" "$RUNS" "$COUNT"
+		printf '{"bench":"mpps","flows":%s,"xlb_mpps":%s,"floor_mpps":%s,"ct_hit_rate":%s,"ct_entries":%s,"runs":%s,"packets":%s}' \
+			"$f" "${XLB[$f]}" "${FLOOR[$f]}" "${HIT[$f]}" "$CT_ENTRIES" "$RUNS" "$COUNT"
 	done
 	echo
 	echo "]"

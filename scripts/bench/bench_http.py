@@ -5,7 +5,8 @@
 # TCP mode, in the same namespace lab (scripts/lab.sh, 3 nginx backends) in
 # one run. Python 3.11 standard library only (the machines reach only
 # Debian's archive); the PNG is drawn by gnuplot, as before.
-"""HTTP through the VIP: xlb against HAProxy (TCP mode) in the netns lab.
+"""HTTP through the VIP: xlb against HAProxy (TCP mode) in the netns lab,
+and the ceiling: the client talking to one backend directly.
 
   run A  xlbd + XDP on lb1's eth0, VIP web4 192.0.2.10:80/tcp, IPIP tunnel to
          be1..be3 (weight 1 each); the backends answer the client directly
@@ -13,8 +14,11 @@
   run B  xlb detached and stopped, the VIP on lb1's lo, haproxy in lb1 in
          TCP mode (roundrobin over be1..be3, nbthread --haproxy-threads);
          both directions pass lb1 (two TCP connections per request).
+  run C  the ceiling: xlb and haproxy stopped, the client talks to be1's
+         own address (client -> router -> be1, no balancer); xlb's and
+         HAProxy's rows are also given as a share of it.
 
-Runs alternate, A B A B ..., --rounds rounds: the machine is shared (other
+Runs alternate, A B C A B C ..., --rounds rounds: the machine is shared (other
 work drifts in and out), so each figure is the median over the rounds, with
 every round's value kept beside it.
 
@@ -24,7 +28,8 @@ then `ab -n N -c C` for each C (a new connection per request) and
 every request with none failed, wrk had no socket errors and no non-2xx,
 and the traffic went through the LB under test (run A: xlb's tx_forward
 grew by at least the request count; run B: no XDP program on lb1's eth0 and
-haproxy's frontend counted the connections and the bytes). A row that
+haproxy's frontend counted the connections and the bytes; run C: the page
+named be1 before and after the row). A row that
 fails a check is reported as failed, never silently; the program then
 exits 1.
 
@@ -325,12 +330,12 @@ class Bench:
             pids += [int(x) for x in kids.split()]
         return pids
 
-    def backends_seen(self, n):
-        """The backends N new connections to the VIP reached, "be1 be2 be3"."""
+    def backends_seen(self, n, url=None):
+        """The backends N new connections to URL (the VIP) reached, "be1 be2 be3"."""
         seen = set()
         for _ in range(n):
             page = run(self.client("curl", "-s", "--max-time", "3",
-                                   f"http://{self.env['LAB_VIP4']}/"), check=False)
+                                   url or f"http://{self.env['LAB_VIP4']}/"), check=False)
             f = page.split()
             if len(f) >= 2:
                 seen.add(f[1])
@@ -464,7 +469,13 @@ class Bench:
 
         # Did the traffic go through the LB under test?
         n = row["requests"]
-        if lb == "xlb":
+        if lb == "direct":
+            seen = self.backends_seen(3, self.direct_url)
+            row["spread"] = []
+            row["check"] = f"client to {self.direct_url} directly; the page names '{seen}'"
+            if seen != "be1":
+                errs.append(f"direct: {self.direct_url} answered as '{seen}', want be1")
+        elif lb == "xlb":
             d = x1["fwd"] - x0["fwd"]
             row["spread"] = [y - x for x, y in zip(x0["be"], x1["be"])]
             row["check"] = (f"xlb tx_forward +{d} (packets to be1/be2/be3 "
@@ -524,10 +535,14 @@ class Bench:
             self.nfailed += 1
             say(f"FAILED round {self.round} {lb} {tool} c={conc}: {row['error']} (log: {log})")
 
+    @property
+    def direct_url(self):
+        return f"http://{self.env['LAB_BE1_ADDR']}/"
+
     def measure(self, lb):
-        """The measured part of a run, the same for both LBs."""
+        """The measured part of a run, the same for both LBs and the ceiling."""
         a = self.a
-        vip = f"http://{self.env['LAB_VIP4']}/"
+        vip = self.direct_url if lb == "direct" else f"http://{self.env['LAB_VIP4']}/"
         pre = os.path.join(self.raw, f"r{self.round}-{lb}")
         if a.warmup_n:
             with open(f"{pre}-warmup.txt", "w") as f:
@@ -694,6 +709,16 @@ backend be_web4
             pass
         self.stop_haproxy()
 
+    def run_direct(self):
+        say(f"round {self.round}, run C: the ceiling, the client to be1 "
+            f"{self.env['LAB_BE1_ADDR']} directly")
+        if self.lb_xdp():
+            raise Die(f"an XDP program is on lb1 eth0 in the direct run: {self.lb_xdp()}")
+        seen = self.backends_seen(3, self.direct_url)
+        if seen != "be1":
+            raise Die(f"{self.direct_url} answered as '{seen}', want be1")
+        self.measure("direct")
+
     # ------------------------------------------------------ cleanup ----
 
     def cleanup(self):
@@ -771,6 +796,7 @@ backend be_web4
         for self.round in range(1, a.rounds + 1):
             self.run_xlb()
             self.run_haproxy()
+            self.run_direct()
 
         meta = {
             "kernel": os.uname().release, "ncpu": os.cpu_count(),
@@ -857,9 +883,9 @@ def report(rows, out, raw, a, meta):
         return s if r["ok"] else f"{s} **FAILED**"
 
     L = []
-    L.append("# HTTP through the VIP: xlb vs HAProxy (TCP mode)")
+    L.append("# HTTP through the VIP: xlb vs HAProxy (TCP mode), and the client to one backend directly")
     L.append("")
-    L.append(f"- When: {when}; command: `{cmd}`; {rounds} round(s), each run A (xlb) then run B (HAProxy) "
+    L.append(f"- When: {when}; command: `{cmd}`; {rounds} round(s), each run A (xlb), run B (HAProxy) then run C (the client to be1 directly) "
              "in the same lab; every figure is the median over the rounds (all rounds' req/s are under \"Rounds\").")
     L.append(f"- Machine: Linux {kernel}, {ncpu} CPUs ({model}); load average before {load}, after {load_after}; "
              f"other network namespaces at the start: {others or 'none'}.")
@@ -896,6 +922,20 @@ def report(rows, out, raw, a, meta):
                 ratio(x and x["p99_ms"], h and h["p99_ms"]),
                 f"{x['failed'] if x else '—'} / {h['failed'] if h else '—'}"]) + " |")
         L.append("")
+        L.append("The ceiling, the client talking to be1 directly (no balancer; one backend where the "
+                 "balancers spread over three), and each balancer as a share of it:")
+        L.append("")
+        L.append("| C | direct req/s | xlb / direct req/s | HAProxy / direct req/s | direct p99 ms "
+                 "| p99 xlb/direct | p99 HAProxy/direct | failed direct |")
+        L.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for c in cs:
+            x, h, d = get("xlb", tool, c), get("haproxy", tool, c), get("direct", tool, c)
+            L.append("| " + " | ".join([
+                str(c), cell(d, "rps", 0), ratio(x and x["rps"], d and d["rps"]),
+                ratio(h and h["rps"], d and d["rps"]), cell(d, "p99_ms", 3),
+                ratio(x and x["p99_ms"], d and d["p99_ms"]), ratio(h and h["p99_ms"], d and d["p99_ms"]),
+                f"{d['failed'] if d else '—'}"]) + " |")
+        L.append("")
         if tool == "wrk":
             # Few long-lived connections: how evenly each LB spread them.
             def shares(r):
@@ -923,14 +963,15 @@ def report(rows, out, raw, a, meta):
     L.append("")
     L.append("req/s and p99 of every round, in order (the spread is the noise of a shared machine).")
     L.append("")
-    L.append("| tool | C | xlb req/s | HAProxy req/s | xlb p99 ms | HAProxy p99 ms |")
-    L.append("|---|---:|---|---|---|---|")
+    L.append("| tool | C | xlb req/s | HAProxy req/s | direct req/s | xlb p99 ms | HAProxy p99 ms | direct p99 ms |")
+    L.append("|---|---:|---|---|---|---|---|---|")
     for tool in ("ab", "wrk"):
         for c in sorted({r["concurrency"] for r in result if r["tool"] == tool}):
-            x, h = get("xlb", tool, c), get("haproxy", tool, c)
+            x, h, d = get("xlb", tool, c), get("haproxy", tool, c), get("direct", tool, c)
             fmt = lambda r, k, nd: ", ".join("—" if v is None else f"{v:.{nd}f}" for v in r[k]) if r else "—"
             L.append(f"| {tool} | {c} | {fmt(x, 'rps_rounds', 0)} | {fmt(h, 'rps_rounds', 0)} | "
-                     f"{fmt(x, 'p99_ms_rounds', 2)} | {fmt(h, 'p99_ms_rounds', 2)} |")
+                     f"{fmt(d, 'rps_rounds', 0)} | {fmt(x, 'p99_ms_rounds', 2)} | "
+                     f"{fmt(h, 'p99_ms_rounds', 2)} | {fmt(d, 'p99_ms_rounds', 2)} |")
     L.append("")
     L.append("## Where the CPU went")
     L.append("")
@@ -996,11 +1037,11 @@ def report(rows, out, raw, a, meta):
         fm.write("\n".join(L))
 
     with open(f"{out}/http-ab.dat", "w") as d:
-        d.write("# concurrency xlb_rps haproxy_rps (medians)\n")
+        d.write("# concurrency xlb_rps haproxy_rps direct_rps (medians)\n")
         for c in sorted({r["concurrency"] for r in result if r["tool"] == "ab"}):
-            x, h = get("xlb", "ab", c), get("haproxy", "ab", c)
+            x, h, dr = get("xlb", "ab", c), get("haproxy", "ab", c), get("direct", "ab", c)
             v = lambda r: f"{r['rps']:.1f}" if r and r["ok"] and r["rps"] else "NaN"
-            d.write(f"{c} {v(x)} {v(h)}\n")
+            d.write(f"{c} {v(x)} {v(h)} {v(dr)}\n")
 
 
 def plot(out, a):
@@ -1018,7 +1059,8 @@ set grid
 set yrange [0:*]
 set xtics ({xtics})
 plot "{dat}" using 1:2 with linespoints lw 2 pt 7 title "xlb (XDP, IPIP, DSR)", \\
-     "{dat}" using 1:3 with linespoints lw 2 pt 5 title "HAProxy (TCP mode, nbthread {a.haproxy_threads})"
+     "{dat}" using 1:3 with linespoints lw 2 pt 5 title "HAProxy (TCP mode, nbthread {a.haproxy_threads})", \\
+     "{dat}" using 1:4 with linespoints lw 2 pt 9 dt 2 title "ceiling: the client to be1 directly"
 """
     if subprocess.run(["gnuplot"], input=script, text=True).returncode:
         raise Die("gnuplot failed to draw http.png")

@@ -46,6 +46,13 @@ static const struct klass classes[] = {
 	    .sport = 1, .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = 0x02,
 	    .df = true },
 	  XLB_BENCH_F_NEW_FLOW, XDP_TX, XLB_TX_FORWARD, XLB_EV_CT_MISS },
+	/* an ACK of a flow conntrack does not hold (a failover without sync):
+	 * picked by Maglev and recorded, like a SYN */
+	{ "tcp4 ACK, unknown flow",
+	  { .family = 4, .src = "203.0.113.7", .dst = "192.0.2.10",
+	    .sport = 1, .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = 0x10,
+	    .df = true, .payload_len = 64 },
+	  XLB_BENCH_F_NEW_FLOW, XDP_TX, XLB_TX_FORWARD, XLB_EV_CT_MISS },
 	{ "tcp4 established (conntrack hit)",
 	  { .family = 4, .src = "203.0.113.7", .dst = "192.0.2.10",
 	    .sport = 40000, .dport = 80, .proto = IPPROTO_TCP,
@@ -187,12 +194,231 @@ static __u64 counter(const struct xlb_lb_maps *m, __u32 idx)
 	return c.packets;
 }
 
+struct progs {
+	int lb, floor, bare, tpl;
+};
+
+/*
+ * Times class @k RUNS times (the LB, the floor and the bare XDP_TX in each
+ * run) and checks every LB run did the intended work; the medians go to
+ * @med: LB, floor, bare.
+ */
+static int measure(const struct progs *pr, const struct xlb_lb_maps *m,
+		   const struct klass *k, __u32 med[3])
+{
+	__u32 lb_ns[RUNS], fl_ns[RUNS], bare_ns[RUNS], v, v1;
+	struct pkt in, out, once;
+	int err;
+
+	if (pkt_build(&in, &k->spec) || set_template(pr->tpl, &in, 0))
+		return -EINVAL;
+	/* a plain run: the reference output, and the flow's entry */
+	if (!timed(pr->lb, &in, &once, 1, &v1) || v1 != k->verdict) {
+		fprintf(stderr, "xlb-bench: %s: reference run gave %u\n",
+			k->name, v1);
+		return -EIO;
+	}
+	for (int r = 0; r < RUNS; r++) {
+		__u64 o0 = counter(m, k->outcome);
+		__u64 e0 = counter(m, k->event);
+
+		if ((err = set_template(pr->tpl, &in, k->flags)))
+			return err;
+		lb_ns[r] = timed(pr->lb, &in, &out, REPEAT, &v);
+		next_flow += REPEAT;
+		/* prove the timed work was the intended work */
+		if (!lb_ns[r] || v != k->verdict ||
+		    counter(m, k->outcome) - o0 != REPEAT ||
+		    (k->event != NONE && counter(m, k->event) - e0 != REPEAT) ||
+		    out.len != once.len ||
+		    (!k->flags && memcmp(out.data, once.data, out.len))) {
+			fprintf(stderr,
+				"xlb-bench: %s: timed run did not do the intended work "
+				"(verdict %u, outcome +%llu, event +%llu, len %zu/%zu)\n",
+				k->name, v,
+				(unsigned long long)(counter(m, k->outcome) - o0),
+				(unsigned long long)(counter(m, k->event) - e0),
+				out.len, once.len);
+			return -EIO;
+		}
+		if ((err = set_template(pr->tpl, &in, k->flags)))
+			return err;
+		fl_ns[r] = timed(pr->floor, &in, &out, REPEAT, &v);
+		next_flow += REPEAT;
+		bare_ns[r] = timed(pr->bare, &in, &out, REPEAT, &v);
+		if (!fl_ns[r] || !bare_ns[r])
+			return -EIO;
+	}
+	qsort(lb_ns, RUNS, sizeof(__u32), cmp_u32);
+	qsort(fl_ns, RUNS, sizeof(__u32), cmp_u32);
+	qsort(bare_ns, RUNS, sizeof(__u32), cmp_u32);
+	med[0] = lb_ns[RUNS / 2];
+	med[1] = fl_ns[RUNS / 2];
+	med[2] = bare_ns[RUNS / 2];
+	return 0;
+}
+
+/*
+ * New flows are timed against a full conntrack table, as on a node that has
+ * run for a while: every insert evicts (the table's LRU lists are per CPU,
+ * so the CPU this runs on fills its share long before the table is full).
+ * @k's flows are sent, untimed, until the table holds as many entries as
+ * it has room for; the outcome counter proves they were forwarded.
+ */
+static int fill_conntrack(const struct progs *pr, const struct xlb_lb_maps *m,
+			  const struct klass *k, __u32 n)
+{
+	__u32 v;
+	__u64 o0 = counter(m, k->outcome);
+	struct pkt in, out;
+	int err;
+
+	if (pkt_build(&in, &k->spec))
+		return -EINVAL;
+	if ((err = set_template(pr->tpl, &in, k->flags)))
+		return err;
+	if (!timed(pr->lb, &in, &out, n, &v) || v != k->verdict ||
+	    counter(m, k->outcome) - o0 != n) {
+		fprintf(stderr, "xlb-bench: filling conntrack with %u flows failed\n", n);
+		return -EIO;
+	}
+	next_flow += n;
+	return 0;
+}
+
+static void progs_of(struct xlb_bench *skel, struct progs *pr)
+{
+	pr->lb = bpf_program__fd(skel->progs.xlb_bench_lb);
+	pr->floor = bpf_program__fd(skel->progs.xlb_bench_floor);
+	pr->bare = bpf_program__fd(skel->progs.xlb_bench_tx);
+	pr->tpl = bpf_map__fd(skel->maps.xlb_bench_tpl);
+}
+
+/*
+ * How cost grows: one IPv4 VIP under test (192.0.2.10:80) among @nvips
+ * (the others on 10.0.x.y:80, every address distinct), @nbe backends per
+ * VIP, Maglev tables of @size slots, in a fresh object each time.
+ */
+static int setup_scale(struct xlb_bench *skel, struct xlb_lb_maps *m,
+		       __u32 nvips, __u32 nbe, __u32 size)
+{
+	struct xlb_config cfg = { .hash_seed = 42, .mtu = 1500 };
+	struct xlb_maglev_backend *bes;
+	__u32 *table;
+	int err;
+
+	err = xlb_maps_from_object(skel->obj, m);
+	if (err)
+		return err;
+	inet_pton(AF_INET, "198.18.0.0", &cfg.encap_src4);
+	memcpy(cfg.nexthop_mac, PKT_MAC_ROUTER, 6);
+	err = xlb_config_write(m, &cfg);
+	for (__u32 i = 1; !err && i <= nbe; i++) {
+		struct xlb_backend be = { .flags = XLB_BE_F_ACTIVE,
+					  .family = XLB_AF_INET };
+
+		be.addr.v4 = htonl(0xc6330000 + i); /* 198.51.0.0/16 */
+		err = xlb_backend_write(m, i, &be);
+	}
+	if (err)
+		return err;
+	table = calloc(size, sizeof(*table));
+	bes = calloc(nbe, sizeof(*bes));
+	if (!table || !bes) {
+		free(table);
+		free(bes);
+		return -ENOMEM;
+	}
+	for (__u32 b = 0; b < nbe; b++)
+		bes[b] = (struct xlb_maglev_backend){ b + 1, 1 };
+	err = xlb_maglev_build(bes, nbe, cfg.hash_seed, size, table);
+	for (__u32 v = 0; !err && v < nvips; v++) {
+		struct xlb_vip_key k = { .port = htons(80),
+					 .proto = IPPROTO_TCP,
+					 .family = XLB_AF_INET };
+		struct xlb_vip_info info = { .vip_id = v };
+
+		k.addr.v4 = v ? htonl(0x0a000000 + v) : htonl(0xc000020a);
+		err = xlb_vip_write(m, &k, &info, 0) ?:
+		      xlb_table_install(m, v, table, size);
+	}
+	free(table);
+	free(bes);
+	return err;
+}
+
+static const struct klass *klass_named(const char *prefix)
+{
+	for (size_t c = 0; c < sizeof(classes) / sizeof(classes[0]); c++)
+		if (!strncmp(classes[c].name, prefix, strlen(prefix)))
+			return &classes[c];
+	return NULL;
+}
+
+static int bench_scale(FILE *md, FILE *json)
+{
+	static const struct {
+		__u32 vips, backends, size;
+	} pts[] = {
+		{ 1, 16, 65537 },    { 1000, 16, 65537 }, { 1, 1000, 65537 },
+		{ 1, 16000, 65537 }, { 1, 16, 1048573 },  { 1, 1000, 1048573 },
+	};
+	/* the established and new-flow classes of the table above */
+	const struct klass *est = klass_named("tcp4 established");
+	const struct klass *syn = klass_named("tcp4 SYN");
+	int err = 0;
+
+	fprintf(md, "\n### Per-packet cost against VIPs, backends per VIP and Maglev table size "
+		    "(tcp4, repeat %u, median of %u runs)\n\n", REPEAT, RUNS);
+	fprintf(md, "| VIPs | backends per VIP | table size | established ns | ratio | "
+		    "new flow ns | ratio | floor ns |\n");
+	fprintf(md, "|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	for (size_t i = 0; i < sizeof(pts) / sizeof(pts[0]); i++) {
+		struct xlb_bench *skel = xlb_bench__open_and_load();
+		__u32 e[3], n[3];
+		struct xlb_lb_maps m;
+		struct progs pr;
+
+		if (!skel) {
+			fprintf(stderr, "xlb-bench: load xlb_bench.bpf.o: %s\n",
+				strerror(errno));
+			return -1;
+		}
+		progs_of(skel, &pr);
+		err = setup_scale(skel, &m, pts[i].vips, pts[i].backends,
+				  pts[i].size);
+		if (err)
+			fprintf(stderr, "xlb-bench: scale: configure maps: %s\n",
+				strerror(-err));
+		err = err ?: measure(&pr, &m, est, e) ?:
+		      fill_conntrack(&pr, &m, syn,
+				     bpf_map__max_entries(skel->maps.xlb_conntrack)) ?:
+		      measure(&pr, &m, syn, n);
+		xlb_bench__destroy(skel);
+		if (err)
+			return err;
+		fprintf(md, "| %u | %u | %u | %u | %.2f | %u | %.2f | %u |\n",
+			pts[i].vips, pts[i].backends, pts[i].size, e[0],
+			(double)e[0] / e[1], n[0], (double)n[0] / n[1], e[1]);
+		if (json)
+			fprintf(json,
+				",\n{\"bench\":\"per_packet_scale\",\"vips\":%u,\"backends\":%u,"
+				"\"table_size\":%u,\"established_ns\":%u,\"established_floor_ns\":%u,"
+				"\"new_flow_ns\":%u,\"new_flow_floor_ns\":%u,\"repeat\":%u,\"runs\":%u}",
+				pts[i].vips, pts[i].backends, pts[i].size, e[0], e[1],
+				n[0], n[1], REPEAT, RUNS);
+	}
+	return 0;
+}
+
 int bench_datapath_run(FILE *md, FILE *json)
 {
 	struct xlb_bench *skel = xlb_bench__open_and_load();
-	int lb, floor, bare, tpl, err = 0;
+	const char *only = getenv("XLB_BENCH_ONLY");
 	struct xlb_lb_maps m;
-	bool first = true;
+	struct progs pr;
+	bool first = true, filled = false;
+	int err = 0;
 
 	if (!skel) {
 		fprintf(stderr, "xlb-bench: load xlb_bench.bpf.o: %s\n",
@@ -204,10 +430,7 @@ int bench_datapath_run(FILE *md, FILE *json)
 		fprintf(stderr, "xlb-bench: configure maps: %s\n", strerror(-err));
 		goto out;
 	}
-	lb = bpf_program__fd(skel->progs.xlb_bench_lb);
-	floor = bpf_program__fd(skel->progs.xlb_bench_floor);
-	bare = bpf_program__fd(skel->progs.xlb_bench_tx);
-	tpl = bpf_map__fd(skel->maps.xlb_bench_tpl);
+	progs_of(skel, &pr);
 
 	fprintf(md, "\n### Per-packet cost, BPF_PROG_TEST_RUN (repeat %u, median of %u runs)\n\n",
 		REPEAT, RUNS);
@@ -215,74 +438,33 @@ int bench_datapath_run(FILE *md, FILE *json)
 	fprintf(md, "|---|---:|---:|---:|---:|\n");
 	for (size_t c = 0; c < sizeof(classes) / sizeof(classes[0]); c++) {
 		const struct klass *k = &classes[c];
-		const char *only = getenv("XLB_BENCH_ONLY");
-		__u32 lb_ns[RUNS], fl_ns[RUNS], bare_ns[RUNS], v, v1;
-		struct pkt in, out, once;
+		__u32 med[3];
 
 		/* XLB_BENCH_ONLY=substring: one class, e.g. for perf record */
 		if (only && !strstr(k->name, only))
 			continue;
-		if (pkt_build(&in, &k->spec) || set_template(tpl, &in, 0)) {
-			err = -EINVAL;
+		if (k->flags & XLB_BENCH_F_NEW_FLOW && !filled) {
+			if ((err = fill_conntrack(&pr, &m, k,
+						  bpf_map__max_entries(skel->maps.xlb_conntrack))))
+				goto out;
+			filled = true;
+		}
+		if ((err = measure(&pr, &m, k, med)))
 			goto out;
-		}
-		/* a plain run: the reference output, and the flow's entry */
-		if (!timed(lb, &in, &once, 1, &v1) || v1 != k->verdict) {
-			fprintf(stderr, "xlb-bench: %s: reference run gave %u\n",
-				k->name, v1);
-			err = -EIO;
-			goto out;
-		}
-		for (int r = 0; r < RUNS; r++) {
-			__u64 o0 = counter(&m, k->outcome);
-			__u64 e0 = counter(&m, k->event);
-
-			if ((err = set_template(tpl, &in, k->flags)))
-				goto out;
-			lb_ns[r] = timed(lb, &in, &out, REPEAT, &v);
-			next_flow += REPEAT;
-			/* prove the timed work was the intended work */
-			if (!lb_ns[r] || v != k->verdict ||
-			    counter(&m, k->outcome) - o0 != REPEAT ||
-			    (k->event != NONE &&
-			     counter(&m, k->event) - e0 != REPEAT) ||
-			    out.len != once.len ||
-			    (!k->flags && memcmp(out.data, once.data, out.len))) {
-				fprintf(stderr,
-					"xlb-bench: %s: timed run did not do the intended work "
-					"(verdict %u, outcome +%llu, event +%llu, len %zu/%zu)\n",
-					k->name, v,
-					(unsigned long long)(counter(&m, k->outcome) - o0),
-					(unsigned long long)(counter(&m, k->event) - e0),
-					out.len, once.len);
-				err = -EIO;
-				goto out;
-			}
-			if ((err = set_template(tpl, &in, k->flags)))
-				goto out;
-			fl_ns[r] = timed(floor, &in, &out, REPEAT, &v);
-			next_flow += REPEAT;
-			bare_ns[r] = timed(bare, &in, &out, REPEAT, &v);
-			if (!fl_ns[r] || !bare_ns[r]) {
-				err = -EIO;
-				goto out;
-			}
-		}
-		qsort(lb_ns, RUNS, sizeof(__u32), cmp_u32);
-		qsort(fl_ns, RUNS, sizeof(__u32), cmp_u32);
-		qsort(bare_ns, RUNS, sizeof(__u32), cmp_u32);
-		fprintf(md, "| %s | %u | %u | %.2f | %u |\n", k->name,
-			lb_ns[RUNS / 2], fl_ns[RUNS / 2],
-			(double)lb_ns[RUNS / 2] / fl_ns[RUNS / 2],
-			bare_ns[RUNS / 2]);
+		fprintf(md, "| %s | %u | %u | %.2f | %u |\n", k->name, med[0],
+			med[1], (double)med[0] / med[1], med[2]);
 		if (json)
 			fprintf(json,
 				"%s{\"bench\":\"per_packet\",\"class\":\"%s\",\"xlb_ns\":%u,"
 				"\"floor_ns\":%u,\"bare_tx_ns\":%u,\"repeat\":%u,\"runs\":%u}",
-				first ? "" : ",\n", k->name, lb_ns[RUNS / 2],
-				fl_ns[RUNS / 2], bare_ns[RUNS / 2], REPEAT, RUNS);
+				first ? "" : ",\n", k->name, med[0], med[1], med[2],
+				REPEAT, RUNS);
 		first = false;
 	}
+	xlb_bench__destroy(skel);
+	skel = NULL;
+	if (!only || !strcmp(only, "scale"))
+		err = bench_scale(md, json);
 out:
 	xlb_bench__destroy(skel);
 	return err;

@@ -9,8 +9,10 @@
 #include <string.h>
 #include <criterion/criterion.h>
 #include <linux/bpf.h>
+#include <bpf/bpf.h>
 
 #include "lb_env.h"
+#include "lib/addr.h"
 #include "lib/conntrack.h"
 #include "testrun.h"
 
@@ -548,4 +550,72 @@ Test(datapath, zero_timeouts_never_expire_and_udp_has_its_own)
 	send_and_backend(VIP_UDP6, &u);
 	cr_assert_eq(env_stat(&env, XLB_EV_CT_EXPIRED), 1,
 		     "a UDP flow idle past timeout_udp expires");
+}
+
+static bool filter_bit(const char *addr)
+{
+	struct xlb_addr a = {};
+	__u32 bit, word;
+	__u64 w;
+
+	cr_assert_eq(xlb_addr_parse(addr, &a, &(__u8){ 0 }), 0);
+	bit = xlb_addr_filter_bit(&a);
+	word = bit / 64;
+	cr_assert_eq(bpf_map_lookup_elem(env.maps.vip_addr_filter, &word, &w), 0);
+	return (w >> (bit % 64)) & 1;
+}
+
+/*
+ * xlb_vip_addr_filter lets packets to other addresses pass after one array
+ * load; it must never turn a VIP's packet away, and an address it cannot
+ * tell from a VIP address (a shared bit) still gets the full lookup.
+ */
+Test(datapath, address_filter_only_skips_addresses_without_a_vip)
+{
+	struct pkt_spec vip = TCP4("192.0.2.10", 80, .tcp_flags = ACK);
+	struct xlb_addr a = {}, v = {};
+	char other[INET_ADDRSTRLEN];
+	struct pkt in, out;
+	__u64 zero = 0;
+	uint64_t before;
+
+	cr_assert(filter_bit("192.0.2.10") && filter_bit("2001:db8::10") &&
+			  filter_bit("192.0.2.30") && filter_bit("2001:db8::30"),
+		  "every VIP address has its bit");
+	cr_assert_not(filter_bit("192.0.2.99"), "192.0.2.99's bit is clear");
+
+	/* an address sharing 192.0.2.10's bit: filtered in, looked up, passed */
+	cr_assert_eq(xlb_addr_parse("192.0.2.10", &v, &(__u8){ 0 }), 0);
+	for (__u32 i = 1;; i++) {
+		a.v4 = htonl(0x0a000000u + i);
+		if (xlb_addr_filter_bit(&a) == xlb_addr_filter_bit(&v))
+			break;
+		cr_assert_lt(i, 1u << 24, "no address shares the VIP's bit");
+	}
+	inet_ntop(AF_INET, &a.v4, other, sizeof(other));
+	{
+		struct pkt_spec s = TCP4(other, 80);
+
+		before = env_stat(&env, XLB_PASS_NOT_VIP);
+		cr_assert_eq(pkt_build(&in, &s), 0);
+		cr_assert_eq(env_run(&env, &in, &out), XDP_PASS,
+			     "%s (the VIP's bit) passes", other);
+		cr_assert(out.len == in.len && !memcmp(out.data, in.data, in.len));
+		cr_assert_eq(env_stat(&env, XLB_PASS_NOT_VIP), before + 1);
+	}
+
+	/* the filter is what the datapath reads: emptied, the VIP passes... */
+	for (__u32 w = 0; w < XLB_ADDR_FILTER_WORDS; w++)
+		cr_assert_eq(bpf_map_update_elem(env.maps.vip_addr_filter, &w,
+						 &zero, BPF_ANY),
+			     0);
+	cr_assert_eq(pkt_build(&in, &vip), 0);
+	before = env_stat(&env, XLB_PASS_NOT_VIP);
+	cr_assert_eq(env_run(&env, &in, &out), XDP_PASS,
+		     "with an empty filter the VIP's packet passes");
+	cr_assert_eq(env_stat(&env, XLB_PASS_NOT_VIP), before + 1);
+	/* ...and xlb_addr_filter_sync (what the loader runs) restores it */
+	cr_assert_eq(xlb_addr_filter_sync(&env.maps), 0);
+	cr_assert_eq(env_run(&env, &in, &out), XDP_TX,
+		     "refilled from xlb_vip_addrs, the VIP forwards again");
 }

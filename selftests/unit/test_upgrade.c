@@ -6,8 +6,10 @@
  * build's loader. Idle, the old xlb_stats is replaced by one with room
  * (counters kept); still used by a program, it is adopted as it is and
  * replaced at the next attach; the conntrack table is adopted untouched
- * either way. A map this build cannot use is refused with the exact step
- * to take, and the refusal pins nothing.
+ * either way. xlb_vip_addr_filter, which that release did not have, is
+ * created with the bit of every VIP address it left. A map this build
+ * cannot use is refused with the exact step to take, and the refusal pins
+ * nothing.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -165,6 +167,17 @@ static __u32 pin_previous_release(const struct old_map *bad)
 			}
 			ct_id = (int)map_id(fd, NULL);
 		}
+		if (!strcmp(m->name, "xlb_vip_addrs") && m == &old_maps[i]) {
+			struct xlb_addr_key k = { .family = XLB_AF_INET };
+			struct xlb_addr_info ai = {};
+
+			k.addr.v4 = htonl(0xc000020au); /* 192.0.2.10 */
+			cr_assert_eq(bpf_map_update_elem(fd, &k, &ai, 0), 0);
+			k = (struct xlb_addr_key){ .family = XLB_AF_INET6 };
+			k.addr.v6[0] = htonl(0x20010db8u); /* 2001:db8::10 */
+			k.addr.v6[3] = htonl(0x10);
+			cr_assert_eq(bpf_map_update_elem(fd, &k, &ai, 0), 0);
+		}
 		if (!strcmp(m->name, "xlb_stats") && m == &old_maps[i]) {
 			__u32 k = XLB_TX_FORWARD;
 
@@ -199,6 +212,37 @@ static void assert_conntrack_kept(const struct xlb_lb_maps *m, __u32 ct_id)
 	}
 }
 
+/*
+ * The new xlb_vip_addr_filter holds the bits of the addresses the previous
+ * release left in xlb_vip_addrs (else this build's program would pass their
+ * packets as not for a VIP), and no more than those.
+ */
+static void assert_filter_knows_old_addrs(const struct xlb_lb_maps *m)
+{
+	struct xlb_addr a4 = { .v4 = htonl(0xc000020au) }, a6 = {};
+	__u32 set = 0;
+
+	a6.v6[0] = htonl(0x20010db8u);
+	a6.v6[3] = htonl(0x10);
+	for (__u32 w = 0; w < XLB_ADDR_FILTER_WORDS; w++) {
+		__u64 v;
+
+		cr_assert_eq(bpf_map_lookup_elem(m->vip_addr_filter, &w, &v), 0);
+		for (__u32 b = 0; b < 64; b++) {
+			__u32 bit = w * 64 + b;
+
+			if (!((v >> b) & 1))
+				continue;
+			set++;
+			cr_assert(bit == xlb_addr_filter_bit(&a4) ||
+					  bit == xlb_addr_filter_bit(&a6),
+				  "bit %u is set for no address", bit);
+		}
+	}
+	cr_assert_eq(set, xlb_addr_filter_bit(&a4) == xlb_addr_filter_bit(&a6) ? 1 : 2,
+		     "both old VIP addresses have their bit (%u set)", set);
+}
+
 Test(upgrade, idle_previous_release_is_adopted_and_stats_grow)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -224,6 +268,7 @@ Test(upgrade, idle_previous_release_is_adopted_and_stats_grow)
 		     "the old counters were copied");
 	cr_assert_eq(all[XLB_DROP_NO_OUTCOME].packets, 0);
 	cr_assert_eq(access("/sys/fs/bpf", F_OK), 0);
+	assert_filter_knows_old_addrs(&m);
 	xlb_maps_close(&m);
 }
 

@@ -77,6 +77,35 @@ int xlb_config_write(const struct xlb_lb_maps *m, const struct xlb_config *c)
 	return update(m->config, &zero, c, BPF_ANY);
 }
 
+int xlb_addr_filter_set(const struct xlb_lb_maps *m, const struct xlb_addr *a)
+{
+	__u32 bit = xlb_addr_filter_bit(a), word = bit / 64;
+	__u64 w;
+
+	if (bpf_map_lookup_elem(m->vip_addr_filter, &word, &w))
+		return -errno;
+	if (w & (1ull << (bit % 64)))
+		return 0;
+	w |= 1ull << (bit % 64);
+	return update(m->vip_addr_filter, &word, &w, BPF_ANY);
+}
+
+int xlb_addr_filter_sync(const struct xlb_lb_maps *m)
+{
+	struct xlb_addr_key k, next;
+	void *prev = NULL;
+	int err;
+
+	while (!bpf_map_get_next_key(m->vip_addrs, prev, &next)) {
+		k = next;
+		prev = &k;
+		err = xlb_addr_filter_set(m, &k.addr);
+		if (err)
+			return err;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
 int xlb_vip_write(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
 		  const struct xlb_vip_info *v, __u32 addr_flags)
 {
@@ -88,6 +117,10 @@ int xlb_vip_write(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
 	    (v->flags & ~XLB_VIP_F_ALL) ||
 	    (k->family != XLB_AF_INET && k->family != XLB_AF_INET6))
 		return -EINVAL;
+	/* the filter first: a packet never finds the address filtered out */
+	err = xlb_addr_filter_set(m, &k->addr);
+	if (err)
+		return err;
 	had_addr = !bpf_map_lookup_elem(m->vip_addrs, &ak, &old);
 	err = update(m->vip_addrs, &ak, &ai, BPF_ANY);
 	if (err)

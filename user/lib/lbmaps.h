@@ -24,6 +24,7 @@
 #define XLB_LB_MAPS(X)                          \
 	X(vips, "xlb_vips")                     \
 	X(vip_addrs, "xlb_vip_addrs")           \
+	X(vip_addr_filter, "xlb_vip_addr_filter") \
 	X(backends, "xlb_backends")             \
 	X(maglev, "xlb_maglev")                 \
 	X(conntrack, "xlb_conntrack")           \
@@ -53,6 +54,18 @@ void xlb_lb_maps_reset(struct xlb_lb_maps *m);
 int xlb_maps_from_object(struct bpf_object *obj, struct xlb_lb_maps *m);
 
 int xlb_config_write(const struct xlb_lb_maps *m, const struct xlb_config *c);
+
+/*
+ * Sets the bit of @a in xlb_vip_addr_filter (abi.h); bits are never
+ * cleared. xlb_vip_write does it for every VIP address.
+ */
+int xlb_addr_filter_set(const struct xlb_lb_maps *m, const struct xlb_addr *a);
+/*
+ * Sets the bit of every address in xlb_vip_addrs: a filter created next to
+ * maps pinned by a release without it starts empty, and must know every
+ * VIP address before a program that reads it is attached.
+ */
+int xlb_addr_filter_sync(const struct xlb_lb_maps *m);
 
 /*
  * Adds or replaces a VIP and marks its address as a VIP address (answering

@@ -417,6 +417,18 @@ int xlb_maps_open_pinned(const char *pin_dir, __u32 ct_entries,
 		}
 		*xlb_lb_map_fd(m, i) = fd;
 	}
+	/*
+	 * xlb_vip_addr_filter is new next to maps pinned by a release without
+	 * it: it must know every VIP address before a program reading it runs
+	 * (setting bits that are set already changes nothing)
+	 */
+	rc = xlb_addr_filter_sync(m);
+	if (rc) {
+		xlb_maps_close(m);
+		return xlb_errf(err, errlen, rc,
+			    "fill xlb_vip_addr_filter from xlb_vip_addrs in %s: %s",
+			    pin_dir, strerror(-rc));
+	}
 	return 0;
 }
 
@@ -500,6 +512,7 @@ int xlb_attach(const char *pin_dir, __u32 ct_entries, const char *ifname,
 	int ifindex = (int)if_nametoindex(ifname);
 	struct xlb_attachment a = {};
 	struct xdp_program *prog;
+	struct xlb_lb_maps m;
 	struct xlb_lb *skel;
 	int rc;
 
@@ -511,9 +524,11 @@ int xlb_attach(const char *pin_dir, __u32 ct_entries, const char *ifname,
 			    "attach %s: already attached (prog id %u, %s mode); "
 			    "detach first",
 			    ifname, a.prog_id, xlb_xdp_mode_str(a.mode));
-	rc = xlb_bpffs_ensure(pin_dir, err, errlen);
+	/* the maps first, the address filter filled (see xlb_maps_open_pinned) */
+	rc = xlb_maps_open_pinned(pin_dir, ct_entries, &m, NULL, err, errlen);
 	if (rc)
 		return rc;
+	xlb_maps_close(&m);
 	skel = open_pinned(pin_dir, ct_entries, NULL, err, errlen);
 	if (!skel)
 		return -EINVAL;
