@@ -7,6 +7,7 @@
  * own bpffs directory and removes it.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -511,6 +512,50 @@ Test(control, socket_round_trip_and_single_owner)
 	cr_assert_eq(json_object_array_length(json_object_object_get(r, "vips")),
 		     3, "and lists the three VIPs");
 	json_object_put(r);
+}
+
+/*
+ * Regression: xlbd unlinked whatever sat at the socket path (a regular
+ * file included) and said "Address already in use" for a directory. Only
+ * a stale socket is removed; anything else is refused and named.
+ */
+Test(control, socket_path_holding_something_else_is_refused)
+{
+	char path[200], err[256];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/sock", dir);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	fd = xlb_ctl_listen(path, err, sizeof(err));
+	cr_assert_lt(fd, 0, "a directory at the socket path is refused");
+	cr_assert(strstr(err, "a directory, not a socket"),
+		  "and named as such (said: %s)", err);
+	cr_assert_eq(rmdir(path), 0, "the directory is still there");
+
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "keep", 4), 4);
+	close(fd);
+	fd = xlb_ctl_listen(path, err, sizeof(err));
+	cr_assert_lt(fd, 0, "a regular file at the socket path is refused");
+	cr_assert(strstr(err, "a regular file, not a socket"),
+		  "and named as such (said: %s)", err);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert(S_ISREG(st.st_mode) && st.st_size == 4,
+		  "the file is left as it was");
+	cr_assert_eq(unlink(path), 0);
+
+	/* a socket nobody answers on is stale: removed and bound again */
+	fd = xlb_ctl_listen(path, err, sizeof(err));
+	cr_assert_geq(fd, 0, "listen: %s", err);
+	close(fd); /* the socket file stays, as after kill -9 */
+	cr_assert_eq(lstat(path, &st), 0);
+	cr_assert(S_ISSOCK(st.st_mode));
+	fd = xlb_ctl_listen(path, err, sizeof(err));
+	cr_assert_geq(fd, 0, "a stale socket is replaced: %s", err);
+	close(fd);
+	unlink(path);
 }
 
 /*

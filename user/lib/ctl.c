@@ -68,9 +68,28 @@ static int mkdir_parent(const char *path)
 	return 0;
 }
 
+/* What sits at a path, for "PATH: a directory, not a socket". */
+static const char *file_kind(mode_t m)
+{
+	if (S_ISREG(m))
+		return "a regular file";
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISLNK(m))
+		return "a symbolic link";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	return "something";
+}
+
 int xlb_ctl_listen(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa;
+	struct stat st;
 	mode_t old;
 	int fd, rc;
 
@@ -78,18 +97,40 @@ int xlb_ctl_listen(const char *path, char *err, size_t errlen)
 	if (rc)
 		return xlb_errf(err, errlen, rc, "control socket %s: path too long",
 			    path);
-	fd = connect_to(path);
-	if (fd >= 0) {
-		close(fd);
-		return xlb_errf(err, errlen, -EADDRINUSE,
-			    "control socket %s: another xlbd answers on it",
-			    path);
+	/*
+	 * Only a stale socket is ours to remove: anything else at the path
+	 * (a file, a directory, a link) is someone's, and refused by name.
+	 */
+	if (!lstat(path, &st)) {
+		if (!S_ISSOCK(st.st_mode))
+			return xlb_errf(err, errlen, -EEXIST,
+					"%s: %s, not a socket; xlbd removes "
+					"only a stale socket there (move it "
+					"away or give another -s)",
+					path, file_kind(st.st_mode));
+		fd = connect_to(path);
+		if (fd >= 0) {
+			close(fd);
+			return xlb_errf(err, errlen, -EADDRINUSE,
+					"control socket %s: another xlbd "
+					"answers on it", path);
+		}
+		if (fd != -ECONNREFUSED)
+			return xlb_errf(err, errlen, fd,
+					"control socket %s: connect: %s; not "
+					"removing it", path, strerror(-fd));
+		if (unlink(path) && errno != ENOENT) /* stale: nobody answered */
+			return xlb_errf(err, errlen, -errno,
+					"control socket %s: removing the stale "
+					"socket: %s", path, strerror(errno));
+	} else if (errno != ENOENT) {
+		return xlb_errf(err, errlen, -errno, "control socket %s: %s",
+				path, strerror(errno));
 	}
 	rc = mkdir_parent(path);
 	if (rc)
 		return xlb_errf(err, errlen, rc, "control socket %s: mkdir: %s",
 			    path, strerror(-rc));
-	unlink(path); /* stale: nobody answered */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return xlb_errf(err, errlen, -errno, "control socket: %s",

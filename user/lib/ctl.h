@@ -19,8 +19,10 @@
 
 /*
  * Binds @path for the daemon. Refuses (-EADDRINUSE) when another daemon
- * answers on it; removes a stale socket file otherwise. Returns the
- * listening fd or a negative errno, with the reason in @err.
+ * answers on it; removes a stale socket (a socket nobody answers on)
+ * otherwise. Anything else at @path (a regular file, a directory, a link)
+ * is refused (-EEXIST) and named: "PATH: a directory, not a socket; ...".
+ * Returns the listening fd or a negative errno, with the reason in @err.
  */
 int xlb_ctl_listen(const char *path, char *err, size_t errlen);
 
