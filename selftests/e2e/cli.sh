@@ -158,6 +158,18 @@ done
 # as scripts/demo.sh records its xlbd
 printf 'XLB_SOCKET=%s\nXLB_PIN_DIR=%s\n' "$SOCK" "$PIN" >"$LAB_STATE/lb1.xlb"
 
+# one xlbd per pin dir: a second one with another socket is refused
+out nsenter --net="/run/netns/$LAB_NS_LB1" "$BUILD/xlbd" -c "$WORK/xlb.yaml" -s "$WORK/second.sock"
+check "a second xlbd on the same pin dir exits 1 naming the first one's pid" \
+	eval '[ "$rc" = 1 ] && grep -q "pin dir $PIN is in use by xlbd pid $XLBD_PID" <<<"$err" &&
+	      [ ! -e "$WORK/second.sock" ]'
+out "$X" -s "$SOCK" --json vip list
+check "... and the first one's VIPs keep their ids" \
+	eval '[ "$rc" = 0 ] && ! grep -q "\"id\":-" <<<"$out"'
+out env XLB_PIN_DIR="$PIN" nsenter --net="/run/netns/$NS" "$X" attach v0 --mode skb
+check "xlb attach (no daemon) works beside a running xlbd on its pin dir" [ "$rc" = 0 ]
+nsenter --net="/run/netns/$NS" "$X" detach v0 >/dev/null 2>&1
+
 out "$LAB" exec lb1 xlb stats
 check "lab.sh exec lb1 xlb stats: the build's xlb reaches the recorded xlbd" \
 	eval '[ "$rc" = 0 ] && grep -q web4 <<<"$out"'

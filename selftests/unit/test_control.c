@@ -515,6 +515,30 @@ Test(control, socket_round_trip_and_single_owner)
 }
 
 /*
+ * Regression: two xlbd on one pin dir both started and overwrote each
+ * other's maps. The second is refused, naming the first one's pid, and
+ * starts once the first has stopped.
+ */
+Test(control, one_daemon_per_pin_dir)
+{
+	static struct xlbd d2;
+	char err[XLB_ERR_MAX], want[64];
+
+	cr_assert_neq(xlbd_start(&d2, cfg_path, err, sizeof(err)), 0,
+		      "a second xlbd on the same pin dir is refused");
+	snprintf(want, sizeof(want), "is in use by xlbd pid %d", (int)getpid());
+	cr_assert(strstr(err, want), "naming the holder's pid (said: %s)", err);
+	cr_assert(strstr(err, pin), "and the pin dir (said: %s)", err);
+	cr_assert_eq(count_keys(d.maps.vips, sizeof(struct xlb_vip_key)), 3,
+		     "the first one's maps are untouched");
+	xlbd_stop(&d);
+	cr_assert_eq(xlbd_start(&d2, cfg_path, err, sizeof(err)), 0,
+		     "once the first stopped, another starts: %s", err);
+	xlbd_stop(&d2);
+	cr_assert_eq(xlbd_start(&d, cfg_path, err, sizeof(err)), 0, "%s", err);
+}
+
+/*
  * Regression: xlbd unlinked whatever sat at the socket path (a regular
  * file included) and said "Address already in use" for a directory. Only
  * a stale socket is removed; anything else is refused and named.

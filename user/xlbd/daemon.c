@@ -35,6 +35,7 @@ int xlbd_start(struct xlbd *d, const char *config_path, char *err,
 	int rc;
 
 	memset(d, 0, sizeof(*d));
+	d->lock_fd = -1;
 	xlb_cfg_init(&d->running);
 	snprintf(d->config_path, sizeof(d->config_path), "%s", config_path);
 	rc = xlb_cfg_load(config_path, &cfg, err, errlen);
@@ -48,6 +49,17 @@ int xlbd_start(struct xlbd *d, const char *config_path, char *err,
 	 */
 	rc = xlb_apply_check(&cfg, NULL, err, errlen);
 	if (rc) {
+		xlb_cfg_free(&cfg);
+		return rc;
+	}
+	/*
+	 * One xlbd per pin dir: two would overwrite each other's maps. Taken
+	 * before a map is opened, held until xlbd_stop().
+	 */
+	d->lock_fd = xlb_pin_lock(cfg.pin_dir, err, errlen);
+	if (d->lock_fd < 0) {
+		rc = d->lock_fd;
+		d->lock_fd = -1;
 		xlb_cfg_free(&cfg);
 		return rc;
 	}
@@ -78,6 +90,8 @@ int xlbd_start(struct xlbd *d, const char *config_path, char *err,
 	xlbd_sample(d);
 	return 0;
 out_cfg:
+	xlb_pin_unlock(cfg.pin_dir, d->lock_fd);
+	d->lock_fd = -1;
 	xlb_cfg_free(&cfg);
 	free(d->prev);
 	free(d->cur);
@@ -87,6 +101,8 @@ out_cfg:
 
 void xlbd_stop(struct xlbd *d)
 {
+	if (d->started) /* a struct never started holds no lock */
+		xlb_pin_unlock(d->running.pin_dir, d->lock_fd);
 	xlb_maps_close(&d->maps);
 	xlb_cfg_free(&d->running);
 	free(d->prev);

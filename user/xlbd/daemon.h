@@ -27,6 +27,7 @@ struct xlbd {
 	struct xlb_lb_maps maps;
 	__u32 ct_size; /* entries of the conntrack map in use */
 	int ct_adopted; /* the conntrack map was pinned before we started */
+	int lock_fd; /* the pin dir's lock (lib/loader.h), held while running */
 	time_t started;
 	/* counters one sampling interval apart, for rates */
 	struct xlbd_sample *prev, *cur;
@@ -36,7 +37,10 @@ struct xlbd {
  * Loads @config_path, checks everything that can refuse it (validation,
  * resolution, tables), then opens (or creates) the pinned maps and applies
  * the config over whatever they hold. A refused config creates no map and
- * no pin. On failure nothing is left open and the reason is in @err.
+ * no pin. The pin dir's lock is taken before the first map is opened and
+ * held until xlbd_stop(): a second xlbd on the same pin dir is refused,
+ * naming the holder's pid. On failure nothing is left open and the reason
+ * is in @err.
  */
 int xlbd_start(struct xlbd *d, const char *config_path, char *err,
 	       size_t errlen);
