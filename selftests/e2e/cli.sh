@@ -220,6 +220,29 @@ out env XLB_SOCKET="$SOCK" "$X" conntrack count --backend 3
 check "conntrack count --backend 3 agrees with the list" \
 	grep -q "^$rows3 entries to backend 3" <<<"$out"
 
+# a long change (a 16M-slot table) outlives a short --timeout: "timed out",
+# exit 3, never "failed", and xlbd applies it anyway
+cp "$WORK/xlb.yaml" "$WORK/xlb.yaml.orig"
+cat >>"$WORK/xlb.yaml" <<EOF
+  - name: big
+    address: 192.0.2.99
+    port: 80
+    protocol: tcp
+    table_size: 16777213
+    backends: [ { id: 1 }, { id: 2 } ]
+EOF
+out "$X" -s "$SOCK" --timeout 1 reload
+check "reload of a 16M-slot table with --timeout 1: exit 3, 'timed out ... may still be applied'" \
+	eval '[ "$rc" = 3 ] && grep -q "timed out waiting for xlbd after 1 s (the change may still be applied: check with xlb status)" <<<"$err" &&
+	      ! grep -qi "failed\|temporarily" <<<"$err"'
+out "$X" -s "$SOCK" vip list
+check "... and the change was applied (vip big listed)" \
+	eval '[ "$rc" = 0 ] && grep -q "^big " <<<"$out"'
+cp "$WORK/xlb.yaml.orig" "$WORK/xlb.yaml"
+out "$X" -s "$SOCK" reload
+check "a reload without --timeout waits as long as it takes: exit 0" \
+	eval '[ "$rc" = 0 ] && ! "$X" -s "$SOCK" vip list | grep -q "^big "'
+
 # README's pktgen recipe, as printed there
 recipe=$(sed -n '/^# pktgen-lab-recipe/,/^```/p' "$ROOT/README.md" | grep -v '^#\|^```')
 out bash -c "cd '$ROOT' && $recipe"

@@ -582,6 +582,63 @@ Test(control, socket_path_holding_something_else_is_refused)
 	unlink(path);
 }
 
+static void count_tick(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/*
+ * Regression: a change that outlived the client's 30 s read timeout was
+ * reported as "failed: Resource temporarily unavailable" while xlbd applied
+ * it. A client now waits as long as it is told, with progress ticks, and
+ * says "timed out" when it gives up.
+ */
+Test(control, a_slow_answer_is_waited_for_or_timed_out)
+{
+	char path[200], err[256];
+	struct xlb_ctl_wait w = { .timeout_ms = 400 };
+	struct json_object *q, *r;
+	int lfd, ticks = 0;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/sock", dir);
+	lfd = xlb_ctl_listen(path, err, sizeof(err));
+	cr_assert_geq(lfd, 0, "listen: %s", err);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (!pid) {
+		/* a daemon busy for 1.5 s on each request */
+		for (int i = 0; i < 2; i++) {
+			int fd = accept(lfd, NULL, NULL);
+			struct json_object *in = xlb_ctl_read(fd, err, sizeof(err));
+
+			usleep(1500 * 1000);
+			if (in)
+				xlb_ctl_write(fd, xlb_ctl_ok());
+			close(fd);
+		}
+		_exit(0);
+	}
+	q = json_tokener_parse("{\"cmd\":\"reload\"}");
+	r = xlb_ctl_call_wait(path, q, &w, err, sizeof(err));
+	cr_assert_null(r, "a 0.4 s wait for a 1.5 s answer gives up");
+	cr_assert(w.timed_out, "and says it timed out");
+	cr_assert(strstr(err, "timed out waiting for xlbd after 0.4 s"),
+		  "in words (said: %s)", err);
+	cr_assert(!strstr(err, "temporarily"), "not EAGAIN (said: %s)", err);
+
+	w = (struct xlb_ctl_wait){ .timeout_ms = 0, .tick_ms = 200,
+				   .tick = count_tick, .arg = &ticks };
+	r = xlb_ctl_call_wait(path, q, &w, err, sizeof(err));
+	json_object_put(q);
+	waitpid(pid, NULL, 0);
+	close(lfd);
+	cr_assert_not_null(r, "no limit: the answer comes (%s)", err);
+	cr_assert(ok(r) && !w.timed_out);
+	cr_assert_geq(ticks, 4, "progress ticked while waiting (%d)", ticks);
+	json_object_put(r);
+}
+
 /*
  * Regression: the refusal of an id that names another address read that
  * address from the model copy after freeing it ("id 1 is 135.85.0.0").

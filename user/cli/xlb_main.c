@@ -25,6 +25,8 @@ struct cli {
 	/* where each came from, for error messages: "-s", "XLB_SOCKET", "default" */
 	const char *sock_from, *pin_from;
 	bool json, verbose;
+	__u32 timeout; /* --timeout SECONDS, if given (0: no limit) */
+	bool has_timeout;
 	int argc;
 	char **argv;
 };
@@ -54,7 +56,9 @@ static const char commands_text[] =
 	"(xlb COMMAND --help: a command's options)\n"
 	"environment (a flag wins over it):\n"
 	"  XLB_SOCKET   xlbd's control socket (default " XLB_CTL_DEFAULT_SOCKET ")\n"
-	"  XLB_PIN_DIR  where the maps are pinned (default " XLB_DEFAULT_PIN_DIR ")\n";
+	"  XLB_PIN_DIR  where the maps are pinned (default " XLB_DEFAULT_PIN_DIR ")\n"
+	"exit codes: 0 done, 1 failed or refused (nothing changed), 2 usage,\n"
+	"  3 timed out waiting for xlbd (a change may still be applied)\n";
 
 /* Options before the command; the command's own come after it. */
 static const struct xlb_opt global_table[] = {
@@ -65,11 +69,15 @@ static const struct xlb_opt global_table[] = {
 		   "where the maps are pinned, for attach (else $XLB_PIN_DIR)"),
 	XLB_OPT_FLAG("verbose", 'v', struct cli, verbose,
 		     "show libbpf's messages"),
+	XLB_OPT_NUM("timeout", 0, struct cli, timeout, "SECONDS", 0, 86400,
+		    "wait at most this long for xlbd's answer (0: no limit; "
+		    "default 30 for reads, no limit for changes)"),
 };
+#define OPT_TIMEOUT 4 /* its index above */
 
 static const struct xlb_opts global_opts = {
 	.prog = "xlb",
-	.usage = "[--json] [-s SOCKET] [--pin-dir DIR] [-v] COMMAND ...",
+	.usage = "[--json] [-s SOCKET] [--pin-dir DIR] [-v] [--timeout SECONDS] COMMAND ...",
 	.opts = global_table,
 	.nopts = sizeof(global_table) / sizeof(global_table[0]),
 	.stop_at_positional = true,
@@ -346,13 +354,69 @@ static void print_unreachable(const struct cli *c, const char *err)
 						     "one in $XLB_SOCKET");
 }
 
-/* Sends @req (taken); the answer, or NULL with the failure printed. */
+/* Requests that change nothing; any other may change the running model. */
+static bool reads_only(const char *cmd)
+{
+	static const char *const reads[] = {
+		"status",	   "config.dump",     "vip.list",
+		"backend.list",	   "stats",	      "conntrack.count",
+		"conntrack.list", "maglev.show",     "help",
+	};
+
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
+		if (!strcmp(cmd, reads[i]))
+			return true;
+	return false;
+}
+
+#define READ_TIMEOUT_S 30
+#define TICK_MS 2000
+
+/* While a long request runs: a line, then a dot every TICK_MS (a TTY). */
+static void progress_tick(void *arg)
+{
+	int *dots = arg;
+
+	if (!(*dots)++)
+		fputs("xlb: waiting for xlbd", stderr);
+	fputc('.', stderr);
+	fflush(stderr);
+}
+
+/*
+ * Sends @req (taken); the answer, or NULL with the failure printed. A
+ * change may take long (big tables): it waits without limit unless
+ * --timeout says otherwise, and leaving early is "timed out", exit 3,
+ * never "failed": xlbd goes on applying the change.
+ */
 static struct json_object *ask(struct cli *c, struct json_object *req)
 {
-	char err[512];
-	struct json_object *resp = xlb_ctl_call(c->sock, req, err, sizeof(err));
+	char err[512], cmd[64];
+	bool change;
+	int dots = 0;
+	struct xlb_ctl_wait w = {};
+	struct json_object *resp;
 
+	snprintf(cmd, sizeof(cmd), "%s", s_of(req, "cmd"));
+	change = !reads_only(cmd);
+	w.timeout_ms = (int)(c->has_timeout ? c->timeout :
+			     change	    ? 0 :
+					      READ_TIMEOUT_S) * 1000;
+	if (isatty(STDERR_FILENO)) {
+		w.tick_ms = TICK_MS;
+		w.tick = progress_tick;
+		w.arg = &dots;
+	}
+	resp = xlb_ctl_call_wait(c->sock, req, &w, err, sizeof(err));
 	json_object_put(req);
+	if (dots)
+		fputc('\n', stderr);
+	if (!resp && w.timed_out) {
+		fprintf(stderr, "xlb: %s: %s%s\n", cmd, err,
+			change ? " (the change may still be applied: check "
+				 "with xlb status)" : "");
+		exit(3);
+	}
 	if (!resp)
 		print_unreachable(c, err);
 	return resp;
@@ -986,6 +1050,7 @@ int main(int argc, char **argv)
 		return ret;
 	from_env(&r, 1, "XLB_SOCKET", &c.sock, &c.sock_from);
 	from_env(&r, 2, "XLB_PIN_DIR", &c.pin_dir, &c.pin_from);
+	c.has_timeout = xlb_opt_given(&r, OPT_TIMEOUT);
 	if (!r.npos) {
 		usage(stderr);
 		return 2;
