@@ -26,6 +26,7 @@
 #include "lib/ctl_decode.h"
 #include "xlbd/daemon.h"
 #include "xlbd/edit.h"
+#include "xlbd/state.h"
 #include "lib/log.h"
 
 static struct xlbd d;
@@ -103,6 +104,7 @@ static void setup(void)
 	snprintf(pin, sizeof(pin), "/sys/fs/bpf/xlb-test-%d", getpid());
 	snprintf(cfg_path, sizeof(cfg_path), "%s/xlb.yaml", dir);
 	cr_assert_eq(mkdir(dir, 0700), 0, "test dir %s is created", dir);
+	xlbd_state_set_dir(dir); /* state files stay in the test's dir */
 	write_base_cfg();
 	cr_assert_eq(xlbd_start(&d, cfg_path, err, sizeof(err)), 0,
 		     "xlbd starts on the base config: %s", err);
@@ -115,6 +117,8 @@ static void teardown(void)
 	xlbd_stop(&d);
 	rm_pins();
 	unlink(cfg_path);
+	xlbd_state_path(pin, p, sizeof(p));
+	unlink(p);
 	snprintf(p, sizeof(p), "%s/sock", dir);
 	unlink(p);
 	rmdir(dir);
@@ -637,6 +641,102 @@ Test(control, a_slow_answer_is_waited_for_or_timed_out)
 	cr_assert(ok(r) && !w.timed_out);
 	cr_assert_geq(ticks, 4, "progress ticked while waiting (%d)", ticks);
 	json_object_put(r);
+}
+
+static bool has_backend(const char *vip, __u32 id)
+{
+	const struct xlb_cfg_vip *v = xlb_cfg_vip_find(&d.running, vip);
+
+	for (size_t r = 0; v && r < v->nrefs; r++)
+		if (v->refs[r].id == id)
+			return true;
+	return false;
+}
+
+static bool state_exists(void)
+{
+	char p[256];
+
+	xlbd_state_path(pin, p, sizeof(p));
+	return access(p, F_OK) == 0;
+}
+
+/*
+ * Regression: 47 backends added live were gone after kill -9 and a
+ * restart. The state file keeps live changes (xlbd_stop writes nothing,
+ * like kill -9); a reload goes back to the file and drops them.
+ */
+Test(control, live_changes_survive_a_restart)
+{
+	struct json_object *r;
+	char err[XLB_ERR_MAX], want[300];
+
+	r = req("{\"cmd\":\"backend.add\",\"vip\":\"web\",\"id\":7,"
+		"\"address\":\"198.18.0.17\"}");
+	cr_assert(ok(r), "backend add: %s", error_of(r));
+	snprintf(want, sizeof(want), "not in %s; xlb config save writes it",
+		 cfg_path);
+	cr_assert_str_eq(json_object_get_string(json_object_object_get(r, "note")),
+			 want, "the answer says the change is not in the file");
+	json_object_put(r);
+	cr_assert(state_exists(), "the state file is written");
+	xlbd_stop(&d);
+	cr_assert_eq(xlbd_start(&d, cfg_path, err, sizeof(err)), 0, "%s", err);
+	cr_assert(has_backend("web", 7), "backend 7 is in web after a restart");
+	cr_assert(backend_active(7), "and in the maps");
+	cr_assert_eq(xlbd_reload(&d, err, sizeof(err)), 0, "%s", err);
+	cr_assert(!has_backend("web", 7), "a reload goes back to the file");
+	cr_assert(!state_exists(), "and removes the state file");
+	xlbd_stop(&d);
+	cr_assert_eq(xlbd_start(&d, cfg_path, err, sizeof(err)), 0, "%s", err);
+	cr_assert(!has_backend("web", 7), "so a restart after it starts from the file");
+}
+
+/* A config file edited after the live change wins over the state file. */
+Test(control, an_edited_config_file_wins_over_the_state_file)
+{
+	char err[XLB_ERR_MAX], buf[4096];
+
+	expect_ok("{\"cmd\":\"backend.add\",\"vip\":\"web\",\"id\":7,"
+		  "\"address\":\"198.18.0.17\"}");
+	xlbd_stop(&d);
+	snprintf(buf, sizeof(buf), base_cfg, pin);
+	strcat(buf, "# edited by hand\n");
+	write_cfg(buf);
+	cr_assert_eq(xlbd_start(&d, cfg_path, err, sizeof(err)), 0, "%s", err);
+	cr_assert(!has_backend("web", 7), "the edited file is in force");
+	cr_assert(!state_exists(), "the stale state file is removed");
+}
+
+/* xlb config save: the running model to the file, atomically. */
+Test(control, config_save_writes_the_running_model)
+{
+	struct xlb_cfg back;
+	struct json_object *r;
+	char err[XLB_ERR_MAX], other[256], q[512];
+
+	expect_ok("{\"cmd\":\"backend.add\",\"vip\":\"web\",\"id\":7,"
+		  "\"address\":\"198.18.0.17\"}");
+	r = req("{\"cmd\":\"config.save\",\"file\":\"rel.yaml\"}");
+	cr_assert(!ok(r) && strstr(error_of(r), "not an absolute path"),
+		  "a relative path is refused (%s)", error_of(r));
+	json_object_put(r);
+	snprintf(other, sizeof(other), "%s/other.yaml", dir);
+	snprintf(q, sizeof(q), "{\"cmd\":\"config.save\",\"file\":\"%s\"}",
+		 other);
+	expect_ok(q);
+	cr_assert_eq(xlb_cfg_load(other, &back, err, sizeof(err)), 0, "%s", err);
+	cr_assert(xlb_cfg_equal(&back, &d.running),
+		  "the saved file reads back as the running model");
+	xlb_cfg_free(&back);
+	unlink(other);
+	cr_assert(state_exists(), "saved elsewhere, the state file stays");
+
+	expect_ok("{\"cmd\":\"config.save\"}");
+	cr_assert(!state_exists(), "saved to the config file, the state goes");
+	xlbd_stop(&d);
+	cr_assert_eq(xlbd_start(&d, cfg_path, err, sizeof(err)), 0, "%s", err);
+	cr_assert(has_backend("web", 7), "the saved config file has backend 7");
 }
 
 /*

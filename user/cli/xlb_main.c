@@ -6,6 +6,7 @@
  * as the raw JSON with --json.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,8 @@ static const char commands_text[] =
 	"through xlbd:\n"
 	"  reload                              re-read the config file\n"
 	"  config dump                         the running config, as a file\n"
+	"  config save [FILE]                  write it (live changes included) to\n"
+	"                                      the config file, or FILE\n"
 	"  vip list\n"
 	"  vip add NAME --address A --port P --proto tcp|udp [--mode tunnel|l2dsr]\n"
 	"          [--hash 5tuple|source] [--no-conntrack] [--no-echo] [--table-size M]\n"
@@ -444,6 +447,9 @@ static int call(struct cli *c, struct json_object *req,
 		fprintf(stderr, "xlb: %s\n", s_of(resp, "error"));
 	else if (print)
 		print(resp);
+	/* a live change: where it is not (xlbd's state file keeps it) */
+	if (ok && !c->json && json_object_object_get(resp, "note"))
+		printf("(%s)\n", s_of(resp, "note"));
 	json_object_put(resp);
 	return ok ? 0 : 1;
 }
@@ -1021,6 +1027,56 @@ static int cmd_status(struct cli *c)
 	return 0;
 }
 
+static void print_saved(struct json_object *r)
+{
+	printf("saved the running config to %s\n", s_of(r, "file"));
+}
+
+/*
+ * config dump | config save [FILE]: save writes the running model (live
+ * changes included) to the config file, or to FILE, through xlbd, which
+ * knows the model; a relative FILE is this directory's, not xlbd's.
+ */
+static int cmd_config(struct cli *c)
+{
+	const char *sub = c->argc > 1 ? c->argv[1] : "";
+	struct json_object *req;
+	char path[PATH_MAX];
+	int ret;
+
+	if (!strcmp(sub, "dump")) {
+		ret = no_args(c, "config dump", 2);
+		return ret >= 0 ? ret :
+				  call(c, request("config.dump"), print_config);
+	}
+	if (strcmp(sub, "save"))
+		return need("config", "dump | save [FILE]",
+			    *sub ? "unknown subcommand (dump or save)" :
+				   "missing dump or save");
+	if (c->argc > 3)
+		return need("config save", "[FILE]", "one FILE at most");
+	req = request("config.save");
+	if (c->argc == 3) {
+		const char *f = c->argv[2];
+		char cwd[PATH_MAX];
+
+		if (f[0] != '/' && !getcwd(cwd, sizeof(cwd))) {
+			json_object_put(req);
+			fprintf(stderr, "xlb: config save: getcwd: %s\n",
+				strerror(errno));
+			return 1;
+		}
+		if ((size_t)snprintf(path, sizeof(path), "%s%s%s",
+				     f[0] == '/' ? "" : cwd,
+				     f[0] == '/' ? "" : "/", f) >= sizeof(path)) {
+			json_object_put(req);
+			return die("config save: %s: name too long\n", f);
+		}
+		add_str(req, "file", path);
+	}
+	return call(c, req, print_saved);
+}
+
 /* A flag wins over the environment, which wins over the default. */
 static void from_env(const struct xlb_opt_result *r, size_t opt,
 		     const char *var, const char **val, const char **from)
@@ -1069,15 +1125,8 @@ int main(int argc, char **argv)
 		ret = no_args(&c, "reload", 1);
 		return ret >= 0 ? ret : call(&c, request("reload"), NULL);
 	}
-	if (!strcmp(cmd, "config")) {
-		if (c.argc < 2 || strcmp(c.argv[1], "dump"))
-			return need("config", "dump",
-				    c.argc < 2 ? "missing dump" :
-						 "unknown subcommand (dump)");
-		ret = no_args(&c, "config dump", 2);
-		return ret >= 0 ? ret :
-				  call(&c, request("config.dump"), print_config);
-	}
+	if (!strcmp(cmd, "config"))
+		return cmd_config(&c);
 	if (!strcmp(cmd, "vip"))
 		return cmd_vip(&c);
 	if (!strcmp(cmd, "backend"))
