@@ -59,7 +59,9 @@ trap cleanup EXIT
 
 in_ns() { nsenter --net="/run/netns/$NS" "$@"; }
 die() { echo "bench-mpps: $*" >&2; exit 1; }
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+json() { jq -r "$1"; } # json FILTER: one value of the JSON on stdin
+# ratio A B DIGITS: A / B with DIGITS decimals
+ratio() { awk -v a="$1" -v b="$2" -v d="$3" 'BEGIN { printf "%.*f\n", d, a / b }'; }
 
 ip netns add "$NS"
 ip -n "$NS" link add gen0 type veth peer name lb0
@@ -68,8 +70,8 @@ for d in gen0 lb0; do
 	ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$d.disable_ipv6=1"
 	ip -n "$NS" link set "$d" up
 done
-GENMAC=$(ip -n "$NS" -j link show gen0 | json '[0]["address"]')
-LBMAC=$(ip -n "$NS" -j link show lb0 | json '[0]["address"]')
+GENMAC=$(ip -n "$NS" -j link show gen0 | json '.[0].address')
+LBMAC=$(ip -n "$NS" -j link show lb0 | json '.[0].address')
 
 cat >"$WORK/xlb.yaml" <<EOF
 pin_dir: $PIN
@@ -103,9 +105,9 @@ run() {
 		--size 64 --flows "$flows" --count "$COUNT" --json \
 		>"$WORK/gen.json" 2>/dev/null
 	wait "$sink"
-	echo "$(json '["packets"]' <"$WORK/gen.json")" \
-		"$(json '["packets"]' <"$WORK/sink.json")" \
-		"$(json '["seconds"]' <"$WORK/gen.json")"
+	echo "$(json '.packets' <"$WORK/gen.json")" \
+		"$(json '.packets' <"$WORK/sink.json")" \
+		"$(json '.seconds' <"$WORK/gen.json")"
 }
 
 # measure LABEL FLOWS -> median delivered Mpps over RUNS runs (and checks)
@@ -121,7 +123,7 @@ measure() {
 			[ $((after - before)) -eq "$got" ] ||
 				die "xlb $flows flows: sink got $got, xlb forwarded $((after - before))"
 		fi
-		rates+=("$(python3 -c "print(f'{$got / $secs / 1e6:.3f}')")")
+		rates+=("$(awk -v g="$got" -v s="$secs" 'BEGIN { printf "%.3f\n", g / s / 1e6 }')")
 		echo "  $label, $flows flows, run $((r + 1)): sent $sent, delivered $got in ${secs}s" >&2
 	done
 	printf '%s\n' "${rates[@]}" | sort -g | sed -n "$(((RUNS + 1) / 2))p"
@@ -145,7 +147,7 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 for f in $FLOWS; do XLB[$f]=$(measure xlb "$f"); done
-ct=$(in_ns "$BUILD/xlb" -s "$WORK/sock" --json conntrack count | json '["count"]')
+ct=$(in_ns "$BUILD/xlb" -s "$WORK/sock" --json conntrack count | json '.count')
 
 {
 	echo
@@ -157,7 +159,7 @@ ct=$(in_ns "$BUILD/xlb" -s "$WORK/sock" --json conntrack count | json '["count"]
 	echo "| flows | xlb Mpps | floor (XDP_TX) Mpps | xlb / floor |"
 	echo "|---:|---:|---:|---:|"
 	for f in $FLOWS; do
-		echo "| $f | ${XLB[$f]} | ${FLOOR[$f]} | $(python3 -c "print(f'{${XLB[$f]} / ${FLOOR[$f]}:.2f}')") |"
+		echo "| $f | ${XLB[$f]} | ${FLOOR[$f]} | $(ratio "${XLB[$f]}" "${FLOOR[$f]}" 2) |"
 	done
 } >"$OUT/mpps.md"
 {
