@@ -97,7 +97,8 @@ say "2. xlbd: config $CFG, attached to lb1's eth0"
 if $XLB --json status >/dev/null 2>&1; then
 	echo "xlbd is running already (pid $($XLB --json status | jq -r .pid))"
 else
-	setsid $NS "$BUILD/xlbd" -c "$CFG" -s "$SOCK" -i eth0 \
+	# --state-dir: the demo's live changes go with its lab (demo-down)
+	setsid $NS "$BUILD/xlbd" -c "$CFG" -s "$SOCK" -i eth0 --state-dir "$STATE" \
 		>"$STATE/xlbd.log" 2>&1 </dev/null &
 	for _ in $(seq 50); do
 		$XLB --json status >/dev/null 2>&1 && break

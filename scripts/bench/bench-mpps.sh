@@ -52,9 +52,12 @@ max_flows=$(printf '%s\n' $FLOWS | sort -g | tail -1)
 # every CPU may hold every flow, plus a quarter: the next power of two
 CT_SIZED="sized for $max_flows flows on any one CPU"
 [ -n "${CT_ENTRIES:-}" ] && CT_SIZED="set by CT_ENTRIES"
-CT_ENTRIES=${CT_ENTRIES:-$(python3 -c "
-n = $max_flows * $(nproc) * 5 // 4
-print(max(1024, 1 << (n - 1).bit_length()))")}
+pow2_at_least() { # the next power of two >= $1, at least 1024
+	local p=1024
+	while ((p < $1)); do p=$((p * 2)); done
+	echo "$p"
+}
+CT_ENTRIES=${CT_ENTRIES:-$(pow2_at_least $((max_flows * $(nproc) * 5 / 4)))}
 NS=xlbmp$$
 PIN=/sys/fs/bpf/xlb-mpps-$$
 WORK=$(mktemp -d /tmp/xlb-mpps.XXXXXX)
@@ -72,7 +75,9 @@ trap cleanup EXIT
 
 in_ns() { nsenter --net="/run/netns/$NS" "$@"; }
 die() { echo "bench-mpps: $*" >&2; exit 1; }
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+json() { jq -r "$1"; } # json FILTER: one value of the JSON on stdin
+# ratio A B DIGITS: A / B with DIGITS decimals
+ratio() { awk -v a="$1" -v b="$2" -v d="$3" 'BEGIN { printf "%.*f\n", d, a / b }'; }
 
 ip netns add "$NS"
 ip -n "$NS" link add gen0 type veth peer name lb0
@@ -81,8 +86,8 @@ for d in gen0 lb0; do
 	ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$d.disable_ipv6=1"
 	ip -n "$NS" link set "$d" up
 done
-GENMAC=$(ip -n "$NS" -j link show gen0 | json '[0]["address"]')
-LBMAC=$(ip -n "$NS" -j link show lb0 | json '[0]["address"]')
+GENMAC=$(ip -n "$NS" -j link show gen0 | json '.[0].address')
+LBMAC=$(ip -n "$NS" -j link show lb0 | json '.[0].address')
 
 cat >"$WORK/xlb.yaml" <<EOF
 pin_dir: $PIN
@@ -106,8 +111,8 @@ counters() {
 	local out try
 	for try in 1 2 3 4 5; do
 		if out=$(in_ns "$BUILD/xlb" -s "$WORK/sock" --pin-dir "$PIN" --json stats 2>"$WORK/stats.err" |
-			python3 -c "import json,sys; c=json.load(sys.stdin)['counters']
-print(*(c[n] for n in sys.argv[1:]))" "$@" 2>>"$WORK/stats.err") && [ -n "$out" ]; then
+			jq -r --args '[.counters[$ARGS.positional[]]] | map(tostring) | join(" ")' "$@" \
+			2>>"$WORK/stats.err") && [ -n "$out" ]; then
 			echo "$out"
 			return 0
 		fi
@@ -128,9 +133,9 @@ run() {
 		--size 64 --flows "$flows" --count "$count" --json \
 		>"$WORK/gen.json" 2>/dev/null
 	wait "$sink"
-	echo "$(json '["packets"]' <"$WORK/gen.json")" \
-		"$(json '["packets"]' <"$WORK/sink.json")" \
-		"$(json '["seconds"]' <"$WORK/gen.json")"
+	echo "$(json '.packets' <"$WORK/gen.json")" \
+		"$(json '.packets' <"$WORK/sink.json")" \
+		"$(json '.seconds' <"$WORK/gen.json")"
 }
 
 # measure LABEL FLOWS -> "median delivered Mpps" over RUNS runs (and
@@ -155,12 +160,12 @@ measure() {
 			hits=$((hits + hit1 - hit0))
 			misses=$((misses + miss1 - miss0))
 		fi
-		rates+=("$(python3 -c "print(f'{$got / $secs / 1e6:.3f}')")")
+		rates+=("$(awk -v g="$got" -v s="$secs" 'BEGIN { printf "%.3f\n", g / s / 1e6 }')")
 		echo "  $label, $flows flows, run $((r + 1)): sent $sent, delivered $got in ${secs}s" >&2
 	done
 	echo -n "$(printf '%s\n' "${rates[@]}" | sort -g | sed -n "$(((RUNS + 1) / 2))p")"
 	if [ "$label" = xlb ]; then
-		echo -n " $(python3 -c "print(f'{$hits / max(1, $hits + $misses):.4f}')")"
+		echo -n " $(awk -v h="$hits" -v m="$misses" 'BEGIN { t = h + m; printf "%.4f", h / (t > 0 ? t : 1) }')"
 	fi
 	echo
 }
@@ -186,7 +191,7 @@ for f in $FLOWS; do
 	m=$(measure xlb "$f") # a failed check stops the script here
 	read -r "XLB[$f]" "HIT[$f]" <<<"$m"
 done
-ct=$(in_ns "$BUILD/xlb" -s "$WORK/sock" --json conntrack count | json '["count"]')
+ct=$(in_ns "$BUILD/xlb" -s "$WORK/sock" --json conntrack count | json '.count')
 
 {
 	echo
@@ -199,7 +204,7 @@ ct=$(in_ns "$BUILD/xlb" -s "$WORK/sock" --json conntrack count | json '["count"]
 	echo "| flows | xlb Mpps | floor (XDP_TX) Mpps | xlb / floor | conntrack hit rate |"
 	echo "|---:|---:|---:|---:|---:|"
 	for f in $FLOWS; do
-		echo "| $f | ${XLB[$f]} | ${FLOOR[$f]} | $(python3 -c "print(f'{${XLB[$f]} / ${FLOOR[$f]}:.2f}')") | ${HIT[$f]} |"
+		echo "| $f | ${XLB[$f]} | ${FLOOR[$f]} | $(ratio "${XLB[$f]}" "${FLOOR[$f]}" 2) | ${HIT[$f]} |"
 	done
 } >"$OUT/mpps.md"
 {

@@ -34,11 +34,8 @@ mkdir -p "$OUT"
 "$BUILD/xlb-bench" "$OUT" >/dev/null
 BUILD=$BUILD OUT=$OUT bash "$ROOT/scripts/bench/bench-mpps.sh" >/dev/null
 if [ -x "$(command -v gnuplot)" ]; then
-	python3 - "$OUT/mpps.json" >"$OUT/mpps.dat" <<'PY'
-import json, sys
-for r in json.load(open(sys.argv[1])):
-    print(f'"{r["flows"]}" {r["xlb_mpps"]} {r["floor_mpps"]}')
-PY
+	# one row per flow count: "FLOWS" XLB_MPPS FLOOR_MPPS
+	jq -r '.[] | "\"\(.flows)\" \(.xlb_mpps) \(.floor_mpps)"' "$OUT/mpps.json" >"$OUT/mpps.dat"
 	gnuplot <<GP
 set terminal pngcairo size 800,480 noenhanced
 set output "$OUT/mpps.png"

@@ -89,6 +89,23 @@ for p in xlb xlbd xlb-decap xlb-pktgen xlb-sim; do
 	out "$BUILD/$p" --version
 	check "$p --version" eval '[ "$rc" = 0 ] && [ -n "$out" ]'
 done
+out "$BUILD/xlbd" --help
+# has_all TEXT WORD...: every WORD is in TEXT
+has_all() {
+	local t=$1 w
+	shift
+	for w; do grep -q -- "$w" <<<"$t" || return 1; done
+}
+check "xlbd --help (from its option table) lists every option" \
+	eval '[ "$rc" = 0 ] && has_all "$out" "-c, --config" "-s, --socket" "-i, --interface" \
+		"-m, --xdp-mode" --detach-on-exit "-v, --verbose" --check --state-dir \
+		--version "-h, --help"'
+out "$BUILD/xlbd" --bogus
+check "xlbd with an unknown option: exit 2 and a usage line" \
+	eval '[ "$rc" = 2 ] && grep -q "^usage: xlbd" <<<"$err"'
+out "$BUILD/xlb-pktgen" sink --dev v0 --src 10.0.0.1
+check "xlb-pktgen sink refuses a generator option: exit 2" \
+	eval '[ "$rc" = 2 ] && grep -q "unknown option" <<<"$err"'
 out "$X" --help
 check "xlb --help documents XLB_SOCKET and XLB_PIN_DIR" \
 	eval 'grep -q XLB_SOCKET <<<"$out" && grep -q XLB_PIN_DIR <<<"$out"'
@@ -148,15 +165,31 @@ sed 's/^mtu: .*/mtu: 70000/' "$WORK/xlb.yaml" >"$WORK/bad.yaml"
 out nsenter --net="/run/netns/$LAB_NS_LB1" "$BUILD/xlbd" --check -c "$WORK/bad.yaml"
 check "xlbd --check: a bad config exits 1 naming FILE:LINE: FIELD" \
 	eval '[ "$rc" = 1 ] && grep -q "bad.yaml:[0-9]*: mtu:" <<<"$err"'
-nsenter --net="/run/netns/$LAB_NS_LB1" "$BUILD/xlbd" -c "$WORK/xlb.yaml" \
-	-s "$SOCK" -i eth0 >"$WORK/xlbd.log" 2>&1 &
-XLBD_PID=$!
-for _ in $(seq 50); do
-	"$X" -s "$SOCK" --json status >/dev/null 2>&1 && break
-	sleep 0.1
-done
+# live changes are kept in $WORK (--state-dir), gone with it
+start_xlbd() {
+	nsenter --net="/run/netns/$LAB_NS_LB1" "$BUILD/xlbd" -c "$WORK/xlb.yaml" \
+		-s "$SOCK" -i eth0 --state-dir "$WORK" >>"$WORK/xlbd.log" 2>&1 &
+	XLBD_PID=$!
+	for _ in $(seq 50); do
+		"$X" -s "$SOCK" --json status >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+}
+start_xlbd
 # as scripts/demo.sh records its xlbd
 printf 'XLB_SOCKET=%s\nXLB_PIN_DIR=%s\n' "$SOCK" "$PIN" >"$LAB_STATE/lb1.xlb"
+
+# one xlbd per pin dir: a second one with another socket is refused
+out nsenter --net="/run/netns/$LAB_NS_LB1" "$BUILD/xlbd" -c "$WORK/xlb.yaml" -s "$WORK/second.sock"
+check "a second xlbd on the same pin dir exits 1 naming the first one's pid" \
+	eval '[ "$rc" = 1 ] && grep -q "pin dir $PIN is in use by xlbd pid $XLBD_PID" <<<"$err" &&
+	      [ ! -e "$WORK/second.sock" ]'
+out "$X" -s "$SOCK" --json vip list
+check "... and the first one's VIPs keep their ids" \
+	eval '[ "$rc" = 0 ] && ! grep -q "\"id\":-" <<<"$out"'
+out env XLB_PIN_DIR="$PIN" nsenter --net="/run/netns/$NS" "$X" attach v0 --mode skb
+check "xlb attach (no daemon) works beside a running xlbd on its pin dir" [ "$rc" = 0 ]
+nsenter --net="/run/netns/$NS" "$X" detach v0 >/dev/null 2>&1
 
 out "$LAB" exec lb1 xlb stats
 check "lab.sh exec lb1 xlb stats: the build's xlb reaches the recorded xlbd" \
@@ -216,12 +249,58 @@ out env XLB_SOCKET="$SOCK" "$X" conntrack count --backend 3
 check "conntrack count --backend 3 agrees with the list" \
 	grep -q "^$rows3 entries to backend 3" <<<"$out"
 
+# a long change (a 16M-slot table) outlives a short --timeout: "timed out",
+# exit 3, never "failed", and xlbd applies it anyway
+cp "$WORK/xlb.yaml" "$WORK/xlb.yaml.orig"
+cat >>"$WORK/xlb.yaml" <<EOF
+  - name: big
+    address: 192.0.2.99
+    port: 80
+    protocol: tcp
+    table_size: 16777213
+    backends: [ { id: 1 }, { id: 2 } ]
+EOF
+out "$X" -s "$SOCK" --timeout 1 reload
+check "reload of a 16M-slot table with --timeout 1: exit 3, 'timed out ... may still be applied'" \
+	eval '[ "$rc" = 3 ] && grep -q "timed out waiting for xlbd after 1 s (the change may still be applied: check with xlb status)" <<<"$err" &&
+	      ! grep -qi "failed\|temporarily" <<<"$err"'
+out "$X" -s "$SOCK" vip list
+check "... and the change was applied (vip big listed)" \
+	eval '[ "$rc" = 0 ] && grep -q "^big " <<<"$out"'
+cp "$WORK/xlb.yaml.orig" "$WORK/xlb.yaml"
+out "$X" -s "$SOCK" reload
+check "a reload without --timeout waits as long as it takes: exit 0" \
+	eval '[ "$rc" = 0 ] && ! "$X" -s "$SOCK" vip list | grep -q "^big "'
+
 # README's pktgen recipe, as printed there
 recipe=$(sed -n '/^# pktgen-lab-recipe/,/^```/p' "$ROOT/README.md" | grep -v '^#\|^```')
 out bash -c "cd '$ROOT' && $recipe"
 check "README's lab pktgen recipe: exit 0, every frame left the client" \
 	eval '[ "$rc" = 0 ] && ! grep -q "uncounted\|none of" <<<"$err" && grep -q "^sent 2000 packets" <<<"$out"'
 [ "$rc" = 0 ] || sed 's/^/#   /' <<<"$out$err"
+
+# live changes survive kill -9 and a restart (the state file), until a reload
+out "$X" -s "$SOCK" backend add web4 4 --address 198.18.0.14
+check "a live backend add says it is not in the file" \
+	eval '[ "$rc" = 0 ] && grep -qx "(not in $WORK/xlb.yaml; xlb config save writes it)" <<<"$out"'
+kill -9 "$XLBD_PID"
+wait "$XLBD_PID" 2>/dev/null
+start_xlbd
+out "$X" -s "$SOCK" backend list web4
+check "after kill -9 and a restart, backend 4 added live is still in web4" \
+	eval '[ "$rc" = 0 ] && grep -Eq "^ +4  198\.18\.0\.14 .* web4:1" <<<"$out"'
+check "... and xlbd said it loaded the state file instead of the config file" \
+	grep -q "live changes kept: loaded the state file" "$WORK/xlbd.log"
+cp "$WORK/xlb.yaml" "$WORK/xlb.yaml.orig"
+out "$X" -s "$SOCK" config save
+check "xlb config save writes backend 4 into the config file" \
+	eval '[ "$rc" = 0 ] && grep -q "saved the running config to $WORK/xlb.yaml" <<<"$out" &&
+	      grep -q "198.18.0.14" "$WORK/xlb.yaml"'
+cp "$WORK/xlb.yaml.orig" "$WORK/xlb.yaml"
+out "$X" -s "$SOCK" reload
+check "a reload goes back to the file: backend 4 is gone, so is the state file" \
+	eval '[ "$rc" = 0 ] && ! "$X" -s "$SOCK" backend list web4 | grep -q "198\.18\.0\.14" &&
+	      ! ls "$WORK"/*.state.yaml >/dev/null 2>&1'
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -7,6 +7,7 @@
  * own bpffs directory and removes it.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "lib/ctl_decode.h"
 #include "xlbd/daemon.h"
 #include "xlbd/edit.h"
+#include "xlbd/state.h"
 #include "lib/log.h"
 
 static struct xlbd d;
@@ -102,6 +104,7 @@ static void setup(void)
 	snprintf(pin, sizeof(pin), "/sys/fs/bpf/xlb-test-%d", getpid());
 	snprintf(cfg_path, sizeof(cfg_path), "%s/xlb.yaml", dir);
 	cr_assert_eq(mkdir(dir, 0700), 0, "test dir %s is created", dir);
+	xlbd_state_set_dir(dir); /* state files stay in the test's dir */
 	write_base_cfg();
 	cr_assert_eq(xlbd_start(&d, cfg_path, err, sizeof(err)), 0,
 		     "xlbd starts on the base config: %s", err);
@@ -114,6 +117,8 @@ static void teardown(void)
 	xlbd_stop(&d);
 	rm_pins();
 	unlink(cfg_path);
+	xlbd_state_path(pin, p, sizeof(p));
+	unlink(p);
 	snprintf(p, sizeof(p), "%s/sock", dir);
 	unlink(p);
 	rmdir(dir);
@@ -511,6 +516,227 @@ Test(control, socket_round_trip_and_single_owner)
 	cr_assert_eq(json_object_array_length(json_object_object_get(r, "vips")),
 		     3, "and lists the three VIPs");
 	json_object_put(r);
+}
+
+/*
+ * Regression: two xlbd on one pin dir both started and overwrote each
+ * other's maps. The second is refused, naming the first one's pid, and
+ * starts once the first has stopped.
+ */
+Test(control, one_daemon_per_pin_dir)
+{
+	static struct xlbd d2;
+	char err[XLB_ERR_MAX], want[64];
+
+	cr_assert_neq(xlbd_start(&d2, cfg_path, err, sizeof(err)), 0,
+		      "a second xlbd on the same pin dir is refused");
+	snprintf(want, sizeof(want), "is in use by xlbd pid %d", (int)getpid());
+	cr_assert(strstr(err, want), "naming the holder's pid (said: %s)", err);
+	cr_assert(strstr(err, pin), "and the pin dir (said: %s)", err);
+	cr_assert_eq(count_keys(d.maps.vips, sizeof(struct xlb_vip_key)), 3,
+		     "the first one's maps are untouched");
+	xlbd_stop(&d);
+	cr_assert_eq(xlbd_start(&d2, cfg_path, err, sizeof(err)), 0,
+		     "once the first stopped, another starts: %s", err);
+	xlbd_stop(&d2);
+	cr_assert_eq(xlbd_start(&d, cfg_path, err, sizeof(err)), 0, "%s", err);
+}
+
+/*
+ * Regression: xlbd unlinked whatever sat at the socket path (a regular
+ * file included) and said "Address already in use" for a directory. Only
+ * a stale socket is removed; anything else is refused and named.
+ */
+Test(control, socket_path_holding_something_else_is_refused)
+{
+	char path[200], err[256];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/sock", dir);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	fd = xlb_ctl_listen(path, err, sizeof(err));
+	cr_assert_lt(fd, 0, "a directory at the socket path is refused");
+	cr_assert(strstr(err, "a directory, not a socket"),
+		  "and named as such (said: %s)", err);
+	cr_assert_eq(rmdir(path), 0, "the directory is still there");
+
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "keep", 4), 4);
+	close(fd);
+	fd = xlb_ctl_listen(path, err, sizeof(err));
+	cr_assert_lt(fd, 0, "a regular file at the socket path is refused");
+	cr_assert(strstr(err, "a regular file, not a socket"),
+		  "and named as such (said: %s)", err);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert(S_ISREG(st.st_mode) && st.st_size == 4,
+		  "the file is left as it was");
+	cr_assert_eq(unlink(path), 0);
+
+	/* a socket nobody answers on is stale: removed and bound again */
+	fd = xlb_ctl_listen(path, err, sizeof(err));
+	cr_assert_geq(fd, 0, "listen: %s", err);
+	close(fd); /* the socket file stays, as after kill -9 */
+	cr_assert_eq(lstat(path, &st), 0);
+	cr_assert(S_ISSOCK(st.st_mode));
+	fd = xlb_ctl_listen(path, err, sizeof(err));
+	cr_assert_geq(fd, 0, "a stale socket is replaced: %s", err);
+	close(fd);
+	unlink(path);
+}
+
+static void count_tick(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/*
+ * Regression: a change that outlived the client's 30 s read timeout was
+ * reported as "failed: Resource temporarily unavailable" while xlbd applied
+ * it. A client now waits as long as it is told, with progress ticks, and
+ * says "timed out" when it gives up.
+ */
+Test(control, a_slow_answer_is_waited_for_or_timed_out)
+{
+	char path[200], err[256];
+	struct xlb_ctl_wait w = { .timeout_ms = 400 };
+	struct json_object *q, *r;
+	int lfd, ticks = 0;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/sock", dir);
+	lfd = xlb_ctl_listen(path, err, sizeof(err));
+	cr_assert_geq(lfd, 0, "listen: %s", err);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (!pid) {
+		/* a daemon busy for 1.5 s on each request */
+		for (int i = 0; i < 2; i++) {
+			int fd = accept(lfd, NULL, NULL);
+			struct json_object *in = xlb_ctl_read(fd, err, sizeof(err));
+
+			usleep(1500 * 1000);
+			if (in)
+				xlb_ctl_write(fd, xlb_ctl_ok());
+			close(fd);
+		}
+		_exit(0);
+	}
+	q = json_tokener_parse("{\"cmd\":\"reload\"}");
+	r = xlb_ctl_call_wait(path, q, &w, err, sizeof(err));
+	cr_assert_null(r, "a 0.4 s wait for a 1.5 s answer gives up");
+	cr_assert(w.timed_out, "and says it timed out");
+	cr_assert(strstr(err, "timed out waiting for xlbd after 0.4 s"),
+		  "in words (said: %s)", err);
+	cr_assert(!strstr(err, "temporarily"), "not EAGAIN (said: %s)", err);
+
+	w = (struct xlb_ctl_wait){ .timeout_ms = 0, .tick_ms = 200,
+				   .tick = count_tick, .arg = &ticks };
+	r = xlb_ctl_call_wait(path, q, &w, err, sizeof(err));
+	json_object_put(q);
+	waitpid(pid, NULL, 0);
+	close(lfd);
+	cr_assert_not_null(r, "no limit: the answer comes (%s)", err);
+	cr_assert(ok(r) && !w.timed_out);
+	cr_assert_geq(ticks, 4, "progress ticked while waiting (%d)", ticks);
+	json_object_put(r);
+}
+
+static bool has_backend(const char *vip, __u32 id)
+{
+	const struct xlb_cfg_vip *v = xlb_cfg_vip_find(&d.running, vip);
+
+	for (size_t r = 0; v && r < v->nrefs; r++)
+		if (v->refs[r].id == id)
+			return true;
+	return false;
+}
+
+static bool state_exists(void)
+{
+	char p[256];
+
+	xlbd_state_path(pin, p, sizeof(p));
+	return access(p, F_OK) == 0;
+}
+
+/*
+ * Regression: 47 backends added live were gone after kill -9 and a
+ * restart. The state file keeps live changes (xlbd_stop writes nothing,
+ * like kill -9); a reload goes back to the file and drops them.
+ */
+Test(control, live_changes_survive_a_restart)
+{
+	struct json_object *r;
+	char err[XLB_ERR_MAX], want[300];
+
+	r = req("{\"cmd\":\"backend.add\",\"vip\":\"web\",\"id\":7,"
+		"\"address\":\"198.18.0.17\"}");
+	cr_assert(ok(r), "backend add: %s", error_of(r));
+	snprintf(want, sizeof(want), "not in %s; xlb config save writes it",
+		 cfg_path);
+	cr_assert_str_eq(json_object_get_string(json_object_object_get(r, "note")),
+			 want, "the answer says the change is not in the file");
+	json_object_put(r);
+	cr_assert(state_exists(), "the state file is written");
+	xlbd_stop(&d);
+	cr_assert_eq(xlbd_start(&d, cfg_path, err, sizeof(err)), 0, "%s", err);
+	cr_assert(has_backend("web", 7), "backend 7 is in web after a restart");
+	cr_assert(backend_active(7), "and in the maps");
+	cr_assert_eq(xlbd_reload(&d, err, sizeof(err)), 0, "%s", err);
+	cr_assert(!has_backend("web", 7), "a reload goes back to the file");
+	cr_assert(!state_exists(), "and removes the state file");
+	xlbd_stop(&d);
+	cr_assert_eq(xlbd_start(&d, cfg_path, err, sizeof(err)), 0, "%s", err);
+	cr_assert(!has_backend("web", 7), "so a restart after it starts from the file");
+}
+
+/* A config file edited after the live change wins over the state file. */
+Test(control, an_edited_config_file_wins_over_the_state_file)
+{
+	char err[XLB_ERR_MAX], buf[4096];
+
+	expect_ok("{\"cmd\":\"backend.add\",\"vip\":\"web\",\"id\":7,"
+		  "\"address\":\"198.18.0.17\"}");
+	xlbd_stop(&d);
+	snprintf(buf, sizeof(buf), base_cfg, pin);
+	strcat(buf, "# edited by hand\n");
+	write_cfg(buf);
+	cr_assert_eq(xlbd_start(&d, cfg_path, err, sizeof(err)), 0, "%s", err);
+	cr_assert(!has_backend("web", 7), "the edited file is in force");
+	cr_assert(!state_exists(), "the stale state file is removed");
+}
+
+/* xlb config save: the running model to the file, atomically. */
+Test(control, config_save_writes_the_running_model)
+{
+	struct xlb_cfg back;
+	struct json_object *r;
+	char err[XLB_ERR_MAX], other[256], q[512];
+
+	expect_ok("{\"cmd\":\"backend.add\",\"vip\":\"web\",\"id\":7,"
+		  "\"address\":\"198.18.0.17\"}");
+	r = req("{\"cmd\":\"config.save\",\"file\":\"rel.yaml\"}");
+	cr_assert(!ok(r) && strstr(error_of(r), "not an absolute path"),
+		  "a relative path is refused (%s)", error_of(r));
+	json_object_put(r);
+	snprintf(other, sizeof(other), "%s/other.yaml", dir);
+	snprintf(q, sizeof(q), "{\"cmd\":\"config.save\",\"file\":\"%s\"}",
+		 other);
+	expect_ok(q);
+	cr_assert_eq(xlb_cfg_load(other, &back, err, sizeof(err)), 0, "%s", err);
+	cr_assert(xlb_cfg_equal(&back, &d.running),
+		  "the saved file reads back as the running model");
+	xlb_cfg_free(&back);
+	unlink(other);
+	cr_assert(state_exists(), "saved elsewhere, the state file stays");
+
+	expect_ok("{\"cmd\":\"config.save\"}");
+	cr_assert(!state_exists(), "saved to the config file, the state goes");
+	xlbd_stop(&d);
+	cr_assert_eq(xlbd_start(&d, cfg_path, err, sizeof(err)), 0, "%s", err);
+	cr_assert(has_backend("web", 7), "the saved config file has backend 7");
 }
 
 /*

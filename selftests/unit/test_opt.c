@@ -216,3 +216,35 @@ Test(opt, help_names_every_option)
 	cr_expect(strstr(buf, "--help") && strstr(buf, "--version"));
 	free(buf);
 }
+
+/* A repeatable option (xlbd -i eth0 -i eth1): each use appends, up to 16. */
+Test(opt, repeatable_option_collects_every_value)
+{
+	struct r {
+		struct xlb_opt_strs ifs;
+	} v = {};
+	static const struct xlb_opt rt[] = {
+		XLB_OPT_OF("interface", 'i', XLB_OPT_STRS, struct r, ifs,
+			   "IFACE", "attach here"),
+	};
+	const struct xlb_opts rs = { .prog = "xlbd", .opts = rt, .nopts = 1 };
+	struct xlb_opt_result res;
+	char *argv[40], err[256], line[512] = "";
+	int n;
+
+	n = split("-i eth0 --interface eth1 -ieth2", argv);
+	cr_assert_eq(xlb_opt_parse(&rs, n, argv, &v, &res, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_eq(v.ifs.n, 3);
+	cr_assert_str_eq(v.ifs.v[0], "eth0");
+	cr_assert_str_eq(v.ifs.v[1], "eth1");
+	cr_assert_str_eq(v.ifs.v[2], "eth2");
+
+	memset(&v, 0, sizeof(v));
+	for (int i = 0; i < XLB_OPT_STRS_MAX + 1; i++)
+		strcat(line, "-i x ");
+	n = split(line, argv);
+	cr_assert_eq(xlb_opt_parse(&rs, n, argv, &v, &res, err, sizeof(err)),
+		     -EINVAL, "a 17th -i is refused");
+	cr_assert_str_eq(err, "--interface: at most 16 times");
+}

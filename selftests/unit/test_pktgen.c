@@ -821,7 +821,7 @@ Test(pktgen, cli_sink_and_script_agree)
 	read_all(strcat(strcpy(cmd, out), ".err"), gen_json, sizeof(gen_json));
 	sh("rm -f %s.err", out);
 	cr_assert_eq(st, 2, "usage errors exit 2");
-	cr_assert_not_null(strstr(gen_json, "xlb-pktgen: --size 63: "),
+	cr_assert_not_null(strstr(gen_json, "xlb-pktgen: --size: 63 "),
 			   "the error names the option: %s", gen_json);
 }
 

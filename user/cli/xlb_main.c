@@ -6,6 +6,7 @@
  * as the raw JSON with --json.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,8 @@ struct cli {
 	/* where each came from, for error messages: "-s", "XLB_SOCKET", "default" */
 	const char *sock_from, *pin_from;
 	bool json, verbose;
+	__u32 timeout; /* --timeout SECONDS, if given (0: no limit) */
+	bool has_timeout;
 	int argc;
 	char **argv;
 };
@@ -39,6 +42,8 @@ static const char commands_text[] =
 	"through xlbd:\n"
 	"  reload                              re-read the config file\n"
 	"  config dump                         the running config, as a file\n"
+	"  config save [FILE]                  write it (live changes included) to\n"
+	"                                      the config file, or FILE\n"
 	"  vip list\n"
 	"  vip add NAME --address A --port P --proto tcp|udp [--mode tunnel|l2dsr]\n"
 	"          [--hash 5tuple|source] [--no-conntrack] [--no-echo] [--table-size M]\n"
@@ -56,7 +61,9 @@ static const char commands_text[] =
 	"(xlb COMMAND --help: a command's options)\n"
 	"environment (a flag wins over it):\n"
 	"  XLB_SOCKET   xlbd's control socket (default " XLB_CTL_DEFAULT_SOCKET ")\n"
-	"  XLB_PIN_DIR  where the maps are pinned (default " XLB_DEFAULT_PIN_DIR ")\n";
+	"  XLB_PIN_DIR  where the maps are pinned (default " XLB_DEFAULT_PIN_DIR ")\n"
+	"exit codes: 0 done, 1 failed or refused (nothing changed), 2 usage,\n"
+	"  3 timed out waiting for xlbd (a change may still be applied)\n";
 
 /* Options before the command; the command's own come after it. */
 static const struct xlb_opt global_table[] = {
@@ -67,11 +74,15 @@ static const struct xlb_opt global_table[] = {
 		   "where the maps are pinned, for attach (else $XLB_PIN_DIR)"),
 	XLB_OPT_FLAG("verbose", 'v', struct cli, verbose,
 		     "show libbpf's messages"),
+	XLB_OPT_NUM("timeout", 0, struct cli, timeout, "SECONDS", 0, 86400,
+		    "wait at most this long for xlbd's answer (0: no limit; "
+		    "default 30 for reads, no limit for changes)"),
 };
+#define OPT_TIMEOUT 4 /* its index above */
 
 static const struct xlb_opts global_opts = {
 	.prog = "xlb",
-	.usage = "[--json] [-s SOCKET] [--pin-dir DIR] [-v] COMMAND ...",
+	.usage = "[--json] [-s SOCKET] [--pin-dir DIR] [-v] [--timeout SECONDS] COMMAND ...",
 	.opts = global_table,
 	.nopts = sizeof(global_table) / sizeof(global_table[0]),
 	.stop_at_positional = true,
@@ -348,13 +359,69 @@ static void print_unreachable(const struct cli *c, const char *err)
 						     "one in $XLB_SOCKET");
 }
 
-/* Sends @req (taken); the answer, or NULL with the failure printed. */
+/* Requests that change nothing; any other may change the running model. */
+static bool reads_only(const char *cmd)
+{
+	static const char *const reads[] = {
+		"status",	   "config.dump",     "vip.list",
+		"backend.list",	   "stats",	      "conntrack.count",
+		"conntrack.list", "maglev.show",     "help",
+	};
+
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
+		if (!strcmp(cmd, reads[i]))
+			return true;
+	return false;
+}
+
+#define READ_TIMEOUT_S 30
+#define TICK_MS 2000
+
+/* While a long request runs: a line, then a dot every TICK_MS (a TTY). */
+static void progress_tick(void *arg)
+{
+	int *dots = arg;
+
+	if (!(*dots)++)
+		fputs("xlb: waiting for xlbd", stderr);
+	fputc('.', stderr);
+	fflush(stderr);
+}
+
+/*
+ * Sends @req (taken); the answer, or NULL with the failure printed. A
+ * change may take long (big tables): it waits without limit unless
+ * --timeout says otherwise, and leaving early is "timed out", exit 3,
+ * never "failed": xlbd goes on applying the change.
+ */
 static struct json_object *ask(struct cli *c, struct json_object *req)
 {
-	char err[512];
-	struct json_object *resp = xlb_ctl_call(c->sock, req, err, sizeof(err));
+	char err[512], cmd[64];
+	bool change;
+	int dots = 0;
+	struct xlb_ctl_wait w = {};
+	struct json_object *resp;
 
+	snprintf(cmd, sizeof(cmd), "%s", s_of(req, "cmd"));
+	change = !reads_only(cmd);
+	w.timeout_ms = (int)(c->has_timeout ? c->timeout :
+			     change	    ? 0 :
+					      READ_TIMEOUT_S) * 1000;
+	if (isatty(STDERR_FILENO)) {
+		w.tick_ms = TICK_MS;
+		w.tick = progress_tick;
+		w.arg = &dots;
+	}
+	resp = xlb_ctl_call_wait(c->sock, req, &w, err, sizeof(err));
 	json_object_put(req);
+	if (dots)
+		fputc('\n', stderr);
+	if (!resp && w.timed_out) {
+		fprintf(stderr, "xlb: %s: %s%s\n", cmd, err,
+			change ? " (the change may still be applied: check "
+				 "with xlb status)" : "");
+		exit(3);
+	}
 	if (!resp)
 		print_unreachable(c, err);
 	return resp;
@@ -385,6 +452,9 @@ static int call(struct cli *c, struct json_object *req,
 	else if (json_object_object_get(resp, "change"))
 		/* an edit: confirm it in the words xlbd's log uses */
 		printf("%s\n", s_of(resp, "change"));
+	/* a live change: where it is not (xlbd's state file keeps it) */
+	if (ok && !c->json && json_object_object_get(resp, "note"))
+		printf("(%s)\n", s_of(resp, "note"));
 	json_object_put(resp);
 	return ok ? 0 : 1;
 }
@@ -999,6 +1069,56 @@ static int cmd_top(struct cli *c)
 	return xlb_top(&o, top_ask, c);
 }
 
+static void print_saved(struct json_object *r)
+{
+	printf("saved the running config to %s\n", s_of(r, "file"));
+}
+
+/*
+ * config dump | config save [FILE]: save writes the running model (live
+ * changes included) to the config file, or to FILE, through xlbd, which
+ * knows the model; a relative FILE is this directory's, not xlbd's.
+ */
+static int cmd_config(struct cli *c)
+{
+	const char *sub = c->argc > 1 ? c->argv[1] : "";
+	struct json_object *req;
+	char path[PATH_MAX];
+	int ret;
+
+	if (!strcmp(sub, "dump")) {
+		ret = no_args(c, "config dump", 2);
+		return ret >= 0 ? ret :
+				  call(c, request("config.dump"), print_config);
+	}
+	if (strcmp(sub, "save"))
+		return need("config", "dump | save [FILE]",
+			    *sub ? "unknown subcommand (dump or save)" :
+				   "missing dump or save");
+	if (c->argc > 3)
+		return need("config save", "[FILE]", "one FILE at most");
+	req = request("config.save");
+	if (c->argc == 3) {
+		const char *f = c->argv[2];
+		char cwd[PATH_MAX];
+
+		if (f[0] != '/' && !getcwd(cwd, sizeof(cwd))) {
+			json_object_put(req);
+			fprintf(stderr, "xlb: config save: getcwd: %s\n",
+				strerror(errno));
+			return 1;
+		}
+		if ((size_t)snprintf(path, sizeof(path), "%s%s%s",
+				     f[0] == '/' ? "" : cwd,
+				     f[0] == '/' ? "" : "/", f) >= sizeof(path)) {
+			json_object_put(req);
+			return die("config save: %s: name too long\n", f);
+		}
+		add_str(req, "file", path);
+	}
+	return call(c, req, print_saved);
+}
+
 /* A flag wins over the environment, which wins over the default. */
 static void from_env(const struct xlb_opt_result *r, size_t opt,
 		     const char *var, const char **val, const char **from)
@@ -1028,6 +1148,7 @@ int main(int argc, char **argv)
 		return ret;
 	from_env(&r, 1, "XLB_SOCKET", &c.sock, &c.sock_from);
 	from_env(&r, 2, "XLB_PIN_DIR", &c.pin_dir, &c.pin_from);
+	c.has_timeout = xlb_opt_given(&r, OPT_TIMEOUT);
 	if (!r.npos) {
 		usage(stderr);
 		return 2;
@@ -1046,15 +1167,8 @@ int main(int argc, char **argv)
 		ret = no_args(&c, "reload", 1);
 		return ret >= 0 ? ret : call(&c, request("reload"), NULL);
 	}
-	if (!strcmp(cmd, "config")) {
-		if (c.argc < 2 || strcmp(c.argv[1], "dump"))
-			return need("config", "dump",
-				    c.argc < 2 ? "missing dump" :
-						 "unknown subcommand (dump)");
-		ret = no_args(&c, "config dump", 2);
-		return ret >= 0 ? ret :
-				  call(&c, request("config.dump"), print_config);
-	}
+	if (!strcmp(cmd, "config"))
+		return cmd_config(&c);
 	if (!strcmp(cmd, "vip"))
 		return cmd_vip(&c);
 	if (!strcmp(cmd, "backend"))

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,13 +10,15 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/log.h"
 #include "lib/ctl.h"
 #include "lib/ctl_decode.h"
 
-#define CTL_TIMEOUT_S 30 /* a reload may resolve neighbours: seconds, not ms */
+/* reads (and a client's send) give up after this; see xlb_ctl_call_wait() */
+#define CTL_TIMEOUT_S 30
 
 static int fill_addr(const char *path, struct sockaddr_un *sa)
 {
@@ -68,9 +72,28 @@ static int mkdir_parent(const char *path)
 	return 0;
 }
 
+/* What sits at a path, for "PATH: a directory, not a socket". */
+static const char *file_kind(mode_t m)
+{
+	if (S_ISREG(m))
+		return "a regular file";
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISLNK(m))
+		return "a symbolic link";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	return "something";
+}
+
 int xlb_ctl_listen(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa;
+	struct stat st;
 	mode_t old;
 	int fd, rc;
 
@@ -78,18 +101,40 @@ int xlb_ctl_listen(const char *path, char *err, size_t errlen)
 	if (rc)
 		return xlb_errf(err, errlen, rc, "control socket %s: path too long",
 			    path);
-	fd = connect_to(path);
-	if (fd >= 0) {
-		close(fd);
-		return xlb_errf(err, errlen, -EADDRINUSE,
-			    "control socket %s: another xlbd answers on it",
-			    path);
+	/*
+	 * Only a stale socket is ours to remove: anything else at the path
+	 * (a file, a directory, a link) is someone's, and refused by name.
+	 */
+	if (!lstat(path, &st)) {
+		if (!S_ISSOCK(st.st_mode))
+			return xlb_errf(err, errlen, -EEXIST,
+					"%s: %s, not a socket; xlbd removes "
+					"only a stale socket there (move it "
+					"away or give another -s)",
+					path, file_kind(st.st_mode));
+		fd = connect_to(path);
+		if (fd >= 0) {
+			close(fd);
+			return xlb_errf(err, errlen, -EADDRINUSE,
+					"control socket %s: another xlbd "
+					"answers on it", path);
+		}
+		if (fd != -ECONNREFUSED)
+			return xlb_errf(err, errlen, fd,
+					"control socket %s: connect: %s; not "
+					"removing it", path, strerror(-fd));
+		if (unlink(path) && errno != ENOENT) /* stale: nobody answered */
+			return xlb_errf(err, errlen, -errno,
+					"control socket %s: removing the stale "
+					"socket: %s", path, strerror(errno));
+	} else if (errno != ENOENT) {
+		return xlb_errf(err, errlen, -errno, "control socket %s: %s",
+				path, strerror(errno));
 	}
 	rc = mkdir_parent(path);
 	if (rc)
 		return xlb_errf(err, errlen, rc, "control socket %s: mkdir: %s",
 			    path, strerror(-rc));
-	unlink(path); /* stale: nobody answered */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return xlb_errf(err, errlen, -errno, "control socket: %s",
@@ -107,19 +152,38 @@ int xlb_ctl_listen(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
-struct json_object *xlb_ctl_read(int fd, char *err, size_t errlen)
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Reads one message until the peer closes. Waits in poll() slices so
+ * @w->tick runs every @w->tick_ms while the answer is not there, and gives
+ * up (-ETIMEDOUT, @w->timed_out) after @w->timeout_ms (0: never).
+ */
+static struct json_object *read_msg(int fd, struct xlb_ctl_wait *w, char *err,
+				    size_t errlen)
 {
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap);
 	struct json_object *obj;
+	int64_t start = now_ms(), next_tick = start + w->tick_ms;
 	ssize_t n;
 
-	set_timeouts(fd);
+	w->timed_out = false;
 	if (!buf) {
 		xlb_errf(err, errlen, -ENOMEM, "out of memory");
 		return NULL;
 	}
 	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int64_t now = now_ms(), wait = -1;
+		int pr;
+
 		if (len + 1 >= cap) {
 			char *b;
 
@@ -137,8 +201,37 @@ struct json_object *xlb_ctl_read(int fd, char *err, size_t errlen)
 			buf = b;
 			cap *= 2;
 		}
+		if (w->timeout_ms > 0) {
+			wait = start + w->timeout_ms - now;
+			if (wait <= 0) {
+				free(buf);
+				w->timed_out = true;
+				xlb_errf(err, errlen, -ETIMEDOUT,
+					 "timed out waiting for xlbd after %g s",
+					 w->timeout_ms / 1000.0);
+				return NULL;
+			}
+		}
+		if (w->tick && w->tick_ms > 0) {
+			if (now >= next_tick) {
+				w->tick(w->arg);
+				next_tick = now + w->tick_ms;
+			}
+			if (wait < 0 || next_tick - now < wait)
+				wait = next_tick - now;
+		}
+		pr = poll(&p, 1, wait < 0 ? -1 : (int)wait);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr < 0) {
+			xlb_errf(err, errlen, -errno, "poll: %s", strerror(errno));
+			free(buf);
+			return NULL;
+		}
+		if (!pr)
+			continue;
 		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		/*
 		 * A peer that closed with our bytes unread (a daemon refusing
@@ -162,6 +255,14 @@ struct json_object *xlb_ctl_read(int fd, char *err, size_t errlen)
 	return obj;
 }
 
+struct json_object *xlb_ctl_read(int fd, char *err, size_t errlen)
+{
+	struct xlb_ctl_wait w = { .timeout_ms = CTL_TIMEOUT_S * 1000 };
+
+	set_timeouts(fd);
+	return read_msg(fd, &w, err, errlen);
+}
+
 int xlb_ctl_write(int fd, struct json_object *resp)
 {
 	size_t len;
@@ -182,12 +283,15 @@ int xlb_ctl_write(int fd, struct json_object *resp)
 	return 0;
 }
 
-struct json_object *xlb_ctl_call(const char *path, struct json_object *req,
-				 char *err, size_t errlen)
+struct json_object *xlb_ctl_call_wait(const char *path,
+				      struct json_object *req,
+				      struct xlb_ctl_wait *w, char *err,
+				      size_t errlen)
 {
 	struct json_object *resp;
 	int fd = connect_to(path), rc;
 
+	w->timed_out = false;
 	if (fd < 0) {
 		xlb_errf(err, errlen, fd, "connect to xlbd at %s: %s%s", path,
 		     strerror(-fd),
@@ -207,11 +311,19 @@ struct json_object *xlb_ctl_call(const char *path, struct json_object *req,
 		close(fd);
 		return NULL;
 	}
-	resp = xlb_ctl_read(fd, err, errlen);
-	if (!resp && rc)
+	resp = read_msg(fd, w, err, errlen);
+	if (!resp && rc && !w->timed_out)
 		xlb_errf(err, errlen, rc, "send to xlbd: %s", strerror(-rc));
 	close(fd);
 	return resp;
+}
+
+struct json_object *xlb_ctl_call(const char *path, struct json_object *req,
+				 char *err, size_t errlen)
+{
+	struct xlb_ctl_wait w = { .timeout_ms = CTL_TIMEOUT_S * 1000 };
+
+	return xlb_ctl_call_wait(path, req, &w, err, errlen);
 }
 
 struct json_object *xlb_ctl_error(const char *fmt, ...)

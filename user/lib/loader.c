@@ -601,3 +601,119 @@ int xlb_attachments(struct xlb_attachment *out, int max)
 	if_freenameindex(ifs);
 	return n;
 }
+
+int xlb_pin_name(const char *pin_dir, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *p = pin_dir;
+	size_t n = 0;
+
+	while (*p == '/')
+		p++;
+	for (; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9') || c == '.' || c == '_';
+
+		if (c == '/' && (p[1] == '/' || !p[1]))
+			continue; /* "a//b/" is "a/b" */
+		if (n + 4 > outlen)
+			return -ENAMETOOLONG;
+		if (c == '/') {
+			out[n++] = '-';
+		} else if (keep) {
+			out[n++] = (char)c;
+		} else {
+			out[n++] = '%';
+			out[n++] = hex[c >> 4];
+			out[n++] = hex[c & 15];
+		}
+	}
+	if (!n || n >= outlen)
+		return -ENAMETOOLONG;
+	out[n] = 0;
+	return 0;
+}
+
+static int pin_lock_path(const char *pin_dir, char *path, size_t len)
+{
+	char name[200];
+	int rc = xlb_pin_name(pin_dir, name, sizeof(name));
+
+	if (rc)
+		return rc;
+	if ((size_t)snprintf(path, len, XLB_RUN_DIR "/pin-%s.lock", name) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int xlb_pin_lock(const char *pin_dir, char *err, size_t errlen)
+{
+	char path[256], buf[32];
+	struct stat a, b;
+	int fd, rc;
+	ssize_t n;
+
+	rc = pin_lock_path(pin_dir, path, sizeof(path));
+	if (rc)
+		return xlb_errf(err, errlen, rc, "pin dir %s: name too long",
+				pin_dir);
+	if (mkdir(XLB_RUN_DIR, 0700) && errno != EEXIST)
+		return xlb_errf(err, errlen, -errno, "pin dir lock: mkdir %s: %s",
+				XLB_RUN_DIR, strerror(errno));
+	/*
+	 * The holder removes the file when it stops, so a file we locked may
+	 * have been unlinked in between: only a lock on the file that is
+	 * still at the path counts.
+	 */
+	for (;;) {
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return xlb_errf(err, errlen, -errno,
+					"pin dir lock %s: %s", path,
+					strerror(errno));
+		if (flock(fd, LOCK_EX | LOCK_NB)) {
+			rc = -errno;
+			if (rc != -EWOULDBLOCK) {
+				close(fd);
+				return xlb_errf(err, errlen, rc,
+						"pin dir lock %s: %s", path,
+						strerror(-rc));
+			}
+			n = pread(fd, buf, sizeof(buf) - 1, 0);
+			close(fd);
+			buf[n > 0 ? n : 0] = 0;
+			buf[strcspn(buf, "\n")] = 0;
+			return xlb_errf(err, errlen, -EBUSY,
+					"pin dir %s is in use by xlbd pid %s "
+					"(%s); one xlbd per pin dir",
+					pin_dir, buf[0] ? buf : "(unknown)",
+					path);
+		}
+		if (!fstat(fd, &a) && !stat(path, &b) && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
+			break;
+		close(fd);
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) || pwrite(fd, buf, (size_t)n, 0) != n) {
+		rc = -errno;
+		close(fd);
+		unlink(path);
+		return xlb_errf(err, errlen, rc, "pin dir lock %s: write: %s",
+				path, strerror(-rc));
+	}
+	return fd;
+}
+
+void xlb_pin_unlock(const char *pin_dir, int fd)
+{
+	char path[256];
+
+	if (fd < 0)
+		return;
+	/* unlink while holding it: a waiter re-checks the path (above) */
+	if (!pin_lock_path(pin_dir, path, sizeof(path)))
+		unlink(path);
+	close(fd);
+}

@@ -39,6 +39,28 @@ void xlb_maps_close(struct xlb_lb_maps *m);
  */
 int xlb_maps_stats_refresh(const char *pin_dir, struct xlb_lb_maps *m);
 
+/*
+ * One daemon per pin dir. @pin_dir as one file name: the path with its
+ * slashes made '-' (a '-' or any byte but [A-Za-z0-9._] as %XX, so two
+ * dirs never share a name), "sys-fs-bpf-xlb" for /sys/fs/bpf/xlb. Used
+ * for the lock below and for xlbd's state file. Returns 0 or -ENAMETOOLONG.
+ */
+int xlb_pin_name(const char *pin_dir, char *out, size_t outlen);
+
+/* Where the pin-dir locks live (bpffs holds no regular files). */
+#define XLB_RUN_DIR "/run/xlb"
+
+/*
+ * Takes the lock of @pin_dir (flock on XLB_RUN_DIR/pin-NAME.lock, holding
+ * the holder's pid) for as long as the returned fd stays open. Another
+ * holder gets -EBUSY: "pin dir /sys/fs/bpf/xlb is in use by xlbd pid 1234".
+ * Returns the fd or a negative errno. Tools that do not write the model
+ * (xlb attach, status) take no lock.
+ */
+int xlb_pin_lock(const char *pin_dir, char *err, size_t errlen);
+/* Releases the lock (and removes its file); @fd < 0 is a no-op. */
+void xlb_pin_unlock(const char *pin_dir, int fd);
+
 /* Attaches a new instance of the LB program, sharing the pinned maps. */
 int xlb_attach(const char *pin_dir, __u32 ct_entries, const char *ifname,
 	       enum xlb_xdp_mode mode, char *err, size_t errlen);

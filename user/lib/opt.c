@@ -67,6 +67,16 @@ static int store(const struct xlb_opt *o, const char *val, void *obj,
 	case XLB_OPT_STR:
 		*(const char **)field = val;
 		return 0;
+	case XLB_OPT_STRS: {
+		struct xlb_opt_strs *l = (struct xlb_opt_strs *)field;
+
+		if (l->n == XLB_OPT_STRS_MAX)
+			return xlb_errf(err, errlen, -EINVAL,
+					"--%s: at most %d times", o->name,
+					XLB_OPT_STRS_MAX);
+		l->v[l->n++] = val;
+		return 0;
+	}
 	case XLB_OPT_ADDR:
 		memset(&a, 0, sizeof(a));
 		if (xlb_addr_parse(val, &a.addr, &a.family))
@@ -218,6 +228,8 @@ void xlb_opt_help(const struct xlb_opts *set, FILE *f)
 		fprintf(f, "  %-30s %s", left, o->help ? o->help : "");
 		if (o->type == XLB_OPT_U32)
 			fprintf(f, " (%u..%u)", o->min, o->max);
+		if (o->type == XLB_OPT_STRS)
+			fprintf(f, " (repeatable)");
 		fprintf(f, "%s\n", o->required ? " (required)" : "");
 	}
 	fprintf(f, "  %-30s %s\n  %-30s %s\n", "-h, --help", "this help",

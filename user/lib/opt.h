@@ -34,6 +34,14 @@ enum xlb_opt_type {
 	XLB_OPT_MAC, /* __u8[6] */
 	XLB_OPT_IFNAME, /* char[XLB_OPT_IFNAMSIZ]: 1..15 bytes, no '/', ':' or blank */
 	XLB_OPT_ENUM, /* __u32, one of words (any case) */
+	XLB_OPT_STRS, /* struct xlb_opt_strs: each use appends one value */
+};
+
+/* A repeatable option's values (xlbd -i eth0 -i eth1), in order. */
+#define XLB_OPT_STRS_MAX 16
+struct xlb_opt_strs {
+	const char *v[XLB_OPT_STRS_MAX]; /* pointing into argv */
+	unsigned int n;
 };
 
 #define XLB_OPT_IFNAMSIZ 16

@@ -6,15 +6,18 @@
  *
  *   xlb-pktgen --dev IF --dst-mac MAC --src IP --dst IP --dport PORT ...
  *   xlb-pktgen sink --dev IF [--duration S] [--until-idle MS] ...
+ *
+ * Options come from one table per command (lib/opt.h), --help too.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,19 +35,6 @@ enum exit_code {
 	EXIT_FAIL = 1, /* the run failed */
 	EXIT_USAGE = 2, /* bad command line */
 };
-
-static const char usage_text[] =
-	"usage: " PROG " --dev IF --dst-mac MAC --src IP --dst IP --dport PORT\n"
-	"                  [--proto tcp-syn|tcp-ack|udp] [--size FRAME_BYTES (64..1500)]\n"
-	"                  [--flows N] [--count N | --duration SECONDS] [--rate PPS (0=max)]\n"
-	"                  [--src-mac MAC] [--vlan ID] [--sport FIRST_PORT] [--src-addrs N]\n"
-	"                  [--batch N (1..256)] [--cpu N] [--json] [-v]\n"
-	"       " PROG " sink --dev IF [--duration SECONDS] [--until-idle MS]\n"
-	"                  [--pass] [--ports] [--json] [-v]\n"
-	"Frame sizes count the 4-byte FCS. Flows vary the source port from\n"
-	"--sport (1024) up, and the source address's low 16 bits when the ports\n"
-	"run out or --src-addrs asks. The sink counts and drops (--pass: passes\n"
-	"to the stack) what arrives, until SIGINT, the duration, or MS idle.\n";
 
 static volatile sig_atomic_t stop;
 static bool verbose;
@@ -75,14 +65,17 @@ static void __attribute__((format(printf, 1, 2))) error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static int usage_error(const char *opt, const char *val, const char *why)
+/* A usage error found after parsing; exit code 2. */
+static int usage_error(const struct xlb_opts *set, const char *opt,
+		       const char *val, const char *why)
 {
+	char msg[256];
+
 	if (val)
-		error("%s %s: %s", opt, val, why);
+		snprintf(msg, sizeof(msg), "%s %s: %s", opt, val, why);
 	else
-		error("%s: %s", opt, why);
-	fprintf(stderr, "%s", usage_text);
-	return EXIT_USAGE;
+		snprintf(msg, sizeof(msg), "%s: %s", opt, why);
+	return xlb_opt_fail(set, msg);
 }
 
 /* The one number rule (lib/parse.h): decimal in [min, max]; 0 or -EINVAL. */
@@ -126,192 +119,140 @@ static int dev_index(const char *dev)
 	return ifindex;
 }
 
-enum {
-	OPT_DEV = 256, OPT_DST_MAC, OPT_SRC_MAC, OPT_SRC, OPT_DST, OPT_DPORT,
-	OPT_PROTO, OPT_SIZE, OPT_FLOWS, OPT_COUNT, OPT_DURATION, OPT_RATE,
-	OPT_VLAN, OPT_SPORT, OPT_SRC_ADDRS, OPT_BATCH, OPT_CPU, OPT_JSON,
-	OPT_IDLE, OPT_PASS, OPT_PORTS, OPT_HELP, OPT_VERSION,
-};
-
-static const struct option options[] = {
-	{ "dev", required_argument, NULL, OPT_DEV },
-	{ "dst-mac", required_argument, NULL, OPT_DST_MAC },
-	{ "src-mac", required_argument, NULL, OPT_SRC_MAC },
-	{ "src", required_argument, NULL, OPT_SRC },
-	{ "dst", required_argument, NULL, OPT_DST },
-	{ "dport", required_argument, NULL, OPT_DPORT },
-	{ "proto", required_argument, NULL, OPT_PROTO },
-	{ "size", required_argument, NULL, OPT_SIZE },
-	{ "flows", required_argument, NULL, OPT_FLOWS },
-	{ "count", required_argument, NULL, OPT_COUNT },
-	{ "duration", required_argument, NULL, OPT_DURATION },
-	{ "rate", required_argument, NULL, OPT_RATE },
-	{ "vlan", required_argument, NULL, OPT_VLAN },
-	{ "sport", required_argument, NULL, OPT_SPORT },
-	{ "src-addrs", required_argument, NULL, OPT_SRC_ADDRS },
-	{ "batch", required_argument, NULL, OPT_BATCH },
-	{ "cpu", required_argument, NULL, OPT_CPU },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "until-idle", required_argument, NULL, OPT_IDLE },
-	{ "pass", no_argument, NULL, OPT_PASS },
-	{ "ports", no_argument, NULL, OPT_PORTS },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{},
-};
-
-/* Everything either command takes; each checks what applies to it. */
+/* Everything either command takes; each table lists what applies to it. */
 struct cli {
 	bool sink;
-	const char *dev, *src, *dst, *proto_name;
-	bool have_dst_mac, have_src_mac, json, pass, ports;
+	const char *dev, *src, *dst, *count, *duration;
+	__u32 dport, proto, size, flows, rate, vlan, sport, src_addrs, batch;
+	__u32 cpu, idle_ms;
+	bool json, pass, ports, verbose;
+	bool have_src_mac, pin;
 	struct tg_spec spec;
 	struct tg_run_opts run;
-	unsigned long long cpu;
-	bool pin;
-	unsigned long long idle_ms;
 };
 
-static int parse_args(int argc, char **argv, struct cli *c)
+enum { P_UDP, P_TCP_SYN, P_TCP_ACK };
+static const struct xlb_word proto_words[] = {
+	{ "udp", P_UDP }, { "tcp-syn", P_TCP_SYN }, { "tcp-ack", P_TCP_ACK }, {}
+};
+
+#define DEV_OPT                                                               \
+	{ .name = "dev", .type = XLB_OPT_STR, .off = offsetof(struct cli, dev), \
+	  .arg = "IF", .help = "the device", .required = true }
+#define REQ(n, t, field, a, h)                                                \
+	{ .name = n, .type = t, .off = offsetof(struct cli, field), .arg = a,  \
+	  .help = h, .required = true }
+#define COMMON_OPTS                                                           \
+	XLB_OPT_FLAG("json", 0, struct cli, json, "one JSON object on stdout"),  \
+	XLB_OPT_FLAG("verbose", 'v', struct cli, verbose, "libbpf's messages too")
+
+/* The generator's options; the indices below name rows for "given". */
+static const struct xlb_opt gen_table[] = {
+	DEV_OPT,
+	REQ("dst-mac", XLB_OPT_MAC, spec.dst_mac, "MAC", "destination MAC"),
+	XLB_OPT_OF("src-mac", 0, XLB_OPT_MAC, struct cli, spec.src_mac, "MAC",
+		   "source MAC (default the device's)"),
+	REQ("src", XLB_OPT_STR, src, "IP", "source address (IPv4 or IPv6)"),
+	REQ("dst", XLB_OPT_STR, dst, "IP", "destination address"),
+	{ .name = "dport", .type = XLB_OPT_U32, .off = offsetof(struct cli, dport),
+	  .arg = "PORT", .help = "destination port", .min = 1, .max = 65535,
+	  .required = true },
+	XLB_OPT_WORD("proto", 0, struct cli, proto, proto_words,
+		     "what to send (default udp)"),
+	XLB_OPT_NUM("size", 0, struct cli, size, "FRAME_BYTES", TG_FRAME_MIN,
+		    TG_FRAME_MAX, "frame size, FCS included (default 64)"),
+	XLB_OPT_NUM("flows", 0, struct cli, flows, "N", 1, UINT32_MAX,
+		    "distinct flows (default 1)"),
+	XLB_OPT_OF("count", 0, XLB_OPT_STR, struct cli, count, "N",
+		   "packets to send (1..2^64-1; not with --duration)"),
+	XLB_OPT_OF("duration", 0, XLB_OPT_STR, struct cli, duration, "SECONDS",
+		   "send for this long (> 0)"),
+	XLB_OPT_NUM("rate", 0, struct cli, rate, "PPS", 0, 1000000000,
+		    "packets per second (0: as fast as it goes)"),
+	XLB_OPT_NUM("vlan", 0, struct cli, vlan, "ID", 1, 4094, "802.1Q tag"),
+	XLB_OPT_NUM("sport", 0, struct cli, sport, "FIRST_PORT", 1, 65535,
+		    "first source port (default 1024)"),
+	XLB_OPT_NUM("src-addrs", 0, struct cli, src_addrs, "N", 1, 65536,
+		    "source addresses the flows spread over"),
+	XLB_OPT_NUM("batch", 0, struct cli, batch, "N", 1, TG_BATCH_MAX,
+		    "frames per kernel batch (default 64)"),
+	XLB_OPT_NUM("cpu", 0, struct cli, cpu, "N", 0, CPU_SETSIZE - 1,
+		    "run on this CPU"),
+	COMMON_OPTS,
+};
+enum { GEN_SRC_MAC = 2, GEN_CPU = 16 };
+
+static const struct xlb_opt sink_table[] = {
+	DEV_OPT,
+	XLB_OPT_OF("duration", 0, XLB_OPT_STR, struct cli, duration, "SECONDS",
+		   "stop after this long (> 0)"),
+	XLB_OPT_NUM("until-idle", 0, struct cli, idle_ms, "MS", 1, 86400000,
+		    "stop MS after the last packet"),
+	XLB_OPT_FLAG("pass", 0, struct cli, pass,
+		     "pass what arrives to the stack (default: drop)"),
+	XLB_OPT_FLAG("ports", 0, struct cli, ports,
+		     "count distinct source ports too"),
+	COMMON_OPTS,
+};
+
+static const struct xlb_opts gen_set = {
+	.prog = PROG,
+	.usage = "--dev IF --dst-mac MAC --src IP --dst IP --dport PORT "
+		 "[OPTIONS]",
+	.opts = gen_table,
+	.nopts = sizeof(gen_table) / sizeof(gen_table[0]),
+	.epilog = "\nSends on XDP live frames. Flows vary the source port "
+		  "from --sport (1024) up,\nand the source address's low 16 "
+		  "bits when the ports run out or --src-addrs\nasks. "
+		  PROG " sink --help: the counting side.\n",
+};
+
+static const struct xlb_opts sink_set = {
+	.prog = PROG,
+	.cmd = "sink",
+	.usage = "--dev IF [OPTIONS]",
+	.opts = sink_table,
+	.nopts = sizeof(sink_table) / sizeof(sink_table[0]),
+	.epilog = "\nCounts and drops (--pass: passes to the stack) what "
+		  "arrives, until SIGINT,\nthe duration, or MS idle.\n",
+};
+
+/* What the table cannot say: 64-bit counts, seconds as a real number. */
+static int finish_args(struct cli *c, const struct xlb_opt_result *r)
 {
+	const struct xlb_opts *set = c->sink ? &sink_set : &gen_set;
 	unsigned long long v;
-	int opt;
 
-	c->spec.proto = IPPROTO_UDP;
-	c->proto_name = "udp";
-	while ((opt = getopt_long(argc, argv, "v", options, NULL)) != -1) {
-		const char *name = "?";
-		char flag[32];
-
-		for (const struct option *o = options; o->name; o++)
-			if (o->val == opt)
-				name = o->name;
-		snprintf(flag, sizeof(flag), "--%s", name);
-		switch (opt) {
-		case OPT_DEV:
-			c->dev = optarg;
-			break;
-		case OPT_DST_MAC:
-		case OPT_SRC_MAC:
-			if (xlb_mac_parse(optarg, opt == OPT_DST_MAC ?
-							  c->spec.dst_mac :
-							  c->spec.src_mac))
-				return usage_error(flag, optarg,
-						   "not a MAC address (aa:bb:cc:dd:ee:ff)");
-			*(opt == OPT_DST_MAC ? &c->have_dst_mac :
-					       &c->have_src_mac) = true;
-			break;
-		case OPT_SRC:
-			c->src = optarg;
-			break;
-		case OPT_DST:
-			c->dst = optarg;
-			break;
-		case OPT_DPORT:
-			if (parse_u64(optarg, 1, 65535, &v))
-				return usage_error(flag, optarg, "not a port (1..65535)");
-			c->spec.dport = (uint16_t)v;
-			break;
-		case OPT_PROTO:
-			c->proto_name = optarg;
-			if (!strcmp(optarg, "udp")) {
-				c->spec.proto = IPPROTO_UDP;
-			} else if (!strcmp(optarg, "tcp-syn")) {
-				c->spec.proto = IPPROTO_TCP;
-				c->spec.tcp_flags = 0x02;
-			} else if (!strcmp(optarg, "tcp-ack")) {
-				c->spec.proto = IPPROTO_TCP;
-				c->spec.tcp_flags = 0x10;
-			} else {
-				return usage_error(flag, optarg,
-						   "not one of tcp-syn, tcp-ack, udp");
-			}
-			break;
-		case OPT_SIZE:
-			if (parse_u64(optarg, TG_FRAME_MIN, TG_FRAME_MAX, &v))
-				return usage_error(flag, optarg,
-						   "not a frame size in 64..1500");
-			c->spec.frame_bytes = (uint16_t)v;
-			break;
-		case OPT_FLOWS:
-			if (parse_u64(optarg, 1, UINT32_MAX, &v))
-				return usage_error(flag, optarg, "not a count >= 1");
-			c->spec.flows = (uint32_t)v;
-			break;
-		case OPT_COUNT:
-			if (parse_u64(optarg, 1, UINT64_MAX, &v))
-				return usage_error(flag, optarg, "not a count >= 1");
-			c->run.count = v;
-			break;
-		case OPT_DURATION:
-			if (parse_seconds(optarg, &c->run.duration))
-				return usage_error(flag, optarg,
-						   "not a number of seconds > 0");
-			break;
-		case OPT_RATE:
-			if (parse_u64(optarg, 0, 1000000000, &v))
-				return usage_error(flag, optarg,
-						   "not a rate in packets per second (0 = max)");
-			c->run.rate = v;
-			break;
-		case OPT_VLAN:
-			if (parse_u64(optarg, 1, 4094, &v))
-				return usage_error(flag, optarg, "not a VLAN id (1..4094)");
-			c->spec.vlan = (uint16_t)v;
-			break;
-		case OPT_SPORT:
-			if (parse_u64(optarg, 1, 65535, &v))
-				return usage_error(flag, optarg, "not a port (1..65535)");
-			c->spec.sport_min = (uint16_t)v;
-			break;
-		case OPT_SRC_ADDRS:
-			if (parse_u64(optarg, 1, 65536, &v))
-				return usage_error(flag, optarg, "not in 1..65536");
-			c->spec.src_addrs = (uint32_t)v;
-			break;
-		case OPT_BATCH:
-			if (parse_u64(optarg, 1, TG_BATCH_MAX, &v))
-				return usage_error(flag, optarg, "not in 1..256");
-			c->run.batch = (uint32_t)v;
-			break;
-		case OPT_CPU:
-			if (parse_u64(optarg, 0, CPU_SETSIZE - 1, &c->cpu))
-				return usage_error(flag, optarg, "not a CPU number");
-			c->pin = true;
-			break;
-		case OPT_JSON:
-			c->json = true;
-			break;
-		case OPT_IDLE:
-			if (parse_u64(optarg, 1, 86400000, &c->idle_ms))
-				return usage_error(flag, optarg,
-						   "not a number of milliseconds >= 1");
-			break;
-		case OPT_PASS:
-			c->pass = true;
-			break;
-		case OPT_PORTS:
-			c->ports = true;
-			break;
-		case 'v':
-			verbose = true;
-			break;
-		case OPT_HELP:
-			printf("%s", usage_text);
-			exit(EXIT_OK);
-		case OPT_VERSION:
-			printf("%s %s\n", PROG, xlb_version());
-			exit(EXIT_OK);
-		default:
-			fprintf(stderr, "%s", usage_text);
-			return EXIT_USAGE;
-		}
+	verbose = c->verbose;
+	if (r->npos)
+		return usage_error(set, r->pos[0], NULL, "unexpected argument");
+	if (c->duration && parse_seconds(c->duration, &c->run.duration))
+		return usage_error(set, "--duration", c->duration,
+				   "not a number of seconds > 0");
+	if (c->sink)
+		return EXIT_OK;
+	if (c->count) {
+		if (parse_u64(c->count, 1, UINT64_MAX, &v))
+			return usage_error(set, "--count", c->count,
+					   "not a count >= 1");
+		c->run.count = v;
 	}
-	if (optind < argc)
-		return usage_error(argv[optind], NULL, "unexpected argument");
-	if (!c->dev)
-		return usage_error("--dev", NULL, "required");
+	if (c->run.count && c->run.duration > 0)
+		return usage_error(set, "--count", NULL,
+				   "give --count or --duration, not both");
+	c->spec.dport = (uint16_t)c->dport;
+	c->spec.proto = c->proto == P_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+	c->spec.tcp_flags = c->proto == P_TCP_SYN ? 0x02 :
+			    c->proto == P_TCP_ACK ? 0x10 : 0;
+	c->spec.frame_bytes = (uint16_t)c->size;
+	c->spec.flows = c->flows;
+	c->run.rate = c->rate;
+	c->spec.vlan = (uint16_t)c->vlan;
+	c->spec.sport_min = (uint16_t)c->sport;
+	c->spec.src_addrs = c->src_addrs;
+	c->run.batch = c->batch;
+	c->have_src_mac = xlb_opt_given(r, GEN_SRC_MAC);
+	c->pin = xlb_opt_given(r, GEN_CPU);
 	return EXIT_OK;
 }
 
@@ -325,10 +266,6 @@ static int run_sink(struct cli *c)
 	char err[256];
 	int ifindex, ret;
 
-	if (c->src || c->dst || c->have_dst_mac || c->have_src_mac ||
-	    c->spec.dport || c->run.count || c->run.rate || c->spec.flows)
-		return usage_error("sink", NULL,
-				   "takes --dev, --duration, --until-idle, --pass, --ports, --json");
 	ifindex = dev_index(c->dev);
 	if (!ifindex)
 		return EXIT_FAIL;
@@ -384,17 +321,6 @@ static int run_gen(struct cli *c)
 	double pps, gbps;
 	int ret;
 
-	if (!c->have_dst_mac)
-		return usage_error("--dst-mac", NULL, "required");
-	if (!c->src || !c->dst)
-		return usage_error(c->src ? "--dst" : "--src", NULL, "required");
-	if (!c->spec.dport)
-		return usage_error("--dport", NULL, "required");
-	if (c->run.count && c->run.duration > 0)
-		return usage_error("--count", NULL, "give --count or --duration, not both");
-	if (c->idle_ms || c->pass || c->ports)
-		return usage_error("--until-idle, --pass, --ports", NULL,
-				   "are sink options");
 	c->spec.ifindex = dev_index(c->dev);
 	if (!c->spec.ifindex)
 		return EXIT_FAIL;
@@ -413,7 +339,7 @@ static int run_gen(struct cli *c)
 		CPU_ZERO(&set);
 		CPU_SET(c->cpu, &set);
 		if (sched_setaffinity(0, sizeof(set), &set)) {
-			error("--cpu %llu: %s", c->cpu, strerror(errno));
+			error("--cpu %u: %s", c->cpu, strerror(errno));
 			return EXIT_FAIL;
 		}
 	}
@@ -443,7 +369,7 @@ static int run_gen(struct cli *c)
 		       "\"rate_pps\":%llu,\"packets\":%llu,\"bytes\":%llu,"
 		       "\"seconds\":%.6f,\"pps\":%.0f,\"mpps\":%.4f,"
 		       "\"gbps\":%.4f,\"tx_dropped\":%llu,\"dev_xmit\":%s}\n",
-		       c->dev, c->proto_name, info.family,
+		       c->dev, proto_words[c->proto].word, info.family,
 		       info.frame_len + TG_FCS, info.nflows, info.naddrs,
 		       (unsigned long long)c->run.rate,
 		       (unsigned long long)r.packets,
@@ -453,7 +379,7 @@ static int run_gen(struct cli *c)
 		printf("sent %llu packets on %s in %.3f s: %.3f Mpps, %.3f Gbit/s "
 		       "(%s, IPv%d, %u-byte frames, %u flows)\n",
 		       (unsigned long long)r.packets, c->dev, r.seconds,
-		       pps / 1e6, gbps, c->proto_name, info.family,
+		       pps / 1e6, gbps, proto_words[c->proto].word, info.family,
 		       info.frame_len + TG_FCS, info.nflows);
 	}
 	/* the driver counts what it took and what found no room; the rest
@@ -487,16 +413,17 @@ static int run_gen(struct cli *c)
 
 int main(int argc, char **argv)
 {
-	struct cli c = {};
-	int ret;
+	struct cli c = { .proto = P_UDP };
+	struct xlb_opt_result r;
+	int ret, skip;
 
-	if (argc > 1 && !strcmp(argv[1], "sink")) {
-		c.sink = true;
-		argv[1] = argv[0];
-		argc--;
-		argv++;
-	}
-	ret = parse_args(argc, argv, &c);
+	c.sink = argc > 1 && !strcmp(argv[1], "sink");
+	skip = 1 + c.sink;
+	ret = xlb_opt_run(c.sink ? &sink_set : &gen_set, argc - skip,
+			  argv + skip, &c, &r);
+	if (ret >= 0)
+		return ret;
+	ret = finish_args(&c, &r);
 	if (ret)
 		return ret;
 	libbpf_set_print(libbpf_quiet);

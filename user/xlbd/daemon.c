@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "xlbd/apply.h"
 #include "xlbd/daemon.h"
 #include "xlbd/edit.h"
+#include "xlbd/state.h"
 #include "lib/loader.h"
 #include "lib/log.h"
 #include "lib/parse.h"
@@ -27,6 +29,38 @@ struct xlbd_sample {
 	struct xlb_counter be[XLB_MAX_BACKENDS];
 };
 
+/*
+ * The model to start from: the config file's, or the state file's when it
+ * holds live changes made over this very file (xlbd/state.h). Called with
+ * the pin dir's lock held, so the state is not another xlbd's in flux.
+ * Either way the result has passed every check that can refuse it.
+ */
+static int start_model(struct xlbd *d, struct xlb_cfg *cfg, char *err,
+		       size_t errlen)
+{
+	struct xlb_cfg st;
+	char msg[XLB_ERR_MAX + XLB_PATH_MAX];
+	int rc = xlbd_state_load(d->config_path, d->config_hash, cfg->pin_dir,
+				 &st, msg, sizeof(msg));
+
+	if (rc < 0)
+		pr_err("%s\n", msg);
+	else if (msg[0])
+		pr_info("%s\n", msg);
+	if (rc > 0) {
+		rc = xlb_apply_check(&st, NULL, err, errlen);
+		if (!rc) {
+			xlb_cfg_free(cfg);
+			*cfg = st;
+			return 0;
+		}
+		pr_err("state file refused: %s; starting from the config file\n",
+		       err);
+		xlb_cfg_free(&st);
+	}
+	return xlb_apply_check(cfg, NULL, err, errlen);
+}
+
 int xlbd_start(struct xlbd *d, const char *config_path, char *err,
 	       size_t errlen)
 {
@@ -35,22 +69,36 @@ int xlbd_start(struct xlbd *d, const char *config_path, char *err,
 	int rc;
 
 	memset(d, 0, sizeof(*d));
+	d->lock_fd = -1;
 	xlb_cfg_init(&d->running);
 	snprintf(d->config_path, sizeof(d->config_path), "%s", config_path);
+	/* the content the state file is checked against, read first */
+	rc = xlbd_file_hash(config_path, &d->config_hash, err, errlen);
+	if (rc)
+		return rc;
 	rc = xlb_cfg_load(config_path, &cfg, err, errlen);
 	if (rc)
 		return rc;
 	/*
-	 * Everything that can refuse the file (validation, next hop and
+	 * One xlbd per pin dir: two would overwrite each other's maps (and
+	 * state file). Taken before a map is opened, held until xlbd_stop().
+	 */
+	d->lock_fd = xlb_pin_lock(cfg.pin_dir, err, errlen);
+	if (d->lock_fd < 0) {
+		rc = d->lock_fd;
+		d->lock_fd = -1;
+		xlb_cfg_free(&cfg);
+		return rc;
+	}
+	/*
+	 * Everything that can refuse the model (validation, next hop and
 	 * neighbours, tables) runs before the first map is created or
 	 * opened: a refused start leaves bpffs as it found it, so the next
 	 * start does not adopt maps sized by a config that never ran.
 	 */
-	rc = xlb_apply_check(&cfg, NULL, err, errlen);
-	if (rc) {
-		xlb_cfg_free(&cfg);
-		return rc;
-	}
+	rc = start_model(d, &cfg, err, errlen);
+	if (rc)
+		goto out_cfg;
 	d->prev = calloc(1, sizeof(*d->prev));
 	d->cur = calloc(1, sizeof(*d->cur));
 	if (!d->prev || !d->cur) {
@@ -78,6 +126,8 @@ int xlbd_start(struct xlbd *d, const char *config_path, char *err,
 	xlbd_sample(d);
 	return 0;
 out_cfg:
+	xlb_pin_unlock(cfg.pin_dir, d->lock_fd);
+	d->lock_fd = -1;
 	xlb_cfg_free(&cfg);
 	free(d->prev);
 	free(d->cur);
@@ -87,6 +137,8 @@ out_cfg:
 
 void xlbd_stop(struct xlbd *d)
 {
+	if (d->started) /* a struct never started holds no lock */
+		xlb_pin_unlock(d->running.pin_dir, d->lock_fd);
 	xlb_maps_close(&d->maps);
 	xlb_cfg_free(&d->running);
 	free(d->prev);
@@ -101,8 +153,11 @@ int xlbd_reload(struct xlbd *d, char *err, size_t errlen)
 	int rc;
 
 	char by[XLB_PATH_MAX + 16];
+	__u64 hash;
 
-	rc = xlb_cfg_load(d->config_path, &cfg, err, errlen);
+	rc = xlbd_file_hash(d->config_path, &hash, err, errlen);
+	if (!rc)
+		rc = xlb_cfg_load(d->config_path, &cfg, err, errlen);
 	if (rc) {
 		size_t len = strlen(err);
 
@@ -130,6 +185,11 @@ int xlbd_reload(struct xlbd *d, char *err, size_t errlen)
 	snprintf(by, sizeof(by), "reload of %s", d->config_path);
 	rc = xlb_edit_commit(d, &cfg, by, &st, err, errlen);
 	xlb_cfg_free(&cfg);
+	if (!rc) {
+		/* the file is in force again: live changes are gone */
+		d->config_hash = hash;
+		xlbd_state_remove(d->running.pin_dir);
+	}
 	if (!rc)
 		pr_info("reloaded %s: %zu VIPs, %zu backends, %u tables "
 			"swapped, %u VIPs removed, %u backends deactivated\n",
@@ -905,6 +965,41 @@ static struct json_object *cmd_reload(struct xlbd *d,
 	return xlb_ctl_ok();
 }
 
+/*
+ * Writes the running model to the config file (or a file named in the
+ * request) atomically. Saved to the config file, the state file has nothing
+ * the file lacks: it goes, and the file's new content is what a later
+ * state would be checked against.
+ */
+static struct json_object *cmd_config_save(struct xlbd *d,
+					   const struct xlbd_args *a)
+{
+	const char *file = a->has_file ? a->file : d->config_path;
+	char err[XLB_ERR_MAX], rp[PATH_MAX], cp[PATH_MAX];
+	struct json_object *o;
+	bool is_config;
+
+	if (file[0] != '/')
+		return xlb_ctl_error("config.save: file: %s is not an absolute "
+				     "path (xlbd's working directory is not "
+				     "the client's)", file);
+	if (xlbd_cfg_write_atomic(&d->running, file, NULL, err, sizeof(err)))
+		return xlb_ctl_error("config save: %s; nothing was written",
+				     err);
+	is_config = realpath(file, rp) && realpath(d->config_path, cp) &&
+		    !strcmp(rp, cp);
+	if (is_config) {
+		if (xlbd_file_hash(d->config_path, &d->config_hash, err,
+				   sizeof(err)))
+			pr_err("config save: %s\n", err);
+		xlbd_state_remove(d->running.pin_dir);
+	}
+	pr_info("config saved to %s (by control socket)\n", file);
+	o = xlb_ctl_ok();
+	json_object_object_add(o, "file", json_object_new_string(file));
+	return o;
+}
+
 /* Commands that read nothing of the request. */
 #define NOARGS(fn)                                                      \
 	static struct json_object *fn##_rq(struct xlbd *d,             \
@@ -989,6 +1084,9 @@ static const struct xlb_ctl_arg args_weight[] = {
 	ARG(weight, XLB_CTL_U32, true, 0, XLB_WEIGHT_MAX),
 };
 static const struct xlb_ctl_arg args_id[] = { A_ID };
+static const struct xlb_ctl_arg args_file[] = {
+	ARG(file, XLB_CTL_STR, false, 1, XLB_PATH_MAX - 1),
+};
 static const struct xlb_ctl_arg args_ct_list[] = {
 	A_NAME(vip, false),
 	ARG(limit, XLB_CTL_U32, false, 0, 1u << 24),
@@ -1012,6 +1110,9 @@ static const struct xlbd_cmd {
 	{ "reload", cmd_reload, NO_ARGS, "re-read the config file" },
 	{ "config.dump", cmd_config_dump_rq, NO_ARGS,
 	  "the running config, as a config file" },
+	{ "config.save", cmd_config_save, ARGS(args_file),
+	  "write the running config to the config file (or file: an "
+	  "absolute path), atomically" },
 	{ "vip.list", cmd_vip_list_rq, NO_ARGS, "VIPs and their backends" },
 	{ "vip.add", cmd_vip_add, ARGS(args_vip_add),
 	  "add a VIP (no backends yet)" },
@@ -1097,13 +1198,59 @@ int xlbd_args_check(struct json_object *req, struct xlbd_args *a, char *err,
 			xlb_quote(cmd, (size_t)json_object_get_string_len(c), q));
 }
 
+/*
+ * The commands that change the model the file describes: kept in the
+ * state file, and their answers say they are not in the config file.
+ * (Health marks are runtime state, in neither.)
+ */
+static bool live_edit(const char *cmd)
+{
+	static const char *const edits[] = {
+		"vip.add",	  "vip.del",	    "backend.add",
+		"backend.del",	  "backend.weight", "backend.drain",
+		"backend.undrain",
+	};
+
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++)
+		if (!strcmp(cmd, edits[i]))
+			return true;
+	return false;
+}
+
+/*
+ * After a live change: the state file keeps it across a restart (like
+ * HAProxy's server-state file), and the answer says where it is not.
+ */
+static void keep_live_change(struct xlbd *d, struct json_object *resp)
+{
+	char err[XLB_ERR_MAX], note[2 * XLB_ERR_MAX + XLB_PATH_MAX];
+
+	if (xlbd_state_save(d, err, sizeof(err))) {
+		pr_err("state file: %s; a restart of xlbd loses live changes\n",
+		       err);
+		snprintf(note, sizeof(note),
+			 "not in %s, and not kept for a restart (state file: "
+			 "%s); xlb config save writes it", d->config_path, err);
+	} else {
+		snprintf(note, sizeof(note),
+			 "not in %s; xlb config save writes it", d->config_path);
+	}
+	json_object_object_add(resp, "note", json_object_new_string(note));
+}
+
 struct json_object *xlbd_handle(struct xlbd *d, struct json_object *req)
 {
 	char err[XLB_ERR_MAX];
 	struct xlbd_args a;
 	int i = xlbd_args_check(req, &a, err, sizeof(err));
 
+	struct json_object *resp;
+
 	if (i < 0)
 		return xlb_ctl_error("%s", err);
-	return cmds[i].fn(d, &a);
+	resp = cmds[i].fn(d, &a);
+	if (live_edit(cmds[i].name) &&
+	    json_object_get_boolean(json_object_object_get(resp, "ok")))
+		keep_live_change(d, resp);
+	return resp;
 }

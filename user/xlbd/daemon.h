@@ -23,10 +23,13 @@ struct xlbd_sample;
 
 struct xlbd {
 	char config_path[XLB_PATH_MAX];
+	/* the config file's content when last read (xlbd/state.h) */
+	__u64 config_hash;
 	struct xlb_cfg running;
 	struct xlb_lb_maps maps;
 	__u32 ct_size; /* entries of the conntrack map in use */
 	int ct_adopted; /* the conntrack map was pinned before we started */
+	int lock_fd; /* the pin dir's lock (lib/loader.h), held while running */
 	time_t started;
 	/* counters one sampling interval apart, for rates */
 	struct xlbd_sample *prev, *cur;
@@ -36,7 +39,12 @@ struct xlbd {
  * Loads @config_path, checks everything that can refuse it (validation,
  * resolution, tables), then opens (or creates) the pinned maps and applies
  * the config over whatever they hold. A refused config creates no map and
- * no pin. On failure nothing is left open and the reason is in @err.
+ * no pin. When a state file written for this config file's content holds
+ * live changes (xlbd/state.h), it is loaded instead, and logged. The pin
+ * dir's lock is taken before the first map is opened and
+ * held until xlbd_stop(): a second xlbd on the same pin dir is refused,
+ * naming the holder's pid. On failure nothing is left open and the reason
+ * is in @err.
  */
 int xlbd_start(struct xlbd *d, const char *config_path, char *err,
 	       size_t errlen);
@@ -44,7 +52,8 @@ void xlbd_stop(struct xlbd *d);
 
 /*
  * Re-reads the config file; on any error the running config stays and no
- * map is written. A file with no VIP over running VIPs is refused unless it
+ * map is written. A reload that took removes the state file (xlbd/state.h):
+ * the file is in force again. A file with no VIP over running VIPs is refused unless it
  * says allow_empty: true. Each change is logged (xlbd/audit.h).
  */
 int xlbd_reload(struct xlbd *d, char *err, size_t errlen);
@@ -77,14 +86,14 @@ long xlbd_ct_reap(struct xlbd *d);
  * Strings point into the request.
  */
 struct xlbd_args {
-	const char *name, *vip;
+	const char *name, *vip, *file;
 	struct xlb_opt_addr address;
 	__u8 mac[6];
 	__u32 port, protocol, mode, hash, table_size, id, weight, limit;
 	bool conntrack, echo;
 	bool has_name, has_vip, has_address, has_mac, has_port, has_protocol,
 		has_mode, has_hash, has_table_size, has_id, has_weight,
-		has_limit, has_conntrack, has_echo;
+		has_limit, has_conntrack, has_echo, has_file;
 };
 
 /*

@@ -6,7 +6,6 @@
  * and maps forwarding, and a new xlbd adopts them without touching a flow.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,28 +20,52 @@
 #include "xlbd/daemon.h"
 #include "xlbd/loop.h"
 #include "xlbd/metrics.h"
+#include "xlbd/state.h"
 
 #define DEFAULT_CONFIG "/etc/xlb/xlb.yaml"
-#define MAX_IFACES 16
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: xlbd [-c CONFIG] [-s SOCKET] [-i IFACE]... [-m native|skb]\n"
-		"            [--detach-on-exit] [-v]\n"
-		"       xlbd --check [-c CONFIG]\n"
-		"  -c, --config FILE     config file (default " DEFAULT_CONFIG ")\n"
-		"  -s, --socket PATH     control socket (default " XLB_CTL_DEFAULT_SOCKET ")\n"
-		"  -i, --interface IFACE attach the LB to IFACE at start if it is not\n"
-		"  -m, --xdp-mode MODE   native (default) or skb, for -i\n"
-		"      --detach-on-exit  detach from every interface on SIGTERM/SIGINT\n"
-		"                        (default: the datapath keeps running)\n"
-		"  -v, --verbose         debug output, libbpf's included\n"
-		"      --check           validate CONFIG, resolve its neighbours and build\n"
-		"                        its tables, print what it holds, exit 0 or 1;\n"
-		"                        touches no map, socket or interface\n"
-		"      --version         print the version and exit\n");
-}
+/* xlbd's options, once: parsing and --help come from this table. */
+struct xlbd_opts {
+	const char *config, *sock, *state_dir;
+	struct xlb_opt_strs ifaces;
+	__u32 mode;
+	bool detach_on_exit, verbose, check;
+};
+
+static const struct xlb_opt xlbd_table[] = {
+	XLB_OPT_OF("config", 'c', XLB_OPT_STR, struct xlbd_opts, config, "FILE",
+		   "config file (default " DEFAULT_CONFIG ")"),
+	XLB_OPT_OF("socket", 's', XLB_OPT_STR, struct xlbd_opts, sock, "PATH",
+		   "control socket (default " XLB_CTL_DEFAULT_SOCKET ")"),
+	XLB_OPT_OF("interface", 'i', XLB_OPT_STRS, struct xlbd_opts, ifaces,
+		   "IFACE", "attach the LB to IFACE at start if it is not"),
+	XLB_OPT_WORD("xdp-mode", 'm', struct xlbd_opts, mode,
+		     xlb_words_xdp_mode, "XDP mode for -i (default native)"),
+	XLB_OPT_FLAG("detach-on-exit", 0, struct xlbd_opts, detach_on_exit,
+		     "detach from every interface on SIGTERM/SIGINT "
+		     "(default: the datapath keeps running)"),
+	XLB_OPT_FLAG("verbose", 'v', struct xlbd_opts, verbose,
+		     "debug output, libbpf's included"),
+	XLB_OPT_FLAG("check", 0, struct xlbd_opts, check,
+		     "validate FILE (-c), resolve its neighbours and build its "
+		     "tables, print what it holds, exit 0 or 1; touches no "
+		     "map, socket or interface"),
+	XLB_OPT_OF("state-dir", 0, XLB_OPT_STR, struct xlbd_opts, state_dir,
+		   "DIR", "where live changes are kept for a restart "
+		   "(default " XLBD_STATE_DIR ")"),
+};
+
+static const struct xlb_opts xlbd_set = {
+	.prog = "xlbd",
+	.usage = "[-c FILE] [-s PATH] [-i IFACE]... [-m native|skb] "
+		 "[--detach-on-exit] [-v] [--state-dir DIR]\n"
+		 "       xlbd --check [-c FILE]",
+	.opts = xlbd_table,
+	.nopts = sizeof(xlbd_table) / sizeof(xlbd_table[0]),
+	.epilog = "\nThe controller: keeps the pinned maps in line with the "
+		  "config file, answers\nthe control socket, reloads on SIGHUP. "
+		  "Stopping it leaves the datapath forwarding.\n",
+};
 
 /* What the loop's sources need; one of these lives in main(). */
 struct xlbd_run {
@@ -103,60 +126,32 @@ static void detach_all(void)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "interface", required_argument, NULL, 'i' },
-		{ "xdp-mode", required_argument, NULL, 'm' },
-		{ "detach-on-exit", no_argument, NULL, 'D' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "check", no_argument, NULL, 'C' },
-		{},
-	};
-	const char *config = DEFAULT_CONFIG, *sock = XLB_CTL_DEFAULT_SOCKET;
-	const char *ifaces[MAX_IFACES];
-	enum xlb_xdp_mode mode = XLB_XDP_NATIVE;
-	int nifaces = 0, detach_on_exit = 0, verbose = 0, check = 0, c, rc = 1;
-	int lfd;
+	struct xlbd_opts o = { .config = DEFAULT_CONFIG,
+			       .sock = XLB_CTL_DEFAULT_SOCKET,
+			       .mode = XLB_XDP_NATIVE };
+	struct xlb_opt_result res;
+	const char *config, *sock;
+	enum xlb_xdp_mode mode;
+	int rc = 1, lfd;
 	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT };
 	struct xlbd_run r = {};
 	struct xlbd_ctl *ctl = NULL;
 	struct xlbd_metrics *metrics = NULL;
 	char err[XLB_ERR_MAX];
 
-	while ((c = getopt_long(argc, argv, "c:s:i:m:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': config = optarg; break;
-		case 's': sock = optarg; break;
-		case 'i':
-			if (nifaces == MAX_IFACES) {
-				fprintf(stderr, "xlbd: at most %d -i\n", MAX_IFACES);
-				return 2;
-			}
-			ifaces[nifaces++] = optarg;
-			break;
-		case 'm':
-			if (xlb_xdp_mode_parse(optarg, &mode)) {
-				fprintf(stderr, "xlbd: --xdp-mode: native or skb\n");
-				return 2;
-			}
-			break;
-		case 'D': detach_on_exit = 1; break;
-		case 'v': verbose = 1; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("xlbd %s\n", xlb_version()); return 0;
-		case 'C': check = 1; break;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	xlb_log_init("xlbd", verbose ? XLB_LOG_DEBUG : XLB_LOG_INFO);
-	if (check) {
+	rc = xlb_opt_run(&xlbd_set, argc - 1, argv + 1, &o, &res);
+	if (rc >= 0)
+		return rc;
+	if (res.npos)
+		return xlb_opt_fail(&xlbd_set, "xlbd takes no arguments, only "
+					       "options");
+	rc = 1;
+	config = o.config;
+	sock = o.sock;
+	mode = (enum xlb_xdp_mode)o.mode;
+	xlbd_state_set_dir(o.state_dir);
+	xlb_log_init("xlbd", o.verbose ? XLB_LOG_DEBUG : XLB_LOG_INFO);
+	if (o.check) {
 		/* like haproxy -c: everything but touching the datapath */
 		static char out[1 << 16];
 
@@ -180,16 +175,18 @@ int main(int argc, char **argv)
 		unlink(sock);
 		return 1;
 	}
-	for (int i = 0; i < nifaces; i++) {
-		rc = xlb_attach(r.d.running.pin_dir, r.d.ct_size, ifaces[i], mode,
+	for (unsigned int i = 0; i < o.ifaces.n; i++) {
+		const char *ifname = o.ifaces.v[i];
+
+		rc = xlb_attach(r.d.running.pin_dir, r.d.ct_size, ifname, mode,
 				err, sizeof(err));
 		if (rc == -EEXIST) {
-			pr_info("%s: attached already, keeping it\n", ifaces[i]);
+			pr_info("%s: attached already, keeping it\n", ifname);
 		} else if (rc) {
 			pr_err("%s\n", err);
 			goto out;
 		} else {
-			pr_info("attached to %s (%s mode)\n", ifaces[i],
+			pr_info("attached to %s (%s mode)\n", ifname,
 				xlb_xdp_mode_str(mode));
 		}
 	}
@@ -226,9 +223,9 @@ int main(int argc, char **argv)
 
 	if (xlbd_loop_run(r.loop, err, sizeof(err)))
 		goto fail;
-	if (detach_on_exit)
+	if (o.detach_on_exit)
 		detach_all();
-	pr_info("exiting; %s\n", detach_on_exit ?
+	pr_info("exiting; %s\n", o.detach_on_exit ?
 					 "datapath detached" :
 					 "the datapath keeps forwarding");
 	rc = 0;
