@@ -94,6 +94,10 @@ static void globals(struct audit *a, const struct xlb_cfg *o,
 	num(a, "mtu", o->mtu, n->mtu);
 	num(a, "conntrack.insert_rate", o->ct_insert_rate, n->ct_insert_rate);
 	num(a, "conntrack.entries", o->ct_entries, n->ct_entries);
+	num(a, "conntrack.timeout_tcp", o->ct_timeout_tcp, n->ct_timeout_tcp);
+	num(a, "conntrack.timeout_tcp_fin", o->ct_timeout_tcp_fin,
+	    n->ct_timeout_tcp_fin);
+	num(a, "conntrack.timeout_udp", o->ct_timeout_udp, n->ct_timeout_udp);
 	if (o->encap_src4 != n->encap_src4)
 		say(a, "encap.source4 %s -> %s",
 		    o->encap_src4 ? addr_of(&ox, XLB_AF_INET, x, sizeof(x)) :
