@@ -454,6 +454,12 @@ http {
 		server_name _;
 		root $dir/www;
 		index index.txt;
+		# a download that holds its connection open for about 4 s: the
+		# server paces it (a client-side --limit-rate does not: curl reads
+		# the whole body from its socket buffer and closes at once)
+		location = /slow100k {
+			limit_rate 25k;
+		}
 	}
 }
 EOF
@@ -467,6 +473,7 @@ nginx_setup()
 	echo "backend be$i $(be_addr "$i")" >"$dir/www/index.txt"
 	head -c 1024 /dev/zero >"$dir/www/1k"
 	head -c 102400 /dev/zero >"$dir/www/100k"
+	head -c 102400 /dev/zero >"$dir/www/slow100k"
 	nginx_conf "$dir" >"$dir/nginx.conf"
 }
 

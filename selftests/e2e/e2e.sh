@@ -181,8 +181,8 @@ check "the added backend 4 takes new connections" grep -q "be4" <<<"$seen"
 
 # --- drain keeps open connections, sends no new ones --------------------------
 # A slow download holds one connection open; find its backend in conntrack.
-client curl -s --max-time 20 --limit-rate 25k -o "$WORK/slow.out" \
-	--local-port 45678 "http://$LAB_VIP4/100k" &
+client curl -s --max-time 20 -o "$WORK/slow.out" \
+	--local-port 45678 "http://$LAB_VIP4/slow100k" &
 slow=$!
 sleep 1
 be=$(xlb --json conntrack list --vip web4 --limit 100000 |
