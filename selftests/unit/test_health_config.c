@@ -16,20 +16,19 @@
 
 TestSuite(health_config);
 
-#define HEAD                                                   \
-	"encap: {source4: 198.19.0.0}\n" /* 1 */               \
-	"backends:\n"                                          \
-	"  - {id: 1, address: 10.1.0.1}\n"                     \
-	"  - {id: 2, address: 10.1.0.2}\n"                     \
-	"vips:\n" /* 5 */                                      \
-	"  - name: web\n"                                      \
-	"    address: 192.0.2.10\n"                            \
-	"    port: 80\n"                                       \
+#define HEAD                                     \
+	"encap: {source4: 198.19.0.0}\n" /* 1 */ \
+	"backends:\n"                            \
+	"  - {id: 1, address: 10.1.0.1}\n"       \
+	"  - {id: 2, address: 10.1.0.2}\n"       \
+	"vips:\n" /* 5 */                        \
+	"  - name: web\n"                        \
+	"    address: 192.0.2.10\n"              \
+	"    port: 80\n"                         \
 	"    protocol: tcp\n"
 
 /* Every key, on the VIP and on one reference. */
-static const char full[] =
-	HEAD
+static const char full[] = HEAD
 	"    check:\n" /* 10 */
 	"      kind: http\n"
 	"      interval: 1s\n"
@@ -121,9 +120,10 @@ Test(health_config, every_key_is_read_and_merged)
 
 Test(health_config, defaults_and_no_check)
 {
-	static const char y[] = HEAD "    check: {kind: tcp}\n"
-				     "    backends: [{id: 1}, {id: 2, check: {kind: none}}]\n"
-				     "  - {name: plain, address: 192.0.2.12, port: 81, protocol: tcp, backends: [{id: 1}]}\n";
+	static const char y[] = HEAD
+		"    check: {kind: tcp}\n"
+		"    backends: [{id: 1}, {id: 2, check: {kind: none}}]\n"
+		"  - {name: plain, address: 192.0.2.12, port: 81, protocol: tcp, backends: [{id: 1}]}\n";
 	char err[XLB_ERR_MAX];
 	struct xlb_cfg c;
 	struct xlb_cfg_check m;
@@ -163,11 +163,11 @@ static const struct err_case errs[] = {
 	  "t.yaml:10: vips[0].check.inter: unknown key" },
 	{ "unknown kind", "    check: {kind: icmp}\n",
 	  "t.yaml:10: vips[0].check.kind: \"icmp\" is not one of none, tcp, http, https, udp, exec, agent" },
-	{ "empty check", "    check: {}\n",
-	  "t.yaml:10: vips[0].check: empty" },
+	{ "empty check", "    check: {}\n", "t.yaml:10: vips[0].check: empty" },
 	{ "no kind", "    check: {port: 81}\n    backends: [{id: 1}]\n",
 	  "t.yaml:10: vips[0].check.kind: missing" },
-	{ "no kind in an override", "    backends: [{id: 1, check: {port: 81}}]\n",
+	{ "no kind in an override",
+	  "    backends: [{id: 1, check: {port: 81}}]\n",
 	  "t.yaml:10: vips[0].backends[0].check.kind: missing" },
 	{ "timeout not below interval",
 	  "    check:\n      kind: tcp\n      interval: 1s\n      timeout: 1s\n    backends: [{id: 1}]\n",
@@ -202,9 +202,11 @@ static const struct err_case errs[] = {
 	  "t.yaml:10: vips[0].check.status: \"200-99\" is not a list" },
 	{ "status out of range", "    check: {kind: http, status: '700'}\n",
 	  "t.yaml:10: vips[0].check.status: \"700\" is not a list" },
-	{ "host with a control byte", "    check: {kind: http, host: \"a\\tb\"}\n",
+	{ "host with a control byte",
+	  "    check: {kind: http, host: \"a\\tb\"}\n",
 	  "t.yaml:10: vips[0].check.host: byte 0x09 is not allowed" },
-	{ "tls_verify not a bool", "    check: {kind: https, tls_verify: maybe}\n",
+	{ "tls_verify not a bool",
+	  "    check: {kind: https, tls_verify: maybe}\n",
 	  "t.yaml:10: vips[0].check.tls_verify: expected true or false" },
 	{ "path on a tcp check",
 	  "    check: {kind: tcp, path: /x}\n    backends: [{id: 1}]\n",
@@ -212,15 +214,18 @@ static const struct err_case errs[] = {
 	{ "tls_verify on http",
 	  "    check: {kind: http, tls_verify: false}\n    backends: [{id: 1}]\n",
 	  "t.yaml:10: vips[0].check.tls_verify: means nothing to a http check" },
-	{ "command on tcp", "    check: {kind: tcp, command: /bin/true}\n    backends: [{id: 1}]\n",
+	{ "command on tcp",
+	  "    check: {kind: tcp, command: /bin/true}\n    backends: [{id: 1}]\n",
 	  "t.yaml:10: vips[0].check.command: means nothing to a tcp check" },
-	{ "exec without command", "    check: {kind: exec}\n    backends: [{id: 1}]\n",
+	{ "exec without command",
+	  "    check: {kind: exec}\n    backends: [{id: 1}]\n",
 	  "t.yaml:10: vips[0].check.command: missing: an exec check runs a command" },
 	{ "empty command", "    check: {kind: exec, command: ''}\n",
 	  "t.yaml:10: vips[0].check.command: empty" },
 	{ "udp not built", "    check: {kind: udp}\n    backends: [{id: 1}]\n",
 	  "t.yaml:10: vips[0].check.kind: udp checks are not built yet" },
-	{ "agent not built", "    check: {kind: agent}\n    backends: [{id: 1}]\n",
+	{ "agent not built",
+	  "    check: {kind: agent}\n    backends: [{id: 1}]\n",
 	  "t.yaml:10: vips[0].check.kind: agent checks are not built yet" },
 	{ "check given twice",
 	  "    check: {kind: tcp}\n    check: {kind: tcp}\n",
@@ -244,7 +249,8 @@ Test(health_config, every_refusal_names_file_line_and_field)
 		cr_expect(!strncmp(err, errs[i].want, strlen(errs[i].want)),
 			  "%s: got \"%s\", want \"%s...\"", errs[i].desc, err,
 			  errs[i].want);
-		cr_expect_eq(c.nvips, 0, "%s: nothing half-parsed", errs[i].desc);
+		cr_expect_eq(c.nvips, 0, "%s: nothing half-parsed",
+			     errs[i].desc);
 	}
 }
 
@@ -259,8 +265,10 @@ Test(health_config, port_any_needs_a_check_port)
 	struct xlb_cfg c;
 
 	cr_expect_eq(parse(y, &c, err), -EINVAL);
-	cr_expect(strstr(err, "t.yaml:4: vips[0].check.port: missing: VIP \"all\" takes every port"),
-		  "%s", err);
+	cr_expect(
+		strstr(err,
+		       "t.yaml:4: vips[0].check.port: missing: VIP \"all\" takes every port"),
+		"%s", err);
 }
 
 Test(health_config, round_trip_keeps_every_key)
@@ -277,7 +285,8 @@ Test(health_config, round_trip_keeps_every_key)
 	cr_expect(xlb_cfg_equal(&c, &back), "read back equal:\n%s", text);
 	for (size_t v = 0; v < c.nvips; v++)
 		for (size_t r = 0; r < c.vips[v].nrefs; r++) {
-			xlb_cfg_check_of(&c, &c.vips[v], &c.vips[v].refs[r], &a);
+			xlb_cfg_check_of(&c, &c.vips[v], &c.vips[v].refs[r],
+					 &a);
 			xlb_cfg_check_of(&back, &back.vips[v],
 					 &back.vips[v].refs[r], &b);
 			cr_expect(xlb_cfg_check_eq(&a, &b),
@@ -303,7 +312,8 @@ Test(health_config, equality_and_copy_see_checks)
 	cr_assert_eq(parse(full, &a, err), 0, "%s", err);
 	cr_assert_eq(xlb_cfg_copy(&b, &a), 0);
 	cr_expect(xlb_cfg_equal(&a, &b), "a copy is equal");
-	cr_expect_neq(a.checks, b.checks, "the overrides are copied, not shared");
+	cr_expect_neq(a.checks, b.checks,
+		      "the overrides are copied, not shared");
 	b.checks[0].port = 8081;
 	cr_expect_not(xlb_cfg_equal(&a, &b), "an override's port counts");
 	b.checks[0].port = 8080;

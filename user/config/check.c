@@ -79,12 +79,12 @@ static void overlay(struct xlb_cfg_check *dst, const struct xlb_cfg_check *src)
 {
 	__u32 s = src->set;
 
-#define TAKE(k, f)                                  \
-	do {                                        \
-		if (s & XLB_CHECK_F(k)) {           \
-			dst->f = src->f;            \
+#define TAKE(k, f)                                     \
+	do {                                           \
+		if (s & XLB_CHECK_F(k)) {              \
+			dst->f = src->f;               \
 			dst->lines[k] = src->lines[k]; \
-		}                                   \
+		}                                      \
 	} while (0)
 	TAKE(XLB_CK_KIND, kind);
 	TAKE(XLB_CK_PORT, port);
@@ -102,12 +102,12 @@ static void overlay(struct xlb_cfg_check *dst, const struct xlb_cfg_check *src)
 		dst->family = src->family;
 		dst->lines[XLB_CK_ADDRESS] = src->lines[XLB_CK_ADDRESS];
 	}
-#define TAKES(k, f)                                               \
-	do {                                                      \
-		if (s & XLB_CHECK_F(k)) {                         \
-			memcpy(dst->f, src->f, sizeof(dst->f));   \
-			dst->lines[k] = src->lines[k];            \
-		}                                                 \
+#define TAKES(k, f)                                             \
+	do {                                                    \
+		if (s & XLB_CHECK_F(k)) {                       \
+			memcpy(dst->f, src->f, sizeof(dst->f)); \
+			dst->lines[k] = src->lines[k];          \
+		}                                               \
 	} while (0)
 	TAKES(XLB_CK_PATH, path);
 	TAKES(XLB_CK_HOST, host);
@@ -119,6 +119,26 @@ static void overlay(struct xlb_cfg_check *dst, const struct xlb_cfg_check *src)
 	dst->set |= s;
 	if (src->line)
 		dst->line = src->line;
+}
+
+/* Which kinds a key means something to; 0: every kind. */
+static __u32 key_kinds(enum xlb_check_key k)
+{
+	const __u32 web = 1u << XLB_CHECK_HTTP | 1u << XLB_CHECK_HTTPS;
+
+	switch (k) {
+	case XLB_CK_PATH:
+	case XLB_CK_HOST:
+	case XLB_CK_STATUS:
+	case XLB_CK_BODY:
+		return web;
+	case XLB_CK_TLS_VERIFY:
+		return 1u << XLB_CHECK_HTTPS;
+	case XLB_CK_COMMAND:
+		return 1u << XLB_CHECK_EXEC;
+	default:
+		return 0;
+	}
 }
 
 bool xlb_cfg_check_of(const struct xlb_cfg *c, const struct xlb_cfg_vip *v,
@@ -141,13 +161,24 @@ bool xlb_cfg_check_of(const struct xlb_cfg *c, const struct xlb_cfg_vip *v,
 	overlay(out, &v->check);
 	if (own)
 		overlay(out, own);
+	/*
+	 * An override that changes the kind (tcp for one backend of an http
+	 * VIP) leaves behind the VIP's keys the new kind has no use for; its
+	 * own such keys stay, and are refused.
+	 */
+	if (own && (own->set & XLB_CHECK_F(XLB_CK_KIND)))
+		for (int k = 0; k < XLB_CHECK_NKEYS; k++)
+			if (key_kinds(k) && !(key_kinds(k) & 1u << out->kind) &&
+			    !(own->set & XLB_CHECK_F(k)))
+				out->set &= ~XLB_CHECK_F(k);
 	/* the ones that follow another key unless written */
 	if (!(out->set & XLB_CHECK_F(XLB_CK_FASTINTERVAL)))
 		out->fastinterval_ms = out->interval_ms;
 	if (!(out->set & XLB_CHECK_F(XLB_CK_DOWNINTERVAL)))
 		out->downinterval_ms = out->interval_ms;
 	if (!(out->set & XLB_CHECK_F(XLB_CK_TIMEOUT)))
-		out->timeout_ms = out->interval_ms / 2 < XLB_CHECK_DEFAULT_TIMEOUT_MS ?
+		out->timeout_ms = out->interval_ms / 2 <
+						  XLB_CHECK_DEFAULT_TIMEOUT_MS ?
 					  out->interval_ms / 2 :
 					  XLB_CHECK_DEFAULT_TIMEOUT_MS;
 	if (!(out->set & XLB_CHECK_F(XLB_CK_PORT)))
@@ -166,15 +197,16 @@ bool xlb_cfg_check_eq(const struct xlb_cfg_check *a,
 
 	if (a->set != b->set)
 		return false;
-#define SAME(k, cond)                                    \
-	do {                                             \
-		if ((s & XLB_CHECK_F(k)) && !(cond))     \
-			return false;                    \
+#define SAME(k, cond)                                \
+	do {                                         \
+		if ((s & XLB_CHECK_F(k)) && !(cond)) \
+			return false;                \
 	} while (0)
 	SAME(XLB_CK_KIND, a->kind == b->kind);
 	SAME(XLB_CK_PORT, a->port == b->port);
-	SAME(XLB_CK_ADDRESS, a->family == b->family &&
-				     cfg_addr_eq(a->family, &a->addr, &b->addr));
+	SAME(XLB_CK_ADDRESS,
+	     a->family == b->family &&
+		     cfg_addr_eq(a->family, &a->addr, &b->addr));
 	SAME(XLB_CK_INTERVAL, a->interval_ms == b->interval_ms);
 	SAME(XLB_CK_FASTINTERVAL, a->fastinterval_ms == b->fastinterval_ms);
 	SAME(XLB_CK_DOWNINTERVAL, a->downinterval_ms == b->downinterval_ms);
@@ -188,8 +220,8 @@ bool xlb_cfg_check_eq(const struct xlb_cfg_check *a,
 	SAME(XLB_CK_HOST, !strncmp(a->host, b->host, sizeof(a->host)));
 	SAME(XLB_CK_STATUS, !strncmp(a->status, b->status, sizeof(a->status)));
 	SAME(XLB_CK_BODY, !strncmp(a->body, b->body, sizeof(a->body)));
-	SAME(XLB_CK_COMMAND, !strncmp(a->command, b->command,
-				      sizeof(a->command)));
+	SAME(XLB_CK_COMMAND,
+	     !strncmp(a->command, b->command, sizeof(a->command)));
 #undef SAME
 	return true;
 }
@@ -283,8 +315,7 @@ bool xlb_check_status_ok(const char *spec, long code)
 }
 
 /* The string keys' own rules (length checked by the caller). */
-int cfg_check_str_rule(enum xlb_check_key k, const char *s, char *why,
-		       size_t n)
+int cfg_check_str_rule(enum xlb_check_key k, const char *s, char *why, size_t n)
 {
 	bool hit;
 
@@ -314,26 +345,6 @@ int cfg_check_str_rule(enum xlb_check_key k, const char *s, char *why,
 	return 0;
 }
 
-/* Which kinds a key means something to; 0: every kind. */
-static __u32 key_kinds(enum xlb_check_key k)
-{
-	const __u32 web = 1u << XLB_CHECK_HTTP | 1u << XLB_CHECK_HTTPS;
-
-	switch (k) {
-	case XLB_CK_PATH:
-	case XLB_CK_HOST:
-	case XLB_CK_STATUS:
-	case XLB_CK_BODY:
-		return web;
-	case XLB_CK_TLS_VERIFY:
-		return 1u << XLB_CHECK_HTTPS;
-	case XLB_CK_COMMAND:
-		return 1u << XLB_CHECK_EXEC;
-	default:
-		return 0;
-	}
-}
-
 struct cctx {
 	const char *file;
 	char *err;
@@ -352,7 +363,8 @@ static int cerr(const struct cctx *x, const struct xlb_cfg_check *ck,
 		enum xlb_check_key k, const char *fmt, ...)
 {
 	char field[FIELD_MAX];
-	int line = k < XLB_CHECK_NKEYS && ck->lines[k] ? ck->lines[k] : ck->line;
+	int line = k < XLB_CHECK_NKEYS && ck->lines[k] ? ck->lines[k] :
+							 ck->line;
 	/* the key is blamed where it was written: the override or the VIP */
 	const char *w = x->own && (k >= XLB_CHECK_NKEYS ||
 				   (x->own->set & XLB_CHECK_F(k)) ||
@@ -425,7 +437,8 @@ static int check_values(const struct cctx *x, const struct xlb_cfg_check *ck)
 	if ((ck->set & XLB_CHECK_F(XLB_CK_PORT)) &&
 	    cfg_num_check(&cfg_r_check_port, ck->port, why, sizeof(why)))
 		return cerr(x, ck, XLB_CK_PORT, "%s", why);
-	if ((ck->set & XLB_CHECK_F(XLB_CK_ADDRESS)) && !cfg_family_ok(ck->family))
+	if ((ck->set & XLB_CHECK_F(XLB_CK_ADDRESS)) &&
+	    !cfg_family_ok(ck->family))
 		return cerr(x, ck, XLB_CK_ADDRESS, "unknown family %u",
 			    ck->family);
 	for (size_t i = 0; i < ARRAY_SIZE(nums); i++) {
@@ -470,7 +483,8 @@ static int check_merged(const struct cctx *x, const struct xlb_cfg_vip *v,
 		if ((m->set & XLB_CHECK_F(k)) && key_kinds(k) &&
 		    !(key_kinds(k) & 1u << m->kind))
 			return cerr(x, m, k, "means nothing to a %s check",
-				    xlb_word_name(xlb_words_check_kind, m->kind));
+				    xlb_word_name(xlb_words_check_kind,
+						  m->kind));
 	if (m->kind == XLB_CHECK_EXEC &&
 	    !(m->set & XLB_CHECK_F(XLB_CK_COMMAND)))
 		return cerr(x, m, XLB_CK_COMMAND,
@@ -504,8 +518,11 @@ int cfg_check_validate(const struct xlb_cfg *c, const char *file, size_t vi,
 {
 	const struct xlb_cfg_vip *v = &c->vips[vi];
 	char where[FIELD_MAX], where_own[FIELD_MAX];
-	struct cctx x = { .file = file, .err = err, .errlen = errlen,
-			  .where = where, .where_own = where_own };
+	struct cctx x = { .file = file,
+			  .err = err,
+			  .errlen = errlen,
+			  .where = where,
+			  .where_own = where_own };
 	struct xlb_cfg_check m;
 	int ret;
 
