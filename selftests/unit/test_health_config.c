@@ -334,4 +334,7 @@ Test(health_config, status_spec)
 	cr_expect(xlb_check_status_ok("200,204,301-302", 302));
 	cr_expect_not(xlb_check_status_ok("200,204,301-302", 303));
 	cr_expect_not(xlb_check_status_ok("junk", 200));
+	cr_expect_not(xlb_check_status_ok(" 200", 200), "no blanks");
+	cr_expect_not(xlb_check_status_ok("+200", 200), "no signs");
+	cr_expect_not(xlb_check_status_ok("0200", 200), "three digits");
 }

@@ -279,15 +279,21 @@ static int status_parse(const char *spec, long code, bool *hit, char *why,
 		goto bad;
 	for (;;) {
 		char *end;
-		long lo = strtol(p, &end, 10), hi;
+		long lo, hi;
 
-		if (end == p || lo < 100 || lo > 599)
+		/* digits only: strtol alone would take blanks and signs */
+		if (*p < '0' || *p > '9')
+			goto bad;
+		lo = strtol(p, &end, 10);
+		if (end - p != 3 || lo < 100 || lo > 599)
 			goto bad;
 		hi = lo;
 		p = end;
 		if (*p == '-') {
+			if (p[1] < '0' || p[1] > '9')
+				goto bad;
 			hi = strtol(++p, &end, 10);
-			if (end == p || hi < lo || hi > 599)
+			if (end - p != 3 || hi < lo || hi > 599)
 				goto bad;
 			p = end;
 		}
