@@ -808,3 +808,35 @@ Test(health, http_status_body_and_host)
 	evhttp_free(http);
 	close(l3);
 }
+
+/*
+ * A check that never ran proves nothing wrong: when the VIP leaves fail
+ * open because a sibling came up, the unproven backend leaves the table
+ * but keeps its flows, even with on_down: reset.
+ */
+Test(health, an_unproven_check_leaving_fail_open_keeps_its_flows)
+{
+	int p1, l1 = listen_tcp(&p1);
+
+	/* backend 2's first probe lies somewhere in an hour: not in this test */
+	write_cfg("vips:\n"
+		  "  - name: web\n"
+		  "    address: 192.0.2.10\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    check: {kind: tcp, address: 127.0.0.1, interval: 200ms, "
+		  "timeout: 100ms, rise: 1}\n"
+		  "    backends: [{id: 1, check: {port: %d}}, "
+		  "{id: 2, check: {port: %d, interval: 60m}}]\n",
+		  p1, p1);
+	start();
+	cr_assert_not(is_down("web", 2), "all unproven: fail open");
+	track("web", 2, 3);
+	run_until(reached, &(struct want){ "web", 2, true }, 3);
+	cr_assert(is_down("web", 2),
+		  "1 came up: 2, unproven, leaves the table");
+	cr_expect_eq(xlbd_health_find(h, "web", 2)->probes, 0,
+		     "2 was never probed");
+	cr_expect_eq(flows("web", 2), 3, "and its flows stay");
+	close(l1);
+}

@@ -421,7 +421,14 @@ static void reset_flows(struct xlbd_health *h, const struct xlb_cfg *prev,
 			long got;
 			int vid;
 
-			if (cr->on_down != XLB_ON_DOWN_RESET)
+			/*
+			 * Only a check that failed cuts flows: one still in
+			 * its initial down state (a check just added, leaving
+			 * fail open as its first sibling comes up) proved
+			 * nothing wrong with the flows it has.
+			 */
+			if (cr->on_down != XLB_ON_DOWN_RESET || !ck->checked ||
+			    ck->last_ok)
 				continue;
 			n = ref_in(next, cr->vip, ck->backend_id);
 			o = ref_in(prev, cr->vip, ck->backend_id);
