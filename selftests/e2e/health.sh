@@ -100,10 +100,17 @@ write_config() {
 	} >"$CFG"
 }
 
-# health VIP ID: "up" or "down" as the table uses it.
+# health_of VIP ID: "up" or "down" as the table uses it (while every check
+# of a VIP is down the VIP fails open and its table says up for all).
 health_of() {
 	xlb --json backend list web4 2>/dev/null |
 		jq -r ".backends[] | select(.id == $2) | .vips[] | select(.vip == \"$1\") | .health"
+}
+
+# check_of VIP ID: the check's own state, "up" or "down".
+check_of() {
+	xlb --json backend list web4 2>/dev/null |
+		jq -r ".backends[] | select(.id == $2) | .vips[] | select(.vip == \"$1\") | .check.state"
 }
 
 now() { date +%s.%N; }
@@ -112,13 +119,13 @@ le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; } # le A B
 lacks() { ! grep -q "$1" <<<"$2"; } # lacks PATTERN TEXT
 has() { grep -q "$1" <<<"$2"; } # has PATTERN TEXT
 
-# wait_health ID STATE MAX_S [T0]: sets $took (seconds since T0, default
-# now) or fails after MAX_S.
+# wait_health ID STATE MAX_S [T0] [FN]: sets $took (seconds since T0, default
+# now) once FN (default health_of) says STATE, or fails after MAX_S.
 wait_health() {
-	local id=$1 want=$2 max=$3 t0=${4:-$(now)}
+	local id=$1 want=$2 max=$3 t0=${4:-$(now)} fn=${5:-health_of}
 	while :; do
 		took=$(calc "$(now) - $t0")
-		[ "$(health_of web4 "$id")" = "$want" ] && return 0
+		[ "$($fn web4 "$id")" = "$want" ] && return 0
 		if ! le "$took" "$max"; then
 			echo "backend $id not $want after ${took}s"
 			xlb backend list web4
@@ -185,8 +192,13 @@ fi
 # down until proven up: rise successes, the first within one interval
 # (the bound counts from xlbd's start: the first probe within one interval)
 BOUND_UP=$(calc "$RISE * $INTERVAL + $INTERVAL + $TIMEOUT + 0.5")
-all_up() { wait_health 1 up "$BOUND_UP" && wait_health 2 up "$BOUND_UP" &&
-	wait_health 3 up "$BOUND_UP"; }
+all_up() {
+	local t0
+	t0=$(now)
+	wait_health 1 up "$BOUND_UP" "$t0" check_of &&
+		wait_health 2 up "$BOUND_UP" "$t0" check_of &&
+		wait_health 3 up "$BOUND_UP" "$t0" check_of
+}
 check "all three backends come up within rise x interval + interval + timeout (+0.5 s start)" all_up
 
 backends_seen "http://$LAB_VIP4/" 30
