@@ -35,6 +35,8 @@ PKGS=(
 	# test-e2e: metrics.sh), headless Chromium for the status page, tmux
 	# for xlb top
 	prometheus chromium tmux
+	# health checks: HTTP and HTTPS through libcurl's multi interface
+	libcurl4-openssl-dev
 	# end-to-end tests: real clients
 	apache2-utils python3 jq
 	# lab: netns backends and the client

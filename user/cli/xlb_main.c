@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/top.h"
@@ -165,12 +166,49 @@ static void print_backends(struct json_object *r)
 		       (long long)i_of(b, "inactive_conns"));
 		for (size_t v = 0; v < json_object_array_length(vs); v++) {
 			struct json_object *vo = json_object_array_get_idx(vs, v);
+			bool down = !strcmp(s_of(vo, "health"), "down");
 
 			printf(" %s:%lld%s", s_of(vo, "vip"),
 			       (long long)i_of(vo, "weight"),
+			       down ? "(down)" :
 			       i_of(vo, "weight") ? "" : "(drained)");
 		}
 		printf("\n");
+		/* one line per health check: state, since, the last result */
+		for (size_t v = 0; v < json_object_array_length(vs); v++) {
+			struct json_object *vo = json_object_array_get_idx(vs, v);
+			struct json_object *ck = json_object_object_get(vo, "check");
+			struct json_object *last;
+			time_t since;
+			char when[32];
+
+			if (!ck)
+				continue;
+			last = json_object_object_get(ck, "last");
+			since = (time_t)i_of(ck, "since");
+			strftime(when, sizeof(when), "%F %T",
+				 localtime(&since));
+			printf("%7s check %s: %s", "", s_of(vo, "vip"),
+			       s_of(ck, "kind"));
+			if (json_object_object_get(ck, "address"))
+				printf(strchr(s_of(ck, "address"), ':') ?
+					       " [%s]:%lld" : " %s:%lld",
+				       s_of(ck, "address"),
+				       (long long)i_of(ck, "port"));
+			printf(" %s since %s (%llds)", s_of(ck, "state"), when,
+			       (long long)(time(NULL) - since));
+			if (i_of(ck, "count"))
+				printf(", %lld of %lld to go %s",
+				       (long long)i_of(ck, "count"),
+				       (long long)i_of(ck, !strcmp(s_of(ck, "state"), "up") ?
+							   "fall" : "rise"),
+				       !strcmp(s_of(ck, "state"), "up") ? "down" : "up");
+			if (last)
+				printf("; last: %s, %.1f ms",
+				       s_of(last, "reason"),
+				       d_of(last, "duration_ms"));
+			printf("\n");
+		}
 	}
 }
 
@@ -1028,6 +1066,11 @@ static int cmd_status(struct cli *c)
 		       resp, "conntrack_adopted")) ?
 		       "adopted from a previous run" :
 		       "created at start");
+	if (i_of(resp, "health_checks"))
+		printf("  health checks: %lld, %lld up; %lld transitions\n",
+		       (long long)i_of(resp, "health_checks"),
+		       (long long)i_of(resp, "health_checks_up"),
+		       (long long)i_of(resp, "health_transitions"));
 	json_object_put(resp);
 	return 0;
 }

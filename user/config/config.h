@@ -16,6 +16,8 @@
 #include <linux/types.h>
 #include <xlb/abi.h>
 
+#include "lib/parse.h"
+
 #define XLB_NAME_MAX 64
 #define XLB_IFNAME_MAX 16
 #define XLB_PATH_MAX 256
@@ -47,6 +49,80 @@ struct xlb_cfg_backend {
 	int line; /* where it was defined, for messages; 0 if not from a file */
 };
 
+/*
+ * Health checks (README, "Health checks"). A VIP's `check:` gives the
+ * defaults for its backends, a reference's `check:` overrides single keys
+ * (HAProxy's server line over its defaults section). One struct serves
+ * both: @set says which keys were written, so the writer writes only those
+ * and a reference inherits the rest. xlb_cfg_check_of() gives the check one
+ * (VIP, backend) runs, defaults filled in.
+ */
+enum xlb_check_kind {
+	XLB_CHECK_NONE, /* no check: the backend is taken as up */
+	XLB_CHECK_TCP,
+	XLB_CHECK_HTTP,
+	XLB_CHECK_HTTPS,
+	XLB_CHECK_UDP,
+	XLB_CHECK_EXEC,
+	XLB_CHECK_AGENT,
+};
+
+enum xlb_check_on_down {
+	XLB_ON_DOWN_RESET, /* its conntrack entries in the VIP are deleted */
+	XLB_ON_DOWN_KEEP, /* established flows stay on it */
+};
+
+/* The keys of a check: mapping, in the order the writer writes them. */
+enum xlb_check_key {
+	XLB_CK_KIND,
+	XLB_CK_PORT,
+	XLB_CK_ADDRESS,
+	XLB_CK_INTERVAL,
+	XLB_CK_FASTINTERVAL,
+	XLB_CK_DOWNINTERVAL,
+	XLB_CK_TIMEOUT,
+	XLB_CK_RISE,
+	XLB_CK_FALL,
+	XLB_CK_INITIAL,
+	XLB_CK_ON_DOWN,
+	XLB_CK_PATH,
+	XLB_CK_HOST,
+	XLB_CK_STATUS,
+	XLB_CK_BODY,
+	XLB_CK_TLS_VERIFY,
+	XLB_CK_COMMAND,
+	XLB_CHECK_NKEYS
+};
+#define XLB_CHECK_F(k) (1u << (k))
+
+#define XLB_CHECK_DEFAULT_INTERVAL_MS 2000
+#define XLB_CHECK_DEFAULT_TIMEOUT_MS 1000 /* or half the interval, if less */
+#define XLB_CHECK_DEFAULT_RISE 2
+#define XLB_CHECK_DEFAULT_FALL 3
+#define XLB_CHECK_DEFAULT_STATUS "200-399"
+#define XLB_CHECK_STR_MAX 256
+#define XLB_CHECK_STATUS_MAX 64
+
+struct xlb_cfg_check {
+	__u32 set; /* XLB_CHECK_F(key) for each key written */
+	__u8 kind; /* enum xlb_check_kind */
+	__u8 on_down; /* enum xlb_check_on_down */
+	__u8 family; /* of @addr; 0: the backend's address */
+	bool initial_up; /* false: down until rise successes (default) */
+	bool tls_verify; /* https: verify the certificate (default true) */
+	__u16 port; /* 0: the VIP's port */
+	struct xlb_addr addr;
+	__u32 interval_ms, fastinterval_ms, downinterval_ms, timeout_ms;
+	__u32 rise, fall;
+	char path[XLB_CHECK_STR_MAX]; /* http(s): the request's path */
+	char host[XLB_CHECK_STR_MAX]; /* http(s): Host header and TLS SNI */
+	char status[XLB_CHECK_STATUS_MAX]; /* "200-399", "200,204" */
+	char body[XLB_CHECK_STR_MAX]; /* http(s): the body must hold this */
+	char command[XLB_CHECK_STR_MAX]; /* exec: run by /bin/sh -c */
+	int line; /* of the check: key; 0 if not from a file */
+	int lines[XLB_CHECK_NKEYS]; /* of each key; 0 if not from a file */
+};
+
 /* A backend as one VIP uses it. */
 struct xlb_cfg_ref {
 	__u32 id; /* a backend of the pool */
@@ -56,6 +132,13 @@ struct xlb_cfg_ref {
 	 * @weight is kept as configured, so undrain restores it.
 	 */
 	bool drained;
+	/*
+	 * Health in this VIP, runtime only (never in the file): the VIP's
+	 * check found it down, so it is out of this VIP's table, weight kept.
+	 */
+	bool down;
+	/* its own check: keys: xlb_cfg.checks[check - 1]; 0: none */
+	__u32 check;
 	int line; /* where it was written, for messages; 0 if not from a file */
 };
 
@@ -70,6 +153,7 @@ struct xlb_cfg_vip {
 	__u32 flags; /* XLB_VIP_F_* */
 	bool echo; /* answer ICMP echo requests to the address */
 	__u32 table_size; /* Maglev M, prime; 0 after parsing never */
+	struct xlb_cfg_check check; /* defaults for its backends; set 0: none */
 	struct xlb_cfg_ref *refs;
 	size_t nrefs;
 	int line;
@@ -129,6 +213,13 @@ struct xlb_cfg {
 	size_t nbackends;
 	struct xlb_cfg_vip *vips;
 	size_t nvips;
+	/*
+	 * References' check overrides, pointed at by xlb_cfg_ref.check (an
+	 * index, so edits that move or drop references own no memory; an
+	 * override whose reference was deleted is simply never used).
+	 */
+	struct xlb_cfg_check *checks;
+	size_t nchecks;
 };
 
 /* Fills @c with every default and no backend or VIP. */
@@ -200,14 +291,49 @@ struct xlb_cfg_backend *xlb_cfg_backend_find(const struct xlb_cfg *c, __u32 id);
 
 /*
  * The weight @r has in its VIP's Maglev table: its configured weight, or 0
- * while it is drained or its backend is down.
+ * while it is drained, its backend is down, or its check in the VIP is.
  */
 static inline __u32 xlb_cfg_ref_weight(const struct xlb_cfg *c,
 				       const struct xlb_cfg_ref *r)
 {
 	const struct xlb_cfg_backend *b = xlb_cfg_backend_find(c, r->id);
 
-	return r->drained || (b && b->down) ? 0 : r->weight;
+	return r->drained || r->down || (b && b->down) ? 0 : r->weight;
 }
+
+/* Health checks (config/check.c) */
+
+extern const struct xlb_word xlb_words_check_kind[]; /* none, tcp, http, ... */
+extern const struct xlb_word xlb_words_on_down[]; /* reset, keep */
+extern const struct xlb_word xlb_words_check_initial[]; /* down, up */
+
+/* The key's name in the file ("fastinterval"). */
+const char *xlb_check_key_name(enum xlb_check_key k);
+
+/* The reference's own override, or NULL. */
+const struct xlb_cfg_check *xlb_cfg_ref_check(const struct xlb_cfg *c,
+					      const struct xlb_cfg_ref *r);
+
+/*
+ * The check reference @r of VIP @v runs: the defaults, then the VIP's
+ * check: keys, then the reference's, with address and port filled in
+ * (the backend's, the VIP's). Returns false when it runs none (no kind,
+ * or kind none).
+ */
+bool xlb_cfg_check_of(const struct xlb_cfg *c, const struct xlb_cfg_vip *v,
+		      const struct xlb_cfg_ref *r, struct xlb_cfg_check *out);
+
+/* The same keys set to the same values (lines do not count). */
+bool xlb_cfg_check_eq(const struct xlb_cfg_check *a,
+		      const struct xlb_cfg_check *b);
+
+/*
+ * Whether HTTP status @code is in @spec ("200-399", "200,204,300-302");
+ * the spec is a validated one.
+ */
+bool xlb_check_status_ok(const char *spec, long code);
+
+/* "2s", "1500ms": how the file writes a duration. */
+const char *xlb_check_ms_str(__u32 ms, char *buf, size_t n);
 
 #endif /* XLB_USER_CONFIG_H */

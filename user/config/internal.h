@@ -46,6 +46,20 @@ struct num_rule {
 extern const struct num_rule cfg_r_u32, cfg_r_maglev, cfg_r_mtu, cfg_r_ct,
 	cfg_r_port, cfg_r_backend_id, cfg_r_weight, cfg_r_ct_timeout;
 
+extern const struct num_rule cfg_r_check_interval, cfg_r_check_timeout,
+	cfg_r_check_count, cfg_r_check_port;
+
+/* Health checks (check.c) */
+int cfg_check_ms_parse(const char *s, __u32 *ms, char *why, size_t n);
+int cfg_check_str_rule(enum xlb_check_key k, const char *s, char *why,
+		       size_t n);
+/*
+ * VIP @vi's check: and its references' overrides, each alone and merged;
+ * "FILE:LINE: vips[0].backends[1].check.timeout: why" on error.
+ */
+int cfg_check_validate(const struct xlb_cfg *c, const char *file, size_t vi,
+		       char *err, size_t errlen);
+
 /* Returns 0 if @v obeys @r, else -EINVAL with the reason in @why. */
 int cfg_num_check(const struct num_rule *r, __u64 v, char *why, size_t n);
 

@@ -30,6 +30,7 @@ void xlb_cfg_free(struct xlb_cfg *c)
 		free(c->vips[i].refs);
 	free(c->vips);
 	free(c->backends);
+	free(c->checks);
 	xlb_cfg_init(c);
 }
 
@@ -42,6 +43,16 @@ int xlb_cfg_copy(struct xlb_cfg *dst, const struct xlb_cfg *src)
 	t.nbackends = 0;
 	t.vips = NULL;
 	t.nvips = 0;
+	t.checks = NULL;
+	t.nchecks = 0;
+	if (src->nchecks) {
+		t.checks = malloc(src->nchecks * sizeof(*t.checks));
+		if (!t.checks)
+			goto nomem;
+		memcpy(t.checks, src->checks,
+		       src->nchecks * sizeof(*t.checks));
+		t.nchecks = src->nchecks;
+	}
 	if (src->nbackends) {
 		t.backends = malloc(src->nbackends * sizeof(*t.backends));
 		if (!t.backends)
@@ -130,7 +141,20 @@ static const struct xlb_cfg_ref *ref_find(const struct xlb_cfg_vip *v,
 	return NULL;
 }
 
-static bool vip_eq(const struct xlb_cfg_vip *a, const struct xlb_cfg_vip *b)
+/* Both references' overrides, by value (their indexes may differ). */
+static bool ref_check_eq(const struct xlb_cfg *ca, const struct xlb_cfg_ref *a,
+			 const struct xlb_cfg *cb, const struct xlb_cfg_ref *b)
+{
+	const struct xlb_cfg_check *x = xlb_cfg_ref_check(ca, a);
+	const struct xlb_cfg_check *y = xlb_cfg_ref_check(cb, b);
+
+	if (!x || !y)
+		return !x == !y;
+	return xlb_cfg_check_eq(x, y);
+}
+
+static bool vip_eq(const struct xlb_cfg *ca, const struct xlb_cfg_vip *a,
+		   const struct xlb_cfg *cb, const struct xlb_cfg_vip *b)
 {
 	size_t i;
 
@@ -139,13 +163,14 @@ static bool vip_eq(const struct xlb_cfg_vip *a, const struct xlb_cfg_vip *b)
 	    a->proto != b->proto || a->mode != b->mode ||
 	    a->hash_fields != b->hash_fields || a->flags != b->flags ||
 	    a->echo != b->echo || a->table_size != b->table_size ||
-	    a->nrefs != b->nrefs)
+	    a->nrefs != b->nrefs || !xlb_cfg_check_eq(&a->check, &b->check))
 		return false;
 	for (i = 0; i < a->nrefs; i++) {
 		const struct xlb_cfg_ref *r = ref_find(b, i, a->refs[i].id);
 
 		if (!r || r->weight != a->refs[i].weight ||
-		    r->drained != a->refs[i].drained)
+		    r->drained != a->refs[i].drained ||
+		    !ref_check_eq(ca, &a->refs[i], cb, r))
 			return false;
 	}
 	return true;
@@ -192,7 +217,7 @@ bool xlb_cfg_equal(const struct xlb_cfg *a, const struct xlb_cfg *b)
 
 		if (strncmp(x->name, y->name, XLB_NAME_MAX))
 			y = xlb_cfg_vip_find(b, x->name);
-		if (!y || !vip_eq(x, y))
+		if (!y || !vip_eq(a, x, b, y))
 			return false;
 	}
 	return true;

@@ -25,7 +25,7 @@
 #include "config/internal.h"
 
 /* Keys one mapping may hold; walk_map() tracks them in a fixed array. */
-#define KEYS_MAX 16
+#define KEYS_MAX 24
 /* A value quoted in a message: 48 bytes of it at most. */
 #define SHOWN_MAX 56
 
@@ -34,6 +34,7 @@ struct pctx {
 	yaml_document_t *doc;
 	char *err;
 	size_t errlen;
+	struct xlb_cfg *cfg; /* the model being read */
 };
 
 struct key_spec;
@@ -725,6 +726,173 @@ static int k_vip_ct(struct pctx *p, const struct key_spec *ks, yaml_node_t *key,
 	return 0;
 }
 
+/* Health checks: one key table for a VIP's check: and a reference's. */
+
+#define CHECK_LINE(k) (offsetof(struct xlb_cfg_check, lines[k]) + 1)
+
+static enum xlb_check_key check_key_of(const struct key_spec *ks)
+{
+	return (enum xlb_check_key)((ks->line_off - CHECK_LINE(0)) /
+				    sizeof(int));
+}
+
+static int k_ck_port(struct pctx *p, const struct key_spec *ks,
+		     yaml_node_t *key, yaml_node_t *val, const char *field,
+		     void *obj)
+{
+	struct xlb_cfg_check *ck = obj;
+	__u64 v;
+	int ret;
+
+	(void)ks;
+	(void)key;
+	ret = get_num(p, val, field, &cfg_r_check_port, &v);
+	if (!ret)
+		ck->port = (__u16)v;
+	return ret;
+}
+
+static int k_ck_addr(struct pctx *p, const struct key_spec *ks,
+		     yaml_node_t *key, yaml_node_t *val, const char *field,
+		     void *obj)
+{
+	struct xlb_cfg_check *ck = obj;
+
+	(void)ks;
+	(void)key;
+	return get_addr(p, val, field, 0, &ck->addr, &ck->family);
+}
+
+static int k_ck_ms(struct pctx *p, const struct key_spec *ks, yaml_node_t *key,
+		   yaml_node_t *val, const char *field, void *obj)
+{
+	char why[WHY_MAX];
+	const char *s;
+	__u32 ms;
+	int ret;
+
+	(void)key;
+	ret = want_scalar(p, val, field, "a duration (2s, 500ms)", &s);
+	if (ret)
+		return ret;
+	if (cfg_check_ms_parse(s, &ms, why, sizeof(why)) ||
+	    cfg_num_check(ks->arg, ms, why, sizeof(why)))
+		return perr(p, val, field, "%s%s", why,
+			    strstr(why, "range") ? " milliseconds" : "");
+	*(__u32 *)((char *)obj + ks->off) = ms;
+	return 0;
+}
+
+static int k_ck_str(struct pctx *p, const struct key_spec *ks,
+		    yaml_node_t *key, yaml_node_t *val, const char *field,
+		    void *obj)
+{
+	size_t max = *(const size_t *)ks->arg;
+	char why[WHY_MAX];
+	const char *s;
+	int ret;
+
+	(void)key;
+	ret = want_scalar(p, val, field, "a string", &s);
+	if (ret)
+		return ret;
+	if (strlen(s) >= max)
+		return perr(p, val, field, "longer than %zu bytes", max - 1);
+	if (cfg_check_str_rule(check_key_of(ks), s, why, sizeof(why)))
+		return perr(p, val, field, "%s", why);
+	snprintf((char *)obj + ks->off, max, "%s", s);
+	return 0;
+}
+
+static const size_t ck_str_max = XLB_CHECK_STR_MAX;
+static const size_t ck_status_max = XLB_CHECK_STATUS_MAX;
+
+#define CK(name, k, fn, field, arg)                                       \
+	{ name, fn, offsetof(struct xlb_cfg_check, field), arg, NULL,    \
+	  CHECK_LINE(k) }
+static const struct key_spec CHECK_KEYS[] = {
+	CK("kind", XLB_CK_KIND, k_enum8, kind, xlb_words_check_kind),
+	CK("port", XLB_CK_PORT, k_ck_port, port, NULL),
+	CK("address", XLB_CK_ADDRESS, k_ck_addr, addr, NULL),
+	CK("interval", XLB_CK_INTERVAL, k_ck_ms, interval_ms,
+	   &cfg_r_check_interval),
+	CK("fastinterval", XLB_CK_FASTINTERVAL, k_ck_ms, fastinterval_ms,
+	   &cfg_r_check_interval),
+	CK("downinterval", XLB_CK_DOWNINTERVAL, k_ck_ms, downinterval_ms,
+	   &cfg_r_check_interval),
+	CK("timeout", XLB_CK_TIMEOUT, k_ck_ms, timeout_ms, &cfg_r_check_timeout),
+	CK("rise", XLB_CK_RISE, k_u32, rise, &cfg_r_check_count),
+	CK("fall", XLB_CK_FALL, k_u32, fall, &cfg_r_check_count),
+	CK("initial", XLB_CK_INITIAL, k_enum8, initial_up,
+	   xlb_words_check_initial),
+	CK("on_down", XLB_CK_ON_DOWN, k_enum8, on_down, xlb_words_on_down),
+	CK("path", XLB_CK_PATH, k_ck_str, path, &ck_str_max),
+	CK("host", XLB_CK_HOST, k_ck_str, host, &ck_str_max),
+	CK("status", XLB_CK_STATUS, k_ck_str, status, &ck_status_max),
+	CK("body", XLB_CK_BODY, k_ck_str, body, &ck_str_max),
+	CK("tls_verify", XLB_CK_TLS_VERIFY, k_bool, tls_verify, NULL),
+	CK("command", XLB_CK_COMMAND, k_ck_str, command, &ck_str_max),
+};
+#undef CK
+_Static_assert(ARRAY_SIZE(CHECK_KEYS) == XLB_CHECK_NKEYS, "every check key");
+_Static_assert(ARRAY_SIZE(CHECK_KEYS) <= KEYS_MAX, "walk_map key limit");
+
+/* A check: mapping into @ck; @set says which keys it had. */
+static int get_check(struct pctx *p, yaml_node_t *key, yaml_node_t *val,
+		     const char *field, struct xlb_cfg_check *ck)
+{
+	int ret;
+
+	memset(ck, 0, sizeof(*ck));
+	ck->line = node_line(key);
+	if (is_null(val))
+		return perr(p, val, field,
+			    "expected a mapping (kind: tcp, ...), got no value");
+	ret = walk_map(p, val, field, CHECK_KEYS, ARRAY_SIZE(CHECK_KEYS), ck);
+	if (ret)
+		return ret;
+	for (int k = 0; k < XLB_CHECK_NKEYS; k++)
+		if (ck->lines[k])
+			ck->set |= XLB_CHECK_F(k);
+	if (!ck->set)
+		return perr(p, val, field,
+			    "empty; give at least kind (tcp, http, https, "
+			    "exec or none), or leave check: out");
+	return 0;
+}
+
+static int k_vip_check(struct pctx *p, const struct key_spec *ks,
+		       yaml_node_t *key, yaml_node_t *val, const char *field,
+		       void *obj)
+{
+	struct xlb_cfg_vip *vip = obj;
+
+	(void)ks;
+	return get_check(p, key, val, field, &vip->check);
+}
+
+static int k_ref_check(struct pctx *p, const struct key_spec *ks,
+		       yaml_node_t *key, yaml_node_t *val, const char *field,
+		       void *obj)
+{
+	struct xlb_cfg_ref *r = obj;
+	struct xlb_cfg *c = p->cfg;
+	struct xlb_cfg_check ck, *grown;
+	int ret;
+
+	(void)ks;
+	ret = get_check(p, key, val, field, &ck);
+	if (ret)
+		return ret;
+	grown = realloc(c->checks, (c->nchecks + 1) * sizeof(*grown));
+	if (!grown)
+		return pnomem(p, val, field);
+	c->checks = grown;
+	c->checks[c->nchecks++] = ck;
+	r->check = (__u32)c->nchecks;
+	return 0;
+}
+
 static const struct key_spec REF_KEYS[] = {
 	{ "id", k_u32, offsetof(struct xlb_cfg_ref, id), &cfg_r_backend_id,
 	  "the id of a backend in the pool", 0 },
@@ -732,6 +900,8 @@ static const struct key_spec REF_KEYS[] = {
 	  NULL, 0 },
 	/* true: no new flows, open ones stay; the weight is kept */
 	{ "drain", k_bool, offsetof(struct xlb_cfg_ref, drained), NULL, NULL, 0 },
+	/* this backend's own check keys over the VIP's check: */
+	{ "check", k_ref_check, 0, NULL, NULL, 0 },
 };
 
 static void *ref_item(void *obj, size_t i, size_t n, int line)
@@ -773,6 +943,8 @@ static const struct key_spec VIP_KEYS[] = {
 	{ "table_size", k_u32, offsetof(struct xlb_cfg_vip, table_size),
 	  &cfg_r_maglev, NULL, 0 },
 	{ "backends", k_refs, 0, NULL, NULL, 0 },
+	/* health checks for its backends (README, Health checks) */
+	{ "check", k_vip_check, 0, NULL, NULL, 0 },
 };
 
 static void *vip_item(void *obj, size_t i, size_t n, int line)
@@ -1093,6 +1265,7 @@ int xlb_cfg_parse(const char *name, const char *text, size_t len,
 		return ret;
 	p.doc = &doc;
 	xlb_cfg_init(&tmp);
+	p.cfg = &tmp;
 	snprintf(tmp.source, sizeof(tmp.source), "%s", p.file);
 	ret = walk_map(&p, yaml_document_get_root_node(&doc), "", ROOT_KEYS,
 		       ARRAY_SIZE(ROOT_KEYS), &tmp);

@@ -583,6 +583,8 @@ int xlb_cfg_validate(const struct xlb_cfg *c, char *err, size_t errlen)
 		ret = validate_vip(&v, c, i, &naddrs);
 		if (!ret)
 			ret = validate_refs(&v, c, i, &pool, &v4, &used);
+		if (!ret)
+			ret = cfg_check_validate(c, v.file, i, err, errlen);
 		if (ret)
 			return ret;
 	}

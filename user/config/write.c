@@ -142,6 +142,75 @@ static void e_kenum(struct emit *e, const char *key, const struct xlb_word *t,
 	e_kv(e, key, name ? name : "?");
 }
 
+/* The keys @ck sets, in the key table's order; @flow inside a reference. */
+static void e_check(struct emit *e, const struct xlb_cfg_check *ck, bool flow)
+{
+	char buf[32];
+
+	e_scalar(e, "check");
+	e_map(e, flow);
+	for (int k = 0; k < XLB_CHECK_NKEYS; k++) {
+		const char *name = xlb_check_key_name(k);
+
+		if (!(ck->set & XLB_CHECK_F(k)))
+			continue;
+		switch (k) {
+		case XLB_CK_KIND:
+			e_kenum(e, name, xlb_words_check_kind, ck->kind);
+			break;
+		case XLB_CK_PORT:
+			e_ku32(e, name, ck->port);
+			break;
+		case XLB_CK_ADDRESS:
+			e_kaddr(e, name, &ck->addr, ck->family);
+			break;
+		case XLB_CK_INTERVAL:
+		case XLB_CK_FASTINTERVAL:
+		case XLB_CK_DOWNINTERVAL:
+		case XLB_CK_TIMEOUT:
+			e_kv(e, name,
+			     xlb_check_ms_str(
+				     k == XLB_CK_INTERVAL     ? ck->interval_ms :
+				     k == XLB_CK_FASTINTERVAL ? ck->fastinterval_ms :
+				     k == XLB_CK_DOWNINTERVAL ? ck->downinterval_ms :
+								ck->timeout_ms,
+				     buf, sizeof(buf)));
+			break;
+		case XLB_CK_RISE:
+			e_ku32(e, name, ck->rise);
+			break;
+		case XLB_CK_FALL:
+			e_ku32(e, name, ck->fall);
+			break;
+		case XLB_CK_INITIAL:
+			e_kv(e, name, ck->initial_up ? "up" : "down");
+			break;
+		case XLB_CK_ON_DOWN:
+			e_kenum(e, name, xlb_words_on_down, ck->on_down);
+			break;
+		case XLB_CK_PATH:
+			e_kstr(e, name, ck->path, sizeof(ck->path));
+			break;
+		case XLB_CK_HOST:
+			e_kstr(e, name, ck->host, sizeof(ck->host));
+			break;
+		case XLB_CK_STATUS:
+			e_kstr(e, name, ck->status, sizeof(ck->status));
+			break;
+		case XLB_CK_BODY:
+			e_kstr(e, name, ck->body, sizeof(ck->body));
+			break;
+		case XLB_CK_TLS_VERIFY:
+			e_kv(e, name, ck->tls_verify ? "true" : "false");
+			break;
+		case XLB_CK_COMMAND:
+			e_kstr(e, name, ck->command, sizeof(ck->command));
+			break;
+		}
+	}
+	e_map_end(e);
+}
+
 static void e_globals(struct emit *e, const struct xlb_cfg *c)
 {
 	static const struct xlb_addr zero;
@@ -227,6 +296,8 @@ static void e_vip(struct emit *e, const struct xlb_cfg *c,
 	/* the default follows maglev_size: write only a VIP's own choice */
 	if (v->table_size != c->maglev_size)
 		e_ku32(e, "table_size", v->table_size);
+	if (v->check.set)
+		e_check(e, &v->check, false);
 	e_scalar(e, "backends");
 	e_seq(e);
 	for (k = 0; k < v->nrefs; k++) {
@@ -236,6 +307,8 @@ static void e_vip(struct emit *e, const struct xlb_cfg *c,
 		/* the weight stays the configured one: undrain restores it */
 		if (v->refs[k].drained)
 			e_kv(e, "drain", "true");
+		if (xlb_cfg_ref_check(c, &v->refs[k]))
+			e_check(e, xlb_cfg_ref_check(c, &v->refs[k]), true);
 		e_map_end(e);
 	}
 	e_seq_end(e);

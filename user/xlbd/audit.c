@@ -185,6 +185,9 @@ static void refs(struct audit *a, const struct xlb_cfg_vip *o,
 		if (or->drained != nr->drained)
 			say(a, "backend %s %s %u",
 			    nr->drained ? "drain" : "undrain", n->name, nr->id);
+		if (or->down != nr->down)
+			say(a, "backend %s %s %u (health)",
+			    nr->down ? "down" : "up", n->name, nr->id);
 	}
 }
 

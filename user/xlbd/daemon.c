@@ -15,6 +15,7 @@
 #include "xlbd/apply.h"
 #include "xlbd/daemon.h"
 #include "xlbd/edit.h"
+#include "xlbd/health.h"
 #include "xlbd/state.h"
 #include "lib/loader.h"
 #include "lib/log.h"
@@ -63,6 +64,12 @@ static int start_model(struct xlbd *d, struct xlb_cfg *cfg, char *err,
 
 int xlbd_start(struct xlbd *d, const char *config_path, char *err,
 	       size_t errlen)
+{
+	return xlbd_start_health(d, config_path, NULL, err, errlen);
+}
+
+int xlbd_start_health(struct xlbd *d, const char *config_path,
+		      struct xlbd_health *h, char *err, size_t errlen)
 {
 	struct xlb_apply_stats st = { 0 };
 	struct xlb_cfg cfg;
@@ -116,11 +123,23 @@ int xlbd_start(struct xlbd *d, const char *config_path, char *err,
 		pr_info("conntrack.entries is %u but the pinned table has %u: "
 			"keeping %u (resizing would drop every tracked flow)\n",
 			cfg.ct_entries, d->ct_size, d->ct_size);
+	if (h) {
+		rc = xlbd_health_prepare(h, &cfg, err, errlen);
+		if (rc) {
+			xlb_maps_close(&d->maps);
+			goto out_cfg;
+		}
+	}
 	rc = xlb_apply(&d->maps, NULL, &cfg, &st, err, errlen);
 	if (rc) {
+		if (h)
+			xlbd_health_abort(h);
 		xlb_maps_close(&d->maps);
 		goto out_cfg;
 	}
+	if (h)
+		xlbd_health_commit(h, NULL, &cfg);
+	d->health = h;
 	d->running = cfg;
 	d->started = time(NULL);
 	xlbd_sample(d);
@@ -595,6 +614,7 @@ static struct json_object *cmd_backend_list(struct xlbd *d,
 	a = json_object_new_array();
 	for (size_t i = 0; i < d->running.nbackends; i++) {
 		const struct xlb_cfg_backend *b = &d->running.backends[i];
+		const struct xlbd_check *ck;
 		struct json_object *bo, *vs;
 
 		if (v && !ref_of((struct xlb_cfg_vip *)v, b->id))
@@ -621,6 +641,14 @@ static struct json_object *cmd_backend_list(struct xlbd *d,
 				vo, "vip",
 				json_object_new_string(d->running.vips[j].name));
 			ref_json(vo, &d->running, r);
+			/* health in this VIP: what the table uses, and why */
+			json_object_object_add(vo, "health", json_object_new_string(
+				r->down ? "down" : "up"));
+			ck = xlbd_health_find(d->health, d->running.vips[j].name,
+					      b->id);
+			if (ck)
+				json_object_object_add(vo, "check",
+						       xlbd_check_json(ck));
 			json_object_array_add(vs, vo);
 		}
 		json_object_object_add(bo, "vips", vs);
@@ -936,6 +964,15 @@ static struct json_object *cmd_status(struct xlbd *d)
 	add_int(o, "vips", (int64_t)d->running.nvips);
 	add_int(o, "backends", (int64_t)d->running.nbackends);
 	add_int(o, "conntrack_capacity", d->ct_size);
+	{
+		size_t nck, nup;
+		unsigned long ntr;
+
+		xlbd_health_counts(d->health, &nck, &nup, &ntr);
+		add_int(o, "health_checks", (int64_t)nck);
+		add_int(o, "health_checks_up", (int64_t)nup);
+		add_int(o, "health_transitions", (int64_t)ntr);
+	}
 	json_object_object_add(o, "conntrack_adopted",
 			       json_object_new_boolean(d->ct_adopted));
 	for (int i = 0; i < n; i++) {
@@ -1119,7 +1156,8 @@ static const struct xlbd_cmd {
 	{ "vip.del", cmd_vip_del, ARGS(args_name),
 	  "delete a VIP; backends only it used leave the pool" },
 	{ "backend.list", cmd_backend_list, ARGS(args_vip_opt),
-	  "the pool, or a VIP's backends, with weights and health" },
+	  "the pool, or a VIP's backends, with weights, health and the last "
+	  "health check" },
 	{ "backend.add", cmd_backend_add, ARGS(args_backend_add),
 	  "add a backend to a VIP (a new id needs its address)" },
 	{ "backend.del", cmd_backend_del, ARGS(args_vip_id),

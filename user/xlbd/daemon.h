@@ -20,6 +20,7 @@
 #include "lib/opt.h"
 
 struct xlbd_sample;
+struct xlbd_health;
 
 struct xlbd {
 	char config_path[XLB_PATH_MAX];
@@ -33,6 +34,8 @@ struct xlbd {
 	time_t started;
 	/* counters one sampling interval apart, for rates */
 	struct xlbd_sample *prev, *cur;
+	/* health checks (xlbd/health.h); NULL: none run (tests, --check) */
+	struct xlbd_health *health;
 };
 
 /*
@@ -48,6 +51,13 @@ struct xlbd {
  */
 int xlbd_start(struct xlbd *d, const char *config_path, char *err,
 	       size_t errlen);
+/*
+ * The same with health checks @h: the first model's down flags come from
+ * @h (states pinned by an earlier xlbd, else each check's initial state)
+ * before the first map write, so a restart flaps nothing.
+ */
+int xlbd_start_health(struct xlbd *d, const char *config_path,
+		      struct xlbd_health *h, char *err, size_t errlen);
 void xlbd_stop(struct xlbd *d);
 
 /*

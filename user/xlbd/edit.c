@@ -14,6 +14,7 @@
 #include "lib/log.h"
 #include "xlbd/audit.h"
 #include "xlbd/edit.h"
+#include "xlbd/health.h"
 
 /* Who made the change, for the audit line. */
 #define BY_SOCKET "control socket"
@@ -34,16 +35,27 @@ int xlb_edit_commit(struct xlbd *d, struct xlb_cfg *next, const char *by,
 				"pin_dir: changing it from %s to %s needs a "
 				"restart of xlbd",
 				d->running.pin_dir, next->pin_dir);
+	/* health checks set every reference's down flag from their states */
+	if (d->health) {
+		rc = xlbd_health_prepare(d->health, next, err, errlen);
+		if (rc)
+			return rc;
+	}
 	/* xlb_apply validates the whole model before it touches a map */
 	rc = xlb_apply(&d->maps, &d->running, next, st ? st : &local, err,
 		       errlen);
-	if (rc)
+	if (rc) {
+		if (d->health)
+			xlbd_health_abort(d->health);
 		return rc;
+	}
 	/* the audit trail: one greppable line per change; the same words
 	 * confirm the change to whoever asked for it */
 	xlb_audit_diff(&d->running, next, log_change, (void *)(by ? by : BY_SOCKET));
 	xlb_audit_text(&d->running, next, "; ", (st ? st : &local)->change,
 		       sizeof(local.change));
+	if (d->health)
+		xlbd_health_commit(d->health, &d->running, next);
 	xlb_cfg_free(&d->running);
 	d->running = *next;
 	xlb_cfg_init(next);
@@ -408,8 +420,36 @@ int xlb_edit_backend_health(struct xlbd *d, __u32 id, bool up,
 	return end(d, &c, 0, label, -1, st, err, errlen);
 }
 
+int xlb_edit_health_sync(struct xlbd *d, const char *by,
+			 struct xlb_apply_stats *st, char *err, size_t errlen)
+{
+	struct xlb_cfg c;
+	int rc;
+
+	if (st)
+		memset(st, 0, sizeof(*st));
+	rc = begin(d, &c, err, errlen);
+	if (rc)
+		return rc;
+	rc = xlb_edit_commit(d, &c, by, st, err, errlen);
+	xlb_cfg_free(&c);
+	return rc;
+}
+
 void xlb_edit_keep_health(const struct xlb_cfg *running, struct xlb_cfg *next)
 {
+	for (size_t i = 0; i < next->nvips; i++) {
+		struct xlb_cfg_vip *v = &next->vips[i];
+		const struct xlb_cfg_vip *o = xlb_cfg_vip_find(running, v->name);
+
+		for (size_t k = 0; o && k < v->nrefs; k++) {
+			const struct xlb_cfg_ref *r = ref_of(
+				(struct xlb_cfg_vip *)o, v->refs[k].id);
+
+			if (r)
+				v->refs[k].down = r->down;
+		}
+	}
 	for (size_t i = 0; i < next->nbackends; i++) {
 		struct xlb_cfg_backend *n = &next->backends[i];
 		const struct xlb_cfg_backend *o =

@@ -74,8 +74,17 @@ int xlb_edit_backend_health(struct xlbd *d, __u32 id, bool up,
 			    size_t errlen);
 
 /*
+ * Commits the running model again so the health checks' states reach the
+ * tables (xlbd/health.h: the commit sets every reference's down flag from
+ * them); @by names the health checker in the audit line.
+ */
+int xlb_edit_health_sync(struct xlbd *d, const char *by,
+			 struct xlb_apply_stats *st, char *err, size_t errlen);
+
+/*
  * Carries health marks over to a model read afresh (reload): a backend of
- * @next that is down in @running (same id, same address) stays down.
+ * @next that is down in @running (same id, same address) stays down, and
+ * so does a reference (same VIP name, same id) its check found down.
  */
 void xlb_edit_keep_health(const struct xlb_cfg *running, struct xlb_cfg *next);
 

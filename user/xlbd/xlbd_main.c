@@ -18,6 +18,7 @@
 #include "lib/opt.h"
 #include "xlbd/ctl_server.h"
 #include "xlbd/daemon.h"
+#include "xlbd/health.h"
 #include "xlbd/loop.h"
 #include "xlbd/metrics.h"
 #include "xlbd/state.h"
@@ -137,6 +138,7 @@ int main(int argc, char **argv)
 	struct xlbd_run r = {};
 	struct xlbd_ctl *ctl = NULL;
 	struct xlbd_metrics *metrics = NULL;
+	struct xlbd_health *health = NULL;
 	char err[XLB_ERR_MAX];
 
 	rc = xlb_opt_run(&xlbd_set, argc - 1, argv + 1, &o, &res);
@@ -169,8 +171,18 @@ int main(int argc, char **argv)
 		pr_err("%s\n", err);
 		return 1;
 	}
-	if (xlbd_start(&r.d, config, err, sizeof(err))) {
-		pr_err("%s\n", err);
+	/*
+	 * The loop and the health checks before the first map write: the
+	 * first tables already leave out what the checks say is down (states
+	 * pinned by an earlier xlbd, or each check's initial state).
+	 */
+	r.loop = xlbd_loop_new(err, sizeof(err));
+	health = r.loop ? xlbd_health_new(&r.d, xlbd_loop_base(r.loop)) : NULL;
+	if (!health || xlbd_start_health(&r.d, config, health, err,
+					 sizeof(err))) {
+		pr_err("%s\n", health ? err : r.loop ? "out of memory" : err);
+		xlbd_health_free(health);
+		xlbd_loop_free(r.loop);
 		close(lfd);
 		unlink(sock);
 		return 1;
@@ -197,9 +209,6 @@ int main(int argc, char **argv)
 	 * socket, which serves many clients without waiting on any of them.
 	 */
 	signal(SIGPIPE, SIG_IGN); /* a client that hangs up is not fatal */
-	r.loop = xlbd_loop_new(err, sizeof(err));
-	if (!r.loop)
-		goto fail;
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (!xlbd_loop_signal(r.loop, sigs[i], on_signal, &r, err,
 				      sizeof(err)))
@@ -235,6 +244,9 @@ fail:
 out:
 	xlbd_metrics_free(metrics);
 	xlbd_ctl_free(ctl);
+	/* probes and their events go before the loop they are on */
+	r.d.health = NULL;
+	xlbd_health_free(health);
 	xlbd_loop_free(r.loop);
 	xlbd_stop(&r.d);
 	close(lfd);

@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# End-to-end health checks: xlbd with HTTP checks in the namespace lab, real
+# nginx backends, real clients. Stopping one backend's nginx takes it out of
+# the table within fall x interval + timeout (measured and asserted); while
+# it is down ab through the VIP has zero failed requests; starting it again
+# brings it back after rise successes and it takes new connections. Output
+# in KTAP (selftests/e2e/ktap.sh); the last line is "N passed, N failed";
+# the exit status is 1 if any failed.
+#
+# Usage: selftests/e2e/health.sh (root; `make test-e2e` runs it). E2E_KEEP=1
+# leaves the lab up on exit.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+case ${1:-} in
+-h | --help)
+	sed -n '3,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" | sed '/./,$!d'
+	exit 0
+	;;
+"") ;;
+*)
+	echo "health.sh: $1: unknown argument (--help)" >&2
+	exit 2
+	;;
+esac
+# shellcheck source=selftests/e2e/ktap.sh
+. "$ROOT/selftests/e2e/ktap.sh"
+BUILD=${BUILD:-$ROOT/build}
+export LAB_ID=${LAB_ID:-h$(($$ % 100000))}
+export LAB_BACKENDS=3
+LAB="$ROOT/scripts/lab.sh"
+WORK=$(mktemp -d /tmp/xlb-health.XXXXXX)
+PIN=/sys/fs/bpf/xlb-health-$LAB_ID
+SOCK=$WORK/xlbd.sock
+CFG=$WORK/xlb.yaml
+XLBD_PID=
+KTAP_LOG=$WORK/check.log
+PLAN=12
+# The check: interval 1 s, timeout 500 ms, fall 2, rise 2.
+INTERVAL=1.0
+TIMEOUT=0.5
+FALL=2
+RISE=2
+
+cleanup() {
+	[ -n "$XLBD_PID" ] && kill -9 "$XLBD_PID" 2>/dev/null
+	if [ "${E2E_KEEP:-0}" = 1 ]; then
+		echo "# lab $LAB_ID left up (E2E_KEEP=1); xlbd socket $SOCK" >&2
+		return
+	fi
+	"$LAB" down >/dev/null 2>&1
+	rm -rf "$PIN" "$WORK"
+}
+trap cleanup EXIT
+
+in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
+xlb() { in_ns "$LAB_NS_LB1" "$BUILD/xlb" -s "$SOCK" --pin-dir "$PIN" "$@"; }
+client() { in_ns "$LAB_NS_CL1" "$@"; }
+
+start_xlbd() {
+	local pid
+	nsenter --net="/run/netns/$LAB_NS_LB1" "$BUILD/xlbd" -c "$CFG" \
+		-s "$SOCK" -i eth0 >>"$WORK/xlbd.log" 2>&1 &
+	XLBD_PID=$!
+	for _ in $(seq 50); do
+		pid=$(xlb --json status 2>/dev/null | jq -r .pid 2>/dev/null)
+		[ "$pid" = "$XLBD_PID" ] && return 0
+		kill -0 "$XLBD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "xlbd (pid $XLBD_PID) did not come up:"
+	sed 's/^/  /' "$WORK/xlbd.log"
+	return 1
+}
+
+write_config() {
+	local i a m
+	{
+		echo "pin_dir: $PIN"
+		echo "hash_seed: 24301"
+		echo "maglev_size: 65537"
+		echo "mtu: $LAB_MTU"
+		echo "encap: { source4: 198.19.0.0 }"
+		echo "nexthop: { interface: eth0, address: $LAB_RT_INTERNAL_ADDR }"
+		echo "backends:"
+		for i in 1 2 3; do
+			eval "a=\$LAB_BE${i}_ADDR; m=\$LAB_BE${i}_MAC"
+			echo "  - { id: $i, address: $a, mac: '$m' }"
+		done
+		echo "vips:"
+		echo "  - name: web4"
+		echo "    address: $LAB_VIP4"
+		echo "    port: 80"
+		echo "    protocol: tcp"
+		echo "    check: { kind: http, path: /, status: 200, body: backend,"
+		echo "             interval: 1s, timeout: 500ms, rise: $RISE, fall: $FALL }"
+		echo "    backends: [ {id: 1}, {id: 2}, {id: 3} ]"
+	} >"$CFG"
+}
+
+# health_of VIP ID: "up" or "down" as the table uses it (while every check
+# of a VIP is down the VIP fails open and its table says up for all).
+health_of() {
+	xlb --json backend list web4 2>/dev/null |
+		jq -r ".backends[] | select(.id == $2) | .vips[] | select(.vip == \"$1\") | .health"
+}
+
+# check_of VIP ID: the check's own state, "up" or "down".
+check_of() {
+	xlb --json backend list web4 2>/dev/null |
+		jq -r ".backends[] | select(.id == $2) | .vips[] | select(.vip == \"$1\") | .check.state"
+}
+
+now() { date +%s.%N; }
+calc() { awk "BEGIN { print $* }"; } # calc EXPR: a float
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; } # le A B
+lacks() { ! grep -q "$1" <<<"$2"; } # lacks PATTERN TEXT
+has() { grep -q "$1" <<<"$2"; } # has PATTERN TEXT
+
+# wait_health ID STATE MAX_S [T0] [FN]: sets $took (seconds since T0, default
+# now) once FN (default health_of) says STATE, or fails after MAX_S.
+wait_health() {
+	local id=$1 want=$2 max=$3 t0=${4:-$(now)} fn=${5:-health_of}
+	while :; do
+		took=$(calc "$(now) - $t0")
+		[ "$($fn web4 "$id")" = "$want" ] && return 0
+		if ! le "$took" "$max"; then
+			echo "backend $id not $want after ${took}s"
+			xlb backend list web4
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+NEXT_PORT=20000
+backends_seen() {
+	local url=$1 n=$2 i first=$NEXT_PORT
+	NEXT_PORT=$((NEXT_PORT + n))
+	seen=$(for ((i = first; i < first + n; i++)); do
+		client curl -s --max-time 3 --local-port "$i" "$url"
+	done | sort -u)
+}
+
+ab_failures() {
+	awk '/^Failed requests:/ {f += $3} /^Non-2xx responses:/ {f += $3}
+	     /^Complete requests:/ {c = $3} END {print (c ? f : 999999)}' "$1"
+}
+
+nginx_dir() { echo "$LAB_STATE/be$1"; }
+nginx_stop() {
+	local d
+	d=$(nginx_dir "$1")
+	kill -TERM "$(cat "$d/nginx.pid")" || return 1
+	for _ in $(seq 50); do
+		[ -s "$d/nginx.pid" ] || return 0
+		sleep 0.05
+	done
+	echo "nginx of be$1 did not stop"
+	return 1
+}
+nginx_start() {
+	local d
+	d=$(nginx_dir "$1")
+	in_ns "$(eval echo "\$LAB_NS_BE$1")" nginx -p "$d/" -c "$d/nginx.conf" \
+		-e "$d/error.log" -g 'daemon on;'
+}
+
+ktap_begin $PLAN
+ktap_diag "lab $LAB_ID: bringing it up"
+if ! "$LAB" up >"$WORK/lab.log" 2>&1; then
+	ktap_fail "the lab comes up" "$(cat "$WORK/lab.log")"
+	ktap_skip_to $PLAN "the lab did not come up"
+	ktap_finish
+	exit 1
+fi
+set -a
+# shellcheck disable=SC1090
+eval "$("$LAB" env)"
+set +a
+ktap_pass "the lab comes up ($LAB_BACKENDS backends)"
+write_config
+
+if ! check "xlbd starts with HTTP checks on web4" start_xlbd; then
+	ktap_skip_to $PLAN "xlbd did not start"
+	ktap_finish
+	exit 1
+fi
+
+# down until proven up: rise successes, the first within one interval
+# (the bound counts from xlbd's start: the first probe within one interval)
+BOUND_UP=$(calc "$RISE * $INTERVAL + $INTERVAL + $TIMEOUT + 0.5")
+all_up() {
+	local t0
+	t0=$(now)
+	wait_health 1 up "$BOUND_UP" "$t0" check_of &&
+		wait_health 2 up "$BOUND_UP" "$t0" check_of &&
+		wait_health 3 up "$BOUND_UP" "$t0" check_of
+}
+check "all three backends come up within rise x interval + interval + timeout (+0.5 s start)" all_up
+
+backends_seen "http://$LAB_VIP4/" 30
+expect_eq "new connections reach all three backends" 3 "$(grep -c . <<<"$seen")"
+
+list_shows_checks() {
+	xlb backend list web4 | tee "$WORK/list.txt"
+	grep -q 'check web4: http .* up since .*last: status 200' "$WORK/list.txt"
+}
+check "xlb backend list shows each check's state and last result" list_shows_checks
+
+# --- stop be2's nginx: out within fall x interval + timeout ----------------
+BOUND_DOWN=$(calc "$FALL * $INTERVAL + $TIMEOUT")
+T0=$(now) # the bound runs from the moment nginx is told to stop
+check "be2's nginx stops" nginx_stop 2
+if wait_health 2 down 10 "$T0" >"$KTAP_LOG" 2>&1; then
+	ktap_diag "be2 marked down ${took}s after its nginx stopped (bound ${BOUND_DOWN}s)"
+	# the poll adds up to 0.05 s and a jq round trip
+	if le "$took" "$(calc "$BOUND_DOWN + 0.3")"; then
+		ktap_pass "be2 is out within fall x interval + timeout: ${took}s <= ${BOUND_DOWN}s"
+	else
+		ktap_fail "be2 is out within fall x interval + timeout: ${took}s > ${BOUND_DOWN}s"
+	fi
+else
+	ktap_fail "be2 is out within fall x interval + timeout" "$(cat "$KTAP_LOG")"
+fi
+
+client ab -q -n 3000 -c 8 "http://$LAB_VIP4/" >"$WORK/ab-down.log" 2>&1
+expect_eq "while be2 is down: ab through the VIP, 3000 requests, zero failed" 0 \
+	"$(ab_failures "$WORK/ab-down.log")"
+backends_seen "http://$LAB_VIP4/" 30
+check "no new connection reaches be2 while it is down" lacks "be2 " "$seen"
+
+# --- start it again: back after rise successes ------------------------------
+BOUND_RISE=$(calc "$RISE * $INTERVAL + $TIMEOUT")
+check "be2's nginx starts again" nginx_start 2
+T0=$(now)
+if wait_health 2 up 10 "$T0" >"$KTAP_LOG" 2>&1; then
+	ktap_diag "be2 back ${took}s after its nginx started (bound ${BOUND_RISE}s)"
+	if le "$took" "$(calc "$BOUND_RISE + 0.3")"; then
+		ktap_pass "be2 is back within rise x interval + timeout: ${took}s"
+	else
+		ktap_fail "be2 is back within rise x interval + timeout: ${took}s > ${BOUND_RISE}s"
+	fi
+else
+	ktap_fail "be2 is back after rise successes" "$(cat "$KTAP_LOG")"
+fi
+backends_seen "http://$LAB_VIP4/" 30
+check "be2 takes new connections again" has "be2 " "$seen"
+
+kill -TERM "$XLBD_PID"
+wait "$XLBD_PID" 2>/dev/null
+XLBD_PID=
+ktap_finish

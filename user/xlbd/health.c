@@ -1,0 +1,756 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * This file holds the health-check scheduler (xlbd/health.h): the plan
+ * that turns a model into state machines and down flags, the state
+ * machines themselves (rise/fall in a row, interval, fastinterval,
+ * downinterval, timeout, first probes spread over the interval) and the
+ * commit of transitions through the model-edit API.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <event2/event.h>
+
+#include "lib/addr.h"
+#include "lib/conntrack.h"
+#include "lib/healthmap.h"
+#include "lib/log.h"
+#include "xlbd/apply.h"
+#include "xlbd/daemon.h"
+#include "xlbd/edit.h"
+#include "xlbd/health.h"
+
+/* Buckets of the index by backend id (ids are < 16384). */
+#define HBUCKETS 4096
+#define BY_HEALTH "health check"
+
+/* A state machine the next model needs: kept, or to be made. */
+struct plan_ent {
+	struct xlbd_check *reuse;
+	struct xlb_cfg_check cfg;
+	__u32 id;
+	bool up;
+	struct xlbd_check_ref *refs;
+	size_t nrefs;
+	int hnext;
+};
+
+struct xlbd_health {
+	struct xlbd *d;
+	struct event_base *base;
+	struct xlbd_check *list;
+	struct xlbd_check *hash[HBUCKETS];
+	/* the plan of the last prepare, until commit or abort */
+	struct plan_ent *plan;
+	size_t nplan;
+	bool planned;
+	int phash[HBUCKETS];
+	int map_fd; /* the pinned states, or -1 */
+	bool seed; /* the next plan reads pinned states (start) */
+	void *http; /* health_http.c's */
+	struct event *flush; /* commits transitions, once per loop turn */
+	bool dirty;
+	/* VIPs failing open now, and in the plan */
+	char (*panic)[XLB_NAME_MAX];
+	size_t npanic;
+	char (*ppanic)[XLB_NAME_MAX];
+	size_t nppanic;
+};
+
+static void on_timer(evutil_socket_t fd, short what, void *arg);
+static void on_deadline(evutil_socket_t fd, short what, void *arg);
+static void on_flush(evutil_socket_t fd, short what, void *arg);
+
+struct event_base *xlbd_check_base(const struct xlbd_check *ck)
+{
+	return ck->h->base;
+}
+
+void **xlbd_health_http_slot(struct xlbd_health *h)
+{
+	return &h->http;
+}
+
+struct xlbd_health *xlbd_health_new(struct xlbd *d, struct event_base *base)
+{
+	struct xlbd_health *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->d = d;
+	h->base = base;
+	h->map_fd = -1;
+	h->seed = true;
+	h->flush = event_new(base, -1, 0, on_flush, h);
+	if (!h->flush) {
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+static void plan_free(struct xlbd_health *h)
+{
+	for (size_t i = 0; i < h->nplan; i++)
+		free(h->plan[i].refs);
+	free(h->plan);
+	h->plan = NULL;
+	h->nplan = 0;
+	free(h->ppanic);
+	h->ppanic = NULL;
+	h->nppanic = 0;
+	h->planned = false;
+}
+
+static void check_free(struct xlbd_check *ck)
+{
+	if (ck->running && ck->ops->cancel)
+		ck->ops->cancel(ck);
+	if (ck->timer)
+		event_free(ck->timer);
+	if (ck->deadline)
+		event_free(ck->deadline);
+	free(ck->refs);
+	free(ck);
+}
+
+void xlbd_health_free(struct xlbd_health *h)
+{
+	struct xlbd_check *ck, *n;
+
+	if (!h)
+		return;
+	for (ck = h->list; ck; ck = n) {
+		n = ck->next;
+		check_free(ck);
+	}
+	plan_free(h);
+	xlbd_check_http_cleanup(h);
+	event_free(h->flush);
+	if (h->map_fd >= 0)
+		close(h->map_fd);
+	free(h->panic);
+	free(h);
+}
+
+/* Same probe, same thresholds: one state machine serves both. */
+static bool same_target(const struct xlb_cfg_check *a, __u32 aid,
+			const struct xlb_cfg_check *b, __u32 bid)
+{
+	return aid == bid && a->kind == b->kind && a->port == b->port &&
+	       a->family == b->family &&
+	       !memcmp(&a->addr, &b->addr, sizeof(a->addr)) &&
+	       a->interval_ms == b->interval_ms &&
+	       a->fastinterval_ms == b->fastinterval_ms &&
+	       a->downinterval_ms == b->downinterval_ms &&
+	       a->timeout_ms == b->timeout_ms && a->rise == b->rise &&
+	       a->fall == b->fall && a->initial_up == b->initial_up &&
+	       a->tls_verify == b->tls_verify && !strcmp(a->path, b->path) &&
+	       !strcmp(a->host, b->host) && !strcmp(a->status, b->status) &&
+	       !strcmp(a->body, b->body) && !strcmp(a->command, b->command);
+}
+
+static struct xlbd_check *find_check(const struct xlbd_health *h,
+				     const struct xlb_cfg_check *m, __u32 id)
+{
+	for (struct xlbd_check *ck = h->hash[id % HBUCKETS]; ck; ck = ck->hnext)
+		if (same_target(&ck->cfg, ck->backend_id, m, id))
+			return ck;
+	return NULL;
+}
+
+const struct xlbd_check *xlbd_health_find(const struct xlbd_health *h,
+					  const char *vip, __u32 id)
+{
+	if (!h)
+		return NULL;
+	for (struct xlbd_check *ck = h->hash[id % HBUCKETS]; ck;
+	     ck = ck->hnext) {
+		if (ck->backend_id != id)
+			continue;
+		for (size_t i = 0; i < ck->nrefs; i++)
+			if (!strcmp(ck->refs[i].vip, vip))
+				return ck;
+	}
+	return NULL;
+}
+
+/* The state a new check starts in. */
+static bool initial_up(struct xlbd_health *h, const struct xlb_cfg_vip *v,
+		       __u32 id, const struct xlb_cfg_check *m)
+{
+	struct xlb_health_val val;
+	struct xlb_health_key k = { .backend_id = id };
+	int vid;
+
+	if (h->seed && h->map_fd >= 0) {
+		vid = xlb_vip_id_of(&h->d->maps, v);
+		k.vip_id = (__u32)vid;
+		if (vid >= 0 && !xlb_health_map_get(h->map_fd, &k, &val))
+			return val.up != 0;
+	}
+	return m->initial_up;
+}
+
+static int plan_add_ref(struct plan_ent *e, const char *vip, __u8 on_down)
+{
+	struct xlbd_check_ref *r =
+		realloc(e->refs, (e->nrefs + 1) * sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	e->refs = r;
+	snprintf(r[e->nrefs].vip, sizeof(r[e->nrefs].vip), "%s", vip);
+	r[e->nrefs].on_down = on_down;
+	e->nrefs++;
+	return 0;
+}
+
+static struct plan_ent *plan_get(struct xlbd_health *h,
+				 const struct xlb_cfg_vip *v, __u32 id,
+				 const struct xlb_cfg_check *m, size_t *cap)
+{
+	struct plan_ent *e;
+
+	for (int i = h->phash[id % HBUCKETS]; i >= 0; i = h->plan[i].hnext)
+		if (same_target(&h->plan[i].cfg, h->plan[i].id, m, id))
+			return &h->plan[i];
+	if (h->nplan == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct plan_ent *p = realloc(h->plan, ncap * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		h->plan = p;
+		*cap = ncap;
+	}
+	e = &h->plan[h->nplan];
+	memset(e, 0, sizeof(*e));
+	e->cfg = *m;
+	e->id = id;
+	e->reuse = find_check(h, m, id);
+	e->up = e->reuse ? e->reuse->up : initial_up(h, v, id, m);
+	e->hnext = h->phash[id % HBUCKETS];
+	h->phash[id % HBUCKETS] = (int)h->nplan;
+	h->nplan++;
+	return e;
+}
+
+/*
+ * Fail open: when every backend that could take flows in @v is down by its
+ * check, they all stay in the table (an empty one would drop everything).
+ */
+static int fail_open(struct xlbd_health *h, const struct xlb_cfg *c,
+		     struct xlb_cfg_vip *v)
+{
+	size_t eligible = 0, live = 0;
+	char(*p)[XLB_NAME_MAX];
+
+	for (size_t k = 0; k < v->nrefs; k++) {
+		const struct xlb_cfg_ref *r = &v->refs[k];
+		const struct xlb_cfg_backend *b =
+			xlb_cfg_backend_find(c, r->id);
+
+		if (!r->weight || r->drained || (b && b->down))
+			continue;
+		eligible++;
+		live += !r->down;
+	}
+	if (!eligible || live)
+		return 0;
+	for (size_t k = 0; k < v->nrefs; k++)
+		v->refs[k].down = false;
+	p = realloc(h->ppanic, (h->nppanic + 1) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	h->ppanic = p;
+	snprintf(p[h->nppanic++], XLB_NAME_MAX, "%s", v->name);
+	return 0;
+}
+
+int xlbd_health_prepare(struct xlbd_health *h, struct xlb_cfg *next, char *err,
+			size_t errlen)
+{
+	struct xlb_cfg_check m;
+	size_t cap = 0;
+
+	plan_free(h);
+	/* at start, the maps are open: read what an earlier xlbd pinned */
+	if (h->map_fd < 0 && h->seed) {
+		char why[256];
+
+		h->map_fd =
+			xlb_health_map_open(next->pin_dir, why, sizeof(why));
+		if (h->map_fd < 0)
+			pr_err("health: %s; states are not kept across "
+			       "restarts\n",
+			       why);
+	}
+	for (size_t i = 0; i < HBUCKETS; i++)
+		h->phash[i] = -1;
+	for (size_t i = 0; i < next->nvips; i++) {
+		struct xlb_cfg_vip *v = &next->vips[i];
+
+		for (size_t k = 0; k < v->nrefs; k++) {
+			struct xlb_cfg_ref *r = &v->refs[k];
+			struct plan_ent *e;
+
+			r->down = false;
+			if (!xlb_cfg_check_of(next, v, r, &m))
+				continue;
+			e = plan_get(h, v, r->id, &m, &cap);
+			if (!e || plan_add_ref(e, v->name, m.on_down)) {
+				plan_free(h);
+				return xlb_errf(err, errlen, -ENOMEM,
+						"health: out of memory");
+			}
+			r->down = !e->up;
+		}
+		if (fail_open(h, next, v)) {
+			plan_free(h);
+			return xlb_errf(err, errlen, -ENOMEM,
+					"health: out of memory");
+		}
+	}
+	h->planned = true;
+	return 0;
+}
+
+void xlbd_health_abort(struct xlbd_health *h)
+{
+	plan_free(h);
+}
+
+static unsigned int interval_of(const struct xlbd_check *ck)
+{
+	if (ck->count)
+		return ck->cfg.fastinterval_ms;
+	return ck->up ? ck->cfg.interval_ms : ck->cfg.downinterval_ms;
+}
+
+static void arm(struct event *ev, unsigned int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000,
+			      .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
+
+	if (event_add(ev, &tv))
+		pr_err("health: cannot arm a timer\n");
+}
+
+/*
+ * Where in its interval a check's first probe goes: a hash of what it
+ * checks, so 10,000 checks made at once spread evenly over the interval
+ * and a restarted xlbd spreads them the same way.
+ */
+static unsigned int spread_of(const struct xlbd_check *ck)
+{
+	__u32 x = 2166136261u;
+	const __u8 *p = (const __u8 *)&ck->cfg.addr;
+
+	for (size_t i = 0; i < sizeof(ck->cfg.addr); i++)
+		x = (x ^ p[i]) * 16777619u;
+	x = (x ^ ck->backend_id) * 16777619u;
+	x = (x ^ ck->cfg.port) * 16777619u;
+	x = (x ^ ck->cfg.kind) * 16777619u;
+	return (unsigned int)((__u64)x * ck->cfg.interval_ms >> 32);
+}
+
+static const struct xlbd_check_ops *ops_of(__u8 kind)
+{
+	switch (kind) {
+	case XLB_CHECK_TCP:
+		return &xlbd_check_tcp;
+	case XLB_CHECK_HTTP:
+	case XLB_CHECK_HTTPS:
+		return &xlbd_check_http;
+	case XLB_CHECK_EXEC:
+		return &xlbd_check_exec;
+	default:
+		return NULL;
+	}
+}
+
+static struct xlbd_check *check_new(struct xlbd_health *h, struct plan_ent *e)
+{
+	struct xlbd_check *ck = calloc(1, sizeof(*ck));
+
+	if (!ck)
+		return NULL;
+	ck->h = h;
+	ck->cfg = e->cfg;
+	ck->backend_id = e->id;
+	ck->ops = ops_of(e->cfg.kind);
+	ck->up = e->up;
+	ck->since = time(NULL);
+	ck->timer = event_new(h->base, -1, 0, on_timer, ck);
+	ck->deadline = event_new(h->base, -1, 0, on_deadline, ck);
+	if (!ck->ops || !ck->timer || !ck->deadline) {
+		check_free(ck);
+		return NULL;
+	}
+	ck->spread_ms = spread_of(ck);
+	arm(ck->timer, ck->spread_ms);
+	return ck;
+}
+
+static const struct xlb_cfg_ref *ref_in(const struct xlb_cfg *c,
+					const char *vip, __u32 id)
+{
+	const struct xlb_cfg_vip *v = xlb_cfg_vip_find(c, vip);
+
+	for (size_t k = 0; v && k < v->nrefs; k++)
+		if (v->refs[k].id == id)
+			return &v->refs[k];
+	return NULL;
+}
+
+/* on_down: reset: the flows of references that just went down. */
+static void reset_flows(struct xlbd_health *h, const struct xlb_cfg *prev,
+			const struct xlb_cfg *next)
+{
+	for (struct xlbd_check *ck = h->list; ck; ck = ck->next) {
+		for (size_t i = 0; i < ck->nrefs; i++) {
+			const struct xlbd_check_ref *cr = &ck->refs[i];
+			const struct xlb_cfg_ref *o, *n;
+			struct xlb_ct_filter f = { .backend_id =
+							   ck->backend_id };
+			const struct xlb_cfg_vip *v;
+			long got;
+			int vid;
+
+			/*
+			 * Only a check that failed cuts flows: one still in
+			 * its initial down state (a check just added, leaving
+			 * fail open as its first sibling comes up) proved
+			 * nothing wrong with the flows it has.
+			 */
+			if (cr->on_down != XLB_ON_DOWN_RESET || !ck->checked ||
+			    ck->last_ok)
+				continue;
+			n = ref_in(next, cr->vip, ck->backend_id);
+			o = ref_in(prev, cr->vip, ck->backend_id);
+			if (!n || !o || !n->down || o->down)
+				continue;
+			v = xlb_cfg_vip_find(next, cr->vip);
+			vid = xlb_vip_id_of(&h->d->maps, v);
+			if (vid < 0)
+				continue;
+			f.vip_id = vid;
+			got = xlb_ct_flush(h->d->maps.conntrack, &f, 0);
+			if (got < 0)
+				pr_err("health: %s backend %u: reset flows: %s\n",
+				       cr->vip, ck->backend_id,
+				       strerror((int)-got));
+			else if (got)
+				pr_info("health: %s backend %u: %ld flows reset "
+					"(on_down: reset)\n",
+					cr->vip, ck->backend_id, got);
+		}
+	}
+}
+
+static void persist(struct xlbd_health *h, struct xlbd_check *ck,
+		    const struct xlb_cfg *c)
+{
+	struct xlb_health_val val = { .up = ck->up, .since = (__u64)ck->since };
+
+	if (h->map_fd < 0)
+		return;
+	for (size_t i = 0; i < ck->nrefs; i++) {
+		const struct xlb_cfg_vip *v =
+			xlb_cfg_vip_find(c, ck->refs[i].vip);
+		struct xlb_health_key k = { .backend_id = ck->backend_id };
+		int vid = v ? xlb_vip_id_of(&h->d->maps, v) : -1;
+
+		if (vid < 0)
+			continue;
+		k.vip_id = (__u32)vid;
+		if (xlb_health_map_put(h->map_fd, &k, &val))
+			pr_debug("health: cannot record %s backend %u\n",
+				 ck->refs[i].vip, ck->backend_id);
+	}
+	ck->persisted = true;
+}
+
+static bool has_name(char (*l)[XLB_NAME_MAX], size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(l[i], name))
+			return true;
+	return false;
+}
+
+void xlbd_health_commit(struct xlbd_health *h, const struct xlb_cfg *prev,
+			const struct xlb_cfg *next)
+{
+	struct xlbd_check *ck, *n, *keep = NULL;
+
+	if (!h->planned)
+		return;
+	/* keep what the plan reuses, make what it adds, stop the rest */
+	for (ck = h->list; ck; ck = ck->next)
+		ck->kept = false;
+	for (size_t i = 0; i < h->nplan; i++)
+		if (h->plan[i].reuse)
+			h->plan[i].reuse->kept = true;
+	for (ck = h->list; ck; ck = n) {
+		n = ck->next;
+		if (!ck->kept)
+			check_free(ck);
+	}
+	for (size_t i = 0; i < h->nplan; i++) {
+		struct plan_ent *e = &h->plan[i];
+
+		ck = e->reuse;
+		if (ck) {
+			free(ck->refs);
+		} else {
+			ck = check_new(h, e);
+			if (!ck) {
+				pr_err("health: backend %u: cannot start its "
+				       "check (out of memory)\n",
+				       e->id);
+				continue;
+			}
+		}
+		ck->refs = e->refs;
+		ck->nrefs = e->nrefs;
+		e->refs = NULL;
+		ck->persisted = false;
+		ck->next = keep;
+		keep = ck;
+	}
+	h->list = keep;
+	memset(h->hash, 0, sizeof(h->hash));
+	for (ck = h->list; ck; ck = ck->next) {
+		ck->hnext = h->hash[ck->backend_id % HBUCKETS];
+		h->hash[ck->backend_id % HBUCKETS] = ck;
+	}
+	if (prev)
+		reset_flows(h, prev, next);
+	for (ck = h->list; ck; ck = ck->next)
+		persist(h, ck, next);
+	for (size_t i = 0; i < h->nppanic; i++)
+		if (!has_name(h->panic, h->npanic, h->ppanic[i]))
+			pr_err("health: VIP %s: every backend is down by its "
+			       "check; serving all of them (fail open) until "
+			       "one is up\n",
+			       h->ppanic[i]);
+	for (size_t i = 0; i < h->npanic; i++)
+		if (!has_name(h->ppanic, h->nppanic, h->panic[i]))
+			pr_info("health: VIP %s: no longer failing open\n",
+				h->panic[i]);
+	free(h->panic);
+	h->panic = h->ppanic;
+	h->npanic = h->nppanic;
+	h->ppanic = NULL;
+	h->nppanic = 0;
+	free(h->plan);
+	h->plan = NULL;
+	h->nplan = 0;
+	h->planned = false;
+	h->seed = false;
+}
+
+/* ---- the state machine ------------------------------------------------- */
+
+static double ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) * 1e3 +
+	       (double)(now.tv_nsec - t->tv_nsec) / 1e6;
+}
+
+static void describe(const struct xlbd_check *ck, char *buf, size_t n)
+{
+	char a[XLB_ADDR_STRLEN];
+
+	if (ck->cfg.kind == XLB_CHECK_EXEC)
+		snprintf(buf, n, "exec");
+	else
+		snprintf(buf, n, "%s %s%s%s:%u",
+			 xlb_word_name(xlb_words_check_kind, ck->cfg.kind),
+			 ck->cfg.family == XLB_AF_INET6 ? "[" : "",
+			 xlb_addr_str(&ck->cfg.addr, ck->cfg.family, a,
+				      sizeof(a)),
+			 ck->cfg.family == XLB_AF_INET6 ? "]" : "",
+			 ck->cfg.port);
+}
+
+static void finish(struct xlbd_check *ck, bool ok, const char *reason)
+{
+	struct xlbd_health *h = ck->h;
+	unsigned int need;
+	char what[96], vips[256];
+	size_t used = 0;
+
+	ck->running = false;
+	ck->checked = true;
+	ck->last_ok = ok;
+	ck->last_ms = ms_since(&ck->started);
+	ck->last_at = time(NULL);
+	snprintf(ck->last_reason, sizeof(ck->last_reason), "%s", reason);
+	if (!ok)
+		ck->failures++;
+	if (ok == ck->up) {
+		ck->count = 0;
+	} else {
+		ck->count++;
+		need = ck->up ? ck->cfg.fall : ck->cfg.rise;
+		if (ck->count >= need) {
+			ck->up = ok;
+			ck->count = 0;
+			ck->since = time(NULL);
+			ck->transitions++;
+			ck->persisted = false;
+			describe(ck, what, sizeof(what));
+			vips[0] = '\0';
+			for (size_t i = 0; i < ck->nrefs && used < sizeof(vips);
+			     i++)
+				used += (size_t)snprintf(vips + used,
+							 sizeof(vips) - used,
+							 "%s%s", i ? ", " : "",
+							 ck->refs[i].vip);
+			pr_info("health: backend %u %s in %s: %s (%s, %u of %u "
+				"in a row, %.0f ms)\n",
+				ck->backend_id, ok ? "up" : "down", vips,
+				reason, what, need, need, ck->last_ms);
+			h->dirty = true;
+			event_active(h->flush, EV_TIMEOUT, 0);
+		}
+	}
+	arm(ck->timer, interval_of(ck));
+}
+
+void xlbd_check_done(struct xlbd_check *ck, bool ok, const char *fmt, ...)
+{
+	char reason[160];
+	va_list ap;
+
+	if (!ck->running)
+		return;
+	event_del(ck->deadline);
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	finish(ck, ok, reason);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct xlbd_check *ck = arg;
+	char why[160];
+
+	(void)fd;
+	(void)what;
+	ck->running = true;
+	ck->probes++;
+	clock_gettime(CLOCK_MONOTONIC, &ck->started);
+	why[0] = '\0';
+	if (ck->ops->start(ck, why, sizeof(why))) {
+		finish(ck, false, why);
+		return;
+	}
+	arm(ck->deadline, ck->cfg.timeout_ms);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct xlbd_check *ck = arg;
+	char t[16], reason[64];
+
+	(void)fd;
+	(void)what;
+	if (!ck->running)
+		return;
+	ck->ops->cancel(ck);
+	snprintf(reason, sizeof(reason), "timeout after %s",
+		 xlb_check_ms_str(ck->cfg.timeout_ms, t, sizeof(t)));
+	finish(ck, false, reason);
+}
+
+/* Transitions of one loop turn become one commit: one swap per table. */
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct xlbd_health *h = arg;
+	struct xlb_apply_stats st;
+	char err[XLB_ERR_MAX];
+
+	(void)fd;
+	(void)what;
+	if (!h->dirty)
+		return;
+	h->dirty = false;
+	if (xlb_edit_health_sync(h->d, BY_HEALTH, &st, err, sizeof(err))) {
+		pr_err("health: the tables could not follow the checks: %s; "
+		       "retrying in 1 s\n",
+		       err);
+		h->dirty = true;
+		arm(h->flush, 1000);
+	}
+}
+
+struct json_object *xlbd_check_json(const struct xlbd_check *ck)
+{
+	struct json_object *o = json_object_new_object(), *l;
+	char a[XLB_ADDR_STRLEN];
+
+	json_object_object_add(o, "kind",
+			       json_object_new_string(xlb_word_name(
+				       xlb_words_check_kind, ck->cfg.kind)));
+	if (ck->cfg.kind != XLB_CHECK_EXEC) {
+		json_object_object_add(
+			o, "address",
+			json_object_new_string(xlb_addr_str(
+				&ck->cfg.addr, ck->cfg.family, a, sizeof(a))));
+		json_object_object_add(o, "port",
+				       json_object_new_int(ck->cfg.port));
+	}
+	json_object_object_add(o, "state",
+			       json_object_new_string(ck->up ? "up" : "down"));
+	json_object_object_add(o, "since", json_object_new_int64(ck->since));
+	json_object_object_add(o, "count", json_object_new_int((int)ck->count));
+	json_object_object_add(o, "rise",
+			       json_object_new_int((int)ck->cfg.rise));
+	json_object_object_add(o, "fall",
+			       json_object_new_int((int)ck->cfg.fall));
+	json_object_object_add(o, "interval_ms",
+			       json_object_new_int((int)interval_of(ck)));
+	json_object_object_add(o, "probes",
+			       json_object_new_int64((int64_t)ck->probes));
+	json_object_object_add(o, "failures",
+			       json_object_new_int64((int64_t)ck->failures));
+	json_object_object_add(o, "transitions",
+			       json_object_new_int64((int64_t)ck->transitions));
+	if (ck->checked) {
+		l = json_object_new_object();
+		json_object_object_add(l, "ok",
+				       json_object_new_boolean(ck->last_ok));
+		json_object_object_add(l, "reason",
+				       json_object_new_string(ck->last_reason));
+		json_object_object_add(l, "duration_ms",
+				       json_object_new_double(ck->last_ms));
+		json_object_object_add(l, "at",
+				       json_object_new_int64(ck->last_at));
+		json_object_object_add(o, "last", l);
+	}
+	return o;
+}
+
+void xlbd_health_counts(const struct xlbd_health *h, size_t *checks, size_t *up,
+			unsigned long *transitions)
+{
+	*checks = *up = 0;
+	*transitions = 0;
+	for (const struct xlbd_check *ck = h ? h->list : NULL; ck;
+	     ck = ck->next) {
+		(*checks)++;
+		*up += ck->up;
+		*transitions += ck->transitions;
+	}
+}

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * This file holds xlbd's health checks: one scheduler on the event loop,
+ * one state machine per check target, and the check kinds (health_tcp.c,
+ * health_http.c, health_exec.c; keepalived's check_*.c shape) behind one
+ * small vtable.
+ *
+ * What is checked: a check belongs to a (VIP, backend) reference, as a
+ * HAProxy server line or a keepalived real server of a virtual server does:
+ * a backend serving web on 80 and DNS on 53 can be down for one and up for
+ * the other. References whose merged check is the same (same backend, kind,
+ * address, port and settings) share one state machine, so a backend behind
+ * two VIPs with the same check is probed once. The result goes to every
+ * reference that uses it: xlb_cfg_ref.down, and the reference leaves its
+ * VIP's table.
+ *
+ * How a result reaches the tables: through the model-edit API. Every commit
+ * (xlb_edit_commit: a control edit, a reload, a transition) asks
+ * xlbd_health_prepare() to set the down flags of the next model from the
+ * checks' states, then applies it whole (one validated, atomic swap per
+ * table that changed); xlbd_health_commit() then starts, keeps or stops
+ * state machines to match it, deletes the conntrack entries of references
+ * that went down with on_down: reset, and records states in the pinned
+ * health map (lib/healthmap.h). A refused commit calls xlbd_health_abort()
+ * and nothing changes.
+ *
+ * All backends of a VIP down by their checks: the VIP keeps serving all of
+ * them (fail open, like Envoy's panic mode), logged loudly, rather than an
+ * empty table that drops every packet.
+ */
+#ifndef XLB_XLBD_HEALTH_H
+#define XLB_XLBD_HEALTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+#include <json-c/json.h>
+
+#include "config/config.h"
+
+struct event;
+struct event_base;
+struct xlbd;
+struct xlbd_health;
+struct xlbd_check;
+
+/* A check kind: one file each. */
+struct xlbd_check_ops {
+	const char *name;
+	/*
+	 * Starts one probe of @ck. It ends with exactly one
+	 * xlbd_check_done(), from a loop callback, never from start(); or the
+	 * scheduler's timeout calls cancel() first. Returns 0, or a negative
+	 * errno with why in @why (the probe failed at once).
+	 */
+	int (*start)(struct xlbd_check *ck, char *why, size_t n);
+	/* Stops a running probe and frees what it holds; no done() follows. */
+	void (*cancel)(struct xlbd_check *ck);
+};
+
+extern const struct xlbd_check_ops xlbd_check_tcp, xlbd_check_http,
+	xlbd_check_exec;
+
+/* A reference a check decides for. */
+struct xlbd_check_ref {
+	char vip[XLB_NAME_MAX];
+	__u8 on_down; /* enum xlb_check_on_down */
+};
+
+/* One state machine: what it checks, its state and its last result. */
+struct xlbd_check {
+	struct xlbd_health *h;
+	struct xlb_cfg_check cfg; /* merged: address and port filled in */
+	__u32 backend_id;
+	const struct xlbd_check_ops *ops;
+	void *priv; /* the kind's state while a probe runs */
+
+	bool up;
+	unsigned int count; /* results in a row against the state */
+	time_t since; /* CLOCK_REALTIME of the last transition or start */
+	bool checked; /* a probe has ended */
+	bool last_ok;
+	char last_reason[160];
+	double last_ms; /* how long the last probe took */
+	time_t last_at;
+	unsigned long probes, failures, transitions;
+
+	struct xlbd_check_ref *refs;
+	size_t nrefs;
+
+	struct event *timer; /* next probe */
+	struct event *deadline; /* the running probe's timeout */
+	bool running;
+	struct timespec started; /* CLOCK_MONOTONIC */
+	unsigned int spread_ms; /* the first probe's offset in the interval */
+	bool persisted; /* the pinned map holds the state for every ref */
+	bool kept; /* commit: the new plan keeps it */
+	struct xlbd_check *next, *hnext;
+};
+
+/* For the kinds. */
+struct event_base *xlbd_check_base(const struct xlbd_check *ck);
+/* Ends the running probe: @ok, and why in printf form. */
+void xlbd_check_done(struct xlbd_check *ck, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* health_http.c's shared libcurl multi handle, freed with the scheduler. */
+void xlbd_check_http_cleanup(struct xlbd_health *h);
+void **xlbd_health_http_slot(struct xlbd_health *h);
+
+/*
+ * A scheduler on @base for daemon @d (its running model, maps and edit
+ * API). NULL when out of memory.
+ */
+struct xlbd_health *xlbd_health_new(struct xlbd *d, struct event_base *base);
+/* Stops every probe and frees the scheduler. */
+void xlbd_health_free(struct xlbd_health *h);
+
+/*
+ * Sets every reference's down flag in @next from the checks' states (a
+ * check @next adds starts in its initial state or, on the first call after
+ * xlbd started over pinned maps, in the state pinned for it), with the
+ * fail-open rule above, and plans the state machines @next needs. Pure
+ * planning: nothing starts or stops until xlbd_health_commit().
+ */
+int xlbd_health_prepare(struct xlbd_health *h, struct xlb_cfg *next, char *err,
+			size_t errlen);
+/*
+ * @next is in force (the maps say it): starts, keeps and stops state
+ * machines to match it, resets flows of references that went down with
+ * on_down: reset (@prev: the model before; NULL at start), records states.
+ */
+void xlbd_health_commit(struct xlbd_health *h, const struct xlb_cfg *prev,
+			const struct xlb_cfg *next);
+/* The prepared plan was not applied: drops it. */
+void xlbd_health_abort(struct xlbd_health *h);
+
+/* The check deciding for backend @id in VIP @vip, or NULL. */
+const struct xlbd_check *xlbd_health_find(const struct xlbd_health *h,
+					  const char *vip, __u32 id);
+/* {"kind", "state", "since", "last": {...}, ...} for the control socket. */
+struct json_object *xlbd_check_json(const struct xlbd_check *ck);
+/* Counters over every check, for status. */
+void xlbd_health_counts(const struct xlbd_health *h, size_t *checks, size_t *up,
+			unsigned long *transitions);
+
+#endif /* XLB_XLBD_HEALTH_H */
