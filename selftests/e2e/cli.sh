@@ -13,6 +13,17 @@
 # Output: KTAP-style "ok N - ..." lines, "N passed, N failed" last.
 set -uo pipefail
 
+case ${1:-} in
+-h | --help)
+	sed -n '3,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" | sed '/./,$!d'
+	exit 0
+	;;
+"") ;;
+*)
+	echo "cli.sh: $1: unknown argument (--help)" >&2
+	exit 2
+	;;
+esac
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 export LAB_ID=c$(($$ % 100000)) LAB_BACKENDS=3 LAB_BUILD=$BUILD
