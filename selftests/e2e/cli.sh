@@ -229,8 +229,9 @@ check "each command the demo prints runs on the demo's lab" [ "$fails" = 0 ]
 
 # every change is confirmed in the words of xlbd's audit log
 out env XLB_SOCKET="$SOCK" "$X" backend weight web4 3 4
-check "backend weight confirms: 'backend weight web4 3 2 -> 4'" \
-	eval '[ "$rc" = 0 ] && [ "$out" = "backend weight web4 3 2 -> 4" ]'
+check "backend weight confirms: 'backend weight web4 3 2 -> 4', and that the file lacks it" \
+	eval '[ "$rc" = 0 ] && [ "$(head -1 <<<"$out")" = "backend weight web4 3 2 -> 4" ] &&
+	      grep -q "^(not in .*xlb config save writes it)$" <<<"$out"'
 check "... and xlbd logged the same change" \
 	grep -q "change: backend weight web4 3 2 -> 4 (by control socket)" "$WORK/xlbd.log"
 env XLB_SOCKET="$SOCK" "$X" backend weight web4 3 2 >/dev/null
