@@ -152,6 +152,62 @@ out:
 	return rc;
 }
 
+int xlb_ct_step(int fd, struct xlb_ct_cursor *c, unsigned int budget,
+		const struct xlb_ct_filter *del, xlb_ct_fn fn, void *arg,
+		long *deleted)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct xlb_flow *keys = calloc(XLB_CT_BATCH, sizeof(*keys));
+	struct xlb_ct_entry *vals = calloc(XLB_CT_BATCH, sizeof(*vals));
+	unsigned int seen = 0;
+	long gone = 0;
+	int rc = 0;
+
+	if (!keys || !vals) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	while (!rc && seen < budget) {
+		__u32 n = XLB_CT_BATCH, ndel = 0;
+		__u64 next = 0;
+		int r = bpf_map_lookup_batch(fd, c->started ? &c->token : NULL,
+					     &next, keys, vals, &n, &opts);
+		int e = r ? errno : 0;
+
+		if (r && e != ENOENT) {
+			rc = no_batch_ops(e) ? -EOPNOTSUPP : -e;
+			break;
+		}
+		for (__u32 i = 0; i < n && !rc; i++) {
+			if (fn)
+				rc = fn(&keys[i], &vals[i], arg);
+			if (del && match(del, &keys[i], &vals[i]))
+				keys[ndel++] = keys[i];
+		}
+		if (rc > 0)
+			rc = 0; /* a step does not stop early */
+		if (!rc && ndel)
+			rc = delete_keys(fd, keys, ndel, &gone);
+		seen += n;
+		if (e == ENOENT) {
+			/* the end of the table: the next call starts over */
+			c->started = false;
+			c->token = 0;
+			if (!rc)
+				rc = 1;
+			break;
+		}
+		c->token = next;
+		c->started = true;
+	}
+out:
+	if (deleted)
+		*deleted += gone;
+	free(keys);
+	free(vals);
+	return rc;
+}
+
 /*
  * get_next_key walk. The cursor moves to the next key before the current
  * one is deleted: get_next_key of a deleted key starts over from the first

@@ -98,6 +98,29 @@ long xlb_ct_flush(int fd, const struct xlb_ct_filter *f, unsigned int flags);
  */
 int xlb_ct_insert(int fd, const struct xlb_flow *k, const struct xlb_ct_entry *e);
 
+/*
+ * A walk that spans calls (xlb_ct_step), so a daemon can cover a table of
+ * millions of entries a slice at a time without ever blocking its loop
+ * for the whole table. Zero it to start a pass.
+ */
+struct xlb_ct_cursor {
+	__u64 token; /* a hash map's batch position: a bucket index */
+	bool started;
+};
+
+/*
+ * One slice of a pass over @fd: at most about @budget entries from where
+ * the last call stopped. @fn (may be NULL) sees each entry, as in
+ * xlb_ct_walk(); entries matching @del (may be NULL) are deleted, counted
+ * in *@deleted. Returns 1 when this slice ended the pass (the cursor starts
+ * over), 0 when entries remain, or a negative errno (-EOPNOTSUPP where the
+ * kernel has no batch ops for the map: use xlb_ct_walk()). Entries added
+ * or evicted during a pass may or may not be seen; none is seen twice.
+ */
+int xlb_ct_step(int fd, struct xlb_ct_cursor *c, unsigned int budget,
+		const struct xlb_ct_filter *del, xlb_ct_fn fn, void *arg,
+		long *deleted);
+
 /* CLOCK_MONOTONIC in ns: the clock the datapath stamps entries with. */
 __u64 xlb_ct_now(void);
 

@@ -162,6 +162,8 @@ void xlbd_stop(struct xlbd *d)
 	xlb_cfg_free(&d->running);
 	free(d->prev);
 	free(d->cur);
+	free(d->census.per_be);
+	free(d->counting.per_be);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -554,14 +556,93 @@ static struct xlb_ct_ages ct_ages(const struct xlbd *d)
 				     .udp = d->running.ct_timeout_udp };
 }
 
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct census_arg {
+	struct xlbd_ct_census *c;
+	const struct xlb_ct_ages *ages;
+	__u64 now;
+};
+
+static int census_one(const struct xlb_flow *k, const struct xlb_ct_entry *e,
+		      void *arg)
+{
+	struct census_arg *a = arg;
+	enum xlb_ct_state st = xlb_ct_state_of(k, e, a->ages, a->now);
+	int closing = st == XLB_CT_CLOSING;
+
+	if (st == XLB_CT_EXPIRED)
+		return 0;
+	a->c->n[closing]++;
+	if (e->backend_id < XLB_MAX_BACKENDS)
+		a->c->per_be[e->backend_id][closing]++;
+	return 0;
+}
+
 long xlbd_ct_reap(struct xlbd *d)
 {
 	struct xlb_ct_ages a = ct_ages(d);
-	long n = xlb_ct_expire(d->maps.conntrack, &a, xlb_ct_now());
+	struct xlb_ct_filter del = XLB_CT_ALL;
+	struct census_arg arg = { .c = &d->counting, .ages = &a };
+	__u32(*swap)[2];
+	double t0 = mono_s(), t1;
+	long gone = 0;
+	int rc;
 
-	if (n > 0)
-		pr_debug("conntrack: %ld idle entries expired\n", n);
-	return n;
+	if (!d->census.per_be) {
+		d->census.per_be = calloc(XLB_MAX_BACKENDS, sizeof(*d->census.per_be));
+		d->counting.per_be = calloc(XLB_MAX_BACKENDS,
+					    sizeof(*d->counting.per_be));
+		if (!d->census.per_be || !d->counting.per_be) {
+			free(d->census.per_be);
+			free(d->counting.per_be);
+			d->census.per_be = d->counting.per_be = NULL;
+			return -ENOMEM;
+		}
+	}
+	if (!d->ct_cursor.started) {
+		if (d->pass_started &&
+		    t0 - d->pass_started < XLBD_CT_PASS_MIN_MS / 1000.0)
+			return 0;
+		d->pass_started = t0;
+	}
+	arg.now = xlb_ct_now();
+	del.ages = &a;
+	del.now_ns = arg.now;
+	del.expired = true;
+	rc = xlb_ct_step(d->maps.conntrack, &d->ct_cursor, XLBD_CT_REAP_BUDGET,
+			 &del, census_one, &arg, &gone);
+	if (rc == -EOPNOTSUPP) {
+		/* no batch ops for the map: the whole table in one go */
+		rc = xlb_ct_walk(d->maps.conntrack, NULL, 0, census_one, &arg);
+		if (rc >= 0) {
+			long n = xlb_ct_flush(d->maps.conntrack, &del, 0);
+
+			gone = n > 0 ? n : 0;
+			rc = n < 0 ? (int)n : 1;
+		}
+	}
+	t1 = mono_s();
+	d->counting.pass_s += t1 - t0;
+	if (rc == 1) {
+		/* a pass is complete: it becomes what everyone reports */
+		swap = d->census.per_be;
+		d->census = d->counting;
+		d->census.valid = true;
+		d->census.at = (double)time(NULL);
+		memset(swap, 0, sizeof(*swap) * XLB_MAX_BACKENDS);
+		memset(&d->counting, 0, sizeof(d->counting));
+		d->counting.per_be = swap;
+	}
+	if (gone > 0)
+		pr_debug("conntrack: %ld idle entries expired\n", gone);
+	return rc < 0 ? rc : gone;
 }
 
 static const char *const ct_state_names[] = {

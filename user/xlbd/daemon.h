@@ -17,10 +17,20 @@
 
 #include "config/config.h"
 #include "lib/lbmaps.h"
+#include "lib/conntrack.h"
 #include "lib/opt.h"
 
 struct xlbd_sample;
 struct xlbd_health;
+
+/* Live conntrack entries as the reaper's last complete pass counted them. */
+struct xlbd_ct_census {
+	bool valid;
+	long n[2]; /* [0] active, [1] closing */
+	__u32 (*per_be)[2]; /* [backend id][active, closing] */
+	double pass_s; /* time the pass's slices took, summed */
+	double at; /* when it completed (Unix time) */
+};
 
 struct xlbd {
 	char config_path[XLB_PATH_MAX];
@@ -36,6 +46,11 @@ struct xlbd {
 	struct xlbd_sample *prev, *cur;
 	/* health checks (xlbd/health.h); NULL: none run (tests, --check) */
 	struct xlbd_health *health;
+	/* the reaper: its place in the table, the pass being counted, the
+	 * last complete one (what metrics and status report) */
+	struct xlb_ct_cursor ct_cursor;
+	struct xlbd_ct_census census, counting;
+	double pass_started; /* CLOCK_MONOTONIC seconds */
 };
 
 /*
@@ -80,12 +95,20 @@ int xlbd_check(const char *path, char *out, size_t outlen);
 /* Takes a counter sample; the event loop calls it once a second. */
 void xlbd_sample(struct xlbd *d);
 
-/* How often the event loop deletes conntrack entries idle past their timeout. */
-#define XLBD_CT_REAP_MS 5000
+/*
+ * The reaper: every XLBD_CT_REAP_MS the loop walks the next slice of about
+ * XLBD_CT_REAP_BUDGET conntrack entries, deleting those idle past their
+ * timeout (the datapath already ignores them) and counting the live ones.
+ * A slice costs a few ms whatever the table's size, so the loop never
+ * waits on a walk of millions of entries; a pass over 1M entries takes
+ * about 25 s. A new pass starts at most every XLBD_CT_PASS_MIN_MS.
+ */
+#define XLBD_CT_REAP_MS 100
+#define XLBD_CT_REAP_BUDGET 4096
+#define XLBD_CT_PASS_MIN_MS 2000
 
 /*
- * Deletes conntrack entries idle past their timeout (the datapath already
- * ignores them; this keeps counts and listings true). Returns how many, or
+ * One slice of the reaper's pass. Returns how many entries it deleted, or
  * a negative errno.
  */
 long xlbd_ct_reap(struct xlbd *d);

@@ -60,7 +60,7 @@ struct xlbd_metrics {
 	struct xlbd_src *tick;
 	/* rates: two samples a tick apart; now: a scrape's scratch */
 	struct sample *prev, *cur, *now;
-	/* conntrack from the last walk */
+	/* conntrack as the reaper's last complete pass counted it */
 	struct {
 		bool valid;
 		int err;
@@ -153,14 +153,6 @@ static __u32 ref_weight(const struct xlbd_metrics *m,
 	const struct xlb_cfg_backend *b = be_of(m, r->id);
 
 	return r->drained || (b && b->down) ? 0 : r->weight;
-}
-
-static double unix_now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 static double secs(const struct timespec *a, const struct timespec *b)
@@ -256,55 +248,26 @@ static void track_tables(struct xlbd_metrics *m)
 	}
 }
 
-/* ---- conntrack: a timed walk, cached ------------------------------------ */
+/* ---- conntrack: the reaper's last complete pass ------------------------- */
 
-struct ct_walk {
-	struct xlbd_metrics *m;
-	struct xlb_ct_ages ages;
-	__u64 now;
-	long n[2];
-};
-
-static int ct_one(const struct xlb_flow *k, const struct xlb_ct_entry *e,
-		  void *arg)
-{
-	struct ct_walk *w = arg;
-	enum xlb_ct_state st = xlb_ct_state_of(k, e, &w->ages, w->now);
-	int closing = st == XLB_CT_CLOSING;
-
-	if (st == XLB_CT_EXPIRED)
-		return 0;
-	w->n[closing]++;
-	if (e->backend_id < XLB_MAX_BACKENDS)
-		w->m->ct.per_be[e->backend_id][closing]++;
-	return 0;
-}
-
+/*
+ * xlbd's reaper walks the table a slice at a time and counts live entries
+ * as it goes (daemon.h); a scrape reads what its last complete pass
+ * counted, so no request ever waits on a walk of the whole table.
+ */
 void xlbd_metrics_ct_refresh(struct xlbd_metrics *m)
 {
-	struct xlbd *d = m->d;
-	struct ct_walk w = {
-		.m = m,
-		.ages = { .tcp = d->running.ct_timeout_tcp,
-			  .tcp_fin = d->running.ct_timeout_tcp_fin,
-			  .udp = d->running.ct_timeout_udp },
-		.now = xlb_ct_now(),
-	};
-	struct timespec a, b;
-	int rc;
+	const struct xlbd_ct_census *c = &m->d->census;
 
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	memset(m->ct.per_be, 0, sizeof(*m->ct.per_be) * XLB_MAX_BACKENDS);
-	rc = xlb_ct_walk(d->maps.conntrack, NULL, 0, ct_one, &w);
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	m->ct.walk_s = secs(&a, &b);
-	m->ct.at = unix_now();
-	m->ct.err = rc < 0 ? rc : 0;
-	m->ct.valid = rc >= 0;
-	m->ct.n[0] = w.n[0];
-	m->ct.n[1] = w.n[1];
-	if (rc < 0)
-		pr_err("metrics: conntrack walk: %s\n", strerror(-rc));
+	m->ct.valid = c->valid && c->per_be;
+	m->ct.err = 0;
+	if (!m->ct.valid)
+		return;
+	m->ct.n[0] = c->n[0];
+	m->ct.n[1] = c->n[1];
+	memcpy(m->ct.per_be, c->per_be, sizeof(*m->ct.per_be) * XLB_MAX_BACKENDS);
+	m->ct.walk_s = c->pass_s;
+	m->ct.at = c->at;
 }
 
 /* ---- /metrics ------------------------------------------------------------ */
@@ -529,11 +492,11 @@ static void backend_families(struct xlbd_metrics *m, struct xlb_prom *p,
 	if (m->ct.valid) {
 		xlb_prom_family(
 			p, "xlb_backend_active_flows", "gauge",
-			"Tracked flows to the backend, no FIN or RST seen (last conntrack walk), like IPVS ActiveConn.");
+			"Tracked flows to the backend, no FIN or RST seen (the reaper's last complete pass), like IPVS ActiveConn.");
 		EACH_BACKEND("xlb_backend_active_flows", m->ct.per_be[b->id][0])
 		xlb_prom_family(
 			p, "xlb_backend_inactive_flows", "gauge",
-			"Tracked flows to the backend after the client's FIN or RST (last conntrack walk), like IPVS InActConn.");
+			"Tracked flows to the backend after the client's FIN or RST (the reaper's last complete pass), like IPVS InActConn.");
 		EACH_BACKEND("xlb_backend_inactive_flows",
 			     m->ct.per_be[b->id][1])
 	}
@@ -546,19 +509,19 @@ static void ct_families(struct xlbd_metrics *m, struct xlb_prom *p,
 	if (m->ct.valid) {
 		xlb_prom_family(
 			p, "xlb_conntrack_entries", "gauge",
-			"Live conntrack entries by state, from the last walk (every 5 s, or 20 times the walk's length; expired ones left out).");
+			"Live conntrack entries by state, from the reaper's last complete pass over the table (expired ones left out).");
 		xlb_prom_u64(p, "xlb_conntrack_entries", (__u64)m->ct.n[0],
 			     "state", "active", NULL);
 		xlb_prom_u64(p, "xlb_conntrack_entries", (__u64)m->ct.n[1],
 			     "state", "closing", NULL);
 		xlb_prom_family(p, "xlb_conntrack_walk_duration_seconds",
 				"gauge",
-				"How long the last conntrack walk took.");
+				"Time the slices of the reaper's last complete pass took, summed.");
 		xlb_prom_f64(p, "xlb_conntrack_walk_duration_seconds",
 			     m->ct.walk_s, NULL);
 		xlb_prom_family(
 			p, "xlb_conntrack_walk_timestamp_seconds", "gauge",
-			"When the last conntrack walk ran (Unix time).");
+			"When the reaper's last complete pass ended (Unix time).");
 		xlb_prom_f64(p, "xlb_conntrack_walk_timestamp_seconds",
 			     m->ct.at, NULL);
 	}
@@ -992,14 +955,8 @@ static void on_tick(void *arg)
 	m->cur = s;
 	read_sample(m, s);
 	track_tables(m);
-	/*
-	 * The conntrack walk blocks the loop for its length (about 1 us an
-	 * entry here): every XLBD_METRICS_CT_MS, but never more than 1/20 of
-	 * the time, so a walk of 1 s (a full 1M table) runs every 20 s.
-	 */
-	if (unix_now() - m->ct.at >=
-	    fmax(XLBD_METRICS_CT_MS / 1000.0, 20 * m->ct.walk_s))
-		xlbd_metrics_ct_refresh(m);
+	/* a copy of the reaper's last complete pass: no walk here */
+	xlbd_metrics_ct_refresh(m);
 }
 
 struct xlbd_metrics *xlbd_metrics_new(struct xlbd *d, struct xlbd_loop *l,

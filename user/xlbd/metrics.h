@@ -7,8 +7,8 @@
  * rebinds within a second (the old listener stays if the new bind fails).
  *
  * A scrape is cheap and never walks the conntrack table: per-CPU counter
- * maps are summed with batch lookups, and the conntrack numbers come from a
- * walk on a timer (XLBD_METRICS_CT_MS) whose result is cached.
+ * maps are summed with batch lookups, and the conntrack numbers are those
+ * of the reaper's last complete pass (daemon.h: it walks a slice at a time).
  *
  * Health checks and connection sync add their own families, status and
  * readiness through xlbd_metrics_register() (the extension point below).
@@ -26,12 +26,6 @@ struct xlbd;
 struct xlbd_loop;
 struct xlbd_metrics;
 
-/*
- * How often the cached conntrack counts are refreshed (one batched walk);
- * a walk longer than 1/20 of this stretches the period to 20 times its
- * length, so counting never takes more than 5% of the loop.
- */
-#define XLBD_METRICS_CT_MS 5000
 /* Extensions one endpoint takes (health, sync, and room). */
 #define XLBD_METRICS_EXT_MAX 8
 
