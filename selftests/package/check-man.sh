@@ -6,6 +6,9 @@
 # program lists, and every key of the config reader's key tables
 # (user/config/read.c) appears in xlb.yaml(5) as its full path (e.g.
 # conntrack.timeout_tcp, vips[].backends[].weight) and in README.
+# A subcommand with options of its own (xlb-pktgen sink) is held to its own
+# --help in a section of the page named after it (SINK), and the rest of
+# the page to the program's --help.
 #
 # Usage: selftests/package/check-man.sh SBINDIR MANDIR
 #   e.g. ROOT/usr/sbin ROOT/usr/share/man (installed; pages may be .gz), or
@@ -43,6 +46,46 @@ plain() { sed -e 's/\\f[BIRPC]//g' -e 's/\\fC//g'; }
 opts() { grep -oE '(^|[][ ,|(])--?[a-zA-Z][a-zA-Z0-9-]*' | sed 's/^[^-]*//' | sort -u; }
 has_opt() { grep -qE -- "(^|[^a-zA-Z0-9-])$2([^a-zA-Z0-9-]|\$)" <<<"$1"; }
 
+# check_opts WHERE WHAT HELP TEXT: holds TEXT (a page, or a section of one,
+# called WHERE) to HELP, the --help of WHAT (xlbd, xlb-pktgen sink).
+check_opts() {
+	local where=$1 what=$2 help=$3 text=$4 o
+	local missing=() extra=()
+	while read -r o; do
+		has_opt "$text" "$o" || missing+=("$o")
+	done < <(opts <<<"$help")
+	if [ ${#missing[@]} -eq 0 ]; then
+		ok "$where names every option of $what --help"
+	else
+		notok "$where lacks ${missing[*]} (in $what --help)"
+	fi
+	# --help and --version: every program answers them (opt.c)
+	while read -r o; do
+		has_opt "$help" "$o" || [ "$o" = --help ] || [ "$o" = --version ] ||
+			extra+=("$o")
+	done < <(opts <<<"$text" | grep -- '^--')
+	if [ ${#extra[@]} -eq 0 ]; then
+		ok "every long option in $where is in $what --help"
+	else
+		notok "$where names ${extra[*]}, which $what --help does not"
+	fi
+}
+
+# section TITLE [out]: the section .SH TITLE of a roff page (stdin); with
+# "out", the page without it.
+section() {
+	awk -v name="$1" -v out="$([ "${2:-}" = out ] && echo 1 || echo 0)" '
+		BEGIN { in_sec = 0 }
+		/^\.SH / { cur = $0; sub(/^\.SH "?/, "", cur); sub(/"$/, "", cur)
+			in_sec = (cur == name) }
+		out != in_sec'
+}
+
+# Programs whose subcommand has its own options, and the section of the
+# page that documents them (the section's title is the subcommand's name
+# in capitals).
+declare -A subcmd=([xlb-pktgen]=sink)
+
 echo "KTAP version 1"
 for prog in xlbd xlb xlb-decap xlb-pktgen xlb-sim; do
 	help=$("$SBIN/$prog" --help 2>&1) || { notok "$prog --help exits 0"; continue; }
@@ -52,32 +95,32 @@ for prog in xlbd xlb xlb-decap xlb-pktgen xlb-sim; do
 			help+=$'\n'$("$SBIN/xlb" $phrase --help 2>&1 || true)
 		done < <(grep -oE '^  [a-z]+( (add|del|list|dump|show|count|flush|weight|drain|undrain))?' <<<"$help" | sort -u)
 	fi
-	text=$(page "$prog" 8 | plain) || { notok "$prog(8) exists"; continue; }
-	missing=()
-	while read -r o; do
-		has_opt "$text" "$o" || missing+=("$o")
-	done < <(opts <<<"$help")
-	if [ ${#missing[@]} -eq 0 ]; then
-		ok "$prog(8) names every option of $prog --help"
-	else
-		notok "$prog(8) lacks ${missing[*]} (in $prog --help)"
+	roff=$(page "$prog" 8) || { notok "$prog(8) exists"; continue; }
+	sub=${subcmd[$prog]:-}
+	if [ -z "$sub" ]; then
+		check_opts "$prog(8)" "$prog" "$help" "$(plain <<<"$roff")"
+		continue
 	fi
-	# --help and --version: every program answers them (opt.c)
-	extra=()
-	while read -r o; do
-		has_opt "$help" "$o" || [ "$o" = --help ] || [ "$o" = --version ] ||
-			extra+=("$o")
-	done < <(opts <<<"$text" | grep -- '^--')
-	if [ ${#extra[@]} -eq 0 ]; then
-		ok "every long option in $prog(8) is in $prog --help"
+	SUB=${sub^^}
+	subhelp=$("$SBIN/$prog" "$sub" --help 2>&1) ||
+		{ notok "$prog $sub --help exits 0"; continue; }
+	subtext=$(section "$SUB" <<<"$roff" | plain)
+	if [ -n "$subtext" ]; then
+		ok "$prog(8) has a section $SUB for $prog $sub"
 	else
-		notok "$prog(8) names ${extra[*]}, which $prog --help does not"
+		notok "$prog(8) lacks a section $SUB for $prog $sub"
 	fi
+	check_opts "$prog(8) outside $SUB" "$prog" "$help" \
+		"$(section "$SUB" out <<<"$roff" | plain)"
+	check_opts "$prog(8) $SUB" "$prog $sub" "$subhelp" "$subtext"
 done
 
 # The reader's key tables, each with the path its keys are written under.
+# CHECK_KEYS serve vips[].check and vips[].backends[].check alike; the page
+# gives them once, under the VIP's.
 declare -A prefix=([ROOT]="" [CT]="conntrack." [ENCAP]="encap." [NH]="nexthop."
-	[BE]="backends[]." [VIP]="vips[]." [REF]="vips[].backends[].")
+	[BE]="backends[]." [VIP]="vips[]." [REF]="vips[].backends[]."
+	[CHECK]="vips[].check." [METRICS]="metrics." [SYNC]="sync.")
 roff=$(page xlb.yaml 5) || { notok "xlb.yaml(5) exists"; exit 1; }
 keys=0
 while read -r table key; do
@@ -101,9 +144,9 @@ done < <(awk '
 	match($0, /key_spec [A-Z_]+_KEYS\[\] = \{/) {
 		t = $0; sub(/.*key_spec /, "", t); sub(/_KEYS.*/, "", t); next }
 	t != "" && /^};/ { t = ""; next }
-	t != "" && match($0, /^[ \t]*\{ "[a-z0-9_]+"/) {
+	t != "" && match($0, /^[ \t]*(\{ |[A-Z_]+\()"[a-z0-9_]+"/) {
 		k = substr($0, RSTART, RLENGTH)
-		gsub(/^[ \t]*\{ "|"$/, "", k); print t, k }' "$SRC/user/config/read.c")
+		sub(/^[^"]*"/, "", k); sub(/"$/, "", k); print t, k }' "$SRC/user/config/read.c")
 [ "$keys" -gt 20 ] && ok "read.c's key tables give $keys keys" ||
 	notok "read.c's key tables give $keys keys (expected more than 20: parse broke?)"
 
