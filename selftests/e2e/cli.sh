@@ -227,6 +227,15 @@ while IFS= read -r line; do
 done < <(grep "^  LAB_ID=demo scripts/lab.sh" <<<"$hints")
 check "each command the demo prints runs on the demo's lab" [ "$fails" = 0 ]
 
+# words read by hand: --help is help, never a file, VIP or interface name
+out bash -c "cd '$WORK' && XLB_SOCKET='$SOCK' '$X' config save --help"
+check "config save --help prints its usage and saves nothing to ./--help" \
+	eval '[ "$rc" = 0 ] && grep -q "^usage: xlb .*config dump | save \[FILE\]" <<<"$out" &&
+	      [ ! -e "$WORK/--help" ]'
+out env XLB_SOCKET="$SOCK" "$X" backend list -h
+check "backend list -h prints its usage" \
+	eval '[ "$rc" = 0 ] && grep -q "^usage: xlb .*backend list \[VIP\]" <<<"$out"'
+
 # every change is confirmed in the words of xlbd's audit log
 out env XLB_SOCKET="$SOCK" "$X" backend weight web4 3 4
 check "backend weight confirms: 'backend weight web4 3 2 -> 4', and that the file lacks it" \

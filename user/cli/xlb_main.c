@@ -1178,6 +1178,50 @@ static void from_env(const struct xlb_opt_result *r, size_t opt,
 	}
 }
 
+/*
+ * Commands whose words are read by hand, not through an option table:
+ * there, -h or --help would be taken for a file, VIP or interface name
+ * (`xlb config save --help` wrote ./--help). Each prints its usage instead.
+ */
+static const struct {
+	const char *cmd, *sub, *usage;
+} hand_read[] = {
+	{ "config", NULL, "dump | save [FILE]" },
+	{ "detach", NULL, "IFACE" },
+	{ "maglev", NULL, "show VIP" },
+	{ "backend", "list", "[VIP]" },
+	{ "vip", "list", "" },
+	{ "vip", "del", "NAME" },
+	{ "reload", NULL, "" },
+	{ "status", NULL, "" },
+	{ "stats", NULL, "" },
+};
+
+static bool asks_help(const struct cli *c)
+{
+	for (int i = 1; i < c->argc; i++)
+		if (!strcmp(c->argv[i], "-h") || !strcmp(c->argv[i], "--help"))
+			return true;
+	return false;
+}
+
+static int hand_read_help(const struct cli *c)
+{
+	for (size_t i = 0; i < sizeof(hand_read) / sizeof(hand_read[0]); i++) {
+		const char *sub = hand_read[i].sub;
+
+		if (strcmp(c->argv[0], hand_read[i].cmd) ||
+		    (sub && (c->argc < 2 || strcmp(c->argv[1], sub))))
+			continue;
+		printf("usage: xlb [GLOBAL OPTIONS] %s%s%s%s%s\n",
+		       hand_read[i].cmd, sub ? " " : "", sub ? sub : "",
+		       *hand_read[i].usage ? " " : "", hand_read[i].usage);
+		printf("(xlb --help lists the global options and every command)\n");
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c = { .sock = XLB_CTL_DEFAULT_SOCKET,
@@ -1200,6 +1244,8 @@ int main(int argc, char **argv)
 	c.argc = r.npos;
 	c.argv = r.pos;
 	cmd = c.argv[0];
+	if (asks_help(&c) && hand_read_help(&c))
+		return 0;
 	if (!strcmp(cmd, "attach"))
 		return cmd_attach(&c);
 	if (!strcmp(cmd, "detach"))
