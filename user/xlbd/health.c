@@ -21,6 +21,7 @@
 #include "xlbd/apply.h"
 #include "xlbd/daemon.h"
 #include "xlbd/edit.h"
+#include "lib/prom.h"
 #include "xlbd/health.h"
 
 /* Buckets of the index by backend id (ids are < 16384). */
@@ -753,4 +754,67 @@ void xlbd_health_counts(const struct xlbd_health *h, size_t *checks, size_t *up,
 		*up += ck->up;
 		*transitions += ck->transitions;
 	}
+}
+
+/* One family over every (check, reference) pair. */
+enum hp_what { HP_UP, HP_DURATION, HP_TRANSITIONS, HP_PROBES, HP_FAILURES };
+
+static void health_family(struct xlb_prom *p, const struct xlbd_health *h,
+			  const char *name, const char *type, const char *help,
+			  enum hp_what w)
+{
+	char id[16];
+
+	xlb_prom_family(p, name, type, help);
+	for (const struct xlbd_check *ck = h->list; ck; ck = ck->next) {
+		snprintf(id, sizeof(id), "%u", ck->backend_id);
+		for (size_t r = 0; r < ck->nrefs; r++) {
+			const char *vip = ck->refs[r].vip;
+
+			switch (w) {
+			case HP_UP:
+				xlb_prom_u64(p, name, ck->up, "vip", vip,
+					     "backend", id, "kind",
+					     ck->ops ? ck->ops->name : "?", NULL);
+				break;
+			case HP_DURATION:
+				xlb_prom_f64(p, name, ck->last_ms / 1000.0,
+					     "vip", vip, "backend", id, NULL);
+				break;
+			case HP_TRANSITIONS:
+				xlb_prom_u64(p, name, ck->transitions, "vip",
+					     vip, "backend", id, NULL);
+				break;
+			case HP_PROBES:
+				xlb_prom_u64(p, name, ck->probes, "vip", vip,
+					     "backend", id, NULL);
+				break;
+			case HP_FAILURES:
+				xlb_prom_u64(p, name, ck->failures, "vip", vip,
+					     "backend", id, NULL);
+				break;
+			}
+		}
+	}
+}
+
+void xlbd_health_prom(struct xlb_prom *p, void *arg)
+{
+	const struct xlbd_health *h = arg;
+
+	if (!h || !h->list)
+		return;
+	health_family(p, h, "xlb_backend_check_up", "gauge",
+		      "1 when the backend's health check in the VIP says up.",
+		      HP_UP);
+	health_family(p, h, "xlb_backend_check_duration_seconds", "gauge",
+		      "How long the last probe of the check took.", HP_DURATION);
+	health_family(p, h, "xlb_backend_check_transitions_total", "counter",
+		      "Up/down transitions of the check since xlbd started.",
+		      HP_TRANSITIONS);
+	health_family(p, h, "xlb_backend_check_probes_total", "counter",
+		      "Probes of the check since xlbd started.", HP_PROBES);
+	health_family(p, h, "xlb_backend_check_failures_total", "counter",
+		      "Failed probes of the check since xlbd started.",
+		      HP_FAILURES);
 }

@@ -139,6 +139,14 @@ const struct xlbd_check *xlbd_health_find(const struct xlbd_health *h,
 					  const char *vip, __u32 id);
 /* {"kind", "state", "since", "last": {...}, ...} for the control socket. */
 struct json_object *xlbd_check_json(const struct xlbd_check *ck);
+struct xlb_prom;
+/*
+ * The checks' Prometheus families, per (VIP, backend): up, the last probe's
+ * duration, transitions, probes and failures. The metrics endpoint calls it
+ * (xlbd_metrics_register(), @arg the struct xlbd_health).
+ */
+void xlbd_health_prom(struct xlb_prom *p, void *arg);
+
 /* Counters over every check, for status. */
 void xlbd_health_counts(const struct xlbd_health *h, size_t *checks, size_t *up,
 			unsigned long *transitions);

@@ -224,6 +224,12 @@ int main(int argc, char **argv)
 	metrics = xlbd_metrics_new(&r.d, r.loop, err, sizeof(err));
 	if (!metrics)
 		goto fail;
+	if (health &&
+	    xlbd_metrics_register(metrics, &(struct xlbd_metrics_ext){
+						   .name = "health",
+						   .prom = xlbd_health_prom,
+						   .arg = health }))
+		pr_err("metrics: the health checks' families are not exported\n");
 	pr_info("serving %zu VIPs, %zu backends from %s; maps in %s "
 		"(conntrack %s, %u entries); control socket %s\n",
 		r.d.running.nvips, r.d.running.nbackends, config,
