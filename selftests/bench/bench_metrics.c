@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 
 #include "config/config.h"
+#include "lib/loader.h"
 #include "lib/conntrack.h"
 #include "lib/log.h"
 #include "lib/prom.h"
@@ -56,20 +57,7 @@ static int cmp_u64(const void *a, const void *b)
 
 static void rm_pins(const char *pin)
 {
-	DIR *dd = opendir(pin);
-	struct dirent *e;
-	char p[512];
-
-	if (!dd)
-		return;
-	while ((e = readdir(dd))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", pin, e->d_name);
-		unlink(p);
-	}
-	closedir(dd);
-	rmdir(pin);
+	xlb_pins_remove(pin);
 }
 
 static int write_config(const char *path, const char *pin)

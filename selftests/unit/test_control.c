@@ -19,6 +19,8 @@
 #include <bpf/bpf.h>
 #include <criterion/criterion.h>
 
+#include "lib/loader.h"
+
 #include "xlbd/apply.h"
 #include "xlbd/audit.h"
 #include "lib/conntrack.h"
@@ -79,20 +81,7 @@ static void write_base_cfg(void)
 
 static void rm_pins(void)
 {
-	DIR *dd = opendir(pin);
-	struct dirent *e;
-	char p[512];
-
-	if (!dd)
-		return;
-	while ((e = readdir(dd))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", pin, e->d_name);
-		unlink(p);
-	}
-	closedir(dd);
-	rmdir(pin);
+	xlb_pins_remove(pin);
 }
 
 static void setup(void)

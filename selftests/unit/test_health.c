@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <criterion/criterion.h>
+
+#include "lib/loader.h"
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -93,20 +95,7 @@ static void write_cfg(const char *fmt, ...)
 
 static void rm_pins(void)
 {
-	DIR *dd = opendir(pin);
-	struct dirent *e;
-	char p[512];
-
-	if (!dd)
-		return;
-	while ((e = readdir(dd))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", pin, e->d_name);
-		unlink(p);
-	}
-	closedir(dd);
-	rmdir(pin);
+	xlb_pins_remove(pin);
 }
 
 static void setup(void)

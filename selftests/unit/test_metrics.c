@@ -18,6 +18,8 @@
 #include <bpf/libbpf.h>
 #include <criterion/criterion.h>
 
+#include "lib/loader.h"
+
 #include "config/config.h"
 #include "lib/log.h"
 #include "lib/prom.h"
@@ -186,20 +188,7 @@ static char dir[128], cfg_path[160], pin[128];
 
 static void rm_pins(void)
 {
-	DIR *dd = opendir(pin);
-	struct dirent *e;
-	char p[512];
-
-	if (!dd)
-		return;
-	while ((e = readdir(dd))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", pin, e->d_name);
-		unlink(p);
-	}
-	closedir(dd);
-	rmdir(pin);
+	xlb_pins_remove(pin);
 }
 
 static void setup(void)

@@ -56,20 +56,7 @@ static const struct old_map old_maps[] = {
 
 static void rm_pins(void)
 {
-	DIR *dd = opendir(pin);
-	struct dirent *e;
-	char p[400];
-
-	if (!dd)
-		return;
-	while ((e = readdir(dd))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", pin, e->d_name);
-		unlink(p);
-	}
-	closedir(dd);
-	rmdir(pin);
+	xlb_pins_remove(pin);
 }
 
 static void setup(void)

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <limits.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -716,4 +718,23 @@ void xlb_pin_unlock(const char *pin_dir, int fd)
 	if (!pin_lock_path(pin_dir, path, sizeof(path)))
 		unlink(path);
 	close(fd);
+}
+
+void xlb_pins_remove(const char *pin_dir)
+{
+	DIR *dd = opendir(pin_dir);
+	struct dirent *e;
+	char p[PATH_MAX];
+
+	if (!dd)
+		return;
+	while ((e = readdir(dd))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if ((size_t)snprintf(p, sizeof(p), "%s/%s", pin_dir,
+				     e->d_name) < sizeof(p))
+			unlink(p);
+	}
+	closedir(dd);
+	rmdir(pin_dir);
 }

@@ -32,6 +32,13 @@ int xlb_maps_open_pinned(const char *pin_dir, __u32 ct_entries,
 void xlb_maps_close(struct xlb_lb_maps *m);
 
 /*
+ * Unpins every map in @pin_dir and removes the directory (what tests and
+ * `make demo-down` need; a running datapath keeps its maps until detached).
+ * Best effort: what cannot be removed stays.
+ */
+void xlb_pins_remove(const char *pin_dir);
+
+/*
  * An older release's xlb_stats, adopted while its program still counted into
  * it, is replaced by one with room for every outcome when xlb is attached
  * again (by any process). Re-opens @m->stats if that happened; returns 1 if
