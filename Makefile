@@ -28,7 +28,7 @@ CFLAGS      ?= -O2 -g
 # -Iuser: includes name their module's folder ("lib/log.h", "config/config.h"),
 # so the layering rules (README, Layout) can be checked by reading them.
 CFLAGS      += $(COMMON_WARN) -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE -MMD -MP
-LDLIBS      := -lxdp -lbpf -lelf -lz -lyaml -ljson-c -lmnl -levent
+LDLIBS      := -lxdp -lbpf -lelf -lz -lyaml -ljson-c -lmnl -levent -lsodium
 # The one version every program prints (--version); only opt.c reads it.
 XLB_VERSION ?= 0.1-$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 

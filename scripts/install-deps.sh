@@ -31,6 +31,8 @@ PKGS=(
 	# controller: JSON control protocol (json-c), neighbour lookups (libmnl),
 	# the event loop (libevent 2.1; its evhttp will serve /metrics)
 	libjson-c-dev libmnl-dev libevent-dev
+	# state sync: authenticated peer messages (libsodium), bulk resync (zlib)
+	libsodium-dev
 	# end-to-end tests: real clients
 	apache2-utils python3 jq
 	# lab: netns backends and the client
