@@ -142,6 +142,31 @@ static void e_kenum(struct emit *e, const char *key, const struct xlb_word *t,
 	e_kv(e, key, name ? name : "?");
 }
 
+static void e_endpoint(struct emit *e, const struct xlb_cfg_endpoint *ep)
+{
+	char b[XLB_ADDR_STRLEN + 10];
+
+	e_scalar(e, xlb_endpoint_str(&ep->addr, ep->family, ep->port, b,
+				     sizeof(b)));
+}
+
+static void e_sync(struct emit *e, const struct xlb_cfg_sync *s)
+{
+	e_scalar(e, "sync");
+	e_map(e, false);
+	e_scalar(e, "listen");
+	e_endpoint(e, &s->listen);
+	e_scalar(e, "peers");
+	e_seq(e);
+	for (size_t i = 0; i < s->npeers; i++)
+		e_endpoint(e, &s->peers[i]);
+	e_seq_end(e);
+	e_kstr(e, "key_file", s->key_file, sizeof(s->key_file));
+	e_ku32(e, "key_id", s->key_id);
+	e_ku32(e, "interval", s->interval);
+	e_map_end(e);
+}
+
 static void e_globals(struct emit *e, const struct xlb_cfg *c)
 {
 	static const struct xlb_addr zero;
@@ -188,6 +213,8 @@ static void e_globals(struct emit *e, const struct xlb_cfg *c)
 	}
 	if (c->allow_empty)
 		e_kv(e, "allow_empty", "true");
+	if (c->sync.enabled)
+		e_sync(e, &c->sync);
 }
 
 static void e_vip(struct emit *e, const struct xlb_cfg *c,
