@@ -136,6 +136,7 @@ test-e2e: all
 	$(Q)bash selftests/e2e/lab-selftest.sh
 	$(Q)bash selftests/e2e/cli.sh
 	$(Q)bash selftests/e2e/e2e.sh
+	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/sync.sh
 
 # The main job: the real xlb in a namespace lab with nginx backends.
 demo: all

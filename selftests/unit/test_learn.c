@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * This file holds the tests of the datapath's learning ring (bpf/learn.h)
- * through the real LB program: a new flow's conntrack entry is told to user
+ * This file holds the tests of the datapath's learning ring (bpf/learn.h,
+ * read with lib/conntrack.h's xlb_ct_learn_*) through the real LB program: a new flow's conntrack entry is told to user
  * space as it was written, a hit writes nothing, and a full ring neither
  * blocks nor drops the packet: the lost record is counted.
  */
@@ -16,32 +16,30 @@
 #include "lib/conntrack.h"
 
 static struct lb_env env;
-static struct ring_buffer *rb;
+static struct xlb_ct_learn *rb;
 static struct xlb_ct_event got[4];
 static int ngot;
 
-static int on_event(void *ctx, void *data, size_t len)
+static void on_event(const struct xlb_ct_event *ev, void *arg)
 {
-	(void)ctx;
-	cr_assert_eq(len, sizeof(struct xlb_ct_event),
-		     "a record is one struct xlb_ct_event");
+	(void)arg;
 	if (ngot < 4)
-		memcpy(&got[ngot], data, sizeof(got[0]));
+		got[ngot] = *ev;
 	ngot++;
-	return 0;
 }
 
 static void setup(void)
 {
 	lb_env_setup(&env);
-	rb = ring_buffer__new(env.maps.ct_events, on_event, NULL, NULL);
+	rb = xlb_ct_learn_open(env.maps.ct_events, on_event, NULL);
 	cr_assert_not_null(rb, "the ring opens from its map fd");
+	cr_assert_geq(xlb_ct_learn_fd(rb), 0, "with an fd to watch");
 	ngot = 0;
 }
 
 static void teardown(void)
 {
-	ring_buffer__free(rb);
+	xlb_ct_learn_close(rb);
 	lb_env_teardown(&env);
 }
 
@@ -69,7 +67,7 @@ Test(learn, a_new_flow_is_told_once_as_written)
 
 	syn(&in, 41000, 0x02);
 	cr_assert_eq(env_run(&env, &in, &out), XDP_TX);
-	cr_assert_eq(ring_buffer__consume(rb), 1, "one record for a new flow");
+	cr_assert_eq(xlb_ct_learn_poll(rb), 1, "one record for a new flow");
 	cr_assert_eq(ngot, 1);
 	env_flow(&(struct pkt_spec){ .family = 4,
 				     .src = "203.0.113.9",
@@ -89,7 +87,7 @@ Test(learn, a_new_flow_is_told_once_as_written)
 
 	syn(&in, 41000, 0x10); /* an ACK: a conntrack hit */
 	cr_assert_eq(env_run(&env, &in, &out), XDP_TX);
-	cr_assert_eq(ring_buffer__consume(rb), 0, "a hit tells nothing");
+	cr_assert_eq(xlb_ct_learn_poll(rb), 0, "a hit tells nothing");
 }
 
 Test(learn, a_full_ring_counts_the_loss_and_still_forwards)
@@ -105,10 +103,10 @@ Test(learn, a_full_ring_counts_the_loss_and_still_forwards)
 	}
 	cr_assert_geq(env_stat(&env, XLB_EV_CT_LEARN_LOST) - lost0, 10,
 		      "records that did not fit are counted");
-	cr_assert_lt(ring_buffer__consume(rb), n, "the ring held fewer");
+	cr_assert_lt(xlb_ct_learn_poll(rb), n, "the ring held fewer");
 	syn(&in, 999, 0x02);
 	cr_assert_eq(env_run(&env, &in, &out), XDP_TX);
 	ngot = 0;
-	cr_assert_eq(ring_buffer__consume(rb), 1,
+	cr_assert_eq(xlb_ct_learn_poll(rb), 1,
 		     "once drained, the next new flow is told again");
 }

@@ -30,9 +30,8 @@ int xlb_addr_parse(const char *text, struct xlb_addr *out, __u8 *family)
 const char *xlb_addr_str(const struct xlb_addr *a, __u8 family, char *buf,
 			 size_t len)
 {
-	int af = family == XLB_AF_INET	? AF_INET :
-		 family == XLB_AF_INET6 ? AF_INET6 :
-					  -1;
+	int af = family == XLB_AF_INET ? AF_INET :
+		 family == XLB_AF_INET6 ? AF_INET6 : -1;
 
 	if (af < 0 || !inet_ntop(af, a->bytes, buf, len))
 		snprintf(buf, len, "?");

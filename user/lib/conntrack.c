@@ -9,6 +9,7 @@
 #include <time.h>
 #include <netinet/in.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "lib/conntrack.h"
 
@@ -269,4 +270,58 @@ int xlb_ct_delete(int fd, const struct xlb_flow *k)
 int xlb_ct_lookup(int fd, const struct xlb_flow *k, struct xlb_ct_entry *e)
 {
 	return bpf_map_lookup_elem(fd, k, e) ? -errno : 0;
+}
+
+struct xlb_ct_learn {
+	struct ring_buffer *rb;
+	xlb_ct_learn_fn fn;
+	void *arg;
+};
+
+static int learn_one(void *ctx, void *data, size_t len)
+{
+	struct xlb_ct_learn *l = ctx;
+
+	/* a record of another size is not from this build's datapath */
+	if (len == sizeof(struct xlb_ct_event))
+		l->fn(data, l->arg);
+	return 0;
+}
+
+struct xlb_ct_learn *xlb_ct_learn_open(int ring_fd, xlb_ct_learn_fn fn,
+				       void *arg)
+{
+	struct xlb_ct_learn *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	l->fn = fn;
+	l->arg = arg;
+	l->rb = ring_buffer__new(ring_fd, learn_one, l, NULL);
+	if (!l->rb) {
+		int e = errno;
+
+		free(l);
+		errno = e;
+		return NULL;
+	}
+	return l;
+}
+
+int xlb_ct_learn_fd(const struct xlb_ct_learn *l)
+{
+	return ring_buffer__epoll_fd(l->rb);
+}
+
+int xlb_ct_learn_poll(struct xlb_ct_learn *l)
+{
+	return ring_buffer__consume(l->rb);
+}
+
+void xlb_ct_learn_close(struct xlb_ct_learn *l)
+{
+	if (!l)
+		return;
+	ring_buffer__free(l->rb);
+	free(l);
 }

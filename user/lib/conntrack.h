@@ -118,4 +118,20 @@ int xlb_ct_delete(int fd, const struct xlb_flow *k);
 /* Reads the entry of @k; -ENOENT when there is none. */
 int xlb_ct_lookup(int fd, const struct xlb_flow *k, struct xlb_ct_entry *e);
 
+/*
+ * The datapath's learning ring (xlb_ct_events, bpf/learn.h): each entry it
+ * writes, as written. Open it on the map's fd, watch xlb_ct_learn_fd() for
+ * readability (an epoll fd), and call xlb_ct_learn_poll() to hand every
+ * waiting record to @fn without blocking.
+ */
+struct xlb_ct_learn;
+typedef void (*xlb_ct_learn_fn)(const struct xlb_ct_event *ev, void *arg);
+
+struct xlb_ct_learn *xlb_ct_learn_open(int ring_fd, xlb_ct_learn_fn fn,
+				       void *arg);
+int xlb_ct_learn_fd(const struct xlb_ct_learn *l);
+/* Records handed to @fn, or a negative errno. */
+int xlb_ct_learn_poll(struct xlb_ct_learn *l);
+void xlb_ct_learn_close(struct xlb_ct_learn *l);
+
 #endif /* XLB_USER_CONNTRACK_H */

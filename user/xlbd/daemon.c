@@ -14,18 +14,34 @@
 #include "xlbd/apply.h"
 #include "xlbd/daemon.h"
 #include "xlbd/edit.h"
+#include "xlbd/sync.h"
 #include "lib/loader.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/stats.h"
 #include "lib/ctl.h"
 #include "lib/ctl_decode.h"
+#include "lib/sync_proto.h"
 
 struct xlbd_sample {
 	struct timespec at;
 	struct xlb_vip_stats vip[XLB_MAX_VIPS];
 	struct xlb_counter be[XLB_MAX_BACKENDS];
 };
+
+/* A sync key that cannot be used refuses the start before a map exists. */
+static int sync_key_check(const struct xlb_cfg *c, char *err, size_t errlen)
+{
+	struct xlb_sync_keyring kr;
+	int rc = xlb_sync_keys_load(c->sync.key_file, &kr, err, errlen);
+
+	if (!rc && !xlb_sync_key_find(&kr, c->sync.key_id))
+		rc = xlb_errf(err, errlen, -EINVAL,
+			      "sync.key_id: %u is not in %s", c->sync.key_id,
+			      c->sync.key_file);
+	memset(&kr, 0, sizeof(kr));
+	return rc;
+}
 
 int xlbd_start(struct xlbd *d, const char *config_path, char *err,
 	       size_t errlen)
@@ -47,6 +63,8 @@ int xlbd_start(struct xlbd *d, const char *config_path, char *err,
 	 * start does not adopt maps sized by a config that never ran.
 	 */
 	rc = xlb_apply_check(&cfg, NULL, err, errlen);
+	if (!rc && cfg.sync.enabled)
+		rc = sync_key_check(&cfg, err, errlen);
 	if (rc) {
 		xlb_cfg_free(&cfg);
 		return rc;
@@ -933,6 +951,17 @@ static struct json_object *cmd_ct_flush(struct xlbd *d,
 	return cmd_conntrack(d, a, "flush");
 }
 
+static struct json_object *cmd_sync_status(struct xlbd *d,
+					   const struct xlbd_args *a)
+{
+	(void)a;
+	if (!d->sync)
+		return xlb_ctl_error("sync status: this node has no sync: "
+				     "section in %s",
+				     d->config_path);
+	return xlbd_sync_status(d->sync);
+}
+
 static struct json_object *cmd_help(struct xlbd *d, const struct xlbd_args *a);
 
 /*
@@ -1038,6 +1067,8 @@ static const struct xlbd_cmd {
 	  "delete tracked flows" },
 	{ "maglev.show", cmd_maglev_show, ARGS(args_vip),
 	  "slots per backend in the installed table, beside the ideal share" },
+	{ "sync.status", cmd_sync_status, NO_ARGS,
+	  "state sync: peers, synced or not, lag, queues, rejects" },
 	{ "help", cmd_help, NO_ARGS, "this list" },
 };
 

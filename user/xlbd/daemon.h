@@ -20,6 +20,7 @@
 #include "lib/opt.h"
 
 struct xlbd_sample;
+struct xlbd_sync;
 
 struct xlbd {
 	char config_path[XLB_PATH_MAX];
@@ -30,6 +31,7 @@ struct xlbd {
 	time_t started;
 	/* counters one sampling interval apart, for rates */
 	struct xlbd_sample *prev, *cur;
+	struct xlbd_sync *sync; /* NULL: no sync: section (xlbd/sync.h) */
 };
 
 /*

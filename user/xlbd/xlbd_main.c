@@ -20,6 +20,7 @@
 #include "xlbd/ctl_server.h"
 #include "xlbd/daemon.h"
 #include "xlbd/loop.h"
+#include "xlbd/sync.h"
 
 #define DEFAULT_CONFIG "/etc/xlb/xlb.yaml"
 #define MAX_IFACES 16
@@ -212,6 +213,11 @@ int main(int argc, char **argv)
 	ctl = xlbd_ctl_new(r.loop, lfd, NULL, on_request, &r, err, sizeof(err));
 	if (!ctl)
 		goto fail;
+	if (r.d.running.sync.enabled) {
+		r.d.sync = xlbd_sync_new(r.loop, &r.d, err, sizeof(err));
+		if (!r.d.sync)
+			goto fail;
+	}
 	pr_info("serving %zu VIPs, %zu backends from %s; maps in %s "
 		"(conntrack %s, %u entries); control socket %s\n",
 		r.d.running.nvips, r.d.running.nbackends, config,
@@ -230,6 +236,8 @@ int main(int argc, char **argv)
 fail:
 	pr_err("%s\n", err);
 out:
+	xlbd_sync_free(r.d.sync);
+	r.d.sync = NULL;
 	xlbd_ctl_free(ctl);
 	xlbd_loop_free(r.loop);
 	xlbd_stop(&r.d);
