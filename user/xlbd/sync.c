@@ -269,6 +269,7 @@ struct snap {
 	struct xlb_ct_event *ev;
 	size_t n, cap;
 	__u64 since; /* only entries seen since (0: all) */
+	__u64 total; /* every entry the walk met */
 };
 
 static int snap_one(const struct xlb_flow *k, const struct xlb_ct_entry *e,
@@ -276,6 +277,7 @@ static int snap_one(const struct xlb_flow *k, const struct xlb_ct_entry *e,
 {
 	struct snap *sn = arg;
 
+	sn->total++;
 	if (e->last_seen_ns < sn->since)
 		return 0;
 	if (sn->n == sn->cap) {
@@ -370,19 +372,18 @@ static void on_walk(void *arg)
 	struct xlbd_sync *s = arg;
 	__u64 now = now_ns(), since = s->last_walk_ns;
 	struct snap sn = { .since = since > NSEC ? since - NSEC : 0 };
-	long total;
 	int rc;
 
+	/* one walk for both: on a big table each costs milliseconds of a
+	 * loop that also carries the ACKs */
 	s->last_walk_ns = now;
-	total = xlb_ct_count(s->d->maps.conntrack, NULL);
-	if (total >= 0)
-		s->ct_entries = (__u32)total;
 	rc = xlb_ct_walk(s->d->maps.conntrack, NULL, 0, snap_one, &sn);
 	if (rc < 0) {
 		pr_err("sync: walking conntrack: %s\n", strerror(-rc));
 		free(sn.ev);
 		return;
 	}
+	s->ct_entries = (__u32)sn.total;
 	s->walks++;
 	s->walked += sn.n;
 	for (size_t i = 0; i < s->npeers && sn.n; i++) {
@@ -794,9 +795,17 @@ static void on_sock(int fd, unsigned int events, void *arg)
 	struct xlbd_sync *s = arg;
 	char from[XLB_ADDR_STRLEN + 10];
 
+	size_t applied = 0;
+
 	(void)events;
-	/* a bounded burst per turn: the loop's other sources get their turn */
-	for (int i = 0; i < 256; i++) {
+	/*
+	 * A bounded burst per turn (256 datagrams or 8192 entries): the
+	 * loop's other sources get their turn, and the fd, level-triggered,
+	 * brings us back for the rest. ACKs go out after each bulk message
+	 * too, so a resync in progress does not hold back the ACKs (and the
+	 * sender's lag figures) of new flows.
+	 */
+	for (int i = 0; i < 256 && applied < 8192; i++) {
 		struct sockaddr_storage sa;
 		socklen_t sl = sizeof(sa);
 		static __u8 rbuf[XLB_SYNC_MSG_MAX + 1];
@@ -839,6 +848,9 @@ static void on_sock(int fd, unsigned int events, void *arg)
 			continue;
 		}
 		handle(s, p, &m);
+		applied += m.count;
+		if (m.type == XLB_SYNC_BULK)
+			send_acks(s);
 	}
 	send_acks(s);
 }
