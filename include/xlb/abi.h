@@ -142,6 +142,12 @@ struct xlb_flow {
 
 /* The client sent FIN or RST: the entry ages with ct_timeout_tcp_fin. */
 #define XLB_CT_F_CLOSING (1u << 0)
+/*
+ * Written by xlbd's state sync from a peer's entry, not by this node's
+ * datapath (which ignores the bit): the periodic walk does not send such
+ * entries back where they came from.
+ */
+#define XLB_CT_F_SYNCED (1u << 1)
 
 /*
  * vip_id was a __u32 before flags existed: VIP ids are below XLB_MAX_VIPS,

@@ -4,6 +4,7 @@
  * fallback), count, flush, insert and delete.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -324,4 +325,45 @@ void xlb_ct_learn_close(struct xlb_ct_learn *l)
 		return;
 	ring_buffer__free(l->rb);
 	free(l);
+}
+
+int xlb_ct_spread_init(struct xlb_ct_spreader *s)
+{
+	cpu_set_t set;
+
+	memset(s, 0, sizeof(*s));
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return -errno;
+	for (int i = 0; i < CPU_SETSIZE && s->ncpu < 1024; i++)
+		if (CPU_ISSET(i, &set))
+			s->cpus[s->ncpu++] = i;
+	return 0;
+}
+
+int xlb_ct_insert_spread(struct xlb_ct_spreader *s, int fd,
+			 const struct xlb_flow *k, const struct xlb_ct_entry *e)
+{
+	if (s->ncpu > 1 && s->n++ % XLB_CT_SPREAD_EVERY == 0) {
+		cpu_set_t one;
+
+		CPU_ZERO(&one);
+		CPU_SET(s->cpus[s->next++ % s->ncpu], &one);
+		/* best effort: a failed move only costs the spread */
+		if (!sched_setaffinity(0, sizeof(one), &one))
+			s->moved = true;
+	}
+	return xlb_ct_insert(fd, k, e);
+}
+
+void xlb_ct_spread_end(struct xlb_ct_spreader *s)
+{
+	cpu_set_t set;
+
+	if (!s->moved)
+		return;
+	CPU_ZERO(&set);
+	for (int i = 0; i < s->ncpu; i++)
+		CPU_SET(s->cpus[i], &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	s->moved = false;
 }

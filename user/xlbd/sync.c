@@ -22,6 +22,7 @@
 #include "lib/addr.h"
 #include "lib/conntrack.h"
 #include "lib/log.h"
+#include "lib/stats.h"
 #include "lib/sync_proto.h"
 #include "xlbd/daemon.h"
 #include "xlbd/loop.h"
@@ -98,7 +99,7 @@ struct xlbd_sync {
 	struct xlb_sync_keyring keys;
 	const struct xlb_sync_key *tx_key;
 	int fd;
-	__u64 epoch, started_ns, last_walk_ns;
+	__u64 epoch, started_ns, last_walk_ns, last_refresh_ns, lost_seen;
 	struct peer peers[XLB_SYNC_PEERS_MAX];
 	size_t npeers;
 	struct xlb_ct_learn *learn;
@@ -109,10 +110,8 @@ struct xlbd_sync {
 	__u64 fingerprint;
 	unsigned int hellos;
 	__u32 ct_entries;
-	/* CPUs to spread received entries over (per-CPU LRU lists) */
-	cpu_set_t cpus;
-	int cpu_list[CPU_SETSIZE], ncpu, cpu_next;
-	__u64 spread_n;
+	/* received entries go to every CPU's LRU list */
+	struct xlb_ct_spreader spread;
 	/* counters */
 	__u64 learned, walks, walked, rejects[XLB_SYNC_REJ_MAX];
 	__u64 last_reject_log_ns[XLB_SYNC_REJ_MAX];
@@ -278,7 +277,10 @@ static int snap_one(const struct xlb_flow *k, const struct xlb_ct_entry *e,
 	struct snap *sn = arg;
 
 	sn->total++;
-	if (e->last_seen_ns < sn->since)
+	/* a walk refreshes what this node forwards; a peer's entries went
+	 * to every peer from their source (a resync, since 0, takes all) */
+	if (sn->since &&
+	    (e->last_seen_ns < sn->since || e->flags & XLB_CT_F_SYNCED))
 		return 0;
 	if (sn->n == sn->cap) {
 		size_t cap = sn->cap ? sn->cap * 2 : 4096;
@@ -362,21 +364,59 @@ static int outbox_fill(struct xlbd_sync *s, struct peer *p, __u64 since,
 }
 
 /*
- * The periodic walk: entries seen since the previous walk (a second of
- * overlap) go to every live peer that has no transfer pending. That sends
- * what the ring lost and refreshes the age of every live flow on the
- * peers, so a long flow never idles out on a standby.
+ * How often live flows' ages are refreshed on the peers: a quarter of the
+ * shortest idle timeout, so a flow this node still forwards never idles
+ * out on a standby (its copy there ages from its last refresh).
+ */
+static __u64 refresh_ns(const struct xlbd_sync *s)
+{
+	const struct xlb_cfg *c = &s->d->running;
+	__u32 t[] = { c->ct_timeout_tcp, c->ct_timeout_tcp_fin,
+		      c->ct_timeout_udp };
+	__u64 min = 0;
+
+	for (size_t i = 0; i < 3; i++)
+		if (t[i] && (!min || t[i] < min))
+			min = t[i];
+	min = min ? min * NSEC / 4 : 60 * NSEC;
+	return min < s->cfg.interval * NSEC ? s->cfg.interval * NSEC : min;
+}
+
+static __u64 ring_lost(struct xlbd_sync *s)
+{
+	struct xlb_counter c[XLB_STAT_MAX];
+
+	if (xlb_stats_read_all(&s->d->maps, c) <= XLB_EV_CT_LEARN_LOST)
+		return 0;
+	return c[XLB_EV_CT_LEARN_LOST].packets;
+}
+
+/*
+ * The periodic walk (every sync.interval). The ring tells peers about new
+ * entries; the walk sends, to every live peer with no transfer pending:
+ * after the ring lost records (a full ring counts ct_learn_lost), every
+ * entry seen since the previous walk; and every refresh_ns(), every entry
+ * seen since the previous refresh: this node's live flows, so their ages
+ * on the peers stay fresh. Entries a peer sent us are left out: their
+ * source sends them. Each walk also counts the table (for heartbeats).
  */
 static void on_walk(void *arg)
 {
 	struct xlbd_sync *s = arg;
-	__u64 now = now_ns(), since = s->last_walk_ns;
-	struct snap sn = { .since = since > NSEC ? since - NSEC : 0 };
+	__u64 now = now_ns(), lost = ring_lost(s);
+	bool refresh = now - s->last_refresh_ns >= refresh_ns(s);
+	bool catch_up = lost != s->lost_seen;
+	__u64 since = refresh ? s->last_refresh_ns : s->last_walk_ns;
+	struct snap sn = { .since = since > NSEC ? since - NSEC : 1 };
 	int rc;
 
-	/* one walk for both: on a big table each costs milliseconds of a
-	 * loop that also carries the ACKs */
+	/* send nothing: the walk only counts */
+	if (!refresh && !catch_up)
+		sn.since = ~0ull;
 	s->last_walk_ns = now;
+	if (refresh)
+		s->last_refresh_ns = now;
+	s->lost_seen = lost;
 	rc = xlb_ct_walk(s->d->maps.conntrack, NULL, 0, snap_one, &sn);
 	if (rc < 0) {
 		pr_err("sync: walking conntrack: %s\n", strerror(-rc));
@@ -450,27 +490,6 @@ static __u64 timeout_ns(const struct xlb_cfg *c, const struct xlb_sync_entry *e)
 	return (__u64)t * NSEC;
 }
 
-/*
- * Per-CPU LRU lists: an entry written from user space goes to the list of
- * the CPU the writer runs on, and each list holds about entries / CPUs.
- * So xlbd moves itself to the next CPU it may run on every SPREAD_EVERY
- * entries it writes, and a standby holds as many entries as the active
- * node, spread as the active node's are. One migration per that many
- * entries, not per message: a migration onto a busy CPU costs a wait.
- */
-#define SPREAD_EVERY 1024
-
-static void cpu_spread(struct xlbd_sync *s)
-{
-	cpu_set_t one;
-
-	if (s->ncpu < 2 || ++s->spread_n % SPREAD_EVERY)
-		return;
-	CPU_ZERO(&one);
-	CPU_SET(s->cpu_list[s->cpu_next++ % s->ncpu], &one);
-	sched_setaffinity(0, sizeof(one), &one);
-}
-
 static void apply_entries(struct xlbd_sync *s, struct peer *p,
 			  const struct xlb_sync_msg *m)
 {
@@ -499,7 +518,7 @@ static void apply_entries(struct xlbd_sync *s, struct peer *p,
 		}
 		e.backend_id = w->backend_id;
 		e.vip_id = (__u16)vip;
-		e.flags = w->flags;
+		e.flags = w->flags | XLB_CT_F_SYNCED;
 		e.last_seen_ns = now > age ? now - age : 1;
 		/* the freshest copy wins: ours when we saw the flow later */
 		if (!xlb_ct_lookup(s->d->maps.conntrack, &w->flow, &cur) &&
@@ -507,9 +526,11 @@ static void apply_entries(struct xlbd_sync *s, struct peer *p,
 			p->skip_older++;
 			continue;
 		}
-		if (!xlb_ct_insert(s->d->maps.conntrack, &w->flow, &e))
+		/* spread over the CPUs' LRU lists (lib/conntrack.h), so a
+		 * standby holds as many entries as the active node */
+		if (!xlb_ct_insert_spread(&s->spread, s->d->maps.conntrack,
+					  &w->flow, &e))
 			p->applied++;
-		cpu_spread(s);
 	}
 }
 
@@ -681,10 +702,14 @@ static void on_hello(struct xlbd_sync *s, struct peer *p,
 	}
 	if (!p->rx_next) {
 		p->rx_next = m->next_dseq;
-	} else if (m->next_dseq > p->rx_max) {
-		p->rx_max = m->next_dseq; /* the tail was lost */
-		p->nack_due = true;
+		return;
 	}
+	if (m->next_dseq > p->rx_max)
+		p->rx_max = m->next_dseq; /* the tail was lost */
+	/* every heartbeat asks again for what is missing: a lost NACK or
+	 * a lost resend is asked for again within a second */
+	if (p->rx_next < p->rx_max)
+		p->nack_due = true;
 }
 
 static struct peer *peer_of(struct xlbd_sync *s,
@@ -1019,7 +1044,7 @@ struct xlbd_sync *xlbd_sync_new(struct xlbd_loop *loop, struct xlbd *d,
 	/* later boots have larger epochs: a peer refuses an older one's
 	 * messages as replays */
 	s->epoch = (__u64)rt.tv_sec * NSEC + (__u64)rt.tv_nsec;
-	s->started_ns = s->last_walk_ns = now_ns();
+	s->started_ns = s->last_walk_ns = s->last_refresh_ns = now_ns();
 	s->npeers = c->npeers;
 	for (size_t i = 0; i < c->npeers; i++) {
 		struct peer *p = &s->peers[i];
@@ -1035,10 +1060,7 @@ struct xlbd_sync *xlbd_sync_new(struct xlbd_loop *loop, struct xlbd *d,
 			goto fail;
 		}
 	}
-	if (!sched_getaffinity(0, sizeof(s->cpus), &s->cpus))
-		for (int i = 0; i < CPU_SETSIZE; i++)
-			if (CPU_ISSET(i, &s->cpus))
-				s->cpu_list[s->ncpu++] = i;
+	xlb_ct_spread_init(&s->spread); /* fails: no spread, still works */
 	xlb_endpoint_str(&c->listen.addr, c->listen.family, c->listen.port, ep,
 			 sizeof(ep));
 	to_sockaddr(&c->listen, &sa, &sl);
@@ -1065,6 +1087,7 @@ struct xlbd_sync *xlbd_sync_new(struct xlbd_loop *loop, struct xlbd *d,
 		goto fail;
 	}
 	s->fingerprint = fingerprint(s);
+	s->lost_seen = ring_lost(s); /* a previous xlbd's losses are its own */
 	s->src_sock =
 		xlbd_loop_fd(loop, s->fd, XLBD_READ, on_sock, s, err, errlen);
 	s->src_ring = s->src_sock ?
@@ -1105,8 +1128,7 @@ void xlbd_sync_free(struct xlbd_sync *s)
 	xlbd_src_del(s->t_walk);
 	xlbd_src_del(s->t_pace);
 	xlb_ct_learn_close(s->learn);
-	if (s->ncpu > 1) /* the CPUs we were given back */
-		sched_setaffinity(0, sizeof(s->cpus), &s->cpus);
+	xlb_ct_spread_end(&s->spread);
 	if (s->fd >= 0)
 		close(s->fd);
 	for (size_t i = 0; i < s->npeers; i++) {
