@@ -72,6 +72,7 @@ struct peer {
 	/* receive side: every data message below rx_next arrived (0: none
 	 * yet from this boot of the peer: the first one seen sets it) */
 	__u32 rx_next, rx_max, bulk_end;
+	__u64 last_bulk_ns; /* when the last BULK arrived */
 	__u64 rx_bits[RXWIN / 64];
 	bool ack_due, nack_due;
 	__u64 last_nack_ns;
@@ -585,6 +586,8 @@ static void on_data(struct xlbd_sync *s, struct peer *p,
 	if (d + 1 > p->rx_max)
 		p->rx_max = d + 1;
 	apply_entries(s, p, m);
+	if (m->type == XLB_SYNC_BULK)
+		p->last_bulk_ns = now_ns();
 	if (m->type == XLB_SYNC_BULK && m->flags & XLB_SYNC_F_END)
 		p->bulk_end = d;
 	while (rx_bit(p, p->rx_next)) {
@@ -975,8 +978,14 @@ static void on_hello_timer(void *arg)
 			/* when it is back it gets the whole table */
 			peer_restarted(p);
 		}
-		if (p->state == P_RESYNCING && !p->rx_max &&
-		    now - p->resync_req_ns > RESYNC_RETRY_NS)
+		/* no bulk message for 2 s since we asked: the request or
+		 * the transfer was lost; ask again (a transfer in progress
+		 * keeps sending, and is not restarted) */
+		if (p->state == P_RESYNCING &&
+		    now - (p->last_bulk_ns > p->resync_req_ns ?
+				   p->last_bulk_ns :
+				   p->resync_req_ns) >
+			    RESYNC_RETRY_NS)
 			ask_resync(s, p);
 		m.flags = synced ? XLB_SYNC_F_SYNCED : 0;
 		m.next_dseq = p->tx_next;
