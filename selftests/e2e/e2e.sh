@@ -181,7 +181,7 @@ check "the added backend 4 takes new connections" grep -q "be4" <<<"$seen"
 
 # --- drain keeps open connections, sends no new ones --------------------------
 # A slow download holds one connection open; find its backend in conntrack.
-client curl -s --max-time 30 --limit-rate 10k -o "$WORK/slow.out" \
+client curl -s --max-time 20 --limit-rate 25k -o "$WORK/slow.out" \
 	--local-port 45678 "http://$LAB_VIP4/100k" &
 slow=$!
 sleep 1
