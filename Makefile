@@ -28,7 +28,7 @@ CFLAGS      ?= -O2 -g
 # -Iuser: includes name their module's folder ("lib/log.h", "config/config.h"),
 # so the layering rules (README, Layout) can be checked by reading them.
 CFLAGS      += $(COMMON_WARN) -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE -MMD -MP
-LDLIBS      := -lxdp -lbpf -lelf -lz -lyaml -ljson-c -lmnl -levent -lcurl
+LDLIBS      := -lxdp -lbpf -lelf -lz -lyaml -ljson-c -lmnl -levent -lcurl -lsodium
 # The one version every program prints (--version); only opt.c reads it.
 # 0.1+gitYYYYMMDDhhmmss.HASH (the commit's UTC time): it grows with every
 # commit, so it is also the Debian package's version (make deb) and a newer
@@ -153,6 +153,7 @@ test-e2e: all
 	$(Q)bash selftests/e2e/e2e.sh
 	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/metrics.sh
 	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/health.sh
+	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/sync.sh
 
 # The main job: the real xlb in a namespace lab with nginx backends.
 demo: all

@@ -112,4 +112,14 @@ struct {
 	__type(value, struct xlb_counter);
 } xlb_backend_stats SEC(".maps");
 
+/*
+ * New conntrack entries for xlbd's state sync (bpf/learn.h). A ring buffer,
+ * not a perf buffer: one ring shared by every CPU, records in order, and a
+ * full ring fails the reserve at once (counted) instead of blocking.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, XLB_CT_EVENTS_BYTES);
+} xlb_ct_events SEC(".maps");
+
 #endif /* XLB_BPF_MAPS_H */

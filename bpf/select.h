@@ -7,6 +7,7 @@
 #ifndef XLB_BPF_SELECT_H
 #define XLB_BPF_SELECT_H
 
+#include "learn.h"
 #include "maps.h"
 #include "parse.h"
 #include "stats.h"
@@ -247,6 +248,8 @@ static __always_inline int xlb_select(const struct xlb_pkt *p,
 		entry.flags = XLB_CT_F_CLOSING;
 	if (bpf_map_update_elem(&xlb_conntrack, &p->flow, &entry, BPF_ANY))
 		xlb_event(XLB_EV_CT_INSERT_FAILED);
+	else
+		xlb_ct_learn(&p->flow, &entry);
 	return XLB_CONTINUE;
 }
 

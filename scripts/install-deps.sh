@@ -37,8 +37,10 @@ PKGS=(
 	prometheus chromium tmux
 	# health checks: HTTP and HTTPS through libcurl's multi interface
 	libcurl4-openssl-dev
-	# end-to-end tests: real clients
-	apache2-utils python3 jq
+	# state sync: authenticated peer messages (libsodium), bulk resync (zlib)
+	libsodium-dev
+	# end-to-end tests: real clients; nft drops a share of sync datagrams
+	apache2-utils python3 jq nftables
 	# lab: netns backends and the client
 	nginx curl iputils-ping
 	# benchmarks: HTTP through the VIP, HAProxy (TCP mode) as the baseline, plots

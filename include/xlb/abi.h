@@ -164,6 +164,12 @@ struct xlb_flow {
 
 /* The client sent FIN or RST: the entry ages with ct_timeout_tcp_fin. */
 #define XLB_CT_F_CLOSING (1u << 0)
+/*
+ * Written by xlbd's state sync from a peer's entry, not by this node's
+ * datapath (which ignores the bit): the periodic walk does not send such
+ * entries back where they came from.
+ */
+#define XLB_CT_F_SYNCED (1u << 1)
 
 /*
  * vip_id was a __u32 before flags existed: VIP ids are below XLB_MAX_VIPS,
@@ -177,6 +183,22 @@ struct xlb_ct_entry {
 	__u8 pad;
 	__u64 last_seen_ns; /* CLOCK_MONOTONIC, coarse; refreshed at most once a second */
 };
+
+/*
+ * What the datapath tells xlbd about a conntrack entry it has just written
+ * (a new flow, or a re-pick replacing an entry), through the ring buffer
+ * xlb_ct_events: the state sync sends it to the peers. @entry is the value
+ * as written (last_seen_ns: when the flow started on this node).
+ */
+struct xlb_ct_event {
+	struct xlb_flow flow;
+	struct xlb_ct_entry entry;
+};
+
+/* Bytes of xlb_ct_events: about 20k events (48 bytes + an 8-byte header). */
+#ifndef XLB_CT_EVENTS_BYTES
+#define XLB_CT_EVENTS_BYTES (1u << 20)
+#endif
 
 /* Global settings, the one entry of xlb_config. Zeroes are safe defaults. */
 struct xlb_config {
@@ -229,6 +251,7 @@ _Static_assert(sizeof(struct xlb_addr_key) == 20, "xlb_addr_key layout");
 _Static_assert(sizeof(struct xlb_backend) == 24, "xlb_backend layout");
 _Static_assert(sizeof(struct xlb_flow) == 40, "xlb_flow layout");
 _Static_assert(sizeof(struct xlb_ct_entry) == 16, "xlb_ct_entry layout");
+_Static_assert(sizeof(struct xlb_ct_event) == 56, "xlb_ct_event layout");
 _Static_assert(XLB_MAX_VIPS <= 65536, "VIP ids must fit xlb_ct_entry.vip_id");
 _Static_assert(__builtin_offsetof(struct xlb_config, ct_timeout_udp) == 18 &&
 		       __builtin_offsetof(struct xlb_config, ct_timeout_tcp) == 24,

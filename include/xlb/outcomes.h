@@ -68,7 +68,9 @@
 	X(XLB_EV_CT_EXPIRED, "ct_expired", EVENT,                              \
 	  "entry idle past its timeout: the flow took a fresh pick")           \
 	X(XLB_EV_CT_SYN_REPICK, "ct_syn_repick", EVENT,                        \
-	  "SYN on a tracked 5-tuple: a new connection, fresh pick")
+	  "SYN on a tracked 5-tuple: a new connection, fresh pick")            \
+	X(XLB_EV_CT_LEARN_LOST, "ct_learn_lost", EVENT,                        \
+	  "new entry not told to xlbd: event ring full (sync walk catches it)")
 
 /* X(enum name, short name, verdict, help) for xlb_decap (xlb_decap_stats). */
 #define XLB_DECAP_STAT_LIST(X)                                                 \

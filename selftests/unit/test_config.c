@@ -542,6 +542,31 @@ static const struct err_case err_cases[] = {
 	{ "L2 DSR from an IPv4 VIP to an IPv6 backend", POOL WEB
 	  "    mode: l2dsr\n    backends:\n      - {id: 1}\n      - {id: 2}\n",
 	  "t.yaml:13: vips[0].backends[1].id: backend 2 is IPv6 but the VIP is IPv4" },
+	/* sync: */
+	{ "sync without listen", "sync:\n  key_file: /etc/xlb/sync.key\n"
+	  "  peers: [192.0.2.2:7400]\n", "t.yaml:2: sync.listen: missing" },
+	{ "a sync listen without port", "sync:\n  listen: 192.0.2.1\n",
+	  "t.yaml:2: sync.listen: expected ADDRESS:PORT" },
+	{ "an IPv6 peer without brackets",
+	  "sync:\n  listen: 192.0.2.1:7400\n  peers: [2001:db8::1:7400]\n",
+	  "t.yaml:3: sync.peers[0]: expected ADDRESS:PORT" },
+	{ "a relative key file",
+	  "sync:\n  listen: 192.0.2.1:7400\n  key_file: sync.key\n",
+	  "t.yaml:3: sync.key_file: expected an absolute path" },
+	{ "sync with no peer",
+	  "sync:\n  listen: 192.0.2.1:7400\n  key_file: /k\n",
+	  "t.yaml:1: sync.peers: no peer" },
+	{ "a sync peer of another family",
+	  "sync:\n  listen: 192.0.2.1:7400\n  key_file: /k\n"
+	  "  peers:\n    - 192.0.2.2:7400\n    - \"[2001:db8::2]:7400\"\n",
+	  "t.yaml:6: sync.peers[1]: not of sync.listen's address family" },
+	{ "a sync peer that is listen itself",
+	  "sync:\n  listen: 192.0.2.1:7400\n  key_file: /k\n"
+	  "  peers: [192.0.2.1:7400]\n",
+	  "t.yaml:4: sync.peers[0]: is sync.listen itself" },
+	{ "a sync interval of 0",
+	  "sync:\n  listen: 192.0.2.1:7400\n  interval: 0\n",
+	  "t.yaml:3: sync.interval: " },
 };
 
 Test(config, every_error_names_file_line_and_field)
@@ -741,6 +766,32 @@ static void round_trip(const char *desc, const struct xlb_cfg *c)
 	free(again);
 	free(text);
 	xlb_cfg_free(&back);
+}
+
+Test(config, sync_section_round_trip)
+{
+	static const char y[] =
+		"sync:\n  listen: \"[2001:db8::1]:7400\"\n"
+		"  peers: [\"[2001:db8::2]:7400\", \"[2001:db8::3]:7401\"]\n"
+		"  key_file: /etc/xlb/sync.key\n  key_id: 2\n  interval: 5\n";
+	struct xlb_cfg c, d;
+	char err[XLB_ERR_MAX];
+
+	parse_ok(y, &c);
+	cr_assert(c.sync.enabled);
+	cr_assert_eq(c.sync.npeers, 2);
+	cr_assert_eq(c.sync.peers[1].port, 7401);
+	cr_assert_eq(c.sync.listen.family, XLB_AF_INET6);
+	cr_assert_eq(c.sync.key_id, 2);
+	cr_assert_eq(c.sync.interval, 5);
+	cr_assert_str_eq(c.sync.key_file, "/etc/xlb/sync.key");
+	round_trip("a sync section", &c);
+	cr_assert_eq(parse("mtu: 1500\n", &d, err), 0, "%s", err);
+	cr_assert_not(d.sync.enabled, "no sync: section, no sync");
+	cr_assert_eq(d.sync.interval, XLB_SYNC_DEFAULT_INTERVAL);
+	cr_assert_not(xlb_cfg_equal(&c, &d), "sync counts in equal");
+	xlb_cfg_free(&c);
+	xlb_cfg_free(&d);
 }
 
 Test(config, write_then_parse_round_trip)

@@ -6,6 +6,8 @@
  * batch ops and through the get_next_key fallback.
  */
 #include <errno.h>
+#include <sched.h>
+#include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -206,4 +208,63 @@ Test(conntrack, flush_in_batches)
 Test(conntrack, flush_with_get_next_key)
 {
 	flush_both_ways(XLB_CT_F_NO_BATCH);
+}
+
+static int lru_map(__u32 entries)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_COMMON_LRU);
+
+	return bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "xlb_ct_spread",
+			      sizeof(struct xlb_flow),
+			      sizeof(struct xlb_ct_entry), entries, &opts);
+}
+
+/*
+ * What the sync receiver relies on: entries written from one CPU fill only
+ * that CPU's share of a per-CPU LRU table; spread, they fill it all.
+ */
+Test(conntrack, spread_inserts_fill_every_cpus_lru_list)
+{
+	int ncpu = libbpf_num_possible_cpus(), share = 4096, m, a, b;
+	struct xlb_ct_entry e = { .backend_id = 1, .vip_id = 1 };
+	struct xlb_ct_spreader sp;
+	cpu_set_t all, one;
+	long held_one, held_spread;
+
+	cr_assert_eq(sched_getaffinity(0, sizeof(all), &all), 0);
+	if (ncpu < 2 || CPU_COUNT(&all) < ncpu)
+		cr_skip_test("needs every possible CPU (%d) to be usable", ncpu);
+	m = share * ncpu * 3 / 4; /* more than one CPU's share */
+	a = lru_map((__u32)(share * ncpu));
+	b = lru_map((__u32)(share * ncpu));
+	cr_assert(a >= 0 && b >= 0, "per-CPU LRU maps: %s", strerror(errno));
+	cr_assert_eq(xlb_ct_spread_init(&sp), 0);
+	CPU_ZERO(&one);
+	CPU_SET(sp.cpus[0], &one);
+	cr_assert_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+	for (int i = 0; i < m; i++) {
+		struct xlb_flow f = flow(i);
+
+		cr_assert_eq(xlb_ct_insert(a, &f, &e), 0);
+	}
+	cr_assert_eq(sched_setaffinity(0, sizeof(all), &all), 0);
+	for (int i = 0; i < m; i++) {
+		struct xlb_flow f = flow(i);
+
+		cr_assert_eq(xlb_ct_insert_spread(&sp, b, &f, &e), 0);
+	}
+	xlb_ct_spread_end(&sp);
+	held_one = xlb_ct_count(a, NULL);
+	held_spread = xlb_ct_count(b, NULL);
+	cr_assert_leq(held_one, share + share / 8,
+		      "written from one CPU, the table holds about its share "
+		      "(%ld of %d written, share %d)",
+		      held_one, m, share);
+	cr_assert_eq(held_spread, m,
+		     "spread over the CPUs it holds every entry (%ld of %d)",
+		     held_spread, m);
+	cr_assert_eq(sched_getaffinity(0, sizeof(one), &one), 0);
+	cr_assert(CPU_EQUAL(&one, &all), "the thread has its CPUs back");
+	close(a);
+	close(b);
 }

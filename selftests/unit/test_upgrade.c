@@ -260,6 +260,13 @@ Test(upgrade, idle_previous_release_is_adopted_and_stats_grow)
 	cr_assert_eq(all[XLB_TX_FORWARD].packets, 7ull * (__u64)ncpu,
 		     "the old counters were copied");
 	cr_assert_eq(all[XLB_DROP_NO_OUTCOME].packets, 0);
+	cr_assert_eq(all[XLB_EV_CT_LEARN_LOST].packets, 0,
+		     "an outcome added since counts from zero");
+	cr_assert_neq(pinned_id("xlb_ct_events", &max), 0,
+		      "the sync ring, which that release lacked, is created "
+		      "and pinned");
+	cr_assert_eq(max, XLB_CT_EVENTS_BYTES);
+	cr_assert_gt(m.ct_events, 0, "and opened");
 	cr_assert_eq(access("/sys/fs/bpf", F_OK), 0);
 	assert_filter_knows_old_addrs(&m);
 	xlb_maps_close(&m);

@@ -59,6 +59,8 @@ static const char commands_text[] =
 	"  conntrack flush [--vip NAME]\n"
 	"  maglev show VIP\n"
 	"  top [--once] [--interval S] [--iterations N]   rates per VIP and backend\n"
+	"  sync status                         peers, synced or not, lag, rejects\n"
+	"                                      (exit 0: synced, 3: not yet)\n"
 	"(xlb COMMAND --help: a command's options)\n"
 	"environment (a flag wins over it):\n"
 	"  XLB_SOCKET   xlbd's control socket (default " XLB_CTL_DEFAULT_SOCKET ")\n"
@@ -1162,6 +1164,84 @@ static int cmd_config(struct cli *c)
 	return call(c, req, print_saved);
 }
 
+/*
+ * xlb sync status: one line for this node, one per peer, the rejects that
+ * are not zero. Exits 0 when synced, 3 when not yet (keepalived's
+ * track_script and a BIRD wrapper can use it as it is), 1 on error.
+ */
+static int cmd_sync(struct cli *c)
+{
+	struct json_object *resp, *peers, *rj;
+	int ret, synced;
+
+	if (c->argc < 2 || strcmp(c->argv[1], "status"))
+		return need("sync", "status",
+			    c->argc < 2 ? "missing status" :
+					  "unknown subcommand (status)");
+	ret = no_args(c, "sync status", 2);
+	if (ret >= 0)
+		return ret;
+	resp = ask(c, request("sync.status"));
+	if (!resp)
+		return 1;
+	if (!ok_of(resp)) {
+		if (c->json)
+			printf("%s\n", json_object_to_json_string_ext(
+					       resp, JSON_C_TO_STRING_PRETTY));
+		else
+			fprintf(stderr, "xlb: %s\n", s_of(resp, "error"));
+		json_object_put(resp);
+		return 1;
+	}
+	synced = json_object_get_boolean(json_object_object_get(resp, "synced"));
+	if (c->json) {
+		printf("%s\n", json_object_to_json_string_ext(
+				       resp, JSON_C_TO_STRING_PRETTY));
+		json_object_put(resp);
+		return synced ? 0 : 3;
+	}
+	printf("sync: %s on %s, fingerprint %s, %lld entries; learned %lld, "
+	       "%lld walks\n",
+	       synced ? "synced" : "NOT synced", s_of(resp, "listen"),
+	       s_of(resp, "fingerprint"), (long long)i_of(resp, "ct_entries"),
+	       (long long)i_of(resp, "learned"), (long long)i_of(resp, "walks"));
+	peers = json_object_object_get(resp, "peers");
+	for (size_t i = 0; i < json_object_array_length(peers); i++) {
+		struct json_object *p = json_object_array_get_idx(peers, i);
+		struct json_object *lag = json_object_object_get(p, "lag_ms");
+		bool match = json_object_get_boolean(
+			json_object_object_get(p, "fingerprint_match"));
+
+		printf("  peer %-22s %-10s %s  queue %lld  sent %lld  "
+		       "applied %lld  resends %lld",
+		       s_of(p, "peer"), s_of(p, "state"),
+		       json_object_get_boolean(json_object_object_get(p, "up")) ?
+			       "up  " :
+			       "down",
+		       (long long)i_of(p, "queue"),
+		       (long long)i_of(p, "sent_entries"),
+		       (long long)i_of(p, "applied"),
+		       (long long)i_of(p, "resends"));
+		if (lag)
+			printf("  lag p50 %.1f p99 %.1f max %.1f ms",
+			       d_of(lag, "p50"), d_of(lag, "p99"),
+			       d_of(lag, "max"));
+		printf("\n");
+		if (*s_of(p, "fingerprint") && !match)
+			printf("    fingerprint %s differs from ours: this peer "
+			       "picks backends differently for new flows\n",
+			       s_of(p, "fingerprint"));
+	}
+	rj = json_object_object_get(resp, "rejects");
+	json_object_object_foreach(rj, k, v) {
+		if (json_object_get_int64(v))
+			printf("  rejected %s: %lld\n", k,
+			       (long long)json_object_get_int64(v));
+	}
+	json_object_put(resp);
+	return synced ? 0 : 3;
+}
+
 /* A flag wins over the environment, which wins over the default. */
 static void from_env(const struct xlb_opt_result *r, size_t opt,
 		     const char *var, const char **val, const char **from)
@@ -1268,6 +1348,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "conntrack"))
 		return cmd_conntrack(&c);
+	if (!strcmp(cmd, "sync"))
+		return cmd_sync(&c);
 	if (!strcmp(cmd, "maglev")) {
 		struct json_object *req;
 

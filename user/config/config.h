@@ -174,6 +174,33 @@ struct xlb_cfg_lines {
 	int metrics_listen;
 };
 
+/* An address and UDP port, "192.0.2.1:7400" or "[2001:db8::1]:7400". */
+struct xlb_cfg_endpoint {
+	struct xlb_addr addr;
+	__u8 family; /* XLB_AF_* */
+	__u16 port; /* host order */
+	int line;
+};
+
+#define XLB_SYNC_PEERS_MAX 8
+#define XLB_SYNC_DEFAULT_INTERVAL 10
+
+/*
+ * Connection-state sync with other LB nodes (README, "State sync and
+ * failover"). Read when xlbd starts: a reload that changes it is logged
+ * and takes effect at the next start.
+ */
+struct xlb_cfg_sync {
+	bool enabled; /* the file has a sync: section */
+	struct xlb_cfg_endpoint listen;
+	struct xlb_cfg_endpoint peers[XLB_SYNC_PEERS_MAX];
+	size_t npeers;
+	char key_file[XLB_PATH_MAX]; /* "ID HEX" lines, mode 0600 */
+	__u32 key_id; /* the key this node sends with */
+	__u32 interval; /* s between walks of the table (refresh, catch-up) */
+	int line, key_file_line, key_id_line, interval_line;
+};
+
 struct xlb_cfg {
 	/* where the model was read from, for messages; "" if not from a file */
 	char source[XLB_PATH_MAX];
@@ -208,6 +235,8 @@ struct xlb_cfg {
 	struct xlb_addr metrics_addr;
 	__u8 metrics_family; /* 0 while off */
 	__u16 metrics_port; /* 0: off */
+
+	struct xlb_cfg_sync sync;
 
 	struct xlb_cfg_backend *backends;
 	size_t nbackends;

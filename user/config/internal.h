@@ -43,6 +43,7 @@ struct num_rule {
 	bool prime;
 };
 
+extern const struct num_rule cfg_r_sync_interval;
 extern const struct num_rule cfg_r_u32, cfg_r_maglev, cfg_r_mtu, cfg_r_ct,
 	cfg_r_port, cfg_r_backend_id, cfg_r_weight, cfg_r_ct_timeout;
 

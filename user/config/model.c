@@ -20,6 +20,7 @@ void xlb_cfg_init(struct xlb_cfg *c)
 	c->ct_timeout_tcp = XLB_DEFAULT_CT_TIMEOUT_TCP;
 	c->ct_timeout_tcp_fin = XLB_DEFAULT_CT_TIMEOUT_TCP_FIN;
 	c->ct_timeout_udp = XLB_DEFAULT_CT_TIMEOUT_UDP;
+	c->sync.interval = XLB_SYNC_DEFAULT_INTERVAL;
 }
 
 void xlb_cfg_free(struct xlb_cfg *c)
@@ -176,6 +177,29 @@ static bool vip_eq(const struct xlb_cfg *ca, const struct xlb_cfg_vip *a,
 	return true;
 }
 
+static bool ep_eq(const struct xlb_cfg_endpoint *a,
+		  const struct xlb_cfg_endpoint *b)
+{
+	return a->family == b->family && a->port == b->port &&
+	       !memcmp(&a->addr, &b->addr, sizeof(a->addr));
+}
+
+static bool sync_eq(const struct xlb_cfg_sync *a, const struct xlb_cfg_sync *b)
+{
+	if (a->enabled != b->enabled)
+		return false;
+	if (!a->enabled)
+		return true;
+	if (!ep_eq(&a->listen, &b->listen) || a->npeers != b->npeers ||
+	    strncmp(a->key_file, b->key_file, XLB_PATH_MAX) ||
+	    a->key_id != b->key_id || a->interval != b->interval)
+		return false;
+	for (size_t i = 0; i < a->npeers; i++)
+		if (!ep_eq(&a->peers[i], &b->peers[i]))
+			return false;
+	return true;
+}
+
 bool xlb_cfg_equal(const struct xlb_cfg *a, const struct xlb_cfg *b)
 {
 	size_t i;
@@ -200,7 +224,8 @@ bool xlb_cfg_equal(const struct xlb_cfg *a, const struct xlb_cfg *b)
 	    (a->metrics_port &&
 	     !cfg_addr_eq(a->metrics_family, &a->metrics_addr,
 			  &b->metrics_addr)) ||
-	    a->nbackends != b->nbackends || a->nvips != b->nvips)
+	    a->nbackends != b->nbackends || a->nvips != b->nvips ||
+	    !sync_eq(&a->sync, &b->sync))
 		return false;
 	for (i = 0; i < a->nbackends; i++) {
 		const struct xlb_cfg_backend *x = &a->backends[i];

@@ -1053,6 +1053,113 @@ static int k_metrics(struct pctx *p, const struct key_spec *ks,
 			obj);
 }
 
+/* sync: */
+
+static int get_endpoint(struct pctx *p, yaml_node_t *n, const char *field,
+			struct xlb_cfg_endpoint *ep)
+{
+	char b[SHOWN_MAX], why[WHY_MAX];
+	const char *s;
+	int ret;
+
+	ret = want_scalar(p, n, field, "ADDRESS:PORT", &s);
+	if (ret)
+		return ret;
+	if (xlb_endpoint_parse(s, &ep->addr, &ep->family, &ep->port, why,
+			       sizeof(why)))
+		return perr(p, n, field, "%s, got %s", why,
+			    shown(n, b, sizeof(b)));
+	ep->line = node_line(n);
+	return 0;
+}
+
+static int k_sync_listen(struct pctx *p, const struct key_spec *ks,
+			 yaml_node_t *key, yaml_node_t *val, const char *field,
+			 void *obj)
+{
+	(void)ks;
+	(void)key;
+	return get_endpoint(p, val, field, &((struct xlb_cfg *)obj)->sync.listen);
+}
+
+static int k_sync_peers(struct pctx *p, const struct key_spec *ks,
+			yaml_node_t *key, yaml_node_t *val, const char *field,
+			void *obj)
+{
+	struct xlb_cfg_sync *sy = &((struct xlb_cfg *)obj)->sync;
+	char path[FIELD_MAX];
+	size_t n = 0;
+	int ret;
+
+	(void)ks;
+	(void)key;
+	ret = get_seq(p, val, field, &n);
+	if (ret)
+		return ret;
+	if (n > XLB_SYNC_PEERS_MAX)
+		return perr(p, val, field, "%zu peers, at most %d", n,
+			    XLB_SYNC_PEERS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *node = seq_item(p, val, i);
+
+		snprintf(path, sizeof(path), "%s[%zu]", field, i);
+		if (!node)
+			return perr(p, val, path, "broken YAML document");
+		ret = get_endpoint(p, node, path, &sy->peers[i]);
+		if (ret)
+			return ret;
+	}
+	sy->npeers = n;
+	return 0;
+}
+
+static int k_sync_key_file(struct pctx *p, const struct key_spec *ks,
+			   yaml_node_t *key, yaml_node_t *val,
+			   const char *field, void *obj)
+{
+	struct xlb_cfg_sync *sy = &((struct xlb_cfg *)obj)->sync;
+	const char *s;
+	int ret;
+
+	(void)ks;
+	(void)key;
+	ret = want_scalar(p, val, field, "an absolute path", &s);
+	if (ret)
+		return ret;
+	if (s[0] != '/' || strlen(s) >= sizeof(sy->key_file))
+		return perr(p, val, field,
+			    "expected an absolute path under %zu bytes",
+			    sizeof(sy->key_file));
+	snprintf(sy->key_file, sizeof(sy->key_file), "%s", s);
+	return 0;
+}
+
+#define SYNC_AT(f) (offsetof(struct xlb_cfg, sync) + offsetof(struct xlb_cfg_sync, f))
+static const struct key_spec SYNC_KEYS[] = {
+	{ "listen", k_sync_listen, 0, NULL, "the address:port to receive on",
+	  0 },
+	{ "peers", k_sync_peers, 0, NULL, NULL, 0 },
+	{ "key_file", k_sync_key_file, 0, NULL,
+	  "a root-only file of \"ID HEX\" keys", SYNC_AT(key_file_line) + 1 },
+	{ "key_id", k_u32, SYNC_AT(key_id), &cfg_r_u32, NULL,
+	  SYNC_AT(key_id_line) + 1 },
+	{ "interval", k_u32, SYNC_AT(interval), &cfg_r_sync_interval, NULL,
+	  SYNC_AT(interval_line) + 1 },
+};
+
+static int k_sync(struct pctx *p, const struct key_spec *ks, yaml_node_t *key,
+		  yaml_node_t *val, const char *field, void *obj)
+{
+	struct xlb_cfg *c = obj;
+
+	(void)ks;
+	if (is_null(val))
+		return 0;
+	c->sync.enabled = true;
+	c->sync.line = node_line(key);
+	return walk_map(p, val, field, SYNC_KEYS, ARRAY_SIZE(SYNC_KEYS), obj);
+}
+
 static const struct key_spec ROOT_KEYS[] = {
 	{ "pin_dir", k_pin_dir, 0, NULL, NULL, LINE_AT(pin_dir) },
 	{ "hash_seed", k_u32, offsetof(struct xlb_cfg, hash_seed), &cfg_r_u32,
@@ -1070,6 +1177,7 @@ static const struct key_spec ROOT_KEYS[] = {
 	{ "metrics", k_metrics, 0, NULL, NULL, 0 },
 	{ "backends", k_backends, 0, NULL, NULL, 0 },
 	{ "vips", k_vips, 0, NULL, NULL, 0 },
+	{ "sync", k_sync, 0, NULL, NULL, 0 },
 };
 
 _Static_assert(ARRAY_SIZE(ROOT_KEYS) <= KEYS_MAX, "walk_map key limit");

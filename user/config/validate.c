@@ -34,6 +34,8 @@ const struct num_rule cfg_r_port = { 1, 65535, "every port", false };
 const struct num_rule cfg_r_backend_id = { 1, XLB_MAX_BACKENDS - 1, NULL,
 					   false };
 const struct num_rule cfg_r_weight = { 0, XLB_WEIGHT_MAX, NULL, false };
+/* seconds between sync walks: below the shortest idle timeout there is */
+const struct num_rule cfg_r_sync_interval = { 1, 3600, NULL, false };
 
 /* Returns 0 if @v obeys @r, else -EINVAL with the reason in @why. */
 int cfg_num_check(const struct num_rule *r, __u64 v, char *why, size_t n)
@@ -545,6 +547,46 @@ static int validate_refs(const struct vctx *v, const struct xlb_cfg *c,
 	return ret;
 }
 
+static bool endpoint_eq(const struct xlb_cfg_endpoint *a,
+			const struct xlb_cfg_endpoint *b)
+{
+	return a->family == b->family && a->port == b->port &&
+	       !memcmp(&a->addr, &b->addr, sizeof(a->addr));
+}
+
+/* sync: a listen address, a key, peers of the listen family, not itself. */
+static int validate_sync(struct vctx *v, const struct xlb_cfg *c)
+{
+	const struct xlb_cfg_sync *s = &c->sync;
+	char field[FIELD_MAX];
+
+	if (!s->enabled)
+		return 0;
+	if (!s->listen.family)
+		return verr(v, s->line, "sync.listen", "missing (the address:port to receive on)");
+	if (!s->key_file[0])
+		return verr(v, s->line, "sync.key_file",
+			    "missing (a root-only file of \"ID HEX\" keys)");
+	if (!s->npeers)
+		return verr(v, s->line, "sync.peers",
+			    "no peer: list the other nodes' address:port");
+	for (size_t i = 0; i < s->npeers; i++) {
+		snprintf(field, sizeof(field), "sync.peers[%zu]", i);
+		if (s->peers[i].family != s->listen.family)
+			return verr(v, s->peers[i].line, field,
+				    "not of sync.listen's address family");
+		if (endpoint_eq(&s->peers[i], &s->listen))
+			return verr(v, s->peers[i].line, field,
+				    "is sync.listen itself");
+		for (size_t j = 0; j < i; j++)
+			if (endpoint_eq(&s->peers[i], &s->peers[j]))
+				return verr(v, s->peers[i].line, field,
+					    "listed twice (also peers[%zu])",
+					    j);
+	}
+	return 0;
+}
+
 int xlb_cfg_validate(const struct xlb_cfg *c, char *err, size_t errlen)
 {
 	struct vctx v = {
@@ -560,6 +602,8 @@ int xlb_cfg_validate(const struct xlb_cfg *c, char *err, size_t errlen)
 	if (err && errlen)
 		err[0] = '\0';
 	ret = validate_globals(&v, c);
+	if (!ret)
+		ret = validate_sync(&v, c);
 	if (ret)
 		return ret;
 	if (c->nbackends && !c->backends)

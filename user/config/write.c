@@ -211,6 +211,31 @@ static void e_check(struct emit *e, const struct xlb_cfg_check *ck, bool flow)
 	e_map_end(e);
 }
 
+static void e_endpoint(struct emit *e, const struct xlb_cfg_endpoint *ep)
+{
+	char b[XLB_ADDR_STRLEN + 10];
+
+	e_scalar(e, xlb_endpoint_str(&ep->addr, ep->family, ep->port, b,
+				     sizeof(b)));
+}
+
+static void e_sync(struct emit *e, const struct xlb_cfg_sync *s)
+{
+	e_scalar(e, "sync");
+	e_map(e, false);
+	e_scalar(e, "listen");
+	e_endpoint(e, &s->listen);
+	e_scalar(e, "peers");
+	e_seq(e);
+	for (size_t i = 0; i < s->npeers; i++)
+		e_endpoint(e, &s->peers[i]);
+	e_seq_end(e);
+	e_kstr(e, "key_file", s->key_file, sizeof(s->key_file));
+	e_ku32(e, "key_id", s->key_id);
+	e_ku32(e, "interval", s->interval);
+	e_map_end(e);
+}
+
 static void e_globals(struct emit *e, const struct xlb_cfg *c)
 {
 	static const struct xlb_addr zero;
@@ -271,6 +296,8 @@ static void e_globals(struct emit *e, const struct xlb_cfg *c)
 		e_kv(e, "listen", buf);
 		e_map_end(e);
 	}
+	if (c->sync.enabled)
+		e_sync(e, &c->sync);
 }
 
 static void e_vip(struct emit *e, const struct xlb_cfg *c,

@@ -20,6 +20,16 @@ int xlb_addr_parse(const char *text, struct xlb_addr *out, __u8 *family);
 const char *xlb_addr_str(const struct xlb_addr *a, __u8 family, char *buf,
 			 size_t len);
 
+/*
+ * Parses "ADDR:PORT" ("192.0.2.1:7400", "[2001:db8::1]:7400"; port 1 ..
+ * 65535). Returns 0, or -EINVAL with what was expected in @why.
+ */
+int xlb_endpoint_parse(const char *text, struct xlb_addr *addr, __u8 *family,
+		       __u16 *port, char *why, size_t whylen);
+/* "ADDR:PORT" or "[ADDR]:PORT" into @buf; returns @buf. */
+const char *xlb_endpoint_str(const struct xlb_addr *a, __u8 family, __u16 port,
+			     char *buf, size_t len);
+
 /* Parses "aa:bb:cc:dd:ee:ff"; returns 0 or -EINVAL. */
 int xlb_mac_parse(const char *text, __u8 mac[6]);
 

@@ -4,11 +4,13 @@
  * fallback), count, flush, insert and delete.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <netinet/in.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "lib/conntrack.h"
 
@@ -325,4 +327,99 @@ int xlb_ct_delete(int fd, const struct xlb_flow *k)
 int xlb_ct_lookup(int fd, const struct xlb_flow *k, struct xlb_ct_entry *e)
 {
 	return bpf_map_lookup_elem(fd, k, e) ? -errno : 0;
+}
+
+struct xlb_ct_learn {
+	struct ring_buffer *rb;
+	xlb_ct_learn_fn fn;
+	void *arg;
+};
+
+static int learn_one(void *ctx, void *data, size_t len)
+{
+	struct xlb_ct_learn *l = ctx;
+
+	/* a record of another size is not from this build's datapath */
+	if (len == sizeof(struct xlb_ct_event))
+		l->fn(data, l->arg);
+	return 0;
+}
+
+struct xlb_ct_learn *xlb_ct_learn_open(int ring_fd, xlb_ct_learn_fn fn,
+				       void *arg)
+{
+	struct xlb_ct_learn *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	l->fn = fn;
+	l->arg = arg;
+	l->rb = ring_buffer__new(ring_fd, learn_one, l, NULL);
+	if (!l->rb) {
+		int e = errno;
+
+		free(l);
+		errno = e;
+		return NULL;
+	}
+	return l;
+}
+
+int xlb_ct_learn_fd(const struct xlb_ct_learn *l)
+{
+	return ring_buffer__epoll_fd(l->rb);
+}
+
+int xlb_ct_learn_poll(struct xlb_ct_learn *l)
+{
+	return ring_buffer__consume(l->rb);
+}
+
+void xlb_ct_learn_close(struct xlb_ct_learn *l)
+{
+	if (!l)
+		return;
+	ring_buffer__free(l->rb);
+	free(l);
+}
+
+int xlb_ct_spread_init(struct xlb_ct_spreader *s)
+{
+	cpu_set_t set;
+
+	memset(s, 0, sizeof(*s));
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return -errno;
+	for (int i = 0; i < CPU_SETSIZE && s->ncpu < 1024; i++)
+		if (CPU_ISSET(i, &set))
+			s->cpus[s->ncpu++] = i;
+	return 0;
+}
+
+int xlb_ct_insert_spread(struct xlb_ct_spreader *s, int fd,
+			 const struct xlb_flow *k, const struct xlb_ct_entry *e)
+{
+	if (s->ncpu > 1 && s->n++ % XLB_CT_SPREAD_EVERY == 0) {
+		cpu_set_t one;
+
+		CPU_ZERO(&one);
+		CPU_SET(s->cpus[s->next++ % s->ncpu], &one);
+		/* best effort: a failed move only costs the spread */
+		if (!sched_setaffinity(0, sizeof(one), &one))
+			s->moved = true;
+	}
+	return xlb_ct_insert(fd, k, e);
+}
+
+void xlb_ct_spread_end(struct xlb_ct_spreader *s)
+{
+	cpu_set_t set;
+
+	if (!s->moved)
+		return;
+	CPU_ZERO(&set);
+	for (int i = 0; i < s->ncpu; i++)
+		CPU_SET(s->cpus[i], &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	s->moved = false;
 }

@@ -141,4 +141,45 @@ int xlb_ct_delete(int fd, const struct xlb_flow *k);
 /* Reads the entry of @k; -ENOENT when there is none. */
 int xlb_ct_lookup(int fd, const struct xlb_flow *k, struct xlb_ct_entry *e);
 
+/*
+ * Writes entries from user space spread over the CPUs: xlb_conntrack's LRU
+ * lists are per CPU, an entry written by a syscall goes to the list of the
+ * CPU the writer runs on, and each list holds about entries / CPUs; written
+ * from one CPU, a table holds only that share. The writer moves the calling
+ * thread to the next CPU it may run on every XLB_CT_SPREAD_EVERY inserts
+ * (one migration per that many, not per entry), so entries land on every
+ * list in turn. xlb_ct_spread_end() gives the thread its CPUs back.
+ */
+#define XLB_CT_SPREAD_EVERY 1024
+
+struct xlb_ct_spreader {
+	int cpus[1024];
+	int ncpu, next;
+	unsigned long n;
+	bool moved;
+};
+
+/* Takes the CPUs the thread may run on now; 0 or a negative errno. */
+int xlb_ct_spread_init(struct xlb_ct_spreader *s);
+/* xlb_ct_insert(), but spread as above. */
+int xlb_ct_insert_spread(struct xlb_ct_spreader *s, int fd,
+			 const struct xlb_flow *k, const struct xlb_ct_entry *e);
+void xlb_ct_spread_end(struct xlb_ct_spreader *s);
+
+/*
+ * The datapath's learning ring (xlb_ct_events, bpf/learn.h): each entry it
+ * writes, as written. Open it on the map's fd, watch xlb_ct_learn_fd() for
+ * readability (an epoll fd), and call xlb_ct_learn_poll() to hand every
+ * waiting record to @fn without blocking.
+ */
+struct xlb_ct_learn;
+typedef void (*xlb_ct_learn_fn)(const struct xlb_ct_event *ev, void *arg);
+
+struct xlb_ct_learn *xlb_ct_learn_open(int ring_fd, xlb_ct_learn_fn fn,
+				       void *arg);
+int xlb_ct_learn_fd(const struct xlb_ct_learn *l);
+/* Records handed to @fn, or a negative errno. */
+int xlb_ct_learn_poll(struct xlb_ct_learn *l);
+void xlb_ct_learn_close(struct xlb_ct_learn *l);
+
 #endif /* XLB_USER_CONNTRACK_H */

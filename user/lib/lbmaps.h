@@ -33,7 +33,8 @@
 	X(stats, "xlb_stats")                   \
 	X(vip_stats, "xlb_vip_stats")           \
 	X(backend_stats, "xlb_backend_stats")   \
-	X(clock, "xlb_clock") /* the datapath's own */
+	X(clock, "xlb_clock") /* the datapath's own */ \
+	X(ct_events, "xlb_ct_events") /* new entries, for sync */
 
 struct xlb_lb_maps {
 #define XLB_MAP_FIELD(field, name) int field;

@@ -17,12 +17,14 @@
 #include "xlbd/edit.h"
 #include "xlbd/health.h"
 #include "xlbd/state.h"
+#include "xlbd/sync.h"
 #include "lib/loader.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/stats.h"
 #include "lib/ctl.h"
 #include "lib/ctl_decode.h"
+#include "lib/sync_proto.h"
 
 struct xlbd_sample {
 	struct timespec at;
@@ -60,6 +62,20 @@ static int start_model(struct xlbd *d, struct xlb_cfg *cfg, char *err,
 		xlb_cfg_free(&st);
 	}
 	return xlb_apply_check(cfg, NULL, err, errlen);
+}
+
+/* A sync key that cannot be used refuses the start before a map exists. */
+static int sync_key_check(const struct xlb_cfg *c, char *err, size_t errlen)
+{
+	struct xlb_sync_keyring kr;
+	int rc = xlb_sync_keys_load(c->sync.key_file, &kr, err, errlen);
+
+	if (!rc && !xlb_sync_key_find(&kr, c->sync.key_id))
+		rc = xlb_errf(err, errlen, -EINVAL,
+			      "sync.key_id: %u is not in %s", c->sync.key_id,
+			      c->sync.key_file);
+	memset(&kr, 0, sizeof(kr));
+	return rc;
 }
 
 int xlbd_start(struct xlbd *d, const char *config_path, char *err,
@@ -104,6 +120,8 @@ int xlbd_start_health(struct xlbd *d, const char *config_path,
 	 * start does not adopt maps sized by a config that never ran.
 	 */
 	rc = start_model(d, &cfg, err, errlen);
+	if (!rc && cfg.sync.enabled)
+		rc = sync_key_check(&cfg, err, errlen);
 	if (rc)
 		goto out_cfg;
 	d->prev = calloc(1, sizeof(*d->prev));
@@ -1150,6 +1168,17 @@ static struct json_object *cmd_ct_flush(struct xlbd *d,
 	return cmd_conntrack(d, a, "flush");
 }
 
+static struct json_object *cmd_sync_status(struct xlbd *d,
+					   const struct xlbd_args *a)
+{
+	(void)a;
+	if (!d->sync)
+		return xlb_ctl_error("sync status: this node has no sync: "
+				     "section in %s",
+				     d->config_path);
+	return xlbd_sync_status(d->sync);
+}
+
 static struct json_object *cmd_help(struct xlbd *d, const struct xlbd_args *a);
 
 /*
@@ -1262,6 +1291,8 @@ static const struct xlbd_cmd {
 	  "delete tracked flows" },
 	{ "maglev.show", cmd_maglev_show, ARGS(args_vip),
 	  "slots per backend in the installed table, beside the ideal share" },
+	{ "sync.status", cmd_sync_status, NO_ARGS,
+	  "state sync: peers, synced or not, lag, queues, rejects" },
 	{ "help", cmd_help, NO_ARGS, "this list" },
 };
 

@@ -31,6 +31,7 @@ struct xlbd_ct_census {
 	double pass_s; /* time the pass's slices took, summed */
 	double at; /* when it completed (Unix time) */
 };
+struct xlbd_sync;
 
 struct xlbd {
 	char config_path[XLB_PATH_MAX];
@@ -51,6 +52,7 @@ struct xlbd {
 	struct xlb_ct_cursor ct_cursor;
 	struct xlbd_ct_census census, counting;
 	double pass_started; /* CLOCK_MONOTONIC seconds */
+	struct xlbd_sync *sync; /* NULL: no sync: section (xlbd/sync.h) */
 };
 
 /*

@@ -22,6 +22,7 @@
 #include "xlbd/loop.h"
 #include "xlbd/metrics.h"
 #include "xlbd/state.h"
+#include "xlbd/sync.h"
 
 #define DEFAULT_CONFIG "/etc/xlb/xlb.yaml"
 
@@ -230,6 +231,11 @@ int main(int argc, char **argv)
 						   .prom = xlbd_health_prom,
 						   .arg = health }))
 		pr_err("metrics: the health checks' families are not exported\n");
+	if (r.d.running.sync.enabled) {
+		r.d.sync = xlbd_sync_new(r.loop, &r.d, err, sizeof(err));
+		if (!r.d.sync)
+			goto fail;
+	}
 	pr_info("serving %zu VIPs, %zu backends from %s; maps in %s "
 		"(conntrack %s, %u entries); control socket %s\n",
 		r.d.running.nvips, r.d.running.nbackends, config,
@@ -249,6 +255,8 @@ fail:
 	pr_err("%s\n", err);
 out:
 	xlbd_metrics_free(metrics);
+	xlbd_sync_free(r.d.sync);
+	r.d.sync = NULL;
 	xlbd_ctl_free(ctl);
 	/* probes and their events go before the loop they are on */
 	r.d.health = NULL;
