@@ -59,7 +59,10 @@ PLAN=22
 cleanup() {
 	local n
 	for n in lb1 lb2; do
-		[ -n "${PID[$n]:-}" ] && kill -9 "${PID[$n]}" 2>/dev/null
+		# reaped here, so bash's "Killed" notice does not follow the
+		# summary line
+		[ -n "${PID[$n]:-}" ] && kill -9 "${PID[$n]}" 2>/dev/null &&
+			wait "${PID[$n]}" 2>/dev/null
 	done
 	jobs -p | xargs -r kill 2>/dev/null
 	if [ "${E2E_KEEP:-0}" = 1 ]; then
