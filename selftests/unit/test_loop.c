@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <criterion/criterion.h>
 
+#include "lib/loader.h"
 #include "lib/ctl.h"
 #include "lib/log.h"
 #include "xlbd/ctl_server.h"
@@ -538,21 +539,10 @@ static const char xd_cfg_text[] =
 	"  - { name: web, address: 192.0.2.30, port: 80, protocol: tcp,\n"
 	"      mode: l2dsr, backends: [ { id: 1 } ] }\n";
 
+/* Every pin, whatever maps this build has (a list here went stale). */
 static void xd_rm_pins(void)
 {
-	static const char *const maps[] = {
-		"xlb_vips",	     "xlb_vip_addrs", "xlb_backends",
-		"xlb_maglev",	     "xlb_conntrack", "xlb_config",
-		"xlb_ct_rate",	     "xlb_stats",     "xlb_vip_stats",
-		"xlb_backend_stats", "xlb_clock",
-	};
-	char p[200];
-
-	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		snprintf(p, sizeof(p), "%s/%s", xd_pin, maps[i]);
-		unlink(p);
-	}
-	rmdir(xd_pin);
+	xlb_pins_remove(xd_pin);
 }
 
 /*
