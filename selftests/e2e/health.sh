@@ -62,7 +62,7 @@ client() { in_ns "$LAB_NS_CL1" "$@"; }
 start_xlbd() {
 	local pid
 	nsenter --net="/run/netns/$LAB_NS_LB1" "$BUILD/xlbd" -c "$CFG" \
-		-s "$SOCK" -i eth0 >>"$WORK/xlbd.log" 2>&1 &
+		-s "$SOCK" -i eth0 --state-dir "$WORK" >>"$WORK/xlbd.log" 2>&1 &
 	XLBD_PID=$!
 	for _ in $(seq 50); do
 		pid=$(xlb --json status 2>/dev/null | jq -r .pid 2>/dev/null)

@@ -71,6 +71,9 @@ cleanup() {
 	fi
 	"$LAB" down >/dev/null 2>&1
 	rm -rf "${PIN[lb1]:-/nonexistent}" "${PIN[lb2]:-/nonexistent}" "$WORK"
+	# pin-dir locks of daemons killed with -9 (xlbd removes its own on a
+	# clean stop)
+	rm -f /run/xlb/pin-*"$LAB_ID"*.lock
 }
 trap cleanup EXIT
 
@@ -115,7 +118,7 @@ write_config() {
 start_xlbd() {
 	local n=$1 pid
 	nsenter --net="/run/netns/$(ns_of "$n")" "$BUILD/xlbd" -c "${CFG[$n]}" \
-		-s "${SOCK[$n]}" -i eth0 >>"$WORK/$n.log" 2>&1 &
+		-s "${SOCK[$n]}" --state-dir "$WORK" -i eth0 >>"$WORK/$n.log" 2>&1 &
 	PID[$n]=$!
 	for _ in $(seq 50); do
 		pid=$(xlbn "$n" --json status 2>/dev/null | jq -r .pid 2>/dev/null)
@@ -182,7 +185,7 @@ write_config lb2 lb1
 # --- the key must be root's alone ------------------------------------------
 chmod 644 "$KEY"
 nsenter --net="/run/netns/$LAB_NS_LB1" "$BUILD/xlbd" -c "${CFG[lb1]}" \
-	-s "${SOCK[lb1]}" >"$WORK/badkey.log" 2>&1
+	-s "${SOCK[lb1]}" --state-dir "$WORK" >"$WORK/badkey.log" 2>&1
 rc=$?
 check "xlbd refuses a sync key others can read (rc $rc: $(tail -1 "$WORK/badkey.log"))" \
 	bash -c "[ $rc -ne 0 ] && grep -q 'chmod 600' '$WORK/badkey.log'"
