@@ -1392,22 +1392,6 @@ int xlb_cfg_parse(const char *name, const char *text, size_t len,
 	return 0;
 }
 
-/* What a non-regular file is, for "not a regular file (a FIFO)". */
-static const char *file_kind(mode_t m)
-{
-	if (S_ISDIR(m))
-		return "a directory";
-	if (S_ISFIFO(m))
-		return "a FIFO";
-	if (S_ISCHR(m))
-		return "a character device";
-	if (S_ISBLK(m))
-		return "a block device";
-	if (S_ISSOCK(m))
-		return "a socket";
-	return "not a file";
-}
-
 int xlb_cfg_load(const char *path, struct xlb_cfg *c, char *err, size_t errlen)
 {
 	size_t len = 0, cap;
@@ -1443,7 +1427,7 @@ int xlb_cfg_load(const char *path, struct xlb_cfg *c, char *err, size_t errlen)
 		ret = S_ISDIR(sb.st_mode) ? -EISDIR : -EINVAL;
 		if (err && errlen)
 			snprintf(err, errlen, "%s: not a regular file (%s)",
-				 path, file_kind(sb.st_mode));
+				 path, xlb_file_kind(sb.st_mode));
 		close(fd);
 		return ret;
 	}

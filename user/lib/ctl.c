@@ -15,6 +15,7 @@
 
 #include "lib/log.h"
 #include "lib/ctl.h"
+#include "lib/parse.h"
 #include "lib/ctl_decode.h"
 
 /* reads (and a client's send) give up after this; see xlb_ctl_call_wait() */
@@ -72,24 +73,6 @@ static int mkdir_parent(const char *path)
 	return 0;
 }
 
-/* What sits at a path, for "PATH: a directory, not a socket". */
-static const char *file_kind(mode_t m)
-{
-	if (S_ISREG(m))
-		return "a regular file";
-	if (S_ISDIR(m))
-		return "a directory";
-	if (S_ISLNK(m))
-		return "a symbolic link";
-	if (S_ISFIFO(m))
-		return "a FIFO";
-	if (S_ISCHR(m))
-		return "a character device";
-	if (S_ISBLK(m))
-		return "a block device";
-	return "something";
-}
-
 int xlb_ctl_listen(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa;
@@ -111,7 +94,7 @@ int xlb_ctl_listen(const char *path, char *err, size_t errlen)
 					"%s: %s, not a socket; xlbd removes "
 					"only a stale socket there (move it "
 					"away or give another -s)",
-					path, file_kind(st.st_mode));
+					path, xlb_file_kind(st.st_mode));
 		fd = connect_to(path);
 		if (fd >= 0) {
 			close(fd);

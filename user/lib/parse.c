@@ -12,6 +12,8 @@
 #include <netinet/in.h>
 #include <xlb/abi.h>
 
+#include <sys/stat.h>
+
 #include "lib/parse.h"
 
 const struct xlb_word xlb_words_proto[] = {
@@ -258,4 +260,23 @@ int xlb_u32_parse(const char *s, __u32 min, __u32 max, __u32 *out, char *why,
 	if (!ret)
 		*out = (__u32)v;
 	return ret;
+}
+
+const char *xlb_file_kind(mode_t m)
+{
+	if (S_ISREG(m))
+		return "a regular file";
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISLNK(m))
+		return "a symbolic link";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "something";
 }

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <linux/types.h>
+#include <sys/types.h>
 
 /* Where XDP runs: in the driver, or generic XDP after the skb is built. */
 enum xlb_xdp_mode { XLB_XDP_NATIVE, XLB_XDP_SKB };
@@ -71,5 +72,12 @@ int xlb_u32_parse(const char *s, __u32 min, __u32 max, __u32 *out, char *why,
  */
 #define XLB_QUOTE_MAX 48
 const char *xlb_quote(const char *s, size_t len, char *buf);
+
+/*
+ * What kind of file a mode is, for messages about a path that holds the
+ * wrong one ("xlb.yaml: not a regular file (a FIFO)", "PATH: a directory,
+ * not a socket").
+ */
+const char *xlb_file_kind(mode_t m);
 
 #endif /* XLB_USER_PARSE_H */
