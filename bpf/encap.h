@@ -77,9 +77,32 @@ static __always_inline void xlb_outer_ipv6(struct ipv6hdr *o,
 }
 
 /*
+ * Cuts what follows the IP packet in the frame before it is sent on:
+ * Ethernet padding, which has no use once the frame grows, or a trailer a
+ * switch or NIC appended. Those bytes are no part of the packet, and the
+ * MTU check counts the IP length, so what leaves is exactly what it
+ * counted. A trailer on a frame longer than the Ethernet minimum is
+ * counted; padding is not (the frame was short, nothing odd). A frame
+ * without either costs one compare.
+ */
+static __always_inline int xlb_trim_trailer(struct xdp_md *ctx,
+					    const struct xlb_pkt *p)
+{
+	__u32 ip_end = p->l3_off + p->l3_len;
+
+	if (p->pkt_len <= ip_end)
+		return XLB_CONTINUE;
+	if (p->pkt_len > p->l3_off + (ETH_ZLEN - ETH_HLEN))
+		xlb_event(XLB_EV_TRAILER_TRIMMED);
+	if (bpf_xdp_adjust_tail(ctx, -(int)(p->pkt_len - ip_end)))
+		return XLB_DROP_ENCAP;
+	return XLB_CONTINUE;
+}
+
+/*
  * Prepends the outer header for @be and sends towards the next hop. The
- * caller has checked the MTU. Ethernet padding of a short frame stays after
- * the inner packet; the outer length fields exclude it.
+ * caller has checked the MTU; the trailer goes first, so the outer length
+ * fields and the MTU check describe the whole frame.
  */
 static __always_inline int xlb_encap(struct xdp_md *ctx,
 				     const struct xlb_pkt *p,
@@ -91,7 +114,8 @@ static __always_inline int xlb_encap(struct xdp_md *ctx,
 	struct xlb_l2 l2;
 	int l3;
 
-	if (xlb_l2_save(ctx, p->l3_off, &l2))
+	if (xlb_trim_trailer(ctx, p) != XLB_CONTINUE ||
+	    xlb_l2_save(ctx, p->l3_off, &l2))
 		return XLB_DROP_ENCAP;
 	if (be->family == XLB_AF_INET) {
 		struct iphdr *o;
@@ -127,10 +151,14 @@ static __always_inline int xlb_encap(struct xdp_md *ctx,
 static __always_inline int xlb_l2dsr(struct xdp_md *ctx, const struct xlb_pkt *p,
 				     const struct xlb_backend *be)
 {
-	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
-	struct ethhdr *eth = data;
+	void *data, *data_end;
+	struct ethhdr *eth;
 
-	(void)p;
+	if (xlb_trim_trailer(ctx, p) != XLB_CONTINUE)
+		return XLB_DROP_ENCAP;
+	data = xlb_data(ctx);
+	data_end = xlb_data_end(ctx);
+	eth = data;
 	if ((void *)(eth + 1) > data_end)
 		return XLB_DROP_ENCAP;
 	__builtin_memcpy(eth->h_source, eth->h_dest, 6);

@@ -2,9 +2,11 @@
 /*
  * This file holds the ICMP side of the LB: echo requests to a VIP address
  * are answered; errors about a VIP flow (destination unreachable, among them
- * frag-needed, time exceeded, packet too big) go to the backend that owns the
- * flow they quote; a packet too big to encapsulate gets frag-needed /
- * packet-too-big back, so the client's PMTU discovery works through the LB.
+ * frag-needed, time exceeded, packet too big) addressed to the VIP address
+ * the quoted packet came from go to the backend that owns the flow they
+ * quote (other errors are the stack's); a packet too big to encapsulate
+ * gets frag-needed / packet-too-big back, so the client's PMTU discovery
+ * works through the LB.
  */
 #ifndef XLB_BPF_ICMP_H
 #define XLB_BPF_ICMP_H
@@ -55,12 +57,18 @@ struct xlb_icmp6_pseudo {
 static __always_inline int xlb_echo_reply4(struct xdp_md *ctx,
 					   struct xlb_pkt *p)
 {
-	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
-	struct iphdr *iph = data + (p->l3_off & 0x1f);
-	struct icmphdr *ic = data + (p->l4_off & 0x7f);
+	void *data, *data_end;
+	struct icmphdr *ic;
+	struct iphdr *iph;
 	__u16 old;
 	__be32 a;
 
+	if (xlb_trim_trailer(ctx, p) != XLB_CONTINUE)
+		return XLB_DROP_ENCAP;
+	data = xlb_data(ctx);
+	data_end = xlb_data_end(ctx);
+	iph = data + (p->l3_off & 0x1f);
+	ic = data + (p->l4_off & 0x7f);
 	if ((void *)(iph + 1) > data_end || (void *)(ic + 1) > data_end ||
 	    (void *)(data + sizeof(struct ethhdr)) > data_end)
 		return XLB_DROP_MALFORMED;
@@ -80,12 +88,18 @@ static __always_inline int xlb_echo_reply4(struct xdp_md *ctx,
 static __always_inline int xlb_echo_reply6(struct xdp_md *ctx,
 					   struct xlb_pkt *p)
 {
-	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
-	struct ipv6hdr *ip6h = data + (p->l3_off & 0x1f);
-	struct icmp6hdr *ic = data + (p->l4_off & 0xfff);
+	void *data, *data_end;
+	struct ipv6hdr *ip6h;
+	struct icmp6hdr *ic;
 	struct in6_addr a;
 	__u16 old;
 
+	if (xlb_trim_trailer(ctx, p) != XLB_CONTINUE)
+		return XLB_DROP_ENCAP;
+	data = xlb_data(ctx);
+	data_end = xlb_data_end(ctx);
+	ip6h = data + (p->l3_off & 0x1f);
+	ic = data + (p->l4_off & 0xfff);
 	if ((void *)(ip6h + 1) > data_end || (void *)(ic + 1) > data_end ||
 	    (void *)(data + sizeof(struct ethhdr)) > data_end)
 		return XLB_DROP_MALFORMED;
@@ -103,22 +117,32 @@ static __always_inline int xlb_echo_reply6(struct xdp_md *ctx,
 
 /*
  * An ICMPv4 error quotes a packet the VIP sent (source VIP, destination the
- * client): reverse it into the flow as the client sends it.
+ * client): reverse it into the flow as the client sends it. The quote must
+ * lie inside the error's IP packet and come from the address the error is
+ * addressed to (p->flow.dst until now): an error sent to one address about
+ * another's packet concerns no backend of ours.
  */
 static __always_inline int xlb_icmp4_error_flow(struct xdp_md *ctx,
 						struct xlb_pkt *p, __u32 off)
 {
 	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
-	struct iphdr *in = data + (off & 0x7f);
+	__u32 l3_end = p->l3_off + p->l3_len, hlen;
+	struct iphdr *in;
 	__be16 *ports;
 
-	if ((void *)(in + 1) > data_end || in->version != 4 || in->ihl < 5)
+	off &= 0x7f; /* at most 18 + 60 + 8 */
+	in = data + off;
+	if ((void *)(in + 1) > data_end || off + sizeof(*in) > l3_end ||
+	    in->version != 4 || in->ihl < 5)
 		return xlb_malformed(p);
 	if (in->protocol != IPPROTO_TCP && in->protocol != IPPROTO_UDP)
 		return XLB_PASS_ICMP_NOT_VIP;
-	ports = (void *)in + ((in->ihl * 4) & 0x3f);
-	if ((void *)(ports + 2) > data_end)
+	hlen = (in->ihl * 4) & 0x3f;
+	ports = (void *)in + hlen;
+	if ((void *)(ports + 2) > data_end || off + hlen + 4 > l3_end)
 		return xlb_malformed(p);
+	if (in->saddr != p->flow.dst.v4)
+		return XLB_PASS_ICMP_NOT_VIP;
 	p->flow.src.v4 = in->daddr;
 	p->flow.dst.v4 = in->saddr;
 	p->flow.sport = ports[1];
@@ -132,13 +156,23 @@ static __always_inline int xlb_icmp6_error_flow(struct xdp_md *ctx,
 						struct xlb_pkt *p, __u32 off)
 {
 	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
-	struct ipv6hdr *in = data + (off & 0xfff);
-	__be16 *ports = (void *)(in + 1);
+	__u32 l3_end = p->l3_off + p->l3_len;
+	struct ipv6hdr *in;
+	__be16 *ports;
+	__u32 *qs;
 
-	if ((void *)(ports + 2) > data_end || in->version != 6)
+	off &= 0xfff;
+	in = data + off;
+	ports = (void *)(in + 1);
+	if ((void *)(ports + 2) > data_end ||
+	    off + sizeof(*in) + 4 > l3_end || in->version != 6)
 		return xlb_malformed(p);
 	/* a VIP's own packets carry no extension headers */
 	if (in->nexthdr != IPPROTO_TCP && in->nexthdr != IPPROTO_UDP)
+		return XLB_PASS_ICMP_NOT_VIP;
+	qs = (__u32 *)&in->saddr;
+	if (qs[0] != p->flow.dst.v6[0] || qs[1] != p->flow.dst.v6[1] ||
+	    qs[2] != p->flow.dst.v6[2] || qs[3] != p->flow.dst.v6[3])
 		return XLB_PASS_ICMP_NOT_VIP;
 	__builtin_memcpy(&p->flow.src, &in->daddr, sizeof(p->flow.src));
 	__builtin_memcpy(&p->flow.dst, &in->saddr, sizeof(p->flow.dst));
@@ -147,6 +181,23 @@ static __always_inline int xlb_icmp6_error_flow(struct xdp_md *ctx,
 	p->flow.proto = in->nexthdr;
 	p->icmp_error = 1;
 	return XLB_CONTINUE;
+}
+
+/*
+ * Only an error addressed to a VIP address can be about a packet a VIP
+ * sent; the rest (errors about the node's own traffic, or forged to steer
+ * a quoted flow) are the stack's. The filter's bit first: most errors are
+ * not for a VIP and cost one array load.
+ */
+static __always_inline int xlb_icmp_error(struct xdp_md *ctx,
+					  struct xlb_pkt *p, __u32 off)
+{
+	if (!xlb_maybe_vip_addr(&p->flow.dst) ||
+	    !xlb_is_vip_addr(&p->flow.dst, p->family, 0))
+		return XLB_PASS_ICMP_NOT_TO_VIP;
+	if (p->family == XLB_AF_INET)
+		return xlb_icmp4_error_flow(ctx, p, off);
+	return xlb_icmp6_error_flow(ctx, p, off);
 }
 
 /*
@@ -171,7 +222,7 @@ static __always_inline int xlb_icmp(struct xdp_md *ctx, struct xlb_pkt *p)
 			return xlb_echo_reply4(ctx, p);
 		}
 		if (*type == ICMP_DEST_UNREACH || *type == ICMP_TIME_EXCEEDED)
-			return xlb_icmp4_error_flow(ctx, p, off + 8);
+			return xlb_icmp_error(ctx, p, off + 8);
 	} else if (p->family == XLB_AF_INET6 &&
 		   p->l4_proto == IPPROTO_ICMPV6) {
 		if (*type == ICMPV6_ECHO_REQUEST) {
@@ -182,9 +233,20 @@ static __always_inline int xlb_icmp(struct xdp_md *ctx, struct xlb_pkt *p)
 		}
 		if (*type == ICMPV6_DEST_UNREACH || *type == ICMPV6_PKT_TOOBIG ||
 		    *type == ICMPV6_TIME_EXCEED)
-			return xlb_icmp6_error_flow(ctx, p, off + 8);
+			return xlb_icmp_error(ctx, p, off + 8);
 	}
 	return XLB_PASS_ICMP_NOT_VIP;
+}
+
+/*
+ * No ICMP error about a frame sent to a link-layer broadcast or multicast
+ * address (RFC 1812 4.3.2.7, RFC 4443 2.4(e)): one such frame would draw
+ * an answer from every balancer on the segment. Group sources never get
+ * here (xlb_src_reason4/6 drop them).
+ */
+static __always_inline int xlb_l2_group(const struct xlb_l2 *l2)
+{
+	return l2->dst[0] & 1;
 }
 
 /*
@@ -203,7 +265,8 @@ static __always_inline int xlb_send_frag_needed(struct xdp_md *ctx,
 	struct xlb_l2 l2;
 	int l3;
 
-	if (p->l3_len < XLB_ICMP4_QUOTE || xlb_l2_save(ctx, p->l3_off, &l2))
+	if (p->l3_len < XLB_ICMP4_QUOTE || xlb_l2_save(ctx, p->l3_off, &l2) ||
+	    xlb_l2_group(&l2))
 		return XLB_DROP_TOO_BIG;
 	if (bpf_xdp_adjust_tail(ctx, -(int)(p->pkt_len - p->l3_off -
 					    XLB_ICMP4_QUOTE)))
@@ -252,7 +315,8 @@ static __always_inline int xlb_send_pkt_too_big(struct xdp_md *ctx,
 	__s64 sum;
 	int l3;
 
-	if (p->l3_len < XLB_ICMP6_QUOTE || xlb_l2_save(ctx, p->l3_off, &l2))
+	if (p->l3_len < XLB_ICMP6_QUOTE || xlb_l2_save(ctx, p->l3_off, &l2) ||
+	    xlb_l2_group(&l2))
 		return XLB_DROP_TOO_BIG;
 	if (bpf_xdp_adjust_tail(ctx, -(int)(p->pkt_len - p->l3_off -
 					    XLB_ICMP6_QUOTE)))

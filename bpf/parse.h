@@ -8,7 +8,14 @@
  * Malformed packets: until the destination address is read nothing is known,
  * so the packet passes to the stack untouched (XLB_PASS_MALFORMED); once it
  * is known and is a VIP address, a broken header is dropped
- * (XLB_DROP_MALFORMED) so nothing broken is ever forwarded.
+ * (XLB_DROP_MALFORMED) so nothing broken is ever forwarded. Every header
+ * read lies inside the IP packet's own length (total length, payload
+ * length), never in the Ethernet padding or trailer after it.
+ *
+ * Packets to a VIP address from a source that can never be a client, with
+ * IPv6 extension headers out of RFC 8200's order or with a Routing header
+ * that still has segments left are dropped by reason; to other addresses
+ * they pass, the stack's to judge (README, "Policies for odd packets").
  */
 #ifndef XLB_BPF_PARSE_H
 #define XLB_BPF_PARSE_H
@@ -71,6 +78,87 @@ static __always_inline int xlb_maybe_vip_addr(const struct xlb_addr *a)
 	return !w || ((*w >> (bit % 64)) & 1);
 }
 
+/* @reason for a packet to a VIP address; other packets are the stack's. */
+static __always_inline int xlb_vip_addr_drop(const struct xlb_pkt *p,
+					     int reason)
+{
+	if (xlb_is_vip_addr(&p->flow.dst, p->flow.family, 0))
+		return reason;
+	return XLB_PASS_NOT_VIP;
+}
+
+/*
+ * Sources that can never be a client: nothing can answer them, or they
+ * are a reflection vector (RFC 1812 5.3.7, RFC 4443 2.4(e)). IPv4-mapped
+ * addresses never appear on the wire (RFC 4291 2.5.5.2): one as a source
+ * would pass an IPv6 packet off as an IPv4 client to a dual-stack backend.
+ * Link-local sources are left alone: an on-link client may use one.
+ */
+static __always_inline int xlb_src_reason4(__be32 saddr)
+{
+	__u32 a = bpf_ntohl(saddr) >> 24;
+
+	if (a == 0)
+		return XLB_DROP_SRC_UNSPEC;
+	if (a == 127)
+		return XLB_DROP_SRC_LOOPBACK;
+	if (a >= 240) /* 255.255.255.255 included */
+		return XLB_DROP_SRC_RESERVED;
+	if (a >= 224)
+		return XLB_DROP_SRC_MULTICAST;
+	return XLB_CONTINUE;
+}
+
+static __always_inline int xlb_src_reason6(const struct xlb_addr *a)
+{
+	if ((a->v6[0] & bpf_htonl(0xff000000)) == bpf_htonl(0xff000000))
+		return XLB_DROP_SRC_MULTICAST;
+	if (a->v6[0] || a->v6[1])
+		return XLB_CONTINUE;
+	if (a->v6[2] == bpf_htonl(0xffff))
+		return XLB_DROP_SRC_RESERVED;
+	if (a->v6[2])
+		return XLB_CONTINUE;
+	if (!a->v6[3])
+		return XLB_DROP_SRC_UNSPEC;
+	if (a->v6[3] == bpf_htonl(1))
+		return XLB_DROP_SRC_LOOPBACK;
+	return XLB_CONTINUE;
+}
+
+/*
+ * TTL / hop limit 0 or 1 to a VIP address is forwarded as it came: the VIP
+ * is the packet's destination and the tunnel is no hop of the inner
+ * packet (it is not decremented, the outer header has its own TTL), and a
+ * host must not discard a datagram for a TTL below 2 (RFC 1122 3.2.1.7).
+ * Counted, so a loop or a scan by TTL shows.
+ */
+static __always_inline void xlb_note_ttl(const struct xlb_pkt *p, __u8 ttl)
+{
+	if (ttl <= 1 && xlb_is_vip_addr(&p->flow.dst, p->flow.family, 0))
+		xlb_event(XLB_EV_TTL_LOW);
+}
+
+/*
+ * RFC 8200 4.1's order as ranks that must grow along the chain:
+ * Hop-by-Hop (only first), Destination Options, Routing, Fragment,
+ * Destination Options (the final one). So each header appears at most
+ * once, Destination Options at most twice.
+ */
+static __always_inline __u8 xlb_ext_rank(__u8 nh, __u8 last)
+{
+	switch (nh) {
+	case IPPROTO_HOPOPTS:
+		return 1;
+	case IPPROTO_ROUTING:
+		return 3;
+	case IPPROTO_FRAGMENT:
+		return 4;
+	default: /* IPPROTO_DSTOPTS */
+		return last < 2 ? 2 : 5;
+	}
+}
+
 /* Outcome of a broken header once the destination address is known. */
 static __always_inline int xlb_malformed(const struct xlb_pkt *p)
 {
@@ -110,6 +198,7 @@ static __always_inline int xlb_parse_ipv4(struct xdp_md *ctx, struct xlb_pkt *p)
 	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
 	struct iphdr *iph = data + p->l3_off;
 	__u32 hlen, tot;
+	int r;
 
 	if ((void *)(iph + 1) > data_end)
 		return XLB_PASS_MALFORMED;
@@ -121,6 +210,10 @@ static __always_inline int xlb_parse_ipv4(struct xdp_md *ctx, struct xlb_pkt *p)
 	if (iph->version != 4 || hlen < sizeof(*iph) || tot < hlen ||
 	    p->l3_off + tot > p->pkt_len)
 		return xlb_malformed(p);
+	r = xlb_src_reason4(iph->saddr);
+	if (r != XLB_CONTINUE)
+		return xlb_vip_addr_drop(p, r);
+	xlb_note_ttl(p, iph->ttl);
 	p->l3_len = tot;
 	p->l4_off = p->l3_off + hlen;
 	p->l4_proto = iph->protocol;
@@ -135,8 +228,9 @@ static __always_inline int xlb_parse_ipv6(struct xdp_md *ctx, struct xlb_pkt *p)
 {
 	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
 	struct ipv6hdr *ip6h = data + p->l3_off;
+	__u8 nh, last = 0;
 	__u32 off, end;
-	__u8 nh;
+	int r;
 
 	if ((void *)(ip6h + 1) > data_end)
 		return XLB_PASS_MALFORMED;
@@ -147,6 +241,10 @@ static __always_inline int xlb_parse_ipv6(struct xdp_md *ctx, struct xlb_pkt *p)
 	/* payload_len 0 is a jumbogram: never on a path with an MTU we serve */
 	if (ip6h->version != 6 || !ip6h->payload_len || end > p->pkt_len)
 		return xlb_malformed(p);
+	r = xlb_src_reason6(&p->flow.src);
+	if (r != XLB_CONTINUE)
+		return xlb_vip_addr_drop(p, r);
+	xlb_note_ttl(p, ip6h->hop_limit);
 	p->l3_len = end - p->l3_off;
 	p->tos = (ip6h->priority << 4) | (ip6h->flow_lbl[0] >> 4);
 	p->df = 1;
@@ -155,15 +253,29 @@ static __always_inline int xlb_parse_ipv6(struct xdp_md *ctx, struct xlb_pkt *p)
 
 #pragma unroll
 	for (int i = 0; i < XLB_MAX_EXT_HDRS; i++) {
-		struct ipv6_opt_hdr *oh;
+		struct ipv6_rt_hdr *oh; /* any extension header starts so */
+		__u8 rank;
 
 		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING &&
 		    nh != IPPROTO_DSTOPTS && nh != IPPROTO_FRAGMENT)
 			break;
 		off &= 0xfff; /* bounded for the verifier; frames are < 4 KiB */
 		oh = data + off;
-		if ((void *)(oh + 1) > data_end)
+		/* every extension header is 8 bytes or more */
+		if ((void *)oh + 8 > data_end || off + 8 > end)
 			return xlb_malformed(p);
+		rank = xlb_ext_rank(nh, last);
+		if (rank <= last)
+			return xlb_vip_addr_drop(p, XLB_DROP_EXT_ORDER);
+		last = rank;
+		/*
+		 * Segments left: the VIP is a waypoint, not the destination.
+		 * A backend would route the packet on to the next segment
+		 * (source routing through the pool), so it is not forwarded.
+		 * With none left the header is done with (RFC 8200 4.4).
+		 */
+		if (nh == IPPROTO_ROUTING && oh->segments_left)
+			return xlb_vip_addr_drop(p, XLB_DROP_ROUTING_HDR);
 		if (nh == IPPROTO_FRAGMENT) {
 			p->fragment = 1;
 			off += 8;
@@ -202,14 +314,13 @@ static __always_inline int xlb_parse_l4(struct xdp_md *ctx, struct xlb_pkt *p)
 		struct tcphdr *th = data + off;
 		__u32 doff;
 
-		if ((void *)(th + 1) > data_end)
+		if ((void *)(th + 1) > data_end || off + sizeof(*th) > l3_end)
 			return xlb_malformed(p);
 		p->flow.sport = th->source;
 		p->flow.dport = th->dest;
 		p->tcp_flags = ((__u8 *)th)[13];
 		doff = th->doff * 4;
-		if (off + sizeof(*th) > l3_end || doff < sizeof(*th) ||
-		    off + doff > l3_end)
+		if (doff < sizeof(*th) || off + doff > l3_end)
 			return xlb_malformed(p);
 		return XLB_CONTINUE;
 	}
@@ -217,13 +328,12 @@ static __always_inline int xlb_parse_l4(struct xdp_md *ctx, struct xlb_pkt *p)
 		struct udphdr *uh = data + off;
 		__u32 ulen;
 
-		if ((void *)(uh + 1) > data_end)
+		if ((void *)(uh + 1) > data_end || off + sizeof(*uh) > l3_end)
 			return xlb_malformed(p);
 		p->flow.sport = uh->source;
 		p->flow.dport = uh->dest;
 		ulen = bpf_ntohs(uh->len);
-		if (off + sizeof(*uh) > l3_end || ulen < sizeof(*uh) ||
-		    off + ulen > l3_end)
+		if (ulen < sizeof(*uh) || off + ulen > l3_end)
 			return xlb_malformed(p);
 		return XLB_CONTINUE;
 	}

@@ -70,7 +70,25 @@
 	X(XLB_EV_CT_SYN_REPICK, "ct_syn_repick", EVENT,                        \
 	  "SYN on a tracked 5-tuple: a new connection, fresh pick")            \
 	X(XLB_EV_CT_LEARN_LOST, "ct_learn_lost", EVENT,                        \
-	  "new entry not told to xlbd: event ring full (sync walk catches it)")
+	  "new entry not told to xlbd: event ring full (sync walk catches it)") \
+	X(XLB_PASS_ICMP_NOT_TO_VIP, "pass_icmp_not_to_vip", PASS,              \
+	  "ICMP error not addressed to a VIP address: the stack's")            \
+	X(XLB_DROP_SRC_UNSPEC, "drop_src_unspecified", DROP,                   \
+	  "VIP address, source 0.0.0.0/8 or ::: nobody to answer")             \
+	X(XLB_DROP_SRC_LOOPBACK, "drop_src_loopback", DROP,                    \
+	  "VIP address, source 127/8 or ::1 from the wire: spoofed")           \
+	X(XLB_DROP_SRC_MULTICAST, "drop_src_multicast", DROP,                  \
+	  "VIP address, source 224/4 or ff00::/8: never a sender")             \
+	X(XLB_DROP_SRC_RESERVED, "drop_src_reserved", DROP,                    \
+	  "VIP address, source 240/4 (broadcast too) or ::ffff:0:0/96")        \
+	X(XLB_DROP_EXT_ORDER, "drop_ext_order", DROP,                          \
+	  "VIP address, IPv6 extension headers out of RFC 8200 order")         \
+	X(XLB_DROP_ROUTING_HDR, "drop_routing_header", DROP,                   \
+	  "VIP address, IPv6 Routing header with segments left: not the end")  \
+	X(XLB_EV_TTL_LOW, "ttl_low", EVENT,                                    \
+	  "VIP address, TTL/hop limit 0 or 1: forwarded as-is (no hop)")       \
+	X(XLB_EV_TRAILER_TRIMMED, "trailer_trimmed", EVENT,                    \
+	  "bytes after the IP packet (not padding) cut before sending")
 
 /* X(enum name, short name, verdict, help) for xlb_decap (xlb_decap_stats). */
 #define XLB_DECAP_STAT_LIST(X)                                                 \

@@ -170,11 +170,27 @@ uint32_t env_table_pick(const struct lb_env *e, int vip,
 	return e->tables[vip][h % ENV_M];
 }
 
+void env_ip_only(const struct pkt *in, struct pkt *out)
+{
+	size_t l3 = pkt_l3_off(in), n;
+	const uint8_t *ip = in->data + l3;
+
+	cr_assert_geq(in->len, l3 + 20, "the frame holds an IP header");
+	if (ip[0] >> 4 == 4)
+		n = (size_t)(ip[2] << 8 | ip[3]);
+	else
+		n = 40 + (size_t)(ip[4] << 8 | ip[5]);
+	cr_assert_leq(l3 + n, in->len, "the IP packet fits the frame");
+	*out = *in;
+	out->len = l3 + n;
+}
+
 void env_expect_forward(const struct lb_env *e, int vip, uint32_t be_id,
-			const struct pkt *in, const struct xlb_flow *f,
+			const struct pkt *frame, const struct xlb_flow *f,
 			struct pkt *want)
 {
 	const struct env_backend *b = env_backend(be_id);
+	struct pkt trimmed, *in = &trimmed;
 	uint32_t entropy = xlb_encap_entropy(f);
 	char osrc[XLB_ADDR_STRLEN];
 	struct xlb_addr a = {};
@@ -183,6 +199,7 @@ void env_expect_forward(const struct lb_env *e, int vip, uint32_t be_id,
 	int ofam;
 
 	cr_assert_not_null(b, "backend %u is known", be_id);
+	env_ip_only(frame, &trimmed);
 	if (env_vips[vip].mode == XLB_FWD_L2DSR) {
 		*want = *in;
 		memcpy(want->data + 6, in->data, 6);

@@ -85,9 +85,15 @@ uint32_t env_table_pick(const struct lb_env *e, int vip,
 const struct env_backend *env_backend(uint32_t id);
 
 /*
+ * @in without what follows its IP packet (Ethernet padding, a trailer):
+ * the LB cuts those bytes from every frame it sends.
+ */
+void env_ip_only(const struct pkt *in, struct pkt *out);
+
+/*
  * The packet the LB must send for @in, a packet of flow @f of VIP @vip that
  * goes to backend @be_id: encapsulated (outer source from the flow's
- * entropy) or MAC-rewritten.
+ * entropy) or MAC-rewritten, without @in's padding or trailer.
  */
 void env_expect_forward(const struct lb_env *e, int vip, uint32_t be_id,
 			const struct pkt *in, const struct xlb_flow *f,

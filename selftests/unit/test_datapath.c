@@ -68,7 +68,7 @@ static const struct fixture fixtures[] = {
 	{ "IPv4 without DF still goes IPIP with outer DF (ID 0 is atomic only)",
 	  TCP4("192.0.2.10", 80, .df = false, .tos = 0x28), VIP_TCP4,
 	  XLB_TX_FORWARD, EXPECT_FORWARD },
-	{ "a short IPv4 frame with Ethernet padding goes IPIP",
+	{ "a short IPv4 frame goes IPIP without its Ethernet padding",
 	  TCP4("192.0.2.10", 80, .payload_len = 0), VIP_TCP4, XLB_TX_FORWARD,
 	  EXPECT_FORWARD },
 	{ "IPv4 UDP to a stateless VIP goes IPIP",

@@ -428,6 +428,7 @@ static void check_dp(const struct lb_env *e, const struct dp_golden *g)
 			  "%s: source MAC is the LB's (the frame's old "
 			  "destination)",
 			  g->desc);
+		env_ip_only(&in, &in); /* the LB cut the padding */
 		cr_assert(out.len == in.len &&
 				  !memcmp(out.data + 12, in.data + 12,
 					  in.len - 12),

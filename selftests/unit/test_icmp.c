@@ -195,6 +195,24 @@ Test(icmp, error_about_another_flow_passes)
 	cr_assert_eq(env_run(&env, &err, &out), XDP_PASS);
 	cr_assert(out.len == err.len && !memcmp(out.data, err.data, err.len),
 		  "an ICMP error about no VIP passes untouched");
+	cr_assert_eq(env_stat(&env, XLB_PASS_ICMP_NOT_TO_VIP), 1,
+		     "an error to an address without a VIP is not looked into");
+}
+
+Test(icmp, error_to_a_vip_address_about_no_vip_passes)
+{
+	struct pkt_spec reply = { .family = 4, .src = "192.0.2.10",
+				  .dst = CLIENT4, .sport = 81, .dport = 40000,
+				  .proto = IPPROTO_TCP, .payload_len = 100 };
+	struct pkt quoted, err, out;
+
+	cr_assert_eq(pkt_build(&quoted, &reply), 0);
+	cr_assert_eq(pkt_build_icmp_error(&err, ROUTER4, "192.0.2.10", 3, 1, 0,
+					  &quoted, 0, 0),
+		     0);
+	cr_assert_eq(env_run(&env, &err, &out), XDP_PASS);
+	cr_assert(out.len == err.len && !memcmp(out.data, err.data, err.len),
+		  "an ICMP error about port 81 (no VIP) passes untouched");
 	cr_assert_eq(env_stat(&env, XLB_PASS_ICMP_NOT_VIP), 1);
 }
 

@@ -47,6 +47,16 @@ static const struct want lb_abi[] = {
 	{ 20, "drop_no_outcome", XLB_V_DROP },
 	{ 21, "ct_expired", XLB_V_EVENT },
 	{ 22, "ct_syn_repick", XLB_V_EVENT },
+	{ 23, "ct_learn_lost", XLB_V_EVENT },
+	{ 24, "pass_icmp_not_to_vip", XLB_V_PASS },
+	{ 25, "drop_src_unspecified", XLB_V_DROP },
+	{ 26, "drop_src_loopback", XLB_V_DROP },
+	{ 27, "drop_src_multicast", XLB_V_DROP },
+	{ 28, "drop_src_reserved", XLB_V_DROP },
+	{ 29, "drop_ext_order", XLB_V_DROP },
+	{ 30, "drop_routing_header", XLB_V_DROP },
+	{ 31, "ttl_low", XLB_V_EVENT },
+	{ 32, "trailer_trimmed", XLB_V_EVENT },
 };
 
 static const struct want decap_abi[] = {
@@ -78,7 +88,17 @@ _Static_assert(XLB_PASS_NOT_IP == 0 && XLB_PASS_NOT_VIP == 1 &&
 		       XLB_EV_CT_INSERT_THROTTLED == 17 &&
 		       XLB_EV_CT_INSERT_FAILED == 18 &&
 		       XLB_EV_CT_STALE_BACKEND == 19 &&
-		       XLB_DROP_NO_OUTCOME == 20,
+		       XLB_DROP_NO_OUTCOME == 20 && XLB_EV_CT_EXPIRED == 21 &&
+		       XLB_EV_CT_SYN_REPICK == 22 &&
+		       XLB_EV_CT_LEARN_LOST == 23 &&
+		       XLB_PASS_ICMP_NOT_TO_VIP == 24 &&
+		       XLB_DROP_SRC_UNSPEC == 25 &&
+		       XLB_DROP_SRC_LOOPBACK == 26 &&
+		       XLB_DROP_SRC_MULTICAST == 27 &&
+		       XLB_DROP_SRC_RESERVED == 28 &&
+		       XLB_DROP_EXT_ORDER == 29 &&
+		       XLB_DROP_ROUTING_HDR == 30 && XLB_EV_TTL_LOW == 31 &&
+		       XLB_EV_TRAILER_TRIMMED == 32,
 	       "xlb_stats indices are ABI");
 _Static_assert(XLB_DECAP_PASS_NOT_TUNNEL == 0 && XLB_DECAP_OK_4IN4 == 2 &&
 		       XLB_DECAP_DROP_INNER_MALFORMED == 6 &&
