@@ -101,8 +101,8 @@ static __always_inline int xlb_trim_trailer(struct xdp_md *ctx,
 
 /*
  * Prepends the outer header for @be and sends towards the next hop. The
- * caller has checked the MTU; the trailer goes first, so the outer length
- * fields and the MTU check describe the whole frame.
+ * caller has checked the MTU; the trailer is cut first, so the outer
+ * length fields and the MTU check describe the whole frame.
  */
 static __always_inline int xlb_encap(struct xdp_md *ctx,
 				     const struct xlb_pkt *p,
