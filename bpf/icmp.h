@@ -164,8 +164,8 @@ static __always_inline int xlb_icmp6_error_flow(struct xdp_md *ctx,
 	off &= 0xfff;
 	in = data + off;
 	ports = (void *)(in + 1);
-	if ((void *)(ports + 2) > data_end ||
-	    off + sizeof(*in) + 4 > l3_end || in->version != 6)
+	if ((void *)(ports + 2) > data_end || off + sizeof(*in) + 4 > l3_end ||
+	    in->version != 6)
 		return xlb_malformed(p);
 	/* a VIP's own packets carry no extension headers */
 	if (in->nexthdr != IPPROTO_TCP && in->nexthdr != IPPROTO_UDP)
@@ -189,8 +189,8 @@ static __always_inline int xlb_icmp6_error_flow(struct xdp_md *ctx,
  * a quoted flow) are the stack's. The filter's bit first: most errors are
  * not for a VIP and cost one array load.
  */
-static __always_inline int xlb_icmp_error(struct xdp_md *ctx,
-					  struct xlb_pkt *p, __u32 off)
+static __always_inline int xlb_icmp_error(struct xdp_md *ctx, struct xlb_pkt *p,
+					  __u32 off)
 {
 	if (!xlb_maybe_vip_addr(&p->flow.dst) ||
 	    !xlb_is_vip_addr(&p->flow.dst, p->family, 0))

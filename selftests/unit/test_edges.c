@@ -86,8 +86,8 @@ static void append(struct pkt *p, size_t n, uint8_t byte)
 }
 
 /* Runs @in; asserts @verdict and that it is counted once, as @outcome. */
-static void run_counted(const char *what, const struct pkt *in,
-			struct pkt *out, uint32_t verdict, uint32_t outcome)
+static void run_counted(const char *what, const struct pkt *in, struct pkt *out,
+			uint32_t verdict, uint32_t outcome)
 {
 	uint64_t before = env_stat(&env, outcome), total = outcomes_total();
 	uint32_t got = env_run(&env, in, out);
@@ -290,11 +290,9 @@ static const struct {
 	int family;
 	const char *src;
 } good_sources[] = {
-	{ 4, "1.0.0.0" },	  { 4, "126.255.255.255" },
-	{ 4, "128.0.0.0" },	  { 4, "223.255.255.255" },
-	{ 4, "169.254.1.1" }, { 6, "::2" },
-	{ 6, "::fffe:cb00:7107" }, { 6, "fe80::1" },
-	{ 6, "feff::1" },
+	{ 4, "1.0.0.0" },   { 4, "126.255.255.255" }, { 4, "128.0.0.0" },
+	{ 4, "223.255.255.255" }, { 4, "169.254.1.1" }, { 6, "::2" },
+	{ 6, "::fffe:cb00:7107" }, { 6, "fe80::1" }, { 6, "feff::1" },
 };
 
 static void syn_from(struct pkt_spec *s, int family, const char *src,
