@@ -101,8 +101,9 @@ Test(health_agent, refusals_say_why)
 					  why, sizeof(why));
 
 		cr_expect_eq(rc, -EINVAL, "\"%s\": refused", bad[i].line);
-		cr_expect(strstr(why, bad[i].why), "\"%s\": got \"%s\", want \"%s\"",
-			  bad[i].line, why, bad[i].why);
+		cr_expect(strstr(why, bad[i].why),
+			  "\"%s\": got \"%s\", want \"%s\"", bad[i].line, why,
+			  bad[i].why);
 	}
 }
 

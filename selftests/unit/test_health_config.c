@@ -432,6 +432,26 @@ Test(health_config, udp_agent_and_maint_keys)
 	xlb_cfg_free(&c);
 }
 
+Test(health_config, an_override_without_reply_drops_the_vips_expect)
+{
+	static const char y[] = HEAD
+		"    check: {kind: udp, port: 53, expect: pong}\n"
+		"    backends: [{id: 1}, {id: 2, check: {require_reply: false}}]\n";
+	char err[XLB_ERR_MAX];
+	struct xlb_cfg c;
+	struct xlb_cfg_check m;
+
+	cr_assert_eq(parse(y, &c, err), 0, "%s", err);
+	xlb_cfg_check_of(&c, &c.vips[0], &c.vips[0].refs[0], &m);
+	cr_expect(m.set & XLB_CHECK_F(XLB_CK_EXPECT), "1 keeps expect");
+	xlb_cfg_check_of(&c, &c.vips[0], &c.vips[0].refs[1], &m);
+	cr_expect_not(m.set & XLB_CHECK_F(XLB_CK_EXPECT),
+		      "2 awaits no reply: the VIP's expect is dropped");
+	cr_expect_str_eq(m.expect, "", "and its string with it");
+	cr_expect_not(m.require_reply);
+	xlb_cfg_free(&c);
+}
+
 Test(health_config, agent_weight_and_admin)
 {
 	struct xlb_cfg_ref r = { .id = 9, .weight = 10 };

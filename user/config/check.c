@@ -184,6 +184,12 @@ bool xlb_cfg_check_of(const struct xlb_cfg *c, const struct xlb_cfg_vip *v,
 			if (key_kinds(k) && !(key_kinds(k) & 1u << out->kind) &&
 			    !(own->set & XLB_CHECK_F(k)))
 				out->set &= ~XLB_CHECK_F(k);
+	/* a udp override that needs no reply has no use for the VIP's expect */
+	if (own && (own->set & XLB_CHECK_F(XLB_CK_REQUIRE_REPLY)) &&
+	    !own->require_reply && !(own->set & XLB_CHECK_F(XLB_CK_EXPECT))) {
+		out->set &= ~XLB_CHECK_F(XLB_CK_EXPECT);
+		out->expect[0] = '\0';
+	}
 	/* the ones that follow another key unless written */
 	if (!(out->set & XLB_CHECK_F(XLB_CK_FASTINTERVAL)))
 		out->fastinterval_ms = out->interval_ms;

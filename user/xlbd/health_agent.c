@@ -62,9 +62,8 @@ int xlbd_agent_parse(const char *buf, size_t len, struct xlbd_agent_reply *out,
 		while (*hash == ' ' || *hash == '\t')
 			hash++;
 		for (size_t i = 0; hash[i] && i < sizeof(out->reason) - 1; i++)
-			out->reason[i] = isprint((unsigned char)hash[i]) ?
-						 hash[i] :
-						 '?';
+			out->reason[i] =
+				isprint((unsigned char)hash[i]) ? hash[i] : '?';
 	}
 	for (p = line; *p;) {
 		char *w;
@@ -83,9 +82,9 @@ int xlbd_agent_parse(const char *buf, size_t len, struct xlbd_agent_reply *out,
 			/* the last health word wins, as said (lower case) */
 			out->has_health = true;
 			out->up = !strcasecmp(w, "up");
-			for (size_t i = 0; i < sizeof(out->word); i++)
-				out->word[i] = (char)tolower(
-					(unsigned char)(i < strlen(w) ? w[i] : 0));
+			snprintf(out->word, sizeof(out->word), "%.15s", w);
+			for (char *c = out->word; *c; c++)
+				*c = (char)tolower((unsigned char)*c);
 		} else if (!strcasecmp(w, "ready")) {
 			out->has_admin = true;
 			out->admin = XLB_ADMIN_READY;
@@ -120,11 +119,12 @@ int xlbd_agent_parse(const char *buf, size_t len, struct xlbd_agent_reply *out,
 		known++;
 	}
 	if (!known) {
-		snprintf(why, n,
-			 l ? "agent said \"%.40s\": no word it knows (up, down, "
-			     "ready, drain, maint, N%%)" :
-			     "agent sent an empty line%.0s",
-			 said);
+		snprintf(
+			why, n,
+			l ? "agent said \"%.40s\": no word it knows (up, down, "
+			    "ready, drain, maint, N%%)" :
+			    "agent sent an empty line%.0s",
+			said);
 		return -EINVAL;
 	}
 	return 0;
