@@ -864,6 +864,21 @@ static int bind_udp(int *port)
 	return fd;
 }
 
+/* A closed UDP port on ::1. */
+static int closed_udp6(void)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6,
+				  .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	cr_assert(fd >= 0, "an IPv6 UDP socket");
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0, "bind ::1");
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	return ntohs(a.sin6_port);
+}
+
 static const char *reason_of(const char *vip, __u32 id)
 {
 	const struct xlbd_check *ck = xlbd_health_find(h, vip, id);
@@ -874,7 +889,7 @@ static const char *reason_of(const char *vip, __u32 id)
 Test(health, udp_reply_expect_silence_and_port_unreachable)
 {
 	int pu, pq, pc, fu = bind_udp(&pu), fq = bind_udp(&pq);
-	int fc = bind_udp(&pc);
+	int fc = bind_udp(&pc), pc6 = closed_udp6();
 	struct event *eu = event_new(base, fu, EV_READ | EV_PERSIST, udp_cb,
 				     NULL);
 
@@ -887,7 +902,8 @@ Test(health, udp_reply_expect_silence_and_port_unreachable)
 		  "    protocol: udp\n"
 		  "    check: {kind: udp, address: 127.0.0.1, payload: \"ping\\n\", "
 		  "expect: pong, interval: 200ms, timeout: 100ms, rise: 1, fall: 1}\n"
-		  "    backends: [{id: 1, check: {port: %d}}, {id: 2, check: {port: %d}}]\n"
+		  "    backends: [{id: 1, check: {port: %d}}, {id: 2, check: {port: %d}},\n"
+		  "               {id: 3, check: {address: '::1', port: %d}}]\n"
 		  "  - name: quiet\n"
 		  "    address: 192.0.2.10\n"
 		  "    port: 54\n"
@@ -895,12 +911,15 @@ Test(health, udp_reply_expect_silence_and_port_unreachable)
 		  "    check: {kind: udp, address: 127.0.0.1, require_reply: false, "
 		  "interval: 200ms, timeout: 100ms, rise: 1, fall: 1}\n"
 		  "    backends: [{id: 1, check: {port: %d}}, {id: 2, check: {port: %d}}]\n",
-		  pu, pc, pq, pc);
+		  pu, pc, pc6, pq, pc);
 	start();
 	run_until(check_reached, &(struct want){ "dns", 1, false }, 3);
 	run_until(check_reached, &(struct want){ "dns", 2, true }, 3);
 	run_until(check_reached, &(struct want){ "quiet", 1, false }, 3);
 	run_until(check_reached, &(struct want){ "quiet", 2, true }, 3);
+	run_until(check_reached, &(struct want){ "dns", 3, true }, 3);
+	cr_expect_str_eq(reason_of("dns", 3), "ICMPv6 port unreachable from ::1",
+			 "IPv6: the ICMPv6 message names it");
 	cr_expect(xlbd_health_find(h, "dns", 1)->up, "a reply with pong: up (%s)",
 		  reason_of("dns", 1));
 	cr_expect_str_eq(reason_of("dns", 1), "a reply of 5 bytes");
