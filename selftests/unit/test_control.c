@@ -368,6 +368,48 @@ Test(control, removing_a_backend_from_a_vip_flushes_its_flows_there)
 		     "dsr's flows on backend 2 stay (it still serves dsr)");
 }
 
+Test(control, maint_takes_the_slots_and_the_flows_drain_only_the_slots)
+{
+	struct xlb_flow f = { .family = XLB_AF_INET, .proto = IPPROTO_TCP };
+	struct xlb_ct_entry e = { .backend_id = 2 };
+	int web = xlb_vip_id_of(&d.maps, xlb_cfg_vip_find(&d.running, "web"));
+	int dsr = xlb_vip_id_of(&d.maps, xlb_cfg_vip_find(&d.running, "dsr"));
+	struct xlb_ct_filter in_web = { .vip_id = web, .backend_id = 2 };
+	struct json_object *r;
+
+	cr_assert(web >= 0 && dsr >= 0);
+	for (int i = 0; i < 10; i++) {
+		f.sport = htons(2000 + i);
+		e.vip_id = i < 6 ? (__u32)web : (__u32)dsr;
+		cr_assert_eq(bpf_map_update_elem(d.maps.conntrack, &f, &e, BPF_ANY), 0);
+	}
+	expect_ok("{\"cmd\":\"backend.drain\",\"vip\":\"web\",\"id\":2}");
+	cr_assert_eq(xlb_ct_count(d.maps.conntrack, &in_web), 6,
+		     "drain keeps web's flows on backend 2");
+	r = req("{\"cmd\":\"backend.maint\",\"vip\":\"web\",\"id\":2}");
+	cr_assert(ok(r), "%s", json_object_to_json_string(r));
+	cr_assert(strstr(json_object_get_string(json_object_object_get(r, "change")),
+			 "backend maint web 2"),
+		  "the answer says what changed: %s", json_object_to_json_string(r));
+	json_object_put(r);
+	cr_assert_eq(slots_of("web", 2), 0, "in maintenance: no slot");
+	cr_assert_eq(xlb_ct_count(d.maps.conntrack, &in_web), 0,
+		     "maint deletes web's flows on backend 2");
+	cr_assert_eq(xlb_ct_count(d.maps.conntrack,
+				  &(struct xlb_ct_filter){ .vip_id = dsr }), 4,
+		     "dsr's flows on backend 2 stay (not in maintenance there)");
+	cr_assert(xlb_cfg_vip_find(&d.running, "web")->refs[1].maint ||
+			  xlb_cfg_vip_find(&d.running, "web")->refs[0].maint,
+		  "the model holds maint");
+	r = req("{\"cmd\":\"backend.maint\",\"vip\":\"web\",\"id\":2}");
+	cr_assert(!ok(r), "maint twice is refused");
+	json_object_put(r);
+	expect_ok("{\"cmd\":\"backend.unmaint\",\"vip\":\"web\",\"id\":2}");
+	cr_assert_eq(slots_of("web", 2), 0, "unmaint keeps the drain under it");
+	expect_ok("{\"cmd\":\"backend.undrain\",\"vip\":\"web\",\"id\":2}");
+	cr_assert_gt(slots_of("web", 2), 0, "undrain then serves again");
+}
+
 /*
  * An entry must never send a flow to a backend that is not in its VIP: a
  * backend leaving the pool loses its entries (they used to stay, only

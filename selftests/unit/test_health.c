@@ -829,3 +829,242 @@ Test(health, an_unproven_check_leaving_fail_open_keeps_its_flows)
 	cr_expect_eq(flows("web", 2), 3, "and its flows stay");
 	close(l1);
 }
+
+/* ---- udp: a reply, expect, silence, the ICMP port unreachable ------------ */
+
+static const char *udp_answer = "pong\n"; /* NULL: say nothing */
+
+static void udp_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof(from);
+	char buf[256];
+
+	(void)what;
+	(void)arg;
+	if (recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl) <
+		    0 ||
+	    !udp_answer)
+		return;
+	sendto(fd, udp_answer, strlen(udp_answer), 0, (struct sockaddr *)&from,
+	       fl);
+}
+
+static int bind_udp(int *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	cr_assert(fd >= 0, "a UDP socket");
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0, "bind");
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+/* A closed UDP port on ::1. */
+static int closed_udp6(void)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6,
+				  .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	cr_assert(fd >= 0, "an IPv6 UDP socket");
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0, "bind ::1");
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	return ntohs(a.sin6_port);
+}
+
+static const char *reason_of(const char *vip, __u32 id)
+{
+	const struct xlbd_check *ck = xlbd_health_find(h, vip, id);
+
+	return ck ? ck->last_reason : "(no check)";
+}
+
+Test(health, udp_reply_expect_silence_and_port_unreachable)
+{
+	int pu, pq, pc, fu = bind_udp(&pu), fq = bind_udp(&pq);
+	int fc = bind_udp(&pc), pc6 = closed_udp6();
+	struct event *eu = event_new(base, fu, EV_READ | EV_PERSIST, udp_cb,
+				     NULL);
+
+	close(fc); /* pc: a closed UDP port, answered by port unreachable */
+	cr_assert(eu && !event_add(eu, NULL));
+	write_cfg("vips:\n"
+		  "  - name: dns\n"
+		  "    address: 192.0.2.10\n"
+		  "    port: 53\n"
+		  "    protocol: udp\n"
+		  "    check: {kind: udp, address: 127.0.0.1, payload: \"ping\\n\", "
+		  "expect: pong, interval: 200ms, timeout: 100ms, rise: 1, fall: 1}\n"
+		  "    backends: [{id: 1, check: {port: %d}}, {id: 2, check: {port: %d}},\n"
+		  "               {id: 3, check: {address: '::1', port: %d}}]\n"
+		  "  - name: quiet\n"
+		  "    address: 192.0.2.10\n"
+		  "    port: 54\n"
+		  "    protocol: udp\n"
+		  "    check: {kind: udp, address: 127.0.0.1, require_reply: false, "
+		  "interval: 200ms, timeout: 100ms, rise: 1, fall: 1}\n"
+		  "    backends: [{id: 1, check: {port: %d}}, {id: 2, check: {port: %d}}]\n",
+		  pu, pc, pc6, pq, pc);
+	start();
+	run_until(check_reached, &(struct want){ "dns", 1, false }, 3);
+	run_until(check_reached, &(struct want){ "dns", 2, true }, 3);
+	run_until(check_reached, &(struct want){ "quiet", 1, false }, 3);
+	run_until(check_reached, &(struct want){ "quiet", 2, true }, 3);
+	run_until(check_reached, &(struct want){ "dns", 3, true }, 3);
+	cr_expect_str_eq(reason_of("dns", 3), "ICMPv6 port unreachable from ::1",
+			 "IPv6: the ICMPv6 message names it");
+	cr_expect(xlbd_health_find(h, "dns", 1)->up, "a reply with pong: up (%s)",
+		  reason_of("dns", 1));
+	cr_expect_str_eq(reason_of("dns", 1), "a reply of 5 bytes");
+	cr_expect_not(xlbd_health_find(h, "dns", 2)->up, "a closed port: down");
+	cr_expect_str_eq(reason_of("dns", 2),
+			 "ICMP port unreachable from 127.0.0.1",
+			 "the reason is the ICMP message");
+	cr_expect(xlbd_health_find(h, "quiet", 1)->up,
+		  "require_reply: false, silence: up (%s)", reason_of("quiet", 1));
+	cr_expect_str_eq(reason_of("quiet", 1),
+			 "no reply and no ICMP error within 100ms");
+	cr_expect_not(xlbd_health_find(h, "quiet", 2)->up,
+		      "require_reply: false, port unreachable: down (%s)",
+		      reason_of("quiet", 2));
+
+	udp_answer = "nope\n";
+	run_until(check_reached, &(struct want){ "dns", 1, true }, 3);
+	cr_expect_str_eq(reason_of("dns", 1),
+			 "a reply of 5 bytes, without \"pong\"");
+	udp_answer = NULL;
+	run_for(0.5);
+	cr_expect_not(xlbd_health_find(h, "dns", 1)->up, "no reply: down");
+	cr_expect_str_eq(reason_of("dns", 1), "no reply within 100ms");
+	udp_answer = "pong\n";
+	stop();
+	event_free(eu);
+	close(fu);
+	close(fq);
+}
+
+/* ---- agent: HAProxy's agent-check words ---------------------------------- */
+
+static char agent_line[64] = "up ready\n";
+
+static void agent_accept(evutil_socket_t fd, short what, void *arg)
+{
+	int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+
+	(void)what;
+	(void)arg;
+	if (c < 0)
+		return;
+	/* a few bytes into a fresh socket's buffer: written whole */
+	if (write(c, agent_line, strlen(agent_line)) < 0)
+		cr_log_warn("agent: write: %s", strerror(errno));
+	close(c);
+}
+
+static __u32 want_slots;
+
+static bool slots_are(void *arg)
+{
+	(void)arg;
+	return slots("web", 2) == want_slots;
+}
+
+static __u8 want_admin;
+
+static bool agent_admin_is(void *arg)
+{
+	(void)arg;
+	return ref("web", 2)->agent_admin == want_admin;
+}
+
+Test(health, agent_sets_admin_weight_and_health)
+{
+	int p1, pa, l1 = listen_tcp(&p1), la = listen_tcp(&pa);
+	struct event *ea = event_new(base, la, EV_READ | EV_PERSIST,
+				     agent_accept, NULL);
+	const struct xlbd_check *ck;
+
+	cr_assert(ea && !event_add(ea, NULL));
+	write_cfg("vips:\n"
+		  "  - name: web\n"
+		  "    address: 192.0.2.10\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    check: {kind: tcp, address: 127.0.0.1, port: %d, "
+		  "interval: 200ms, timeout: 100ms, rise: 1, fall: 1}\n"
+		  "    backends:\n"
+		  "      - {id: 1, weight: 4}\n"
+		  "      - {id: 2, weight: 4, check: {kind: agent, port: %d}}\n",
+		  p1, pa);
+	start();
+	run_until(check_reached, &(struct want){ "web", 1, false }, 3);
+	run_until(check_reached, &(struct want){ "web", 2, false }, 3);
+	ck = xlbd_health_find(h, "web", 2);
+	cr_assert(ck->up, "\"up ready\": up (%s)", ck->last_reason);
+	cr_expect_str_eq(ck->last_reason, "agent: up (ready)");
+	cr_expect_gt(slots("web", 2), 400, "ready at weight 4 of 8");
+
+	snprintf(agent_line, sizeof(agent_line), "drain\n");
+	want_admin = XLB_ADMIN_DRAIN;
+	run_until(agent_admin_is, NULL, 3);
+	cr_expect_eq(ref("web", 2)->agent_admin, XLB_ADMIN_DRAIN, "drain");
+	cr_expect_eq(slots("web", 2), 0, "drained by its agent: no slot");
+	cr_expect(ck->up && !ref("web", 2)->down,
+		  "health stays up: admin and health are apart");
+	cr_expect_not(ref("web", 2)->drained, "the file's drain is untouched");
+
+	snprintf(agent_line, sizeof(agent_line), "ready 25%%\n");
+	want_slots = 202; /* weight 1 beside 4: 1009 / 5, rounded */
+	run_until(slots_are, NULL, 3);
+	cr_expect_eq(xlb_cfg_ref_weight(&d.running, ref("web", 2)), 1,
+		     "25%% of 4");
+	cr_expect(slots("web", 2) > 150 && slots("web", 2) < 250,
+		  "about a fifth of the slots: %u", slots("web", 2));
+
+	track("web", 2, 5);
+	track("web", 1, 3);
+	snprintf(agent_line, sizeof(agent_line), "maint\n");
+	want_admin = XLB_ADMIN_MAINT;
+	run_until(agent_admin_is, NULL, 3);
+	cr_expect_eq(slots("web", 2), 0, "maint: no slot");
+	cr_expect_eq(flows("web", 2), 0, "maint: its flows are deleted");
+	cr_expect_eq(flows("web", 1), 3, "the other backend's flows stay");
+	cr_expect(xlbd_health_find(h, "web", 2),
+		  "the agent keeps running in its own maint");
+
+	snprintf(agent_line, sizeof(agent_line), "ready\n");
+	want_admin = XLB_ADMIN_READY;
+	run_until(agent_admin_is, NULL, 3);
+	cr_expect_eq(xlb_cfg_ref_weight(&d.running, ref("web", 2)), 1,
+		     "ready keeps the 25%% it did not mention");
+
+	snprintf(agent_line, sizeof(agent_line), "down#disk full\n");
+	run_until(check_reached, &(struct want){ "web", 2, true }, 3);
+	cr_expect_not(ck->up, "down: the check goes down");
+	cr_expect(strstr(ck->last_reason, "agent: down: disk full"), "%s",
+		  ck->last_reason);
+	cr_expect(ref("web", 2)->down, "out of the table as a down backend");
+
+	snprintf(agent_line, sizeof(agent_line), "up\n");
+	run_until(check_reached, &(struct want){ "web", 2, false }, 3);
+	snprintf(agent_line, sizeof(agent_line), "hello\n");
+	run_until(check_reached, &(struct want){ "web", 2, true }, 3);
+	cr_expect(strstr(ck->last_reason, "no word it knows"), "%s",
+		  ck->last_reason);
+
+	event_free(ea);
+	close(la);
+	snprintf(agent_line, sizeof(agent_line), "up ready\n");
+	run_for(0.5);
+	cr_expect(strstr(ck->last_reason, "agent: connect: Connection refused"),
+		  "no agent listening: %s", ck->last_reason);
+	stop();
+	close(l1);
+}

@@ -222,11 +222,37 @@ static const struct err_case errs[] = {
 	  "t.yaml:10: vips[0].check.command: missing: an exec check runs a command" },
 	{ "empty command", "    check: {kind: exec, command: ''}\n",
 	  "t.yaml:10: vips[0].check.command: empty" },
-	{ "udp not built", "    check: {kind: udp}\n    backends: [{id: 1}]\n",
-	  "t.yaml:10: vips[0].check.kind: udp checks are not built yet" },
-	{ "agent not built",
+	{ "agent without its port",
 	  "    check: {kind: agent}\n    backends: [{id: 1}]\n",
-	  "t.yaml:10: vips[0].check.kind: agent checks are not built yet" },
+	  "t.yaml:10: vips[0].check.port: missing: an agent check needs the agent's port" },
+	{ "agent port only in the VIP's port",
+	  "    check: {kind: tcp}\n    backends: [{id: 1, check: {kind: agent}}]\n",
+	  "t.yaml:11: vips[0].backends[0].check.port: missing: an agent check needs" },
+	{ "udp check on a tcp VIP without a port",
+	  "    check: {kind: udp}\n    backends: [{id: 1}]\n",
+	  "t.yaml:10: vips[0].check.port: missing: VIP \"web\" is tcp, so a udp check needs" },
+	{ "expect without a reply",
+	  "    check: {kind: udp, port: 53, require_reply: false, expect: pong}\n    backends: [{id: 1}]\n",
+	  "t.yaml:10: vips[0].check.expect: means nothing with require_reply: false" },
+	{ "expect on a tcp check",
+	  "    check: {kind: tcp, expect: pong}\n    backends: [{id: 1}]\n",
+	  "t.yaml:10: vips[0].check.expect: means nothing to a tcp check" },
+	{ "payload on an http check",
+	  "    check: {kind: http, payload: ping}\n    backends: [{id: 1}]\n",
+	  "t.yaml:10: vips[0].check.payload: means nothing to a http check" },
+	{ "require_reply on an agent",
+	  "    check: {kind: agent, port: 9777, require_reply: true}\n    backends: [{id: 1}]\n",
+	  "t.yaml:10: vips[0].check.require_reply: means nothing to a agent check" },
+	{ "require_reply not a bool",
+	  "    check: {kind: udp, require_reply: sometimes}\n",
+	  "t.yaml:10: vips[0].check.require_reply: expected true or false" },
+	{ "payload with a control byte",
+	  "    check: {kind: udp, port: 53, payload: \"a\\x01b\"}\n",
+	  "t.yaml:10: vips[0].check.payload: byte 0x01 is not allowed" },
+	{ "empty expect", "    check: {kind: udp, port: 53, expect: ''}\n",
+	  "t.yaml:10: vips[0].check.expect: empty" },
+	{ "maint not a bool", "    backends: [{id: 1, maint: soon}]\n",
+	  "t.yaml:10: vips[0].backends[0].maint: expected true or false" },
 	{ "check given twice",
 	  "    check: {kind: tcp}\n    check: {kind: tcp}\n",
 	  "t.yaml:11: vips[0].check: given twice (first on line 10)" },
@@ -337,4 +363,120 @@ Test(health_config, status_spec)
 	cr_expect_not(xlb_check_status_ok(" 200", 200), "no blanks");
 	cr_expect_not(xlb_check_status_ok("+200", 200), "no signs");
 	cr_expect_not(xlb_check_status_ok("0200", 200), "three digits");
+}
+
+/* The UDP and agent keys, and maint on a reference. */
+static const char kinds[] = HEAD
+	"    check: {kind: udp, port: 5353, payload: \"ping\\n\", expect: pong}\n" /* 10 */
+	"    backends:\n"
+	"      - {id: 1, maint: true, drain: true}\n"
+	"      - {id: 2, check: {kind: agent, port: 9777, payload: \"hello\\r\\n\"}}\n"
+	"  - name: dns\n"
+	"    address: 192.0.2.11\n" /* 15 */
+	"    port: 53\n"
+	"    protocol: udp\n"
+	"    check: {kind: udp, require_reply: false}\n"
+	"    backends: [{id: 1}]\n";
+
+Test(health_config, udp_agent_and_maint_keys)
+{
+	char err[XLB_ERR_MAX], *text, *again;
+	struct xlb_cfg c, back;
+	struct xlb_cfg_check m;
+
+	cr_assert_eq(parse(kinds, &c, err), 0, "%s", err);
+	cr_assert(xlb_cfg_check_of(&c, &c.vips[0], &c.vips[0].refs[0], &m));
+	cr_expect_eq(m.kind, XLB_CHECK_UDP);
+	cr_expect_eq(m.port, 5353);
+	cr_expect_str_eq(m.payload, "ping\n", "the payload keeps its newline");
+	cr_expect_str_eq(m.expect, "pong");
+	cr_expect(m.require_reply, "a reply is needed by default");
+	cr_expect(c.vips[0].refs[0].maint, "maint: true is read");
+	cr_expect(c.vips[0].refs[0].drained, "beside drain: true");
+	cr_expect_eq(xlb_cfg_ref_admin(&c.vips[0].refs[0]), XLB_ADMIN_MAINT,
+		     "maint is stronger than drain");
+	cr_expect_eq(xlb_cfg_ref_weight(&c, &c.vips[0].refs[0]), 0,
+		     "no slot in maintenance");
+	cr_expect_not(c.vips[0].refs[1].maint);
+
+	cr_assert(xlb_cfg_check_of(&c, &c.vips[0], &c.vips[0].refs[1], &m));
+	cr_expect_eq(m.kind, XLB_CHECK_AGENT);
+	cr_expect_eq(m.port, 9777);
+	cr_expect_str_eq(m.payload, "hello\r\n");
+	cr_expect_not(m.set & XLB_CHECK_F(XLB_CK_EXPECT),
+		      "the VIP's expect means nothing to the agent: dropped");
+
+	cr_assert(xlb_cfg_check_of(&c, &c.vips[1], &c.vips[1].refs[0], &m));
+	cr_expect_eq(m.port, 53, "a udp VIP's port serves");
+	cr_expect_not(m.require_reply);
+	cr_expect_str_eq(m.payload, "", "an empty datagram by default");
+
+	text = write_str(&c);
+	cr_assert_eq(xlb_cfg_parse("w.yaml", text, strlen(text), &back, err,
+				   sizeof(err)),
+		     0, "the written file parses: %s\n%s", err, text);
+	cr_expect(xlb_cfg_equal(&c, &back), "read back equal:\n%s", text);
+	cr_expect(strstr(text, "maint: true"), "maint written:\n%s", text);
+	cr_expect(strstr(text, "require_reply: false"), "require_reply written");
+	again = write_str(&back);
+	cr_expect_str_eq(again, text, "the same text twice");
+	back.vips[0].refs[0].maint = false;
+	cr_expect_not(xlb_cfg_equal(&c, &back), "maint counts in equality");
+	back.vips[0].refs[0].maint = true;
+	back.vips[0].refs[1].agent_admin = XLB_ADMIN_DRAIN;
+	back.vips[0].refs[1].agent_pct_set = true;
+	cr_expect(xlb_cfg_equal(&c, &back), "the agent's word is runtime state");
+	free(again);
+	free(text);
+	xlb_cfg_free(&back);
+	xlb_cfg_free(&c);
+}
+
+Test(health_config, an_override_without_reply_drops_the_vips_expect)
+{
+	static const char y[] = HEAD
+		"    check: {kind: udp, port: 53, expect: pong}\n"
+		"    backends: [{id: 1}, {id: 2, check: {require_reply: false}}]\n";
+	char err[XLB_ERR_MAX];
+	struct xlb_cfg c;
+	struct xlb_cfg_check m;
+
+	cr_assert_eq(parse(y, &c, err), 0, "%s", err);
+	xlb_cfg_check_of(&c, &c.vips[0], &c.vips[0].refs[0], &m);
+	cr_expect(m.set & XLB_CHECK_F(XLB_CK_EXPECT), "1 keeps expect");
+	xlb_cfg_check_of(&c, &c.vips[0], &c.vips[0].refs[1], &m);
+	cr_expect_not(m.set & XLB_CHECK_F(XLB_CK_EXPECT),
+		      "2 awaits no reply: the VIP's expect is dropped");
+	cr_expect_str_eq(m.expect, "", "and its string with it");
+	cr_expect_not(m.require_reply);
+	xlb_cfg_free(&c);
+}
+
+Test(health_config, agent_weight_and_admin)
+{
+	struct xlb_cfg_ref r = { .id = 9, .weight = 10 };
+	struct xlb_cfg c;
+
+	xlb_cfg_init(&c);
+	cr_expect_eq(xlb_cfg_ref_weight(&c, &r), 10);
+	r.agent_pct_set = true;
+	r.agent_pct = 50;
+	cr_expect_eq(xlb_cfg_ref_weight(&c, &r), 5, "50%% of 10");
+	r.agent_pct = 1;
+	cr_expect_eq(xlb_cfg_ref_weight(&c, &r), 1, "a small share keeps a slot");
+	r.agent_pct = 0;
+	cr_expect_eq(xlb_cfg_ref_weight(&c, &r), 0, "0%% takes every slot");
+	r.agent_pct = 25600;
+	r.weight = 65535;
+	cr_expect_eq(xlb_cfg_ref_weight(&c, &r), 65535, "capped at 65535");
+	r.agent_pct = 100;
+	r.agent_admin = XLB_ADMIN_DRAIN;
+	cr_expect_eq(xlb_cfg_ref_admin(&r), XLB_ADMIN_DRAIN);
+	cr_expect_eq(xlb_cfg_ref_weight(&c, &r), 0, "the agent's drain");
+	r.maint = true;
+	cr_expect_eq(xlb_cfg_ref_admin(&r), XLB_ADMIN_MAINT,
+		     "the file's maint over the agent's drain");
+	cr_expect_str_eq(xlb_admin_name(XLB_ADMIN_MAINT), "maint");
+	cr_expect_str_eq(xlb_admin_name(XLB_ADMIN_READY), "ready");
+	xlb_cfg_free(&c);
 }

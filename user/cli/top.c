@@ -153,11 +153,16 @@ void xlb_top_frame(FILE *f, struct json_object *stats, struct json_object *vips,
 				find_by(sb, "id", NULL, i_of(r, "id"));
 			bool drained = json_object_get_boolean(
 				json_object_object_get(r, "drained"));
-			/* down wins: it leaves every table, drained or not */
+			/* down wins: it leaves every table, drained or not;
+			 * then maint (the file's or an agent's), then drain */
 			const char *state = !strcmp(s_of(r, "health"), "down") ?
 						    "down" :
-					    drained ? "drained" :
-						      "up";
+					    !strcmp(s_of(r, "admin"), "maint") ?
+						    "maint" :
+					    drained || !strcmp(s_of(r, "admin"),
+							       "drain") ?
+						    "drained" :
+						    "up";
 			char id[24], w[24];
 
 			snprintf(id, sizeof(id), "  backend %lld",

@@ -54,6 +54,7 @@ static const char commands_text[] =
 	"  backend del VIP ID\n"
 	"  backend weight VIP ID W\n"
 	"  backend drain VIP ID | backend undrain VIP ID\n"
+	"  backend maint VIP ID | backend unmaint VIP ID\n"
 	"  stats\n"
 	"  conntrack count|list [--vip NAME] [--backend ID] [--limit N|0]\n"
 	"  conntrack flush [--vip NAME]\n"
@@ -169,11 +170,23 @@ static void print_backends(struct json_object *r)
 		for (size_t v = 0; v < json_object_array_length(vs); v++) {
 			struct json_object *vo = json_object_array_get_idx(vs, v);
 			bool down = !strcmp(s_of(vo, "health"), "down");
+			const char *adm = s_of(vo, "admin");
+			struct json_object *ag = json_object_object_get(vo, "agent");
 
-			printf(" %s:%lld%s", s_of(vo, "vip"),
+			/* health and admin state apart: web4:0(down)(maint) */
+			printf(" %s:%lld%s%s", s_of(vo, "vip"),
 			       (long long)i_of(vo, "weight"),
-			       down ? "(down)" :
-			       i_of(vo, "weight") ? "" : "(drained)");
+			       down ? "(down)" : "",
+			       !strcmp(adm, "maint") ? "(maint)" :
+			       !strcmp(adm, "drain") ||
+					       (!down && !i_of(vo, "weight")) ?
+						     "(drained)" :
+						     "");
+			if (ag && json_object_object_get(ag, "weight_pct"))
+				printf("(agent %lld%%)",
+				       (long long)i_of(ag, "weight_pct"));
+			else if (ag)
+				printf("(agent)");
 		}
 		printf("\n");
 		/* one line per health check: state, since, the last result */
@@ -626,6 +639,8 @@ static const struct xlb_opts backend_sets[] = {
 	BACKEND_SET("weight", "VIP ID W", 0),
 	BACKEND_SET("drain", "VIP ID", 0),
 	BACKEND_SET("undrain", "VIP ID", 0),
+	BACKEND_SET("maint", "VIP ID", 0),
+	BACKEND_SET("unmaint", "VIP ID", 0),
 };
 
 static int cmd_backend(struct cli *c)
@@ -652,12 +667,12 @@ static int cmd_backend(struct cli *c)
 			set = &backend_sets[i];
 	if (!set)
 		return need("backend",
-			    "list [VIP] | add|del|drain|undrain VIP ID | "
-			    "weight VIP ID W",
+			    "list [VIP] | add|del|drain|undrain|maint|unmaint "
+			    "VIP ID | weight VIP ID W",
 			    *sub ? "unknown subcommand (list, add, del, weight, "
-				   "drain or undrain)" :
-				   "missing list, add, del, weight, drain or "
-				   "undrain");
+				   "drain, undrain, maint or unmaint)" :
+				   "missing list, add, del, weight, drain, "
+				   "undrain, maint or unmaint");
 	ret = sub_opts(set, c, 2, &o, &r);
 	if (ret >= 0)
 		return ret;

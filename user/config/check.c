@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 
 #include "lib/addr.h"
 #include "config/internal.h"
@@ -53,6 +54,9 @@ static const char *const key_names[XLB_CHECK_NKEYS] = {
 	[XLB_CK_BODY] = "body",
 	[XLB_CK_TLS_VERIFY] = "tls_verify",
 	[XLB_CK_COMMAND] = "command",
+	[XLB_CK_PAYLOAD] = "payload",
+	[XLB_CK_EXPECT] = "expect",
+	[XLB_CK_REQUIRE_REPLY] = "require_reply",
 };
 
 /* 100 ms .. 1 h between checks; a timeout from 10 ms. */
@@ -97,6 +101,7 @@ static void overlay(struct xlb_cfg_check *dst, const struct xlb_cfg_check *src)
 	TAKE(XLB_CK_INITIAL, initial_up);
 	TAKE(XLB_CK_ON_DOWN, on_down);
 	TAKE(XLB_CK_TLS_VERIFY, tls_verify);
+	TAKE(XLB_CK_REQUIRE_REPLY, require_reply);
 	if (s & XLB_CHECK_F(XLB_CK_ADDRESS)) {
 		dst->addr = src->addr;
 		dst->family = src->family;
@@ -114,6 +119,8 @@ static void overlay(struct xlb_cfg_check *dst, const struct xlb_cfg_check *src)
 	TAKES(XLB_CK_STATUS, status);
 	TAKES(XLB_CK_BODY, body);
 	TAKES(XLB_CK_COMMAND, command);
+	TAKES(XLB_CK_PAYLOAD, payload);
+	TAKES(XLB_CK_EXPECT, expect);
 #undef TAKE
 #undef TAKES
 	dst->set |= s;
@@ -136,6 +143,11 @@ static __u32 key_kinds(enum xlb_check_key k)
 		return 1u << XLB_CHECK_HTTPS;
 	case XLB_CK_COMMAND:
 		return 1u << XLB_CHECK_EXEC;
+	case XLB_CK_PAYLOAD:
+		return 1u << XLB_CHECK_UDP | 1u << XLB_CHECK_AGENT;
+	case XLB_CK_EXPECT:
+	case XLB_CK_REQUIRE_REPLY:
+		return 1u << XLB_CHECK_UDP;
 	default:
 		return 0;
 	}
@@ -154,6 +166,7 @@ bool xlb_cfg_check_of(const struct xlb_cfg *c, const struct xlb_cfg_vip *v,
 	out->rise = XLB_CHECK_DEFAULT_RISE;
 	out->fall = XLB_CHECK_DEFAULT_FALL;
 	out->tls_verify = true;
+	out->require_reply = true;
 	out->on_down = XLB_ON_DOWN_RESET;
 	snprintf(out->path, sizeof(out->path), "/");
 	snprintf(out->status, sizeof(out->status), "%s",
@@ -171,6 +184,12 @@ bool xlb_cfg_check_of(const struct xlb_cfg *c, const struct xlb_cfg_vip *v,
 			if (key_kinds(k) && !(key_kinds(k) & 1u << out->kind) &&
 			    !(own->set & XLB_CHECK_F(k)))
 				out->set &= ~XLB_CHECK_F(k);
+	/* a udp override that needs no reply has no use for the VIP's expect */
+	if (own && (own->set & XLB_CHECK_F(XLB_CK_REQUIRE_REPLY)) &&
+	    !own->require_reply && !(own->set & XLB_CHECK_F(XLB_CK_EXPECT))) {
+		out->set &= ~XLB_CHECK_F(XLB_CK_EXPECT);
+		out->expect[0] = '\0';
+	}
 	/* the ones that follow another key unless written */
 	if (!(out->set & XLB_CHECK_F(XLB_CK_FASTINTERVAL)))
 		out->fastinterval_ms = out->interval_ms;
@@ -222,6 +241,10 @@ bool xlb_cfg_check_eq(const struct xlb_cfg_check *a,
 	SAME(XLB_CK_BODY, !strncmp(a->body, b->body, sizeof(a->body)));
 	SAME(XLB_CK_COMMAND,
 	     !strncmp(a->command, b->command, sizeof(a->command)));
+	SAME(XLB_CK_PAYLOAD,
+	     !strncmp(a->payload, b->payload, sizeof(a->payload)));
+	SAME(XLB_CK_EXPECT, !strncmp(a->expect, b->expect, sizeof(a->expect)));
+	SAME(XLB_CK_REQUIRE_REPLY, a->require_reply == b->require_reply);
 #undef SAME
 	return true;
 }
@@ -325,13 +348,17 @@ int cfg_check_str_rule(enum xlb_check_key k, const char *s, char *why, size_t n)
 {
 	bool hit;
 
-	if (!*s && k != XLB_CK_BODY) {
+	if (!*s && k != XLB_CK_BODY && k != XLB_CK_PAYLOAD) {
 		snprintf(why, n, "empty");
 		return -EINVAL;
 	}
 	for (const char *p = s; *p; p++) {
 		unsigned char ch = (unsigned char)*p;
 
+		/* what a probe sends may end lines ("\r\n") or split words */
+		if ((k == XLB_CK_PAYLOAD || k == XLB_CK_EXPECT) &&
+		    (ch == '\t' || ch == '\r' || ch == '\n'))
+			continue;
 		if (ch < 0x20 || ch == 0x7f) {
 			snprintf(why, n, "byte 0x%02x is not allowed", ch);
 			return -EINVAL;
@@ -427,6 +454,10 @@ static int check_values(const struct cctx *x, const struct xlb_cfg_check *ck)
 		  XLB_CHECK_STR_MAX },
 		{ XLB_CK_COMMAND, offsetof(struct xlb_cfg_check, command),
 		  XLB_CHECK_STR_MAX },
+		{ XLB_CK_PAYLOAD, offsetof(struct xlb_cfg_check, payload),
+		  XLB_CHECK_STR_MAX },
+		{ XLB_CK_EXPECT, offsetof(struct xlb_cfg_check, expect),
+		  XLB_CHECK_STR_MAX },
 	};
 	char why[WHY_MAX];
 
@@ -477,14 +508,10 @@ static int check_merged(const struct cctx *x, const struct xlb_cfg_vip *v,
 	if (!(m->set & XLB_CHECK_F(XLB_CK_KIND)))
 		return cerr(x, m, XLB_CK_KIND,
 			    "missing: the check's kind (none, tcp, http, "
-			    "https, exec), here or in the VIP's check:");
+			    "https, udp, exec, agent), here or in the VIP's "
+			    "check:");
 	if (m->kind == XLB_CHECK_NONE)
 		return 0;
-	if (m->kind == XLB_CHECK_UDP || m->kind == XLB_CHECK_AGENT)
-		return cerr(x, m, XLB_CK_KIND,
-			    "%s checks are not built yet; use tcp, http, https "
-			    "or exec",
-			    xlb_word_name(xlb_words_check_kind, m->kind));
 	for (int k = 0; k < XLB_CHECK_NKEYS; k++)
 		if ((m->set & XLB_CHECK_F(k)) && key_kinds(k) &&
 		    !(key_kinds(k) & 1u << m->kind))
@@ -495,6 +522,21 @@ static int check_merged(const struct cctx *x, const struct xlb_cfg_vip *v,
 	    !(m->set & XLB_CHECK_F(XLB_CK_COMMAND)))
 		return cerr(x, m, XLB_CK_COMMAND,
 			    "missing: an exec check runs a command");
+	/* the service's port is never the agent's (HAProxy's agent-port) */
+	if (m->kind == XLB_CHECK_AGENT && !(m->set & XLB_CHECK_F(XLB_CK_PORT)))
+		return cerr(x, m, XLB_CK_PORT,
+			    "missing: an agent check needs the agent's port");
+	if (m->kind == XLB_CHECK_UDP && v->proto != IPPROTO_UDP &&
+	    !(m->set & XLB_CHECK_F(XLB_CK_PORT)))
+		return cerr(x, m, XLB_CK_PORT,
+			    "missing: VIP \"%s\" is tcp, so a udp check "
+			    "needs the port of the UDP service",
+			    v->name);
+	if (m->kind == XLB_CHECK_UDP && !m->require_reply &&
+	    (m->set & XLB_CHECK_F(XLB_CK_EXPECT)))
+		return cerr(x, m, XLB_CK_EXPECT,
+			    "means nothing with require_reply: false (no reply "
+			    "is awaited)");
 	if (!m->port && m->kind != XLB_CHECK_EXEC)
 		return cerr(x, m, XLB_CK_PORT,
 			    "missing: VIP \"%s\" takes every port, so its "

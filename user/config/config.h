@@ -91,6 +91,9 @@ enum xlb_check_key {
 	XLB_CK_BODY,
 	XLB_CK_TLS_VERIFY,
 	XLB_CK_COMMAND,
+	XLB_CK_PAYLOAD,
+	XLB_CK_EXPECT,
+	XLB_CK_REQUIRE_REPLY,
 	XLB_CHECK_NKEYS
 };
 #define XLB_CHECK_F(k) (1u << (k))
@@ -110,6 +113,11 @@ struct xlb_cfg_check {
 	__u8 family; /* of @addr; 0: the backend's address */
 	bool initial_up; /* false: down until rise successes (default) */
 	bool tls_verify; /* https: verify the certificate (default true) */
+	/*
+	 * udp: a reply is needed (default); false: a probe passes unless an
+	 * ICMP error (port unreachable) comes back within the timeout.
+	 */
+	bool require_reply;
 	__u16 port; /* 0: the VIP's port */
 	struct xlb_addr addr;
 	__u32 interval_ms, fastinterval_ms, downinterval_ms, timeout_ms;
@@ -119,8 +127,17 @@ struct xlb_cfg_check {
 	char status[XLB_CHECK_STATUS_MAX]; /* "200-399", "200,204" */
 	char body[XLB_CHECK_STR_MAX]; /* http(s): the body must hold this */
 	char command[XLB_CHECK_STR_MAX]; /* exec: run by /bin/sh -c */
+	char payload[XLB_CHECK_STR_MAX]; /* udp, agent: what the probe sends */
+	char expect[XLB_CHECK_STR_MAX]; /* udp: the reply must hold this */
 	int line; /* of the check: key; 0 if not from a file */
 	int lines[XLB_CHECK_NKEYS]; /* of each key; 0 if not from a file */
+};
+
+/* An administrative state, as HAProxy has them: the strongest one wins. */
+enum xlb_admin {
+	XLB_ADMIN_READY, /* takes new flows */
+	XLB_ADMIN_DRAIN, /* no new flows, established ones stay */
+	XLB_ADMIN_MAINT, /* no traffic at all, no check */
 };
 
 /* A backend as one VIP uses it. */
@@ -132,6 +149,21 @@ struct xlb_cfg_ref {
 	 * @weight is kept as configured, so undrain restores it.
 	 */
 	bool drained;
+	/*
+	 * maint: true in the file (HAProxy's MAINT): no traffic at all. Out of
+	 * the table, its conntrack entries in the VIP deleted, no check run;
+	 * @weight and @drained are kept for when it leaves maintenance.
+	 */
+	bool maint;
+	/*
+	 * What the reference's agent check last said (runtime only, never in
+	 * the file), beside its health and beside the file's drain and maint:
+	 * enum xlb_admin (ready, drain, maint), and a weight in percent of
+	 * @weight when @agent_pct_set ("75%").
+	 */
+	__u8 agent_admin;
+	bool agent_pct_set;
+	__u16 agent_pct;
 	/*
 	 * Health in this VIP, runtime only (never in the file): the VIP's
 	 * check found it down, so it is out of this VIP's table, weight kept.
@@ -319,16 +351,49 @@ struct xlb_cfg_vip *xlb_cfg_vip_find(const struct xlb_cfg *c, const char *name);
 struct xlb_cfg_backend *xlb_cfg_backend_find(const struct xlb_cfg *c, __u32 id);
 
 /*
- * The weight @r has in its VIP's Maglev table: its configured weight, or 0
- * while it is drained, its backend is down, or its check in the VIP is.
+ * @r's administrative state: the file's (or CLI's) drain and maint and its
+ * agent's, the strongest of them.
  */
+static inline enum xlb_admin xlb_cfg_ref_admin(const struct xlb_cfg_ref *r)
+{
+	if (r->maint || r->agent_admin == XLB_ADMIN_MAINT)
+		return XLB_ADMIN_MAINT;
+	if (r->drained || r->agent_admin == XLB_ADMIN_DRAIN)
+		return XLB_ADMIN_DRAIN;
+	return XLB_ADMIN_READY;
+}
+
+/*
+ * The weight @r has in its VIP's Maglev table: its configured weight (in
+ * the percentage its agent gave, at least 1 unless that is 0%), or 0 while
+ * it is drained or in maintenance, its backend is down, or its check in
+ * the VIP is. @b: @r's backend (NULL: none).
+ */
+static inline __u32 xlb_cfg_ref_weight_be(const struct xlb_cfg_ref *r,
+					  const struct xlb_cfg_backend *b)
+{
+	__u64 w;
+
+	if (xlb_cfg_ref_admin(r) != XLB_ADMIN_READY || r->down ||
+	    (b && b->down))
+		return 0;
+	if (!r->agent_pct_set)
+		return r->weight;
+	w = (__u64)r->weight * r->agent_pct / 100;
+	if (!w && r->agent_pct && r->weight)
+		w = 1;
+	return w > XLB_WEIGHT_MAX ? XLB_WEIGHT_MAX : (__u32)w;
+}
+
+/* The same, @b looked up in @c. */
 static inline __u32 xlb_cfg_ref_weight(const struct xlb_cfg *c,
 				       const struct xlb_cfg_ref *r)
 {
-	const struct xlb_cfg_backend *b = xlb_cfg_backend_find(c, r->id);
-
-	return r->drained || r->down || (b && b->down) ? 0 : r->weight;
+	return xlb_cfg_ref_weight_be(r, xlb_cfg_backend_find(c, r->id));
 }
+
+/* "ready", "drain", "maint". */
+const char *xlb_admin_name(enum xlb_admin a);
 
 /* Health checks (config/check.c) */
 

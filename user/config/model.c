@@ -171,6 +171,7 @@ static bool vip_eq(const struct xlb_cfg *ca, const struct xlb_cfg_vip *a,
 
 		if (!r || r->weight != a->refs[i].weight ||
 		    r->drained != a->refs[i].drained ||
+		    r->maint != a->refs[i].maint ||
 		    !ref_check_eq(ca, &a->refs[i], cb, r))
 			return false;
 	}
@@ -246,4 +247,16 @@ bool xlb_cfg_equal(const struct xlb_cfg *a, const struct xlb_cfg *b)
 			return false;
 	}
 	return true;
+}
+
+const char *xlb_admin_name(enum xlb_admin a)
+{
+	switch (a) {
+	case XLB_ADMIN_DRAIN:
+		return "drain";
+	case XLB_ADMIN_MAINT:
+		return "maint";
+	default:
+		return "ready";
+	}
 }

@@ -832,6 +832,9 @@ static const struct key_spec CHECK_KEYS[] = {
 	CK("body", XLB_CK_BODY, k_ck_str, body, &ck_str_max),
 	CK("tls_verify", XLB_CK_TLS_VERIFY, k_bool, tls_verify, NULL),
 	CK("command", XLB_CK_COMMAND, k_ck_str, command, &ck_str_max),
+	CK("payload", XLB_CK_PAYLOAD, k_ck_str, payload, &ck_str_max),
+	CK("expect", XLB_CK_EXPECT, k_ck_str, expect, &ck_str_max),
+	CK("require_reply", XLB_CK_REQUIRE_REPLY, k_bool, require_reply, NULL),
 };
 #undef CK
 _Static_assert(ARRAY_SIZE(CHECK_KEYS) == XLB_CHECK_NKEYS, "every check key");
@@ -857,7 +860,7 @@ static int get_check(struct pctx *p, yaml_node_t *key, yaml_node_t *val,
 	if (!ck->set)
 		return perr(p, val, field,
 			    "empty; give at least kind (tcp, http, https, "
-			    "exec or none), or leave check: out");
+			    "udp, exec, agent or none), or leave check: out");
 	return 0;
 }
 
@@ -900,6 +903,8 @@ static const struct key_spec REF_KEYS[] = {
 	  NULL, 0 },
 	/* true: no new flows, open ones stay; the weight is kept */
 	{ "drain", k_bool, offsetof(struct xlb_cfg_ref, drained), NULL, NULL, 0 },
+	/* true: no traffic at all (its flows go), no check */
+	{ "maint", k_bool, offsetof(struct xlb_cfg_ref, maint), NULL, NULL, 0 },
 	/* this backend's own check keys over the VIP's check: */
 	{ "check", k_ref_check, 0, NULL, NULL, 0 },
 };

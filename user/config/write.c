@@ -206,6 +206,15 @@ static void e_check(struct emit *e, const struct xlb_cfg_check *ck, bool flow)
 		case XLB_CK_COMMAND:
 			e_kstr(e, name, ck->command, sizeof(ck->command));
 			break;
+		case XLB_CK_PAYLOAD:
+			e_kstr(e, name, ck->payload, sizeof(ck->payload));
+			break;
+		case XLB_CK_EXPECT:
+			e_kstr(e, name, ck->expect, sizeof(ck->expect));
+			break;
+		case XLB_CK_REQUIRE_REPLY:
+			e_kv(e, name, ck->require_reply ? "true" : "false");
+			break;
 		}
 	}
 	e_map_end(e);
@@ -334,6 +343,8 @@ static void e_vip(struct emit *e, const struct xlb_cfg *c,
 		/* the weight stays the configured one: undrain restores it */
 		if (v->refs[k].drained)
 			e_kv(e, "drain", "true");
+		if (v->refs[k].maint)
+			e_kv(e, "maint", "true");
 		if (xlb_cfg_ref_check(c, &v->refs[k]))
 			e_check(e, xlb_cfg_ref_check(c, &v->refs[k]), true);
 		e_map_end(e);

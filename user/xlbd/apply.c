@@ -389,6 +389,45 @@ static bool has_ref(const struct xlb_cfg_vip *v, __u32 id)
 	return false;
 }
 
+/*
+ * A reference that went into maintenance (HAProxy's MAINT: no traffic at
+ * all) loses its flows in the VIP once its new table is in, so their next
+ * packet follows that table. At start (no previous model) every reference
+ * in maintenance is flushed: whatever an earlier xlbd left tracked to it.
+ */
+static int flush_maint(const struct xlb_lb_maps *m, const struct plan *p,
+		       struct xlb_apply_stats *st, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < p->nvips; i++) {
+		const struct plan_vip *pv = &p->vips[i];
+
+		for (size_t r = 0; r < pv->v->nrefs; r++) {
+			const struct xlb_cfg_ref *nr = &pv->v->refs[r], *o = NULL;
+			struct xlb_ct_filter f = { .vip_id = (int)pv->info.vip_id,
+						   .backend_id = nr->id };
+			long n;
+
+			if (xlb_cfg_ref_admin(nr) != XLB_ADMIN_MAINT)
+				continue;
+			for (size_t k = 0; pv->prev && k < pv->prev->nrefs; k++)
+				if (pv->prev->refs[k].id == nr->id)
+					o = &pv->prev->refs[k];
+			if (o && xlb_cfg_ref_admin(o) == XLB_ADMIN_MAINT)
+				continue;
+			n = xlb_ct_flush(m->conntrack, &f, 0);
+			if (n < 0)
+				return xlb_errf(err, errlen, (int)n,
+						"vip %s: flush flows of backend "
+						"%u (maint): %s",
+						pv->v->name, nr->id,
+						strerror((int)-n));
+			if (st)
+				st->ct_flushed += (unsigned long)n;
+		}
+	}
+	return 0;
+}
+
 static bool addr_still_used(const struct plan *p, const struct xlb_vip_key *k)
 {
 	for (size_t i = 0; i < p->nvips; i++)
@@ -615,6 +654,9 @@ static int write_plan(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 				st->ct_flushed += (unsigned long)n;
 		}
 	}
+	rc = flush_maint(m, p, st, err, errlen);
+	if (rc)
+		return rc;
 	rc = deactivate_stale_backends(m, prev, c, st);
 	if (rc)
 		return xlb_errf(err, errlen, rc, "deactivate old backends: %s",

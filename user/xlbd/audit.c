@@ -174,9 +174,10 @@ static void refs(struct audit *a, const struct xlb_cfg_vip *o,
 		const struct xlb_cfg_ref * or = ref_in(o, nr->id);
 
 		if (! or) {
-			say(a, "backend %u added to %s (weight %u%s)", nr->id,
+			say(a, "backend %u added to %s (weight %u%s%s)", nr->id,
 			    n->name, nr->weight,
-			    nr->drained ? ", drained" : "");
+			    nr->drained ? ", drained" : "",
+			    nr->maint ? ", maint" : "");
 			continue;
 		}
 		if (or->weight != nr->weight)
@@ -188,6 +189,22 @@ static void refs(struct audit *a, const struct xlb_cfg_vip *o,
 		if (or->down != nr->down)
 			say(a, "backend %s %s %u (health)",
 			    nr->down ? "down" : "up", n->name, nr->id);
+		if (or->maint != nr->maint)
+			say(a, "backend %s %s %u",
+			    nr->maint ? "maint" : "unmaint", n->name, nr->id);
+		/* the agent's own admin state and weight, beside the file's */
+		if (or->agent_admin != nr->agent_admin)
+			say(a, "backend %s %s %u (agent)",
+			    xlb_admin_name(nr->agent_admin), n->name, nr->id);
+		if (or->agent_pct_set != nr->agent_pct_set ||
+		    or->agent_pct != nr->agent_pct) {
+			if (nr->agent_pct_set)
+				say(a, "backend weight %s %u %u%% (agent)",
+				    n->name, nr->id, nr->agent_pct);
+			else
+				say(a, "backend weight %s %u 100%% (agent gone)",
+				    n->name, nr->id);
+		}
 	}
 }
 

@@ -468,6 +468,30 @@ static struct json_object *cmd_backend_undrain(struct xlbd *d,
 	return weight_edited(d, rc, &st, err, a->vip, a->id);
 }
 
+static struct json_object *cmd_backend_maint_set(struct xlbd *d,
+						 const struct xlbd_args *a,
+						 bool maint)
+{
+	struct xlb_apply_stats st = { 0 };
+	char err[XLB_ERR_MAX];
+	int rc = xlb_edit_backend_maint(d, a->vip, a->id, maint, &st, err,
+					sizeof(err));
+
+	return weight_edited(d, rc, &st, err, a->vip, a->id);
+}
+
+static struct json_object *cmd_backend_maint(struct xlbd *d,
+					     const struct xlbd_args *a)
+{
+	return cmd_backend_maint_set(d, a, true);
+}
+
+static struct json_object *cmd_backend_unmaint(struct xlbd *d,
+					       const struct xlbd_args *a)
+{
+	return cmd_backend_maint_set(d, a, false);
+}
+
 static struct json_object *cmd_backend_health(struct xlbd *d,
 					      const struct xlbd_args *a,
 					      bool up)
@@ -516,6 +540,19 @@ static void ref_json(struct json_object *o, const struct xlb_cfg *c,
 	add_int(o, "weight", xlb_cfg_ref_weight(c, r));
 	add_int(o, "configured_weight", r->weight);
 	json_object_object_add(o, "drained", json_object_new_boolean(r->drained));
+	json_object_object_add(o, "maint", json_object_new_boolean(r->maint));
+	/* the admin state in force: the file's (or CLI's) and the agent's */
+	json_object_object_add(o, "admin", json_object_new_string(xlb_admin_name(
+		xlb_cfg_ref_admin(r))));
+	if (r->agent_admin != XLB_ADMIN_READY || r->agent_pct_set) {
+		struct json_object *ag = json_object_new_object();
+
+		json_object_object_add(ag, "admin", json_object_new_string(
+			xlb_admin_name(r->agent_admin)));
+		if (r->agent_pct_set)
+			add_int(ag, "weight_pct", r->agent_pct);
+		json_object_object_add(o, "agent", ag);
+	}
 }
 
 static struct json_object *vip_json(struct xlbd *d, const struct xlb_cfg_vip *v)
@@ -1278,6 +1315,11 @@ static const struct xlbd_cmd {
 	  "no new flows to the backend in a VIP; open ones stay" },
 	{ "backend.undrain", cmd_backend_undrain, ARGS(args_vip_id),
 	  "back to the configured weight" },
+	{ "backend.maint", cmd_backend_maint, ARGS(args_vip_id),
+	  "maintenance: no traffic to the backend in a VIP (its flows there "
+	  "are deleted), no check" },
+	{ "backend.unmaint", cmd_backend_unmaint, ARGS(args_vip_id),
+	  "out of maintenance: its check starts over" },
 	{ "backend.down", cmd_backend_down, ARGS(args_id),
 	  "mark a backend down: out of every table, weights kept" },
 	{ "backend.up", cmd_backend_up, ARGS(args_id),
@@ -1358,7 +1400,7 @@ static bool live_edit(const char *cmd)
 	static const char *const edits[] = {
 		"vip.add",	  "vip.del",	    "backend.add",
 		"backend.del",	  "backend.weight", "backend.drain",
-		"backend.undrain",
+		"backend.undrain", "backend.maint",   "backend.unmaint",
 	};
 
 	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++)

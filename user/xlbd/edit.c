@@ -333,9 +333,9 @@ static const struct xlb_cfg_ref *running_ref(struct xlbd *d, const char *what,
 	return r;
 }
 
-/* weight, drain and undrain: one edit of the reference. */
+/* weight, drain, undrain, maint, unmaint: one edit of the reference. */
 static int set_ref(struct xlbd *d, const char *what, const char *vip,
-		   __u32 id, __u32 weight, bool drained,
+		   __u32 id, __u32 weight, bool drained, bool maint,
 		   struct xlb_apply_stats *st, char *err, size_t errlen)
 {
 	char label[XLB_NAME_MAX + 32];
@@ -350,6 +350,7 @@ static int set_ref(struct xlbd *d, const char *what, const char *vip,
 	r = ref_of(v, id);
 	r->weight = weight;
 	r->drained = drained;
+	r->maint = maint;
 	snprintf(label, sizeof(label), "backend %s %s %u", what, vip, id);
 	return end(d, &c, 0, label, v - c.vips, st, err, errlen);
 }
@@ -358,13 +359,17 @@ int xlb_edit_backend_weight(struct xlbd *d, const char *vip, __u32 id,
 			    __u32 weight, struct xlb_apply_stats *st, char *err,
 			    size_t errlen)
 {
-	if (!running_ref(d, "weight", vip, id, err, errlen))
+	const struct xlb_cfg_ref *r = running_ref(d, "weight", vip, id, err,
+						  errlen);
+
+	if (!r)
 		return -ENOENT;
 	if (weight > XLB_WEIGHT_MAX)
 		return xlb_errf(err, errlen, -EINVAL,
 				"backend weight %u: weight: 0..%d", id,
 				XLB_WEIGHT_MAX);
-	return set_ref(d, "weight", vip, id, weight, false, st, err, errlen);
+	return set_ref(d, "weight", vip, id, weight, false, r->maint, st, err,
+		       errlen);
 }
 
 int xlb_edit_backend_drain(struct xlbd *d, const char *vip, __u32 id,
@@ -378,7 +383,8 @@ int xlb_edit_backend_drain(struct xlbd *d, const char *vip, __u32 id,
 	if (r->drained || !r->weight)
 		return xlb_errf(err, errlen, -EALREADY,
 				"backend drain %u: already drained", id);
-	return set_ref(d, "drain", vip, id, r->weight, true, st, err, errlen);
+	return set_ref(d, "drain", vip, id, r->weight, true, r->maint, st, err,
+		       errlen);
 }
 
 int xlb_edit_backend_undrain(struct xlbd *d, const char *vip, __u32 id,
@@ -392,7 +398,25 @@ int xlb_edit_backend_undrain(struct xlbd *d, const char *vip, __u32 id,
 		return -ENOENT;
 	/* a weight set to 0 by hand has nothing to restore: 1 serves again */
 	return set_ref(d, "undrain", vip, id, r->weight ? r->weight : 1, false,
-		       st, err, errlen);
+		       r->maint, st, err, errlen);
+}
+
+int xlb_edit_backend_maint(struct xlbd *d, const char *vip, __u32 id,
+			   bool maint, struct xlb_apply_stats *st, char *err,
+			   size_t errlen)
+{
+	const char *what = maint ? "maint" : "unmaint";
+	const struct xlb_cfg_ref *r = running_ref(d, what, vip, id, err,
+						  errlen);
+
+	if (!r)
+		return -ENOENT;
+	if (r->maint == maint)
+		return xlb_errf(err, errlen, -EALREADY,
+				"backend %s %u: %s in maintenance", what, id,
+				maint ? "already" : "not");
+	return set_ref(d, what, vip, id, r->weight, r->drained, maint, st, err,
+		       errlen);
 }
 
 int xlb_edit_backend_health(struct xlbd *d, __u32 id, bool up,

@@ -65,6 +65,15 @@ int xlb_edit_backend_undrain(struct xlbd *d, const char *vip, __u32 id,
 			     size_t errlen);
 
 /*
+ * Maintenance (HAProxy's MAINT) on or off: no traffic at all, its flows in
+ * @vip deleted (xlb_apply), no check; off, its check starts over from its
+ * initial state. Weight and drain are kept.
+ */
+int xlb_edit_backend_maint(struct xlbd *d, const char *vip, __u32 id,
+			   bool maint, struct xlb_apply_stats *st, char *err,
+			   size_t errlen);
+
+/*
  * Marks backend @id of the pool up or down. Down takes it out of every
  * table it is in (as weight 0: its established flows stay) and keeps its
  * weights; up puts it back. Marking it as it is already is a no-op (0).

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <event2/event.h>
 
 #include "lib/addr.h"
@@ -68,6 +70,33 @@ static void on_flush(evutil_socket_t fd, short what, void *arg);
 struct event_base *xlbd_check_base(const struct xlbd_check *ck)
 {
 	return ck->h->base;
+}
+
+unsigned int xlbd_check_sockaddr(const struct xlbd_check *ck,
+				 struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (ck->cfg.family == XLB_AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(ck->cfg.port);
+		s4->sin_addr.s_addr = ck->cfg.addr.v4;
+		return sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(ck->cfg.port);
+		memcpy(&s6->sin6_addr, ck->cfg.addr.bytes, 16);
+		return sizeof(*s6);
+	}
+}
+
+void xlbd_check_agent_changed(struct xlbd_check *ck)
+{
+	ck->h->dirty = true;
+	event_active(ck->h->flush, EV_TIMEOUT, 0);
 }
 
 void **xlbd_health_http_slot(struct xlbd_health *h)
@@ -151,7 +180,9 @@ static bool same_target(const struct xlb_cfg_check *a, __u32 aid,
 	       a->fall == b->fall && a->initial_up == b->initial_up &&
 	       a->tls_verify == b->tls_verify && !strcmp(a->path, b->path) &&
 	       !strcmp(a->host, b->host) && !strcmp(a->status, b->status) &&
-	       !strcmp(a->body, b->body) && !strcmp(a->command, b->command);
+	       !strcmp(a->body, b->body) && !strcmp(a->command, b->command) &&
+	       a->require_reply == b->require_reply &&
+	       !strcmp(a->payload, b->payload) && !strcmp(a->expect, b->expect);
 }
 
 static struct xlbd_check *find_check(const struct xlbd_health *h,
@@ -255,7 +286,8 @@ static int fail_open(struct xlbd_health *h, const struct xlb_cfg *c,
 		const struct xlb_cfg_backend *b =
 			xlb_cfg_backend_find(c, r->id);
 
-		if (!r->weight || r->drained || (b && b->down))
+		if (!r->weight || xlb_cfg_ref_admin(r) != XLB_ADMIN_READY ||
+		    (b && b->down))
 			continue;
 		eligible++;
 		live += !r->down;
@@ -300,7 +332,11 @@ int xlbd_health_prepare(struct xlbd_health *h, struct xlb_cfg *next, char *err,
 			struct plan_ent *e;
 
 			r->down = false;
-			if (!xlb_cfg_check_of(next, v, r, &m))
+			r->agent_admin = XLB_ADMIN_READY;
+			r->agent_pct_set = false;
+			r->agent_pct = 0;
+			/* maintenance: no check runs (HAProxy's MAINT) */
+			if (r->maint || !xlb_cfg_check_of(next, v, r, &m))
 				continue;
 			e = plan_get(h, v, r->id, &m, &cap);
 			if (!e || plan_add_ref(e, v->name, m.on_down)) {
@@ -309,6 +345,11 @@ int xlbd_health_prepare(struct xlbd_health *h, struct xlb_cfg *next, char *err,
 						"health: out of memory");
 			}
 			r->down = !e->up;
+			if (e->reuse && m.kind == XLB_CHECK_AGENT) {
+				r->agent_admin = e->reuse->agent_admin;
+				r->agent_pct_set = e->reuse->agent_pct_set;
+				r->agent_pct = e->reuse->agent_pct;
+			}
 		}
 		if (fail_open(h, next, v)) {
 			plan_free(h);
@@ -369,6 +410,10 @@ static const struct xlbd_check_ops *ops_of(__u8 kind)
 		return &xlbd_check_http;
 	case XLB_CHECK_EXEC:
 		return &xlbd_check_exec;
+	case XLB_CHECK_UDP:
+		return &xlbd_check_udp;
+	case XLB_CHECK_AGENT:
+		return &xlbd_check_agent;
 	default:
 		return NULL;
 	}
@@ -669,6 +714,12 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (!ck->running)
 		return;
+	if (ck->ops->expire) {
+		bool ok = ck->ops->expire(ck, reason, sizeof(reason));
+
+		finish(ck, ok, reason);
+		return;
+	}
 	ck->ops->cancel(ck);
 	snprintf(reason, sizeof(reason), "timeout after %s",
 		 xlb_check_ms_str(ck->cfg.timeout_ms, t, sizeof(t)));
@@ -728,6 +779,21 @@ struct json_object *xlbd_check_json(const struct xlbd_check *ck)
 			       json_object_new_int64((int64_t)ck->failures));
 	json_object_object_add(o, "transitions",
 			       json_object_new_int64((int64_t)ck->transitions));
+	if (ck->cfg.kind == XLB_CHECK_AGENT) {
+		struct json_object *ag = json_object_new_object();
+
+		json_object_object_add(
+			ag, "health",
+			json_object_new_string(ck->agent_down ? "down" : "up"));
+		json_object_object_add(ag, "admin",
+				       json_object_new_string(xlb_admin_name(
+					       ck->agent_admin)));
+		if (ck->agent_pct_set)
+			json_object_object_add(
+				ag, "weight_pct",
+				json_object_new_int((int)ck->agent_pct));
+		json_object_object_add(o, "agent", ag);
+	}
 	if (ck->checked) {
 		l = json_object_new_object();
 		json_object_object_add(l, "ok",

@@ -2,7 +2,8 @@
 /*
  * This file holds xlbd's health checks: one scheduler on the event loop,
  * one state machine per check target, and the check kinds (health_tcp.c,
- * health_http.c, health_exec.c; keepalived's check_*.c shape) behind one
+ * health_http.c, health_udp.c, health_exec.c, health_agent.c;
+ * keepalived's check_*.c shape) behind one
  * small vtable.
  *
  * What is checked: a check belongs to a (VIP, backend) reference, as a
@@ -56,10 +57,40 @@ struct xlbd_check_ops {
 	int (*start)(struct xlbd_check *ck, char *why, size_t n);
 	/* Stops a running probe and frees what it holds; no done() follows. */
 	void (*cancel)(struct xlbd_check *ck);
+	/*
+	 * The timeout came (NULL: it fails the probe): stops the probe as
+	 * cancel() does and says whether that is a pass, why in @why (a UDP
+	 * probe that needs no reply passes on silence).
+	 */
+	bool (*expire)(struct xlbd_check *ck, char *why, size_t n);
 };
 
 extern const struct xlbd_check_ops xlbd_check_tcp, xlbd_check_http,
-	xlbd_check_exec;
+	xlbd_check_exec, xlbd_check_udp, xlbd_check_agent;
+
+/*
+ * An agent's reply line, HAProxy's agent-check vocabulary: words split by
+ * blanks or commas, any case; "up"; "down", "fail", "stopped" (a reason
+ * may follow after "#"); "ready", "drain", "maint"; "NN%" (the weight, in
+ * percent of the configured one); "maxconn:N" (taken, ignored). What a
+ * reply leaves out stays as the agent last said it.
+ */
+struct xlbd_agent_reply {
+	bool has_health, up;
+	bool has_admin;
+	__u8 admin; /* enum xlb_admin */
+	bool has_pct;
+	__u16 pct; /* 0 .. XLBD_AGENT_PCT_MAX */
+	char word[16]; /* the health word as said ("stopped") */
+	char reason[96]; /* after "#" */
+};
+#define XLBD_AGENT_PCT_MAX 25600 /* HAProxy's cap */
+/*
+ * Parses the first line of @buf (@len bytes, up to "\n"). Returns 0, or
+ * -EINVAL with why in @why (empty, no word it knows, a bad percentage).
+ */
+int xlbd_agent_parse(const char *buf, size_t len, struct xlbd_agent_reply *out,
+		     char *why, size_t n);
 
 /* A reference a check decides for. */
 struct xlbd_check_ref {
@@ -84,6 +115,15 @@ struct xlbd_check {
 	double last_ms; /* how long the last probe took */
 	time_t last_at;
 	unsigned long probes, failures, transitions;
+	/*
+	 * An agent check's word: its last health word (down: false until it
+	 * says otherwise) and the admin state and weight it set, which reach
+	 * every reference it serves (xlb_cfg_ref.agent_*).
+	 */
+	bool agent_down;
+	__u8 agent_admin;
+	bool agent_pct_set;
+	__u16 agent_pct;
 
 	struct xlbd_check_ref *refs;
 	size_t nrefs;
@@ -100,6 +140,15 @@ struct xlbd_check {
 
 /* For the kinds. */
 struct event_base *xlbd_check_base(const struct xlbd_check *ck);
+struct sockaddr_storage;
+/* The check's address and port as a sockaddr; returns its length. */
+unsigned int xlbd_check_sockaddr(const struct xlbd_check *ck,
+				 struct sockaddr_storage *ss);
+/*
+ * An agent's admin state or weight changed: the tables follow in this
+ * loop turn (one commit with the transitions).
+ */
+void xlbd_check_agent_changed(struct xlbd_check *ck);
 /* Ends the running probe: @ok, and why in printf form. */
 void xlbd_check_done(struct xlbd_check *ck, bool ok, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -40,6 +40,8 @@ struct http_probe {
 	char *body;
 	size_t len;
 	bool capped;
+	/* curl's own words ("SSL certificate problem: self-signed ...") */
+	char errbuf[CURL_ERROR_SIZE];
 };
 
 static void drain_done(struct http_multi *hm)
@@ -66,7 +68,8 @@ static void drain_done(struct http_multi *hm)
 		curl_slist_free_all(p->resolve);
 		if (res != CURLE_OK && !(res == CURLE_WRITE_ERROR && p->capped))
 			xlbd_check_done(ck, false, "%s",
-					curl_easy_strerror(res));
+					p->errbuf[0] ? p->errbuf :
+						       curl_easy_strerror(res));
 		else if (!xlb_check_status_ok(ck->cfg.status, code))
 			xlbd_check_done(ck, false, "status %ld, not in %s",
 					code, ck->cfg.status);
@@ -277,6 +280,7 @@ static int http_start(struct xlbd_check *ck, char *why, size_t n)
 	curl_easy_setopt(p->e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(p->e, CURLOPT_WRITEDATA, p);
 	curl_easy_setopt(p->e, CURLOPT_PRIVATE, ck);
+	curl_easy_setopt(p->e, CURLOPT_ERRORBUFFER, p->errbuf);
 	ck->priv = p;
 	if (curl_multi_add_handle(hm->m, p->e)) {
 		ck->priv = NULL;

@@ -22,28 +22,6 @@ struct tcp_probe {
 	struct event *ev;
 };
 
-/* The check's address and port as a sockaddr; returns its length. */
-static socklen_t sockaddr_of(const struct xlbd_check *ck,
-			     struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (ck->cfg.family == XLB_AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(ck->cfg.port);
-		s4->sin_addr.s_addr = ck->cfg.addr.v4;
-		return sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(ck->cfg.port);
-		memcpy(&s6->sin6_addr, ck->cfg.addr.bytes, 16);
-		return sizeof(*s6);
-	}
-}
-
 static void tcp_close(struct tcp_probe *p)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
@@ -79,7 +57,7 @@ static void tcp_ready(evutil_socket_t fd, short what, void *arg)
 static int tcp_start(struct xlbd_check *ck, char *why, size_t n)
 {
 	struct sockaddr_storage ss;
-	socklen_t sl = sockaddr_of(ck, &ss);
+	socklen_t sl = xlbd_check_sockaddr(ck, &ss);
 	struct tcp_probe *p = calloc(1, sizeof(*p));
 	int rc;
 

@@ -150,9 +150,7 @@ static const char *ref_id(const struct xlbd_metrics *m,
 static __u32 ref_weight(const struct xlbd_metrics *m,
 			const struct xlb_cfg_ref *r)
 {
-	const struct xlb_cfg_backend *b = be_of(m, r->id);
-
-	return r->drained || (b && b->down) ? 0 : r->weight;
+	return xlb_cfg_ref_weight_be(r, be_of(m, r->id));
 }
 
 static double secs(const struct timespec *a, const struct timespec *b)
@@ -714,6 +712,8 @@ struct json_object *xlbd_metrics_status(struct xlbd_metrics *m)
 			json_object_object_add(
 				bo, "drained",
 				json_object_new_boolean(ref->drained));
+			add_str(bo, "admin",
+				xlb_admin_name(xlb_cfg_ref_admin(ref)));
 			json_object_array_add(bs, bo);
 		}
 		json_object_object_add(vo, "backends", bs);
