@@ -18,6 +18,14 @@ struct {
 	__type(value, struct xlb_vip_info);
 } xlb_vips SEC(".maps");
 
+/* The VIPs again, by vip_id, for a conntrack hit: see abi.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct xlb_vip_slot);
+} xlb_vip_by_id SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XLB_MAX_VIP_ADDRS);
