@@ -260,8 +260,7 @@ static int measure(const struct progs *pr, const struct xlb_lb_maps *m,
 
 /*
  * New flows are timed against a full conntrack table, as on a node that has
- * run for a while: every insert evicts (the table's LRU lists are per CPU,
- * so the CPU this runs on fills its share long before the table is full).
+ * run for a while: every insert evicts.
  * @k's flows are sent, untimed, until the table holds as many entries as
  * it has room for; the outcome counter proves they were forwarded.
  */
