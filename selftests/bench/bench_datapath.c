@@ -440,7 +440,7 @@ int bench_datapath_run(FILE *md, FILE *json)
 		__u32 med[3];
 
 		/* XLB_BENCH_ONLY=substring: one class, e.g. for perf record */
-		if (only && !strstr(k->name, only))
+		if (only && strcmp(only, "datapath") && !strstr(k->name, only))
 			continue;
 		if (k->flags & XLB_BENCH_F_NEW_FLOW && !filled) {
 			if ((err = fill_conntrack(&pr, &m, k,
