@@ -103,7 +103,8 @@ struct xlb_vip_info {
  * map not yet filled after an upgrade) sends the packet the long way,
  * through xlb_vips, as before. xlbd writes the slot before the VIP goes
  * into xlb_vips and clears it before the VIP leaves, and rebuilds the
- * whole array from xlb_vips each time it opens the maps.
+ * whole array from xlb_vips when it starts (only xlbd writes it: a slot
+ * written back by another opener racing a delete would outlive its VIP).
  */
 struct xlb_vip_slot {
 	struct xlb_vip_key key;

@@ -709,3 +709,22 @@ Test(datapath, conntrack_hit_follows_its_vip_by_id_only_while_it_exists)
 		     "an entry naming a reused id does not forward for it");
 	cr_assert_eq(env_stat(&env, XLB_PASS_NOT_VIP), notvip + 2);
 }
+
+/* A VIP rewritten under another id leaves no slot behind at the old one. */
+Test(datapath, a_vip_moved_to_another_id_empties_its_old_slot)
+{
+	struct xlb_vip_slot slot, empty = {};
+	struct xlb_vip_key k;
+	struct xlb_vip_info info;
+	__u32 old_id = VIP_TCP4, new_id = ENV_NVIPS + 5;
+
+	env_vip_key(VIP_TCP4, &k, &info);
+	info.vip_id = new_id;
+	cr_assert_eq(xlb_vip_write(&env.maps, &k, &info, XLB_ADDR_F_ECHO), 0);
+	cr_assert_eq(bpf_map_lookup_elem(env.maps.vip_by_id, &old_id, &slot), 0);
+	cr_assert(!memcmp(&slot, &empty, sizeof(slot)),
+		  "the old id's slot is empty");
+	cr_assert_eq(bpf_map_lookup_elem(env.maps.vip_by_id, &new_id, &slot), 0);
+	cr_assert(!memcmp(&slot.key, &k, sizeof(k)) && slot.info.vip_id == new_id,
+		  "the new id's slot holds the VIP");
+}

@@ -248,9 +248,9 @@ static void assert_filter_knows_old_addrs(const struct xlb_lb_maps *m)
 }
 
 /*
- * The new xlb_vip_by_id holds the VIP the previous release left in
- * xlb_vips under its id, and every other slot is empty: a conntrack hit
- * finds its VIP in one load from the first packet.
+ * The new xlb_vip_by_id, once xlbd has synced it, holds the VIP the
+ * previous release left in xlb_vips under its id, and every other slot is
+ * empty.
  */
 static void assert_by_id_knows_old_vips(const struct xlb_lb_maps *m)
 {
@@ -304,6 +304,8 @@ Test(upgrade, idle_previous_release_is_adopted_and_stats_grow)
 	cr_assert_gt(m.ct_events, 0, "and opened");
 	cr_assert_eq(access("/sys/fs/bpf", F_OK), 0);
 	assert_filter_knows_old_addrs(&m);
+	/* what xlbd runs next, holding the pin dir */
+	cr_assert_eq(xlb_vip_by_id_sync(&m), 0);
 	assert_by_id_knows_old_vips(&m);
 	xlb_maps_close(&m);
 }

@@ -111,8 +111,9 @@ int xlb_vip_write(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
 {
 	struct xlb_addr_key ak = { .addr = k->addr, .family = k->family };
 	struct xlb_addr_info ai = { .flags = addr_flags }, old;
-	struct xlb_vip_slot slot = { .key = *k, .info = *v }, old_slot;
-	int had_addr, err;
+	struct xlb_vip_slot slot = { .key = *k, .info = *v }, old_slot, moved;
+	struct xlb_vip_info old_info;
+	int had_addr, had_vip = 0, err;
 
 	if (v->vip_id >= XLB_MAX_VIPS || v->mode >= XLB_FWD_MAX ||
 	    (v->flags & ~XLB_VIP_F_ALL) ||
@@ -130,8 +131,19 @@ int xlb_vip_write(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
 		return err;
 	had_addr = !bpf_map_lookup_elem(m->vip_addrs, &ak, &old);
 	err = update(m->vip_addrs, &ak, &ai, BPF_ANY);
-	if (!err)
+	if (!err) {
+		had_vip = !bpf_map_lookup_elem(m->vips, k, &old_info);
 		err = update(m->vips, k, v, BPF_ANY);
+	}
+	if (!err && had_vip && old_info.vip_id != v->vip_id &&
+	    old_info.vip_id < XLB_MAX_VIPS &&
+	    !bpf_map_lookup_elem(m->vip_by_id, &old_info.vip_id, &moved) &&
+	    !memcmp(&moved.key, k, sizeof(*k))) {
+		/* the VIP changed ids (xlbd keeps them; another writer
+		 * might not): its old slot must not keep matching */
+		memset(&moved, 0, sizeof(moved));
+		return update(m->vip_by_id, &old_info.vip_id, &moved, BPF_ANY);
+	}
 	if (err) {
 		/* leave the address map and the slot as they were */
 		if (had_addr)
@@ -147,7 +159,8 @@ int xlb_vip_write(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
 /*
  * Rebuilds xlb_vip_by_id from xlb_vips: a slot for every VIP there, every
  * other slot empty. Next to maps pinned by a release without the array it
- * starts empty (conntrack hits then take the long way, still right).
+ * starts empty (conntrack hits take the long way until this runs, still
+ * right).
  */
 int xlb_vip_by_id_sync(const struct xlb_lb_maps *m)
 {

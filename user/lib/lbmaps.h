@@ -78,7 +78,9 @@ int xlb_vip_write(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
 
 /*
  * Rebuilds xlb_vip_by_id (abi.h) from xlb_vips; xlb_vip_write and
- * xlb_vip_delete keep it current after that.
+ * xlb_vip_delete keep it current after that. Only the pin dir's owner
+ * (xlbd, at start) may run it: racing a delete, it could write a slot
+ * back after the delete cleared it.
  */
 int xlb_vip_by_id_sync(const struct xlb_lb_maps *m);
 

@@ -452,15 +452,6 @@ int xlb_maps_open_pinned(const char *pin_dir, __u32 ct_entries,
 			    "fill xlb_vip_addr_filter from xlb_vip_addrs in %s: %s",
 			    pin_dir, strerror(-rc));
 	}
-	/* likewise xlb_vip_by_id, which may also hold the slot of a VIP an
-	 * xlbd wrote before it stopped short of writing the VIP */
-	rc = xlb_vip_by_id_sync(m);
-	if (rc) {
-		xlb_maps_close(m);
-		return xlb_errf(err, errlen, rc,
-			    "fill xlb_vip_by_id from xlb_vips in %s: %s",
-			    pin_dir, strerror(-rc));
-	}
 	return 0;
 }
 
