@@ -72,9 +72,11 @@ struct {
  * written by xlbd (sync, adoption) from one CPU, evicted at about
  * max_entries / nr_cpus. Measured here (2 CPUs, 1M entries): 1M entries
  * written from one CPU, 52% kept with per-CPU lists, 100% with the common
- * LRU; the datapath's new-flow cost against a full table the same within
- * noise (the shared lock is taken once per 128 entries a CPU takes). An
- * adopted per-CPU table keeps its flags (lib/loader.c).
+ * LRU. The price is on eviction only: a new flow into a full table costs
+ * 10-20% more (the shared list evicts 128 entries at a time under its
+ * lock); per-CPU lists would need entries x CPUs for the same guarantee,
+ * a table that much larger to miss in and for xlbd to walk. An adopted
+ * per-CPU table keeps its flags (lib/loader.c).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
