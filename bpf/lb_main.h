@@ -45,8 +45,9 @@ static __always_inline int xlb_check_mtu(struct xdp_md *ctx, struct xlb_pkt *p,
 
 static __always_inline int xlb_forward(struct xdp_md *ctx, struct xlb_pkt *p)
 {
+	struct xlb_vip_info *vip = 0;
 	struct xlb_backend *be = 0;
-	struct xlb_vip_info *vip;
+	struct xlb_ct_entry *ct;
 	struct xlb_config *cfg;
 	__u32 zero = 0, be_id = 0;
 	int r;
@@ -54,7 +55,16 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, struct xlb_pkt *p)
 	/* ICMP errors keep their own rule (their flow is the quoted one) */
 	if (!p->icmp_error && !xlb_maybe_vip_addr(&p->flow.dst))
 		return XLB_PASS_NOT_VIP;
-	vip = xlb_vip_lookup(&p->flow);
+	/*
+	 * Conntrack first: an established flow's entry names its VIP, found
+	 * by id in one array load (xlb_ct_vip); only a miss, or an entry
+	 * whose VIP is gone or changed, pays the VIP hash lookups.
+	 */
+	ct = bpf_map_lookup_elem(&xlb_conntrack, &p->flow);
+	if (ct)
+		vip = xlb_ct_vip(ct, &p->flow);
+	if (!vip)
+		vip = xlb_vip_lookup(&p->flow);
 	if (!vip)
 		return p->icmp_error ? XLB_PASS_ICMP_NOT_VIP : XLB_PASS_NOT_VIP;
 	if (p->family == XLB_AF_INET && !xlb_ipv4_csum_ok(ctx, p))
@@ -62,7 +72,7 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, struct xlb_pkt *p)
 	cfg = bpf_map_lookup_elem(&xlb_config, &zero);
 	if (!cfg)
 		return XLB_DROP_NO_CONFIG;
-	r = xlb_select(p, vip, cfg, &be_id, &be);
+	r = xlb_select(p, vip, cfg, ct, &be_id, &be);
 	if (r != XLB_CONTINUE || !be)
 		return r == XLB_CONTINUE ? XLB_DROP_BAD_BACKEND : r;
 	r = xlb_check_mtu(ctx, p, vip, be, cfg);

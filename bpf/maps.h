@@ -18,6 +18,14 @@ struct {
 	__type(value, struct xlb_vip_info);
 } xlb_vips SEC(".maps");
 
+/* The VIPs again, by vip_id, for a conntrack hit: see abi.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct xlb_vip_slot);
+} xlb_vip_by_id SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XLB_MAX_VIP_ADDRS);
@@ -57,16 +65,21 @@ struct {
 } xlb_maglev SEC(".maps");
 
 /*
- * One hash table with per-CPU LRU lists (BPF_F_NO_COMMON_LRU): no LRU lock
- * shared between CPUs on the hot path, yet a flow that RSS moves to another
- * CPU, or an entry synced from a peer, is still found. The price: the
- * preallocated entries are split between the CPUs' free lists, so a CPU
- * starts evicting its own oldest flows at about max_entries / nr_cpus, not
- * when the whole table is full. Size conntrack.entries for that.
+ * One LRU hash with the common LRU (per-CPU free lists in front of one
+ * shared list): the whole table is usable whichever CPU writes an entry.
+ * Per-CPU LRU lists (BPF_F_NO_COMMON_LRU, releases before this one) split
+ * the entries between the CPUs, so a flow mix on one RX queue, or entries
+ * written by xlbd (sync, adoption) from one CPU, evicted at about
+ * max_entries / nr_cpus. Measured here (2 CPUs, 1M entries): 1M entries
+ * written from one CPU, 52% kept with per-CPU lists, 100% with the common
+ * LRU. The price is on eviction only: a new flow into a full table costs
+ * 10-20% more (the shared list evicts 128 entries at a time under its
+ * lock); per-CPU lists would need entries x CPUs for the same guarantee,
+ * a table that much larger to miss in and for xlbd to walk. An adopted
+ * per-CPU table keeps its flags (lib/loader.c).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(max_entries, XLB_CT_ENTRIES);
 	__type(key, struct xlb_flow);
 	__type(value, struct xlb_ct_entry);

@@ -71,6 +71,29 @@ xlb_vip_lookup(const struct xlb_flow *f)
 	return bpf_map_lookup_elem(&xlb_vips, &k);
 }
 
+/*
+ * The VIP of conntrack entry @ct, by its vip_id (one array load): only
+ * while the VIP there is the one @f is addressed to and tracks
+ * connections; NULL sends the packet through xlb_vip_lookup. See
+ * xlb_vip_by_id in abi.h.
+ */
+static __always_inline struct xlb_vip_info *
+xlb_ct_vip(const struct xlb_ct_entry *ct, const struct xlb_flow *f)
+{
+	__u32 id = ct->vip_id;
+	struct xlb_vip_slot *s = bpf_map_lookup_elem(&xlb_vip_by_id, &id);
+
+	if (!s || s->key.family != f->family || s->key.proto != f->proto ||
+	    (s->key.port != f->dport && s->key.port) ||
+	    (s->info.flags & XLB_VIP_F_NO_CONNTRACK) ||
+	    s->key.addr.v6[0] != f->dst.v6[0] ||
+	    s->key.addr.v6[1] != f->dst.v6[1] ||
+	    s->key.addr.v6[2] != f->dst.v6[2] ||
+	    s->key.addr.v6[3] != f->dst.v6[3])
+		return 0;
+	return &s->info;
+}
+
 static __always_inline struct xlb_backend *xlb_backend_get(__u32 id)
 {
 	struct xlb_backend *be = bpf_map_lookup_elem(&xlb_backends, &id);
@@ -168,7 +191,8 @@ static __always_inline void xlb_ct_touch(const struct xlb_pkt *p,
  * Picks the backend of the flow in @p: its conntrack entry while the
  * backend it names exists and the entry has not idled past its timeout,
  * else the Maglev slot (recorded unless the VIP is stateless, the packet
- * is an ICMP error or the insert cap is reached). A SYN (without ACK) on a
+ * is an ICMP error or the insert cap is reached). @ct is the flow's entry
+ * (xlb_forward looked it up first), NULL when it has none. A SYN (without ACK) on a
  * tracked 5-tuple is a new connection, as Katran treats it: it takes a
  * fresh pick, so a client reusing a port never lands on a backend that was
  * drained, marked down or deleted since. Returns XLB_CONTINUE with
@@ -177,17 +201,19 @@ static __always_inline void xlb_ct_touch(const struct xlb_pkt *p,
 static __always_inline int xlb_select(const struct xlb_pkt *p,
 				      const struct xlb_vip_info *vip,
 				      const struct xlb_config *cfg,
+				      struct xlb_ct_entry *ct,
 				      __u32 *out_id, struct xlb_backend **out_be)
 {
 	int stateful = !(vip->flags & XLB_VIP_F_NO_CONNTRACK);
-	struct xlb_ct_entry *ct = 0, entry = {};
+	struct xlb_ct_entry entry = {};
 	struct xlb_backend *be;
 	__u64 now = 0, timeout;
 	int fresh = 1; /* a new connection, not a re-steered one */
 	__u32 id;
 
+	if (!stateful)
+		ct = 0;
 	if (stateful) {
-		ct = bpf_map_lookup_elem(&xlb_conntrack, &p->flow);
 		if (ct) {
 			now = xlb_now();
 			timeout = xlb_ct_timeout(ct, p->flow.proto, cfg);

@@ -93,6 +93,24 @@ struct xlb_vip_info {
 	__u8 pad[2];
 };
 
+/*
+ * xlb_vip_by_id: an array indexed by vip_id holding each VIP's key and
+ * info, so a conntrack hit finds its VIP with one array load (by the
+ * entry's vip_id) instead of the two hash lookups of xlb_vips. The slot
+ * counts only while it matches the packet (family, protocol, address, and
+ * port or a port-0 VIP) and the VIP tracks connections; anything else
+ * (an empty slot, a VIP since deleted or its id given to another VIP, a
+ * map not yet filled after an upgrade) sends the packet the long way,
+ * through xlb_vips, as before. xlbd writes the slot before the VIP goes
+ * into xlb_vips and clears it before the VIP leaves, and rebuilds the
+ * whole array from xlb_vips when it starts (only xlbd writes it: a slot
+ * written back by another opener racing a delete would outlive its VIP).
+ */
+struct xlb_vip_slot {
+	struct xlb_vip_key key;
+	struct xlb_vip_info info;
+};
+
 /* Key of xlb_vip_addrs: every address that carries at least one VIP. */
 struct xlb_addr_key {
 	struct xlb_addr addr;
@@ -248,6 +266,7 @@ _Static_assert(sizeof(struct xlb_addr) == 16, "xlb_addr is 16 bytes");
 _Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key layout");
 _Static_assert(sizeof(struct xlb_vip_info) == 12, "xlb_vip_info layout");
 _Static_assert(sizeof(struct xlb_addr_key) == 20, "xlb_addr_key layout");
+_Static_assert(sizeof(struct xlb_vip_slot) == 32, "xlb_vip_slot layout");
 _Static_assert(sizeof(struct xlb_backend) == 24, "xlb_backend layout");
 _Static_assert(sizeof(struct xlb_flow) == 40, "xlb_flow layout");
 _Static_assert(sizeof(struct xlb_ct_entry) == 16, "xlb_ct_entry layout");

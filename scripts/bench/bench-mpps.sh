@@ -14,9 +14,8 @@
 # so a point is all conntrack hits as long as the table holds its flows;
 # the hit rate of each point (ct_hit over ct_hit + ct_miss during the timed
 # runs) says whether it did. Conntrack is sized by README's rule for the
-# largest point: every CPU may hold all the flows (its LRU list evicts at
-# about entries / CPUs), with a quarter of headroom, rounded up to a power
-# of two. Delivered = what the sink counted / the generator's send time.
+# largest point: the flows with a quarter of headroom (the LRU is common to
+# the CPUs), rounded up to a power of two. Delivered = what the sink counted / the generator's send time.
 # Every xlb run is checked: the sink count equals what xlb counted as
 # tx_forward, and nothing was lost.
 #
@@ -57,7 +56,7 @@ pow2_at_least() { # the next power of two >= $1, at least 1024
 	while ((p < $1)); do p=$((p * 2)); done
 	echo "$p"
 }
-CT_ENTRIES=${CT_ENTRIES:-$(pow2_at_least $((max_flows * $(nproc) * 5 / 4)))}
+CT_ENTRIES=${CT_ENTRIES:-$(pow2_at_least $((max_flows * 5 / 4)))}
 NS=xlbmp$$
 PIN=/sys/fs/bpf/xlb-mpps-$$
 WORK=$(mktemp -d /tmp/xlb-mpps.XXXXXX)

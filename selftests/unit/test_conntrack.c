@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * This file holds the conntrack module's tests against a real map made like
- * xlb_conntrack (per-CPU LRU hash, the same key and value): insert, count,
+ * xlb_conntrack as releases before the common LRU made it (per-CPU LRU
+ * lists, still adopted; the same key and value): insert, count,
  * filtered count, walk, delete, flush by VIP and by backend, through the
  * batch ops and through the get_next_key fallback.
  */
@@ -15,6 +16,7 @@
 #include <criterion/criterion.h>
 
 #include "lib/conntrack.h"
+#include "xlb_lb.skel.h"
 
 /* More than one batch, so walks cross batch boundaries. */
 #define N 3000
@@ -267,4 +269,56 @@ Test(conntrack, spread_inserts_fill_every_cpus_lru_list)
 	cr_assert(CPU_EQUAL(&one, &all), "the thread has its CPUs back");
 	close(a);
 	close(b);
+}
+
+/*
+ * A standby holds what the active node holds: xlb_conntrack as the LB
+ * object defines it (its real type and flags, its default size), written
+ * from user space the way sync writes, by an xlbd confined to one CPU (the
+ * spreader then cannot move it), keeps every entry up to well past one
+ * CPU's share. With per-CPU LRU lists (releases before the common LRU) it
+ * kept about max_entries / CPUs: 52% of 1M entries written on one of 2
+ * CPUs here.
+ */
+Test(conntrack, the_lb_table_keeps_every_synced_entry_written_on_one_cpu,
+     .timeout = 120)
+{
+	struct xlb_lb *skel = xlb_lb__open_and_load();
+	struct xlb_ct_entry e = { .backend_id = 1, .vip_id = 1 };
+	int ncpu = libbpf_num_possible_cpus(), ct;
+	struct xlb_ct_spreader sp;
+	cpu_set_t all, one;
+	__u32 max, n;
+	long held;
+
+	cr_assert_not_null(skel, "the LB object loads: %s", strerror(errno));
+	ct = bpf_map__fd(skel->maps.xlb_conntrack);
+	max = bpf_map__max_entries(skel->maps.xlb_conntrack);
+	/* 60%: more than one CPU's share of a per-CPU table with 2 CPUs */
+	n = max / 5 * 3;
+	cr_assert_gt(n, max / (__u32)(ncpu > 1 ? ncpu : 2),
+		     "more than one CPU's share is written");
+	cr_assert_eq(sched_getaffinity(0, sizeof(all), &all), 0);
+	CPU_ZERO(&one);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &all)) {
+			CPU_SET(c, &one);
+			break;
+		}
+	cr_assert_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+	cr_assert_eq(xlb_ct_spread_init(&sp), 0);
+	for (__u32 i = 0; i < n; i++) {
+		struct xlb_flow f = flow((int)i);
+
+		cr_assert_eq(xlb_ct_insert_spread(&sp, ct, &f, &e), 0,
+			     "entry %u is written", i);
+	}
+	xlb_ct_spread_end(&sp);
+	cr_assert_eq(sched_setaffinity(0, sizeof(all), &all), 0);
+	held = xlb_ct_count(ct, NULL);
+	cr_assert_eq(held, (long)n,
+		     "every entry written on one CPU is kept (%ld of %u, table "
+		     "of %u, %d CPUs)",
+		     held, n, max, ncpu);
+	xlb_lb__destroy(skel);
 }

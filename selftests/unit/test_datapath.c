@@ -619,3 +619,112 @@ Test(datapath, address_filter_only_skips_addresses_without_a_vip)
 	cr_assert_eq(env_run(&env, &in, &out), XDP_TX,
 		     "refilled from xlb_vip_addrs, the VIP forwards again");
 }
+
+/* The key and info lb_env wrote for @vip. */
+static void env_vip_key(int vip, struct xlb_vip_key *k, struct xlb_vip_info *i)
+{
+	const struct env_vip *ev = &env_vips[vip];
+	__u8 fam;
+
+	*k = (struct xlb_vip_key){ .port = htons(ev->port), .proto = ev->proto };
+	cr_assert_eq(xlb_addr_parse(ev->addr, &k->addr, &fam), 0);
+	k->family = fam;
+	*i = (struct xlb_vip_info){ .vip_id = (__u32)vip, .flags = ev->flags,
+				    .mode = ev->mode,
+				    .hash_fields = ev->hash_fields };
+}
+
+/*
+ * A conntrack hit finds its VIP by the entry's vip_id (xlb_vip_by_id), not
+ * through xlb_vips: it must stop forwarding when the VIP goes, when its id
+ * is given to another VIP, and when the VIP stops tracking connections,
+ * and must still be right with the array empty (maps adopted from a
+ * release without it) until the loader's sync fills it.
+ */
+Test(datapath, conntrack_hit_follows_its_vip_by_id_only_while_it_exists)
+{
+	struct pkt_spec s = TCP4("192.0.2.10", 80);
+	struct xlb_vip_key k, other_k;
+	struct xlb_vip_info info, other_i;
+	struct xlb_vip_slot slot, empty = {};
+	struct xlb_maglev_backend only[1];
+	__u32 id = VIP_TCP4;
+	uint32_t first, other;
+	struct pkt in, out;
+	uint64_t hits, notvip;
+
+	env_vip_key(VIP_TCP4, &k, &info);
+	first = send_and_backend(VIP_TCP4, &s);
+	s.tcp_flags = ACK;
+	other = first == 1 ? 2 : 1;
+	only[0] = (struct xlb_maglev_backend){ other, 1 };
+	lb_env_set_table(&env, VIP_TCP4, only, 1);
+	hits = env_stat(&env, XLB_EV_CT_HIT);
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), first,
+		     "the established flow stays on backend %u", first);
+	cr_assert_eq(env_stat(&env, XLB_EV_CT_HIT), hits + 1,
+		     "through its conntrack entry");
+
+	/* an empty slot (adopted maps): the long way, the same backend */
+	cr_assert_eq(bpf_map_update_elem(env.maps.vip_by_id, &id, &empty,
+					 BPF_ANY), 0);
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), first,
+		     "with an empty slot the entry still holds the flow");
+	cr_assert_eq(env_stat(&env, XLB_EV_CT_HIT), hits + 2);
+	cr_assert_eq(xlb_vip_by_id_sync(&env.maps), 0);
+	cr_assert_eq(bpf_map_lookup_elem(env.maps.vip_by_id, &id, &slot), 0);
+	cr_assert(!memcmp(&slot.key, &k, sizeof(k)) &&
+			  !memcmp(&slot.info, &info, sizeof(info)),
+		  "the sync refills the slot from xlb_vips");
+
+	/* the VIP stops tracking: the flow follows the table */
+	info.flags = XLB_VIP_F_NO_CONNTRACK;
+	cr_assert_eq(xlb_vip_write(&env.maps, &k, &info, XLB_ADDR_F_ECHO), 0);
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), other,
+		     "a VIP without conntrack ignores the entry, goes to %u",
+		     other);
+	info.flags = 0;
+	cr_assert_eq(xlb_vip_write(&env.maps, &k, &info, XLB_ADDR_F_ECHO), 0);
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), first,
+		     "tracking again, the entry (still there) holds the flow");
+
+	/* the VIP is deleted (its entries stay in conntrack): it passes */
+	cr_assert_eq(xlb_vip_delete(&env.maps, &k, id, false), 0);
+	cr_assert_eq(bpf_map_lookup_elem(env.maps.vip_by_id, &id, &slot), 0);
+	cr_assert(!memcmp(&slot, &empty, sizeof(slot)),
+		  "deleting the VIP empties its slot");
+	cr_assert_eq(pkt_build(&in, &s), 0);
+	notvip = env_stat(&env, XLB_PASS_NOT_VIP);
+	cr_assert_eq(env_run(&env, &in, &out), XDP_PASS,
+		     "a deleted VIP's established flow is not forwarded");
+	cr_assert_eq(env_stat(&env, XLB_PASS_NOT_VIP), notvip + 1);
+
+	/* its id goes to another VIP on the same address: still not ours */
+	other_k = k;
+	other_k.port = htons(81);
+	other_i = info;
+	cr_assert_eq(xlb_vip_write(&env.maps, &other_k, &other_i,
+				   XLB_ADDR_F_ECHO), 0);
+	cr_assert_eq(env_run(&env, &in, &out), XDP_PASS,
+		     "an entry naming a reused id does not forward for it");
+	cr_assert_eq(env_stat(&env, XLB_PASS_NOT_VIP), notvip + 2);
+}
+
+/* A VIP rewritten under another id leaves no slot behind at the old one. */
+Test(datapath, a_vip_moved_to_another_id_empties_its_old_slot)
+{
+	struct xlb_vip_slot slot, empty = {};
+	struct xlb_vip_key k;
+	struct xlb_vip_info info;
+	__u32 old_id = VIP_TCP4, new_id = ENV_NVIPS + 5;
+
+	env_vip_key(VIP_TCP4, &k, &info);
+	info.vip_id = new_id;
+	cr_assert_eq(xlb_vip_write(&env.maps, &k, &info, XLB_ADDR_F_ECHO), 0);
+	cr_assert_eq(bpf_map_lookup_elem(env.maps.vip_by_id, &old_id, &slot), 0);
+	cr_assert(!memcmp(&slot, &empty, sizeof(slot)),
+		  "the old id's slot is empty");
+	cr_assert_eq(bpf_map_lookup_elem(env.maps.vip_by_id, &new_id, &slot), 0);
+	cr_assert(!memcmp(&slot.key, &k, sizeof(k)) && slot.info.vip_id == new_id,
+		  "the new id's slot holds the VIP");
+}

@@ -6,8 +6,9 @@
  * build's loader. Idle, the old xlb_stats is replaced by one with room
  * (counters kept); still used by a program, it is adopted as it is and
  * replaced at the next attach; the conntrack table is adopted untouched
- * either way. xlb_vip_addr_filter, which that release did not have, is
- * created with the bit of every VIP address it left. A map this build
+ * either way, per-CPU LRU lists and all. xlb_vip_addr_filter and
+ * xlb_vip_by_id, which that release did not have, are created with the
+ * bit of every VIP address and the slot of every VIP it left. A map this build
  * cannot use is refused with the exact step to take, and the refusal pins
  * nothing.
  */
@@ -30,6 +31,7 @@
 #define OLD_STAT_MAX 20 /* XLB_STAT_MAX of the previous release */
 #define OLD_CT 4096
 #define NFLOWS 3
+#define OLD_VIP_ID 3
 
 static char pin[128];
 
@@ -165,6 +167,15 @@ static __u32 pin_previous_release(const struct old_map *bad)
 			k.addr.v6[3] = htonl(0x10);
 			cr_assert_eq(bpf_map_update_elem(fd, &k, &ai, 0), 0);
 		}
+		if (!strcmp(m->name, "xlb_vips") && m == &old_maps[i]) {
+			struct xlb_vip_key k = { .port = htons(80),
+						 .proto = 6,
+						 .family = XLB_AF_INET };
+			struct xlb_vip_info vi = { .vip_id = OLD_VIP_ID };
+
+			k.addr.v4 = htonl(0xc000020au); /* 192.0.2.10 */
+			cr_assert_eq(bpf_map_update_elem(fd, &k, &vi, 0), 0);
+		}
 		if (!strcmp(m->name, "xlb_stats") && m == &old_maps[i]) {
 			__u32 k = XLB_TX_FORWARD;
 
@@ -236,6 +247,30 @@ static void assert_filter_knows_old_addrs(const struct xlb_lb_maps *m)
 		     "both old VIP addresses have their bit (%u set)", set);
 }
 
+/*
+ * The new xlb_vip_by_id, once xlbd has synced it, holds the VIP the
+ * previous release left in xlb_vips under its id, and every other slot is
+ * empty.
+ */
+static void assert_by_id_knows_old_vips(const struct xlb_lb_maps *m)
+{
+	struct xlb_vip_slot s, empty = {};
+
+	for (__u32 id = 0; id < XLB_MAX_VIPS; id++) {
+		cr_assert_eq(bpf_map_lookup_elem(m->vip_by_id, &id, &s), 0);
+		if (id != OLD_VIP_ID) {
+			cr_assert(!memcmp(&s, &empty, sizeof(s)),
+				  "slot %u is empty", id);
+			continue;
+		}
+		cr_assert(s.key.family == XLB_AF_INET &&
+				  s.key.addr.v4 == htonl(0xc000020au) &&
+				  s.key.port == htons(80) && s.key.proto == 6 &&
+				  s.info.vip_id == OLD_VIP_ID,
+			  "the old VIP is in its id's slot");
+	}
+}
+
 Test(upgrade, idle_previous_release_is_adopted_and_stats_grow)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -269,6 +304,9 @@ Test(upgrade, idle_previous_release_is_adopted_and_stats_grow)
 	cr_assert_gt(m.ct_events, 0, "and opened");
 	cr_assert_eq(access("/sys/fs/bpf", F_OK), 0);
 	assert_filter_knows_old_addrs(&m);
+	/* what xlbd runs next, holding the pin dir */
+	cr_assert_eq(xlb_vip_by_id_sync(&m), 0);
+	assert_by_id_knows_old_vips(&m);
 	xlb_maps_close(&m);
 }
 
@@ -288,6 +326,7 @@ static struct xlb_lb *old_program(void)
 	}
 	bpf_map__set_max_entries(skel->maps.xlb_stats, OLD_STAT_MAX);
 	bpf_map__set_max_entries(skel->maps.xlb_conntrack, OLD_CT);
+	bpf_map__set_map_flags(skel->maps.xlb_conntrack, BPF_F_NO_COMMON_LRU);
 	cr_assert_eq(xlb_lb__load(skel), 0, "the old program loads");
 	return skel;
 }

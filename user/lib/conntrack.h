@@ -142,8 +142,9 @@ int xlb_ct_delete(int fd, const struct xlb_flow *k);
 int xlb_ct_lookup(int fd, const struct xlb_flow *k, struct xlb_ct_entry *e);
 
 /*
- * Writes entries from user space spread over the CPUs: xlb_conntrack's LRU
- * lists are per CPU, an entry written by a syscall goes to the list of the
+ * Writes entries from user space spread over the CPUs. xlb_conntrack's LRU
+ * is common to the CPUs today, but a table adopted from an older release
+ * has per-CPU lists: an entry written by a syscall goes to the list of the
  * CPU the writer runs on, and each list holds about entries / CPUs; written
  * from one CPU, a table holds only that share. The writer moves the calling
  * thread to the next CPU it may run on every XLB_CT_SPREAD_EVERY inserts

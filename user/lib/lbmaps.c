@@ -111,7 +111,9 @@ int xlb_vip_write(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
 {
 	struct xlb_addr_key ak = { .addr = k->addr, .family = k->family };
 	struct xlb_addr_info ai = { .flags = addr_flags }, old;
-	int had_addr, err;
+	struct xlb_vip_slot slot = { .key = *k, .info = *v }, old_slot, moved;
+	struct xlb_vip_info old_info;
+	int had_addr, had_vip = 0, err;
 
 	if (v->vip_id >= XLB_MAX_VIPS || v->mode >= XLB_FWD_MAX ||
 	    (v->flags & ~XLB_VIP_F_ALL) ||
@@ -121,18 +123,68 @@ int xlb_vip_write(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
 	err = xlb_addr_filter_set(m, &k->addr);
 	if (err)
 		return err;
-	had_addr = !bpf_map_lookup_elem(m->vip_addrs, &ak, &old);
-	err = update(m->vip_addrs, &ak, &ai, BPF_ANY);
+	if (bpf_map_lookup_elem(m->vip_by_id, &v->vip_id, &old_slot))
+		return -errno;
+	/* the slot before the VIP: a conntrack hit finds what the VIP is */
+	err = update(m->vip_by_id, &v->vip_id, &slot, BPF_ANY);
 	if (err)
 		return err;
-	err = update(m->vips, k, v, BPF_ANY);
+	had_addr = !bpf_map_lookup_elem(m->vip_addrs, &ak, &old);
+	err = update(m->vip_addrs, &ak, &ai, BPF_ANY);
+	if (!err) {
+		had_vip = !bpf_map_lookup_elem(m->vips, k, &old_info);
+		err = update(m->vips, k, v, BPF_ANY);
+	}
+	if (!err && had_vip && old_info.vip_id != v->vip_id &&
+	    old_info.vip_id < XLB_MAX_VIPS &&
+	    !bpf_map_lookup_elem(m->vip_by_id, &old_info.vip_id, &moved) &&
+	    !memcmp(&moved.key, k, sizeof(*k))) {
+		/* the VIP changed ids (xlbd keeps them; another writer
+		 * might not): its old slot must not keep matching */
+		memset(&moved, 0, sizeof(moved));
+		return update(m->vip_by_id, &old_info.vip_id, &moved, BPF_ANY);
+	}
 	if (err) {
-		/* leave the address map as it was */
+		/* leave the address map and the slot as they were */
 		if (had_addr)
 			bpf_map_update_elem(m->vip_addrs, &ak, &old, BPF_ANY);
 		else
 			bpf_map_delete_elem(m->vip_addrs, &ak);
+		bpf_map_update_elem(m->vip_by_id, &v->vip_id, &old_slot,
+				    BPF_ANY);
 	}
+	return err;
+}
+
+/*
+ * Rebuilds xlb_vip_by_id from xlb_vips: a slot for every VIP there, every
+ * other slot empty. Next to maps pinned by a release without the array it
+ * starts empty (conntrack hits take the long way until this runs, still
+ * right).
+ */
+int xlb_vip_by_id_sync(const struct xlb_lb_maps *m)
+{
+	struct xlb_vip_slot *slots;
+	struct xlb_vip_entry *all;
+	size_t n;
+	int err;
+
+	err = xlb_vip_list(m, &all, &n);
+	if (err)
+		return err;
+	slots = calloc(XLB_MAX_VIPS, sizeof(*slots));
+	if (!slots) {
+		free(all);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (all[i].info.vip_id < XLB_MAX_VIPS)
+			slots[all[i].info.vip_id] = (struct xlb_vip_slot){
+				all[i].key, all[i].info };
+	for (__u32 id = 0; !err && id < XLB_MAX_VIPS; id++)
+		err = update(m->vip_by_id, &id, &slots[id], BPF_ANY);
+	free(slots);
+	free(all);
 	return err;
 }
 
@@ -180,9 +232,26 @@ int xlb_vip_delete(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
 		   __u32 vip_id, bool drop_addr)
 {
 	struct xlb_addr_key ak = { .addr = k->addr, .family = k->family };
+	struct xlb_vip_slot slot, empty = {};
+	bool cleared = false;
+	int err;
 
-	if (bpf_map_delete_elem(m->vips, k))
-		return -errno;
+	/* the slot first: no conntrack hit finds a VIP that is going */
+	if (vip_id < XLB_MAX_VIPS &&
+	    !bpf_map_lookup_elem(m->vip_by_id, &vip_id, &slot) &&
+	    !memcmp(&slot.key, k, sizeof(*k))) {
+		err = update(m->vip_by_id, &vip_id, &empty, BPF_ANY);
+		if (err)
+			return err;
+		cleared = true;
+	}
+	if (bpf_map_delete_elem(m->vips, k)) {
+		err = -errno;
+		if (cleared && err != -ENOENT)
+			bpf_map_update_elem(m->vip_by_id, &vip_id, &slot,
+					    BPF_ANY);
+		return err;
+	}
 	/* no packet can reach the table now; the rest is cleanup */
 	bpf_map_delete_elem(m->maglev, &vip_id);
 	if (drop_addr)

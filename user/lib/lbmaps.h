@@ -23,6 +23,7 @@
  */
 #define XLB_LB_MAPS(X)                          \
 	X(vips, "xlb_vips")                     \
+	X(vip_by_id, "xlb_vip_by_id")           \
 	X(vip_addrs, "xlb_vip_addrs")           \
 	X(vip_addr_filter, "xlb_vip_addr_filter") \
 	X(backends, "xlb_backends")             \
@@ -74,6 +75,14 @@ int xlb_addr_filter_sync(const struct xlb_lb_maps *m);
  */
 int xlb_vip_write(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
 		  const struct xlb_vip_info *v, __u32 addr_flags);
+
+/*
+ * Rebuilds xlb_vip_by_id (abi.h) from xlb_vips; xlb_vip_write and
+ * xlb_vip_delete keep it current after that. Only the pin dir's owner
+ * (xlbd, at start) may run it: racing a delete, it could write a slot
+ * back after the delete cleared it.
+ */
+int xlb_vip_by_id_sync(const struct xlb_lb_maps *m);
 
 /* The xlb_vip_info the datapath finds for @k; -ENOENT when none. */
 int xlb_vip_read(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,

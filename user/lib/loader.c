@@ -219,9 +219,22 @@ static const char *recreate_cost(const char *name)
 }
 
 /*
+ * Releases before the common LRU made xlb_conntrack with per-CPU LRU lists
+ * (BPF_F_NO_COMMON_LRU): the same table to the datapath and to xlbd, so it
+ * is adopted with its flags rather than refused, keeping its flows.
+ */
+static bool ct_old_lru(const char *name, const struct bpf_map_info *info,
+		       const struct bpf_map *map)
+{
+	return !strcmp(name, CT_MAP) &&
+	       info->map_flags == (bpf_map__map_flags(map) | BPF_F_NO_COMMON_LRU);
+}
+
+/*
  * Checks the map pinned at @path against this build's @map, as libbpf
  * would refuse it at load, but saying which field differs and what to do.
- * Accepted differences: the conntrack table keeps its size; an older
+ * Accepted differences: the conntrack table keeps its size and an older
+ * release's per-CPU LRU lists (ct_old_lru); an older
  * release's smaller xlb_stats is replaced (stats_migrate), or, while a
  * program still counts into it, adopted as it is (the newer outcomes are
  * not counted until xlb is attached again). Without @act it only checks,
@@ -257,7 +270,8 @@ static int check_pinned(struct bpf_map *map, const char *path, bool act,
 		snprintf(what, sizeof(what),
 			 "value size %u, this build needs %u", info.value_size,
 			 bpf_map__value_size(map));
-	else if (info.map_flags != bpf_map__map_flags(map))
+	else if (info.map_flags != bpf_map__map_flags(map) &&
+		 !ct_old_lru(name, &info, map))
 		snprintf(what, sizeof(what),
 			 "flags 0x%x, this build needs 0x%x", info.map_flags,
 			 bpf_map__map_flags(map));
@@ -271,7 +285,14 @@ static int check_pinned(struct bpf_map *map, const char *path, bool act,
 	else if (!strcmp(name, CT_MAP)) {
 		if (ct_pinned)
 			*ct_pinned = info.max_entries;
-		if (bpf_map__set_max_entries(map, info.max_entries))
+		if (info.map_flags != bpf_map__map_flags(map))
+			pr_info("%s: pinned by an older release with per-CPU "
+				"LRU lists: adopted as it is (each CPU's list "
+				"evicts at about entries / CPUs); removing it "
+				"while xlb is detached gives the common LRU\n",
+				path);
+		if (bpf_map__set_max_entries(map, info.max_entries) ||
+		    bpf_map__set_map_flags(map, info.map_flags))
 			rc = xlb_errf(err, errlen, -errno, "adopt %s: %s", path,
 				      strerror(errno));
 	} else if (!strcmp(name, STATS_MAP) &&

@@ -134,6 +134,17 @@ int xlbd_start_health(struct xlbd *d, const char *config_path,
 				  &d->ct_size, err, errlen);
 	if (rc)
 		goto out_cfg;
+	/* xlb_vip_by_id: empty next to maps of a release without it, or a
+	 * slot an xlbd wrote before it stopped short of writing its VIP;
+	 * rebuilt here, under the pin dir's lock, not by every opener (an
+	 * `xlb attach` racing a VIP delete could write the slot back) */
+	rc = xlb_vip_by_id_sync(&d->maps);
+	if (rc) {
+		xlb_maps_close(&d->maps);
+		xlb_errf(err, errlen, rc, "fill xlb_vip_by_id from xlb_vips in %s: %s",
+			 cfg.pin_dir, strerror(-rc));
+		goto out_cfg;
+	}
 	d->ct_adopted = d->ct_size != 0;
 	if (!d->ct_adopted)
 		d->ct_size = cfg.ct_entries;
