@@ -53,6 +53,7 @@ static const char *const key_names[XLB_CHECK_NKEYS] = {
 	[XLB_CK_BODY] = "body",
 	[XLB_CK_TLS_VERIFY] = "tls_verify",
 	[XLB_CK_COMMAND] = "command",
+	[XLB_CK_TUNNEL] = "tunnel",
 };
 
 /* 100 ms .. 1 h between checks; a timeout from 10 ms. */
@@ -97,6 +98,7 @@ static void overlay(struct xlb_cfg_check *dst, const struct xlb_cfg_check *src)
 	TAKE(XLB_CK_INITIAL, initial_up);
 	TAKE(XLB_CK_ON_DOWN, on_down);
 	TAKE(XLB_CK_TLS_VERIFY, tls_verify);
+	TAKE(XLB_CK_TUNNEL, tunnel);
 	if (s & XLB_CHECK_F(XLB_CK_ADDRESS)) {
 		dst->addr = src->addr;
 		dst->family = src->family;
@@ -136,6 +138,9 @@ static __u32 key_kinds(enum xlb_check_key k)
 		return 1u << XLB_CHECK_HTTPS;
 	case XLB_CK_COMMAND:
 		return 1u << XLB_CHECK_EXEC;
+	case XLB_CK_TUNNEL:
+		/* a probe the TC program can mark: one socket of xlbd's */
+		return 1u << XLB_CHECK_TCP | web;
 	default:
 		return 0;
 	}
@@ -187,6 +192,12 @@ bool xlb_cfg_check_of(const struct xlb_cfg *c, const struct xlb_cfg_vip *v,
 		out->addr = b->addr;
 		out->family = b->family;
 	}
+	/* through the tunnel: to the VIP's address, as a client would */
+	if (out->tunnel) {
+		out->addr = v->addr;
+		out->family = v->family;
+		out->mode = v->mode;
+	}
 	return out->kind != XLB_CHECK_NONE;
 }
 
@@ -222,6 +233,7 @@ bool xlb_cfg_check_eq(const struct xlb_cfg_check *a,
 	SAME(XLB_CK_BODY, !strncmp(a->body, b->body, sizeof(a->body)));
 	SAME(XLB_CK_COMMAND,
 	     !strncmp(a->command, b->command, sizeof(a->command)));
+	SAME(XLB_CK_TUNNEL, a->tunnel == b->tunnel);
 #undef SAME
 	return true;
 }
@@ -500,6 +512,11 @@ static int check_merged(const struct cctx *x, const struct xlb_cfg_vip *v,
 			    "missing: VIP \"%s\" takes every port, so its "
 			    "check needs one",
 			    v->name);
+	if (m->tunnel && (m->set & XLB_CHECK_F(XLB_CK_ADDRESS)))
+		return cerr(x, m, XLB_CK_ADDRESS,
+			    "means nothing with tunnel: true: a check through "
+			    "the tunnel goes to the VIP's address on the "
+			    "backend");
 	if (m->timeout_ms >= m->interval_ms)
 		return cerr(x, m, XLB_CK_TIMEOUT,
 			    "%s is not shorter than the interval %s: a check "

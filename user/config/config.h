@@ -91,6 +91,7 @@ enum xlb_check_key {
 	XLB_CK_BODY,
 	XLB_CK_TLS_VERIFY,
 	XLB_CK_COMMAND,
+	XLB_CK_TUNNEL,
 	XLB_CHECK_NKEYS
 };
 #define XLB_CHECK_F(k) (1u << (k))
@@ -110,6 +111,13 @@ struct xlb_cfg_check {
 	__u8 family; /* of @addr; 0: the backend's address */
 	bool initial_up; /* false: down until rise successes (default) */
 	bool tls_verify; /* https: verify the certificate (default true) */
+	/*
+	 * tunnel: true: the probe goes to the VIP on the backend, sent as the
+	 * VIP sends clients' packets (xlb_probe.bpf.c); @mode is the VIP's,
+	 * filled in by xlb_cfg_check_of()
+	 */
+	bool tunnel;
+	__u8 mode;
 	__u16 port; /* 0: the VIP's port */
 	struct xlb_addr addr;
 	__u32 interval_ms, fastinterval_ms, downinterval_ms, timeout_ms;

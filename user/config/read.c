@@ -832,6 +832,7 @@ static const struct key_spec CHECK_KEYS[] = {
 	CK("body", XLB_CK_BODY, k_ck_str, body, &ck_str_max),
 	CK("tls_verify", XLB_CK_TLS_VERIFY, k_bool, tls_verify, NULL),
 	CK("command", XLB_CK_COMMAND, k_ck_str, command, &ck_str_max),
+	CK("tunnel", XLB_CK_TUNNEL, k_bool, tunnel, NULL),
 };
 #undef CK
 _Static_assert(ARRAY_SIZE(CHECK_KEYS) == XLB_CHECK_NKEYS, "every check key");

@@ -206,6 +206,9 @@ static void e_check(struct emit *e, const struct xlb_cfg_check *ck, bool flow)
 		case XLB_CK_COMMAND:
 			e_kstr(e, name, ck->command, sizeof(ck->command));
 			break;
+		case XLB_CK_TUNNEL:
+			e_kv(e, name, ck->tunnel ? "true" : "false");
+			break;
 		}
 	}
 	e_map_end(e);
