@@ -43,7 +43,7 @@ CFG=$WORK/xlb.yaml
 METRICS=127.0.0.1:9464
 XLBD_PID=
 KTAP_LOG=$WORK/check.log
-PLAN=17
+PLAN=19
 INTERVAL=1.0
 TIMEOUT=0.5
 FALL=2
@@ -265,6 +265,24 @@ else
 fi
 backends_seen "http://$LAB_VIP4/" 30
 check "be2 takes new connections again" has "be2 " "$seen"
+
+# --- a route that sends probes elsewhere: named; the README's fix works -----
+misrouted() {
+	lb ip route add "$LAB_VIP4/32" dev lo || return 1
+	wait_check web4 1 down 10 || return 1
+	xlb --json backend list web4 | jq -r '.backends[] | select(.id == 1) | .vips[0].check.last.reason' |
+		tee /dev/stderr | grep -q "the route to $LAB_VIP4 leaves by lo, not by eth0"
+}
+check "a route to the VIP out of lo takes web4's checks down, the reason names it" misrouted
+fwmark_fix() {
+	lb ip rule add fwmark 0x584c0000/0xffff0000 lookup 100 pref 100 &&
+		lb ip route add default via "$LAB_RT_INTERNAL_ADDR" dev eth0 table 100 &&
+		wait_check web4 1 up 10 && wait_check web4 2 up 10 && wait_check web4 3 up 10
+}
+check "the README's fwmark rule sends the probes out of eth0 again: web4 up" fwmark_fix
+lb ip rule del pref 100 2>/dev/null
+lb ip route del "$LAB_VIP4/32" dev lo 2>/dev/null
+lb ip route flush table 100 2>/dev/null
 
 # --- restarts: kill -9 leaves the program, the next xlbd adopts it ----------
 kill -9 "$XLBD_PID"

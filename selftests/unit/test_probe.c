@@ -13,6 +13,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <criterion/criterion.h>
 #include <linux/bpf.h>
@@ -20,6 +22,7 @@
 
 #include "lib/addr.h"
 #include "lib/stats.h"
+#include "config/config.h"
 #include "testrun.h"
 #include "xlb/flow_hash.h"
 #include "xlb_probe.skel.h"
@@ -333,4 +336,107 @@ Test(probe, marks_name_the_backend_and_the_mode)
 	cr_assert_eq(xlb_probe_mark(1, XLB_FWD_TUNNEL), 0x584c0001u);
 	cr_assert_eq(xlb_probe_mark(16383, XLB_FWD_TUNNEL), 0x584c3fffu);
 	cr_assert_eq(xlb_probe_mark(1, XLB_FWD_L2DSR), 0x584c4001u);
+}
+
+/* ---- the config: tunnel: in a check ------------------------------------ */
+
+#define TUN_HEAD                                   \
+	"encap: {source4: 198.19.0.0}\n"           \
+	"backends:\n"                              \
+	"  - {id: 1, address: 10.1.0.1}\n"         \
+	"  - {id: 2, address: 10.1.0.2}\n"         \
+	"vips:\n"                                  \
+	"  - name: web\n"                          \
+	"    address: 192.0.2.10\n"                \
+	"    port: 80\n"                           \
+	"    protocol: tcp\n"
+
+static int tparse(const char *tail, struct xlb_cfg *c, char *err)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text), "%s%s", TUN_HEAD, tail);
+	return xlb_cfg_parse("t.yaml", text, strlen(text), c, err,
+			     XLB_ERR_MAX);
+}
+
+Test(tunnel_config, the_check_goes_to_the_vip_in_the_vips_mode)
+{
+	char err[XLB_ERR_MAX];
+	struct xlb_cfg_check m;
+	struct xlb_cfg c;
+	struct xlb_addr vip;
+	__u8 fam;
+
+	cr_assert_eq(tparse("    check: {kind: http, tunnel: true}\n"
+			    "    backends: [{id: 1}, {id: 2, check: {tunnel: false}}]\n",
+			    &c, err),
+		     0, "%s", err);
+	cr_assert_eq(xlb_addr_parse("192.0.2.10", &vip, &fam), 0);
+	cr_assert(xlb_cfg_check_of(&c, &c.vips[0], &c.vips[0].refs[0], &m));
+	cr_expect(m.tunnel, "tunnel: true is read");
+	cr_expect_eq(m.family, XLB_AF_INET);
+	cr_expect_eq(m.addr.v4, vip.v4, "the probe goes to the VIP's address");
+	cr_expect_eq(m.port, 80, "on the VIP's port");
+	cr_expect_eq(m.mode, XLB_FWD_TUNNEL, "sent as the VIP sends");
+	cr_assert(xlb_cfg_check_of(&c, &c.vips[0], &c.vips[0].refs[1], &m));
+	cr_expect(!m.tunnel, "an override turns it off for one backend");
+	cr_expect_eq(m.addr.v4, htonl(0x0a010002),
+		     "and that one goes to the backend's own address");
+	xlb_cfg_free(&c);
+}
+
+Test(tunnel_config, refusals_name_file_line_and_field)
+{
+	static const struct {
+		const char *desc, *tail, *want;
+	} errs[] = {
+		{ "an address with tunnel",
+		  "    check: {kind: tcp, tunnel: true, address: 10.1.0.9}\n"
+		  "    backends: [{id: 1}]\n",
+		  "t.yaml:10: vips[0].check.address: means nothing with tunnel: true" },
+		{ "tunnel on an exec check",
+		  "    check: {kind: exec, command: /bin/true, tunnel: true}\n"
+		  "    backends: [{id: 1}]\n",
+		  "t.yaml:10: vips[0].check.tunnel: means nothing to a exec check" },
+		{ "tunnel not a bool", "    check: {kind: tcp, tunnel: maybe}\n",
+		  "t.yaml:10: vips[0].check.tunnel: expected true or false" },
+	};
+
+	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		char err[XLB_ERR_MAX];
+		struct xlb_cfg c;
+
+		cr_expect_eq(tparse(errs[i].tail, &c, err), -EINVAL,
+			     "%s: refused", errs[i].desc);
+		cr_expect(!strncmp(err, errs[i].want, strlen(errs[i].want)),
+			  "%s: got \"%s\", want \"%s...\"", errs[i].desc, err,
+			  errs[i].want);
+	}
+}
+
+Test(tunnel_config, written_and_read_back)
+{
+	char err[XLB_ERR_MAX], *buf = NULL;
+	struct xlb_cfg c, back;
+	size_t len = 0;
+	FILE *f;
+
+	cr_assert_eq(tparse("    mode: l2dsr\n"
+			    "    check: {kind: tcp, tunnel: true}\n"
+			    "    backends: [{id: 1}]\n",
+			    &c, err),
+		     0, "%s", err);
+	f = open_memstream(&buf, &len);
+	cr_assert(f);
+	cr_assert_eq(xlb_cfg_write(&c, f), 0);
+	fclose(f);
+	cr_expect(strstr(buf, "tunnel: true"), "written:\n%s", buf);
+	cr_assert_eq(xlb_cfg_parse("w.yaml", buf, strlen(buf), &back, err,
+				   sizeof(err)),
+		     0, "%s", err);
+	cr_expect(xlb_cfg_equal(&c, &back), "read back equal:\n%s", buf);
+	free(buf);
+	xlb_cfg_free(&back);
+	xlb_cfg_free(&c);
 }

@@ -10,8 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
 
 #include "lib/log.h"
 #include "lib/probe.h"
@@ -228,4 +231,80 @@ int xlb_probe_stats_read(struct xlb_probe_prog *p,
 				       0, XLB_PROBE_STAT_MAX, 2, (__u64 *)out);
 
 	return rc < 0 ? rc : 0;
+}
+
+struct route_ans {
+	int oif;
+	bool local, found;
+};
+
+static int route_attr(const struct nlattr *a, void *data)
+{
+	struct route_ans *r = data;
+
+	if (mnl_attr_get_type(a) == RTA_OIF &&
+	    !mnl_attr_validate(a, MNL_TYPE_U32))
+		r->oif = (int)mnl_attr_get_u32(a);
+	return MNL_CB_OK;
+}
+
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct rtmsg *rt = mnl_nlmsg_get_payload(nlh);
+	struct route_ans *r = data;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE)
+		return MNL_CB_OK;
+	r->found = true;
+	r->local = rt->rtm_type == RTN_LOCAL;
+	mnl_attr_parse(nlh, sizeof(*rt), route_attr, r);
+	return MNL_CB_OK;
+}
+
+int xlb_probe_route(const struct xlb_addr *dst, __u8 family, __u32 mark,
+		    int *oif, bool *local)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct route_ans r = { 0 };
+	unsigned int seq = (unsigned int)time(NULL), portid;
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	struct rtmsg *rt;
+	int rc = 0, n;
+
+	if (family != XLB_AF_INET && family != XLB_AF_INET6)
+		return -EINVAL;
+	nl = mnl_socket_open(NETLINK_ROUTE);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = seq;
+	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
+	rt->rtm_family = family == XLB_AF_INET ? AF_INET : AF_INET6;
+	rt->rtm_dst_len = family == XLB_AF_INET ? 32 : 128;
+	mnl_attr_put(nlh, RTA_DST, family == XLB_AF_INET ? 4 : 16, dst->bytes);
+	mnl_attr_put_u32(nlh, RTA_MARK, mark);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	n = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (n > 0)
+		n = mnl_cb_run(buf, (size_t)n, seq, portid, route_cb, &r);
+	if (n < 0)
+		rc = -errno;
+	else if (!r.found)
+		rc = -ENETUNREACH;
+	*oif = r.oif;
+	*local = r.local;
+out:
+	mnl_socket_close(nl);
+	return rc;
 }

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "xlb/abi.h"
+#include <xlb/abi.h>
 
 #define XLB_PROBE_TC_HANDLE 0x584c
 #define XLB_PROBE_TC_PRIO 0x584c
@@ -56,6 +56,14 @@ int xlb_probe_target_put(struct xlb_probe_prog *p, __u32 mark,
 /* Deletes every target whose mark @keep says no to; returns how many went. */
 long xlb_probe_targets_prune(struct xlb_probe_prog *p,
 			     bool (*keep)(__u32 mark, void *arg), void *arg);
+/*
+ * Where the kernel routes a packet to @dst (XLB_AF_*) from a socket marked
+ * @mark: sets *@oif (the output interface's index) and *@local (the
+ * address is this host's own: the packet never leaves). 0 or a negative
+ * errno (-ENETUNREACH: no route).
+ */
+int xlb_probe_route(const struct xlb_addr *dst, __u8 family, __u32 mark,
+		    int *oif, bool *local);
 /* Packets and bytes per outcome (enum xlb_probe_stat), summed over CPUs. */
 int xlb_probe_stats_read(struct xlb_probe_prog *p,
 			 struct xlb_counter out[XLB_PROBE_STAT_MAX]);

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lib/addr.h"
 #include "lib/lbmaps.h"
 #include "lib/loader.h"
 #include "lib/log.h"
@@ -201,6 +202,39 @@ int xlbd_tunnel_mark(const struct xlbd_check *ck, int fd)
 	return 0;
 }
 
+/* The probe's route leaves by an interface the program is on. */
+static int route_ok(const struct xlbd_tunnel *t, const struct xlbd_check *ck,
+		    char *why, size_t n)
+{
+	char a[XLB_ADDR_STRLEN], dev[IF_NAMESIZE] = "?", via[IF_NAMESIZE + 40];
+	bool local = false;
+	int oif = 0, rc;
+
+	rc = xlb_probe_route(&ck->cfg.addr, ck->cfg.family, ck->mark, &oif,
+			     &local);
+	xlb_addr_str(&ck->cfg.addr, ck->cfg.family, a, sizeof(a));
+	if (rc) {
+		snprintf(why, n, "tunnel: no route to %s: %s", a,
+			 strerror(-rc));
+		return rc;
+	}
+	if (!if_indextoname((unsigned int)oif, dev))
+		snprintf(dev, sizeof(dev), "?");
+	if (!local && has_if(t, dev))
+		return 0;
+	if (local)
+		snprintf(via, sizeof(via), "is an address of this host");
+	else
+		snprintf(via, sizeof(via), "leaves by %s", dev);
+	snprintf(why, n,
+		 "tunnel: the route to %s %s, not by %s where the probe "
+		 "program is (route fwmark 0x%x/0x%x out of %s: README, "
+		 "Health checks)",
+		 a, via, t->ifs[0], XLB_PROBE_MARK, XLB_PROBE_MARK_MASK,
+		 t->ifs[0]);
+	return -EHOSTUNREACH;
+}
+
 int xlbd_tunnel_prepare(struct xlbd_check *ck, int fd, char *why, size_t n)
 {
 	struct xlbd_tunnel *t = *xlbd_health_tunnel_slot(ck->h);
@@ -224,6 +258,16 @@ int xlbd_tunnel_prepare(struct xlbd_check *ck, int fd, char *why, size_t n)
 				 "here, so nothing would send the probe "
 				 "through the tunnel");
 		return -ENODEV;
+	}
+	/*
+	 * The probe must leave by an interface the program is on. Asked of
+	 * the kernel on a check's first probe and after each failure (where
+	 * it explains the failure), not on every probe of 10,000 checks.
+	 */
+	if (!ck->checked || !ck->last_ok) {
+		rc = route_ok(t, ck, why, n);
+		if (rc)
+			return rc;
 	}
 	if (fd >= 0) {
 		rc = xlbd_tunnel_mark(ck, fd);
