@@ -92,7 +92,7 @@ static void teardown(void)
 	xlb_probe__destroy(penv.skel);
 }
 
-TestSuite(probe, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(probe, .init = setup, .fini = teardown);
 
 /* Runs the program on @in with skb->mark @mark. Returns the TC verdict. */
 static int tc_run(const struct pkt *in, __u32 mark, struct pkt *out)
@@ -255,7 +255,7 @@ Test(probe, ip6ip6_byte_exact)
 	cr_assert_eq(o[0] >> 4, 6, "version 6");
 	cr_assert_eq(o[6], 41, "next header 41 (IPv6 inside)");
 	cr_assert_eq(o[7], 64, "hop limit 64");
-	cr_assert_eq((o[4] << 8 | o[5]), in.len - 14,
+	cr_assert_eq((size_t)(o[4] << 8 | o[5]), in.len - 14,
 		     "payload length = the inner packet");
 }
 
@@ -350,6 +350,8 @@ Test(probe, marks_name_the_backend_and_the_mode)
 	"    address: 192.0.2.10\n"                \
 	"    port: 80\n"                           \
 	"    protocol: tcp\n"
+
+TestSuite(tunnel_config);
 
 static int tparse(const char *tail, struct xlb_cfg *c, char *err)
 {
