@@ -23,6 +23,7 @@
 #include "lib/addr.h"
 #include "lib/stats.h"
 #include "config/config.h"
+#include "lb_env.h"
 #include "testrun.h"
 #include "xlb/flow_hash.h"
 #include "xlb_probe.skel.h"
@@ -441,4 +442,49 @@ Test(tunnel_config, written_and_read_back)
 	free(buf);
 	xlb_cfg_free(&back);
 	xlb_cfg_free(&c);
+}
+
+/* ---- the answer comes back through the LB's XDP program ----------------- */
+
+static struct lb_env lenv;
+
+static void lb_setup(void)
+{
+	lb_env_setup(&lenv);
+}
+
+static void lb_teardown(void)
+{
+	lb_env_teardown(&lenv);
+}
+
+TestSuite(probe_reply, .init = lb_setup, .fini = lb_teardown);
+
+/*
+ * The backend answers a probe from the VIP (direct server return) to the
+ * LB's own address: not a VIP packet, so xlb_lb passes it untouched and
+ * the kernel gives it to the probe's socket.
+ */
+Test(probe_reply, the_backends_answer_passes_the_lb_untouched)
+{
+	for (int fam = 4; fam <= 6; fam += 2) {
+		struct pkt_spec s = {
+			.family = fam,
+			.src = fam == 4 ? VIP4 : VIP6,
+			.dst = fam == 4 ? LB4 : LB6,
+			.sport = 80,
+			.dport = 40123,
+			.proto = IPPROTO_TCP,
+			.tcp_flags = 0x12, /* SYN ACK */
+		};
+		uint64_t before = env_stat(&lenv, XLB_PASS_NOT_VIP);
+		struct pkt in, out;
+
+		cr_assert_eq(pkt_build(&in, &s), 0);
+		cr_assert_eq(env_run(&lenv, &in, &out), XDP_PASS,
+			     "IPv%d: the answer passes to the stack", fam);
+		assert_same("the answer", &out, &in);
+		cr_assert_eq(env_stat(&lenv, XLB_PASS_NOT_VIP), before + 1,
+			     "IPv%d: counted as pass_not_vip", fam);
+	}
 }
