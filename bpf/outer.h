@@ -25,10 +25,10 @@
  * a tenth of the established-flow path went to that read-back).
  * @inner: XLB_AF_* of the packet inside; @l3_len its length.
  */
-static __always_inline void
-xlb_outer4(struct iphdr *o, __u8 tos, __u16 l3_len, __u8 inner,
-	   const struct xlb_addr *dst, const struct xlb_config *cfg,
-	   __u32 entropy)
+static __always_inline void xlb_outer4(struct iphdr *o, __u8 tos, __u16 l3_len,
+				       __u8 inner, const struct xlb_addr *dst,
+				       const struct xlb_config *cfg,
+				       __u32 entropy)
 {
 	/* version 4, IHL 5, TOS, total length */
 	__be32 w0 = bpf_htonl(0x45000000 | (__u32)tos << 16 |
@@ -39,9 +39,9 @@ xlb_outer4(struct iphdr *o, __u8 tos, __u16 l3_len, __u8 inner,
 	 * fragmented outer packet could be reassembled with another's pieces.
 	 */
 	__be32 w1 = bpf_htonl(XLB_IP_DF);
-	__be16 ttl_proto = bpf_htons(XLB_OUTER_TTL << 8 |
-				     (inner == XLB_AF_INET ? IPPROTO_IPIP :
-							     IPPROTO_IPV6));
+	__be16 ttl_proto =
+		bpf_htons(XLB_OUTER_TTL << 8 |
+			  (inner == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6));
 	__be32 saddr = (cfg->encap_src4 & bpf_htonl(0xffff0000)) |
 		       bpf_htonl(entropy & 0xffff);
 	__be32 daddr = dst->v4;
@@ -55,10 +55,11 @@ xlb_outer4(struct iphdr *o, __u8 tos, __u16 l3_len, __u8 inner,
 	w[4] = daddr;
 }
 
-static __always_inline void
-xlb_outer6(struct ipv6hdr *o, __u8 tos, __u16 l3_len, __u8 inner,
-	   const struct xlb_addr *dst, const struct xlb_config *cfg,
-	   __u32 entropy)
+static __always_inline void xlb_outer6(struct ipv6hdr *o, __u8 tos,
+				       __u16 l3_len, __u8 inner,
+				       const struct xlb_addr *dst,
+				       const struct xlb_config *cfg,
+				       __u32 entropy)
 {
 	o->version = 6;
 	o->priority = tos >> 4;

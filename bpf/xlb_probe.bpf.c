@@ -190,8 +190,8 @@ static __always_inline int probe_main(struct __sk_buff *skb)
 	cfg = bpf_map_lookup_elem(&xlb_config, &zero);
 	if (!cfg)
 		return XLB_PROBE_DROP_NO_CONFIG;
-	if (bpf_skb_pull_data(skb, skb->len < PROBE_PULL ? skb->len :
-							   PROBE_PULL))
+	if (bpf_skb_pull_data(skb,
+			      skb->len < PROBE_PULL ? skb->len : PROBE_PULL))
 		return XLB_PROBE_DROP_MALFORMED;
 	if (probe_parse(skb, &p))
 		return XLB_PROBE_DROP_MALFORMED;

@@ -191,7 +191,8 @@ static void stats(struct xlb_counter c[XLB_PROBE_STAT_MAX])
 static int run_counted(const struct pkt *in, __u32 mark, struct pkt *out,
 		       int outcome)
 {
-	struct xlb_counter before[XLB_PROBE_STAT_MAX], after[XLB_PROBE_STAT_MAX];
+	struct xlb_counter before[XLB_PROBE_STAT_MAX],
+		after[XLB_PROBE_STAT_MAX];
 	int verdict;
 
 	stats(before);
@@ -231,7 +232,8 @@ Test(probe, ipip_byte_exact_with_the_outer_fields)
 	cr_assert(o[6] == 0x40 && o[7] == 0, "DF, no fragment");
 	cr_assert_eq(o[8], 64, "TTL 64");
 	cr_assert_eq(o[9], 4, "protocol 4 (IPIP)");
-	cr_assert(o[12] == 198 && o[13] == 19, "outer source in encap.source4's /16");
+	cr_assert(o[12] == 198 && o[13] == 19,
+		  "outer source in encap.source4's /16");
 	cr_assert(o[16] == 198 && o[17] == 51 && o[18] == 100 && o[19] == 5,
 		  "outer destination: the backend");
 	cr_assert_eq(pkt_csum_fold(pkt_sum16(o, 20, 0)), 0,
@@ -341,15 +343,15 @@ Test(probe, marks_name_the_backend_and_the_mode)
 
 /* ---- the config: tunnel: in a check ------------------------------------ */
 
-#define TUN_HEAD                                   \
-	"encap: {source4: 198.19.0.0}\n"           \
-	"backends:\n"                              \
-	"  - {id: 1, address: 10.1.0.1}\n"         \
-	"  - {id: 2, address: 10.1.0.2}\n"         \
-	"vips:\n"                                  \
-	"  - name: web\n"                          \
-	"    address: 192.0.2.10\n"                \
-	"    port: 80\n"                           \
+#define TUN_HEAD                           \
+	"encap: {source4: 198.19.0.0}\n"   \
+	"backends:\n"                      \
+	"  - {id: 1, address: 10.1.0.1}\n" \
+	"  - {id: 2, address: 10.1.0.2}\n" \
+	"vips:\n"                          \
+	"  - name: web\n"                  \
+	"    address: 192.0.2.10\n"        \
+	"    port: 80\n"                   \
 	"    protocol: tcp\n"
 
 TestSuite(tunnel_config);
@@ -359,8 +361,7 @@ static int tparse(const char *tail, struct xlb_cfg *c, char *err)
 	char text[2048];
 
 	snprintf(text, sizeof(text), "%s%s", TUN_HEAD, tail);
-	return xlb_cfg_parse("t.yaml", text, strlen(text), c, err,
-			     XLB_ERR_MAX);
+	return xlb_cfg_parse("t.yaml", text, strlen(text), c, err, XLB_ERR_MAX);
 }
 
 Test(tunnel_config, the_check_goes_to_the_vip_in_the_vips_mode)
@@ -371,10 +372,11 @@ Test(tunnel_config, the_check_goes_to_the_vip_in_the_vips_mode)
 	struct xlb_addr vip;
 	__u8 fam;
 
-	cr_assert_eq(tparse("    check: {kind: http, tunnel: true}\n"
-			    "    backends: [{id: 1}, {id: 2, check: {tunnel: false}}]\n",
-			    &c, err),
-		     0, "%s", err);
+	cr_assert_eq(
+		tparse("    check: {kind: http, tunnel: true}\n"
+		       "    backends: [{id: 1}, {id: 2, check: {tunnel: false}}]\n",
+		       &c, err),
+		0, "%s", err);
 	cr_assert_eq(xlb_addr_parse("192.0.2.10", &vip, &fam), 0);
 	cr_assert(xlb_cfg_check_of(&c, &c.vips[0], &c.vips[0].refs[0], &m));
 	cr_expect(m.tunnel, "tunnel: true is read");
@@ -402,7 +404,8 @@ Test(tunnel_config, refusals_name_file_line_and_field)
 		  "    check: {kind: exec, command: /bin/true, tunnel: true}\n"
 		  "    backends: [{id: 1}]\n",
 		  "t.yaml:10: vips[0].check.tunnel: means nothing to a exec check" },
-		{ "tunnel not a bool", "    check: {kind: tcp, tunnel: maybe}\n",
+		{ "tunnel not a bool",
+		  "    check: {kind: tcp, tunnel: maybe}\n",
 		  "t.yaml:10: vips[0].check.tunnel: expected true or false" },
 	};
 

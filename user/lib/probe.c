@@ -37,7 +37,7 @@ const char *xlb_probe_stat_name(unsigned int i)
 }
 
 struct xlb_probe_prog *xlb_probe_open(const char *pin_dir, char *err,
-				 size_t errlen)
+				      size_t errlen)
 {
 	struct xlb_probe_prog *p = calloc(1, sizeof(*p));
 	char path[512];
@@ -74,8 +74,7 @@ struct xlb_probe_prog *xlb_probe_open(const char *pin_dir, char *err,
 	if (!rc) {
 		snprintf(path, sizeof(path), "%s/%s", pin_dir,
 			 XLB_PROBE_STATS_MAP);
-		rc = bpf_map__set_pin_path(p->skel->maps.xlb_probe_stats,
-					   path);
+		rc = bpf_map__set_pin_path(p->skel->maps.xlb_probe_stats, path);
 	}
 	if (rc) {
 		xlb_errf(err, errlen, rc, "bind the probe maps to %s: %s",
@@ -127,8 +126,7 @@ int xlb_probe_attach(struct xlb_probe_prog *p, const char *ifname, char *err,
 		     size_t errlen)
 {
 	LIBBPF_OPTS(bpf_tc_opts, o, .handle = XLB_PROBE_TC_HANDLE,
-		    .priority = XLB_PROBE_TC_PRIO,
-		    .flags = BPF_TC_F_REPLACE);
+		    .priority = XLB_PROBE_TC_PRIO, .flags = BPF_TC_F_REPLACE);
 	struct bpf_tc_hook h;
 	int rc = hook_of(ifname, &h, err, errlen);
 
@@ -227,8 +225,9 @@ long xlb_probe_targets_prune(struct xlb_probe_prog *p,
 int xlb_probe_stats_read(struct xlb_probe_prog *p,
 			 struct xlb_counter out[XLB_PROBE_STAT_MAX])
 {
-	int rc = xlb_percpu_read_range(bpf_map__fd(p->skel->maps.xlb_probe_stats),
-				       0, XLB_PROBE_STAT_MAX, 2, (__u64 *)out);
+	int rc = xlb_percpu_read_range(
+		bpf_map__fd(p->skel->maps.xlb_probe_stats), 0,
+		XLB_PROBE_STAT_MAX, 2, (__u64 *)out);
 
 	return rc < 0 ? rc : 0;
 }

@@ -32,7 +32,7 @@ struct xlb_probe_prog;
  * must exist. NULL with the reason in @err.
  */
 struct xlb_probe_prog *xlb_probe_open(const char *pin_dir, char *err,
-				 size_t errlen);
+				      size_t errlen);
 void xlb_probe_close(struct xlb_probe_prog *p);
 
 /*

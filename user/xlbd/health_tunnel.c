@@ -68,8 +68,7 @@ static size_t attach_all(struct xlbd_tunnel *t)
 	for (int i = 0; i < n; i++) {
 		if (has_if(t, at[i].ifname) || t->nifs >= TUNNEL_IFS_MAX)
 			continue;
-		if (xlb_probe_attach(t->prog, at[i].ifname, err,
-				     sizeof(err))) {
+		if (xlb_probe_attach(t->prog, at[i].ifname, err, sizeof(err))) {
 			pr_err("health: %s; checks through the tunnel cannot "
 			       "leave by %s\n",
 			       err, at[i].ifname);
@@ -249,14 +248,16 @@ int xlbd_tunnel_prepare(struct xlbd_check *ck, int fd, char *why, size_t n)
 		t = *xlbd_health_tunnel_slot(ck->h);
 	}
 	if (!t || !t->prog) {
-		snprintf(why, n, "tunnel: the probe program is not loaded "
-				 "(see the log)");
+		snprintf(why, n,
+			 "tunnel: the probe program is not loaded "
+			 "(see the log)");
 		return -ENOENT;
 	}
 	if (!t->nifs && !attach_all(t)) {
-		snprintf(why, n, "tunnel: xlb is attached to no interface "
-				 "here, so nothing would send the probe "
-				 "through the tunnel");
+		snprintf(why, n,
+			 "tunnel: xlb is attached to no interface "
+			 "here, so nothing would send the probe "
+			 "through the tunnel");
 		return -ENODEV;
 	}
 	/*
