@@ -58,12 +58,16 @@ static bool has_if(const struct xlbd_tunnel *t, const char *ifname)
 	return false;
 }
 
-/* On every interface xlb's XDP program is on; returns how many have it. */
+/*
+ * On every interface xlb's XDP program is on; returns how many got it now
+ * (0 when every one has it already).
+ */
 static size_t attach_all(struct xlbd_tunnel *t)
 {
 	struct xlb_attachment at[TUNNEL_IFS_MAX];
 	char err[XLB_ERR_MAX];
 	int n = xlb_attachments(at, TUNNEL_IFS_MAX);
+	size_t had = t->nifs;
 
 	for (int i = 0; i < n; i++) {
 		if (has_if(t, at[i].ifname) || t->nifs >= TUNNEL_IFS_MAX)
@@ -80,7 +84,7 @@ static size_t attach_all(struct xlbd_tunnel *t)
 		memcpy(t->ifs[t->nifs], at[i].ifname, IF_NAMESIZE);
 		t->ifs[t->nifs++][IF_NAMESIZE - 1] = '\0';
 	}
-	return t->nifs;
+	return t->nifs - had;
 }
 
 static void detach_all(struct xlbd_tunnel *t)
@@ -253,7 +257,9 @@ int xlbd_tunnel_prepare(struct xlbd_check *ck, int fd, char *why, size_t n)
 			 "(see the log)");
 		return -ENOENT;
 	}
-	if (!t->nifs && !attach_all(t)) {
+	if (!t->nifs)
+		attach_all(t);
+	if (!t->nifs) {
 		snprintf(why, n,
 			 "tunnel: xlb is attached to no interface "
 			 "here, so nothing would send the probe "
@@ -267,6 +273,9 @@ int xlbd_tunnel_prepare(struct xlbd_check *ck, int fd, char *why, size_t n)
 	 */
 	if (!ck->checked || !ck->last_ok) {
 		rc = route_ok(t, ck, why, n);
+		/* xlb may be on another interface since: attach there too */
+		if (rc == -EHOSTUNREACH && attach_all(t))
+			rc = route_ok(t, ck, why, n);
 		if (rc)
 			return rc;
 	}
