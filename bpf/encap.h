@@ -9,10 +9,9 @@
 #define XLB_BPF_ENCAP_H
 
 #include "csum.h"
+#include "outer.h"
 #include "parse.h"
 #include "xlb/flow_hash.h"
-
-#define XLB_OUTER_TTL 64
 
 static __always_inline __u32 xlb_encap_overhead(const struct xlb_backend *be)
 {
@@ -20,41 +19,14 @@ static __always_inline __u32 xlb_encap_overhead(const struct xlb_backend *be)
 					   sizeof(struct ipv6hdr);
 }
 
-/*
- * The header is built in registers and stored a word at a time, and its
- * checksum summed from those registers: reading back what was just
- * written with stores of other widths stalls store forwarding (measured:
- * a tenth of the established-flow path went to that read-back).
- */
+/* The outer headers themselves are outer.h's, shared with xlb_probe. */
 static __always_inline void xlb_outer_ipv4(struct iphdr *o,
 					   const struct xlb_pkt *p,
 					   const struct xlb_backend *be,
 					   const struct xlb_config *cfg,
 					   __u32 entropy)
 {
-	/* version 4, IHL 5, TOS, total length */
-	__be32 w0 = bpf_htonl(0x45000000 | (__u32)p->tos << 16 |
-			      (__u16)(p->l3_len + sizeof(*o)));
-	/*
-	 * ID 0 and always DF: the MTU check keeps the packet within the path
-	 * MTU, and ID 0 is allowed by RFC 6864 only for atomic datagrams; a
-	 * fragmented outer packet could be reassembled with another's pieces.
-	 */
-	__be32 w1 = bpf_htonl(XLB_IP_DF);
-	__be16 ttl_proto = bpf_htons(XLB_OUTER_TTL << 8 |
-				     (p->family == XLB_AF_INET ? IPPROTO_IPIP :
-								 IPPROTO_IPV6));
-	__be32 saddr = (cfg->encap_src4 & bpf_htonl(0xffff0000)) |
-		       bpf_htonl(entropy & 0xffff);
-	__be32 daddr = be->addr.v4;
-	__u32 *w = (__u32 *)o;
-
-	w[0] = w0;
-	w[1] = w1;
-	*(__be16 *)&o->ttl = ttl_proto;
-	o->check = xlb_csum_fold((__u64)w0 + w1 + ttl_proto + saddr + daddr);
-	w[3] = saddr;
-	w[4] = daddr;
+	xlb_outer4(o, p->tos, p->l3_len, p->family, &be->addr, cfg, entropy);
 }
 
 static __always_inline void xlb_outer_ipv6(struct ipv6hdr *o,
@@ -63,17 +35,7 @@ static __always_inline void xlb_outer_ipv6(struct ipv6hdr *o,
 					   const struct xlb_config *cfg,
 					   __u32 entropy)
 {
-	o->version = 6;
-	o->priority = p->tos >> 4;
-	o->flow_lbl[0] = ((p->tos & 0xf) << 4) | ((entropy >> 16) & 0xf);
-	o->flow_lbl[1] = entropy >> 8;
-	o->flow_lbl[2] = entropy;
-	o->payload_len = bpf_htons(p->l3_len);
-	o->nexthdr = p->family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
-	o->hop_limit = XLB_OUTER_TTL;
-	__builtin_memcpy(&o->saddr, &cfg->encap_src6, 12);
-	o->saddr.in6_u.u6_addr32[3] = bpf_htonl(entropy);
-	__builtin_memcpy(&o->daddr, &be->addr, sizeof(o->daddr));
+	xlb_outer6(o, p->tos, p->l3_len, p->family, &be->addr, cfg, entropy);
 }
 
 /*

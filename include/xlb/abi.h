@@ -236,6 +236,33 @@ struct xlb_config {
 	struct xlb_addr encap_src6; /* outer IPv6 source; low 32 bits vary per flow */
 };
 
+/*
+ * Health probes through the tunnel (bpf/xlb_probe.bpf.c, a TC egress
+ * program on the LB's interfaces). xlbd's checker sets SO_MARK on a probe's
+ * socket to xlb_probe_mark(backend, mode); the program looks the mark up in
+ * xlb_probe_targets and sends the packet (to the VIP) to that backend the
+ * way the datapath sends clients' packets. A packet without a mark of this
+ * form is not touched.
+ */
+#define XLB_PROBE_MARK 0x584c0000u /* "XL" */
+#define XLB_PROBE_MARK_MASK 0xffff0000u
+#define XLB_PROBE_MARK_L2DSR (1u << 14) /* the MAC rewrite, not a tunnel */
+#define XLB_PROBE_MAX_TARGETS (2 * XLB_MAX_BACKENDS)
+
+static inline __u32 xlb_probe_mark(__u32 backend_id, __u8 mode)
+{
+	return XLB_PROBE_MARK | (backend_id & (XLB_PROBE_MARK_L2DSR - 1)) |
+	       (mode == XLB_FWD_L2DSR ? XLB_PROBE_MARK_L2DSR : 0);
+}
+
+/* Value of xlb_probe_targets: where a marked probe goes, and how. */
+struct xlb_probe_target {
+	struct xlb_addr addr; /* the backend's address: the tunnel's end */
+	__u8 family; /* XLB_AF_* of @addr */
+	__u8 mode; /* enum xlb_fwd_mode */
+	__u8 mac[6]; /* L2 DSR: the backend's MAC */
+};
+
 /* Per-CPU state of the conntrack insert rate cap (xlb_ct_rate). */
 struct xlb_ct_rate {
 	__u64 window_start_ns;
@@ -278,6 +305,9 @@ _Static_assert(__builtin_offsetof(struct xlb_config, ct_timeout_udp) == 18 &&
 _Static_assert(sizeof(struct xlb_config) == 44, "xlb_config layout");
 _Static_assert(sizeof(struct xlb_vip_stats) == 32, "xlb_vip_stats layout");
 _Static_assert(XLB_MAX_BACKENDS <= 65536, "backend ids must fit the table");
+_Static_assert(sizeof(struct xlb_probe_target) == 24, "xlb_probe_target layout");
+_Static_assert(XLB_MAX_BACKENDS <= XLB_PROBE_MARK_L2DSR,
+	       "a backend id fits below the probe mark's mode bit");
 #endif
 
 #endif /* XLB_ABI_H */

@@ -111,9 +111,36 @@
 	X(XLB_DECAP_DROP_NO_OUTCOME, "drop_no_outcome", DROP,                  \
 	  "a stage returned no outcome (a bug in xlb)")
 
+/*
+ * X(enum name, short name, verdict, help) for xlb_probe (xlb_probe_stats):
+ * every packet leaving an interface it is attached to, once.
+ */
+#define XLB_PROBE_STAT_SLOTS 32
+#define XLB_PROBE_STAT_LIST(X)                                                 \
+	X(XLB_PROBE_PASS_UNMARKED, "pass_unmarked", PASS,                      \
+	  "no probe mark: not a health probe, untouched")                      \
+	X(XLB_PROBE_DROP_NO_TARGET, "drop_no_target", DROP,                    \
+	  "a probe mark xlbd has no target for (dropped: unencapsulated it "   \
+	  "would reach the VIP through the LB and test another backend)")      \
+	X(XLB_PROBE_DROP_MALFORMED, "drop_malformed", DROP,                    \
+	  "a marked packet that is not a whole IPv4/IPv6 packet")             \
+	X(XLB_PROBE_DROP_NO_CONFIG, "drop_no_config", DROP,                    \
+	  "no next-hop MAC or outer source in xlb_config yet")                 \
+	X(XLB_PROBE_DROP_ENCAP, "drop_encap", DROP,                            \
+	  "the kernel refused to make room for the outer header")              \
+	X(XLB_PROBE_TX_IPIP, "tx_ipip", TX, "probe sent in IPv4 in IPv4")      \
+	X(XLB_PROBE_TX_IP6IP6, "tx_ip6ip6", TX, "probe sent in IPv6 in IPv6")  \
+	X(XLB_PROBE_TX_4IN6, "tx_4in6", TX, "probe sent in IPv4 in IPv6")      \
+	X(XLB_PROBE_TX_6IN4, "tx_6in4", TX, "probe sent in IPv6 in IPv4")      \
+	X(XLB_PROBE_TX_L2DSR, "tx_l2dsr", TX,                                  \
+	  "probe sent to the backend's MAC (L2 DSR)")                          \
+	X(XLB_PROBE_DROP_NO_OUTCOME, "drop_no_outcome", DROP,                  \
+	  "a bug in xlb_probe: no stage gave an outcome")
+
 #define XLB__ENUM(e, name, verdict, help) e,
 enum xlb_stat { XLB_STAT_LIST(XLB__ENUM) XLB_STAT_MAX };
 enum xlb_decap_stat { XLB_DECAP_STAT_LIST(XLB__ENUM) XLB_DECAP_STAT_MAX };
+enum xlb_probe_stat { XLB_PROBE_STAT_LIST(XLB__ENUM) XLB_PROBE_STAT_MAX };
 #undef XLB__ENUM
 
 /*
@@ -165,5 +192,8 @@ _Static_assert(XLB_STAT_MAX <= XLB_STAT_SLOTS && XLB_STAT_SLOTS <= 64,
 _Static_assert(XLB_DECAP_STAT_MAX <= XLB_DECAP_STAT_SLOTS &&
 		       XLB_DECAP_STAT_SLOTS <= 64,
 	       "xlb_decap_stats has a slot for every outcome");
+
+_Static_assert(XLB_PROBE_STAT_MAX <= XLB_PROBE_STAT_SLOTS,
+	       "xlb_probe_stats has a slot for every outcome");
 
 #endif /* XLB_OUTCOMES_H */

@@ -203,8 +203,10 @@ static void print_backends(struct json_object *r)
 			since = (time_t)i_of(ck, "since");
 			strftime(when, sizeof(when), "%F %T",
 				 localtime(&since));
-			printf("%7s check %s: %s", "", s_of(vo, "vip"),
-			       s_of(ck, "kind"));
+			printf("%7s check %s: %s%s", "", s_of(vo, "vip"),
+			       s_of(ck, "kind"),
+			       json_object_object_get(ck, "tunnel") ?
+				       " through the tunnel to" : "");
 			if (json_object_object_get(ck, "address"))
 				printf(strchr(s_of(ck, "address"), ':') ?
 					       " [%s]:%lld" : " %s:%lld",

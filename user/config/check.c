@@ -57,6 +57,7 @@ static const char *const key_names[XLB_CHECK_NKEYS] = {
 	[XLB_CK_PAYLOAD] = "payload",
 	[XLB_CK_EXPECT] = "expect",
 	[XLB_CK_REQUIRE_REPLY] = "require_reply",
+	[XLB_CK_TUNNEL] = "tunnel",
 };
 
 /* 100 ms .. 1 h between checks; a timeout from 10 ms. */
@@ -102,6 +103,7 @@ static void overlay(struct xlb_cfg_check *dst, const struct xlb_cfg_check *src)
 	TAKE(XLB_CK_ON_DOWN, on_down);
 	TAKE(XLB_CK_TLS_VERIFY, tls_verify);
 	TAKE(XLB_CK_REQUIRE_REPLY, require_reply);
+	TAKE(XLB_CK_TUNNEL, tunnel);
 	if (s & XLB_CHECK_F(XLB_CK_ADDRESS)) {
 		dst->addr = src->addr;
 		dst->family = src->family;
@@ -148,6 +150,9 @@ static __u32 key_kinds(enum xlb_check_key k)
 	case XLB_CK_EXPECT:
 	case XLB_CK_REQUIRE_REPLY:
 		return 1u << XLB_CHECK_UDP;
+	case XLB_CK_TUNNEL:
+		/* a probe the TC program can mark: one socket of xlbd's */
+		return 1u << XLB_CHECK_TCP | web;
 	default:
 		return 0;
 	}
@@ -206,6 +211,12 @@ bool xlb_cfg_check_of(const struct xlb_cfg *c, const struct xlb_cfg_vip *v,
 		out->addr = b->addr;
 		out->family = b->family;
 	}
+	/* through the tunnel: to the VIP's address, as a client would */
+	if (out->tunnel) {
+		out->addr = v->addr;
+		out->family = v->family;
+		out->mode = v->mode;
+	}
 	return out->kind != XLB_CHECK_NONE;
 }
 
@@ -245,6 +256,7 @@ bool xlb_cfg_check_eq(const struct xlb_cfg_check *a,
 	     !strncmp(a->payload, b->payload, sizeof(a->payload)));
 	SAME(XLB_CK_EXPECT, !strncmp(a->expect, b->expect, sizeof(a->expect)));
 	SAME(XLB_CK_REQUIRE_REPLY, a->require_reply == b->require_reply);
+	SAME(XLB_CK_TUNNEL, a->tunnel == b->tunnel);
 #undef SAME
 	return true;
 }
@@ -542,6 +554,11 @@ static int check_merged(const struct cctx *x, const struct xlb_cfg_vip *v,
 			    "missing: VIP \"%s\" takes every port, so its "
 			    "check needs one",
 			    v->name);
+	if (m->tunnel && (m->set & XLB_CHECK_F(XLB_CK_ADDRESS)))
+		return cerr(x, m, XLB_CK_ADDRESS,
+			    "means nothing with tunnel: true: a check through "
+			    "the tunnel goes to the VIP's address on the "
+			    "backend");
 	if (m->timeout_ms >= m->interval_ms)
 		return cerr(x, m, XLB_CK_TIMEOUT,
 			    "%s is not shorter than the interval %s: a check "

@@ -94,6 +94,7 @@ enum xlb_check_key {
 	XLB_CK_PAYLOAD,
 	XLB_CK_EXPECT,
 	XLB_CK_REQUIRE_REPLY,
+	XLB_CK_TUNNEL,
 	XLB_CHECK_NKEYS
 };
 #define XLB_CHECK_F(k) (1u << (k))
@@ -118,6 +119,13 @@ struct xlb_cfg_check {
 	 * ICMP error (port unreachable) comes back within the timeout.
 	 */
 	bool require_reply;
+	/*
+	 * tunnel: true: the probe goes to the VIP on the backend, sent as the
+	 * VIP sends clients' packets (xlb_probe.bpf.c); @mode is the VIP's,
+	 * filled in by xlb_cfg_check_of()
+	 */
+	bool tunnel;
+	__u8 mode;
 	__u16 port; /* 0: the VIP's port */
 	struct xlb_addr addr;
 	__u32 interval_ms, fastinterval_ms, downinterval_ms, timeout_ms;

@@ -835,6 +835,7 @@ static const struct key_spec CHECK_KEYS[] = {
 	CK("payload", XLB_CK_PAYLOAD, k_ck_str, payload, &ck_str_max),
 	CK("expect", XLB_CK_EXPECT, k_ck_str, expect, &ck_str_max),
 	CK("require_reply", XLB_CK_REQUIRE_REPLY, k_bool, require_reply, NULL),
+	CK("tunnel", XLB_CK_TUNNEL, k_bool, tunnel, NULL),
 };
 #undef CK
 _Static_assert(ARRAY_SIZE(CHECK_KEYS) == XLB_CHECK_NKEYS, "every check key");

@@ -215,6 +215,9 @@ static void e_check(struct emit *e, const struct xlb_cfg_check *ck, bool flow)
 		case XLB_CK_REQUIRE_REPLY:
 			e_kv(e, name, ck->require_reply ? "true" : "false");
 			break;
+		case XLB_CK_TUNNEL:
+			e_kv(e, name, ck->tunnel ? "true" : "false");
+			break;
 		}
 	}
 	e_map_end(e);

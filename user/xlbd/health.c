@@ -54,6 +54,7 @@ struct xlbd_health {
 	int map_fd; /* the pinned states, or -1 */
 	bool seed; /* the next plan reads pinned states (start) */
 	void *http; /* health_http.c's */
+	struct xlbd_tunnel *tunnel; /* health_tunnel.c's */
 	struct event *flush; /* commits transitions, once per loop turn */
 	bool dirty;
 	/* VIPs failing open now, and in the plan */
@@ -102,6 +103,21 @@ void xlbd_check_agent_changed(struct xlbd_check *ck)
 void **xlbd_health_http_slot(struct xlbd_health *h)
 {
 	return &h->http;
+}
+
+struct xlbd_tunnel **xlbd_health_tunnel_slot(struct xlbd_health *h)
+{
+	return &h->tunnel;
+}
+
+struct xlbd *xlbd_health_daemon(struct xlbd_health *h)
+{
+	return h->d;
+}
+
+const struct xlbd_check *xlbd_health_list(const struct xlbd_health *h)
+{
+	return h->list;
 }
 
 struct xlbd_health *xlbd_health_new(struct xlbd *d, struct event_base *base)
@@ -159,6 +175,7 @@ void xlbd_health_free(struct xlbd_health *h)
 	}
 	plan_free(h);
 	xlbd_check_http_cleanup(h);
+	xlbd_tunnel_free(h);
 	event_free(h->flush);
 	if (h->map_fd >= 0)
 		close(h->map_fd);
@@ -178,7 +195,8 @@ static bool same_target(const struct xlb_cfg_check *a, __u32 aid,
 	       a->downinterval_ms == b->downinterval_ms &&
 	       a->timeout_ms == b->timeout_ms && a->rise == b->rise &&
 	       a->fall == b->fall && a->initial_up == b->initial_up &&
-	       a->tls_verify == b->tls_verify && !strcmp(a->path, b->path) &&
+	       a->tls_verify == b->tls_verify && a->tunnel == b->tunnel &&
+	       a->mode == b->mode && !strcmp(a->path, b->path) &&
 	       !strcmp(a->host, b->host) && !strcmp(a->status, b->status) &&
 	       !strcmp(a->body, b->body) && !strcmp(a->command, b->command) &&
 	       a->require_reply == b->require_reply &&
@@ -437,6 +455,8 @@ static struct xlbd_check *check_new(struct xlbd_health *h, struct plan_ent *e)
 		check_free(ck);
 		return NULL;
 	}
+	if (ck->cfg.tunnel)
+		ck->mark = xlb_probe_mark(e->id, ck->cfg.mode);
 	ck->spread_ms = spread_of(ck);
 	arm(ck->timer, ck->spread_ms);
 	return ck;
@@ -579,6 +599,7 @@ void xlbd_health_commit(struct xlbd_health *h, const struct xlb_cfg *prev,
 		reset_flows(h, prev, next);
 	for (ck = h->list; ck; ck = ck->next)
 		persist(h, ck, next);
+	xlbd_tunnel_sync(h, next->pin_dir);
 	for (size_t i = 0; i < h->nppanic; i++)
 		if (!has_name(h->panic, h->npanic, h->ppanic[i]))
 			pr_err("health: VIP %s: every backend is down by its "
@@ -619,8 +640,9 @@ static void describe(const struct xlbd_check *ck, char *buf, size_t n)
 	if (ck->cfg.kind == XLB_CHECK_EXEC)
 		snprintf(buf, n, "exec");
 	else
-		snprintf(buf, n, "%s %s%s%s:%u",
+		snprintf(buf, n, "%s%s %s%s%s:%u",
 			 xlb_word_name(xlb_words_check_kind, ck->cfg.kind),
+			 ck->mark ? " through the tunnel to" : "",
 			 ck->cfg.family == XLB_AF_INET6 ? "[" : "",
 			 xlb_addr_str(&ck->cfg.addr, ck->cfg.family, a,
 				      sizeof(a)),
@@ -670,7 +692,14 @@ static void finish(struct xlbd_check *ck, bool ok, const char *reason)
 			event_active(h->flush, EV_TIMEOUT, 0);
 		}
 	}
-	arm(ck->timer, interval_of(ck));
+	/*
+	 * Start to start: a probe that timed out does not push the next one
+	 * back, so a dead backend is out within fall x interval + timeout
+	 * (the timeout is shorter than every interval)
+	 */
+	arm(ck->timer, ck->last_ms < interval_of(ck) ?
+			       interval_of(ck) - (unsigned int)ck->last_ms :
+			       1);
 }
 
 void xlbd_check_done(struct xlbd_check *ck, bool ok, const char *fmt, ...)
@@ -763,6 +792,9 @@ struct json_object *xlbd_check_json(const struct xlbd_check *ck)
 		json_object_object_add(o, "port",
 				       json_object_new_int(ck->cfg.port));
 	}
+	if (ck->mark)
+		json_object_object_add(o, "tunnel",
+				       json_object_new_boolean(true));
 	json_object_object_add(o, "state",
 			       json_object_new_string(ck->up ? "up" : "down"));
 	json_object_object_add(o, "since", json_object_new_int64(ck->since));
@@ -883,4 +915,5 @@ void xlbd_health_prom(struct xlb_prom *p, void *arg)
 	health_family(p, h, "xlb_backend_check_failures_total", "counter",
 		      "Failed probes of the check since xlbd started.",
 		      HP_FAILURES);
+	xlbd_tunnel_prom(p, (struct xlbd_health *)h);
 }

@@ -44,6 +44,7 @@ struct event_base;
 struct xlbd;
 struct xlbd_health;
 struct xlbd_check;
+struct xlb_prom;
 
 /* A check kind: one file each. */
 struct xlbd_check_ops {
@@ -105,6 +106,7 @@ struct xlbd_check {
 	__u32 backend_id;
 	const struct xlbd_check_ops *ops;
 	void *priv; /* the kind's state while a probe runs */
+	__u32 mark; /* tunnel: the probe socket's SO_MARK; 0: plain check */
 
 	bool up;
 	unsigned int count; /* results in a row against the state */
@@ -155,6 +157,31 @@ void xlbd_check_done(struct xlbd_check *ck, bool ok, const char *fmt, ...)
 /* health_http.c's shared libcurl multi handle, freed with the scheduler. */
 void xlbd_check_http_cleanup(struct xlbd_health *h);
 void **xlbd_health_http_slot(struct xlbd_health *h);
+
+/*
+ * Checks through the tunnel (health_tunnel.c): the probe program
+ * (lib/probe.h) attached to the interfaces xlb's XDP program is on while
+ * some check needs it, its targets following the checks.
+ */
+struct xlbd_tunnel;
+struct xlbd_tunnel **xlbd_health_tunnel_slot(struct xlbd_health *h);
+struct xlbd *xlbd_health_daemon(struct xlbd_health *h);
+const struct xlbd_check *xlbd_health_list(const struct xlbd_health *h);
+/* After a commit of a model on @pin_dir: targets, attach or detach to
+ * match the checks. */
+void xlbd_tunnel_sync(struct xlbd_health *h, const char *pin_dir);
+/*
+ * For a kind's start(): a tunnel check's probe can go (the program is on
+ * an interface; else it tries to attach now), and @fd carries its mark.
+ * 0, or a negative errno with why in @why. A plain check: 0 at once.
+ */
+int xlbd_tunnel_prepare(struct xlbd_check *ck, int fd, char *why, size_t n);
+/* Sets @ck's mark on @fd (SO_MARK); 0 or a negative errno. */
+int xlbd_tunnel_mark(const struct xlbd_check *ck, int fd);
+/* Detaches what this xlbd attached, closes the program. */
+void xlbd_tunnel_free(struct xlbd_health *h);
+/* The probe program's counters as a Prometheus family. */
+void xlbd_tunnel_prom(struct xlb_prom *p, struct xlbd_health *h);
 
 /*
  * A scheduler on @base for daemon @d (its running model, maps and edit

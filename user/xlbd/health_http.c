@@ -223,6 +223,13 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* libcurl's socket, before it connects: a tunnel check's mark */
+static int on_sockopt(void *arg, curl_socket_t fd, curlsocktype purpose)
+{
+	(void)purpose;
+	return xlbd_tunnel_mark(arg, fd) ? CURL_SOCKOPT_ERROR : CURL_SOCKOPT_OK;
+}
+
 static int http_start(struct xlbd_check *ck, char *why, size_t n)
 {
 	struct http_multi *hm = multi_of(ck);
@@ -236,6 +243,8 @@ static int http_start(struct xlbd_check *ck, char *why, size_t n)
 		snprintf(why, n, "libcurl: cannot start");
 		return -ENOMEM;
 	}
+	if (xlbd_tunnel_prepare(ck, -1, why, n))
+		return -ENODEV;
 	p = calloc(1, sizeof(*p));
 	if (!p || !(p->e = curl_easy_init())) {
 		free(p);
@@ -281,6 +290,10 @@ static int http_start(struct xlbd_check *ck, char *why, size_t n)
 	curl_easy_setopt(p->e, CURLOPT_WRITEDATA, p);
 	curl_easy_setopt(p->e, CURLOPT_PRIVATE, ck);
 	curl_easy_setopt(p->e, CURLOPT_ERRORBUFFER, p->errbuf);
+	if (ck->mark) {
+		curl_easy_setopt(p->e, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
+		curl_easy_setopt(p->e, CURLOPT_SOCKOPTDATA, ck);
+	}
 	ck->priv = p;
 	if (curl_multi_add_handle(hm->m, p->e)) {
 		ck->priv = NULL;

@@ -73,6 +73,12 @@ static int tcp_start(struct xlbd_check *ck, char *why, size_t n)
 		tcp_close(p);
 		return rc;
 	}
+	/* through the tunnel: marked for the probe program */
+	rc = xlbd_tunnel_prepare(ck, p->fd, why, n);
+	if (rc) {
+		tcp_close(p);
+		return rc;
+	}
 	/*
 	 * Even a connect that completes at once (loopback) is reported from
 	 * the loop: done() must not run inside start().
