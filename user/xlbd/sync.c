@@ -54,10 +54,10 @@
  * past 100 ms. The +Inf bucket follows.
  */
 static const double lag_le[] = { 0.0005, 0.001, 0.002, 0.003, 0.004, 0.005,
-				  0.006, 0.008, 0.010, 0.012, 0.015, 0.020,
-				  0.025, 0.030, 0.040, 0.050, 0.075, 0.100,
-				  0.150, 0.200, 0.300, 0.500, 1.0,   2.0,
-				  5.0,	  10.0 };
+				 0.006,	 0.008, 0.010, 0.012, 0.015, 0.020,
+				 0.025,	 0.030, 0.040, 0.050, 0.075, 0.100,
+				 0.150,	 0.200, 0.300, 0.500, 1.0,   2.0,
+				 5.0,	 10.0 };
 #define LAG_NB (sizeof(lag_le) / sizeof(lag_le[0]))
 
 enum pstate { P_CONNECTING, P_RESYNCING, P_SYNCED };
@@ -975,8 +975,7 @@ static int cmp_item(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct fp_item));
 }
 
-static __u32 fp_half(crypto_generichash_state *h, struct fp_item *it,
-		     size_t n)
+static __u32 fp_half(crypto_generichash_state *h, struct fp_item *it, size_t n)
 {
 	__u8 out[8];
 
@@ -995,10 +994,11 @@ static __u32 fp_half(crypto_generichash_state *h, struct fp_item *it,
  * bits, "tables": the hash seed, each VIP (by key) with its Maglev table as
  * the datapath has it, and every backend's id and address (sorted by id,
  * so a backend added live hashes as one from the file). The low 32 bits,
- * "health": which backends the health view says are down, globally and in
- * each VIP (sorted). A down backend is out of the tables too, so a health
- * difference usually shows in both halves; a tables-only difference is
- * the config (seed, pools, weights, drains).
+ * "health": the backends the health view says are down, globally and in
+ * each VIP (sorted; only the down ones, so a pool that differs shows in
+ * the tables half alone). A down backend is out of the tables too, so a
+ * health difference usually shows in both halves; a tables-only
+ * difference is the config (seed, pools, weights, drains).
  */
 static __u64 fingerprint(struct xlbd_sync *s)
 {
@@ -1043,22 +1043,26 @@ static __u64 fingerprint(struct xlbd_sync *s)
 	crypto_generichash_init(&h, NULL, 0, 8);
 	ni = 0;
 	for (size_t i = 0; i < c->nbackends; i++) {
+		if (!c->backends[i].down)
+			continue;
 		memset(&it[ni], 0, sizeof(it[ni]));
 		it[ni].id = c->backends[i].id;
-		it[ni].down = c->backends[i].down;
+		it[ni].down = 1;
 		ni++;
 	}
 	for (size_t i = 0; i < c->nvips; i++) {
 		const struct xlb_cfg_vip *vp = &c->vips[i];
 
 		for (size_t r = 0; r < vp->nrefs; r++) {
+			if (!vp->refs[r].down)
+				continue;
 			memset(&it[ni], 0, sizeof(it[ni]));
 			memcpy(it[ni].vip, vp->addr.bytes, 16);
 			it[ni].port = vp->port;
 			it[ni].proto = vp->proto;
 			it[ni].family = vp->family;
 			it[ni].id = vp->refs[r].id;
-			it[ni].down = vp->refs[r].down;
+			it[ni].down = 1;
 			ni++;
 		}
 	}
@@ -1073,9 +1077,9 @@ static const char *fp_differ(__u64 a, __u64 b)
 	bool t = (a ^ b) >> 32, hv = (__u32)(a ^ b);
 
 	return t && hv ? "tables and health view" :
-	       t	? "tables" :
-	       hv	? "health view" :
-			  "nothing";
+	       t       ? "tables" :
+	       hv      ? "health view" :
+			 "nothing";
 }
 
 bool xlbd_sync_synced(const struct xlbd_sync *s)
@@ -1547,8 +1551,8 @@ struct json_object *xlbd_ha_status(struct xlbd *d)
 	o = json_object_new_object();
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
 	json_object_object_add(o, "configured", json_object_new_boolean(0));
-	json_object_object_add(
-		o, "role", json_object_new_string(role_of(d, NULL, o)));
+	json_object_object_add(o, "role",
+			       json_object_new_string(role_of(d, NULL, o)));
 	/* nothing to wait for: keepalived may take this node at once */
 	json_object_object_add(o, "synced", json_object_new_boolean(1));
 	json_object_object_add(o, "peers", json_object_new_array());
@@ -1642,9 +1646,10 @@ void xlbd_sync_prom(struct xlb_prom *pr, void *arg)
 	snprintf(fp, sizeof(fp), "%016llx", (unsigned long long)s->fingerprint);
 	xlb_endpoint_str(&s->cfg.listen.addr, s->cfg.listen.family,
 			 s->cfg.listen.port, ep, sizeof(ep));
-	xlb_prom_family(pr, "xlb_sync_info", "gauge",
-			"This node's sync: listen address, fingerprint (high 32 "
-			"bits tables, low 32 health view) and role (value 1).");
+	xlb_prom_family(
+		pr, "xlb_sync_info", "gauge",
+		"This node's sync: listen address, fingerprint (high 32 "
+		"bits tables, low 32 health view) and role (value 1).");
 	xlb_prom_u64(pr, "xlb_sync_info", 1, "listen", ep, "fingerprint", fp,
 		     "role", role, NULL);
 	json_object_put(tmp);
@@ -1711,9 +1716,10 @@ void xlbd_sync_prom(struct xlb_prom *pr, void *arg)
 	peer_family(pr, s, "xlb_sync_queue_messages", "gauge",
 		    "Messages sent and not yet acknowledged (at most 4096).",
 		    SP_QUEUE_MSGS);
-	peer_family(pr, s, "xlb_sync_bulk_pending_entries", "gauge",
-		    "Entries of a bulk transfer (resync or walk) still to send.",
-		    SP_BULK_PENDING);
+	peer_family(
+		pr, s, "xlb_sync_bulk_pending_entries", "gauge",
+		"Entries of a bulk transfer (resync or walk) still to send.",
+		SP_BULK_PENDING);
 	xlb_prom_family(pr, "xlb_sync_entries_sent_total", "counter",
 			"Entries sent to the peer: stream (new flows from the "
 			"ring) or bulk (resyncs and walks), resends excluded.");
