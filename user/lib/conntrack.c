@@ -411,6 +411,56 @@ int xlb_ct_insert_spread(struct xlb_ct_spreader *s, int fd,
 	return xlb_ct_insert(fd, k, e);
 }
 
+static void spread_move(struct xlb_ct_spreader *s)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(s->cpus[s->next++ % s->ncpu], &one);
+	/* best effort: a failed move only costs the spread */
+	if (!sched_setaffinity(0, sizeof(one), &one))
+		s->moved = true;
+}
+
+int xlb_ct_insert_batch_spread(struct xlb_ct_spreader *s, int fd,
+			       const struct xlb_flow *k,
+			       const struct xlb_ct_entry *e, __u32 n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o, .elem_flags = BPF_ANY);
+	__u32 done = 0, written = 0;
+	int err = 0;
+
+	while (done < n) {
+		__u32 chunk = n - done, cnt;
+
+		if (s->ncpu > 1) {
+			unsigned long left =
+				XLB_CT_SPREAD_EVERY - s->n % XLB_CT_SPREAD_EVERY;
+
+			if (s->n % XLB_CT_SPREAD_EVERY == 0)
+				spread_move(s);
+			if (chunk > left)
+				chunk = (__u32)left;
+		}
+		cnt = chunk;
+		if (bpf_map_update_batch(fd, k + done, e + done, &cnt, &o)) {
+			err = -errno;
+			if (cnt > chunk)
+				cnt = 0;
+			/* the rest of the chunk one by one: only the entry
+			 * the batch stopped at is lost, if it fails again */
+			for (__u32 i = cnt; i < chunk; i++)
+				if (!xlb_ct_insert(fd, &k[done + i],
+						   &e[done + i]))
+					written++;
+		}
+		written += cnt;
+		s->n += chunk;
+		done += chunk;
+	}
+	return written || !n ? (int)written : err;
+}
+
 void xlb_ct_spread_end(struct xlb_ct_spreader *s)
 {
 	cpu_set_t set;

@@ -164,6 +164,15 @@ int xlb_ct_spread_init(struct xlb_ct_spreader *s);
 /* xlb_ct_insert(), but spread as above. */
 int xlb_ct_insert_spread(struct xlb_ct_spreader *s, int fd,
 			 const struct xlb_flow *k, const struct xlb_ct_entry *e);
+/*
+ * Writes @n entries (keys with their pad zeroed, entries valid) with batch
+ * updates, a migration every XLB_CT_SPREAD_EVERY as above: one syscall a
+ * chunk instead of one an entry. An entry the batch refuses is retried
+ * alone. Returns how many were written (or a negative errno when none).
+ */
+int xlb_ct_insert_batch_spread(struct xlb_ct_spreader *s, int fd,
+			       const struct xlb_flow *k,
+			       const struct xlb_ct_entry *e, __u32 n);
 void xlb_ct_spread_end(struct xlb_ct_spreader *s);
 
 /*

@@ -149,6 +149,9 @@ struct xlbd_sync {
 	__u64 last_reject_log_ns[XLB_SYNC_REJ_MAX];
 	__u8 buf[XLB_SYNC_MSG_MAX];
 	struct xlb_sync_entry ents[XLB_SYNC_BULK_MAX];
+	/* what apply_entries() writes, in one batch */
+	struct xlb_flow put_key[XLB_SYNC_BULK_MAX];
+	struct xlb_ct_entry put_val[XLB_SYNC_BULK_MAX];
 };
 
 static __u64 now_ns(void)
@@ -537,16 +540,65 @@ static __u64 timeout_ns(const struct xlb_cfg *c, const struct xlb_sync_entry *e)
 	return (__u64)t * NSEC;
 }
 
+/*
+ * What apply_entries() looked up for a message: a message's entries are
+ * mostly of one VIP and a few backends, so each is read from the maps once
+ * per message, not once per entry (a syscall each).
+ */
+#define BE_CACHE 64
+struct apply_cache {
+	struct xlb_flow vip_of; /* dst, dport, proto, family of the last */
+	int vip_rc;
+	__u32 vip;
+	bool vip_valid;
+	struct {
+		__u32 id;
+		bool valid, ok;
+	} be[BE_CACHE];
+};
+
+static int cached_vip(struct xlbd_sync *s, struct apply_cache *c,
+		      const struct xlb_flow *f, __u32 *vip)
+{
+	if (!c->vip_valid || c->vip_of.family != f->family ||
+	    c->vip_of.proto != f->proto || c->vip_of.dport != f->dport ||
+	    memcmp(&c->vip_of.dst, &f->dst, sizeof(f->dst))) {
+		c->vip_of = *f;
+		c->vip_rc = vip_of_flow(s, f, &c->vip);
+		c->vip_valid = true;
+	}
+	*vip = c->vip;
+	return c->vip_rc;
+}
+
+static bool cached_backend_ok(struct xlbd_sync *s, struct apply_cache *c,
+			      __u32 id)
+{
+	struct xlb_backend be;
+	size_t i = id % BE_CACHE;
+
+	if (!c->be[i].valid || c->be[i].id != id) {
+		c->be[i].id = id;
+		c->be[i].valid = true;
+		c->be[i].ok = !xlb_backend_read(&s->d->maps, id, &be) &&
+			      be.flags & XLB_BE_F_ACTIVE;
+	}
+	return c->be[i].ok;
+}
+
 static void apply_entries(struct xlbd_sync *s, struct peer *p,
 			  const struct xlb_sync_msg *m)
 {
 	const struct xlb_cfg *c = &s->d->running;
 	__u64 now = now_ns();
+	struct apply_cache cache;
+	__u32 n = 0;
+	int rc;
 
+	memset(&cache, 0, sizeof(cache));
 	for (__u32 i = 0; i < m->count; i++) {
 		const struct xlb_sync_entry *w = &m->entries[i];
-		struct xlb_ct_entry e = {}, cur;
-		struct xlb_backend be;
+		struct xlb_ct_entry *e = &s->put_val[n], cur;
 		__u64 age = (__u64)w->age_ms * 1000000u, to = timeout_ns(c, w);
 		__u32 vip;
 
@@ -554,31 +606,40 @@ static void apply_entries(struct xlbd_sync *s, struct peer *p,
 			p->skip_expired++;
 			continue;
 		}
-		if (vip_of_flow(s, &w->flow, &vip)) {
+		if (cached_vip(s, &cache, &w->flow, &vip)) {
 			p->skip_no_vip++;
 			continue;
 		}
-		if (xlb_backend_read(&s->d->maps, w->backend_id, &be) ||
-		    !(be.flags & XLB_BE_F_ACTIVE)) {
+		if (!w->backend_id || w->backend_id >= XLB_MAX_BACKENDS ||
+		    !cached_backend_ok(s, &cache, w->backend_id)) {
 			p->skip_no_backend++;
 			continue;
 		}
-		e.backend_id = w->backend_id;
-		e.vip_id = (__u16)vip;
-		e.flags = w->flags | XLB_CT_F_SYNCED;
-		e.last_seen_ns = now > age ? now - age : 1;
+		memset(e, 0, sizeof(*e));
+		e->backend_id = w->backend_id;
+		e->vip_id = (__u16)vip;
+		e->flags = w->flags | XLB_CT_F_SYNCED;
+		e->last_seen_ns = now > age ? now - age : 1;
 		/* the freshest copy wins: ours when we saw the flow later */
 		if (!xlb_ct_lookup(s->d->maps.conntrack, &w->flow, &cur) &&
-		    cur.last_seen_ns >= e.last_seen_ns) {
+		    cur.last_seen_ns >= e->last_seen_ns) {
 			p->skip_older++;
 			continue;
 		}
-		/* spread over the CPUs' LRU lists (lib/conntrack.h), so a
-		 * standby holds as many entries as the active node */
-		if (!xlb_ct_insert_spread(&s->spread, s->d->maps.conntrack,
-					  &w->flow, &e))
-			p->applied++;
+		s->put_key[n] = w->flow;
+		memset(s->put_key[n].pad, 0, sizeof(s->put_key[n].pad));
+		n++;
 	}
+	/* one batch for the message, spread over the CPUs' LRU lists
+	 * (lib/conntrack.h), so a standby holds as many entries as the
+	 * active node */
+	rc = xlb_ct_insert_batch_spread(&s->spread, s->d->maps.conntrack,
+					s->put_key, s->put_val, n);
+	if (rc > 0)
+		p->applied += (__u64)rc;
+	else if (rc < 0)
+		pr_debug("sync: writing %u entries from %s: %s\n", n, p->name,
+			 strerror(-rc));
 }
 
 static bool rx_bit(struct peer *p, __u32 d)
