@@ -424,14 +424,14 @@ static void spread_move(struct xlb_ct_spreader *s)
 
 int xlb_ct_insert_batch_spread(struct xlb_ct_spreader *s, int fd,
 			       const struct xlb_flow *k,
-			       const struct xlb_ct_entry *e, __u32 n)
+			       const struct xlb_ct_entry *e, __u32 n,
+			       __u64 flags, __u32 *done)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, o, .elem_flags = BPF_ANY);
-	__u32 done = 0, written = 0;
-	int err = 0;
+	LIBBPF_OPTS(bpf_map_batch_opts, o, .elem_flags = flags);
 
-	while (done < n) {
-		__u32 chunk = n - done, cnt;
+	*done = 0;
+	while (*done < n) {
+		__u32 chunk = n - *done, cnt;
 
 		if (s->ncpu > 1) {
 			unsigned long left =
@@ -443,22 +443,22 @@ int xlb_ct_insert_batch_spread(struct xlb_ct_spreader *s, int fd,
 				chunk = (__u32)left;
 		}
 		cnt = chunk;
-		if (bpf_map_update_batch(fd, k + done, e + done, &cnt, &o)) {
-			err = -errno;
+		if (bpf_map_update_batch(fd, k + *done, e + *done, &cnt, &o)) {
+			int err = -errno;
+
+			/* the kernel stops at the entry it refuses; it counts
+			 * as written for the spread, or a caller retrying
+			 * entry by entry would migrate at each one */
 			if (cnt > chunk)
 				cnt = 0;
-			/* the rest of the chunk one by one: only the entry
-			 * the batch stopped at is lost, if it fails again */
-			for (__u32 i = cnt; i < chunk; i++)
-				if (!xlb_ct_insert(fd, &k[done + i],
-						   &e[done + i]))
-					written++;
+			s->n += cnt + 1;
+			*done += cnt;
+			return err;
 		}
-		written += cnt;
 		s->n += chunk;
-		done += chunk;
+		*done += chunk;
 	}
-	return written || !n ? (int)written : err;
+	return 0;
 }
 
 void xlb_ct_spread_end(struct xlb_ct_spreader *s)

@@ -593,7 +593,6 @@ static void apply_entries(struct xlbd_sync *s, struct peer *p,
 	__u64 now = now_ns();
 	struct apply_cache cache;
 	__u32 n = 0;
-	int rc;
 
 	memset(&cache, 0, sizeof(cache));
 	for (__u32 i = 0; i < m->count; i++) {
@@ -630,16 +629,26 @@ static void apply_entries(struct xlbd_sync *s, struct peer *p,
 		memset(s->put_key[n].pad, 0, sizeof(s->put_key[n].pad));
 		n++;
 	}
-	/* one batch for the message, spread over the CPUs' LRU lists
+	/*
+	 * One batch for the message, spread over the CPUs' LRU lists
 	 * (lib/conntrack.h), so a standby holds as many entries as the
-	 * active node */
-	rc = xlb_ct_insert_batch_spread(&s->spread, s->d->maps.conntrack,
-					s->put_key, s->put_val, n);
-	if (rc > 0)
-		p->applied += (__u64)rc;
-	else if (rc < 0)
-		pr_debug("sync: writing %u entries from %s: %s\n", n, p->name,
-			 strerror(-rc));
+	 * active node; an entry the batch refuses is tried alone.
+	 */
+	for (__u32 pos = 0; pos < n;) {
+		__u32 done;
+		int rc = xlb_ct_insert_batch_spread(
+			&s->spread, s->d->maps.conntrack, s->put_key + pos,
+			s->put_val + pos, n - pos, 0, &done);
+
+		p->applied += done;
+		pos += done;
+		if (!rc)
+			break;
+		if (!xlb_ct_insert(s->d->maps.conntrack, &s->put_key[pos],
+				   &s->put_val[pos]))
+			p->applied++;
+		pos++;
+	}
 }
 
 static bool rx_bit(struct peer *p, __u32 d)
