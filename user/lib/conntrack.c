@@ -446,10 +446,12 @@ int xlb_ct_insert_batch_spread(struct xlb_ct_spreader *s, int fd,
 		if (bpf_map_update_batch(fd, k + *done, e + *done, &cnt, &o)) {
 			int err = -errno;
 
-			/* the kernel stops at the entry it refuses; it counts
-			 * as written for the spread, or a caller retrying
-			 * entry by entry would migrate at each one */
-			if (cnt > chunk)
+			/* the kernel stops at the entry it refuses, and says
+			 * how many it wrote before it; a count left as given
+			 * is a batch refused whole. The refused entry counts
+			 * for the spread, or a caller retrying entry by entry
+			 * would migrate at each one. */
+			if (cnt >= chunk)
 				cnt = 0;
 			s->n += cnt + 1;
 			*done += cnt;
