@@ -85,7 +85,11 @@ cleanup() {
 	ip netns del "$NS1" 2>/dev/null || true
 	ip netns del "$NS2" 2>/dev/null || true
 	rm -rf "$PIN1" "$PIN2"
-	[ "${BENCH_KEEP:-0}" = 1 ] && echo "bench-sync: kept $WORK" >&2 || rm -rf "$WORK"
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		echo "bench-sync: kept $WORK" >&2
+	else
+		rm -rf "$WORK"
+	fi
 	rm -f /run/xlb/pin-*bsync*-$$*.lock 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -212,7 +216,7 @@ one_run() {
 	down 2 2>/dev/null || true
 	up 1
 	up 2
-	synced 1 20 && synced 2 20 || die "the nodes did not sync"
+	if ! synced 1 20 || ! synced 2 20; then die "the nodes did not sync"; fi
 	in1 "$BUILD/xlb-pktgen" sink --dev gen0 --until-idle 1500 --json >"$WORK/sink.json" 2>/dev/null &
 	SINK=$!
 	sleep 0.3
