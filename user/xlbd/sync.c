@@ -443,7 +443,8 @@ static __u64 ring_lost(struct xlbd_sync *s)
  * entry seen since the previous walk; and every refresh_ns(), every entry
  * seen since the previous refresh: this node's live flows, so their ages
  * on the peers stay fresh. Entries a peer sent us are left out: their
- * source sends them. Each walk also counts the table (for heartbeats).
+ * source sends them. Each walk also counts the table (for heartbeats);
+ * between walks the count is the reaper's (xlbd/daemon.h).
  */
 static void on_walk(void *arg)
 {
@@ -455,13 +456,22 @@ static void on_walk(void *arg)
 	struct snap sn = { .since = since > NSEC ? since - NSEC : 1 };
 	int rc;
 
-	/* send nothing: the walk only counts */
-	if (!refresh && !catch_up)
-		sn.since = ~0ull;
 	s->last_walk_ns = now;
 	if (refresh)
 		s->last_refresh_ns = now;
 	s->lost_seen = lost;
+	/*
+	 * Nothing to send: no walk. The count for heartbeats comes from the
+	 * reaper's last pass, which walks a slice at a time; a whole walk
+	 * here would stall the loop (and the lag of every entry waiting on
+	 * it) for a time that grows with the table.
+	 */
+	if (!refresh && !catch_up) {
+		if (s->d->census.valid)
+			s->ct_entries = (__u32)(s->d->census.n[0] +
+						s->d->census.n[1]);
+		return;
+	}
 	rc = xlb_ct_walk(s->d->maps.conntrack, NULL, 0, snap_one, &sn);
 	if (rc < 0) {
 		pr_err("sync: walking conntrack: %s\n", strerror(-rc));
