@@ -7,6 +7,9 @@
 # number of requests through a VIP, Prometheus' HTTP API returns exactly
 # the packets the datapath counted; promtool accepts /metrics; every metric
 # the Grafana dashboard (contrib/grafana/xlb.json) queries is exported; the
+# sync module (configured with a peer that never answers) makes /healthz
+# answer 503 until its wait for the peer is over, and exports its
+# xlb_sync_* families and the status page's peer row; the
 # status page shows the lab's VIPs and a backend's drain; xlb top prints a
 # frame and, under tmux, quits on q and on Ctrl-C with the terminal as it
 # was. Output in KTAP (selftests/e2e/ktap.sh); the last line is
@@ -48,11 +51,11 @@ XLBD_PID=
 PROM_PID=
 TMUX_S=xlbtop-$LAB_ID
 KTAP_LOG=$WORK/check.log
-PLAN=25
-# Families the dashboard shows for a module still to come (sync): each is
-# reported as a skip until it exports them. Health checks export theirs
-# (web6 has a tcp check here).
-PENDING='^xlb_sync_[a-z_]+$'
+PLAN=28
+# Sync to a peer that never answers: xlbd waits 3.5 s for it (503 on
+# /healthz), then serves; the peer's families are there, state connecting.
+SPORT=7401
+SPEER=127.0.0.1:$((SPORT + 1))
 
 cleanup() {
 	tmux kill-session -t "$TMUX_S" 2>/dev/null
@@ -99,6 +102,7 @@ write_config() {
 		echo "encap: { source4: 198.19.0.0, source6: '2001:db8:ffff::' }"
 		echo "nexthop: { interface: eth0, address: $LAB_RT_INTERNAL_ADDR }"
 		echo "metrics: { listen: 127.0.0.1:$MPORT }"
+		echo "sync: { listen: 127.0.0.1:$SPORT, peers: [ $SPEER ], key_file: $WORK/sync.key, key_id: 1 }"
 		echo "backends:"
 		for i in 1 2 3; do
 			eval "a=\$LAB_BE${i}_ADDR; a6=\$LAB_BE${i}_ADDR6; m=\$LAB_BE${i}_MAC"
@@ -112,6 +116,7 @@ write_config() {
 		echo "      check: { kind: tcp, initial: up, interval: 1s },"
 		echo "      backends: [ {id: 11}, {id: 12}, {id: 13} ] }"
 	} >"$CFG"
+	(umask 077 && echo "1 $(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$WORK/sync.key")
 }
 
 start_prometheus() {
@@ -193,10 +198,27 @@ eval "$("$LAB" env)"
 set +a
 ktap_pass "the lab comes up"
 write_config
+T_START=$(date +%s%3N)
 if ! check "xlbd starts and serves /healthz on $URL (metrics.listen)" start_xlbd; then
 	ktap_skip_to $PLAN "xlbd did not start"
 	ktap_finish
 	exit 1
+fi
+# /healthz while sync waits for its silent peer (3.5 s after the start),
+# then after
+hz0=$(get -w '\n%{http_code}' "$URL/healthz")
+T_HZ0=$(date +%s%3N)
+for _ in $(seq 100); do
+	[ "$(get -o /dev/null -w '%{http_code}' "$URL/healthz")" = 200 ] && break
+	sleep 0.1
+done
+if ((T_HZ0 - T_START < 3000)); then
+	check "/healthz answers 503 naming sync while it waits for its peer ($(head -1 <<<"$hz0" | jq -c .checks))" \
+		test "$(tail -1 <<<"$hz0")" = 503 -a \
+		"$(head -1 <<<"$hz0" | jq -r '.checks.sync | startswith("not synced")')" = true
+else
+	ktap_skip "/healthz answers 503 while sync waits for its peer" \
+		"xlbd took $((T_HZ0 - T_START)) ms to answer, past the 3.5 s wait"
 fi
 hz=$(get "$URL/healthz")
 check "/healthz answers 200 and says serving ($hz)" \
@@ -205,13 +227,28 @@ check "/healthz answers 200 and says serving ($hz)" \
 get "$URL/metrics" >"$WORK/metrics.txt"
 check "promtool check metrics accepts /metrics ($(grep -c '^# TYPE' "$WORK/metrics.txt") families)" \
 	promtool check metrics <"$WORK/metrics.txt"
+sync_families() {
+	local f
+	for f in 'xlb_sync_lag_seconds histogram' 'xlb_sync_queue_entries gauge' \
+		'xlb_sync_resends_total counter' 'xlb_sync_rejects_total counter' \
+		'xlb_sync_fingerprint_match gauge' 'xlb_sync_peer_state gauge' \
+		'xlb_sync_entries_sent_total counter' 'xlb_sync_entries_received_total counter'; do
+		grep -qx "# TYPE $f" "$WORK/metrics.txt" || { echo "no '# TYPE $f'"; return 1; }
+	done
+	grep -qx "xlb_sync_peer_state{peer=\"$SPEER\",state=\"connecting\"} 1" "$WORK/metrics.txt" &&
+		grep -qx "xlb_sync_lag_seconds_bucket{peer=\"$SPEER\",le=\"+Inf\"} 0" "$WORK/metrics.txt" &&
+		grep -qx "xlb_sync_rejects_total{peer=\"other\",reason=\"forged\"} 0" "$WORK/metrics.txt" &&
+		grep -qx 'xlb_sync_synced 1' "$WORK/metrics.txt"
+}
+check "the sync families are exported per peer ($SPEER connecting, synced after the wait)" \
+	sync_families
 check "an unknown path is 404, a POST is refused" \
 	test "$(get -o /dev/null -w '%{http_code}' "$URL/nope")" = 404 -a \
 	"$(get -o /dev/null -w '%{http_code}' -X POST "$URL/metrics")" != 200
 
 # --- Prometheus scrapes xlbd -------------------------------------------------
 if ! check "a real Prometheus (scrape interval 1 s) scrapes xlbd: up == 1" start_prometheus; then
-	ktap_skip_to 7 "Prometheus is not scraping"
+	ktap_skip_to 10 "Prometheus is not scraping"
 else
 	before=$(vip_packets)
 	ok=0
@@ -296,25 +333,21 @@ check "the dashboard is valid JSON with panels and queries" \
 names=$(jq -r '.. | (.expr?, .definition?) // empty' "$DASH" |
 	grep -oE '\b(xlb|xlbd|process)_[a-zA-Z0-9_]+' | sort -u)
 missing=
-pending=
+nsync=0
 for n in $names; do
-	if grep -q "^# TYPE $n " "$WORK/metrics.txt"; then
+	[[ $n == xlb_sync_* ]] && nsync=$((nsync + 1))
+	# a histogram's series are NAME_bucket, NAME_sum, NAME_count
+	if grep -q "^# TYPE $n " "$WORK/metrics.txt" ||
+		grep -q "^# TYPE ${n%_bucket} histogram" "$WORK/metrics.txt"; then
 		continue
-	elif [[ $n =~ $PENDING ]]; then
-		pending+="$n "
-	else
-		missing+="$n "
 	fi
+	missing+="$n "
 done
 check "every metric the dashboard queries is in /metrics ($(wc -w <<<"$names") names)" \
 	test -z "$missing"
 [ -z "$missing" ] || ktap_diag "not exported: $missing"
-if [ -n "$pending" ]; then
-	ktap_skip "the sync panels' metrics are exported" \
-		"sync not merged yet: $pending"
-else
-	ktap_pass "the sync panels' metrics are exported"
-fi
+check "the sync panels query sync families ($nsync names), all exported" \
+	test "$nsync" -ge 5 -a -z "$missing"
 
 # --- the status page in headless Chromium ---------------------------------------
 chrome --dump-dom "$URL/" >"$WORK/page1.html"
@@ -333,6 +366,8 @@ check "after a drain the page shows backend 2 of web4 drained" \
 	grep -q 'id="vip-web4-be-2" data-state="drained"' "$WORK/page2.html"
 check "... and backend 1 still up" \
 	grep -q 'id="vip-web4-be-1" data-state="up"' "$WORK/page2.html"
+check "the page shows sync's role and the peer $SPEER, connecting" \
+	grep -q "id=\"peer-$SPEER\" data-state=\"connecting\"" "$WORK/page2.html"
 chrome --screenshot="$WORK/status.png" --window-size=1280,1100 "$URL/" >/dev/null
 check "a screenshot of the page is taken ($(stat -c %s "$WORK/status.png" 2>/dev/null) bytes)" \
 	test -s "$WORK/status.png"

@@ -322,3 +322,68 @@ Test(conntrack, the_lb_table_keeps_every_synced_entry_written_on_one_cpu,
 		     held, n, max, ncpu);
 	xlb_lb__destroy(skel);
 }
+
+/*
+ * The sync receiver's batch writer: every entry of a batch lands, spread
+ * over the CPUs like the one-by-one writer, in chunks that cross the
+ * migration points (batches of 1000 against XLB_CT_SPREAD_EVERY 1024);
+ * a batch the kernel refuses says so, and how many it wrote.
+ */
+Test(conntrack, batch_spread_inserts_write_every_entry_over_every_cpu)
+{
+	int ncpu = libbpf_num_possible_cpus(), share = 4096, m, b, n = 1000;
+	struct xlb_flow *k;
+	struct xlb_ct_entry *e;
+	struct xlb_ct_spreader sp;
+	cpu_set_t all, now;
+	long written = 0;
+	__u32 done;
+
+	cr_assert_eq(sched_getaffinity(0, sizeof(all), &all), 0);
+	if (ncpu < 2 || CPU_COUNT(&all) < ncpu)
+		cr_skip_test("needs every possible CPU (%d) to be usable", ncpu);
+	m = share * ncpu * 3 / 4; /* more than one CPU's share */
+	b = lru_map((__u32)(share * ncpu));
+	cr_assert(b >= 0, "per-CPU LRU map: %s", strerror(errno));
+	k = calloc((size_t)n, sizeof(*k));
+	e = calloc((size_t)n, sizeof(*e));
+	cr_assert(k && e);
+	cr_assert_eq(xlb_ct_spread_init(&sp), 0);
+	for (int base = 0; base < m; base += n) {
+		int c = m - base < n ? m - base : n, rc;
+
+		for (int i = 0; i < c; i++) {
+			k[i] = flow(base + i);
+			e[i] = (struct xlb_ct_entry){ .backend_id = 1,
+						      .vip_id = 1,
+						      .last_seen_ns = xlb_ct_now() };
+		}
+		rc = xlb_ct_insert_batch_spread(&sp, b, k, e, (__u32)c, 0,
+						&done);
+		cr_assert_eq(rc, 0, "a batch of %d: %s", c, strerror(-rc));
+		cr_assert_eq(done, (__u32)c);
+		written += done;
+	}
+	xlb_ct_spread_end(&sp);
+	cr_assert_eq(xlb_ct_count(b, NULL), m,
+		     "the table holds every entry written (%ld of %d)",
+		     xlb_ct_count(b, NULL), m);
+	cr_assert_eq(written, m);
+	/* a batch the kernel refuses (BPF_NOEXIST is no batch flag) says
+	 * so and writes nothing */
+	for (int i = 0; i < 12; i++)
+		k[i] = flow(m + i);
+	cr_assert_lt(xlb_ct_insert_batch_spread(&sp, b, k, e, 12, BPF_NOEXIST,
+						&done),
+		     0, "the kernel refuses BPF_NOEXIST for a batch");
+	cr_assert_eq(done, 0);
+	cr_assert_eq(xlb_ct_insert_batch_spread(&sp, b, k, e, 0, 0, &done),
+		     0, "an empty batch writes nothing and fails nothing");
+	cr_assert_eq(done, 0);
+	xlb_ct_spread_end(&sp);
+	cr_assert_eq(sched_getaffinity(0, sizeof(now), &now), 0);
+	cr_assert(CPU_EQUAL(&now, &all), "the thread has its CPUs back");
+	free(k);
+	free(e);
+	close(b);
+}

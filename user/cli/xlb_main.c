@@ -60,8 +60,10 @@ static const char commands_text[] =
 	"  conntrack flush [--vip NAME]\n"
 	"  maglev show VIP\n"
 	"  top [--once] [--interval S] [--iterations N]   rates per VIP and backend\n"
-	"  sync status                         peers, synced or not, lag, rejects\n"
-	"                                      (exit 0: synced, 3: not yet)\n"
+	"  ha status                           role, synced or not, peers, lag,\n"
+	"                                      fingerprints (exit 0: synced or no\n"
+	"                                      sync, 3: not synced yet)\n"
+	"  sync status                         the same; exit 1 without sync\n"
 	"(xlb COMMAND --help: a command's options)\n"
 	"environment (a flag wins over it):\n"
 	"  XLB_SOCKET   xlbd's control socket (default " XLB_CTL_DEFAULT_SOCKET ")\n"
@@ -1182,23 +1184,29 @@ static int cmd_config(struct cli *c)
 }
 
 /*
- * xlb sync status: one line for this node, one per peer, the rejects that
- * are not zero. Exits 0 when synced, 3 when not yet (keepalived's
- * track_script and a BIRD wrapper can use it as it is), 1 on error.
+ * xlb ha status and xlb sync status (the same output): a line for this
+ * node (role, synced, fingerprint), one per peer, a warning per peer whose
+ * fingerprint differs, the rejects that are not zero. Exits 0 when synced
+ * (ha status: also when the node has no sync), 3 when not yet (keepalived's
+ * track_script and a BIRD wrapper can use it as it is), 1 on error (sync
+ * status: also without sync), 2 on usage. A fingerprint mismatch does not
+ * change the exit code: a node that decides differently still holds every
+ * synced flow, and taking over beats having no master.
  */
-static int cmd_sync(struct cli *c)
+static int cmd_ha(struct cli *c, const char *cmd)
 {
 	struct json_object *resp, *peers, *rj;
+	bool ha = !strcmp(cmd, "ha");
 	int ret, synced;
 
 	if (c->argc < 2 || strcmp(c->argv[1], "status"))
-		return need("sync", "status",
+		return need(cmd, "status",
 			    c->argc < 2 ? "missing status" :
 					  "unknown subcommand (status)");
-	ret = no_args(c, "sync status", 2);
+	ret = no_args(c, ha ? "ha status" : "sync status", 2);
 	if (ret >= 0)
 		return ret;
-	resp = ask(c, request("sync.status"));
+	resp = ask(c, request(ha ? "ha.status" : "sync.status"));
 	if (!resp)
 		return 1;
 	if (!ok_of(resp)) {
@@ -1217,10 +1225,18 @@ static int cmd_sync(struct cli *c)
 		json_object_put(resp);
 		return synced ? 0 : 3;
 	}
-	printf("sync: %s on %s, fingerprint %s, %lld entries; learned %lld, "
-	       "%lld walks\n",
-	       synced ? "synced" : "NOT synced", s_of(resp, "listen"),
-	       s_of(resp, "fingerprint"), (long long)i_of(resp, "ct_entries"),
+	if (!json_object_get_boolean(
+		    json_object_object_get(resp, "configured"))) {
+		printf("role: %s (no sync: section; nothing to wait for)\n",
+		       s_of(resp, "role"));
+		json_object_put(resp);
+		return 0;
+	}
+	printf("role: %s; sync: %s on %s, fingerprint %s, %lld entries; "
+	       "learned %lld, %lld walks\n",
+	       s_of(resp, "role"), synced ? "synced" : "NOT synced",
+	       s_of(resp, "listen"), s_of(resp, "fingerprint"),
+	       (long long)i_of(resp, "ct_entries"),
 	       (long long)i_of(resp, "learned"), (long long)i_of(resp, "walks"));
 	peers = json_object_object_get(resp, "peers");
 	for (size_t i = 0; i < json_object_array_length(peers); i++) {
@@ -1235,7 +1251,7 @@ static int cmd_sync(struct cli *c)
 		       json_object_get_boolean(json_object_object_get(p, "up")) ?
 			       "up  " :
 			       "down",
-		       (long long)i_of(p, "queue"),
+		       (long long)i_of(p, "queue_entries"),
 		       (long long)i_of(p, "sent_entries"),
 		       (long long)i_of(p, "applied"),
 		       (long long)i_of(p, "resends"));
@@ -1245,9 +1261,11 @@ static int cmd_sync(struct cli *c)
 			       d_of(lag, "max"));
 		printf("\n");
 		if (*s_of(p, "fingerprint") && !match)
-			printf("    fingerprint %s differs from ours: this peer "
-			       "picks backends differently for new flows\n",
-			       s_of(p, "fingerprint"));
+			printf("    FINGERPRINT MISMATCH: %s differs from ours "
+			       "(%s differ): this peer picks backends "
+			       "differently for new flows\n",
+			       s_of(p, "fingerprint"),
+			       s_of(p, "fingerprint_differs"));
 	}
 	rj = json_object_object_get(resp, "rejects");
 	json_object_object_foreach(rj, k, v) {
@@ -1365,8 +1383,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "conntrack"))
 		return cmd_conntrack(&c);
-	if (!strcmp(cmd, "sync"))
-		return cmd_sync(&c);
+	if (!strcmp(cmd, "sync") || !strcmp(cmd, "ha"))
+		return cmd_ha(&c, cmd);
 	if (!strcmp(cmd, "maglev")) {
 		struct json_object *req;
 

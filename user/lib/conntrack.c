@@ -411,6 +411,58 @@ int xlb_ct_insert_spread(struct xlb_ct_spreader *s, int fd,
 	return xlb_ct_insert(fd, k, e);
 }
 
+static void spread_move(struct xlb_ct_spreader *s)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(s->cpus[s->next++ % s->ncpu], &one);
+	/* best effort: a failed move only costs the spread */
+	if (!sched_setaffinity(0, sizeof(one), &one))
+		s->moved = true;
+}
+
+int xlb_ct_insert_batch_spread(struct xlb_ct_spreader *s, int fd,
+			       const struct xlb_flow *k,
+			       const struct xlb_ct_entry *e, __u32 n,
+			       __u64 flags, __u32 *done)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o, .elem_flags = flags);
+
+	*done = 0;
+	while (*done < n) {
+		__u32 chunk = n - *done, cnt;
+
+		if (s->ncpu > 1) {
+			unsigned long left =
+				XLB_CT_SPREAD_EVERY - s->n % XLB_CT_SPREAD_EVERY;
+
+			if (s->n % XLB_CT_SPREAD_EVERY == 0)
+				spread_move(s);
+			if (chunk > left)
+				chunk = (__u32)left;
+		}
+		cnt = chunk;
+		if (bpf_map_update_batch(fd, k + *done, e + *done, &cnt, &o)) {
+			int err = -errno;
+
+			/* the kernel stops at the entry it refuses, and says
+			 * how many it wrote before it; a count left as given
+			 * is a batch refused whole. The refused entry counts
+			 * for the spread, or a caller retrying entry by entry
+			 * would migrate at each one. */
+			if (cnt >= chunk)
+				cnt = 0;
+			s->n += cnt + 1;
+			*done += cnt;
+			return err;
+		}
+		s->n += chunk;
+		*done += chunk;
+	}
+	return 0;
+}
+
 void xlb_ct_spread_end(struct xlb_ct_spreader *s)
 {
 	cpu_set_t set;

@@ -165,6 +165,19 @@ int xlb_ct_spread_init(struct xlb_ct_spreader *s);
 /* xlb_ct_insert(), but spread as above. */
 int xlb_ct_insert_spread(struct xlb_ct_spreader *s, int fd,
 			 const struct xlb_flow *k, const struct xlb_ct_entry *e);
+/*
+ * Writes @n entries (keys with their pad zeroed, entries valid) with batch
+ * updates, a migration every XLB_CT_SPREAD_EVERY as above: one syscall a
+ * chunk instead of one an entry. @flags: what the kernel takes for a
+ * batch's elem_flags (0; BPF_F_LOCK: not for this map; it refuses
+ * BPF_NOEXIST and BPF_EXIST). Stops at the first entry the kernel refuses:
+ * *@done says how many before it were written; returns 0 when all were,
+ * else the refusal's negative errno.
+ */
+int xlb_ct_insert_batch_spread(struct xlb_ct_spreader *s, int fd,
+			       const struct xlb_flow *k,
+			       const struct xlb_ct_entry *e, __u32 n,
+			       __u64 flags, __u32 *done);
 void xlb_ct_spread_end(struct xlb_ct_spreader *s);
 
 /*

@@ -1227,6 +1227,13 @@ static struct json_object *cmd_sync_status(struct xlbd *d,
 	return xlbd_sync_status(d->sync);
 }
 
+static struct json_object *cmd_ha_status(struct xlbd *d,
+					 const struct xlbd_args *a)
+{
+	(void)a;
+	return xlbd_ha_status(d);
+}
+
 static struct json_object *cmd_help(struct xlbd *d, const struct xlbd_args *a);
 
 /*
@@ -1346,6 +1353,8 @@ static const struct xlbd_cmd {
 	  "slots per backend in the installed table, beside the ideal share" },
 	{ "sync.status", cmd_sync_status, NO_ARGS,
 	  "state sync: peers, synced or not, lag, queues, rejects" },
+	{ "ha.status", cmd_ha_status, NO_ARGS,
+	  "role (active/standby/standalone), sync state, peers" },
 	{ "help", cmd_help, NO_ARGS, "this list" },
 };
 

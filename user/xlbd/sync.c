@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -22,6 +23,7 @@
 #include "lib/addr.h"
 #include "lib/conntrack.h"
 #include "lib/log.h"
+#include "lib/prom.h"
 #include "lib/stats.h"
 #include "lib/sync_proto.h"
 #include "xlbd/daemon.h"
@@ -41,8 +43,22 @@
 #define RESYNC_RETRY_NS (2000 * 1000000ull)
 #define LAGN 1024
 #define FP_EVERY 5 /* heartbeats between fingerprint reads */
+/* A node that forwarded VIP packets this recently is "active" (ha.status). */
+#define ACTIVE_NS (3 * NSEC)
 #define SOCKBUF (8 << 20)
 #define NSEC 1000000000ull
+
+/*
+ * Upper bounds (seconds) of the sync lag histogram's buckets: fine around
+ * the datapath clock's tick (4 ms at HZ=250) and the 20 ms goal, coarse
+ * past 100 ms. The +Inf bucket follows.
+ */
+static const double lag_le[] = { 0.0005, 0.001, 0.002, 0.003, 0.004, 0.005,
+				 0.006,	 0.008, 0.010, 0.012, 0.015, 0.020,
+				 0.025,	 0.030, 0.040, 0.050, 0.075, 0.100,
+				 0.150,	 0.200, 0.300, 0.500, 1.0,   2.0,
+				 5.0,	 10.0 };
+#define LAG_NB (sizeof(lag_le) / sizeof(lag_le[0]))
 
 enum pstate { P_CONNECTING, P_RESYNCING, P_SYNCED };
 static const char *const pstate_name[] = { "connecting", "resyncing",
@@ -53,7 +69,9 @@ struct txmsg {
 	__u16 flags;
 	__u32 n;
 	struct xlb_flow *keys;
-	__u64 t_ns; /* DATA from the ring: the oldest entry's start */
+	/* DATA from the ring: when the datapath wrote each entry (its
+	 * last_seen, the datapath's clock), for the lag; NULL otherwise */
+	__u64 *t_ev;
 };
 
 struct peer {
@@ -84,14 +102,23 @@ struct peer {
 	__u64 fingerprint;
 	bool peer_synced;
 	__u32 peer_ct;
+	__u64 q_entries; /* entries in [tx_head, tx_next) */
+	/* fingerprint_match went false this many times (each logged) */
+	__u64 fp_mismatches;
 	/* counters */
+	__u64 sent_stream, sent_bulk; /* entries in DATA, in BULK */
+	__u64 rejects[XLB_SYNC_REJ_MAX];
 	__u64 sent_msgs, sent_entries, recv_msgs, recv_entries, applied,
 		skip_no_vip, skip_no_backend, skip_older, skip_expired, resends,
 		nacks_sent, nacks_recv, overflow, send_errors, resyncs_asked,
 		resyncs_answered, dups;
+	/* the last LAGN entries' lags (status: recent quantiles) and every
+	 * one since start (the histogram: Prometheus, the benchmark) */
 	__u32 lag_us[LAGN];
 	size_t lag_n, lag_pos;
 	__u64 lag_max_us;
+	__u64 lag_bucket[LAG_NB + 1], lag_count;
+	double lag_sum_s;
 };
 
 struct xlbd_sync {
@@ -113,11 +140,18 @@ struct xlbd_sync {
 	__u32 ct_entries;
 	/* received entries go to every CPU's LRU list */
 	struct xlb_ct_spreader spread;
-	/* counters */
-	__u64 learned, walks, walked, rejects[XLB_SYNC_REJ_MAX];
+	/* what ha.status calls the role: VIP packets this node forwarded
+	 * (verdict tx), read each heartbeat, and when it last saw more */
+	__u64 tx_seen, tx_last_ns;
+	/* counters; rejects: all, and from addresses that are no peer */
+	__u64 learned, walks, walked, rejects[XLB_SYNC_REJ_MAX],
+		rejects_other[XLB_SYNC_REJ_MAX];
 	__u64 last_reject_log_ns[XLB_SYNC_REJ_MAX];
 	__u8 buf[XLB_SYNC_MSG_MAX];
 	struct xlb_sync_entry ents[XLB_SYNC_BULK_MAX];
+	/* what apply_entries() writes, in one batch */
+	struct xlb_flow put_key[XLB_SYNC_BULK_MAX];
+	struct xlb_ct_entry put_val[XLB_SYNC_BULK_MAX];
 };
 
 static __u64 now_ns(void)
@@ -152,6 +186,10 @@ static void send_msg(struct xlbd_sync *s, struct peer *p,
 	p->sent_msgs++;
 	if (m->type == XLB_SYNC_DATA || m->type == XLB_SYNC_BULK)
 		p->sent_entries += m->count;
+	if (m->type == XLB_SYNC_DATA)
+		p->sent_stream += m->count;
+	else if (m->type == XLB_SYNC_BULK)
+		p->sent_bulk += m->count;
 }
 
 static void to_wire(const struct xlb_flow *k, const struct xlb_ct_entry *e,
@@ -173,7 +211,11 @@ static void txq_free_head(struct peer *p)
 	struct txmsg *t = &p->txq[p->tx_head % TXQ_MAX];
 
 	free(t->keys);
+	free(t->t_ev);
 	t->keys = NULL;
+	t->t_ev = NULL;
+	p->q_entries -= t->n;
+	t->n = 0;
 	p->tx_head++;
 }
 
@@ -190,7 +232,7 @@ static void txq_clear(struct peer *p)
  */
 static void send_data(struct xlbd_sync *s, struct peer *p, __u8 type,
 		      __u16 flags, const struct xlb_ct_event *ev, size_t n,
-		      __u64 t_ns)
+		      bool timed)
 {
 	struct xlb_sync_msg m = { .type = type,
 				  .flags = flags,
@@ -207,16 +249,23 @@ static void send_data(struct xlbd_sync *s, struct peer *p, __u8 type,
 	}
 	t = &p->txq[p->tx_next % TXQ_MAX];
 	t->keys = n ? malloc(n * sizeof(*t->keys)) : NULL;
-	if (n && !t->keys) {
+	t->t_ev = n && timed ? malloc(n * sizeof(*t->t_ev)) : NULL;
+	if (n && (!t->keys || (timed && !t->t_ev))) {
+		free(t->keys);
+		free(t->t_ev);
+		t->keys = NULL;
+		t->t_ev = NULL;
 		p->overflow++;
 		return;
 	}
 	t->type = type;
 	t->flags = flags;
 	t->n = (__u32)n;
-	t->t_ns = t_ns;
+	p->q_entries += n;
 	for (size_t i = 0; i < n; i++) {
 		t->keys[i] = ev[i].flow;
+		if (t->t_ev)
+			t->t_ev[i] = ev[i].entry.last_seen_ns;
 		to_wire(&ev[i].flow, &ev[i].entry, now, &s->ents[i]);
 	}
 	m.dseq = p->tx_next++;
@@ -226,17 +275,12 @@ static void send_data(struct xlbd_sync *s, struct peer *p, __u8 type,
 /* Sends the ring records gathered so far to every live peer. */
 static void flush_pending(struct xlbd_sync *s)
 {
-	__u64 oldest = ~0ull;
-
 	if (!s->npend)
 		return;
-	for (size_t i = 0; i < s->npend; i++)
-		if (s->pend[i].entry.last_seen_ns < oldest)
-			oldest = s->pend[i].entry.last_seen_ns;
 	for (size_t i = 0; i < s->npeers; i++)
 		if (s->peers[i].alive)
 			send_data(s, &s->peers[i], XLB_SYNC_DATA, 0, s->pend,
-				  s->npend, oldest);
+				  s->npend, true);
 	s->npend = 0;
 }
 
@@ -328,7 +372,7 @@ static void on_pace(void *arg)
 			last = p->ob_pos + n == p->ob_n;
 			send_data(s, p, XLB_SYNC_BULK,
 				  last && p->ob_end ? XLB_SYNC_F_END : 0,
-				  p->ob ? p->ob + p->ob_pos : NULL, n, 0);
+				  p->ob ? p->ob + p->ob_pos : NULL, n, false);
 			p->ob_pos += n;
 			if (last) {
 				if (p->ob_end)
@@ -399,7 +443,8 @@ static __u64 ring_lost(struct xlbd_sync *s)
  * entry seen since the previous walk; and every refresh_ns(), every entry
  * seen since the previous refresh: this node's live flows, so their ages
  * on the peers stay fresh. Entries a peer sent us are left out: their
- * source sends them. Each walk also counts the table (for heartbeats).
+ * source sends them. Each walk also counts the table (for heartbeats);
+ * between walks the count is the reaper's (xlbd/daemon.h).
  */
 static void on_walk(void *arg)
 {
@@ -411,13 +456,22 @@ static void on_walk(void *arg)
 	struct snap sn = { .since = since > NSEC ? since - NSEC : 1 };
 	int rc;
 
-	/* send nothing: the walk only counts */
-	if (!refresh && !catch_up)
-		sn.since = ~0ull;
 	s->last_walk_ns = now;
 	if (refresh)
 		s->last_refresh_ns = now;
 	s->lost_seen = lost;
+	/*
+	 * Nothing to send: no walk. The count for heartbeats comes from the
+	 * reaper's last pass, which walks a slice at a time; a whole walk
+	 * here would stall the loop (and the lag of every entry waiting on
+	 * it) for a time that grows with the table.
+	 */
+	if (!refresh && !catch_up) {
+		if (s->d->census.valid)
+			s->ct_entries = (__u32)(s->d->census.n[0] +
+						s->d->census.n[1]);
+		return;
+	}
 	rc = xlb_ct_walk(s->d->maps.conntrack, NULL, 0, snap_one, &sn);
 	if (rc < 0) {
 		pr_err("sync: walking conntrack: %s\n", strerror(-rc));
@@ -446,11 +500,16 @@ static void on_walk(void *arg)
 
 /* ---- receiving --------------------------------------------------------- */
 
-static void reject(struct xlbd_sync *s, int reason, const char *from)
+static void reject(struct xlbd_sync *s, struct peer *p, int reason,
+		   const char *from)
 {
 	__u64 now = now_ns();
 
 	s->rejects[reason]++;
+	if (p)
+		p->rejects[reason]++;
+	else
+		s->rejects_other[reason]++;
 	/* loud, but at most once per reason per 10 s */
 	if (now - s->last_reject_log_ns[reason] > 10 * NSEC ||
 	    !s->last_reject_log_ns[reason]) {
@@ -491,16 +550,64 @@ static __u64 timeout_ns(const struct xlb_cfg *c, const struct xlb_sync_entry *e)
 	return (__u64)t * NSEC;
 }
 
+/*
+ * What apply_entries() looked up for a message: a message's entries are
+ * mostly of one VIP and a few backends, so each is read from the maps once
+ * per message, not once per entry (a syscall each).
+ */
+#define BE_CACHE 64
+struct apply_cache {
+	struct xlb_flow vip_of; /* dst, dport, proto, family of the last */
+	int vip_rc;
+	__u32 vip;
+	bool vip_valid;
+	struct {
+		__u32 id;
+		bool valid, ok;
+	} be[BE_CACHE];
+};
+
+static int cached_vip(struct xlbd_sync *s, struct apply_cache *c,
+		      const struct xlb_flow *f, __u32 *vip)
+{
+	if (!c->vip_valid || c->vip_of.family != f->family ||
+	    c->vip_of.proto != f->proto || c->vip_of.dport != f->dport ||
+	    memcmp(&c->vip_of.dst, &f->dst, sizeof(f->dst))) {
+		c->vip_of = *f;
+		c->vip_rc = vip_of_flow(s, f, &c->vip);
+		c->vip_valid = true;
+	}
+	*vip = c->vip;
+	return c->vip_rc;
+}
+
+static bool cached_backend_ok(struct xlbd_sync *s, struct apply_cache *c,
+			      __u32 id)
+{
+	struct xlb_backend be;
+	size_t i = id % BE_CACHE;
+
+	if (!c->be[i].valid || c->be[i].id != id) {
+		c->be[i].id = id;
+		c->be[i].valid = true;
+		c->be[i].ok = !xlb_backend_read(&s->d->maps, id, &be) &&
+			      be.flags & XLB_BE_F_ACTIVE;
+	}
+	return c->be[i].ok;
+}
+
 static void apply_entries(struct xlbd_sync *s, struct peer *p,
 			  const struct xlb_sync_msg *m)
 {
 	const struct xlb_cfg *c = &s->d->running;
 	__u64 now = now_ns();
+	struct apply_cache cache;
+	__u32 n = 0;
 
+	memset(&cache, 0, sizeof(cache));
 	for (__u32 i = 0; i < m->count; i++) {
 		const struct xlb_sync_entry *w = &m->entries[i];
-		struct xlb_ct_entry e = {}, cur;
-		struct xlb_backend be;
+		struct xlb_ct_entry *e = &s->put_val[n], cur;
 		__u64 age = (__u64)w->age_ms * 1000000u, to = timeout_ns(c, w);
 		__u32 vip;
 
@@ -508,30 +615,49 @@ static void apply_entries(struct xlbd_sync *s, struct peer *p,
 			p->skip_expired++;
 			continue;
 		}
-		if (vip_of_flow(s, &w->flow, &vip)) {
+		if (cached_vip(s, &cache, &w->flow, &vip)) {
 			p->skip_no_vip++;
 			continue;
 		}
-		if (xlb_backend_read(&s->d->maps, w->backend_id, &be) ||
-		    !(be.flags & XLB_BE_F_ACTIVE)) {
+		if (!w->backend_id || w->backend_id >= XLB_MAX_BACKENDS ||
+		    !cached_backend_ok(s, &cache, w->backend_id)) {
 			p->skip_no_backend++;
 			continue;
 		}
-		e.backend_id = w->backend_id;
-		e.vip_id = (__u16)vip;
-		e.flags = w->flags | XLB_CT_F_SYNCED;
-		e.last_seen_ns = now > age ? now - age : 1;
+		memset(e, 0, sizeof(*e));
+		e->backend_id = w->backend_id;
+		e->vip_id = (__u16)vip;
+		e->flags = w->flags | XLB_CT_F_SYNCED;
+		e->last_seen_ns = now > age ? now - age : 1;
 		/* the freshest copy wins: ours when we saw the flow later */
 		if (!xlb_ct_lookup(s->d->maps.conntrack, &w->flow, &cur) &&
-		    cur.last_seen_ns >= e.last_seen_ns) {
+		    cur.last_seen_ns >= e->last_seen_ns) {
 			p->skip_older++;
 			continue;
 		}
-		/* spread over the CPUs' LRU lists (lib/conntrack.h), so a
-		 * standby holds as many entries as the active node */
-		if (!xlb_ct_insert_spread(&s->spread, s->d->maps.conntrack,
-					  &w->flow, &e))
+		s->put_key[n] = w->flow;
+		memset(s->put_key[n].pad, 0, sizeof(s->put_key[n].pad));
+		n++;
+	}
+	/*
+	 * One batch for the message, spread over the CPUs' LRU lists
+	 * (lib/conntrack.h), so a standby holds as many entries as the
+	 * active node; an entry the batch refuses is tried alone.
+	 */
+	for (__u32 pos = 0; pos < n;) {
+		__u32 done;
+		int rc = xlb_ct_insert_batch_spread(
+			&s->spread, s->d->maps.conntrack, s->put_key + pos,
+			s->put_val + pos, n - pos, 0, &done);
+
+		p->applied += done;
+		pos += done;
+		if (!rc)
+			break;
+		if (!xlb_ct_insert(s->d->maps.conntrack, &s->put_key[pos],
+				   &s->put_val[pos]))
 			p->applied++;
+		pos++;
 	}
 }
 
@@ -606,7 +732,14 @@ static void on_data(struct xlbd_sync *s, struct peer *p,
 static void lag_add(struct peer *p, __u64 lag_ns)
 {
 	__u64 us = lag_ns / 1000;
+	double sec = (double)lag_ns / NSEC;
+	size_t b = 0;
 
+	while (b < LAG_NB && sec > lag_le[b])
+		b++;
+	p->lag_bucket[b]++;
+	p->lag_count++;
+	p->lag_sum_s += sec;
 	p->lag_us[p->lag_pos++ % LAGN] = us > 0xffffffffu ? 0xffffffffu :
 							    (__u32)us;
 	if (p->lag_n < LAGN)
@@ -615,17 +748,28 @@ static void lag_add(struct peer *p, __u64 lag_ns)
 		p->lag_max_us = us;
 }
 
+/*
+ * The sync lag of an entry: from the datapath writing it (its last_seen,
+ * on the datapath's coarse clock, which is at most a tick behind) to the
+ * peer's ACK of the message that carried it, read on the fine clock. The
+ * peer ACKs after writing the entry into its map, so this is an upper
+ * bound of "datapath event to entry in the peer's map": it adds the ACK's
+ * way back and up to one tick. The two nodes' clocks are never compared.
+ */
 static void on_ack(struct peer *p, __u32 upto)
 {
-	__u64 now = now_ns();
+	struct timespec ts;
+	__u64 now;
 
 	if (upto >= p->tx_next)
 		return; /* nothing we sent */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (__u64)ts.tv_sec * NSEC + (__u64)ts.tv_nsec;
 	while (p->tx_head != p->tx_next && p->tx_head <= upto) {
 		struct txmsg *t = &p->txq[p->tx_head % TXQ_MAX];
 
-		if (t->t_ns && now > t->t_ns)
-			lag_add(p, now - t->t_ns);
+		for (__u32 i = 0; t->t_ev && i < t->n; i++)
+			lag_add(p, now > t->t_ev[i] ? now - t->t_ev[i] : 0);
 		txq_free_head(p);
 	}
 }
@@ -673,6 +817,8 @@ static void on_nack(struct xlbd_sync *s, struct peer *p, __u32 from, __u32 to)
 		outbox_fill(s, p, 0, false);
 }
 
+static const char *fp_differ(__u64 a, __u64 b);
+
 static void peer_restarted(struct peer *p)
 {
 	txq_clear(p);
@@ -691,14 +837,16 @@ static void on_hello(struct xlbd_sync *s, struct peer *p,
 	p->peer_ct = m->ct_entries;
 	if (p->fingerprint != m->fingerprint || !p->heard) {
 		p->fingerprint = m->fingerprint;
-		if (m->fingerprint != s->fingerprint)
-			pr_info("sync: %s decides backends differently "
-				"(fingerprint %016llx, ours %016llx): a flow "
-				"it has not synced may change backend on "
-				"failover\n",
-				p->name, (unsigned long long)m->fingerprint,
-				(unsigned long long)s->fingerprint);
-		else if (!was)
+		if (m->fingerprint != s->fingerprint) {
+			p->fp_mismatches++;
+			pr_err("sync: %s decides backends differently "
+			       "(fingerprint %016llx, ours %016llx: %s "
+			       "differ): a flow it has not synced may change "
+			       "backend on failover\n",
+			       p->name, (unsigned long long)m->fingerprint,
+			       (unsigned long long)s->fingerprint,
+			       fp_differ(m->fingerprint, s->fingerprint));
+		} else if (!was)
 			pr_info("sync: %s decides backends as we do "
 				"(fingerprint %016llx)\n",
 				p->name, (unsigned long long)m->fingerprint);
@@ -747,7 +895,7 @@ static void handle(struct xlbd_sync *s, struct peer *p,
 	bool restarted;
 
 	if (xlb_sync_replay_check(&p->replay, m->epoch, m->seq, &restarted)) {
-		reject(s, XLB_SYNC_REJ_REPLAY, p->name);
+		reject(s, p, XLB_SYNC_REJ_REPLAY, p->name);
 		return;
 	}
 	if (restarted && p->heard) {
@@ -865,14 +1013,14 @@ static void on_sock(int fd, unsigned int events, void *arg)
 				port = ntohs(
 					((struct sockaddr_in6 *)&sa)->sin6_port);
 			}
-			reject(s, XLB_SYNC_REJ_PEER,
+			reject(s, NULL, XLB_SYNC_REJ_PEER,
 			       xlb_endpoint_str(&a, fam, port, from,
 						sizeof(from)));
 			continue;
 		}
 		rc = xlb_sync_decode(rbuf, (size_t)n, &s->keys, &m, s->ents);
 		if (rc) {
-			reject(s, -rc - 1, p->name);
+			reject(s, p, -rc - 1, p->name);
 			continue;
 		}
 		handle(s, p, &m);
@@ -892,22 +1040,61 @@ static int cmp_vip(const void *a, const void *b)
 		      sizeof(struct xlb_vip_key));
 }
 
+/* A backend or a health fact, hashed in a canonical order. */
+struct fp_item {
+	__u8 vip[16]; /* the VIP's address (health facts), else zero */
+	__u16 port;
+	__u8 proto, family;
+	__u32 id;
+	__u8 addr[16]; /* the backend's address (backends) */
+	__u32 down; /* health facts: 1 down, 0 up */
+};
+
+static int cmp_item(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct fp_item));
+}
+
+static __u32 fp_half(crypto_generichash_state *h, struct fp_item *it, size_t n)
+{
+	__u8 out[8];
+
+	if (it && n) {
+		qsort(it, n, sizeof(*it), cmp_item);
+		crypto_generichash_update(h, (const void *)it, n * sizeof(*it));
+	}
+	crypto_generichash_final(h, out, sizeof(out));
+	return (__u32)out[0] << 24 | (__u32)out[1] << 16 | (__u32)out[2] << 8 |
+	       out[3];
+}
+
 /*
- * What decides a new flow's backend, as the datapath has it: the hash
- * seed, each VIP (by key) with its Maglev table as installed, and the
- * address of every backend the tables name (by id). Equal fingerprints:
- * a flow neither node tracks goes to the same backend on both.
+ * What decides a new flow's backend, in two halves (the heartbeat carries
+ * 64 bits; split, they tell an operator which part differs). The high 32
+ * bits, "tables": the hash seed, each VIP (by key) with its Maglev table as
+ * the datapath has it, and every backend's id and address (sorted by id,
+ * so a backend added live hashes as one from the file). The low 32 bits,
+ * "health": the backends the health view says are down, globally and in
+ * each VIP (sorted; only the down ones, so a pool that differs shows in
+ * the tables half alone). A down backend is out of the tables too, so a
+ * health difference usually shows in both halves; a tables-only
+ * difference is the config (seed, pools, weights, drains).
  */
 static __u64 fingerprint(struct xlbd_sync *s)
 {
 	crypto_generichash_state h;
 	struct xlb_vip_entry *v = NULL;
 	const struct xlb_cfg *c = &s->d->running;
-	__u8 out[8];
-	__u64 fp = 0;
-	size_t n = 0;
+	struct fp_item *it;
+	size_t n = 0, ni = 0, nrefs = 0;
+	__u32 hi, lo;
 
-	crypto_generichash_init(&h, NULL, 0, sizeof(out));
+	for (size_t i = 0; i < c->nvips; i++)
+		nrefs += c->vips[i].nrefs;
+	it = calloc(c->nbackends + nrefs + 1, sizeof(*it));
+	if (!it)
+		return s->fingerprint; /* the last one, till memory is back */
+	crypto_generichash_init(&h, NULL, 0, 8);
 	crypto_generichash_update(&h, (const void *)&c->hash_seed,
 				  sizeof(c->hash_seed));
 	if (!xlb_vip_list(&s->d->maps, &v, &n)) {
@@ -927,16 +1114,52 @@ static __u64 fingerprint(struct xlbd_sync *s)
 		free(v);
 	}
 	for (size_t i = 0; i < c->nbackends; i++) {
-		const struct xlb_cfg_backend *b = &c->backends[i];
-
-		crypto_generichash_update(&h, (const void *)&b->id,
-					  sizeof(b->id));
-		crypto_generichash_update(&h, b->addr.bytes, 16);
+		it[ni].id = c->backends[i].id;
+		memcpy(it[ni].addr, c->backends[i].addr.bytes, 16);
+		ni++;
 	}
-	crypto_generichash_final(&h, out, sizeof(out));
-	for (int i = 0; i < 8; i++)
-		fp = fp << 8 | out[i];
-	return fp;
+	hi = fp_half(&h, it, ni);
+
+	crypto_generichash_init(&h, NULL, 0, 8);
+	ni = 0;
+	for (size_t i = 0; i < c->nbackends; i++) {
+		if (!c->backends[i].down)
+			continue;
+		memset(&it[ni], 0, sizeof(it[ni]));
+		it[ni].id = c->backends[i].id;
+		it[ni].down = 1;
+		ni++;
+	}
+	for (size_t i = 0; i < c->nvips; i++) {
+		const struct xlb_cfg_vip *vp = &c->vips[i];
+
+		for (size_t r = 0; r < vp->nrefs; r++) {
+			if (!vp->refs[r].down)
+				continue;
+			memset(&it[ni], 0, sizeof(it[ni]));
+			memcpy(it[ni].vip, vp->addr.bytes, 16);
+			it[ni].port = vp->port;
+			it[ni].proto = vp->proto;
+			it[ni].family = vp->family;
+			it[ni].id = vp->refs[r].id;
+			it[ni].down = 1;
+			ni++;
+		}
+	}
+	lo = fp_half(&h, it, ni);
+	free(it);
+	return (__u64)hi << 32 | lo;
+}
+
+/* Which halves of two fingerprints differ, for the log and ha.status. */
+static const char *fp_differ(__u64 a, __u64 b)
+{
+	bool t = (a ^ b) >> 32, hv = (__u32)(a ^ b);
+
+	return t && hv ? "tables and health view" :
+	       t       ? "tables" :
+	       hv      ? "health view" :
+			 "nothing";
 }
 
 bool xlbd_sync_synced(const struct xlbd_sync *s)
@@ -956,12 +1179,36 @@ bool xlbd_sync_synced(const struct xlbd_sync *s)
 	return true;
 }
 
+/* Packets the datapath forwarded (every verdict tx), 0 if unreadable. */
+static __u64 tx_packets(struct xlbd_sync *s)
+{
+	struct xlb_counter c[XLB_STAT_MAX];
+	int n = xlb_stats_read_all(&s->d->maps, c);
+	__u64 tx = 0;
+
+	for (int i = 0; i < n; i++)
+		if (xlb_stat_descs[i].verdict == XLB_V_TX)
+			tx += c[i].packets;
+	return tx;
+}
+
+/* Notes when this node last forwarded a packet (for the role). */
+static void note_forwarding(struct xlbd_sync *s, __u64 now)
+{
+	__u64 tx = tx_packets(s);
+
+	if (tx > s->tx_seen)
+		s->tx_last_ns = now;
+	s->tx_seen = tx;
+}
+
 static void on_hello_timer(void *arg)
 {
 	struct xlbd_sync *s = arg;
 	__u64 now = now_ns();
 	bool synced = xlbd_sync_synced(s);
 
+	note_forwarding(s, now);
 	if (s->hellos++ % FP_EVERY == 0)
 		s->fingerprint = fingerprint(s);
 	for (size_t i = 0; i < s->npeers; i++) {
@@ -1097,6 +1344,7 @@ struct xlbd_sync *xlbd_sync_new(struct xlbd_loop *loop, struct xlbd *d,
 	}
 	s->fingerprint = fingerprint(s);
 	s->lost_seen = ring_lost(s); /* a previous xlbd's losses are its own */
+	s->tx_seen = tx_packets(s); /* and so is its traffic */
 	s->src_sock =
 		xlbd_loop_fd(loop, s->fd, XLBD_READ, on_sock, s, err, errlen);
 	s->src_ring = s->src_sock ?
@@ -1196,14 +1444,91 @@ static void add_lag(struct json_object *o, const struct peer *p)
 	}
 }
 
+/*
+ * The role as far as this node can know it (README: "xlb ha status"):
+ * "active" when a VIP address is on one of its interfaces (keepalived's
+ * virtual_ipaddress on the VRRP master) or its datapath forwarded packets
+ * in the last ACTIVE_NS; "standby" when neither; "standalone" without
+ * sync. In active/active (ECMP) every node that gets traffic is active.
+ */
+static const char *role_of(struct xlbd *d, struct xlbd_sync *s,
+			   struct json_object *o)
+{
+	struct json_object *held = json_object_new_array();
+	struct ifaddrs *ifa = NULL;
+	bool fwd = false;
+	__u64 now = now_ns();
+
+	if (!getifaddrs(&ifa)) {
+		for (const struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+			const struct sockaddr *sa = i->ifa_addr;
+
+			if (!sa || (sa->sa_family != AF_INET &&
+				    sa->sa_family != AF_INET6))
+				continue;
+			for (size_t v = 0; v < d->running.nvips; v++) {
+				const struct xlb_cfg_vip *vp =
+					&d->running.vips[v];
+				char a[XLB_ADDR_STRLEN];
+				bool same;
+
+				if (sa->sa_family == AF_INET)
+					same = vp->family == XLB_AF_INET &&
+					       vp->addr.v4 ==
+						       ((const struct sockaddr_in
+								 *)sa)
+							       ->sin_addr.s_addr;
+				else
+					same = vp->family == XLB_AF_INET6 &&
+					       !memcmp(vp->addr.bytes,
+						       &((const struct sockaddr_in6
+								  *)sa)
+								->sin6_addr,
+						       16);
+				if (!same)
+					continue;
+				xlb_addr_str(&vp->addr, vp->family, a,
+					     sizeof(a));
+				json_object_array_add(
+					held, json_object_new_string(a));
+			}
+		}
+		freeifaddrs(ifa);
+	}
+	json_object_object_add(o, "vip_addresses_held", held);
+	if (s) {
+		fwd = s->tx_last_ns && now - s->tx_last_ns < ACTIVE_NS;
+		if (s->tx_last_ns)
+			add_u64(o, "forwarded_ms_ago",
+				(now - s->tx_last_ns) / 1000000u);
+		else
+			json_object_object_add(o, "forwarded_ms_ago", NULL);
+	}
+	if (!s)
+		return "standalone";
+	return json_object_array_length(held) || fwd ? "active" : "standby";
+}
+
+static void add_fp(struct json_object *o, const char *k, __u64 fp)
+{
+	char b[24];
+
+	snprintf(b, sizeof(b), "%016llx", (unsigned long long)fp);
+	json_object_object_add(o, k, json_object_new_string(b));
+}
+
 struct json_object *xlbd_sync_status(struct xlbd_sync *s)
 {
 	struct json_object *o = json_object_new_object(), *ps, *rj;
-	char fp[24], ep[XLB_ADDR_STRLEN + 10];
+	char ep[XLB_ADDR_STRLEN + 10];
 	__u64 now = now_ns();
 	struct rusage ru;
+	const char *role;
 
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "configured", json_object_new_boolean(1));
+	role = role_of(s->d, s, o);
+	json_object_object_add(o, "role", json_object_new_string(role));
 	json_object_object_add(o, "listen",
 			       json_object_new_string(xlb_endpoint_str(
 				       &s->cfg.listen.addr,
@@ -1211,8 +1536,7 @@ struct json_object *xlbd_sync_status(struct xlbd_sync *s)
 				       ep, sizeof(ep))));
 	json_object_object_add(o, "synced",
 			       json_object_new_boolean(xlbd_sync_synced(s)));
-	snprintf(fp, sizeof(fp), "%016llx", (unsigned long long)s->fingerprint);
-	json_object_object_add(o, "fingerprint", json_object_new_string(fp));
+	add_fp(o, "fingerprint", s->fingerprint);
 	add_u64(o, "key_id", s->cfg.key_id);
 	add_u64(o, "epoch", s->epoch);
 	add_u64(o, "learned", s->learned);
@@ -1234,6 +1558,7 @@ struct json_object *xlbd_sync_status(struct xlbd_sync *s)
 	for (size_t i = 0; i < s->npeers; i++) {
 		const struct peer *p = &s->peers[i];
 		struct json_object *j = json_object_new_object();
+		bool match = p->heard && p->fingerprint == s->fingerprint;
 
 		json_object_object_add(j, "peer",
 				       json_object_new_string(p->name));
@@ -1247,21 +1572,29 @@ struct json_object *xlbd_sync_status(struct xlbd_sync *s)
 				(now - p->last_heard_ns) / 1000000u);
 		json_object_object_add(j, "peer_synced",
 				       json_object_new_boolean(p->peer_synced));
-		snprintf(fp, sizeof(fp), "%016llx",
-			 (unsigned long long)p->fingerprint);
-		json_object_object_add(j, "fingerprint",
-				       json_object_new_string(p->heard ? fp :
-									 ""));
+		if (p->heard)
+			add_fp(j, "fingerprint", p->fingerprint);
+		else
+			json_object_object_add(j, "fingerprint",
+					       json_object_new_string(""));
+		json_object_object_add(j, "fingerprint_match",
+				       json_object_new_boolean(match));
 		json_object_object_add(
-			j, "fingerprint_match",
-			json_object_new_boolean(
-				p->heard && p->fingerprint == s->fingerprint));
+			j, "fingerprint_differs",
+			json_object_new_string(
+				p->heard ? fp_differ(p->fingerprint,
+						     s->fingerprint) :
+					   "unknown"));
+		add_u64(j, "fingerprint_mismatches", p->fp_mismatches);
 		add_u64(j, "peer_entries", p->peer_ct);
 		add_lag(j, p);
 		add_u64(j, "queue", p->tx_next - p->tx_head);
+		add_u64(j, "queue_entries", p->q_entries);
 		add_u64(j, "bulk_pending", p->ob_n - p->ob_pos);
 		add_u64(j, "sent_msgs", p->sent_msgs);
 		add_u64(j, "sent_entries", p->sent_entries);
+		add_u64(j, "sent_stream", p->sent_stream);
+		add_u64(j, "sent_bulk", p->sent_bulk);
 		add_u64(j, "recv_msgs", p->recv_msgs);
 		add_u64(j, "recv_entries", p->recv_entries);
 		add_u64(j, "applied", p->applied);
@@ -1277,8 +1610,300 @@ struct json_object *xlbd_sync_status(struct xlbd_sync *s)
 		add_u64(j, "send_errors", p->send_errors);
 		add_u64(j, "resyncs_asked", p->resyncs_asked);
 		add_u64(j, "resyncs_answered", p->resyncs_answered);
+		rj = json_object_new_object();
+		for (int r = 0; r < XLB_SYNC_REJ_MAX; r++)
+			if (p->rejects[r])
+				add_u64(rj, xlb_sync_reject_name(r),
+					p->rejects[r]);
+		json_object_object_add(j, "rejects", rj);
 		json_object_array_add(ps, j);
 	}
 	json_object_object_add(o, "peers", ps);
 	return o;
+}
+
+struct json_object *xlbd_ha_status(struct xlbd *d)
+{
+	struct json_object *o;
+
+	if (d->sync)
+		return xlbd_sync_status(d->sync);
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "configured", json_object_new_boolean(0));
+	json_object_object_add(o, "role",
+			       json_object_new_string(role_of(d, NULL, o)));
+	/* nothing to wait for: keepalived may take this node at once */
+	json_object_object_add(o, "synced", json_object_new_boolean(1));
+	json_object_object_add(o, "peers", json_object_new_array());
+	return o;
+}
+
+/* ---- the metrics endpoint's extension (xlbd/metrics.h) ----------------- */
+
+enum sp_what {
+	SP_UP,
+	SP_FP_MATCH,
+	SP_FP_MISMATCHES,
+	SP_LAG_MAX,
+	SP_QUEUE_ENTRIES,
+	SP_QUEUE_MSGS,
+	SP_BULK_PENDING,
+	SP_RECEIVED,
+	SP_APPLIED,
+	SP_RESENDS,
+	SP_OVERFLOWS,
+	SP_SEND_ERRORS,
+	SP_DUPS,
+};
+
+static void peer_family(struct xlb_prom *pr, const struct xlbd_sync *s,
+			const char *name, const char *type, const char *help,
+			enum sp_what w)
+{
+	xlb_prom_family(pr, name, type, help);
+	for (size_t i = 0; i < s->npeers; i++) {
+		const struct peer *p = &s->peers[i];
+		__u64 v = 0;
+
+		switch (w) {
+		case SP_UP:
+			v = p->alive;
+			break;
+		case SP_FP_MATCH:
+			v = p->heard && p->fingerprint == s->fingerprint;
+			break;
+		case SP_FP_MISMATCHES:
+			v = p->fp_mismatches;
+			break;
+		case SP_LAG_MAX:
+			xlb_prom_f64(pr, name, p->lag_max_us / 1e6, "peer",
+				     p->name, NULL);
+			continue;
+		case SP_QUEUE_ENTRIES:
+			v = p->q_entries;
+			break;
+		case SP_QUEUE_MSGS:
+			v = p->tx_next - p->tx_head;
+			break;
+		case SP_BULK_PENDING:
+			v = p->ob_n - p->ob_pos;
+			break;
+		case SP_RECEIVED:
+			v = p->recv_entries;
+			break;
+		case SP_APPLIED:
+			v = p->applied;
+			break;
+		case SP_RESENDS:
+			v = p->resends;
+			break;
+		case SP_OVERFLOWS:
+			v = p->overflow;
+			break;
+		case SP_SEND_ERRORS:
+			v = p->send_errors;
+			break;
+		case SP_DUPS:
+			v = p->dups;
+			break;
+		}
+		xlb_prom_u64(pr, name, v, "peer", p->name, NULL);
+	}
+}
+
+void xlbd_sync_prom(struct xlb_prom *pr, void *arg)
+{
+	struct xlbd_sync *s = arg;
+	struct json_object *tmp;
+	char fp[24], ep[XLB_ADDR_STRLEN + 10];
+	const char *role;
+
+	if (!s)
+		return;
+	tmp = json_object_new_object();
+	role = role_of(s->d, s, tmp);
+	snprintf(fp, sizeof(fp), "%016llx", (unsigned long long)s->fingerprint);
+	xlb_endpoint_str(&s->cfg.listen.addr, s->cfg.listen.family,
+			 s->cfg.listen.port, ep, sizeof(ep));
+	xlb_prom_family(
+		pr, "xlb_sync_info", "gauge",
+		"This node's sync: listen address, fingerprint (high 32 "
+		"bits tables, low 32 health view) and role (value 1).");
+	xlb_prom_u64(pr, "xlb_sync_info", 1, "listen", ep, "fingerprint", fp,
+		     "role", role, NULL);
+	json_object_put(tmp);
+	xlb_prom_family(pr, "xlb_sync_synced", "gauge",
+			"1 once every live peer sent its whole table (what "
+			"/healthz and xlb ha status wait for).");
+	xlb_prom_u64(pr, "xlb_sync_synced", xlbd_sync_synced(s), NULL);
+	xlb_prom_family(pr, "xlb_sync_learned_entries_total", "counter",
+			"Conntrack entries read from the datapath's ring.");
+	xlb_prom_u64(pr, "xlb_sync_learned_entries_total", s->learned, NULL);
+	xlb_prom_family(pr, "xlb_sync_walks_total", "counter",
+			"Walks of the conntrack table (catch-up and refresh).");
+	xlb_prom_u64(pr, "xlb_sync_walks_total", s->walks, NULL);
+
+	peer_family(pr, s, "xlb_sync_peer_up", "gauge",
+		    "1 while the peer is heard (a heartbeat within 3.5 s).",
+		    SP_UP);
+	xlb_prom_family(pr, "xlb_sync_peer_state", "gauge",
+			"The peer's state: 1 for the current one of "
+			"connecting, resyncing, synced.");
+	for (size_t i = 0; i < s->npeers; i++)
+		for (int st = 0; st <= P_SYNCED; st++)
+			xlb_prom_u64(pr, "xlb_sync_peer_state",
+				     s->peers[i].state == (enum pstate)st,
+				     "peer", s->peers[i].name, "state",
+				     pstate_name[st], NULL);
+	peer_family(pr, s, "xlb_sync_fingerprint_match", "gauge",
+		    "1 when the peer's fingerprint equals ours (it picks "
+		    "backends for new flows as we do).",
+		    SP_FP_MATCH);
+	peer_family(pr, s, "xlb_sync_fingerprint_mismatches_total", "counter",
+		    "Times the peer's fingerprint became different from ours "
+		    "(each one logged).",
+		    SP_FP_MISMATCHES);
+
+	xlb_prom_family(pr, "xlb_sync_lag_seconds", "histogram",
+			"Datapath writing a conntrack entry to the peer's ACK "
+			"of it (an upper bound of the time until the entry is "
+			"in the peer's map), per entry streamed.");
+	for (size_t i = 0; i < s->npeers; i++) {
+		const struct peer *p = &s->peers[i];
+		__u64 cum = 0;
+		char le[32];
+
+		for (size_t b = 0; b <= LAG_NB; b++) {
+			cum += p->lag_bucket[b];
+			if (b < LAG_NB)
+				snprintf(le, sizeof(le), "%g", lag_le[b]);
+			else
+				snprintf(le, sizeof(le), "+Inf");
+			xlb_prom_u64(pr, "xlb_sync_lag_seconds_bucket", cum,
+				     "peer", p->name, "le", le, NULL);
+		}
+		xlb_prom_f64(pr, "xlb_sync_lag_seconds_sum", p->lag_sum_s,
+			     "peer", p->name, NULL);
+		xlb_prom_u64(pr, "xlb_sync_lag_seconds_count", p->lag_count,
+			     "peer", p->name, NULL);
+	}
+	peer_family(pr, s, "xlb_sync_lag_max_seconds", "gauge",
+		    "The largest sync lag since xlbd started.", SP_LAG_MAX);
+	peer_family(pr, s, "xlb_sync_queue_entries", "gauge",
+		    "Entries sent and not yet acknowledged (the resend queue).",
+		    SP_QUEUE_ENTRIES);
+	peer_family(pr, s, "xlb_sync_queue_messages", "gauge",
+		    "Messages sent and not yet acknowledged (at most 4096).",
+		    SP_QUEUE_MSGS);
+	peer_family(
+		pr, s, "xlb_sync_bulk_pending_entries", "gauge",
+		"Entries of a bulk transfer (resync or walk) still to send.",
+		SP_BULK_PENDING);
+	xlb_prom_family(pr, "xlb_sync_entries_sent_total", "counter",
+			"Entries sent to the peer: stream (new flows from the "
+			"ring) or bulk (resyncs and walks), resends excluded.");
+	for (size_t i = 0; i < s->npeers; i++) {
+		xlb_prom_u64(pr, "xlb_sync_entries_sent_total",
+			     s->peers[i].sent_stream, "peer", s->peers[i].name,
+			     "kind", "stream", NULL);
+		xlb_prom_u64(pr, "xlb_sync_entries_sent_total",
+			     s->peers[i].sent_bulk, "peer", s->peers[i].name,
+			     "kind", "bulk", NULL);
+	}
+	peer_family(pr, s, "xlb_sync_entries_received_total", "counter",
+		    "Entries received from the peer.", SP_RECEIVED);
+	peer_family(pr, s, "xlb_sync_entries_applied_total", "counter",
+		    "Received entries written into the local conntrack map.",
+		    SP_APPLIED);
+	xlb_prom_family(pr, "xlb_sync_entries_skipped_total", "counter",
+			"Received entries not written: older than ours, for a "
+			"VIP or backend this node lacks, or expired.");
+	for (size_t i = 0; i < s->npeers; i++) {
+		const struct peer *p = &s->peers[i];
+		const struct {
+			const char *r;
+			__u64 v;
+		} sk[] = { { "older", p->skip_older },
+			   { "no_vip", p->skip_no_vip },
+			   { "no_backend", p->skip_no_backend },
+			   { "expired", p->skip_expired } };
+
+		for (size_t k = 0; k < sizeof(sk) / sizeof(sk[0]); k++)
+			xlb_prom_u64(pr, "xlb_sync_entries_skipped_total",
+				     sk[k].v, "peer", p->name, "reason",
+				     sk[k].r, NULL);
+	}
+	peer_family(pr, s, "xlb_sync_resends_total", "counter",
+		    "Data messages sent again after the peer's NACK.",
+		    SP_RESENDS);
+	peer_family(pr, s, "xlb_sync_duplicates_total", "counter",
+		    "Data messages from the peer received twice.", SP_DUPS);
+	xlb_prom_family(pr, "xlb_sync_nacks_total", "counter",
+			"NACKs (requests for missing messages) sent to and "
+			"received from the peer.");
+	for (size_t i = 0; i < s->npeers; i++) {
+		xlb_prom_u64(pr, "xlb_sync_nacks_total", s->peers[i].nacks_sent,
+			     "peer", s->peers[i].name, "direction", "sent",
+			     NULL);
+		xlb_prom_u64(pr, "xlb_sync_nacks_total", s->peers[i].nacks_recv,
+			     "peer", s->peers[i].name, "direction", "received",
+			     NULL);
+	}
+	xlb_prom_family(pr, "xlb_sync_resyncs_total", "counter",
+			"Whole-table transfers asked of the peer and answered "
+			"to it.");
+	for (size_t i = 0; i < s->npeers; i++) {
+		xlb_prom_u64(pr, "xlb_sync_resyncs_total",
+			     s->peers[i].resyncs_asked, "peer",
+			     s->peers[i].name, "direction", "asked", NULL);
+		xlb_prom_u64(pr, "xlb_sync_resyncs_total",
+			     s->peers[i].resyncs_answered, "peer",
+			     s->peers[i].name, "direction", "answered", NULL);
+	}
+	peer_family(pr, s, "xlb_sync_queue_overflows_total", "counter",
+		    "Messages dropped from a full resend queue (the peer gets "
+		    "the table by a walk instead).",
+		    SP_OVERFLOWS);
+	peer_family(pr, s, "xlb_sync_send_errors_total", "counter",
+		    "Datagrams the socket refused to send.", SP_SEND_ERRORS);
+	xlb_prom_family(pr, "xlb_sync_rejects_total", "counter",
+			"Datagrams dropped, by reason; peer \"other\": from an "
+			"address that is not a peer.");
+	for (int r = 0; r < XLB_SYNC_REJ_MAX; r++) {
+		for (size_t i = 0; i < s->npeers; i++)
+			xlb_prom_u64(pr, "xlb_sync_rejects_total",
+				     s->peers[i].rejects[r], "peer",
+				     s->peers[i].name, "reason",
+				     xlb_sync_reject_name(r), NULL);
+		xlb_prom_u64(pr, "xlb_sync_rejects_total", s->rejects_other[r],
+			     "peer", "other", "reason", xlb_sync_reject_name(r),
+			     NULL);
+	}
+}
+
+void xlbd_sync_status_ext(struct json_object *st, void *arg)
+{
+	struct xlbd_sync *s = arg;
+
+	if (s)
+		json_object_object_add(st, "sync", xlbd_sync_status(s));
+}
+
+int xlbd_sync_ready(void *arg, char *why, size_t whylen)
+{
+	struct xlbd_sync *s = arg;
+	size_t n = 0, waiting = 0;
+
+	if (!s || xlbd_sync_synced(s))
+		return 0;
+	for (size_t i = 0; i < s->npeers; i++) {
+		n += s->peers[i].state == P_RESYNCING;
+		waiting += s->peers[i].state == P_CONNECTING;
+	}
+	snprintf(why, whylen,
+		 "not synced: %zu peers sending their table, %zu not heard "
+		 "from yet",
+		 n, waiting);
+	return 1;
 }

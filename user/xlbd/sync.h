@@ -43,7 +43,22 @@ void xlbd_sync_free(struct xlbd_sync *s);
  */
 bool xlbd_sync_synced(const struct xlbd_sync *s);
 
-/* `xlb sync status`: peers, states, lag, queues, resends, rejects. */
+/*
+ * `xlb sync status` and `xlb ha status`: role, synced, fingerprint, peers
+ * (state, lag, queues, counters, fingerprint match), rejects.
+ */
 struct json_object *xlbd_sync_status(struct xlbd_sync *s);
+/* The same for `xlb ha status`, also without sync (role "standalone"). */
+struct json_object *xlbd_ha_status(struct xlbd *d);
+
+/*
+ * The metrics endpoint's extension (xlbd/metrics.h), @arg the sync: the
+ * xlb_sync_* families, the "sync" part of /status.json, and /healthz's
+ * readiness (not ready until synced).
+ */
+struct xlb_prom;
+void xlbd_sync_prom(struct xlb_prom *p, void *arg);
+void xlbd_sync_status_ext(struct json_object *st, void *arg);
+int xlbd_sync_ready(void *arg, char *why, size_t whylen);
 
 #endif /* XLB_XLBD_SYNC_H */

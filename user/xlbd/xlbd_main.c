@@ -235,6 +235,15 @@ int main(int argc, char **argv)
 		r.d.sync = xlbd_sync_new(r.loop, &r.d, err, sizeof(err));
 		if (!r.d.sync)
 			goto fail;
+		/* /healthz says 503 until synced: keepalived and BIRD wait */
+		if (xlbd_metrics_register(metrics,
+					  &(struct xlbd_metrics_ext){
+						  .name = "sync",
+						  .prom = xlbd_sync_prom,
+						  .status = xlbd_sync_status_ext,
+						  .ready = xlbd_sync_ready,
+						  .arg = r.d.sync }))
+			pr_err("metrics: the sync's families are not exported\n");
 	}
 	pr_info("serving %zu VIPs, %zu backends from %s; maps in %s "
 		"(conntrack %s, %u entries); control socket %s\n",
