@@ -497,7 +497,9 @@ suite_a() {
 	r0=$(resets)
 	run=$(dl_running C "$NFLOWS")
 	t_kill=$(now_ms)
-	kill -9 "${PID[lb1]}" "${KAPID[lb1]}" "$(cat "$WORK/ka-lb1/vrrp.pid")"
+	# the VRRP child first: killed after its parent, it would get the
+	# parent-death signal and say goodbye (priority 0) like a clean stop
+	kill -9 "$(cat "$WORK/ka-lb1/vrrp.pid")" "${KAPID[lb1]}" "${PID[lb1]}"
 	kill_xlbd lb1
 	kill_ka lb1
 	wait_state lb2 MASTER 15 "$t_kill" >"$KTAP_LOG" 2>&1
@@ -527,6 +529,239 @@ suite_a() {
 	check "(a) Maglev alone would have sent $moved of those $NFLOWS elsewhere after the drain of backend 2" \
 		test "$moved" -gt 0
 	ktap_skip_to "$end" "(a) ended early"
+}
+
+PLAN_C=6
+suite_c() {
+	local end=$((KTAP_N + PLAN_C)) vips n=$((NFLOWS / 4)) got1 got2 run t_kill t_m t_res h0 m0 h1 m1 ok1 r0 i
+	local office=192.0.2.20
+	ktap_diag "(c) two VIPs with their own pools on an active/standby pair, lab fc$TAG"
+	if ! lab_up "fc$TAG" 2 4 >"$KTAP_LOG" 2>&1; then
+		ktap_fail "(c) the lab comes up" "$(tail -20 "$KTAP_LOG")"
+		ktap_skip_to "$end" "no lab"
+		return
+	fi
+	# the back office's VIP on its backends too (DSR: they answer from it)
+	for i in 3 4; do ip -n "$(ns_of "be$i")" addr add "$office/32" dev lo; done
+	node_setup lb1 lb2
+	vips="  - { name: shop, address: $LAB_VIP4, port: 80, protocol: tcp, backends: [ {id: 1}, {id: 2} ] }
+  - { name: office, address: $office, port: 80, protocol: tcp, backends: [ {id: 3}, {id: 4} ] }"
+	write_config lb1 lb2 "$vips"
+	write_config lb2 lb1 "$vips"
+	ip -n "$LAB_NS_RT" route replace "$LAB_VIP4_NET" dev eth0
+	c_serve() { start_xlbd lb1 && start_xlbd lb2 && wait_synced lb1 10 && wait_synced lb2 10; }
+	check "(c) xlbd serves both VIPs on lb1 and lb2, synced" c_serve
+	start_ka lb1 "$LAB_VIP4/32 $office/32"
+	start_ka lb2 "$LAB_VIP4/32 $office/32"
+	c_master() {
+		local a b
+		wait_state lb1 MASTER 20 && wait_state lb2 BACKUP 5 || return 1
+		a=$(client curl -s --max-time 5 "http://$LAB_VIP4/") b=$(client curl -s --max-time 5 "http://$office/")
+		echo "shop: $a; office: $b"
+		[[ $a == "backend be1 "* || $a == "backend be2 "* ]] && [[ $b == "backend be3 "* || $b == "backend be4 "* ]]
+	}
+	if ! check "(c) lb1 becomes master of both VIPs; each answers from its own pool" c_master; then
+		ktap_skip_to "$end" "no master"
+		return
+	fi
+	dl_start S "$n" 41000 "$LAB_VIP4"
+	dl_start O "$n" 42000 "$office"
+	got1=$(wait_entries lb2 41000 "$n" 30)
+	got2=$(wait_entries lb2 42000 "$n" 30)
+	check "(c) lb2 holds the entries of the $n shop and $n office downloads ($got1, $got2)" \
+		test "$got1" -ge "$n" -a "$got2" -ge "$n"
+	h0=$(counter lb2 ct_hit) m0=$(counter lb2 ct_miss)
+	r0=$(resets)
+	run=$(( $(dl_running S "$n") + $(dl_running O "$n") ))
+	t_kill=$(now_ms)
+	link lb1 down
+	wait_state lb2 MASTER 15 "$t_kill" >"$KTAP_LOG" 2>&1
+	t_m=$(ka_when lb2 MASTER "$t_kill")
+	t_res=$(wait_hits lb2 "$h0" 15)
+	c_take() {
+		local a
+		a=$(ip -n "$LAB_NS_LB2" -o -4 addr show dev eth0)
+		echo "$a"
+		[ -n "$t_m" ] && [ "$t_res" != never ] && [ "$run" -gt 0 ] &&
+			[[ $a == *" $LAB_VIP4/32 "* && $a == *" $office/32 "* ]]
+	}
+	check "(c) lb1's link down: lb2 takes both VIPs $((${t_m:-0} - t_kill)) ms later, traffic $((${t_res:-0} - t_kill)) ms after the cut ($run running)" \
+		c_take
+	sleep 1
+	h1=$(counter lb2 ct_hit) m1=$(counter lb2 ct_miss)
+	check "(c) lb2 forwards both VIPs' downloads by synced entries ($((h1 - h0)) hits, $((m1 - m0)) misses)" \
+		test $((h1 - h0)) -gt 0 -a $((m1 - m0)) -eq 0
+	dl_wait S "$n"
+	ok1=$DL_OK
+	dl_wait O "$n"
+	check "(c) every download of both VIPs completes byte-exact (shop $ok1, office $DL_OK of $n), no reset ($(($(resets) - r0)))" \
+		test "$ok1" -eq "$n" -a "$DL_OK" -eq "$n" -a "$(resets)" -eq "$r0"
+	ktap_skip_to "$end" "(c) ended early"
+}
+
+PLAN_B=7
+suite_b() {
+	local end=$((KTAP_N + PLAN_B)) vips n=$((NFLOWS / 2)) i list= got2 got3 run t_kill t_m t_m3 h0 m0 ok r0
+	ktap_diag "(b) three nodes by priority, 12 backends, lab fb$TAG: the master dies, then the new master"
+	if ! lab_up "fb$TAG" 3 12 >"$KTAP_LOG" 2>&1; then
+		ktap_fail "(b) the lab comes up" "$(tail -20 "$KTAP_LOG")"
+		ktap_skip_to "$end" "no lab"
+		return
+	fi
+	node_setup lb1 lb2 lb3
+	for ((i = 1; i <= 12; i++)); do list="$list${list:+, }{id: $i}"; done
+	vips="  - { name: web4, address: $LAB_VIP4, port: 80, protocol: tcp, backends: [ $list ] }"
+	write_config lb1 "lb2 lb3" "$vips"
+	write_config lb2 "lb1 lb3" "$vips"
+	write_config lb3 "lb1 lb2" "$vips"
+	ip -n "$LAB_NS_RT" route replace "$LAB_VIP4_NET" dev eth0
+	b_serve() {
+		start_xlbd lb1 && start_xlbd lb2 && start_xlbd lb3 &&
+			wait_synced lb1 10 && wait_synced lb2 10 && wait_synced lb3 10
+	}
+	check "(b) xlbd serves on lb1, lb2 and lb3, each synced with the two others" b_serve
+	for i in lb1 lb2 lb3; do start_ka "$i" "$LAB_VIP4/32"; done
+	b_master() { wait_state lb1 MASTER 20 && wait_state lb2 BACKUP 5 && wait_state lb3 BACKUP 5; }
+	if ! check "(b) keepalived: lb1 (150) master, lb2 (100) and lb3 (50) backups" b_master; then
+		ktap_skip_to "$end" "no master"
+		return
+	fi
+	dl_start T "$n" 51000 "$LAB_VIP4"
+	got2=$(wait_entries lb2 51000 "$n" 30)
+	got3=$(wait_entries lb3 51000 "$n" 30)
+	check "(b) lb2 and lb3 hold all $n downloads' entries ($got2, $got3)" test "$got2" -ge "$n" -a "$got3" -ge "$n"
+	# a heavier backend on every node: Maglev moves some flows
+	for i in lb1 lb2 lb3; do xlbn "$i" backend weight web4 1 4 >/dev/null; done
+	r0=$(resets)
+	run=$(dl_running T "$n")
+	t_kill=$(now_ms)
+	link lb1 down
+	wait_state lb2 MASTER 15 "$t_kill" >"$KTAP_LOG" 2>&1
+	t_m=$(ka_when lb2 MASTER "$t_kill")
+	h0=$(counter lb2 ct_hit)
+	wait_hits lb2 "$h0" 15 >/dev/null
+	b_take() { [ -n "$t_m" ] && [ "$(ka_state lb3)" = BACKUP ] && [ "$run" -gt 0 ]; }
+	check "(b) lb1's link down: lb2 takes the VIP $((${t_m:-0} - t_kill)) ms later, lb3 stays backup ($run running)" \
+		b_take
+	sleep 1
+	h0=$(counter lb3 ct_hit) m0=$(counter lb3 ct_miss)
+	run=$(dl_running T "$n")
+	t_kill=$(now_ms)
+	kill -9 "$(cat "$WORK/ka-lb2/vrrp.pid")" "${KAPID[lb2]}" "${PID[lb2]}"
+	kill_xlbd lb2
+	kill_ka lb2
+	wait_state lb3 MASTER 15 "$t_kill" >"$KTAP_LOG" 2>&1
+	t_m3=$(ka_when lb3 MASTER "$t_kill")
+	check "(b) xlbd and keepalived of lb2 killed (-9): lb3 takes the VIP $((${t_m3:-0} - t_kill)) ms later ($run running)" \
+		test -n "$t_m3"
+	dl_wait T "$n"
+	ok=$DL_OK
+	check "(b) lb3 forwarded by synced entries only ($(($(counter lb3 ct_hit) - h0)) hits, $(($(counter lb3 ct_miss) - m0)) misses)" \
+		test $(($(counter lb3 ct_hit) - h0)) -gt 0 -a $(($(counter lb3 ct_miss) - m0)) -eq 0
+	check "(b) the last node standing kept every connection: $ok of $n complete byte-exact, no reset ($(($(resets) - r0)))" \
+		test "$ok" -eq "$n" -a "$(resets)" -eq "$r0"
+	ktap_skip_to "$end" "(b) ended early"
+}
+
+# start_bird NODE CONF: BIRD in NODE's namespace with a copy of CONF from
+# contrib/bird (logging to its stderr, stamped, instead of syslog)
+start_bird() {
+	local n=$1 dir=$WORK/bird-$LAB_ID-$1
+	mkdir -p "$dir"
+	sed 's/^log syslog all;/log stderr all;/' "$ROOT/contrib/bird/$2" >"$dir/bird.conf"
+	in_ns "$(ns_of "$n")" bird -f -c "$dir/bird.conf" -s "$dir/bird.ctl" -P "$dir/bird.pid" \
+		> >(stamp >>"$WORK/$LAB_ID-$n.bird.log") 2>&1 &
+	BIRDPID[$LAB_ID-$n]=$!
+}
+# start_announce NODE: contrib/bird/xlb-bird-announce for NODE's xlbd
+start_announce() {
+	in_ns "$(ns_of "$1")" "$ROOT/contrib/bird/xlb-bird-announce" --xlb "$BUILD/xlb" -s "${SOCK[$1]}" \
+		> >(stamp >>"$WORK/$LAB_ID-$1.announce.log") 2>&1 &
+	ANNPID[$LAB_ID-$1]=$!
+}
+# hops: the next hops of the router's route to the VIP ("198.18.0.2 ...")
+hops() {
+	ip -n "$LAB_NS_RT" route show "$LAB_VIP4/32" |
+		awk '{ for (i = 1; i < NF; i++) if ($i == "via") print $(i + 1) }' | sort | xargs
+}
+# wait_hops "ADDR..." SECONDS: until the router's next hops are these
+wait_hops() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		[ "$(hops)" = "$1" ] && { now_ms; return 0; }
+		sleep 0.1
+	done
+	echo never
+	return 1
+}
+
+PLAN_D=7
+suite_d() {
+	local end=$((KTAP_N + PLAN_D)) vips n=$((NFLOWS / 2)) i got run t0 t_gone t_join t_have t_ann h0 m0 r0 hs
+	ktap_diag "(d) active/active: three nodes behind a BIRD router (BGP, ECMP), lab fd$TAG; one leaves, one joins"
+	if ! lab_up "fd$TAG" 4 4 >"$KTAP_LOG" 2>&1; then
+		ktap_fail "(d) the lab comes up" "$(tail -20 "$KTAP_LOG")"
+		ktap_skip_to "$end" "no lab"
+		return
+	fi
+	node_setup lb1 lb2 lb3 lb4
+	vips="  - { name: web4, address: $LAB_VIP4, port: 80, protocol: tcp, backends: [ {id: 1}, {id: 2}, {id: 3}, {id: 4} ] }"
+	write_config lb1 "lb2 lb3 lb4" "$vips"
+	write_config lb2 "lb1 lb3 lb4" "$vips"
+	write_config lb3 "lb1 lb2 lb4" "$vips"
+	write_config lb4 "lb1 lb2 lb3" "$vips"
+	# the VIPs go where BGP says, not to the lab's static route
+	ip -n "$LAB_NS_RT" route del "$LAB_VIP4_NET"
+	start_bird rt router.conf
+	d_up() {
+		local n
+		for n in lb1 lb2 lb3; do start_xlbd "$n" && start_bird "$n" bird.conf && start_announce "$n" || return 1; done
+		hs=$(wait_hops "$LAB_LB1_ADDR $LAB_LB2_ADDR $LAB_LB3_ADDR" 30) || { hops; cat "$WORK/$LAB_ID-"*.announce.log; return 1; }
+		client curl -sf --max-time 5 -o /dev/null "http://$LAB_VIP4/1k"
+	}
+	if ! check "(d) lb1, lb2, lb3 announce the VIP once synced; the router spreads it over the three (ECMP)" d_up; then
+		ktap_skip_to "$end" "no ECMP"
+		return
+	fi
+	dl_start E "$n" 61000 "$LAB_VIP4"
+	d_all() {
+		local x
+		for x in lb1 lb2 lb3; do
+			got=$(wait_entries "$x" 61000 "$n" 30)
+			echo "$x: $got"
+			[ "$got" -ge "$n" ] || return 1
+		done
+	}
+	check "(d) every node holds all $n downloads' entries (full-mesh sync)" d_all
+	ktap_diag "new flows per node: $(for x in lb1 lb2 lb3; do printf '%s %s  ' "$x" "$(xlbn "$x" --json stats | jq '[.vips[]?.new_flows // empty] | add // "?"')"; done)"
+	r0=$(resets)
+	run=$(dl_running E "$n")
+	t0=$(now_ms)
+	link lb3 down
+	t_gone=$(wait_hops "$LAB_LB1_ADDR $LAB_LB2_ADDR" 20)
+	check "(d) lb3 leaves (link down): the router drops it $((${t_gone:-0} - t0)) ms later (BGP hold time; $run running)" \
+		test "$t_gone" != never
+	# lb4 joins: xlbd starts with an empty table, fetches it from lb1 and
+	# lb2, then announces
+	h0=0 m0=0
+	t0=$(now_ms)
+	d_join() { start_xlbd lb4 && start_bird lb4 bird.conf && start_announce lb4; }
+	d_join
+	t_have=never t_ann=never
+	for ((i = 0; i < 300; i++)); do
+		[ "$t_have" = never ] && [ "$(entries lb4 61000 "$n" | wc -l)" -ge "$n" ] && t_have=$(now_ms)
+		[ "$(hops)" = "$LAB_LB1_ADDR $LAB_LB2_ADDR $LAB_LB4_ADDR" ] && { t_ann=$(now_ms); break; }
+		sleep 0.1
+	done
+	check "(d) lb4 joins: it holds all $n entries (+$((${t_have/never/0} - t0)) ms, polled) before the router sends it traffic (+$((${t_ann/never/0} - t0)) ms)" \
+		bash -c "[ '$t_ann' != never ] && [ '$t_have' != never ] && [ '$t_have' -le '$t_ann' ]"
+	dl_wait E "$n"
+	check "(d) lb4 forwarded moved flows by synced entries only ($(counter lb4 ct_hit) hits, $(counter lb4 ct_miss) misses)" \
+		test "$(counter lb4 ct_hit)" -gt 0 -a "$(counter lb4 ct_miss)" -eq 0
+	check "(d) every download completes byte-exact ($DL_OK of $n), no reset ($(($(resets) - r0)))" \
+		test "$DL_OK" -eq "$n" -a "$(resets)" -eq "$r0"
+	ktap_diag "announcer on lb4: $(cut -d' ' -f2- "$WORK/$LAB_ID-lb4.announce.log" | xargs -d '\n' | sed 's/ xlb-bird-announce: /; /g')"
+	ktap_skip_to "$end" "(d) ended early"
 }
 
 PLAN=0
