@@ -154,6 +154,7 @@ test-e2e: all
 	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/metrics.sh
 	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/health.sh
 	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/sync.sh
+	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/failover.sh
 
 # The main job: the real xlb in a namespace lab with nginx backends.
 demo: all

@@ -41,6 +41,9 @@ PKGS=(
 	libsodium-dev
 	# end-to-end tests: real clients; nft drops a share of sync datagrams
 	apache2-utils python3 jq nftables
+	# failover tests: real VRRP and BGP beside xlbd (contrib/keepalived,
+	# contrib/bird)
+	keepalived bird2
 	# lab: netns backends and the client
 	nginx curl iputils-ping
 	# benchmarks: HTTP through the VIP, HAProxy (TCP mode) as the baseline, plots

@@ -409,6 +409,10 @@ suite_a() {
 	local end=$((KTAP_N + PLAN_A)) vips nb=$((NFLOWS / 4)) got run t_kill t_m t_res t_up \
 		h0 m0 h1 m1 okA okB okC r0 moved s
 	ktap_diag "(a) two nodes with keepalived, lab fa$TAG: $NFLOWS downloads through the master"
+	if ! command -v keepalived >/dev/null; then
+		ktap_skip_to "$end" "keepalived not installed (scripts/install-deps.sh)"
+		return
+	fi
 	if ! lab_up "fa$TAG" 2 5 >"$KTAP_LOG" 2>&1; then
 		ktap_fail "(a) the lab comes up" "$(tail -20 "$KTAP_LOG")"
 		ktap_skip_to "$end" "no lab"
@@ -536,6 +540,10 @@ suite_c() {
 	local end=$((KTAP_N + PLAN_C)) vips n=$((NFLOWS / 4)) got1 got2 run t_kill t_m t_res h0 m0 h1 m1 ok1 r0 i
 	local office=192.0.2.20
 	ktap_diag "(c) two VIPs with their own pools on an active/standby pair, lab fc$TAG"
+	if ! command -v keepalived >/dev/null; then
+		ktap_skip_to "$end" "keepalived not installed (scripts/install-deps.sh)"
+		return
+	fi
 	if ! lab_up "fc$TAG" 2 4 >"$KTAP_LOG" 2>&1; then
 		ktap_fail "(c) the lab comes up" "$(tail -20 "$KTAP_LOG")"
 		ktap_skip_to "$end" "no lab"
@@ -603,6 +611,10 @@ PLAN_B=7
 suite_b() {
 	local end=$((KTAP_N + PLAN_B)) vips n=$((NFLOWS / 2)) i list= got2 got3 run t_kill t_m t_m3 h0 m0 ok r0
 	ktap_diag "(b) three nodes by priority, 12 backends, lab fb$TAG: the master dies, then the new master"
+	if ! command -v keepalived >/dev/null; then
+		ktap_skip_to "$end" "keepalived not installed (scripts/install-deps.sh)"
+		return
+	fi
 	if ! lab_up "fb$TAG" 3 12 >"$KTAP_LOG" 2>&1; then
 		ktap_fail "(b) the lab comes up" "$(tail -20 "$KTAP_LOG")"
 		ktap_skip_to "$end" "no lab"
@@ -669,13 +681,14 @@ start_bird() {
 	local n=$1 dir=$WORK/bird-$LAB_ID-$1
 	mkdir -p "$dir"
 	sed 's/^log syslog all;/log stderr all;/' "$ROOT/contrib/bird/$2" >"$dir/bird.conf"
-	in_ns "$(ns_of "$n")" bird -f -c "$dir/bird.conf" -s "$dir/bird.ctl" -P "$dir/bird.pid" \
+	# nsenter execs bird: $! is bird's pid (a function would be a subshell)
+	nsenter --net="/run/netns/$(ns_of "$n")" bird -f -c "$dir/bird.conf" -s "$dir/bird.ctl" -P "$dir/bird.pid" \
 		> >(stamp >>"$WORK/$LAB_ID-$n.bird.log") 2>&1 &
 	BIRDPID[$LAB_ID-$n]=$!
 }
 # start_announce NODE: contrib/bird/xlb-bird-announce for NODE's xlbd
 start_announce() {
-	in_ns "$(ns_of "$1")" "$ROOT/contrib/bird/xlb-bird-announce" --xlb "$BUILD/xlb" -s "${SOCK[$1]}" \
+	nsenter --net="/run/netns/$(ns_of "$1")" "$ROOT/contrib/bird/xlb-bird-announce" --xlb "$BUILD/xlb" -s "${SOCK[$1]}" \
 		> >(stamp >>"$WORK/$LAB_ID-$1.announce.log") 2>&1 &
 	ANNPID[$LAB_ID-$1]=$!
 }
@@ -695,10 +708,14 @@ wait_hops() {
 	return 1
 }
 
-PLAN_D=7
+PLAN_D=6
 suite_d() {
 	local end=$((KTAP_N + PLAN_D)) vips n=$((NFLOWS / 2)) i got run t0 t_gone t_join t_have t_ann h0 m0 r0 hs
 	ktap_diag "(d) active/active: three nodes behind a BIRD router (BGP, ECMP), lab fd$TAG; one leaves, one joins"
+	if ! command -v bird >/dev/null; then
+		ktap_skip_to "$end" "bird not installed (scripts/install-deps.sh)"
+		return
+	fi
 	if ! lab_up "fd$TAG" 4 4 >"$KTAP_LOG" 2>&1; then
 		ktap_fail "(d) the lab comes up" "$(tail -20 "$KTAP_LOG")"
 		ktap_skip_to "$end" "no lab"
@@ -760,7 +777,7 @@ suite_d() {
 		test "$(counter lb4 ct_hit)" -gt 0 -a "$(counter lb4 ct_miss)" -eq 0
 	check "(d) every download completes byte-exact ($DL_OK of $n), no reset ($(($(resets) - r0)))" \
 		test "$DL_OK" -eq "$n" -a "$(resets)" -eq "$r0"
-	ktap_diag "announcer on lb4: $(cut -d' ' -f2- "$WORK/$LAB_ID-lb4.announce.log" | xargs -d '\n' | sed 's/ xlb-bird-announce: /; /g')"
+	ktap_diag "announcer on lb4: $(cut -d' ' -f3- "$WORK/$LAB_ID-lb4.announce.log" | paste -sd';')"
 	ktap_skip_to "$end" "(d) ended early"
 }
 
