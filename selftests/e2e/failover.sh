@@ -20,12 +20,12 @@
 #  b. Three nodes by priority, 12 backends: the master dies, then the new
 #     master; the last node keeps every connection.
 #  d. Active/active: three nodes announce the VIP over BGP to a BIRD router
-#     that spreads flows over them (ECMP); under load one node leaves (link
-#     down) and a fourth joins (announces once synced): no resets.
+#     that spreads flows over them (ECMP); under load a fourth joins
+#     (announces once synced) and one leaves (link down): no resets.
 # Output in KTAP; the last line is "N passed, N failed".
 #
 # Usage: selftests/e2e/failover.sh [a|b|c|d]... (root; `make test-e2e` runs
-# all). E2E_KEEP=1 leaves the labs up. FO_FLOWS=N downloads in (a) (default
+# all). E2E_KEEP=1 leaves the labs and the work dir (logs) up. FO_FLOWS=N downloads in (a) (default
 # 200), FO_SECONDS=S how long each lasts (default 24).
 set -uo pipefail
 
@@ -67,8 +67,9 @@ stop_pid() { # stop_pid PID: KILL it and reap it (our child)
 	wait "$1" 2>/dev/null
 	return 0
 }
-cleanup() {
-	local k id
+# stop_all: every daemon this run started that still runs
+stop_all() {
+	local k
 	for k in "${!KAPID[@]}"; do
 		# keepalived's VRRP child has its own pid file
 		[ -f "$WORK/ka-$k/vrrp.pid" ] && kill -9 "$(cat "$WORK/ka-$k/vrrp.pid")" 2>/dev/null
@@ -77,17 +78,30 @@ cleanup() {
 	for k in "${!ANNPID[@]}"; do stop_pid "${ANNPID[$k]}"; done
 	for k in "${!BIRDPID[@]}"; do stop_pid "${BIRDPID[$k]}"; done
 	for k in "${!PID[@]}"; do stop_pid "${PID[$k]}"; done
+	KAPID=() ANNPID=() BIRDPID=() PID=()
+}
+# lab_down ID: the lab's namespaces, xlbd's pins and pin-dir locks (left by
+# the daemons killed with -9)
+lab_down() {
+	LAB_ID=$1 "$LAB" down >/dev/null 2>&1
+	rm -rf /sys/fs/bpf/xlb-fo-"$1"-lb[0-9]
+	rm -f /run/xlb/pin-*"$1"*.lock
+}
+# suite_done: a suite's daemons stopped, its lab down (kept with E2E_KEEP=1)
+suite_done() {
+	stop_all
+	[ "${E2E_KEEP:-0}" = 1 ] || lab_down "$LAB_ID"
+}
+cleanup() {
+	local id
+	stop_all
 	jobs -p | xargs -r kill 2>/dev/null
 	wait 2>/dev/null
 	if [ "${E2E_KEEP:-0}" = 1 ]; then
 		echo "# labs ${LABS[*]} left up (E2E_KEEP=1); work dir $WORK" >&2
 		return
 	fi
-	for id in "${LABS[@]}"; do
-		LAB_ID=$id "$LAB" down >/dev/null 2>&1
-		rm -f /run/xlb/pin-*"$id"*.lock
-	done
-	for k in "${!PIN[@]}"; do rm -rf "${PIN[$k]}"; done
+	for id in "${LABS[@]}"; do lab_down "$id"; done
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -434,6 +448,7 @@ suite_a() {
 	}
 	if ! check "(a) keepalived makes lb1 (priority 150) master and lb2 (100) backup; the VIP answers" a_master; then
 		ktap_skip_to "$end" "no master"
+		suite_done
 		return
 	fi
 
@@ -533,6 +548,7 @@ suite_a() {
 	check "(a) Maglev alone would have sent $moved of those $NFLOWS elsewhere after the drain of backend 2" \
 		test "$moved" -gt 0
 	ktap_skip_to "$end" "(a) ended early"
+	suite_done
 }
 
 PLAN_C=6
@@ -570,6 +586,7 @@ suite_c() {
 	}
 	if ! check "(c) lb1 becomes master of both VIPs; each answers from its own pool" c_master; then
 		ktap_skip_to "$end" "no master"
+		suite_done
 		return
 	fi
 	dl_start S "$n" 41000 "$LAB_VIP4"
@@ -605,6 +622,7 @@ suite_c() {
 	check "(c) every download of both VIPs completes byte-exact (shop $ok1, office $DL_OK of $n), no reset ($(($(resets) - r0)))" \
 		test "$ok1" -eq "$n" -a "$DL_OK" -eq "$n" -a "$(resets)" -eq "$r0"
 	ktap_skip_to "$end" "(c) ended early"
+	suite_done
 }
 
 PLAN_B=7
@@ -636,6 +654,7 @@ suite_b() {
 	b_master() { wait_state lb1 MASTER 20 && wait_state lb2 BACKUP 5 && wait_state lb3 BACKUP 5; }
 	if ! check "(b) keepalived: lb1 (150) master, lb2 (100) and lb3 (50) backups" b_master; then
 		ktap_skip_to "$end" "no master"
+		suite_done
 		return
 	fi
 	dl_start T "$n" 51000 "$LAB_VIP4"
@@ -673,6 +692,7 @@ suite_b() {
 	check "(b) the last node standing kept every connection: $ok of $n complete byte-exact, no reset ($(($(resets) - r0)))" \
 		test "$ok" -eq "$n" -a "$(resets)" -eq "$r0"
 	ktap_skip_to "$end" "(b) ended early"
+	suite_done
 }
 
 # start_bird NODE CONF: BIRD in NODE's namespace with a copy of CONF from
@@ -710,7 +730,7 @@ wait_hops() {
 
 PLAN_D=6
 suite_d() {
-	local end=$((KTAP_N + PLAN_D)) vips n=$((NFLOWS / 2)) i got run t0 t_gone t_join t_have t_ann h0 m0 r0 hs
+	local end=$((KTAP_N + PLAN_D)) vips n=$((NFLOWS / 2)) i got run t0 t_gone t_have t_ann r0 hs
 	ktap_diag "(d) active/active: three nodes behind a BIRD router (BGP, ECMP), lab fd$TAG; one leaves, one joins"
 	if ! command -v bird >/dev/null; then
 		ktap_skip_to "$end" "bird not installed (scripts/install-deps.sh)"
@@ -738,6 +758,7 @@ suite_d() {
 	}
 	if ! check "(d) lb1, lb2, lb3 announce the VIP once synced; the router spreads it over the three (ECMP)" d_up; then
 		ktap_skip_to "$end" "no ECMP"
+		suite_done
 		return
 	fi
 	dl_start E "$n" 61000 "$LAB_VIP4"
@@ -752,26 +773,28 @@ suite_d() {
 	check "(d) every node holds all $n downloads' entries (full-mesh sync)" d_all
 	ktap_diag "new flows per node: $(for x in lb1 lb2 lb3; do printf '%s %s  ' "$x" "$(xlbn "$x" --json stats | jq '[.vips[]?.new_flows // empty] | add // "?"')"; done)"
 	r0=$(resets)
-	run=$(dl_running E "$n")
-	t0=$(now_ms)
-	link lb3 down
-	t_gone=$(wait_hops "$LAB_LB1_ADDR $LAB_LB2_ADDR" 20)
-	check "(d) lb3 leaves (link down): the router drops it $((${t_gone:-0} - t0)) ms later (BGP hold time; $run running)" \
-		test "$t_gone" != never
-	# lb4 joins: xlbd starts with an empty table, fetches it from lb1 and
-	# lb2, then announces
-	h0=0 m0=0
+	# lb4 joins under load: xlbd starts with an empty table and fetches it
+	# from the three others; the announcer waits for that
 	t0=$(now_ms)
 	d_join() { start_xlbd lb4 && start_bird lb4 bird.conf && start_announce lb4; }
 	d_join
 	t_have=never t_ann=never
 	for ((i = 0; i < 300; i++)); do
 		[ "$t_have" = never ] && [ "$(entries lb4 61000 "$n" | wc -l)" -ge "$n" ] && t_have=$(now_ms)
-		[ "$(hops)" = "$LAB_LB1_ADDR $LAB_LB2_ADDR $LAB_LB4_ADDR" ] && { t_ann=$(now_ms); break; }
+		[ "$(hops)" = "$LAB_LB1_ADDR $LAB_LB2_ADDR $LAB_LB3_ADDR $LAB_LB4_ADDR" ] && { t_ann=$(now_ms); break; }
 		sleep 0.1
 	done
-	check "(d) lb4 joins: it holds all $n entries (+$((${t_have/never/0} - t0)) ms, polled) before the router sends it traffic (+$((${t_ann/never/0} - t0)) ms)" \
-		bash -c "[ '$t_ann' != never ] && [ '$t_have' != never ] && [ '$t_have' -le '$t_ann' ]"
+	run=$(dl_running E "$n")
+	d_joined() { [ "$t_ann" != never ] && [ "$t_have" != never ] && [ "$t_have" -le "$t_ann" ] && [ "$run" -gt 0 ]; }
+	check "(d) lb4 joins: it holds all $n entries (+$((${t_have/never/0} - t0)) ms, polled) before the router sends it traffic (+$((${t_ann/never/0} - t0)) ms; $run running)" \
+		d_joined
+	# lb3 leaves: its link goes down, the router notices by BGP hold time
+	run=$(dl_running E "$n")
+	t0=$(now_ms)
+	link lb3 down
+	t_gone=$(wait_hops "$LAB_LB1_ADDR $LAB_LB2_ADDR $LAB_LB4_ADDR" 20)
+	check "(d) lb3 leaves (link down): the router drops it $((${t_gone/never/0} - t0)) ms later ($run running)" \
+		test "$t_gone" != never -a "$run" -gt 0
 	dl_wait E "$n"
 	check "(d) lb4 forwarded moved flows by synced entries only ($(counter lb4 ct_hit) hits, $(counter lb4 ct_miss) misses)" \
 		test "$(counter lb4 ct_hit)" -gt 0 -a "$(counter lb4 ct_miss)" -eq 0
@@ -779,6 +802,7 @@ suite_d() {
 		test "$DL_OK" -eq "$n" -a "$(resets)" -eq "$r0"
 	ktap_diag "announcer on lb4: $(cut -d' ' -f3- "$WORK/$LAB_ID-lb4.announce.log" | paste -sd';')"
 	ktap_skip_to "$end" "(d) ended early"
+	suite_done
 }
 
 PLAN=0
