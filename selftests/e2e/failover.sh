@@ -216,6 +216,7 @@ start_ka() {
 		echo "\$XLB_ARGS=-s ${SOCK[$n]}"
 		echo "\$NOTIFY_ARGS=--log $WORK/$LAB_ID-$n.notify"
 		echo "\$VIPS= \\"
+		# shellcheck disable=SC2086 # one word per VIP
 		set -- $vips
 		for v; do
 			shift
@@ -339,18 +340,19 @@ maglev_moved() {
 	in_ns "$(ns_of "$n")" python3 - "$prog" "$LAB_CL1_ADDR" "$vip" 80 "$p0" "$cnt" <<'EOF' >"$WORK/picks" || return 1
 import ctypes, os, socket, struct, sys
 libc = ctypes.CDLL(None, use_errno=True)
+NR_BPF = {'x86_64': 321, 'aarch64': 280, 'riscv64': 280, 'ppc64le': 361, 's390x': 351}[os.uname().machine]
 def bpf(cmd, attr):
     buf = ctypes.create_string_buffer(attr, 128)
-    if libc.syscall(321, cmd, buf, 128) < 0:  # __NR_bpf on x86-64
+    r = libc.syscall(NR_BPF, cmd, buf, 128)
+    if r < 0:
         e = ctypes.get_errno(); raise OSError(e, os.strerror(e))
-    return buf.raw
+    return r, buf.raw
 def csum(b):
     s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
     while s >> 16: s = (s & 0xffff) + (s >> 16)
     return ~s & 0xffff
 prog, src, dst, dport, p0, n = sys.argv[1:7]
-fd = libc.syscall(321, 13, ctypes.create_string_buffer(struct.pack('III', int(prog), 0, 0), 128), 128)  # BPF_PROG_GET_FD_BY_ID
-if fd < 0: sys.exit('prog %s: %s' % (prog, os.strerror(ctypes.get_errno())))
+fd, _ = bpf(13, struct.pack('III', int(prog), 0, 0))  # BPF_PROG_GET_FD_BY_ID
 out = ctypes.create_string_buffer(2048)
 for sp in range(int(p0), int(p0) + int(n)):
     tcp = struct.pack('!HHIIBBHHH', sp, int(dport), 1, 0, 5 << 4, 0x02, 64240, 0, 0)
@@ -361,7 +363,7 @@ for sp in range(int(p0), int(p0) + int(n)):
     ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
     pkt = b'\x02' * 6 + b'\x04' * 6 + b'\x08\x00' + ip + tcp
     inb = ctypes.create_string_buffer(pkt, len(pkt))
-    res = bpf(10, struct.pack('IIIIQQII', fd, 0, len(pkt), 2048, ctypes.addressof(inb),
+    _, res = bpf(10, struct.pack('IIIIQQII', fd, 0, len(pkt), 2048, ctypes.addressof(inb),
                               ctypes.addressof(out), 1, 0))  # BPF_PROG_TEST_RUN
     size = struct.unpack_from('I', res, 12)[0]
     # the tunnel's outer IPv4 destination: the backend picked
@@ -627,7 +629,7 @@ suite_c() {
 
 PLAN_B=7
 suite_b() {
-	local end=$((KTAP_N + PLAN_B)) vips n=$((NFLOWS / 2)) i list= got2 got3 run t_kill t_m t_m3 h0 m0 ok r0
+	local end=$((KTAP_N + PLAN_B)) vips n=$((NFLOWS / 2)) i list='' got2 got3 run t_kill t_m t_m3 h0 m0 ok r0
 	ktap_diag "(b) three nodes by priority, 12 backends, lab fb$TAG: the master dies, then the new master"
 	if ! command -v keepalived >/dev/null; then
 		ktap_skip_to "$end" "keepalived not installed (scripts/install-deps.sh)"
@@ -730,7 +732,7 @@ wait_hops() {
 
 PLAN_D=6
 suite_d() {
-	local end=$((KTAP_N + PLAN_D)) vips n=$((NFLOWS / 2)) i got run t0 t_gone t_have t_ann r0 hs
+	local end=$((KTAP_N + PLAN_D)) vips n=$((NFLOWS / 2)) i got run t0 t_gone t_have t_ann r0
 	ktap_diag "(d) active/active: three nodes behind a BIRD router (BGP, ECMP), lab fd$TAG; one leaves, one joins"
 	if ! command -v bird >/dev/null; then
 		ktap_skip_to "$end" "bird not installed (scripts/install-deps.sh)"
@@ -753,7 +755,7 @@ suite_d() {
 	d_up() {
 		local n
 		for n in lb1 lb2 lb3; do start_xlbd "$n" && start_bird "$n" bird.conf && start_announce "$n" || return 1; done
-		hs=$(wait_hops "$LAB_LB1_ADDR $LAB_LB2_ADDR $LAB_LB3_ADDR" 30) || { hops; cat "$WORK/$LAB_ID-"*.announce.log; return 1; }
+		wait_hops "$LAB_LB1_ADDR $LAB_LB2_ADDR $LAB_LB3_ADDR" 30 || { hops; cat "$WORK/$LAB_ID-"*.announce.log; return 1; }
 		client curl -sf --max-time 5 -o /dev/null "http://$LAB_VIP4/1k"
 	}
 	if ! check "(d) lb1, lb2, lb3 announce the VIP once synced; the router spreads it over the three (ECMP)" d_up; then
