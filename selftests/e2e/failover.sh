@@ -16,7 +16,10 @@
 #     asserted from the logs). Then the same with xlbd and keepalived of the
 #     master killed with -9 together, and restarted.
 #  c. Two VIPs (a shop front, a back office), each with its own pool, on an
-#     active/standby pair: a failover keeps the downloads of both.
+#     active/standby pair: a failover keeps the downloads of both. The old
+#     master comes back with its resync blocked (nftables at the peer): it
+#     stays in FAULT; unblocked, it takes the VIPs back. A master that
+#     cannot finish fetching a restarted peer's table keeps the VIPs.
 #  b. Three nodes by priority, 12 backends: the master dies, then the new
 #     master; the last node keeps every connection.
 #  d. Active/active: three nodes announce the VIP over BGP to a BIRD router
@@ -270,6 +273,13 @@ wait_synced() { # wait_synced NODE SECONDS
 	return 1
 }
 
+# sync_block NODE ADDR: NODE drops the sync datagrams from ADDR;
+# sync_unblock NODE
+sync_block() {
+	printf 'table inet fosync {\n chain in {\n  type filter hook input priority 0;\n  ip saddr %s udp dport %s drop\n }\n}\n' \
+		"$2" "$PORT" | in_ns "$(ns_of "$1")" nft -f -
+}
+sync_unblock() { in_ns "$(ns_of "$1")" nft delete table inet fosync; }
 # link NODE up|down: the cable between NODE and the switch
 link() { ip -n "$LAB_NS_SW" link set "$LAB_ID-$1" "$2"; }
 
@@ -553,9 +563,9 @@ suite_a() {
 	suite_done
 }
 
-PLAN_C=6
+PLAN_C=9
 suite_c() {
-	local end=$((KTAP_N + PLAN_C)) vips n=$((NFLOWS / 4)) got1 got2 run t_kill t_m t_res h0 m0 h1 m1 ok1 r0 i
+	local end=$((KTAP_N + PLAN_C)) vips n=$((NFLOWS / 4)) got1 got2 run t_kill t_m t_res t_up t0 h0 m0 h1 m1 ok1 r0 i
 	local office=192.0.2.20
 	ktap_diag "(c) two VIPs with their own pools on an active/standby pair, lab fc$TAG"
 	if ! command -v keepalived >/dev/null; then
@@ -618,6 +628,44 @@ suite_c() {
 	h1=$(counter lb2 ct_hit) m1=$(counter lb2 ct_miss)
 	check "(c) lb2 forwards both VIPs' downloads by synced entries ($((h1 - h0)) hits, $((m1 - m0)) misses)" \
 		test $((h1 - h0)) -gt 0 -a $((m1 - m0)) -eq 0
+
+	# --- the track script, deterministically: lb1 comes back but cannot
+	# finish its resync (lb2 drops lb1's sync datagrams, lb1 hears lb2).
+	# Down long enough for lb1's xlbd to call lb2 gone: it asks for the
+	# whole table when it hears lb2 again
+	while [ $(($(now_ms) - t_kill)) -lt 6000 ]; do sleep 0.2; done
+	sync_block lb2 "$LAB_LB1_ADDR"
+	t_up=$(now_ms)
+	link lb1 up
+	sleep 9 # the preempt delay (5 s) and more
+	c_out() {
+		local rc
+		xlbn lb1 sync status
+		rc=$?
+		echo "lb1: keepalived $(ka_state lb1), sync status rc $rc"
+		[ "$rc" = 3 ] && [ -z "$(ka_when lb1 MASTER "$t_up")" ] && [ "$(ka_state lb1)" = FAULT ]
+	}
+	check "(c) lb1 back, its resync blocked (nft at lb2): for 9 s it stays in FAULT, the VIPs on lb2" c_out
+	sync_unblock lb2
+	check "(c) unblocked, lb1 fetches the table and takes both VIPs back" await_master lb1 41000 "$n" "$t_up"
+	# the master keeps the VIPs while it cannot finish fetching the table
+	# of a peer that restarted (its requests dropped at that peer)
+	sync_block lb2 "$LAB_LB1_ADDR"
+	kill_xlbd lb2
+	start_xlbd lb2 >"$KTAP_LOG" 2>&1
+	t0=$(now_ms)
+	sleep 5
+	c_keep() {
+		local rc
+		xlbn lb1 sync status
+		rc=$?
+		echo "lb1: keepalived $(ka_state lb1), sync status rc $rc"
+		[ "$rc" = 3 ] && [ "$(ka_state lb1)" = MASTER ] &&
+			[ -z "$(ka_when lb1 FAULT "$t0")" ] &&
+			client curl -sf --max-time 3 -o /dev/null "http://$office/"
+	}
+	check "(c) while the master lb1 cannot finish fetching the restarted lb2's table (5 s), it keeps the VIPs and serves" c_keep
+	sync_unblock lb2
 	dl_wait S "$n"
 	ok1=$DL_OK
 	dl_wait O "$n"
