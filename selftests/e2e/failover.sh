@@ -24,7 +24,8 @@
 #     master; the last node keeps every connection.
 #  d. Active/active: three nodes announce the VIP over BGP to a BIRD router
 #     that spreads flows over them (ECMP); under load a fourth joins
-#     (announces once synced) and one leaves (link down): no resets.
+#     (announces once synced) and one leaves (link down): no resets. A
+#     node whose announcer is stopped (leaving on purpose) is withdrawn.
 # Output in KTAP; the last line is "N passed, N failed".
 #
 # Usage: selftests/e2e/failover.sh [a|b|c|d]... (root; `make test-e2e` runs
@@ -778,7 +779,7 @@ wait_hops() {
 	return 1
 }
 
-PLAN_D=6
+PLAN_D=7
 suite_d() {
 	local end=$((KTAP_N + PLAN_D)) vips n=$((NFLOWS / 2)) i got run t0 t_gone t_have t_ann r0
 	ktap_diag "(d) active/active: three nodes behind a BIRD router (BGP, ECMP), lab fd$TAG; one leaves, one joins"
@@ -851,6 +852,14 @@ suite_d() {
 	check "(d) every download completes byte-exact ($DL_OK of $n), no reset ($(($(resets) - r0)))" \
 		test "$DL_OK" -eq "$n" -a "$(resets)" -eq "$r0"
 	ktap_diag "announcer on lb4: $(cut -d' ' -f3- "$WORK/$LAB_ID-lb4.announce.log" | paste -sd';')"
+	# leaving on purpose: the announcer stopped withdraws at once
+	t0=$(now_ms)
+	kill -TERM "${ANNPID[$LAB_ID-lb2]}"
+	wait "${ANNPID[$LAB_ID-lb2]}"
+	unset "ANNPID[$LAB_ID-lb2]"
+	t_gone=$(wait_hops "$LAB_LB1_ADDR $LAB_LB4_ADDR" 10)
+	check "(d) lb2's announcer stopped (leaving on purpose): the router drops lb2 $((${t_gone/never/0} - t0)) ms later" \
+		test "$t_gone" != never
 	ktap_skip_to "$end" "(d) ended early"
 	suite_done
 }
