@@ -12,8 +12,8 @@
 #     alone would now send elsewhere); the master's link goes down: the
 #     standby takes the VIP (takeover gap printed) and forwards every packet
 #     by a synced entry. New downloads start on it; the old master's link
-#     comes back: it fetches the table before it takes the VIP back (order
-#     asserted from the logs). Then the same with xlbd and keepalived of the
+#     comes back: it holds their entries before it takes the VIP back (polled,
+#     and in the logs). Then the same with xlbd and keepalived of the
 #     master killed with -9 together, and restarted.
 #  c. Two VIPs (a shop front, a back office), each with its own pool, on an
 #     active/standby pair: a failover keeps the downloads of both. The old
@@ -29,8 +29,9 @@
 # Output in KTAP; the last line is "N passed, N failed".
 #
 # Usage: selftests/e2e/failover.sh [a|b|c|d]... (root; `make test-e2e` runs
-# all). E2E_KEEP=1 leaves the labs and the work dir (logs) up. FO_FLOWS=N downloads in (a) (default
-# 200), FO_SECONDS=S how long each lasts (default 24).
+# all). E2E_KEEP=1 leaves the labs and the work dir (logs) up. FO_FLOWS=N
+# downloads in (a) (default 200; half as many in b and d, a quarter per VIP
+# in c), FO_SECONDS=S how long each lasts (default 24).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
