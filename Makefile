@@ -156,6 +156,7 @@ test-e2e: all
 	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/health-kinds.sh
 	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/health-tunnel.sh
 	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/sync.sh
+	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/failover.sh
 
 # The main job: the real xlb in a namespace lab with nginx backends.
 demo: all

@@ -44,6 +44,9 @@ PKGS=(
 	# health-kinds.sh: a UDP service and a tiny agent (socat), a
 	# self-signed certificate for the TLS nginx (openssl)
 	socat openssl
+	# failover tests: real VRRP and BGP beside xlbd (contrib/keepalived,
+	# contrib/bird)
+	keepalived bird2
 	# lab: netns backends and the client
 	nginx curl iputils-ping
 	# benchmarks: HTTP through the VIP, HAProxy (TCP mode) as the baseline, plots

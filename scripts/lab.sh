@@ -460,6 +460,11 @@ http {
 		location = /slow100k {
 			limit_rate 25k;
 		}
+		# the same pace for any file a test puts in www/slow/ (longer
+		# downloads: failover.sh)
+		location /slow/ {
+			limit_rate 25k;
+		}
 	}
 }
 EOF
@@ -469,7 +474,7 @@ nginx_setup()
 {
 	local i=$1 dir=$STATE/be$1
 
-	step "be$i: state dir $dir" mkdir -p "$dir/www" "$dir/tmp"
+	step "be$i: state dir $dir" mkdir -p "$dir/www/slow" "$dir/tmp"
 	echo "backend be$i $(be_addr "$i")" >"$dir/www/index.txt"
 	head -c 1024 /dev/zero >"$dir/www/1k"
 	head -c 102400 /dev/zero >"$dir/www/100k"
