@@ -5,6 +5,8 @@
 #   results.{md,json}  ns per packet (BPF_PROG_TEST_RUN) and Maglev build time
 #   mpps.{md,json,png} Mpps through the node vs a trivial XDP_TX, 1/1k/1M flows
 #   http.{md,json,png} HTTP through the VIP, xlb vs HAProxy (TCP mode)
+#   health.{md,json}   xlbd's CPU for 1,000 and 10,000 TCP-checked backends,
+#                      and 100 backends going down at once in 100 VIPs
 #   summary.md         all of the above, in one page
 # Each part checks that what it timed was the intended work; a part that
 # fails stops the run with its reason.
@@ -50,10 +52,11 @@ set key top right
 plot "$OUT/mpps.dat" using 2:xtic(1) title "xlb", "" using 3 title "trivial XDP_TX (floor)"
 GP
 fi
+BUILD=$BUILD OUT=$OUT bash "$ROOT/scripts/bench/bench-health.sh" >/dev/null
 if [ -f "$ROOT/scripts/bench/bench_http.py" ]; then
 	BUILD=$BUILD python3 "$ROOT/scripts/bench/bench_http.py" >/dev/null
 fi
-for f in results mpps http; do
+for f in results mpps http health; do
 	if [ -f "$OUT/$f.md" ]; then
 		cat "$OUT/$f.md"
 		echo

@@ -152,7 +152,7 @@ static __u32 ref_weight(const struct xlbd_metrics *m,
 {
 	const struct xlb_cfg_backend *b = be_of(m, r->id);
 
-	return r->drained || (b && b->down) ? 0 : r->weight;
+	return r->drained || r->down || (b && b->down) ? 0 : r->weight;
 }
 
 static double secs(const struct timespec *a, const struct timespec *b)
