@@ -153,6 +153,7 @@ test-e2e: all
 	$(Q)bash selftests/e2e/e2e.sh
 	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/metrics.sh
 	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/health.sh
+	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/health-scenarios.sh
 	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/sync.sh
 
 # The main job: the real xlb in a namespace lab with nginx backends.
