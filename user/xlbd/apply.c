@@ -535,8 +535,7 @@ static int flush_returning_backends(const struct xlb_lb_maps *m,
  * from the neighbour table (one resolved now may differ). A health commit
  * of 10,000 backends then writes only the tables that changed.
  */
-static bool backend_written(const struct xlb_cfg *prev,
-			    const struct xlb_cfg *c,
+static bool backend_written(const struct xlb_cfg *prev, const struct xlb_cfg *c,
 			    const struct xlb_cfg_backend *b)
 {
 	const struct xlb_cfg_backend *o =

@@ -799,7 +799,8 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &h->hold);
 	took = took < 1000 ? took : 1000;
 	h->hold.tv_sec += (time_t)(took / 1000);
-	h->hold.tv_nsec += (long)(took - (double)(time_t)(took / 1000) * 1000) * 1000000L;
+	h->hold.tv_nsec +=
+		(long)(took - (double)(time_t)(took / 1000) * 1000) * 1000000L;
 	if (h->hold.tv_nsec >= 1000000000L) {
 		h->hold.tv_sec++;
 		h->hold.tv_nsec -= 1000000000L;
@@ -931,7 +932,7 @@ void xlbd_health_prom(struct xlb_prom *p, void *arg)
 			"loop turn with transitions).");
 	xlb_prom_u64(p, "xlb_health_commits_total", h->commits, NULL);
 	xlb_prom_family(p, "xlb_health_commit_seconds_total", "counter",
-			"Time spent committing check transitions to the tables.");
+			"Time spent committing transitions to the tables.");
 	xlb_prom_f64(p, "xlb_health_commit_seconds_total", h->commit_s, NULL);
 	health_family(p, h, "xlb_backend_check_up", "gauge",
 		      "1 when the backend's health check in the VIP says up.",
