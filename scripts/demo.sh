@@ -56,9 +56,7 @@ hints() {
   $x backend undrain web4 3
   $x backend weight web4 1 2
   $x backend weight web4 1 1
-  $x backend list web4      # health: each check's state, last result
-  kill \$(cat $STATE/be2/nginx.pid)   # be2's nginx stops: down within ~2.5 s
-  $lab exec be2 nginx -p $STATE/be2/ -c $STATE/be2/nginx.conf -e $STATE/be2/error.log -g 'daemon on;'
+  $x backend list web4      # health checks
 EOF
 	if [ "$LAB_BACKENDS" -ge 4 ]; then
 		echo "  $x backend add web4 4 --address 198.18.0.14"
