@@ -155,6 +155,7 @@ test-e2e: all
 	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/health.sh
 	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/health-kinds.sh
 	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/health-tunnel.sh
+	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/health-scenarios.sh
 	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/sync.sh
 	$(Q)BUILD=$(abspath $(BUILD)) bash selftests/e2e/failover.sh
 

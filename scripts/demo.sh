@@ -3,10 +3,13 @@
 #
 # demo.sh: xlb for real, on one machine. Brings up the namespace lab
 # (client, router, LB node, three nginx backends), starts xlbd with
-# scripts/demo.yaml attached to the LB node's NIC, sends HTTP through the
-# VIPs and shows what happened. The lab stays up to poke at;
-# `scripts/demo.sh down` (or `make demo-down`) removes it;
-# `scripts/demo.sh hints` prints the commands to poke at it (step 6) alone.
+# scripts/demo.yaml attached to the LB node's NIC (HTTP health checks on
+# every backend), sends HTTP through the VIPs and shows what happened, then
+# stops one backend's nginx: the check marks it down, requests are all
+# answered by the others, and it comes back once nginx starts again. The
+# lab stays up to poke at; `scripts/demo.sh down` (or `make demo-down`)
+# removes it; `scripts/demo.sh hints` prints the commands to poke at it
+# (step 7) alone.
 # LAB_BACKENDS=4 brings up a fourth backend (not in the config) to add live.
 #
 # Usage: scripts/demo.sh [down|hints]   (root; `make demo` builds first)
@@ -36,7 +39,7 @@ PIN=/sys/fs/bpf/xlb-demo
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 die() { echo "demo: $*" >&2; exit 1; }
 
-# What step 6 prints: the short forms (lab.sh exec finds xlb and xlbd's
+# What step 7 prints: the short forms (lab.sh exec finds xlb and xlbd's
 # socket, recorded in $STATE/lb1.xlb), and only commands that work on this
 # lab: adding backend 4 needs a lab that has be4.
 hints() {
@@ -53,6 +56,7 @@ hints() {
   $x backend undrain web4 3
   $x backend weight web4 1 2
   $x backend weight web4 1 1
+  $x backend list web4      # health checks
 EOF
 	if [ "$LAB_BACKENDS" -ge 4 ]; then
 		echo "  $x backend add web4 4 --address 198.18.0.14"
@@ -110,6 +114,14 @@ else
 	}
 	cat "$STATE/xlbd.log"
 fi
+# every backend starts down until its check has seen it up twice (rise 2)
+printf 'health checks: waiting for every backend to be proven up'
+for _ in $(seq 100); do
+	[ "$($XLB --json status | jq -r '.health_checks_up == .health_checks')" = true ] && break
+	printf .
+	sleep 0.1
+done
+echo
 $XLB status
 echo
 $XLB vip list
@@ -140,5 +152,42 @@ $XLB maglev show web4
 echo
 $XLB conntrack count
 
-say "6. poke at it"
+say "6. health checks: be2's nginx stops, then starts again"
+# run CMD: shows it as typed, then runs it as a fresh shell would (from
+# $PWD, none of this script's variables), so what it shows works as shown
+run() {
+	printf '$ %s\n' "$1"
+	env -i PATH="$PATH" HOME="${HOME:-/root}" bash -c "$1"
+}
+# the short forms of hints(): LAB_ID=demo scripts/lab.sh exec NODE ...
+lab=scripts/lab.sh
+[ "$PWD" = "$ROOT" ] || lab=$ROOT/scripts/lab.sh
+[ "$BUILD" = "$ROOT/build" ] || lab="LAB_BUILD=$BUILD $lab"
+lab="LAB_ID=demo $lab"
+x="$lab exec lb1 xlb"
+wait_check() { # ID STATE: be ID's check in web4 says STATE (10 s at most)
+	local i
+	for i in $(seq 200); do
+		[ "$($XLB --json backend list web4 |
+			jq -r ".backends[] | select(.id == $1) | .vips[0].check.state")" = "$2" ] &&
+			{ echo "(after $(awk -v i="$i" 'BEGIN { printf "%.1f", i * 0.05 }') s)"; return 0; }
+		sleep 0.05
+	done
+	die "backend $1 not $2 after 10 s"
+}
+run "kill \$(cat $STATE/be2/nginx.pid)"
+echo "be2 is marked down after 2 failed checks (fall 2, interval 1 s) ..."
+wait_check 2 down
+run "$x backend list web4"
+echo
+echo "300 requests while be2 is down (its slots went to be1 and be3):"
+count_backends "http://$LAB_VIP4/" 300 $((port + 450))
+client ab -q -n 3000 -c 10 "http://$LAB_VIP4/" | grep -E "Complete requests|Failed requests"
+echo
+run "$lab exec be2 nginx -p $STATE/be2/ -c $STATE/be2/nginx.conf -e $STATE/be2/error.log -g 'daemon on;'"
+echo "be2 is back after 2 good checks (rise 2) ..."
+wait_check 2 up
+run "$x backend list web4"
+
+say "7. poke at it"
 hints

@@ -7,6 +7,8 @@
 #   http.{md,json,png} HTTP through the VIP, xlb vs HAProxy (TCP mode)
 #   sync.{md,json}     state sync between two nodes: entries/s streamed and
 #                      by bulk resync, lag p50/p99/max at 10k and 100k flows/s
+#   health.{md,json}   xlbd's CPU for 1,000 and 10,000 TCP-checked backends,
+#                      and 100 backends going down at once in 100 VIPs
 #   summary.md         all of the above, in one page
 # Each part checks that what it timed was the intended work; a part that
 # fails stops the run with its reason.
@@ -53,10 +55,11 @@ plot "$OUT/mpps.dat" using 2:xtic(1) title "xlb", "" using 3 title "trivial XDP_
 GP
 fi
 BUILD=$BUILD OUT=$OUT bash "$ROOT/scripts/bench/bench-sync.sh" >/dev/null
+BUILD=$BUILD OUT=$OUT bash "$ROOT/scripts/bench/bench-health.sh" >/dev/null
 if [ -f "$ROOT/scripts/bench/bench_http.py" ]; then
 	BUILD=$BUILD python3 "$ROOT/scripts/bench/bench_http.py" >/dev/null
 fi
-for f in results mpps sync http; do
+for f in results mpps sync health http; do
 	if [ -f "$OUT/$f.md" ]; then
 		cat "$OUT/$f.md"
 		echo

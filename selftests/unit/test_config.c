@@ -1275,3 +1275,40 @@ Test(config, allow_empty_round_trip)
 	xlb_cfg_free(&back);
 	xlb_cfg_free(&c);
 }
+
+/*
+ * xlb_cfg_backend_find's index is a hint: backends moved, removed or
+ * renumbered behind its back are still found right, absent ids are absent,
+ * and a copy has its own.
+ */
+Test(config, backend_find_survives_edits_behind_its_index)
+{
+	struct xlb_cfg c, d;
+
+	xlb_cfg_init(&c);
+	c.nbackends = 40;
+	c.backends = calloc(c.nbackends, sizeof(*c.backends));
+	cr_assert_not_null(c.backends);
+	for (size_t i = 0; i < c.nbackends; i++)
+		c.backends[i].id = (__u32)(100 + i);
+	cr_assert_eq(xlb_cfg_backend_find(&c, 120), &c.backends[20]);
+	cr_assert_not_null(c.be_pos, "more than a few backends: indexed");
+	/* remove backend 105 as an edit does: the rest moves down */
+	memmove(&c.backends[5], &c.backends[6], 34 * sizeof(*c.backends));
+	c.nbackends = 39;
+	cr_expect_null(xlb_cfg_backend_find(&c, 105), "a removed id is gone");
+	cr_expect_eq(xlb_cfg_backend_find(&c, 120), &c.backends[19],
+		     "a moved one is found where it is now");
+	cr_expect_eq(xlb_cfg_backend_find(&c, 139), &c.backends[38]);
+	cr_expect_null(xlb_cfg_backend_find(&c, 140), "past the end: absent");
+	/* an id renumbered in place */
+	c.backends[0].id = 7;
+	cr_expect_null(xlb_cfg_backend_find(&c, 100), "the old id is absent");
+	cr_expect_eq(xlb_cfg_backend_find(&c, 7), &c.backends[0]);
+	cr_assert_eq(xlb_cfg_copy(&d, &c), 0);
+	cr_expect_neq(d.be_pos, c.be_pos, "a copy does not share the index");
+	cr_expect_eq(xlb_cfg_backend_find(&d, 120), &d.backends[19],
+		     "and finds its own backends");
+	xlb_cfg_free(&d);
+	xlb_cfg_free(&c);
+}

@@ -7,6 +7,7 @@
  * batch ops and through the get_next_key fallback.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <sched.h>
 #include <string.h>
 #include <unistd.h>
@@ -210,6 +211,29 @@ Test(conntrack, flush_in_batches)
 Test(conntrack, flush_with_get_next_key)
 {
 	flush_both_ways(XLB_CT_F_NO_BATCH);
+}
+
+/* What health checks use: pairs of (VIP, backend) from many VIPs, one walk. */
+Test(conntrack, flush_by_vip_and_backend_pairs)
+{
+	__u8 *pairs = calloc(XLB_CT_PAIR_BITS / 8, 1);
+	struct xlb_ct_filter f = { .vip_id = XLB_CT_ANY_VIP };
+	long want = expected(0, 2) + expected(2, 5);
+
+	cr_assert_not_null(pairs);
+	fill();
+	xlb_ct_pair_add(pairs, 0, 2);
+	xlb_ct_pair_add(pairs, 2, 5);
+	f.pair_set = pairs;
+	cr_assert_gt(want, 0, "the pairs have entries");
+	cr_assert_eq(xlb_ct_count(fd, &f), want, "the filter takes exactly the pairs");
+	cr_assert_eq(xlb_ct_flush(fd, &f, 0), want,
+		     "one flush deletes both pairs' entries");
+	cr_assert_eq(xlb_ct_count(fd, NULL), N - want, "nothing else went");
+	cr_assert_eq(xlb_ct_count(fd, &(struct xlb_ct_filter){
+					  .vip_id = 1, .backend_id = 2 }),
+		     expected(1, 2), "backend 2 keeps its flows of VIP 1");
+	free(pairs);
 }
 
 static int lru_map(__u32 entries)

@@ -280,6 +280,13 @@ struct xlb_cfg {
 
 	struct xlb_cfg_backend *backends;
 	size_t nbackends;
+	/*
+	 * xlb_cfg_backend_find()'s index: position + 1 by id, built on first
+	 * use. Only a hint, checked against the id on every use (code edits
+	 * backends[] freely), so a stale one costs a rebuild, never a wrong
+	 * answer. Owned by the model: not copied, freed with it.
+	 */
+	__u32 *be_pos;
 	struct xlb_cfg_vip *vips;
 	size_t nvips;
 	/*

@@ -31,6 +31,7 @@ void xlb_cfg_free(struct xlb_cfg *c)
 		free(c->vips[i].refs);
 	free(c->vips);
 	free(c->backends);
+	free(c->be_pos);
 	free(c->checks);
 	xlb_cfg_init(c);
 }
@@ -42,6 +43,7 @@ int xlb_cfg_copy(struct xlb_cfg *dst, const struct xlb_cfg *src)
 
 	t.backends = NULL;
 	t.nbackends = 0;
+	t.be_pos = NULL;
 	t.vips = NULL;
 	t.nvips = 0;
 	t.checks = NULL;
@@ -101,13 +103,42 @@ struct xlb_cfg_vip *xlb_cfg_vip_find(const struct xlb_cfg *c, const char *name)
 	return NULL;
 }
 
+/*
+ * Every table build, commit and audit looks backends up by id, once per
+ * reference: a linear search made a commit of 10,000 backends quadratic.
+ */
+static void be_index(struct xlb_cfg *c)
+{
+	if (!c->be_pos)
+		c->be_pos = malloc(XLB_MAX_BACKENDS * sizeof(*c->be_pos));
+	if (!c->be_pos)
+		return; /* the linear search still answers */
+	memset(c->be_pos, 0, XLB_MAX_BACKENDS * sizeof(*c->be_pos));
+	for (size_t i = 0; i < c->nbackends; i++)
+		if (c->backends[i].id < XLB_MAX_BACKENDS &&
+		    !c->be_pos[c->backends[i].id])
+			c->be_pos[c->backends[i].id] = (__u32)i + 1;
+}
+
 struct xlb_cfg_backend *xlb_cfg_backend_find(const struct xlb_cfg *c, __u32 id)
 {
+	struct xlb_cfg *m = (struct xlb_cfg *)c; /* the index is a cache */
 	size_t i;
 
+	if (c->be_pos && id < XLB_MAX_BACKENDS) {
+		i = c->be_pos[id];
+		if (i && i <= c->nbackends && c->backends[i - 1].id == id)
+			return &c->backends[i - 1];
+	}
 	for (i = 0; i < c->nbackends; i++)
-		if (c->backends[i].id == id)
+		if (c->backends[i].id == id) {
+			/* no index yet: build it; a stale entry: fix it */
+			if (!c->be_pos && c->nbackends > 16)
+				be_index(m);
+			else if (c->be_pos && id < XLB_MAX_BACKENDS)
+				m->be_pos[id] = (__u32)i + 1;
 			return &c->backends[i];
+		}
 	return NULL;
 }
 

@@ -56,6 +56,15 @@ static bool match(const struct xlb_ct_filter *f, const struct xlb_flow *k,
 	    (e->backend_id >= XLB_MAX_BACKENDS ||
 	     !(f->backend_set[e->backend_id / 8] & (1u << (e->backend_id % 8)))))
 		return false;
+	if (f->pair_set) {
+		size_t bit = (size_t)e->vip_id * XLB_MAX_BACKENDS +
+			     e->backend_id;
+
+		if (e->vip_id >= XLB_MAX_VIPS ||
+		    e->backend_id >= XLB_MAX_BACKENDS ||
+		    !(f->pair_set[bit / 8] & (1u << (bit % 8))))
+			return false;
+	}
 	if (f->ages)
 		return f->expired == (xlb_ct_state_of(k, e, f->ages,
 						      f->now_ns) ==

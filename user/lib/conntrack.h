@@ -50,11 +50,26 @@ struct xlb_ct_filter {
 	 * bitmap of XLB_MAX_BACKENDS bits (one walk for many backends).
 	 */
 	const __u8 *backend_set;
+	/*
+	 * Non-NULL: only entries whose (VIP id, backend id) pair has its bit
+	 * set in this bitmap of XLB_CT_PAIR_BITS bits (xlb_ct_pair_add): one
+	 * walk for backends going down in many VIPs.
+	 */
+	const __u8 *pair_set;
 };
 
 static inline void xlb_ct_set_add(__u8 *set, __u32 id)
 {
 	set[id / 8] |= (__u8)(1u << (id % 8));
+}
+
+#define XLB_CT_PAIR_BITS ((size_t)XLB_MAX_VIPS * XLB_MAX_BACKENDS)
+
+static inline void xlb_ct_pair_add(__u8 *set, __u32 vip_id, __u32 backend_id)
+{
+	size_t bit = (size_t)vip_id * XLB_MAX_BACKENDS + backend_id;
+
+	set[bit / 8] |= (__u8)(1u << (bit % 8));
 }
 
 #define XLB_CT_ANY_VIP (-1)

@@ -568,6 +568,26 @@ static int flush_returning_backends(const struct xlb_lb_maps *m,
 	return 0;
 }
 
+/*
+ * The map holds @b as it would be written now: @prev (whose apply wrote
+ * its pool active) had it with the same address and MAC, and no MAC comes
+ * from the neighbour table (one resolved now may differ). A health commit
+ * of 10,000 backends then writes only the tables that changed.
+ */
+static bool backend_written(const struct xlb_cfg *prev, const struct xlb_cfg *c,
+			    const struct xlb_cfg_backend *b)
+{
+	const struct xlb_cfg_backend *o =
+		prev ? xlb_cfg_backend_find(prev, b->id) : NULL;
+
+	if (!o || o->family != b->family || o->has_mac != b->has_mac ||
+	    memcmp(&o->addr, &b->addr, sizeof(b->addr)))
+		return false;
+	if (b->has_mac)
+		return !memcmp(o->mac, b->mac, 6);
+	return !backend_in_l2dsr(prev, b->id) && !backend_in_l2dsr(c, b->id);
+}
+
 static int write_plan(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 		      const struct xlb_cfg *c, const struct plan *p,
 		      struct xlb_apply_stats *st, char *err, size_t errlen)
@@ -605,6 +625,8 @@ static int write_plan(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 				strerror(-rc));
 	/* backends before the tables that name them */
 	for (size_t i = 0; i < c->nbackends; i++) {
+		if (backend_written(prev, c, &c->backends[i]))
+			continue;
 		rc = xlb_backend_write(m, c->backends[i].id, &p->bes[i]);
 		if (rc)
 			return xlb_errf(err, errlen, rc, "write backend %u: %s",

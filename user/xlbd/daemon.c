@@ -1112,13 +1112,19 @@ static struct json_object *cmd_status(struct xlbd *d)
 	add_int(o, "backends", (int64_t)d->running.nbackends);
 	add_int(o, "conntrack_capacity", d->ct_size);
 	{
-		size_t nck, nup;
-		unsigned long ntr;
+		struct xlbd_health_totals t;
 
-		xlbd_health_counts(d->health, &nck, &nup, &ntr);
-		add_int(o, "health_checks", (int64_t)nck);
-		add_int(o, "health_checks_up", (int64_t)nup);
-		add_int(o, "health_transitions", (int64_t)ntr);
+		xlbd_health_counts(d->health, &t);
+		add_int(o, "health_checks", (int64_t)t.checks);
+		add_int(o, "health_checks_up", (int64_t)t.up);
+		add_int(o, "health_transitions", (int64_t)t.transitions);
+		add_int(o, "health_probes", (int64_t)t.probes);
+		add_int(o, "health_failures", (int64_t)t.failures);
+		add_int(o, "health_commits", (int64_t)t.commits);
+		json_object_object_add(o, "health_commit_s",
+				       json_object_new_double(t.commit_s));
+		json_object_object_add(o, "health_pending",
+				       json_object_new_boolean(t.pending));
 	}
 	json_object_object_add(o, "conntrack_adopted",
 			       json_object_new_boolean(d->ct_adopted));

@@ -57,6 +57,16 @@ struct xlbd_health {
 	struct xlbd_tunnel *tunnel; /* health_tunnel.c's */
 	struct event *flush; /* commits transitions, once per loop turn */
 	bool dirty;
+	/* what committing transitions costs: commits, and their time */
+	unsigned long commits;
+	double commit_s;
+	/*
+	 * No commit before this (CLOCK_MONOTONIC): after a commit that took
+	 * T, the next waits T (at most 1 s), so a storm of transitions over
+	 * many tables leaves the loop at least half its time for probes, and
+	 * what lands meanwhile is one commit.
+	 */
+	struct timespec hold;
 	/* VIPs failing open now, and in the plan */
 	char (*panic)[XLB_NAME_MAX];
 	size_t npanic;
@@ -473,49 +483,74 @@ static const struct xlb_cfg_ref *ref_in(const struct xlb_cfg *c,
 	return NULL;
 }
 
-/* on_down: reset: the flows of references that just went down. */
+/*
+ * on_down: reset: the flows of references that just went down, in one walk
+ * of the connection table however many went down (a walk of a table of
+ * millions costs tens of ms: one per reference made 100 backends going down
+ * at once cost seconds).
+ */
 static void reset_flows(struct xlbd_health *h, const struct xlb_cfg *prev,
 			const struct xlb_cfg *next)
 {
+	struct xlb_ct_filter f = { .vip_id = XLB_CT_ANY_VIP };
+	__u8 *pairs = NULL;
+	size_t n = 0;
+	char one[XLB_NAME_MAX + 32];
+	long got;
+
 	for (struct xlbd_check *ck = h->list; ck; ck = ck->next) {
+		/*
+		 * Only a check that failed cuts flows: one still in its initial
+		 * down state (a check just added, leaving fail open as its
+		 * first sibling comes up) proved nothing wrong with the flows
+		 * it has.
+		 */
+		if (!ck->checked || ck->last_ok)
+			continue;
 		for (size_t i = 0; i < ck->nrefs; i++) {
 			const struct xlbd_check_ref *cr = &ck->refs[i];
-			const struct xlb_cfg_ref *o, *n;
-			struct xlb_ct_filter f = { .backend_id =
-							   ck->backend_id };
+			const struct xlb_cfg_ref *o, *nr;
 			const struct xlb_cfg_vip *v;
-			long got;
 			int vid;
 
-			/*
-			 * Only a check that failed cuts flows: one still in
-			 * its initial down state (a check just added, leaving
-			 * fail open as its first sibling comes up) proved
-			 * nothing wrong with the flows it has.
-			 */
-			if (cr->on_down != XLB_ON_DOWN_RESET || !ck->checked ||
-			    ck->last_ok)
+			if (cr->on_down != XLB_ON_DOWN_RESET)
 				continue;
-			n = ref_in(next, cr->vip, ck->backend_id);
+			nr = ref_in(next, cr->vip, ck->backend_id);
 			o = ref_in(prev, cr->vip, ck->backend_id);
-			if (!n || !o || !n->down || o->down)
+			if (!nr || !o || !nr->down || o->down)
 				continue;
 			v = xlb_cfg_vip_find(next, cr->vip);
 			vid = xlb_vip_id_of(&h->d->maps, v);
-			if (vid < 0)
+			if (vid < 0 || vid >= XLB_MAX_VIPS)
 				continue;
-			f.vip_id = vid;
-			got = xlb_ct_flush(h->d->maps.conntrack, &f, 0);
-			if (got < 0)
-				pr_err("health: %s backend %u: reset flows: %s\n",
-				       cr->vip, ck->backend_id,
-				       strerror((int)-got));
-			else if (got)
-				pr_info("health: %s backend %u: %ld flows reset "
-					"(on_down: reset)\n",
-					cr->vip, ck->backend_id, got);
+			if (!pairs)
+				pairs = calloc(XLB_CT_PAIR_BITS / 8, 1);
+			if (!pairs) {
+				pr_err("health: reset flows: out of memory\n");
+				return;
+			}
+			xlb_ct_pair_add(pairs, (__u32)vid, ck->backend_id);
+			snprintf(one, sizeof(one), "%s backend %u", cr->vip,
+				 ck->backend_id);
+			n++;
 		}
 	}
+	if (!n)
+		return;
+	f.pair_set = pairs;
+	got = xlb_ct_flush(h->d->maps.conntrack, &f, 0);
+	free(pairs);
+	if (got < 0)
+		pr_err("health: reset flows of %s: %s\n",
+		       n == 1 ? one : "the backends that went down",
+		       strerror((int)-got));
+	else if (got && n == 1)
+		pr_info("health: %s: %ld flows reset (on_down: reset)\n", one,
+			got);
+	else if (got)
+		pr_info("health: %ld flows of %zu backends that went down reset "
+			"(on_down: reset)\n",
+			got, n);
 }
 
 static void persist(struct xlbd_health *h, struct xlbd_check *ck,
@@ -549,10 +584,42 @@ static bool has_name(char (*l)[XLB_NAME_MAX], size_t n, const char *name)
 	return false;
 }
 
+/* Same VIPs, names and keys, in the same order: pinned states stay valid. */
+static bool same_vips(const struct xlb_cfg *a, const struct xlb_cfg *b)
+{
+	struct xlb_vip_key ka, kb;
+
+	if (!a || a->nvips != b->nvips)
+		return false;
+	for (size_t i = 0; i < a->nvips; i++) {
+		xlb_vip_key_of(&a->vips[i], &ka);
+		xlb_vip_key_of(&b->vips[i], &kb);
+		if (strcmp(a->vips[i].name, b->vips[i].name) ||
+		    memcmp(&ka, &kb, sizeof(ka)))
+			return false;
+	}
+	return true;
+}
+
+static bool same_refs(const struct xlbd_check *ck, const struct plan_ent *e)
+{
+	if (ck->nrefs != e->nrefs)
+		return false;
+	for (size_t i = 0; i < e->nrefs; i++)
+		if (strcmp(ck->refs[i].vip, e->refs[i].vip))
+			return false;
+	return true;
+}
+
 void xlbd_health_commit(struct xlbd_health *h, const struct xlb_cfg *prev,
 			const struct xlb_cfg *next)
 {
 	struct xlbd_check *ck, *n, *keep = NULL;
+	/*
+	 * A commit of 10,000 checks rewrites only the pinned states that
+	 * changed: what transitioned, what is new, what serves other VIPs.
+	 */
+	bool vips_kept = same_vips(prev, next);
 
 	if (!h->planned)
 		return;
@@ -572,6 +639,8 @@ void xlbd_health_commit(struct xlbd_health *h, const struct xlb_cfg *prev,
 
 		ck = e->reuse;
 		if (ck) {
+			if (!vips_kept || !same_refs(ck, e))
+				ck->persisted = false;
 			free(ck->refs);
 		} else {
 			ck = check_new(h, e);
@@ -585,7 +654,6 @@ void xlbd_health_commit(struct xlbd_health *h, const struct xlb_cfg *prev,
 		ck->refs = e->refs;
 		ck->nrefs = e->nrefs;
 		e->refs = NULL;
-		ck->persisted = false;
 		ck->next = keep;
 		keep = ck;
 	}
@@ -598,7 +666,8 @@ void xlbd_health_commit(struct xlbd_health *h, const struct xlb_cfg *prev,
 	if (prev)
 		reset_flows(h, prev, next);
 	for (ck = h->list; ck; ck = ck->next)
-		persist(h, ck, next);
+		if (!ck->persisted)
+			persist(h, ck, next);
 	xlbd_tunnel_sync(h, next->pin_dir);
 	for (size_t i = 0; i < h->nppanic; i++)
 		if (!has_name(h->panic, h->npanic, h->ppanic[i]))
@@ -650,11 +719,25 @@ static void describe(const struct xlbd_check *ck, char *buf, size_t n)
 			 ck->cfg.port);
 }
 
+/* Commits at the end of this loop turn, or when the hold-off ends. */
+static void flush_soon(struct xlbd_health *h)
+{
+	double wait = -ms_since(&h->hold);
+
+	if (event_pending(h->flush, EV_TIMEOUT, NULL))
+		return;
+	if (wait > 0)
+		arm(h->flush, (unsigned int)wait + 1);
+	else
+		event_active(h->flush, EV_TIMEOUT, 0);
+}
+
 static void finish(struct xlbd_check *ck, bool ok, const char *reason)
 {
 	struct xlbd_health *h = ck->h;
 	unsigned int need;
 	char what[96], vips[256];
+	double next;
 	size_t used = 0;
 
 	ck->running = false;
@@ -689,17 +772,16 @@ static void finish(struct xlbd_check *ck, bool ok, const char *reason)
 				ck->backend_id, ok ? "up" : "down", vips,
 				reason, what, need, need, ck->last_ms);
 			h->dirty = true;
-			event_active(h->flush, EV_TIMEOUT, 0);
+			flush_soon(h);
 		}
 	}
 	/*
-	 * Start to start: a probe that timed out does not push the next one
-	 * back, so a dead backend is out within fall x interval + timeout
-	 * (the timeout is shorter than every interval)
+	 * The next probe an interval after this one started, not after it
+	 * ended: checks keep their cadence and their place in the spread
+	 * (10,000 checks a second stay 10,000, however long each probe took).
 	 */
-	arm(ck->timer, ck->last_ms < interval_of(ck) ?
-			       interval_of(ck) - (unsigned int)ck->last_ms :
-			       1);
+	next = (double)interval_of(ck) - ck->last_ms;
+	arm(ck->timer, next > 0 ? (unsigned int)next : 0);
 }
 
 void xlbd_check_done(struct xlbd_check *ck, bool ok, const char *fmt, ...)
@@ -724,6 +806,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	ck->running = true;
+	ck->grace = false;
 	ck->probes++;
 	clock_gettime(CLOCK_MONOTONIC, &ck->started);
 	why[0] = '\0';
@@ -743,6 +826,17 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (!ck->running)
 		return;
+	/*
+	 * A loop held up (a commit building many tables) runs expired
+	 * deadlines before the I/O that completed meanwhile: give that one
+	 * more turn, or every probe in flight would fail at once and take
+	 * its backend down, which means another commit.
+	 */
+	if (!ck->grace && ms_since(&ck->started) > ck->cfg.timeout_ms + 50) {
+		ck->grace = true;
+		arm(ck->deadline, 0);
+		return;
+	}
 	if (ck->ops->expire) {
 		bool ok = ck->ops->expire(ck, reason, sizeof(reason));
 
@@ -761,13 +855,30 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 	struct xlbd_health *h = arg;
 	struct xlb_apply_stats st;
 	char err[XLB_ERR_MAX];
+	struct timespec t0;
+	double took;
+	int rc;
 
 	(void)fd;
 	(void)what;
 	if (!h->dirty)
 		return;
 	h->dirty = false;
-	if (xlb_edit_health_sync(h->d, BY_HEALTH, &st, err, sizeof(err))) {
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = xlb_edit_health_sync(h->d, BY_HEALTH, &st, err, sizeof(err));
+	took = ms_since(&t0);
+	h->commits++;
+	h->commit_s += took / 1e3;
+	clock_gettime(CLOCK_MONOTONIC, &h->hold);
+	took = took < 1000 ? took : 1000;
+	h->hold.tv_sec += (time_t)(took / 1000);
+	h->hold.tv_nsec +=
+		(long)(took - (double)(time_t)(took / 1000) * 1000) * 1000000L;
+	if (h->hold.tv_nsec >= 1000000000L) {
+		h->hold.tv_sec++;
+		h->hold.tv_nsec -= 1000000000L;
+	}
+	if (rc) {
 		pr_err("health: the tables could not follow the checks: %s; "
 		       "retrying in 1 s\n",
 		       err);
@@ -841,17 +952,22 @@ struct json_object *xlbd_check_json(const struct xlbd_check *ck)
 	return o;
 }
 
-void xlbd_health_counts(const struct xlbd_health *h, size_t *checks, size_t *up,
-			unsigned long *transitions)
+void xlbd_health_counts(const struct xlbd_health *h,
+			struct xlbd_health_totals *t)
 {
-	*checks = *up = 0;
-	*transitions = 0;
-	for (const struct xlbd_check *ck = h ? h->list : NULL; ck;
-	     ck = ck->next) {
-		(*checks)++;
-		*up += ck->up;
-		*transitions += ck->transitions;
+	memset(t, 0, sizeof(*t));
+	if (!h)
+		return;
+	for (const struct xlbd_check *ck = h->list; ck; ck = ck->next) {
+		t->checks++;
+		t->up += ck->up;
+		t->transitions += ck->transitions;
+		t->probes += ck->probes;
+		t->failures += ck->failures;
 	}
+	t->commits = h->commits;
+	t->commit_s = h->commit_s;
+	t->pending = h->dirty;
 }
 
 /* One family over every (check, reference) pair. */
@@ -902,6 +1018,13 @@ void xlbd_health_prom(struct xlb_prom *p, void *arg)
 
 	if (!h || !h->list)
 		return;
+	xlb_prom_family(p, "xlb_health_commits_total", "counter",
+			"Commits of check transitions to the tables (one per "
+			"loop turn with transitions).");
+	xlb_prom_u64(p, "xlb_health_commits_total", h->commits, NULL);
+	xlb_prom_family(p, "xlb_health_commit_seconds_total", "counter",
+			"Time spent committing transitions to the tables.");
+	xlb_prom_f64(p, "xlb_health_commit_seconds_total", h->commit_s, NULL);
 	health_family(p, h, "xlb_backend_check_up", "gauge",
 		      "1 when the backend's health check in the VIP says up.",
 		      HP_UP);

@@ -133,6 +133,7 @@ struct xlbd_check {
 	struct event *timer; /* next probe */
 	struct event *deadline; /* the running probe's timeout */
 	bool running;
+	bool grace; /* the deadline gave the loop one more turn */
 	struct timespec started; /* CLOCK_MONOTONIC */
 	unsigned int spread_ms; /* the first probe's offset in the interval */
 	bool persisted; /* the pinned map holds the state for every ref */
@@ -224,7 +225,14 @@ struct xlb_prom;
 void xlbd_health_prom(struct xlb_prom *p, void *arg);
 
 /* Counters over every check, for status. */
-void xlbd_health_counts(const struct xlbd_health *h, size_t *checks, size_t *up,
-			unsigned long *transitions);
+struct xlbd_health_totals {
+	size_t checks, up;
+	unsigned long transitions, probes, failures;
+	unsigned long commits; /* commits of transitions to the tables */
+	double commit_s; /* the time they took */
+	bool pending; /* transitions not in the tables yet */
+};
+void xlbd_health_counts(const struct xlbd_health *h,
+			struct xlbd_health_totals *t);
 
 #endif /* XLB_XLBD_HEALTH_H */
