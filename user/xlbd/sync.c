@@ -37,6 +37,13 @@
 /* Bulk messages the pacer sends per tick (PACE_MS). */
 #define BULK_PER_TICK 16
 #define PACE_MS 2
+/*
+ * Table entries a transfer reads per xlb_ct_step() (one batch), and per
+ * pacer tick over all peers: what bounds the time a walk holds the loop
+ * (about 1 us an entry here: a few ms a tick, whatever the table's size).
+ */
+#define WALK_SLICE 1024
+#define WALK_PER_TICK 4096
 /* Out-of-order data messages a receiver remembers above the next one. */
 #define RXWIN 1024
 #define NACK_GAP_NS (20 * 1000000ull)
@@ -94,10 +101,20 @@ struct peer {
 	__u64 rx_bits[RXWIN / 64];
 	bool ack_due, nack_due;
 	__u64 last_nack_ns;
-	/* a bulk transfer to send (a resync answer or a walk), paced */
+	/*
+	 * A bulk transfer (a resync answer or a walk): a pass over the table
+	 * a slice at a time (ob_cur), whose matches wait in ob[ob_pos, ob_n)
+	 * until the pacer sends them. ob_resync: a transfer is under way
+	 * (even an empty table sends its END); ob_walking: the pass has
+	 * entries left; ob_end: its last message carries END.
+	 */
 	struct xlb_ct_event *ob;
-	size_t ob_n, ob_pos;
-	bool ob_end, ob_resync;
+	size_t ob_n, ob_pos, ob_cap;
+	bool ob_end, ob_resync, ob_walking;
+	struct xlb_ct_cursor ob_cur;
+	__u64 ob_since; /* only entries seen since (0: all) */
+	__u64 ob_total; /* entries queued by this transfer */
+	__u64 slices, slice_max_us; /* walk slices taken, the longest */
 	/* the peer's view, from its heartbeats */
 	__u64 fingerprint;
 	bool peer_synced;
@@ -138,6 +155,7 @@ struct xlbd_sync {
 	__u64 fingerprint;
 	unsigned int hellos;
 	__u32 ct_entries;
+	size_t pace_first; /* the peer whose walk goes first next tick */
 	/* received entries go to every CPU's LRU list */
 	struct xlb_ct_spreader spread;
 	/* what ha.status calls the role: VIP packets this node forwarded
@@ -153,6 +171,15 @@ struct xlbd_sync {
 	struct xlb_flow put_key[XLB_SYNC_BULK_MAX];
 	struct xlb_ct_entry put_val[XLB_SYNC_BULK_MAX];
 };
+
+/* A precise clock, for the time a walk slice takes. */
+static __u64 now_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * NSEC + (__u64)ts.tv_nsec;
+}
 
 static __u64 now_ns(void)
 {
@@ -309,36 +336,46 @@ static void on_ring(int fd, unsigned int events, void *arg)
 
 /* ---- bulk transfers (resync answers and walks), paced ----------------- */
 
-struct snap {
-	struct xlb_ct_event *ev;
-	size_t n, cap;
-	__u64 since; /* only entries seen since (0: all) */
-	__u64 total; /* every entry the walk met */
-};
-
-static int snap_one(const struct xlb_flow *k, const struct xlb_ct_entry *e,
-		    void *arg)
+/*
+ * Why a transfer walked a slice at a time loses nothing a walk in one go
+ * would have sent: every entry is read when the cursor passes its bucket,
+ * never earlier than the pass began, so each copy sent is at least as
+ * fresh as a snapshot taken at the start; an entry that is in the table
+ * from the start and stays is met exactly once (the cursor is a bucket
+ * index, and an entry never moves bucket). What a slice misses is what a
+ * snapshot at the start would have missed too: entries written after the
+ * cursor passed their bucket. Those the ring streams to every live peer
+ * as they are written (the peer a resync is for is live: it asked); the
+ * ones the ring lost are counted (ct_learn_lost), and the next walk takes
+ * everything seen since this one began; an entry refreshed after its
+ * bucket was passed is in the next refresh, whose "since" is this one's
+ * start. A resync's END goes only after the pass ended and every entry it
+ * queued was sent, so the peer says "synced" only when the whole table
+ * went.
+ */
+static int ob_take(const struct xlb_flow *k, const struct xlb_ct_entry *e,
+		   void *arg)
 {
-	struct snap *sn = arg;
+	struct peer *p = arg;
 
-	sn->total++;
 	/* a walk refreshes what this node forwards; a peer's entries went
 	 * to every peer from their source (a resync, since 0, takes all) */
-	if (sn->since &&
-	    (e->last_seen_ns < sn->since || e->flags & XLB_CT_F_SYNCED))
+	if (p->ob_since &&
+	    (e->last_seen_ns < p->ob_since || e->flags & XLB_CT_F_SYNCED))
 		return 0;
-	if (sn->n == sn->cap) {
-		size_t cap = sn->cap ? sn->cap * 2 : 4096;
-		void *p = realloc(sn->ev, cap * sizeof(*sn->ev));
+	if (p->ob_n == p->ob_cap) {
+		size_t cap = p->ob_cap ? p->ob_cap * 2 : 4096;
+		void *q = realloc(p->ob, cap * sizeof(*p->ob));
 
-		if (!p)
+		if (!q)
 			return -ENOMEM;
-		sn->ev = p;
-		sn->cap = cap;
+		p->ob = q;
+		p->ob_cap = cap;
 	}
-	sn->ev[sn->n].flow = *k;
-	sn->ev[sn->n].entry = *e;
-	sn->n++;
+	p->ob[p->ob_n].flow = *k;
+	p->ob[p->ob_n].entry = *e;
+	p->ob_n++;
+	p->ob_total++;
 	return 0;
 }
 
@@ -346,66 +383,119 @@ static void outbox_drop(struct peer *p)
 {
 	free(p->ob);
 	p->ob = NULL;
-	p->ob_n = p->ob_pos = 0;
-	p->ob_end = p->ob_resync = false;
+	p->ob_n = p->ob_pos = p->ob_cap = 0;
+	p->ob_end = p->ob_resync = p->ob_walking = false;
+	p->ob_total = 0;
 }
 
-/* Sends up to BULK_PER_TICK bulk messages to each peer, within its window. */
+/*
+ * Reads the next slice of @p's pass into its outbox (what is left of it
+ * moved to the front first). Returns 0, or a negative errno: the transfer
+ * is dropped (a peer that asked for a resync asks again).
+ */
+static int outbox_step(struct xlbd_sync *s, struct peer *p)
+{
+	__u64 t0 = now_mono_ns(), us;
+	int rc;
+
+	if (p->ob_pos) {
+		memmove(p->ob, p->ob + p->ob_pos,
+			(p->ob_n - p->ob_pos) * sizeof(*p->ob));
+		p->ob_n -= p->ob_pos;
+		p->ob_pos = 0;
+	}
+	rc = xlb_ct_step(s->d->maps.conntrack, &p->ob_cur, WALK_SLICE, NULL,
+			 ob_take, p, NULL);
+	if (rc == -EOPNOTSUPP) {
+		/* no batch ops for the map (an old kernel): one walk */
+		rc = xlb_ct_walk(s->d->maps.conntrack, NULL, 0, ob_take, p);
+		rc = rc < 0 ? rc : 1;
+	}
+	us = (now_mono_ns() - t0) / 1000;
+	p->slices++;
+	if (us > p->slice_max_us)
+		p->slice_max_us = us;
+	if (rc < 0) {
+		pr_err("sync: walking conntrack for %s: %s\n", p->name,
+		       strerror(-rc));
+		outbox_drop(p);
+		return rc;
+	}
+	if (rc == 1)
+		p->ob_walking = false;
+	return 0;
+}
+
+/*
+ * Sends up to BULK_PER_TICK bulk messages to each peer, within its window,
+ * reading the table for them a slice at a time: WALK_PER_TICK entries per
+ * tick over all peers, the peer that starts taking turns.
+ */
 static void on_pace(void *arg)
 {
 	struct xlbd_sync *s = arg;
+	unsigned int budget = WALK_PER_TICK;
 
-	for (size_t i = 0; i < s->npeers; i++) {
-		struct peer *p = &s->peers[i];
+	for (size_t j = 0; j < s->npeers; j++) {
+		struct peer *p = &s->peers[(s->pace_first + j) % s->npeers];
+		int k = 0;
 
-		for (int k = 0; k < BULK_PER_TICK; k++) {
-			size_t n;
+		while (k < BULK_PER_TICK && p->ob_resync &&
+		       p->tx_next - p->tx_head < BULK_WINDOW) {
+			size_t n = p->ob_n - p->ob_pos;
 			bool last;
 
-			if (!p->ob_resync && !p->ob)
-				break;
-			if (p->tx_next - p->tx_head >= BULK_WINDOW)
-				break;
-			n = p->ob_n - p->ob_pos;
+			if (p->ob_walking && n < XLB_SYNC_BULK_MAX) {
+				if (budget < WALK_SLICE)
+					break;
+				budget -= WALK_SLICE;
+				if (outbox_step(s, p))
+					break;
+				continue;
+			}
 			if (n > XLB_SYNC_BULK_MAX)
 				n = XLB_SYNC_BULK_MAX;
-			last = p->ob_pos + n == p->ob_n;
-			send_data(s, p, XLB_SYNC_BULK,
-				  last && p->ob_end ? XLB_SYNC_F_END : 0,
-				  p->ob ? p->ob + p->ob_pos : NULL, n, false);
+			last = !p->ob_walking && p->ob_pos + n == p->ob_n;
+			/* a walk that found nothing sends nothing; a
+			 * resync sends its END even for an empty table */
+			if (n || (last && p->ob_end))
+				send_data(s, p, XLB_SYNC_BULK,
+					  last && p->ob_end ? XLB_SYNC_F_END : 0,
+					  n ? p->ob + p->ob_pos : NULL, n,
+					  false);
 			p->ob_pos += n;
+			k++;
 			if (last) {
 				if (p->ob_end)
-					pr_info("sync: sent %zu entries to %s "
+					pr_info("sync: sent %llu entries to %s "
 						"(bulk resync)\n",
-						p->ob_n, p->name);
+						(unsigned long long)p->ob_total,
+						p->name);
+				else
+					s->walked += p->ob_total;
 				outbox_drop(p);
 				break;
 			}
 		}
 	}
+	if (s->npeers)
+		s->pace_first = (s->pace_first + 1) % s->npeers;
 }
 
-/* Queues a bulk transfer of the table (entries seen since @since) to @p. */
-static int outbox_fill(struct xlbd_sync *s, struct peer *p, __u64 since,
-		       bool end)
+/*
+ * Starts a bulk transfer of the table (entries seen since @since; 0: all)
+ * to @p, in place of any under way: the pacer walks and sends it.
+ */
+static void outbox_fill(struct xlbd_sync *s, struct peer *p, __u64 since,
+			bool end)
 {
-	struct snap sn = { .since = since };
-	int rc;
-
-	rc = xlb_ct_walk(s->d->maps.conntrack, NULL, 0, snap_one, &sn);
-	if (rc < 0) {
-		free(sn.ev);
-		pr_err("sync: walking conntrack for %s: %s\n", p->name,
-		       strerror(-rc));
-		return rc;
-	}
+	(void)s;
 	outbox_drop(p);
-	p->ob = sn.ev;
-	p->ob_n = sn.n;
+	memset(&p->ob_cur, 0, sizeof(p->ob_cur));
+	p->ob_since = since;
 	p->ob_end = end;
-	p->ob_resync = true; /* even an empty table is sent (its END) */
-	return 0;
+	p->ob_walking = true;
+	p->ob_resync = true;
 }
 
 /*
@@ -443,8 +533,10 @@ static __u64 ring_lost(struct xlbd_sync *s)
  * entry seen since the previous walk; and every refresh_ns(), every entry
  * seen since the previous refresh: this node's live flows, so their ages
  * on the peers stay fresh. Entries a peer sent us are left out: their
- * source sends them. Each walk also counts the table (for heartbeats);
- * between walks the count is the reaper's (xlbd/daemon.h).
+ * source sends them. The walk itself is the pacer's, a slice at a time
+ * (outbox_step): a walk in one go would stall the loop, and the lag of
+ * every entry waiting on it, for a time that grows with the table. The
+ * count for heartbeats comes from the reaper's last pass (xlbd/daemon.h).
  */
 static void on_walk(void *arg)
 {
@@ -453,49 +545,25 @@ static void on_walk(void *arg)
 	bool refresh = now - s->last_refresh_ns >= refresh_ns(s);
 	bool catch_up = lost != s->lost_seen;
 	__u64 since = refresh ? s->last_refresh_ns : s->last_walk_ns;
-	struct snap sn = { .since = since > NSEC ? since - NSEC : 1 };
-	int rc;
 
+	since = since > NSEC ? since - NSEC : 1;
 	s->last_walk_ns = now;
 	if (refresh)
 		s->last_refresh_ns = now;
 	s->lost_seen = lost;
-	/*
-	 * Nothing to send: no walk. The count for heartbeats comes from the
-	 * reaper's last pass, which walks a slice at a time; a whole walk
-	 * here would stall the loop (and the lag of every entry waiting on
-	 * it) for a time that grows with the table.
-	 */
-	if (!refresh && !catch_up) {
-		if (s->d->census.valid)
-			s->ct_entries = (__u32)(s->d->census.n[0] +
-						s->d->census.n[1]);
+	if (s->d->census.valid)
+		s->ct_entries =
+			(__u32)(s->d->census.n[0] + s->d->census.n[1]);
+	if (!refresh && !catch_up)
 		return;
-	}
-	rc = xlb_ct_walk(s->d->maps.conntrack, NULL, 0, snap_one, &sn);
-	if (rc < 0) {
-		pr_err("sync: walking conntrack: %s\n", strerror(-rc));
-		free(sn.ev);
-		return;
-	}
-	s->ct_entries = (__u32)sn.total;
 	s->walks++;
-	s->walked += sn.n;
-	for (size_t i = 0; i < s->npeers && sn.n; i++) {
+	for (size_t i = 0; i < s->npeers; i++) {
 		struct peer *p = &s->peers[i];
 
 		if (!p->alive || p->ob_resync)
 			continue;
-		p->ob = malloc(sn.n * sizeof(*sn.ev));
-		if (!p->ob)
-			continue;
-		memcpy(p->ob, sn.ev, sn.n * sizeof(*sn.ev));
-		p->ob_n = sn.n;
-		p->ob_pos = 0;
-		p->ob_end = false;
-		p->ob_resync = true;
+		outbox_fill(s, p, since, false);
 	}
-	free(sn.ev);
 }
 
 /* ---- receiving --------------------------------------------------------- */
@@ -1591,6 +1659,10 @@ struct json_object *xlbd_sync_status(struct xlbd_sync *s)
 		add_u64(j, "queue", p->tx_next - p->tx_head);
 		add_u64(j, "queue_entries", p->q_entries);
 		add_u64(j, "bulk_pending", p->ob_n - p->ob_pos);
+		json_object_object_add(j, "bulk_walking",
+				       json_object_new_boolean(p->ob_walking));
+		add_u64(j, "walk_slices", p->slices);
+		add_u64(j, "walk_slice_max_us", p->slice_max_us);
 		add_u64(j, "sent_msgs", p->sent_msgs);
 		add_u64(j, "sent_entries", p->sent_entries);
 		add_u64(j, "sent_stream", p->sent_stream);
