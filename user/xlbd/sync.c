@@ -34,8 +34,12 @@
 #define TXQ_MAX 4096
 /* Bulk messages in flight before the pacer waits for ACKs. */
 #define BULK_WINDOW 64
-/* Bulk messages the pacer sends per tick (PACE_MS). */
-#define BULK_PER_TICK 16
+/*
+ * Bulk messages the pacer sends per tick (PACE_MS): each is encoded,
+ * compressed and sealed on the loop, so few a turn (4096 entries a tick is
+ * still far more than a peer writes per second).
+ */
+#define BULK_PER_TICK 4
 #define PACE_MS 2
 /*
  * Table entries a transfer reads per xlb_ct_step() (one batch), and per
@@ -43,7 +47,7 @@
  * (about 1 us an entry here: a few ms a tick, whatever the table's size).
  */
 #define WALK_SLICE 1024
-#define WALK_PER_TICK 4096
+#define WALK_PER_TICK 2048
 /* Out-of-order data messages a receiver remembers above the next one. */
 #define RXWIN 1024
 #define NACK_GAP_NS (20 * 1000000ull)
@@ -138,8 +142,24 @@ struct peer {
 	double lag_sum_s;
 };
 
+/*
+ * A fingerprint pass in progress: its hash so far, the VIPs (sorted), the
+ * one being read and its next slot.
+ */
+#define FP_PART 8192 /* table slots a pacer tick reads */
+struct fp_job {
+	bool on, keyed, have_cand;
+	crypto_generichash_state h;
+	struct xlb_vip_entry *v;
+	size_t n, i;
+	__u32 slot;
+	__u64 cand; /* a changed value, announced when the next pass agrees */
+	__u32 part[FP_PART];
+};
+
 struct xlbd_sync {
 	struct xlbd *d;
+	struct xlbd_loop *loop;
 	struct xlb_cfg_sync cfg;
 	struct xlb_sync_keyring keys;
 	const struct xlb_sync_key *tx_key;
@@ -156,6 +176,7 @@ struct xlbd_sync {
 	unsigned int hellos;
 	__u32 ct_entries;
 	size_t pace_first; /* the peer whose walk goes first next tick */
+	struct fp_job fp;
 	/* received entries go to every CPU's LRU list */
 	struct xlb_ct_spreader spread;
 	/* what ha.status calls the role: VIP packets this node forwarded
@@ -426,6 +447,8 @@ static int outbox_step(struct xlbd_sync *s, struct peer *p)
 	return 0;
 }
 
+static void fp_tick(struct xlbd_sync *s);
+
 /*
  * Sends up to BULK_PER_TICK bulk messages to each peer, within its window,
  * reading the table for them a slice at a time: WALK_PER_TICK entries per
@@ -480,6 +503,7 @@ static void on_pace(void *arg)
 	}
 	if (s->npeers)
 		s->pace_first = (s->pace_first + 1) % s->npeers;
+	fp_tick(s);
 }
 
 /*
@@ -1043,13 +1067,14 @@ static void on_sock(int fd, unsigned int events, void *arg)
 
 	(void)events;
 	/*
-	 * A bounded burst per turn (256 datagrams or 8192 entries): the
+	 * A bounded burst per turn (256 datagrams, or one bulk message's
+	 * 1024 entries: 5-10 ms of writes here): the
 	 * loop's other sources get their turn, and the fd, level-triggered,
 	 * brings us back for the rest. ACKs go out after each bulk message
 	 * too, so a resync in progress does not hold back the ACKs (and the
 	 * sender's lag figures) of new flows.
 	 */
-	for (int i = 0; i < 256 && applied < 8192; i++) {
+	for (int i = 0; i < 256 && applied < XLB_SYNC_BULK_MAX; i++) {
 		struct sockaddr_storage sa;
 		socklen_t sl = sizeof(sa);
 		static __u8 rbuf[XLB_SYNC_MSG_MAX + 1];
@@ -1148,47 +1173,91 @@ static __u32 fp_half(crypto_generichash_state *h, struct fp_item *it, size_t n)
  * health difference usually shows in both halves; a tables-only
  * difference is the config (seed, pools, weights, drains).
  */
-static __u64 fingerprint(struct xlbd_sync *s)
+static void fp_start(struct xlbd_sync *s)
 {
-	crypto_generichash_state h;
-	struct xlb_vip_entry *v = NULL;
+	struct fp_job *j = &s->fp;
+
+	free(j->v);
+	j->v = NULL;
+	j->n = j->i = 0;
+	j->slot = 0;
+	j->keyed = false;
+	crypto_generichash_init(&j->h, NULL, 0, 8);
+	crypto_generichash_update(&j->h, (const void *)&s->d->running.hash_seed,
+				  sizeof(s->d->running.hash_seed));
+	if (!xlb_vip_list(&s->d->maps, &j->v, &j->n))
+		qsort(j->v, j->n, sizeof(*j->v), cmp_vip);
+	else
+		j->n = 0;
+	j->on = true;
+}
+
+/*
+ * Hashes up to @budget more slots of the VIPs' tables, in order: a part
+ * at a time, the stream is the one the whole tables would make. Returns
+ * true when every table is in.
+ */
+static bool fp_step(struct xlbd_sync *s, __u32 budget)
+{
+	struct fp_job *j = &s->fp;
+
+	while (j->i < j->n && budget) {
+		__u32 got = 0, size = 0,
+		      max = budget < FP_PART ? budget : FP_PART;
+		struct xlb_vip_entry *v = &j->v[j->i];
+
+		if (!j->keyed) {
+			crypto_generichash_update(&j->h, (const void *)&v->key,
+						  sizeof(v->key));
+			j->keyed = true;
+		}
+		if (xlb_table_read_part(&s->d->maps, v->info.vip_id, j->slot,
+					max, j->part, &got, &size) ||
+		    !got) {
+			/* no table (or it went): the VIP's key alone */
+			j->i++;
+			j->slot = 0;
+			j->keyed = false;
+			continue;
+		}
+		crypto_generichash_update(&j->h, (const void *)j->part,
+					  got * sizeof(*j->part));
+		j->slot += got;
+		budget = budget > got ? budget - got : 0;
+		if (j->slot >= size) {
+			j->i++;
+			j->slot = 0;
+			j->keyed = false;
+		}
+	}
+	return j->i >= j->n;
+}
+
+/* The fingerprint of a finished pass (fp_step() said true). */
+static __u64 fp_finish(struct xlbd_sync *s)
+{
+	struct fp_job *j = &s->fp;
 	const struct xlb_cfg *c = &s->d->running;
 	struct fp_item *it;
-	size_t n = 0, ni = 0, nrefs = 0;
+	size_t ni = 0, nrefs = 0;
 	__u32 hi, lo;
 
+	j->on = false;
+	free(j->v);
+	j->v = NULL;
 	for (size_t i = 0; i < c->nvips; i++)
 		nrefs += c->vips[i].nrefs;
 	it = calloc(c->nbackends + nrefs + 1, sizeof(*it));
 	if (!it)
 		return s->fingerprint; /* the last one, till memory is back */
-	crypto_generichash_init(&h, NULL, 0, 8);
-	crypto_generichash_update(&h, (const void *)&c->hash_seed,
-				  sizeof(c->hash_seed));
-	if (!xlb_vip_list(&s->d->maps, &v, &n)) {
-		qsort(v, n, sizeof(*v), cmp_vip);
-		for (size_t i = 0; i < n; i++) {
-			__u32 *t = NULL, size = 0;
-
-			crypto_generichash_update(&h, (const void *)&v[i].key,
-						  sizeof(v[i].key));
-			if (xlb_table_read(&s->d->maps, v[i].info.vip_id, &t,
-					   &size))
-				continue;
-			crypto_generichash_update(&h, (const void *)t,
-						  size * sizeof(*t));
-			free(t);
-		}
-		free(v);
-	}
 	for (size_t i = 0; i < c->nbackends; i++) {
 		it[ni].id = c->backends[i].id;
 		memcpy(it[ni].addr, c->backends[i].addr.bytes, 16);
 		ni++;
 	}
-	hi = fp_half(&h, it, ni);
+	hi = fp_half(&j->h, it, ni);
 
-	crypto_generichash_init(&h, NULL, 0, 8);
+	crypto_generichash_init(&j->h, NULL, 0, 8);
 	ni = 0;
 	for (size_t i = 0; i < c->nbackends; i++) {
 		if (!c->backends[i].down)
@@ -1214,9 +1283,46 @@ static __u64 fingerprint(struct xlbd_sync *s)
 			ni++;
 		}
 	}
-	lo = fp_half(&h, it, ni);
+	lo = fp_half(&j->h, it, ni);
 	free(it);
 	return (__u64)hi << 32 | lo;
+}
+
+/*
+ * The fingerprint in one go: at the start, before the loop runs (a
+ * heartbeat must carry one).
+ */
+static __u64 fingerprint_now(struct xlbd_sync *s)
+{
+	fp_start(s);
+	fp_step(s, UINT32_MAX);
+	return fp_finish(s);
+}
+
+/*
+ * The pacer's share of a fingerprint pass: FP_PART slots a tick. A pass
+ * spans ticks, so the tables may change under it and a pass may mix
+ * before and after; a changed value is announced only when a second pass
+ * right after agrees (a torn pass never names a peer as different).
+ */
+static void fp_tick(struct xlbd_sync *s)
+{
+	struct fp_job *j = &s->fp;
+	__u64 fp;
+
+	if (!j->on || !fp_step(s, FP_PART))
+		return;
+	fp = fp_finish(s);
+	if (fp == s->fingerprint) {
+		j->have_cand = false;
+	} else if (j->have_cand && fp == j->cand) {
+		s->fingerprint = fp;
+		j->have_cand = false;
+	} else {
+		j->cand = fp;
+		j->have_cand = true;
+		fp_start(s);
+	}
 }
 
 /* Which halves of two fingerprints differ, for the log and ha.status. */
@@ -1277,8 +1383,8 @@ static void on_hello_timer(void *arg)
 	bool synced = xlbd_sync_synced(s);
 
 	note_forwarding(s, now);
-	if (s->hellos++ % FP_EVERY == 0)
-		s->fingerprint = fingerprint(s);
+	if (s->hellos++ % FP_EVERY == 0 && !s->fp.on)
+		fp_start(s); /* the pacer reads the tables (fp_tick) */
 	for (size_t i = 0; i < s->npeers; i++) {
 		struct peer *p = &s->peers[i];
 		struct xlb_sync_msg m = { .type = XLB_SYNC_HELLO };
@@ -1355,6 +1461,7 @@ struct xlbd_sync *xlbd_sync_new(struct xlbd_loop *loop, struct xlbd *d,
 	}
 	s->fd = -1;
 	s->d = d;
+	s->loop = loop;
 	s->cfg = *c;
 	if (xlb_sync_keys_load(c->key_file, &s->keys, err, errlen))
 		goto fail;
@@ -1410,7 +1517,7 @@ struct xlbd_sync *xlbd_sync_new(struct xlbd_loop *loop, struct xlbd *d,
 			 "sync: open the learning ring: %s", strerror(errno));
 		goto fail;
 	}
-	s->fingerprint = fingerprint(s);
+	s->fingerprint = fingerprint_now(s);
 	s->lost_seen = ring_lost(s); /* a previous xlbd's losses are its own */
 	s->tx_seen = tx_packets(s); /* and so is its traffic */
 	s->src_sock =
@@ -1463,6 +1570,7 @@ void xlbd_sync_free(struct xlbd_sync *s)
 		outbox_drop(&s->peers[i]);
 	}
 	sodium_memzero(&s->keys, sizeof(s->keys));
+	free(s->fp.v);
 	free(s);
 }
 
@@ -1611,6 +1719,15 @@ struct json_object *xlbd_sync_status(struct xlbd_sync *s)
 	add_u64(o, "walks", s->walks);
 	add_u64(o, "walked", s->walked);
 	add_u64(o, "ct_entries", s->ct_entries);
+	{
+		unsigned long long max_ns, over;
+
+		/* what a walk in one go would show: the loop held */
+		xlbd_loop_busy(s->loop, &max_ns, &over);
+		add_u64(o, "loop_busiest_us", max_ns / 1000);
+		add_u64(o, "loop_slow_ms", XLBD_LOOP_BUSY_MS);
+		add_u64(o, "loop_slow", over);
+	}
 	if (!getrusage(RUSAGE_SELF, &ru))
 		json_object_object_add(
 			o, "cpu_s",
