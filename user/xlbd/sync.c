@@ -118,6 +118,9 @@ struct peer {
 	struct xlb_ct_cursor ob_cur;
 	__u64 ob_since; /* only entries seen since (0: all) */
 	__u64 ob_total; /* entries queued by this transfer */
+	/* a walk due while a transfer was under way: entries seen since
+	 * this go next (0: none owed) */
+	__u64 owed_since;
 	__u64 slices, slice_max_us; /* walk slices taken, the longest */
 	/* the peer's view, from its heartbeats */
 	__u64 fingerprint;
@@ -368,7 +371,8 @@ static void on_ring(int fd, unsigned int events, void *arg)
  * cursor passed their bucket. Those the ring streams to every live peer
  * as they are written (the peer a resync is for is live: it asked); the
  * ones the ring lost are counted (ct_learn_lost), and the next walk takes
- * everything seen since this one began; an entry refreshed after its
+ * everything seen since this one began (a walk due while a transfer is
+ * under way is owed, and goes right after it); an entry refreshed after its
  * bucket was passed is in the next refresh, whose "since" is this one's
  * start. A resync's END goes only after the pass ended and every entry it
  * queued was sent, so the peer says "synced" only when the whole table
@@ -448,6 +452,8 @@ static int outbox_step(struct xlbd_sync *s, struct peer *p)
 }
 
 static void fp_tick(struct xlbd_sync *s);
+static void outbox_fill(struct xlbd_sync *s, struct peer *p, __u64 since,
+			bool end);
 
 /*
  * Sends up to BULK_PER_TICK bulk messages to each peer, within its window,
@@ -497,6 +503,10 @@ static void on_pace(void *arg)
 				else
 					s->walked += p->ob_total;
 				outbox_drop(p);
+				if (p->owed_since) {
+					outbox_fill(s, p, p->owed_since, false);
+					p->owed_since = 0;
+				}
 				break;
 			}
 		}
@@ -584,8 +594,15 @@ static void on_walk(void *arg)
 	for (size_t i = 0; i < s->npeers; i++) {
 		struct peer *p = &s->peers[i];
 
-		if (!p->alive || p->ob_resync)
+		if (!p->alive)
 			continue;
+		/* a transfer under way may have passed the buckets of what
+		 * this walk is for: it follows that one */
+		if (p->ob_resync) {
+			if (!p->owed_since || since < p->owed_since)
+				p->owed_since = since;
+			continue;
+		}
 		outbox_fill(s, p, since, false);
 	}
 }
@@ -915,6 +932,7 @@ static void peer_restarted(struct peer *p)
 {
 	txq_clear(p);
 	outbox_drop(p);
+	p->owed_since = 0; /* it asks for the whole table */
 	memset(p->rx_bits, 0, sizeof(p->rx_bits));
 	p->rx_next = p->rx_max = p->bulk_end = 0;
 	p->state = P_CONNECTING;
