@@ -2005,7 +2005,8 @@ void xlbd_sync_prom(struct xlb_prom *pr, void *arg)
 		    SP_QUEUE_MSGS);
 	peer_family(
 		pr, s, "xlb_sync_bulk_pending_entries", "gauge",
-		"Entries of a bulk transfer (resync or walk) still to send.",
+		"Entries a bulk transfer (resync or walk) has read from "
+		"the table and not yet sent.",
 		SP_BULK_PENDING);
 	xlb_prom_family(pr, "xlb_sync_entries_sent_total", "counter",
 			"Entries sent to the peer: stream (new flows from the "
