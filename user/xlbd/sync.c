@@ -488,10 +488,10 @@ static void on_pace(void *arg)
 			/* a walk that found nothing sends nothing; a
 			 * resync sends its END even for an empty table */
 			if (n || (last && p->ob_end))
-				send_data(s, p, XLB_SYNC_BULK,
-					  last && p->ob_end ? XLB_SYNC_F_END : 0,
-					  n ? p->ob + p->ob_pos : NULL, n,
-					  false);
+				send_data(
+					s, p, XLB_SYNC_BULK,
+					last && p->ob_end ? XLB_SYNC_F_END : 0,
+					n ? p->ob + p->ob_pos : NULL, n, false);
 			p->ob_pos += n;
 			k++;
 			if (last) {
@@ -586,8 +586,7 @@ static void on_walk(void *arg)
 		s->last_refresh_ns = now;
 	s->lost_seen = lost;
 	if (s->d->census.valid)
-		s->ct_entries =
-			(__u32)(s->d->census.n[0] + s->d->census.n[1]);
+		s->ct_entries = (__u32)(s->d->census.n[0] + s->d->census.n[1]);
 	if (!refresh && !catch_up)
 		return;
 	s->walks++;
@@ -2003,11 +2002,10 @@ void xlbd_sync_prom(struct xlb_prom *pr, void *arg)
 	peer_family(pr, s, "xlb_sync_queue_messages", "gauge",
 		    "Messages sent and not yet acknowledged (at most 4096).",
 		    SP_QUEUE_MSGS);
-	peer_family(
-		pr, s, "xlb_sync_bulk_pending_entries", "gauge",
-		"Entries a bulk transfer (resync or walk) has read from "
-		"the table and not yet sent.",
-		SP_BULK_PENDING);
+	peer_family(pr, s, "xlb_sync_bulk_pending_entries", "gauge",
+		    "Entries a bulk transfer (resync or walk) has read from "
+		    "the table and not yet sent.",
+		    SP_BULK_PENDING);
 	xlb_prom_family(pr, "xlb_sync_entries_sent_total", "counter",
 			"Entries sent to the peer: stream (new flows from the "
 			"ring) or bulk (resyncs and walks), resends excluded.");
