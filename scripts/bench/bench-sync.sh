@@ -38,6 +38,17 @@
 # rates again with both xlbd at nice -10, as a node that gives its control
 # plane priority over other work would run; "": none], CT_ENTRIES
 # [1048576], BENCH_KEEP [0; 1 keeps the work dir with the daemons' logs].
+#
+# Then the hold point (HOLD flows [500000]; 0: none), run HOLD_RUNS [1]
+# times: lb1's table filled with HOLD distinct flows (unthrottled SYNs
+# through its XDP), lb2 must hold exactly as many entries as lb1, after
+# streaming and again after a bulk resync from empty. Both nodes run
+# sync.interval 1 and conntrack.timeout_tcp_fin 8, so each walks its whole
+# table for a refresh every 2 s. Meanwhile scripts/bench/ctl-latency.py
+# times `status` requests one after another: on both nodes for
+# HOLD_PROBE_S [6] seconds of refresh walks, then on lb1 (which walks its
+# table for the answer) and lb2 (which writes it) during the bulk resync:
+# the worst answer is how long a walk holds xlbd's loop.
 set -euo pipefail
 
 case ${1:-} in
@@ -61,6 +72,11 @@ RATES=${RATES:-"10000 100000"}
 BURST=${BURST:-200000}
 NICE_RATES=${NICE_RATES-100000}
 CT_ENTRIES=${CT_ENTRIES:-1048576}
+HOLD=${HOLD:-500000}
+HOLD_RUNS=${HOLD_RUNS:-1}
+HOLD_PROBE_S=${HOLD_PROBE_S:-6}
+INTERVAL=10
+FIN_TIMEOUT=120
 NS1=xlbsy1-$$
 NS2=xlbsy2-$$
 PIN1=/sys/fs/bpf/xlb-bsync1-$$
@@ -128,7 +144,7 @@ config() { # config PIN ME PEER
 	cat <<EOF
 pin_dir: $1
 hash_seed: 24301
-conntrack: { entries: $CT_ENTRIES }
+conntrack: { entries: $CT_ENTRIES, timeout_tcp_fin: $FIN_TIMEOUT }
 encap: { source4: 198.19.0.0 }
 nexthop: { mac: '$GENMAC' }
 metrics: { listen: 127.0.0.1:$MPORT }
@@ -140,11 +156,14 @@ vips:
   - { name: web4, address: 192.0.2.10, port: 80, protocol: tcp,
       backends: [ {id: 1}, {id: 2}, {id: 3} ] }
 sync: { listen: '$2:$SPORT', peers: [ '$3:$SPORT' ], key_file: $WORK/sync.key,
-        key_id: 1, interval: 10 }
+        key_id: 1, interval: $INTERVAL }
 EOF
 }
-config "$PIN1" 10.99.0.1 10.99.0.2 >"$WORK/1.yaml"
-config "$PIN2" 10.99.0.2 10.99.0.1 >"$WORK/2.yaml"
+configs() {
+	config "$PIN1" 10.99.0.1 10.99.0.2 >"$WORK/1.yaml"
+	config "$PIN2" 10.99.0.2 10.99.0.1 >"$WORK/2.yaml"
+}
+configs
 
 up() { # up N: xlbd N started, answering its socket; sets XN
 	local n=$1 ns dev pid
@@ -301,8 +320,80 @@ one_run() {
 		  cpu_s_lb2_resync: $cpub}' >>"$WORK/runs.jsonl"
 }
 
+# probe N SECONDS [UNTIL]: ctl-latency.py on node N's socket, its JSON
+# line in $WORK/probe.N (background; PROBE<N> its pid)
+probe() {
+	python3 "$ROOT/scripts/bench/ctl-latency.py" "$WORK/$1.sock" --seconds "$2" \
+		${3:+--until "$3"} >"$WORK/probe.$1" &
+	eval "PROBE$1=$!"
+}
+
+# hold_run FLOWS: lb1 filled with FLOWS flows, lb2 holds as many (streamed,
+# then bulk resync), the ctl latency meanwhile; appends to hold.jsonl
+hold_run() {
+	local flows=$1 c1 c2 c2b t0 t_fill t_up t_sync w1 w2 r1 r2 lost i
+	down 1 2>/dev/null || true
+	down 2 2>/dev/null || true
+	up 1
+	up 2
+	if ! synced 1 20 || ! synced 2 20; then die "hold: the nodes did not sync"; fi
+	in1 "$BUILD/xlb-pktgen" sink --dev gen0 --until-idle 1500 --json >"$WORK/sink.json" 2>/dev/null &
+	SINK=$!
+	sleep 0.3
+	t0=$(now_ms)
+	in1 "$BUILD/xlb-pktgen" --dev gen0 --dst-mac "$LBMAC" --src 10.1.0.1 \
+		--dst 192.0.2.10 --dport 80 --proto tcp-syn --flows "$flows" \
+		--count "$flows" --rate 0 --json >"$WORK/gen.json" 2>"$WORK/gen.err" ||
+		die "xlb-pktgen: $(cat "$WORK/gen.err")"
+	t_fill=$(now_ms)
+	stop "$SINK"
+	SINK=
+	c1=$(count 1)
+	[ "$c1" = "$flows" ] || die "hold: lb1 holds $c1 of $flows flows"
+	# streamed (and what the ring lost, by the next catch-up walk)
+	c2=0
+	for ((i = 0; i < 1200; i++)); do
+		c2=$(count 2)
+		[ "$c2" = "$c1" ] && break
+		sleep 0.1
+	done
+	[ "$c2" = "$c1" ] || die "hold: lb2 holds $c2 of lb1's $c1 entries after streaming"
+	lost=$(lost)
+	# refresh walks on both nodes (every 2 s) with nothing else going on
+	probe 1 "$HOLD_PROBE_S"
+	probe 2 "$HOLD_PROBE_S"
+	wait "$PROBE1" "$PROBE2" || true
+	w1=$(cat "$WORK/probe.1")
+	w2=$(cat "$WORK/probe.2")
+	# bulk resync: lb2 back with empty maps; lb1 walks for its answer
+	down 2
+	rm -f "$WORK/resynced"
+	probe 1 120 "$WORK/resynced"
+	up 2
+	t_up=$(now_ms)
+	probe 2 120 "$WORK/resynced"
+	synced 2 120 || die "hold: lb2 did not resync"
+	t_sync=$(now_ms)
+	touch "$WORK/resynced"
+	wait "$PROBE1" "$PROBE2" || true
+	r1=$(cat "$WORK/probe.1")
+	r2=$(cat "$WORK/probe.2")
+	c2b=$(count 2)
+	c1=$(count 1)
+	[ "$c2b" = "$c1" ] || die "hold: after the resync lb2 holds $c2b of lb1's $c1 entries"
+	jq -nc --argjson flows "$flows" --argjson lb1 "$c1" --argjson lb2 "$c2" --argjson lb2r "$c2b" \
+		--argjson fill_ms $((t_fill - t0)) --argjson resync_ms $((t_sync - t_up)) \
+		--argjson lost "$lost" --argjson w1 "$w1" --argjson w2 "$w2" --argjson r1 "$r1" --argjson r2 "$r2" \
+		--argjson sl "$(x1 --json sync status | jq -c '.peers[0] | {walk_slices, walk_slice_max_us}')" \
+		'{flows: $flows, lb1_entries: $lb1, lb2_streamed: $lb2, lb2_resynced: $lb2r,
+		  fill_ms: $fill_ms, resync_ms: $resync_ms, ring_lost: $lost,
+		  ctl_refresh_lb1: $w1, ctl_refresh_lb2: $w2, ctl_resync_lb1: $r1, ctl_resync_lb2: $r2,
+		  lb1_slices: $sl}' >>"$WORK/hold.jsonl"
+}
+
 mkdir -p "$OUT"
 : >"$WORK/runs.jsonl"
+: >"$WORK/hold.jsonl"
 points=""
 for r in $RATES; do points+="$r:$((r * SECS)):0 "; done
 for r in $NICE_RATES; do points+="$r:$((r * SECS)):-10 "; done
@@ -315,6 +406,16 @@ for pt in $points; do
 	done
 done
 NICE=0
+if [ "$HOLD" != 0 ]; then
+	INTERVAL=1
+	FIN_TIMEOUT=8
+	configs
+	for ((i = 1; i <= HOLD_RUNS; i++)); do
+		hold_run "$HOLD"
+		echo "  hold $HOLD flows, run $i: $(tail -1 "$WORK/hold.jsonl")" >&2
+	done
+	jq -s . "$WORK/hold.jsonl" >"$OUT/sync-hold.json"
+fi
 
 # per point: median and range over the runs
 jq -s 'group_by([.rate, .nice]) | map({rate: .[0].rate, nice: .[0].nice, flows: .[0].flows, runs: length,
@@ -351,5 +452,17 @@ jq -s 'group_by([.rate, .nice]) | map({rate: .[0].rate, nice: .[0].nice, flows: 
 	echo
 	jq -r '.[] | select(.rate == 100000) | "Goal p99 under 20 ms at 100k new flows/s (xlbd nice \(.nice)): \(if (.lag_p99_ms | .[(length - 1) / 2 | floor]) as $p | $p >= 0 and $p <= 20 then "met" else "NOT met" end) (median p99 \(.lag_p99_ms | .[(length - 1) / 2 | floor]) ms)."' "$OUT/sync.json"
 	jq -r '.[] | select(.rate == 0) | "Unthrottled: ring records lost at most \(.ring_lost) per run (the walk carries those)."' "$OUT/sync.json"
+	if [ -s "$WORK/hold.jsonl" ]; then
+		echo
+		echo "Hold: lb1 filled with $HOLD flows; lb2 must hold exactly as many (streamed, then after a"
+		echo "bulk resync from empty). Worst \`status\` answer in ms (p99 in brackets) while both nodes"
+		echo "walk their tables for refreshes every 2 s, and during the resync (lb1 walks, lb2 writes)."
+		echo
+		echo "| flows | lb1 | lb2 streamed | lb2 resynced | fill ms | resync ms | ctl refresh lb1 | ctl refresh lb2 | ctl resync lb1 | ctl resync lb2 |"
+		echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+		jq -r 'def l(p): "\(p.max_ms) [\(p.p99_ms)]";
+			"| \(.flows) | \(.lb1_entries) | \(.lb2_streamed) | \(.lb2_resynced) | \(.fill_ms) | \(.resync_ms) | \(l(.ctl_refresh_lb1)) | \(l(.ctl_refresh_lb2)) | \(l(.ctl_resync_lb1)) | \(l(.ctl_resync_lb2)) |"' \
+			"$WORK/hold.jsonl"
+	fi
 } >"$OUT/sync.md"
 cat "$OUT/sync.md"

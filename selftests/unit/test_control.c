@@ -853,6 +853,59 @@ static char *maps_dump(void)
 	return buf;
 }
 
+/*
+ * A table read in parts (the sync fingerprint's way, a part a loop turn)
+ * is the table read in one go, whatever the part size, the last part
+ * short; past the end nothing is read.
+ */
+Test(edit, table_read_in_parts)
+{
+	struct xlb_vip_entry *vips;
+	size_t n;
+
+	cr_assert_eq(xlb_vip_list(&d.maps, &vips, &n), 0);
+	cr_assert_gt(n, 0, "the setup installs VIPs");
+	for (size_t i = 0; i < n; i++) {
+		__u32 *t = NULL, size = 0, parts[] = { 1, 1000, 8192, 70000 };
+
+		cr_assert_eq(xlb_table_read(&d.maps, vips[i].info.vip_id, &t,
+					    &size), 0);
+		for (size_t p = 0; p < sizeof(parts) / sizeof(parts[0]); p++) {
+			__u32 *got = calloc(size, sizeof(*got)), from = 0,
+			      k, sz, reads = 0;
+
+			cr_assert_not_null(got);
+			while (from < size) {
+				cr_assert_eq(xlb_table_read_part(
+						     &d.maps, vips[i].info.vip_id,
+						     from, parts[p], got + from,
+						     &k, &sz),
+					     0);
+				cr_assert_eq(sz, size, "the size is the table's");
+				cr_assert(k > 0 && k <= parts[p],
+					  "a part of 1..%u slots (%u)", parts[p],
+					  k);
+				from += k;
+				reads++;
+				if (parts[p] == 1 && reads > 4)
+					break; /* slot by slot: enough */
+			}
+			cr_assert_eq(memcmp(got, t, from * sizeof(*t)), 0,
+				     "parts of %u slots read the table", parts[p]);
+			if (from >= size) {
+				cr_assert_eq(xlb_table_read_part(
+						     &d.maps, vips[i].info.vip_id,
+						     size, parts[p], got, &k, &sz),
+					     0);
+				cr_assert_eq(k, 0, "nothing past the end");
+			}
+			free(got);
+		}
+		free(t);
+	}
+	free(vips);
+}
+
 Test(edit, each_edit_is_applied)
 {
 	struct xlb_cfg_vip v = { .name = "api", .family = XLB_AF_INET,

@@ -424,3 +424,59 @@ out:
 	close(fd);
 	return err;
 }
+
+int xlb_table_read_part(const struct xlb_lb_maps *m, __u32 vip_id, __u32 from,
+			__u32 max, __u32 *out, __u32 *got, __u32 *size)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
+	__u32 inner_id, zero = 0, n = 0, in, token, count, *keys = NULL,
+	      *vals = NULL;
+	int fd, err = 0;
+
+	*got = 0;
+	*size = 0;
+	if (bpf_map_lookup_elem(m->maglev, &vip_id, &inner_id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(fd, &zero, &n)) {
+		err = -errno;
+		goto out;
+	}
+	if (!n || n > XLB_MAGLEV_MAX_SIZE) {
+		err = -EINVAL; /* not a table this build installs */
+		goto out;
+	}
+	*size = n;
+	if (from >= n || !max)
+		goto out;
+	count = n - from < max ? n - from : max;
+	keys = malloc(count * sizeof(*keys));
+	vals = malloc(count * sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* a generic batch starts after the key it is given: the one before
+	 * slot @from (the header, at least) */
+	in = from + XLB_MAGLEV_HDR_SLOTS - 1;
+	if (bpf_map_lookup_batch(fd, &in, &token, keys, vals, &count, &bopts) &&
+	    errno != ENOENT) {
+		err = -errno;
+		goto out;
+	}
+	for (__u32 i = 0; i < count; i++) {
+		if (keys[i] != from + XLB_MAGLEV_HDR_SLOTS + i) {
+			err = -EIO;
+			goto out;
+		}
+		out[i] = vals[i];
+	}
+	*got = count;
+out:
+	free(keys);
+	free(vals);
+	close(fd);
+	return err;
+}

@@ -135,4 +135,13 @@ bool xlb_table_installed(const struct xlb_lb_maps *m, __u32 vip_id);
 int xlb_table_read(const struct xlb_lb_maps *m, __u32 vip_id, __u32 **table,
 		   __u32 *size);
 
+/*
+ * Reads part of the same table: up to @max slots from slot @from into
+ * @out; *@got says how many, *@size the table's slots. A 65537-slot table
+ * read in one go costs ~20 ms; in parts, a caller on an event loop holds
+ * it a fraction of that per part.
+ */
+int xlb_table_read_part(const struct xlb_lb_maps *m, __u32 vip_id, __u32 from,
+			__u32 max, __u32 *out, __u32 *got, __u32 *size);
+
 #endif /* XLB_USER_LBMAPS_H */

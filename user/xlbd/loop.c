@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <event2/event.h>
 
 #include "lib/log.h"
@@ -34,6 +35,7 @@ struct xlbd_src {
 struct xlbd_loop {
 	struct event_base *base;
 	struct xlbd_src *srcs;
+	unsigned long long busy_max_ns, busy_over; /* xlbd_loop_busy() */
 };
 
 /* libevent's own warnings in xlbd's voice, at xlbd's levels. */
@@ -90,6 +92,23 @@ struct event_base *xlbd_loop_base(struct xlbd_loop *l)
 	return l->base;
 }
 
+void xlbd_loop_busy(const struct xlbd_loop *l, unsigned long long *max_ns,
+		    unsigned long long *over)
+{
+	*max_ns = l->busy_max_ns;
+	*over = l->busy_over;
+}
+
+static unsigned long long thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		return 0;
+	return (unsigned long long)ts.tv_sec * 1000000000ull +
+	       (unsigned long long)ts.tv_nsec;
+}
+
 int xlbd_loop_run(struct xlbd_loop *l, char *err, size_t errlen)
 {
 	if (event_base_loop(l->base, EVLOOP_NO_EXIT_ON_EMPTY) < 0)
@@ -110,6 +129,8 @@ void xlbd_loop_stop(struct xlbd_loop *l)
 static void src_fire(evutil_socket_t fd, short what, void *arg)
 {
 	struct xlbd_src *s = arg;
+	struct xlbd_loop *l = s->loop;
+	unsigned long long t0 = thread_cpu_ns(), t;
 
 	switch (s->kind) {
 	case SRC_TIMER:
@@ -125,6 +146,12 @@ static void src_fire(evutil_socket_t fd, short what, void *arg)
 		s->fn.signal(fd, s->arg);
 		break;
 	}
+	/* @s may be gone; the loop outlives every callback */
+	t = thread_cpu_ns() - t0;
+	if (t > l->busy_max_ns)
+		l->busy_max_ns = t;
+	if (t > XLBD_LOOP_BUSY_MS * 1000000ull)
+		l->busy_over++;
 }
 
 static struct xlbd_src *src_add(struct xlbd_loop *l, enum src_kind kind, int fd,

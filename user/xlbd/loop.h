@@ -50,6 +50,19 @@ int xlbd_loop_run(struct xlbd_loop *l, char *err, size_t errlen);
 void xlbd_loop_stop(struct xlbd_loop *l);
 
 /*
+ * How long callbacks hold the loop, in this thread's CPU time (what the
+ * callback itself costs; another process's load does not count): the
+ * longest since the loop started, and how many took over
+ * XLBD_LOOP_BUSY_MS. While one runs, every other source waits, the
+ * control socket's answers included. Sources registered through the
+ * helpers below are timed; events a module adds to the base directly are
+ * not.
+ */
+#define XLBD_LOOP_BUSY_MS 20
+void xlbd_loop_busy(const struct xlbd_loop *l, unsigned long long *max_ns,
+		    unsigned long long *over);
+
+/*
  * Calls @fn every @period_ms milliseconds (first call one period from
  * now). A late loop does not make up for missed periods: the next call is
  * one period after the late one, so a sampler never fires in a burst.

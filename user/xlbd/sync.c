@@ -34,9 +34,20 @@
 #define TXQ_MAX 4096
 /* Bulk messages in flight before the pacer waits for ACKs. */
 #define BULK_WINDOW 64
-/* Bulk messages the pacer sends per tick (PACE_MS). */
-#define BULK_PER_TICK 16
+/*
+ * Bulk messages the pacer sends per tick (PACE_MS): each is encoded,
+ * compressed and sealed on the loop, so few a turn (4096 entries a tick is
+ * still far more than a peer writes per second).
+ */
+#define BULK_PER_TICK 4
 #define PACE_MS 2
+/*
+ * Table entries a transfer reads per xlb_ct_step() (one batch), and per
+ * pacer tick over all peers: what bounds the time a walk holds the loop
+ * (about 1 us an entry here: a few ms a tick, whatever the table's size).
+ */
+#define WALK_SLICE 1024
+#define WALK_PER_TICK 2048
 /* Out-of-order data messages a receiver remembers above the next one. */
 #define RXWIN 1024
 #define NACK_GAP_NS (20 * 1000000ull)
@@ -94,10 +105,23 @@ struct peer {
 	__u64 rx_bits[RXWIN / 64];
 	bool ack_due, nack_due;
 	__u64 last_nack_ns;
-	/* a bulk transfer to send (a resync answer or a walk), paced */
+	/*
+	 * A bulk transfer (a resync answer or a walk): a pass over the table
+	 * a slice at a time (ob_cur), whose matches wait in ob[ob_pos, ob_n)
+	 * until the pacer sends them. ob_resync: a transfer is under way
+	 * (even an empty table sends its END); ob_walking: the pass has
+	 * entries left; ob_end: its last message carries END.
+	 */
 	struct xlb_ct_event *ob;
-	size_t ob_n, ob_pos;
-	bool ob_end, ob_resync;
+	size_t ob_n, ob_pos, ob_cap;
+	bool ob_end, ob_resync, ob_walking;
+	struct xlb_ct_cursor ob_cur;
+	__u64 ob_since; /* only entries seen since (0: all) */
+	__u64 ob_total; /* entries queued by this transfer */
+	/* a walk due while a transfer was under way: entries seen since
+	 * this go next (0: none owed) */
+	__u64 owed_since;
+	__u64 slices, slice_max_us; /* walk slices taken, the longest */
 	/* the peer's view, from its heartbeats */
 	__u64 fingerprint;
 	bool peer_synced;
@@ -121,8 +145,24 @@ struct peer {
 	double lag_sum_s;
 };
 
+/*
+ * A fingerprint pass in progress: its hash so far, the VIPs (sorted), the
+ * one being read and its next slot.
+ */
+#define FP_PART 8192 /* table slots a pacer tick reads */
+struct fp_job {
+	bool on, keyed, have_cand;
+	crypto_generichash_state h;
+	struct xlb_vip_entry *v;
+	size_t n, i;
+	__u32 slot;
+	__u64 cand; /* a changed value, announced when the next pass agrees */
+	__u32 part[FP_PART];
+};
+
 struct xlbd_sync {
 	struct xlbd *d;
+	struct xlbd_loop *loop;
 	struct xlb_cfg_sync cfg;
 	struct xlb_sync_keyring keys;
 	const struct xlb_sync_key *tx_key;
@@ -138,6 +178,8 @@ struct xlbd_sync {
 	__u64 fingerprint;
 	unsigned int hellos;
 	__u32 ct_entries;
+	size_t pace_first; /* the peer whose walk goes first next tick */
+	struct fp_job fp;
 	/* received entries go to every CPU's LRU list */
 	struct xlb_ct_spreader spread;
 	/* what ha.status calls the role: VIP packets this node forwarded
@@ -153,6 +195,15 @@ struct xlbd_sync {
 	struct xlb_flow put_key[XLB_SYNC_BULK_MAX];
 	struct xlb_ct_entry put_val[XLB_SYNC_BULK_MAX];
 };
+
+/* A precise clock, for the time a walk slice takes. */
+static __u64 now_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * NSEC + (__u64)ts.tv_nsec;
+}
 
 static __u64 now_ns(void)
 {
@@ -309,36 +360,47 @@ static void on_ring(int fd, unsigned int events, void *arg)
 
 /* ---- bulk transfers (resync answers and walks), paced ----------------- */
 
-struct snap {
-	struct xlb_ct_event *ev;
-	size_t n, cap;
-	__u64 since; /* only entries seen since (0: all) */
-	__u64 total; /* every entry the walk met */
-};
-
-static int snap_one(const struct xlb_flow *k, const struct xlb_ct_entry *e,
-		    void *arg)
+/*
+ * Why a transfer walked a slice at a time loses nothing a walk in one go
+ * would have sent: every entry is read when the cursor passes its bucket,
+ * never earlier than the pass began, so each copy sent is at least as
+ * fresh as a snapshot taken at the start; an entry that is in the table
+ * from the start and stays is met exactly once (the cursor is a bucket
+ * index, and an entry never moves bucket). What a slice misses is what a
+ * snapshot at the start would have missed too: entries written after the
+ * cursor passed their bucket. Those the ring streams to every live peer
+ * as they are written (the peer a resync is for is live: it asked); the
+ * ones the ring lost are counted (ct_learn_lost), and the next walk takes
+ * everything seen since this one began (a walk due while a transfer is
+ * under way is owed, and goes right after it); an entry refreshed after its
+ * bucket was passed is in the next refresh, whose "since" is this one's
+ * start. A resync's END goes only after the pass ended and every entry it
+ * queued was sent, so the peer says "synced" only when the whole table
+ * went.
+ */
+static int ob_take(const struct xlb_flow *k, const struct xlb_ct_entry *e,
+		   void *arg)
 {
-	struct snap *sn = arg;
+	struct peer *p = arg;
 
-	sn->total++;
 	/* a walk refreshes what this node forwards; a peer's entries went
 	 * to every peer from their source (a resync, since 0, takes all) */
-	if (sn->since &&
-	    (e->last_seen_ns < sn->since || e->flags & XLB_CT_F_SYNCED))
+	if (p->ob_since &&
+	    (e->last_seen_ns < p->ob_since || e->flags & XLB_CT_F_SYNCED))
 		return 0;
-	if (sn->n == sn->cap) {
-		size_t cap = sn->cap ? sn->cap * 2 : 4096;
-		void *p = realloc(sn->ev, cap * sizeof(*sn->ev));
+	if (p->ob_n == p->ob_cap) {
+		size_t cap = p->ob_cap ? p->ob_cap * 2 : 4096;
+		void *q = realloc(p->ob, cap * sizeof(*p->ob));
 
-		if (!p)
+		if (!q)
 			return -ENOMEM;
-		sn->ev = p;
-		sn->cap = cap;
+		p->ob = q;
+		p->ob_cap = cap;
 	}
-	sn->ev[sn->n].flow = *k;
-	sn->ev[sn->n].entry = *e;
-	sn->n++;
+	p->ob[p->ob_n].flow = *k;
+	p->ob[p->ob_n].entry = *e;
+	p->ob_n++;
+	p->ob_total++;
 	return 0;
 }
 
@@ -346,66 +408,128 @@ static void outbox_drop(struct peer *p)
 {
 	free(p->ob);
 	p->ob = NULL;
-	p->ob_n = p->ob_pos = 0;
-	p->ob_end = p->ob_resync = false;
+	p->ob_n = p->ob_pos = p->ob_cap = 0;
+	p->ob_end = p->ob_resync = p->ob_walking = false;
+	p->ob_total = 0;
 }
 
-/* Sends up to BULK_PER_TICK bulk messages to each peer, within its window. */
+/*
+ * Reads the next slice of @p's pass into its outbox (what is left of it
+ * moved to the front first). Returns 0, or a negative errno: the transfer
+ * is dropped (a peer that asked for a resync asks again).
+ */
+static int outbox_step(struct xlbd_sync *s, struct peer *p)
+{
+	__u64 t0 = now_mono_ns(), us;
+	int rc;
+
+	if (p->ob_pos) {
+		memmove(p->ob, p->ob + p->ob_pos,
+			(p->ob_n - p->ob_pos) * sizeof(*p->ob));
+		p->ob_n -= p->ob_pos;
+		p->ob_pos = 0;
+	}
+	rc = xlb_ct_step(s->d->maps.conntrack, &p->ob_cur, WALK_SLICE, NULL,
+			 ob_take, p, NULL);
+	if (rc == -EOPNOTSUPP) {
+		/* no batch ops for the map (an old kernel): one walk */
+		rc = xlb_ct_walk(s->d->maps.conntrack, NULL, 0, ob_take, p);
+		rc = rc < 0 ? rc : 1;
+	}
+	us = (now_mono_ns() - t0) / 1000;
+	p->slices++;
+	if (us > p->slice_max_us)
+		p->slice_max_us = us;
+	if (rc < 0) {
+		pr_err("sync: walking conntrack for %s: %s\n", p->name,
+		       strerror(-rc));
+		outbox_drop(p);
+		return rc;
+	}
+	if (rc == 1)
+		p->ob_walking = false;
+	return 0;
+}
+
+static void fp_tick(struct xlbd_sync *s);
+static void outbox_fill(struct xlbd_sync *s, struct peer *p, __u64 since,
+			bool end);
+
+/*
+ * Sends up to BULK_PER_TICK bulk messages to each peer, within its window,
+ * reading the table for them a slice at a time: WALK_PER_TICK entries per
+ * tick over all peers, the peer that starts taking turns.
+ */
 static void on_pace(void *arg)
 {
 	struct xlbd_sync *s = arg;
+	unsigned int budget = WALK_PER_TICK;
 
-	for (size_t i = 0; i < s->npeers; i++) {
-		struct peer *p = &s->peers[i];
+	for (size_t j = 0; j < s->npeers; j++) {
+		struct peer *p = &s->peers[(s->pace_first + j) % s->npeers];
+		int k = 0;
 
-		for (int k = 0; k < BULK_PER_TICK; k++) {
-			size_t n;
+		while (k < BULK_PER_TICK && p->ob_resync &&
+		       p->tx_next - p->tx_head < BULK_WINDOW) {
+			size_t n = p->ob_n - p->ob_pos;
 			bool last;
 
-			if (!p->ob_resync && !p->ob)
-				break;
-			if (p->tx_next - p->tx_head >= BULK_WINDOW)
-				break;
-			n = p->ob_n - p->ob_pos;
+			if (p->ob_walking && n < XLB_SYNC_BULK_MAX) {
+				if (budget < WALK_SLICE)
+					break;
+				budget -= WALK_SLICE;
+				if (outbox_step(s, p))
+					break;
+				continue;
+			}
 			if (n > XLB_SYNC_BULK_MAX)
 				n = XLB_SYNC_BULK_MAX;
-			last = p->ob_pos + n == p->ob_n;
-			send_data(s, p, XLB_SYNC_BULK,
-				  last && p->ob_end ? XLB_SYNC_F_END : 0,
-				  p->ob ? p->ob + p->ob_pos : NULL, n, false);
+			last = !p->ob_walking && p->ob_pos + n == p->ob_n;
+			/* a walk that found nothing sends nothing; a
+			 * resync sends its END even for an empty table */
+			if (n || (last && p->ob_end))
+				send_data(
+					s, p, XLB_SYNC_BULK,
+					last && p->ob_end ? XLB_SYNC_F_END : 0,
+					n ? p->ob + p->ob_pos : NULL, n, false);
 			p->ob_pos += n;
+			k++;
 			if (last) {
 				if (p->ob_end)
-					pr_info("sync: sent %zu entries to %s "
+					pr_info("sync: sent %llu entries to %s "
 						"(bulk resync)\n",
-						p->ob_n, p->name);
+						(unsigned long long)p->ob_total,
+						p->name);
+				else
+					s->walked += p->ob_total;
 				outbox_drop(p);
+				if (p->owed_since) {
+					outbox_fill(s, p, p->owed_since, false);
+					p->owed_since = 0;
+				}
 				break;
 			}
 		}
 	}
+	if (s->npeers)
+		s->pace_first = (s->pace_first + 1) % s->npeers;
+	fp_tick(s);
 }
 
-/* Queues a bulk transfer of the table (entries seen since @since) to @p. */
-static int outbox_fill(struct xlbd_sync *s, struct peer *p, __u64 since,
-		       bool end)
+/*
+ * Starts a bulk transfer of the table (entries seen since @since; 0: all)
+ * to @p, in place of any under way: the pacer walks and sends it.
+ */
+static void outbox_fill(struct xlbd_sync *s, struct peer *p, __u64 since,
+			bool end)
 {
-	struct snap sn = { .since = since };
-	int rc;
-
-	rc = xlb_ct_walk(s->d->maps.conntrack, NULL, 0, snap_one, &sn);
-	if (rc < 0) {
-		free(sn.ev);
-		pr_err("sync: walking conntrack for %s: %s\n", p->name,
-		       strerror(-rc));
-		return rc;
-	}
+	(void)s;
 	outbox_drop(p);
-	p->ob = sn.ev;
-	p->ob_n = sn.n;
+	memset(&p->ob_cur, 0, sizeof(p->ob_cur));
+	p->ob_since = since;
 	p->ob_end = end;
-	p->ob_resync = true; /* even an empty table is sent (its END) */
-	return 0;
+	p->ob_walking = true;
+	p->ob_resync = true;
 }
 
 /*
@@ -443,8 +567,10 @@ static __u64 ring_lost(struct xlbd_sync *s)
  * entry seen since the previous walk; and every refresh_ns(), every entry
  * seen since the previous refresh: this node's live flows, so their ages
  * on the peers stay fresh. Entries a peer sent us are left out: their
- * source sends them. Each walk also counts the table (for heartbeats);
- * between walks the count is the reaper's (xlbd/daemon.h).
+ * source sends them. The walk itself is the pacer's, a slice at a time
+ * (outbox_step): a walk in one go would stall the loop, and the lag of
+ * every entry waiting on it, for a time that grows with the table. The
+ * count for heartbeats comes from the reaper's last pass (xlbd/daemon.h).
  */
 static void on_walk(void *arg)
 {
@@ -453,49 +579,31 @@ static void on_walk(void *arg)
 	bool refresh = now - s->last_refresh_ns >= refresh_ns(s);
 	bool catch_up = lost != s->lost_seen;
 	__u64 since = refresh ? s->last_refresh_ns : s->last_walk_ns;
-	struct snap sn = { .since = since > NSEC ? since - NSEC : 1 };
-	int rc;
 
+	since = since > NSEC ? since - NSEC : 1;
 	s->last_walk_ns = now;
 	if (refresh)
 		s->last_refresh_ns = now;
 	s->lost_seen = lost;
-	/*
-	 * Nothing to send: no walk. The count for heartbeats comes from the
-	 * reaper's last pass, which walks a slice at a time; a whole walk
-	 * here would stall the loop (and the lag of every entry waiting on
-	 * it) for a time that grows with the table.
-	 */
-	if (!refresh && !catch_up) {
-		if (s->d->census.valid)
-			s->ct_entries = (__u32)(s->d->census.n[0] +
-						s->d->census.n[1]);
+	if (s->d->census.valid)
+		s->ct_entries = (__u32)(s->d->census.n[0] + s->d->census.n[1]);
+	if (!refresh && !catch_up)
 		return;
-	}
-	rc = xlb_ct_walk(s->d->maps.conntrack, NULL, 0, snap_one, &sn);
-	if (rc < 0) {
-		pr_err("sync: walking conntrack: %s\n", strerror(-rc));
-		free(sn.ev);
-		return;
-	}
-	s->ct_entries = (__u32)sn.total;
 	s->walks++;
-	s->walked += sn.n;
-	for (size_t i = 0; i < s->npeers && sn.n; i++) {
+	for (size_t i = 0; i < s->npeers; i++) {
 		struct peer *p = &s->peers[i];
 
-		if (!p->alive || p->ob_resync)
+		if (!p->alive)
 			continue;
-		p->ob = malloc(sn.n * sizeof(*sn.ev));
-		if (!p->ob)
+		/* a transfer under way may have passed the buckets of what
+		 * this walk is for: it follows that one */
+		if (p->ob_resync) {
+			if (!p->owed_since || since < p->owed_since)
+				p->owed_since = since;
 			continue;
-		memcpy(p->ob, sn.ev, sn.n * sizeof(*sn.ev));
-		p->ob_n = sn.n;
-		p->ob_pos = 0;
-		p->ob_end = false;
-		p->ob_resync = true;
+		}
+		outbox_fill(s, p, since, false);
 	}
-	free(sn.ev);
 }
 
 /* ---- receiving --------------------------------------------------------- */
@@ -823,6 +931,7 @@ static void peer_restarted(struct peer *p)
 {
 	txq_clear(p);
 	outbox_drop(p);
+	p->owed_since = 0; /* it asks for the whole table */
 	memset(p->rx_bits, 0, sizeof(p->rx_bits));
 	p->rx_next = p->rx_max = p->bulk_end = 0;
 	p->state = P_CONNECTING;
@@ -975,13 +1084,14 @@ static void on_sock(int fd, unsigned int events, void *arg)
 
 	(void)events;
 	/*
-	 * A bounded burst per turn (256 datagrams or 8192 entries): the
+	 * A bounded burst per turn (256 datagrams, or one bulk message's
+	 * 1024 entries: 5-10 ms of writes here): the
 	 * loop's other sources get their turn, and the fd, level-triggered,
 	 * brings us back for the rest. ACKs go out after each bulk message
 	 * too, so a resync in progress does not hold back the ACKs (and the
 	 * sender's lag figures) of new flows.
 	 */
-	for (int i = 0; i < 256 && applied < 8192; i++) {
+	for (int i = 0; i < 256 && applied < XLB_SYNC_BULK_MAX; i++) {
 		struct sockaddr_storage sa;
 		socklen_t sl = sizeof(sa);
 		static __u8 rbuf[XLB_SYNC_MSG_MAX + 1];
@@ -1080,47 +1190,91 @@ static __u32 fp_half(crypto_generichash_state *h, struct fp_item *it, size_t n)
  * health difference usually shows in both halves; a tables-only
  * difference is the config (seed, pools, weights, drains).
  */
-static __u64 fingerprint(struct xlbd_sync *s)
+static void fp_start(struct xlbd_sync *s)
 {
-	crypto_generichash_state h;
-	struct xlb_vip_entry *v = NULL;
+	struct fp_job *j = &s->fp;
+
+	free(j->v);
+	j->v = NULL;
+	j->n = j->i = 0;
+	j->slot = 0;
+	j->keyed = false;
+	crypto_generichash_init(&j->h, NULL, 0, 8);
+	crypto_generichash_update(&j->h, (const void *)&s->d->running.hash_seed,
+				  sizeof(s->d->running.hash_seed));
+	if (!xlb_vip_list(&s->d->maps, &j->v, &j->n))
+		qsort(j->v, j->n, sizeof(*j->v), cmp_vip);
+	else
+		j->n = 0;
+	j->on = true;
+}
+
+/*
+ * Hashes up to @budget more slots of the VIPs' tables, in order: a part
+ * at a time, the stream is the one the whole tables would make. Returns
+ * true when every table is in.
+ */
+static bool fp_step(struct xlbd_sync *s, __u32 budget)
+{
+	struct fp_job *j = &s->fp;
+
+	while (j->i < j->n && budget) {
+		__u32 got = 0, size = 0,
+		      max = budget < FP_PART ? budget : FP_PART;
+		struct xlb_vip_entry *v = &j->v[j->i];
+
+		if (!j->keyed) {
+			crypto_generichash_update(&j->h, (const void *)&v->key,
+						  sizeof(v->key));
+			j->keyed = true;
+		}
+		if (xlb_table_read_part(&s->d->maps, v->info.vip_id, j->slot,
+					max, j->part, &got, &size) ||
+		    !got) {
+			/* no table (or it went): the VIP's key alone */
+			j->i++;
+			j->slot = 0;
+			j->keyed = false;
+			continue;
+		}
+		crypto_generichash_update(&j->h, (const void *)j->part,
+					  got * sizeof(*j->part));
+		j->slot += got;
+		budget = budget > got ? budget - got : 0;
+		if (j->slot >= size) {
+			j->i++;
+			j->slot = 0;
+			j->keyed = false;
+		}
+	}
+	return j->i >= j->n;
+}
+
+/* The fingerprint of a finished pass (fp_step() said true). */
+static __u64 fp_finish(struct xlbd_sync *s)
+{
+	struct fp_job *j = &s->fp;
 	const struct xlb_cfg *c = &s->d->running;
 	struct fp_item *it;
-	size_t n = 0, ni = 0, nrefs = 0;
+	size_t ni = 0, nrefs = 0;
 	__u32 hi, lo;
 
+	j->on = false;
+	free(j->v);
+	j->v = NULL;
 	for (size_t i = 0; i < c->nvips; i++)
 		nrefs += c->vips[i].nrefs;
 	it = calloc(c->nbackends + nrefs + 1, sizeof(*it));
 	if (!it)
 		return s->fingerprint; /* the last one, till memory is back */
-	crypto_generichash_init(&h, NULL, 0, 8);
-	crypto_generichash_update(&h, (const void *)&c->hash_seed,
-				  sizeof(c->hash_seed));
-	if (!xlb_vip_list(&s->d->maps, &v, &n)) {
-		qsort(v, n, sizeof(*v), cmp_vip);
-		for (size_t i = 0; i < n; i++) {
-			__u32 *t = NULL, size = 0;
-
-			crypto_generichash_update(&h, (const void *)&v[i].key,
-						  sizeof(v[i].key));
-			if (xlb_table_read(&s->d->maps, v[i].info.vip_id, &t,
-					   &size))
-				continue;
-			crypto_generichash_update(&h, (const void *)t,
-						  size * sizeof(*t));
-			free(t);
-		}
-		free(v);
-	}
 	for (size_t i = 0; i < c->nbackends; i++) {
 		it[ni].id = c->backends[i].id;
 		memcpy(it[ni].addr, c->backends[i].addr.bytes, 16);
 		ni++;
 	}
-	hi = fp_half(&h, it, ni);
+	hi = fp_half(&j->h, it, ni);
 
-	crypto_generichash_init(&h, NULL, 0, 8);
+	crypto_generichash_init(&j->h, NULL, 0, 8);
 	ni = 0;
 	for (size_t i = 0; i < c->nbackends; i++) {
 		if (!c->backends[i].down)
@@ -1146,9 +1300,46 @@ static __u64 fingerprint(struct xlbd_sync *s)
 			ni++;
 		}
 	}
-	lo = fp_half(&h, it, ni);
+	lo = fp_half(&j->h, it, ni);
 	free(it);
 	return (__u64)hi << 32 | lo;
+}
+
+/*
+ * The fingerprint in one go: at the start, before the loop runs (a
+ * heartbeat must carry one).
+ */
+static __u64 fingerprint_now(struct xlbd_sync *s)
+{
+	fp_start(s);
+	fp_step(s, UINT32_MAX);
+	return fp_finish(s);
+}
+
+/*
+ * The pacer's share of a fingerprint pass: FP_PART slots a tick. A pass
+ * spans ticks, so the tables may change under it and a pass may mix
+ * before and after; a changed value is announced only when a second pass
+ * right after agrees (a torn pass never names a peer as different).
+ */
+static void fp_tick(struct xlbd_sync *s)
+{
+	struct fp_job *j = &s->fp;
+	__u64 fp;
+
+	if (!j->on || !fp_step(s, FP_PART))
+		return;
+	fp = fp_finish(s);
+	if (fp == s->fingerprint) {
+		j->have_cand = false;
+	} else if (j->have_cand && fp == j->cand) {
+		s->fingerprint = fp;
+		j->have_cand = false;
+	} else {
+		j->cand = fp;
+		j->have_cand = true;
+		fp_start(s);
+	}
 }
 
 /* Which halves of two fingerprints differ, for the log and ha.status. */
@@ -1209,8 +1400,8 @@ static void on_hello_timer(void *arg)
 	bool synced = xlbd_sync_synced(s);
 
 	note_forwarding(s, now);
-	if (s->hellos++ % FP_EVERY == 0)
-		s->fingerprint = fingerprint(s);
+	if (s->hellos++ % FP_EVERY == 0 && !s->fp.on)
+		fp_start(s); /* the pacer reads the tables (fp_tick) */
 	for (size_t i = 0; i < s->npeers; i++) {
 		struct peer *p = &s->peers[i];
 		struct xlb_sync_msg m = { .type = XLB_SYNC_HELLO };
@@ -1287,6 +1478,7 @@ struct xlbd_sync *xlbd_sync_new(struct xlbd_loop *loop, struct xlbd *d,
 	}
 	s->fd = -1;
 	s->d = d;
+	s->loop = loop;
 	s->cfg = *c;
 	if (xlb_sync_keys_load(c->key_file, &s->keys, err, errlen))
 		goto fail;
@@ -1342,7 +1534,7 @@ struct xlbd_sync *xlbd_sync_new(struct xlbd_loop *loop, struct xlbd *d,
 			 "sync: open the learning ring: %s", strerror(errno));
 		goto fail;
 	}
-	s->fingerprint = fingerprint(s);
+	s->fingerprint = fingerprint_now(s);
 	s->lost_seen = ring_lost(s); /* a previous xlbd's losses are its own */
 	s->tx_seen = tx_packets(s); /* and so is its traffic */
 	s->src_sock =
@@ -1395,6 +1587,7 @@ void xlbd_sync_free(struct xlbd_sync *s)
 		outbox_drop(&s->peers[i]);
 	}
 	sodium_memzero(&s->keys, sizeof(s->keys));
+	free(s->fp.v);
 	free(s);
 }
 
@@ -1543,6 +1736,15 @@ struct json_object *xlbd_sync_status(struct xlbd_sync *s)
 	add_u64(o, "walks", s->walks);
 	add_u64(o, "walked", s->walked);
 	add_u64(o, "ct_entries", s->ct_entries);
+	{
+		unsigned long long max_ns, over;
+
+		/* what a walk in one go would show: the loop held */
+		xlbd_loop_busy(s->loop, &max_ns, &over);
+		add_u64(o, "loop_busiest_us", max_ns / 1000);
+		add_u64(o, "loop_slow_ms", XLBD_LOOP_BUSY_MS);
+		add_u64(o, "loop_slow", over);
+	}
 	if (!getrusage(RUSAGE_SELF, &ru))
 		json_object_object_add(
 			o, "cpu_s",
@@ -1591,6 +1793,10 @@ struct json_object *xlbd_sync_status(struct xlbd_sync *s)
 		add_u64(j, "queue", p->tx_next - p->tx_head);
 		add_u64(j, "queue_entries", p->q_entries);
 		add_u64(j, "bulk_pending", p->ob_n - p->ob_pos);
+		json_object_object_add(j, "bulk_walking",
+				       json_object_new_boolean(p->ob_walking));
+		add_u64(j, "walk_slices", p->slices);
+		add_u64(j, "walk_slice_max_us", p->slice_max_us);
 		add_u64(j, "sent_msgs", p->sent_msgs);
 		add_u64(j, "sent_entries", p->sent_entries);
 		add_u64(j, "sent_stream", p->sent_stream);
@@ -1796,10 +2002,10 @@ void xlbd_sync_prom(struct xlb_prom *pr, void *arg)
 	peer_family(pr, s, "xlb_sync_queue_messages", "gauge",
 		    "Messages sent and not yet acknowledged (at most 4096).",
 		    SP_QUEUE_MSGS);
-	peer_family(
-		pr, s, "xlb_sync_bulk_pending_entries", "gauge",
-		"Entries of a bulk transfer (resync or walk) still to send.",
-		SP_BULK_PENDING);
+	peer_family(pr, s, "xlb_sync_bulk_pending_entries", "gauge",
+		    "Entries a bulk transfer (resync or walk) has read from "
+		    "the table and not yet sent.",
+		    SP_BULK_PENDING);
 	xlb_prom_family(pr, "xlb_sync_entries_sent_total", "counter",
 			"Entries sent to the peer: stream (new flows from the "
 			"ring) or bulk (resyncs and walks), resends excluded.");
