@@ -372,10 +372,10 @@ static const struct xlb_cfg_ref *prev_ref(const struct xlb_cfg_vip *ov,
  * Slow start for reference @r of @next (its health set, before fail
  * open): a ramp starts when it comes back, from maint or down (by its
  * check, unless that is a check's first up since xlbd started, @ramps
- * false; or by backend.down), into a state that takes flows; it goes on
- * while the reference stays in; it stops when the reference goes out or
- * the ramp is over. @o: the reference in the running model, @ob its
- * backend there.
+ * false; or by backend.down), or is added after xlbd started, into a
+ * state that takes flows; it goes on while the reference stays in; it
+ * stops when the reference goes out or the ramp is over. @o: the
+ * reference in the running model (NULL: new), @ob its backend there.
  */
 static void ramp_ref(struct xlbd_health *h, const struct xlb_cfg *next,
 		     struct xlb_cfg_ref *r, const struct xlb_cfg_ref *o,
@@ -397,7 +397,7 @@ static void ramp_ref(struct xlbd_health *h, const struct xlb_cfg *next,
 	r->ramp_start = 0;
 	if (!in || !slowstart_ms)
 		return;
-	if (!h->seed && o_out && (!by_check || ramps))
+	if (!h->seed && (o_out || !o) && (!by_check || ramps))
 		r->ramp_start = now;
 	else if (o && o->ramp_start)
 		r->ramp_start = o->ramp_start;
