@@ -368,6 +368,15 @@ static const struct xlb_cfg_ref *prev_ref(const struct xlb_cfg_vip *ov,
 	return NULL;
 }
 
+/* Out of the table by maint or down, whatever its weight says. */
+static bool ref_out(const struct xlb_cfg *c, const struct xlb_cfg_ref *r)
+{
+	const struct xlb_cfg_backend *b = xlb_cfg_backend_find(c, r->id);
+
+	return xlb_cfg_ref_admin(r) == XLB_ADMIN_MAINT || r->down ||
+	       (b && b->down);
+}
+
 /*
  * Slow start for reference @r of @next (its health set, before fail
  * open): a ramp starts when it comes back, from maint or down (by its
@@ -381,11 +390,9 @@ static void ramp_ref(struct xlbd_health *h, const struct xlb_cfg *next,
 		     struct xlb_cfg_ref *r, const struct xlb_cfg_ref *o,
 		     __u32 slowstart_ms, bool ramps, __u64 now)
 {
-	const struct xlb_cfg_backend *b = xlb_cfg_backend_find(next, r->id);
 	const struct xlb_cfg_backend *ob =
 		o ? xlb_cfg_backend_find(&h->d->running, o->id) : NULL;
-	bool in = xlb_cfg_ref_admin(r) != XLB_ADMIN_MAINT && !r->down &&
-		  !(b && b->down);
+	bool in = !ref_out(next, r);
 	bool o_maint = o && xlb_cfg_ref_admin(o) == XLB_ADMIN_MAINT;
 	bool o_out = o && (o_maint || o->down || (ob && ob->down));
 	bool by_check = o_out && !o_maint && !(ob && ob->down);
@@ -746,8 +753,11 @@ static void log_ramps(const struct xlb_cfg *prev, const struct xlb_cfg *next,
 					now >= o->ramp_start + o->ramp_ms ?
 						"slow start over, at its full "
 						"weight" :
+					ref_out(next, r) ?
 						"slow start stopped (out of the "
-						"table)");
+						"table)" :
+						"slow start off (slowstart "
+						"changed), at its full weight");
 		}
 	}
 }
