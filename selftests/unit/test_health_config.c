@@ -263,12 +263,14 @@ static const struct err_case errs[] = {
 	  "t.yaml:10: vips[0].check: expected a mapping" },
 	{ "override typo", "    backends: [{id: 1, check: {knd: tcp}}]\n",
 	  "t.yaml:10: vips[0].backends[0].check.knd: unknown key" },
-	{ "slowstart under one step", "    check: {kind: tcp, slowstart: 500ms}\n",
+	{ "slowstart under one step",
+	  "    check: {kind: tcp, slowstart: 500ms}\n",
 	  "t.yaml:10: vips[0].check.slowstart: 500ms is shorter than one step of the ramp (1s)" },
 	{ "slowstart over an hour",
 	  "    backends: [{id: 1, check: {kind: tcp, slowstart: 61m}}]\n",
 	  "t.yaml:10: vips[0].backends[0].check.slowstart: 3660000 is out of range 0..3600000 milliseconds" },
-	{ "slowstart not a duration", "    check: {kind: tcp, slowstart: fast}\n",
+	{ "slowstart not a duration",
+	  "    check: {kind: tcp, slowstart: fast}\n",
 	  "t.yaml:10: vips[0].check.slowstart: \"fast\" is not a duration" },
 };
 

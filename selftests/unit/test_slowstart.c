@@ -28,19 +28,26 @@ struct step_case {
 /* The middle of the linear ramp over each step's span. */
 static const struct step_case steps[] = {
 	/* 4 s: 4 steps of 1 s, 12.5 37.5 62.5 87.5 */
-	{ 4000, 0, 12, 1000 },	   { 4000, 999, 12, 1000 },
-	{ 4000, 1000, 37, 2000 },  { 4000, 2500, 62, 3000 },
-	{ 4000, 3999, 87, 4000 },  { 4000, 4000, 100, 4000 },
+	{ 4000, 0, 12, 1000 },
+	{ 4000, 999, 12, 1000 },
+	{ 4000, 1000, 37, 2000 },
+	{ 4000, 2500, 62, 3000 },
+	{ 4000, 3999, 87, 4000 },
+	{ 4000, 4000, 100, 4000 },
 	{ 4000, 90000, 100, 4000 },
 	/* 30 s: 10 steps of 3 s, 5 15 ... 95 */
-	{ 30000, 0, 5, 3000 },	   { 30000, 3000, 15, 6000 },
+	{ 30000, 0, 5, 3000 },
+	{ 30000, 3000, 15, 6000 },
 	{ 30000, 29999, 95, 30000 },
 	/* 1 s: one step, half the weight */
-	{ 1000, 0, 50, 1000 },	   { 1000, 1000, 100, 1000 },
+	{ 1000, 0, 50, 1000 },
+	{ 1000, 1000, 100, 1000 },
 	/* 2.5 s: 2 steps of 1.25 s */
-	{ 2500, 0, 25, 1250 },	   { 2500, 1250, 75, 2500 },
+	{ 2500, 0, 25, 1250 },
+	{ 2500, 1250, 75, 2500 },
 	/* 10.5 s: 10 steps of 1.05 s, the last ends at the duration */
-	{ 10500, 9449, 85, 9450 }, { 10500, 9450, 95, 10500 },
+	{ 10500, 9449, 85, 9450 },
+	{ 10500, 9450, 95, 10500 },
 	/* 1 h: 10 steps of 6 minutes */
 	{ 3600000, 359999, 5, 360000 },
 	/* off */
@@ -69,8 +76,8 @@ Test(slowstart, steps_are_the_middle_of_the_linear_ramp)
 
 Test(slowstart, at_most_10_steps_at_least_1s_apart_never_down)
 {
-	static const __u32 durs[] = { 1000, 1001, 1999, 2000, 3333, 9999,
-				      10000, 10001, 61000, 3600000 };
+	static const __u32 durs[] = { 1000, 1001,  1999,  2000,	 3333,
+				      9999, 10000, 10001, 61000, 3600000 };
 
 	for (size_t i = 0; i < sizeof(durs) / sizeof(durs[0]); i++) {
 		__u32 d = durs[i];
@@ -89,8 +96,9 @@ Test(slowstart, at_most_10_steps_at_least_1s_apart_never_down)
 				      (unsigned long long)t);
 			cr_assert(pct >= 1 && pct <= 100);
 			if (pct < 100) {
-				cr_assert_gt(next, t, "%u ms: the next step is "
-						      "after now",
+				cr_assert_gt(next, t,
+					     "%u ms: the next step is "
+					     "after now",
 					     d);
 				cr_assert_leq(next, d);
 			}
@@ -98,12 +106,13 @@ Test(slowstart, at_most_10_steps_at_least_1s_apart_never_down)
 				changes++;
 				/* the long ones are sampled: a step is seen
 				 * up to one sample late */
-				cr_assert_geq(t - last_at,
-					      d > 100000 ? 1000 - 997 : 1000,
-					      "%u ms: steps at %llu and %llu are "
-					      "under 1 s apart",
-					      d, (unsigned long long)last_at,
-					      (unsigned long long)t);
+				cr_assert_geq(
+					t - last_at,
+					d > 100000 ? 1000 - 997 : 1000,
+					"%u ms: steps at %llu and %llu are "
+					"under 1 s apart",
+					d, (unsigned long long)last_at,
+					(unsigned long long)t);
 				cr_assert_geq(t, prev_next,
 					      "no step before it was due");
 			}
@@ -116,8 +125,8 @@ Test(slowstart, at_most_10_steps_at_least_1s_apart_never_down)
 		}
 		cr_expect_eq(last, 100, "%u ms: over at the duration", d);
 		/* changes count the steps after the first, and the end */
-		cr_expect_leq(changes, 10, "%u ms: %u steps after the first",
-			      d, changes);
+		cr_expect_leq(changes, 10, "%u ms: %u steps after the first", d,
+			      changes);
 	}
 }
 
@@ -213,8 +222,8 @@ Test(slowstart, a_ramp_step_moves_little_beyond_what_the_backend_gains)
 			      "step %d: backend 4 keeps nearly every slot as "
 			      "it grows (lost %zu)",
 			      k, lost);
-		cr_expect_gt(gained, M / 200,
-			     "step %d: it gains slots (%zu)", k, gained);
+		cr_expect_gt(gained, M / 200, "step %d: it gains slots (%zu)",
+			     k, gained);
 		lost_total += lost;
 		moved_between_others += moved;
 		cr_expect_leq(moved, M / 100,

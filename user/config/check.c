@@ -67,7 +67,8 @@ const struct num_rule cfg_r_check_timeout = { 10, 3600000, NULL, false };
 const struct num_rule cfg_r_check_count = { 1, 100, NULL, false };
 const struct num_rule cfg_r_check_port = { 1, 65535, NULL, false };
 /* 0 (off), or 1 s (one step of the ramp) .. 1 h */
-static const struct num_rule cfg_r_check_slowstart = { 0, 3600000, NULL, false };
+static const struct num_rule cfg_r_check_slowstart = { 0, 3600000, NULL,
+						       false };
 
 const char *xlb_check_key_name(enum xlb_check_key k)
 {
@@ -275,8 +276,7 @@ const char *xlb_check_ms_str(__u32 ms, char *buf, size_t n)
 	return buf;
 }
 
-unsigned int xlb_slowstart_step(__u32 dur_ms, __u64 elapsed_ms,
-				__u64 *next_ms)
+unsigned int xlb_slowstart_step(__u32 dur_ms, __u64 elapsed_ms, __u64 *next_ms)
 {
 	__u64 steps, len, k;
 

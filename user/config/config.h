@@ -496,8 +496,7 @@ bool xlb_check_status_ok(const char *spec, long code);
  */
 #define XLB_SLOWSTART_STEPS 10
 #define XLB_SLOWSTART_STEP_MS 1000
-unsigned int xlb_slowstart_step(__u32 dur_ms, __u64 elapsed_ms,
-				__u64 *next_ms);
+unsigned int xlb_slowstart_step(__u32 dur_ms, __u64 elapsed_ms, __u64 *next_ms);
 
 /* "2s", "1500ms": how the file writes a duration. */
 const char *xlb_check_ms_str(__u32 ms, char *buf, size_t n);

@@ -784,8 +784,8 @@ static int k_ck_ms(struct pctx *p, const struct key_spec *ks, yaml_node_t *key,
 }
 
 static int k_ck_slowstart(struct pctx *p, const struct key_spec *ks,
-			  yaml_node_t *key, yaml_node_t *val,
-			  const char *field, void *obj)
+			  yaml_node_t *key, yaml_node_t *val, const char *field,
+			  void *obj)
 {
 	struct xlb_cfg_check *ck = obj;
 	char why[WHY_MAX];

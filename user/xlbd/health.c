@@ -729,7 +729,8 @@ static void log_ramps(const struct xlb_cfg *prev, const struct xlb_cfg *next,
 	for (size_t i = 0; i < next->nvips; i++) {
 		const struct xlb_cfg_vip *v = &next->vips[i];
 		const struct xlb_cfg_vip *ov =
-			i < prev->nvips && !strcmp(prev->vips[i].name, v->name) ?
+			i < prev->nvips &&
+					!strcmp(prev->vips[i].name, v->name) ?
 				&prev->vips[i] :
 				xlb_cfg_vip_find(prev, v->name);
 
@@ -737,7 +738,8 @@ static void log_ramps(const struct xlb_cfg *prev, const struct xlb_cfg *next,
 			const struct xlb_cfg_ref *r = &v->refs[k];
 			const struct xlb_cfg_ref *o = prev_ref(ov, k, r->id);
 
-			if (r->ramp_start && (!o || o->ramp_start != r->ramp_start))
+			if (r->ramp_start &&
+			    (!o || o->ramp_start != r->ramp_start))
 				pr_info("health: backend %u in %s: slow start, "
 					"%u%% of its weight, all of it in %s\n",
 					r->id, v->name, r->ramp_pct,
