@@ -278,9 +278,16 @@ T_UP=$(now)
 FIRST=$(slots_of 2)
 RAMP=$(ramp_of 2)
 FULL3=$(slots_of 3)
+xlb backend list web4 >"$WORK/list-ramp.txt" 2>&1
 ktap_diag "be2 back: slowstart $RAMP, $FIRST slots (be3: $FULL3)"
-small_share() { [ "$RAMP" != none ] && [ "$FIRST" -gt 0 ] && [ "$FIRST" -lt 8000 ]; }
-check "be2 back with slowstart: ${SLOWSTART}s holds a small share first ($FIRST of 65537 slots, slowstart $RAMP%)" small_share
+small_share() {
+	grep -E '^ +2 .*web4:1\(slowstart [0-9]+%\)' "$WORK/list-ramp.txt" || {
+		cat "$WORK/list-ramp.txt"
+		return 1
+	}
+	[ "$RAMP" != none ] && [ "$FIRST" -gt 0 ] && [ "$FIRST" -lt 8000 ]
+}
+check "be2 back with slowstart: ${SLOWSTART}s holds a small share first ($FIRST of 65537 slots, slowstart $RAMP%), xlb backend list says so" small_share
 # ab through the whole ramp: every step's table swap under load
 client ab -q -t $((SLOWSTART + 1)) -n 1000000 -c 8 "http://$LAB_VIP4/" \
 	>"$WORK/ab-ramp.log" 2>&1 &

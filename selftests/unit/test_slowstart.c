@@ -5,7 +5,8 @@
  * apart, never down, over at the duration), the weight a ramping reference
  * has in the Maglev builder, and the two facts the scaling rests on: a
  * factor common to every backend leaves a table byte for byte as it was,
- * and a ramp step moves only what the ramping backend gains.
+ * and a ramp step moves little beyond what the ramping backend gains;
+ * the validator holds a model built in code to the file's rule.
  * Pure user space: no BPF, no root.
  */
 #include <errno.h>
@@ -241,4 +242,33 @@ Test(slowstart, a_ramp_step_moves_little_beyond_what_the_backend_gains)
 		      lost_total);
 	for (int k = 0; k <= 10; k++)
 		free(t[k]);
+}
+
+/* A model built in code is held to the file's rule (0, or 1s .. 1h). */
+Test(slowstart, the_validator_refuses_a_ramp_under_one_step)
+{
+	static const char y[] =
+		"encap: {source4: 198.19.0.0}\n"
+		"backends: [{id: 1, address: 10.1.0.1}]\n"
+		"vips:\n"
+		"  - {name: web, address: 192.0.2.10, port: 80,\n"
+		"     protocol: tcp, check: {kind: tcp},\n"
+		"     backends: [{id: 1}]}\n";
+	char err[XLB_ERR_MAX];
+	struct xlb_cfg c;
+
+	cr_assert_eq(xlb_cfg_parse("t.yaml", y, strlen(y), &c, err,
+				   sizeof(err)),
+		     0, "%s", err);
+	c.vips[0].check.set |= XLB_CHECK_F(XLB_CK_SLOWSTART);
+	c.vips[0].check.slowstart_ms = 1000;
+	cr_expect_eq(xlb_cfg_validate(&c, err, sizeof(err)), 0, "1s: %s", err);
+	c.vips[0].check.slowstart_ms = 0;
+	cr_expect_eq(xlb_cfg_validate(&c, err, sizeof(err)), 0, "0: %s", err);
+	c.vips[0].check.slowstart_ms = 999;
+	cr_expect_eq(xlb_cfg_validate(&c, err, sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "vips[0].check.slowstart: 999ms is shorter "
+			      "than one step"),
+		  "%s", err);
+	xlb_cfg_free(&c);
 }
