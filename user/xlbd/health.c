@@ -1027,7 +1027,6 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 static void on_ramp(evutil_socket_t fd, short what, void *arg)
 {
 	struct xlbd_health *h = arg;
-
 	__u64 now = mono_ms();
 
 	(void)fd;
