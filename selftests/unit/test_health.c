@@ -6,8 +6,8 @@
  * status and body the test sets, exec commands that exit 0 or 1 or hang.
  * Asserts rise/fall in a row and how long a transition takes, the tables
  * (a down backend owns no slot), fail open, on_down reset and keep, the
- * spread of first probes, reload keeping unchanged checks, and a restart
- * taking states from the pinned map.
+ * spread of first probes, reload keeping unchanged checks, a restart
+ * taking states from the pinned map, and slow start's steps.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -35,6 +35,7 @@
 #include "lib/log.h"
 #include "xlbd/apply.h"
 #include "xlbd/daemon.h"
+#include "xlbd/edit.h"
 #include "xlbd/health.h"
 
 static struct xlbd d;
@@ -1072,4 +1073,130 @@ Test(health, agent_sets_admin_weight_and_health)
 		  "no agent listening: %s", ck->last_reason);
 	stop();
 	close(l1);
+}
+
+/* ---- slow start ----------------------------------------------------------- */
+
+/* A listener on @port again (the one a test closed). */
+static int listen_again(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((unsigned short)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	cr_assert(fd >= 0, "a listener socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0,
+		     "bind port %d again: %s", port, strerror(errno));
+	cr_assert_eq(listen(fd, 1024), 0, "listen");
+	return fd;
+}
+
+static bool ramp_is(void *arg)
+{
+	const struct want *w = arg;
+
+	/* @down reused: true waits for a ramp, false for its end */
+	return (ref(w->vip, w->id)->ramp_pct != 0) == w->down;
+}
+
+Test(health, slow_start_ramps_a_backend_back_in_steps)
+{
+	int p1, p2, p3, l1 = listen_tcp(&p1), l2 = listen_tcp(&p2),
+			l3 = listen_tcp(&p3);
+	struct want ramping = { "web", 3, true }, full = { "web", 3, false };
+	char err[XLB_ERR_MAX];
+	__u32 at_start, first, second;
+	double t;
+
+	/* interval 200ms, rise 2, fall 2; slowstart 2s: steps 25%, 75% */
+	write_cfg("vips:\n"
+		  "  - name: web\n"
+		  "    address: 192.0.2.10\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    check: {kind: tcp, address: 127.0.0.1, interval: 200ms, "
+		  "timeout: 100ms, rise: 2, fall: 2, slowstart: 2s}\n"
+		  "    backends:\n"
+		  "      - {id: 1, check: {port: %d}}\n"
+		  "      - {id: 2, check: {port: %d}}\n"
+		  "      - {id: 3, check: {port: %d}}\n",
+		  p1, p2, p3);
+	start();
+	for (__u32 id = 1; id <= 3; id++)
+		run_until(check_reached, &(struct want){ "web", id, false }, 3);
+	run_for(0.3);
+	for (__u32 id = 1; id <= 3; id++)
+		cr_assert_eq(ref("web", id)->ramp_pct, 0,
+			     "no slow start for %u's first up after xlbd "
+			     "started (HAProxy: never at start)",
+			     id);
+	at_start = slots("web", 3);
+	cr_expect(at_start > 1009 / 3 - 40 && at_start < 1009 / 3 + 40,
+		  "3 holds about a third: %u", at_start);
+
+	/* down, then back: a ramp from the first step */
+	close(l3);
+	run_until(reached, &(struct want){ "web", 3, true }, 3);
+	cr_assert(is_down("web", 3), "3 goes down");
+	l3 = listen_again(p3);
+	run_until(ramp_is, &ramping, 3);
+	cr_assert_not(is_down("web", 3), "3 is up again");
+	cr_assert_eq(ref("web", 3)->ramp_pct, 25,
+		     "the first of 2 steps: the middle of 0..50%%");
+	first = slots("web", 3);
+	/* ideal: 0.25 / 2.25 of 1009 = 112 */
+	cr_expect(first > 80 && first < 150,
+		  "a quarter of its weight: %u slots of 1009", first);
+	cr_expect_eq(first + slots("web", 1) + slots("web", 2), 1009,
+		     "the others hold the rest");
+
+	/* the next step about 1 s later, then its full weight at 2 s */
+	t = now_s();
+	while (ref("web", 3)->ramp_pct == 25 && now_s() - t < 2)
+		run_for(0.05);
+	t = now_s() - t;
+	cr_assert_eq(ref("web", 3)->ramp_pct, 75, "the second step");
+	cr_expect(t > 0.6 && t < 1.4, "a step about 1 s after the first: %.2f",
+		  t);
+	second = slots("web", 3);
+	cr_expect(second > 250 && second < 330,
+		  "three quarters: %u slots (ideal 0.75 / 2.75 of 1009 = 275)",
+		  second);
+	run_until(ramp_is, &full, 2);
+	cr_assert_eq(ref("web", 3)->ramp_pct, 0, "the ramp is over");
+	cr_expect_eq(slots("web", 3), at_start,
+		     "at full weight the table is the one it had before");
+
+	/* going down mid-ramp stops the ramp */
+	close(l3);
+	run_until(reached, &(struct want){ "web", 3, true }, 3);
+	l3 = listen_again(p3);
+	run_until(ramp_is, &ramping, 3);
+	cr_assert_neq(ref("web", 3)->ramp_pct, 0, "a second ramp");
+	close(l3);
+	run_until(reached, &(struct want){ "web", 3, true }, 3);
+	cr_expect_eq(ref("web", 3)->ramp_pct, 0, "down stops the ramp");
+	cr_expect_eq(ref("web", 3)->ramp_start, 0, "and forgets it");
+	cr_expect_eq(slots("web", 3), 0);
+
+	/* leaving maint ramps too: a new check, first up after xlbd started */
+	l3 = listen_again(p3);
+	run_until(check_reached, &(struct want){ "web", 3, false }, 3);
+	run_until(ramp_is, &full, 3);
+	cr_assert_eq(xlb_edit_backend_maint(&d, "web", 3, true, NULL, err,
+					    sizeof(err)),
+		     0, "maint: %s", err);
+	cr_expect_eq(slots("web", 3), 0, "maint: no slot");
+	cr_assert_eq(xlb_edit_backend_maint(&d, "web", 3, false, NULL, err,
+					    sizeof(err)),
+		     0, "unmaint: %s", err);
+	run_until(ramp_is, &ramping, 3);
+	cr_expect_eq(ref("web", 3)->ramp_pct, 25,
+		     "out of maint, up after rise: a slow start");
+
+	close(l1);
+	close(l2);
+	close(l3);
 }

@@ -45,7 +45,7 @@ static const char full[] = HEAD
 	"      body: ok\n"
 	"    backends:\n"
 	"      - {id: 1}\n" /* 25 */
-	"      - {id: 2, check: {port: 8080, address: 10.9.0.2, kind: https, tls_verify: false}}\n"
+	"      - {id: 2, check: {port: 8080, address: 10.9.0.2, kind: https, tls_verify: false, slowstart: 30s}}\n"
 	"  - name: job\n"
 	"    address: 192.0.2.11\n"
 	"    port: any\n"
@@ -96,6 +96,7 @@ Test(health_config, every_key_is_read_and_merged)
 	cr_expect_str_eq(m.body, "ok");
 	cr_expect(m.tls_verify, "verify is on by default");
 	cr_expect_eq(m.lines[XLB_CK_TIMEOUT], 15, "the line of the key");
+	cr_expect_eq(m.slowstart_ms, 0, "no slow start by default");
 
 	cr_assert(xlb_cfg_check_of(&c, &c.vips[0], &c.vips[0].refs[1], &m));
 	cr_expect_eq(m.kind, XLB_CHECK_HTTPS, "the override's kind");
@@ -104,6 +105,8 @@ Test(health_config, every_key_is_read_and_merged)
 	cr_expect_not(m.tls_verify);
 	cr_expect_str_eq(m.path, "/healthz", "the rest from the VIP");
 	cr_expect_eq(m.interval_ms, 1000, "the rest from the VIP");
+	cr_expect_eq(m.slowstart_ms, 30000, "the override's slow start");
+	cr_expect_eq(m.lines[XLB_CK_SLOWSTART], 26, "its line");
 
 	cr_assert(xlb_cfg_check_of(&c, &c.vips[1], &c.vips[1].refs[0], &m));
 	cr_expect_eq(m.kind, XLB_CHECK_EXEC);
@@ -260,6 +263,15 @@ static const struct err_case errs[] = {
 	  "t.yaml:10: vips[0].check: expected a mapping" },
 	{ "override typo", "    backends: [{id: 1, check: {knd: tcp}}]\n",
 	  "t.yaml:10: vips[0].backends[0].check.knd: unknown key" },
+	{ "slowstart under one step",
+	  "    check: {kind: tcp, slowstart: 500ms}\n",
+	  "t.yaml:10: vips[0].check.slowstart: 500ms is shorter than one step of the ramp (1s)" },
+	{ "slowstart over an hour",
+	  "    backends: [{id: 1, check: {kind: tcp, slowstart: 61m}}]\n",
+	  "t.yaml:10: vips[0].backends[0].check.slowstart: 3660000 is out of range 0..3600000 milliseconds" },
+	{ "slowstart not a duration",
+	  "    check: {kind: tcp, slowstart: fast}\n",
+	  "t.yaml:10: vips[0].check.slowstart: \"fast\" is not a duration" },
 };
 
 Test(health_config, every_refusal_names_file_line_and_field)
@@ -322,6 +334,8 @@ Test(health_config, round_trip_keeps_every_key)
 		  text);
 	cr_expect(strstr(text, "interval: 1s"), "whole seconds as s");
 	cr_expect(strstr(text, "tls_verify: false"), "the override's keys");
+	cr_expect(strstr(text, "slowstart: 30s"), "slowstart written:\n%s",
+		  text);
 	again = write_str(&back);
 	cr_expect_str_eq(again, text, "the same text twice");
 	free(again);

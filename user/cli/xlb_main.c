@@ -189,6 +189,9 @@ static void print_backends(struct json_object *r)
 				       (long long)i_of(ag, "weight_pct"));
 			else if (ag)
 				printf("(agent)");
+			if (json_object_object_get(vo, "slowstart_pct"))
+				printf("(slowstart %lld%%)",
+				       (long long)i_of(vo, "slowstart_pct"));
 		}
 		printf("\n");
 		/* one line per health check: state, since, the last result */
@@ -310,10 +313,14 @@ static void print_maglev(struct json_object *r)
 	for (size_t i = 0; i < json_object_array_length(bs); i++) {
 		struct json_object *b = json_object_array_get_idx(bs, i);
 
-		printf("%7lld %7lld %9lld %7.2f%% %7.2f%%\n",
+		printf("%7lld %7lld %9lld %7.2f%% %7.2f%%",
 		       (long long)i_of(b, "id"), (long long)i_of(b, "weight"),
 		       (long long)i_of(b, "slots"), 100 * d_of(b, "share"),
 		       100 * d_of(b, "ideal"));
+		if (json_object_object_get(b, "slowstart_pct"))
+			printf("  slowstart %lld%%",
+			       (long long)i_of(b, "slowstart_pct"));
+		printf("\n");
 	}
 }
 

@@ -58,6 +58,7 @@ static const char *const key_names[XLB_CHECK_NKEYS] = {
 	[XLB_CK_EXPECT] = "expect",
 	[XLB_CK_REQUIRE_REPLY] = "require_reply",
 	[XLB_CK_TUNNEL] = "tunnel",
+	[XLB_CK_SLOWSTART] = "slowstart",
 };
 
 /* 100 ms .. 1 h between checks; a timeout from 10 ms. */
@@ -65,6 +66,9 @@ const struct num_rule cfg_r_check_interval = { 100, 3600000, NULL, false };
 const struct num_rule cfg_r_check_timeout = { 10, 3600000, NULL, false };
 const struct num_rule cfg_r_check_count = { 1, 100, NULL, false };
 const struct num_rule cfg_r_check_port = { 1, 65535, NULL, false };
+/* 0 (off), or 1 s (one step of the ramp) .. 1 h */
+static const struct num_rule cfg_r_check_slowstart = { 0, 3600000, NULL,
+						       false };
 
 const char *xlb_check_key_name(enum xlb_check_key k)
 {
@@ -104,6 +108,7 @@ static void overlay(struct xlb_cfg_check *dst, const struct xlb_cfg_check *src)
 	TAKE(XLB_CK_TLS_VERIFY, tls_verify);
 	TAKE(XLB_CK_REQUIRE_REPLY, require_reply);
 	TAKE(XLB_CK_TUNNEL, tunnel);
+	TAKE(XLB_CK_SLOWSTART, slowstart_ms);
 	if (s & XLB_CHECK_F(XLB_CK_ADDRESS)) {
 		dst->addr = src->addr;
 		dst->family = src->family;
@@ -257,6 +262,7 @@ bool xlb_cfg_check_eq(const struct xlb_cfg_check *a,
 	SAME(XLB_CK_EXPECT, !strncmp(a->expect, b->expect, sizeof(a->expect)));
 	SAME(XLB_CK_REQUIRE_REPLY, a->require_reply == b->require_reply);
 	SAME(XLB_CK_TUNNEL, a->tunnel == b->tunnel);
+	SAME(XLB_CK_SLOWSTART, a->slowstart_ms == b->slowstart_ms);
 #undef SAME
 	return true;
 }
@@ -268,6 +274,30 @@ const char *xlb_check_ms_str(__u32 ms, char *buf, size_t n)
 	else
 		snprintf(buf, n, "%ums", ms);
 	return buf;
+}
+
+unsigned int xlb_slowstart_step(__u32 dur_ms, __u64 elapsed_ms, __u64 *next_ms)
+{
+	__u64 steps, len, k;
+
+	if (!dur_ms || elapsed_ms >= dur_ms) {
+		if (next_ms)
+			*next_ms = dur_ms;
+		return 100;
+	}
+	steps = dur_ms / XLB_SLOWSTART_STEP_MS;
+	if (steps > XLB_SLOWSTART_STEPS)
+		steps = XLB_SLOWSTART_STEPS;
+	if (!steps)
+		steps = 1;
+	/* the last step ends at @dur_ms exactly: it takes the remainder */
+	len = dur_ms / steps;
+	k = elapsed_ms / len;
+	if (k >= steps)
+		k = steps - 1;
+	if (next_ms)
+		*next_ms = k + 1 == steps ? dur_ms : (k + 1) * len;
+	return (unsigned int)((2 * k + 1) * 100 / (2 * steps));
 }
 
 /* "2s", "500ms", "1m"; a bare number is seconds. */
@@ -301,6 +331,20 @@ bad:
 		 "(2s, 500ms; a bare number is seconds)",
 		 s);
 	return -EINVAL;
+}
+
+int cfg_slowstart_rule(__u32 ms, char *why, size_t n)
+{
+	if (cfg_num_check(&cfg_r_check_slowstart, ms, why, n))
+		return -EINVAL;
+	if (ms && ms < XLB_SLOWSTART_STEP_MS) {
+		snprintf(why, n,
+			 "%ums is shorter than one step of the ramp (1s); 0 "
+			 "turns slow start off",
+			 ms);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* One status code or range list: "200-399", "200,204,301-302". */
@@ -490,6 +534,9 @@ static int check_values(const struct cctx *x, const struct xlb_cfg_check *ck)
 	    !cfg_family_ok(ck->family))
 		return cerr(x, ck, XLB_CK_ADDRESS, "unknown family %u",
 			    ck->family);
+	if ((ck->set & XLB_CHECK_F(XLB_CK_SLOWSTART)) &&
+	    cfg_slowstart_rule(ck->slowstart_ms, why, sizeof(why)))
+		return cerr(x, ck, XLB_CK_SLOWSTART, "%s", why);
 	for (size_t i = 0; i < ARRAY_SIZE(nums); i++) {
 		__u32 v = *(const __u32 *)((const char *)ck + nums[i].off);
 

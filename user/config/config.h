@@ -95,6 +95,7 @@ enum xlb_check_key {
 	XLB_CK_EXPECT,
 	XLB_CK_REQUIRE_REPLY,
 	XLB_CK_TUNNEL,
+	XLB_CK_SLOWSTART,
 	XLB_CHECK_NKEYS
 };
 #define XLB_CHECK_F(k) (1u << (k))
@@ -130,6 +131,11 @@ struct xlb_cfg_check {
 	struct xlb_addr addr;
 	__u32 interval_ms, fastinterval_ms, downinterval_ms, timeout_ms;
 	__u32 rise, fall;
+	/*
+	 * slowstart: a reference coming back (from down or maint) ramps its
+	 * weight over this long (xlb_slowstart_step()); 0: off (default)
+	 */
+	__u32 slowstart_ms;
 	char path[XLB_CHECK_STR_MAX]; /* http(s): the request's path */
 	char host[XLB_CHECK_STR_MAX]; /* http(s): Host header and TLS SNI */
 	char status[XLB_CHECK_STATUS_MAX]; /* "200-399", "200,204" */
@@ -177,6 +183,15 @@ struct xlb_cfg_ref {
 	 * check found it down, so it is out of this VIP's table, weight kept.
 	 */
 	bool down;
+	/*
+	 * Slow start, runtime only (never in the file): while @ramp_pct is
+	 * 1..99 the table gives the reference that percent of its weight; it
+	 * came back at @ramp_start (CLOCK_MONOTONIC, ms) and ramps over
+	 * @ramp_ms. 0: no ramp, its full weight.
+	 */
+	__u16 ramp_pct;
+	__u32 ramp_ms;
+	__u64 ramp_start;
 	/* its own check: keys: xlb_cfg.checks[check - 1]; 0: none */
 	__u32 check;
 	int line; /* where it was written, for messages; 0 if not from a file */
@@ -407,6 +422,34 @@ static inline __u32 xlb_cfg_ref_weight(const struct xlb_cfg *c,
 	return xlb_cfg_ref_weight_be(r, xlb_cfg_backend_find(c, r->id));
 }
 
+/*
+ * Maglev weights are the references' weights times this, so a slow start
+ * ramps even a weight-1 backend in steps of a percent. A factor common to
+ * every backend of a VIP leaves its table byte for byte as it was (a
+ * backend's k-th claim comes in round ceil(k * max / w)).
+ */
+#define XLB_RAMP_SCALE 100
+
+/*
+ * The weight @r has in the Maglev builder: xlb_cfg_ref_weight_be() times
+ * XLB_RAMP_SCALE, or times its slow-start percent while it ramps.
+ */
+static inline __u32 xlb_cfg_ref_table_weight_be(const struct xlb_cfg_ref *r,
+						const struct xlb_cfg_backend *b)
+{
+	__u32 w = xlb_cfg_ref_weight_be(r, b);
+
+	if (r->ramp_pct && r->ramp_pct < XLB_RAMP_SCALE)
+		return w * r->ramp_pct;
+	return w * XLB_RAMP_SCALE;
+}
+
+static inline __u32 xlb_cfg_ref_table_weight(const struct xlb_cfg *c,
+					     const struct xlb_cfg_ref *r)
+{
+	return xlb_cfg_ref_table_weight_be(r, xlb_cfg_backend_find(c, r->id));
+}
+
 /* "ready", "drain", "maint". */
 const char *xlb_admin_name(enum xlb_admin a);
 
@@ -441,6 +484,19 @@ bool xlb_cfg_check_eq(const struct xlb_cfg_check *a,
  * the spec is a validated one.
  */
 bool xlb_check_status_ok(const char *spec, long code);
+
+/*
+ * Slow start's ramp (README, "Slow start"): @dur_ms long, in at most
+ * XLB_SLOWSTART_STEPS equal steps at least 1 s apart (one table swap
+ * each), each giving the middle of the linear ramp over its span (4 s:
+ * 12, 37, 62, 87 percent), so the flows a backend takes match HAProxy's
+ * linear 0..100% on average. Returns the percent @elapsed_ms after the
+ * start, 100 once the ramp is over; @next_ms (may be NULL) gets when the
+ * next step is due, in ms after the start.
+ */
+#define XLB_SLOWSTART_STEPS 10
+#define XLB_SLOWSTART_STEP_MS 1000
+unsigned int xlb_slowstart_step(__u32 dur_ms, __u64 elapsed_ms, __u64 *next_ms);
 
 /* "2s", "1500ms": how the file writes a duration. */
 const char *xlb_check_ms_str(__u32 ms, char *buf, size_t n);

@@ -54,6 +54,8 @@ extern const struct num_rule cfg_r_check_interval, cfg_r_check_timeout,
 int cfg_check_ms_parse(const char *s, __u32 *ms, char *why, size_t n);
 int cfg_check_str_rule(enum xlb_check_key k, const char *s, char *why,
 		       size_t n);
+/* slowstart: 0 (off) or 1s .. 1h */
+int cfg_slowstart_rule(__u32 ms, char *why, size_t n);
 /*
  * VIP @vi's check: and its references' overrides, each alone and merged;
  * "FILE:LINE: vips[0].backends[1].check.timeout: why" on error.

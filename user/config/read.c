@@ -783,6 +783,29 @@ static int k_ck_ms(struct pctx *p, const struct key_spec *ks, yaml_node_t *key,
 	return 0;
 }
 
+static int k_ck_slowstart(struct pctx *p, const struct key_spec *ks,
+			  yaml_node_t *key, yaml_node_t *val, const char *field,
+			  void *obj)
+{
+	struct xlb_cfg_check *ck = obj;
+	char why[WHY_MAX];
+	const char *s;
+	__u32 ms;
+	int ret;
+
+	(void)ks;
+	(void)key;
+	ret = want_scalar(p, val, field, "a duration (30s, 1m; 0: off)", &s);
+	if (ret)
+		return ret;
+	if (cfg_check_ms_parse(s, &ms, why, sizeof(why)) ||
+	    cfg_slowstart_rule(ms, why, sizeof(why)))
+		return perr(p, val, field, "%s%s", why,
+			    strstr(why, "range") ? " milliseconds" : "");
+	ck->slowstart_ms = ms;
+	return 0;
+}
+
 static int k_ck_str(struct pctx *p, const struct key_spec *ks,
 		    yaml_node_t *key, yaml_node_t *val, const char *field,
 		    void *obj)
@@ -836,6 +859,7 @@ static const struct key_spec CHECK_KEYS[] = {
 	CK("expect", XLB_CK_EXPECT, k_ck_str, expect, &ck_str_max),
 	CK("require_reply", XLB_CK_REQUIRE_REPLY, k_bool, require_reply, NULL),
 	CK("tunnel", XLB_CK_TUNNEL, k_bool, tunnel, NULL),
+	CK("slowstart", XLB_CK_SLOWSTART, k_ck_slowstart, slowstart_ms, NULL),
 };
 #undef CK
 _Static_assert(ARRAY_SIZE(CHECK_KEYS) == XLB_CHECK_NKEYS, "every check key");

@@ -218,6 +218,11 @@ static void e_check(struct emit *e, const struct xlb_cfg_check *ck, bool flow)
 		case XLB_CK_TUNNEL:
 			e_kv(e, name, ck->tunnel ? "true" : "false");
 			break;
+		case XLB_CK_SLOWSTART:
+			e_kv(e, name,
+			     xlb_check_ms_str(ck->slowstart_ms, buf,
+					      sizeof(buf)));
+			break;
 		}
 	}
 	e_map_end(e);

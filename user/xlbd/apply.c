@@ -196,7 +196,8 @@ static int cmp_be(const void *a, const void *b)
 
 /*
  * What a VIP's table is built from: its references with the weight each has
- * in the table (drained or down: 0). Returns NULL when out of memory.
+ * in the table (drained or down: 0; scaled, and ramping in a slow start).
+ * Returns NULL when out of memory.
  */
 static struct xlb_maglev_backend *table_input(const struct xlb_cfg *c,
 					      const struct xlb_cfg_vip *v)
@@ -206,7 +207,7 @@ static struct xlb_maglev_backend *table_input(const struct xlb_cfg *c,
 
 	for (size_t r = 0; bes && r < v->nrefs; r++) {
 		bes[r].id = v->refs[r].id;
-		bes[r].weight = xlb_cfg_ref_weight(c, &v->refs[r]);
+		bes[r].weight = xlb_cfg_ref_table_weight(c, &v->refs[r]);
 	}
 	return bes;
 }

@@ -564,6 +564,17 @@ static void ref_json(struct json_object *o, const struct xlb_cfg *c,
 			add_int(ag, "weight_pct", r->agent_pct);
 		json_object_object_add(o, "agent", ag);
 	}
+	/* a slow start: the share of "weight" the table gives it now */
+	if (r->ramp_start) {
+		struct timespec now;
+		__u64 ms, end = r->ramp_start + r->ramp_ms;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (__u64)now.tv_sec * 1000 + (__u64)now.tv_nsec / 1000000;
+		add_int(o, "slowstart_pct", r->ramp_pct);
+		add_int(o, "slowstart_left_ms",
+			(int64_t)(end > ms ? end - ms : 0));
+	}
 }
 
 static struct json_object *vip_json(struct xlbd *d, const struct xlb_cfg_vip *v)
@@ -1024,7 +1035,8 @@ static struct json_object *cmd_maglev_show(struct xlbd *d,
 	const char *vip = args->vip;
 	const struct xlb_cfg_vip *v = vip_of(&d->running, vip);
 	struct json_object *o, *a;
-	__u32 size = 0, *table = NULL, *slots, total = 0;
+	__u32 size = 0, *table = NULL, *slots;
+	__u64 total = 0;
 	int id, rc;
 
 	if (!v)
@@ -1048,8 +1060,9 @@ static struct json_object *cmd_maglev_show(struct xlbd *d,
 		if (table[i] < XLB_MAX_BACKENDS)
 			slots[table[i]]++;
 	free(table);
+	/* the table's weights: a slow start's share is in the ideal */
 	for (size_t r = 0; r < v->nrefs; r++)
-		total += xlb_cfg_ref_weight(&d->running, &v->refs[r]);
+		total += xlb_cfg_ref_table_weight(&d->running, &v->refs[r]);
 	o = xlb_ctl_ok();
 	json_object_object_add(o, "vip", json_object_new_string(v->name));
 	add_int(o, "size", size);
@@ -1059,14 +1072,17 @@ static struct json_object *cmd_maglev_show(struct xlbd *d,
 		struct json_object *bo = json_object_new_object();
 		__u32 bid = v->refs[r].id;
 		__u32 w = xlb_cfg_ref_weight(&d->running, &v->refs[r]);
+		__u32 tw = xlb_cfg_ref_table_weight(&d->running, &v->refs[r]);
 
 		add_int(bo, "id", bid);
 		add_int(bo, "weight", w);
+		if (v->refs[r].ramp_start)
+			add_int(bo, "slowstart_pct", v->refs[r].ramp_pct);
 		add_int(bo, "slots", slots[bid]);
 		json_object_object_add(bo, "share", json_object_new_double(
 			(double)slots[bid] / size));
 		json_object_object_add(bo, "ideal", json_object_new_double(
-			total ? (double)w / total : 0));
+			total ? (double)tw / (double)total : 0));
 		json_object_array_add(a, bo);
 	}
 	json_object_object_add(o, "backends", a);

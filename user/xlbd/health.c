@@ -72,11 +72,29 @@ struct xlbd_health {
 	size_t npanic;
 	char (*ppanic)[XLB_NAME_MAX];
 	size_t nppanic;
+	/*
+	 * Slow starts: references ramping in the running model and in the
+	 * plan, and when the next step is due (CLOCK_MONOTONIC ms; 0: none).
+	 * The timer commits it, no sooner than 1 s after its last firing.
+	 */
+	size_t nramps, pnramps;
+	__u64 next_step, pnext_step;
+	__u64 last_step;
+	struct event *ramp;
 };
 
 static void on_timer(evutil_socket_t fd, short what, void *arg);
 static void on_deadline(evutil_socket_t fd, short what, void *arg);
 static void on_flush(evutil_socket_t fd, short what, void *arg);
+static void on_ramp(evutil_socket_t fd, short what, void *arg);
+
+static __u64 mono_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (__u64)now.tv_sec * 1000 + (__u64)now.tv_nsec / 1000000;
+}
 
 struct event_base *xlbd_check_base(const struct xlbd_check *ck)
 {
@@ -141,7 +159,10 @@ struct xlbd_health *xlbd_health_new(struct xlbd *d, struct event_base *base)
 	h->map_fd = -1;
 	h->seed = true;
 	h->flush = event_new(base, -1, 0, on_flush, h);
-	if (!h->flush) {
+	h->ramp = event_new(base, -1, 0, on_ramp, h);
+	if (!h->flush || !h->ramp) {
+		if (h->flush)
+			event_free(h->flush);
 		free(h);
 		return NULL;
 	}
@@ -187,6 +208,7 @@ void xlbd_health_free(struct xlbd_health *h)
 	xlbd_check_http_cleanup(h);
 	xlbd_tunnel_free(h);
 	event_free(h->flush);
+	event_free(h->ramp);
 	if (h->map_fd >= 0)
 		close(h->map_fd);
 	free(h->panic);
@@ -332,9 +354,80 @@ static int fail_open(struct xlbd_health *h, const struct xlb_cfg *c,
 	return 0;
 }
 
+/* @r's reference in the running model's VIP @ov (NULL: none); at @k first. */
+static const struct xlb_cfg_ref *prev_ref(const struct xlb_cfg_vip *ov,
+					  size_t k, __u32 id)
+{
+	if (!ov)
+		return NULL;
+	if (k < ov->nrefs && ov->refs[k].id == id)
+		return &ov->refs[k];
+	for (size_t i = 0; i < ov->nrefs; i++)
+		if (ov->refs[i].id == id)
+			return &ov->refs[i];
+	return NULL;
+}
+
+/* Out of the table by maint or down, whatever its weight says. */
+static bool ref_out(const struct xlb_cfg *c, const struct xlb_cfg_ref *r)
+{
+	const struct xlb_cfg_backend *b = xlb_cfg_backend_find(c, r->id);
+
+	return xlb_cfg_ref_admin(r) == XLB_ADMIN_MAINT || r->down ||
+	       (b && b->down);
+}
+
+/*
+ * Slow start for reference @r of @next (its health set, before fail
+ * open): a ramp starts when it comes back, from maint or down (by its
+ * check, unless that is a check's first up since xlbd started, @ramps
+ * false; or by backend.down), or is added after xlbd started, into a
+ * state that takes flows; it goes on while the reference stays in; it
+ * stops when the reference goes out or the ramp is over. @o: the
+ * reference in the running model (NULL: new), @ob its backend there.
+ */
+static void ramp_ref(struct xlbd_health *h, const struct xlb_cfg *next,
+		     struct xlb_cfg_ref *r, const struct xlb_cfg_ref *o,
+		     __u32 slowstart_ms, bool ramps, __u64 now)
+{
+	const struct xlb_cfg_backend *ob =
+		o ? xlb_cfg_backend_find(&h->d->running, o->id) : NULL;
+	bool in = !ref_out(next, r);
+	bool o_maint = o && xlb_cfg_ref_admin(o) == XLB_ADMIN_MAINT;
+	bool o_out = o && (o_maint || o->down || (ob && ob->down));
+	bool by_check = o_out && !o_maint && !(ob && ob->down);
+	__u64 next_ms;
+	unsigned int pct;
+
+	r->ramp_pct = 0;
+	r->ramp_ms = 0;
+	r->ramp_start = 0;
+	if (!in || !slowstart_ms)
+		return;
+	if (!h->seed && (o_out || !o) && (!by_check || ramps))
+		r->ramp_start = now;
+	else if (o && o->ramp_start)
+		r->ramp_start = o->ramp_start;
+	else
+		return;
+	pct = xlb_slowstart_step(slowstart_ms, now - r->ramp_start, &next_ms);
+	if (pct >= 100) {
+		r->ramp_start = 0;
+		return;
+	}
+	r->ramp_pct = (__u16)pct;
+	r->ramp_ms = slowstart_ms;
+	h->pnramps++;
+	next_ms += r->ramp_start;
+	if (!h->pnext_step || next_ms < h->pnext_step)
+		h->pnext_step = next_ms;
+}
+
 int xlbd_health_prepare(struct xlbd_health *h, struct xlb_cfg *next, char *err,
 			size_t errlen)
 {
+	const struct xlb_cfg *run = &h->d->running;
+	__u64 now = mono_ms();
 	struct xlb_cfg_check m;
 	size_t cap = 0;
 
@@ -352,11 +445,19 @@ int xlbd_health_prepare(struct xlbd_health *h, struct xlb_cfg *next, char *err,
 	}
 	for (size_t i = 0; i < HBUCKETS; i++)
 		h->phash[i] = -1;
+	h->pnramps = 0;
+	h->pnext_step = 0;
 	for (size_t i = 0; i < next->nvips; i++) {
 		struct xlb_cfg_vip *v = &next->vips[i];
+		const struct xlb_cfg_vip *ov =
+			i < run->nvips && !strcmp(run->vips[i].name, v->name) ?
+				&run->vips[i] :
+				xlb_cfg_vip_find(run, v->name);
 
 		for (size_t k = 0; k < v->nrefs; k++) {
 			struct xlb_cfg_ref *r = &v->refs[k];
+			const struct xlb_cfg_ref *o = prev_ref(ov, k, r->id);
+			bool checked = xlb_cfg_check_of(next, v, r, &m);
 			struct plan_ent *e;
 
 			r->down = false;
@@ -364,8 +465,13 @@ int xlbd_health_prepare(struct xlbd_health *h, struct xlb_cfg *next, char *err,
 			r->agent_pct_set = false;
 			r->agent_pct = 0;
 			/* maintenance: no check runs (HAProxy's MAINT) */
-			if (r->maint || !xlb_cfg_check_of(next, v, r, &m))
+			if (r->maint || !checked) {
+				/* kind none may still say slowstart (m is all
+				 * zero when there is no check at all) */
+				ramp_ref(h, next, r, o, m.slowstart_ms,
+					 !h->seed, now);
 				continue;
+			}
 			e = plan_get(h, v, r->id, &m, &cap);
 			if (!e || plan_add_ref(e, v->name, m.on_down)) {
 				plan_free(h);
@@ -378,6 +484,8 @@ int xlbd_health_prepare(struct xlbd_health *h, struct xlb_cfg *next, char *err,
 				r->agent_pct_set = e->reuse->agent_pct_set;
 				r->agent_pct = e->reuse->agent_pct;
 			}
+			ramp_ref(h, next, r, o, m.slowstart_ms,
+				 e->reuse ? e->reuse->ramps : !h->seed, now);
 		}
 		if (fail_open(h, next, v)) {
 			plan_free(h);
@@ -458,6 +566,7 @@ static struct xlbd_check *check_new(struct xlbd_health *h, struct plan_ent *e)
 	ck->backend_id = e->id;
 	ck->ops = ops_of(e->cfg.kind);
 	ck->up = e->up;
+	ck->ramps = !h->seed;
 	ck->since = time(NULL);
 	ck->timer = event_new(h->base, -1, 0, on_timer, ck);
 	ck->deadline = event_new(h->base, -1, 0, on_deadline, ck);
@@ -611,6 +720,63 @@ static bool same_refs(const struct xlbd_check *ck, const struct plan_ent *e)
 	return true;
 }
 
+/* Says which slow starts began, and which ended or stopped. */
+static void log_ramps(const struct xlb_cfg *prev, const struct xlb_cfg *next,
+		      __u64 now)
+{
+	char t[16];
+
+	for (size_t i = 0; i < next->nvips; i++) {
+		const struct xlb_cfg_vip *v = &next->vips[i];
+		const struct xlb_cfg_vip *ov =
+			i < prev->nvips &&
+					!strcmp(prev->vips[i].name, v->name) ?
+				&prev->vips[i] :
+				xlb_cfg_vip_find(prev, v->name);
+
+		for (size_t k = 0; k < v->nrefs; k++) {
+			const struct xlb_cfg_ref *r = &v->refs[k];
+			const struct xlb_cfg_ref *o = prev_ref(ov, k, r->id);
+
+			if (r->ramp_start &&
+			    (!o || o->ramp_start != r->ramp_start))
+				pr_info("health: backend %u in %s: slow start, "
+					"%u%% of its weight, all of it in %s\n",
+					r->id, v->name, r->ramp_pct,
+					xlb_check_ms_str(r->ramp_ms, t,
+							 sizeof(t)));
+			else if (r->ramp_start && o->ramp_pct != r->ramp_pct)
+				pr_debug("health: backend %u in %s: slow start "
+					 "at %u%%\n",
+					 r->id, v->name, r->ramp_pct);
+			else if (!r->ramp_start && o && o->ramp_start)
+				pr_info("health: backend %u in %s: %s\n", r->id,
+					v->name,
+					now >= o->ramp_start + o->ramp_ms ?
+						"slow start over, at its full "
+						"weight" :
+					ref_out(next, r) ?
+						"slow start stopped (out of the "
+						"table)" :
+						"slow start off (slowstart "
+						"changed), at its full weight");
+		}
+	}
+}
+
+/* The next step of a slow start: at most one such commit a second. */
+static void arm_ramp(struct xlbd_health *h)
+{
+	__u64 now = mono_ms(), at = h->next_step;
+
+	event_del(h->ramp);
+	if (!at)
+		return;
+	if (h->last_step && at < h->last_step + XLB_SLOWSTART_STEP_MS)
+		at = h->last_step + XLB_SLOWSTART_STEP_MS;
+	arm(h->ramp, at > now ? (unsigned int)(at - now) + 5 : 5);
+}
+
 void xlbd_health_commit(struct xlbd_health *h, const struct xlb_cfg *prev,
 			const struct xlb_cfg *next)
 {
@@ -669,6 +835,11 @@ void xlbd_health_commit(struct xlbd_health *h, const struct xlb_cfg *prev,
 		if (!ck->persisted)
 			persist(h, ck, next);
 	xlbd_tunnel_sync(h, next->pin_dir);
+	if (prev && (h->nramps || h->pnramps))
+		log_ramps(prev, next, mono_ms());
+	h->nramps = h->pnramps;
+	h->next_step = h->pnext_step;
+	arm_ramp(h);
 	for (size_t i = 0; i < h->nppanic; i++)
 		if (!has_name(h->panic, h->npanic, h->ppanic[i]))
 			pr_err("health: VIP %s: every backend is down by its "
@@ -755,6 +926,9 @@ static void finish(struct xlbd_check *ck, bool ok, const char *reason)
 		need = ck->up ? ck->cfg.fall : ck->cfg.rise;
 		if (ck->count >= need) {
 			ck->up = ok;
+			/* seen failed: its next up is a slow start */
+			if (!ok)
+				ck->ramps = true;
 			ck->count = 0;
 			ck->since = time(NULL);
 			ck->transitions++;
@@ -847,6 +1021,27 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 	snprintf(reason, sizeof(reason), "timeout after %s",
 		 xlb_check_ms_str(ck->cfg.timeout_ms, t, sizeof(t)));
 	finish(ck, false, reason);
+}
+
+/* A slow start's next step is due: commit it as a transition would. */
+static void on_ramp(evutil_socket_t fd, short what, void *arg)
+{
+	struct xlbd_health *h = arg;
+	__u64 now = mono_ms();
+
+	(void)fd;
+	(void)what;
+	/*
+	 * Early: the loop's clock, cached before a long callback, placed the
+	 * timer before the step is due; the commit would find nothing to do.
+	 */
+	if (h->next_step > now) {
+		arm(h->ramp, (unsigned int)(h->next_step - now) + 5);
+		return;
+	}
+	h->last_step = now;
+	h->dirty = true;
+	flush_soon(h);
 }
 
 /* Transitions of one loop turn become one commit: one swap per table. */

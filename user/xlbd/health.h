@@ -28,6 +28,12 @@
  * All backends of a VIP down by their checks: the VIP keeps serving all of
  * them (fail open, like Envoy's panic mode), logged loudly, rather than an
  * empty table that drops every packet.
+ *
+ * Slow start (check key slowstart): a reference coming back from down (its
+ * check, or backend.down) or from maint ramps its table weight in steps
+ * (xlb_slowstart_step()); the prepare of each commit sets the step the
+ * clock says (xlb_cfg_ref.ramp_*), and a timer commits the next step, at
+ * most one such commit a second.
  */
 #ifndef XLB_XLBD_HEALTH_H
 #define XLB_XLBD_HEALTH_H
@@ -136,6 +142,12 @@ struct xlbd_check {
 	bool grace; /* the deadline gave the loop one more turn */
 	struct timespec started; /* CLOCK_MONOTONIC */
 	unsigned int spread_ms; /* the first probe's offset in the interval */
+	/*
+	 * Its next up starts its references' slow start: false only for a
+	 * check xlbd started with, until it first goes down (HAProxy: slow
+	 * start applies to a server seen failed, never at start).
+	 */
+	bool ramps;
 	bool persisted; /* the pinned map holds the state for every ref */
 	bool kept; /* commit: the new plan keeps it */
 	struct xlbd_check *next, *hnext;
