@@ -54,6 +54,7 @@ struct xlbd_health {
 	int map_fd; /* the pinned states, or -1 */
 	bool seed; /* the next plan reads pinned states (start) */
 	void *http; /* health_http.c's */
+	void *tcp; /* health_tcp.c's */
 	struct xlbd_tunnel *tunnel; /* health_tunnel.c's */
 	struct event *flush; /* commits transitions, once per loop turn */
 	bool dirty;
@@ -113,6 +114,11 @@ void xlbd_check_agent_changed(struct xlbd_check *ck)
 void **xlbd_health_http_slot(struct xlbd_health *h)
 {
 	return &h->http;
+}
+
+void **xlbd_health_tcp_slot(struct xlbd_health *h)
+{
+	return &h->tcp;
 }
 
 struct xlbd_tunnel **xlbd_health_tunnel_slot(struct xlbd_health *h)
@@ -185,6 +191,7 @@ void xlbd_health_free(struct xlbd_health *h)
 	}
 	plan_free(h);
 	xlbd_check_http_cleanup(h);
+	xlbd_check_tcp_cleanup(h);
 	xlbd_tunnel_free(h);
 	event_free(h->flush);
 	if (h->map_fd >= 0)
