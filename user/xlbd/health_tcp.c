@@ -33,9 +33,8 @@
 
 /* Idle sockets kept per family; more are closed when given back. */
 #define TCP_POOL_IDLE 1024
-/* Events read per epoll_wait, and reads per loop turn. */
-#define TCP_BATCH 64
-#define TCP_ROUNDS 16
+/* Events read per epoll_wait. */
+#define TCP_BATCH 256
 
 struct tcp_sock {
 	int fd;
@@ -93,7 +92,13 @@ static void tcp_events(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	for (int round = 0; round < TCP_ROUNDS; round++) {
+	/*
+	 * Every socket that is ready, in this loop turn: after a loop held up
+	 * (a commit), the deadlines of probes that did connect meanwhile run
+	 * in the same turn, after this (the scheduler gives them that one
+	 * turn), and a probe left for the next would fail for nothing.
+	 */
+	for (;;) {
 		n = epoll_wait(tp->ep, evs, TCP_BATCH, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
