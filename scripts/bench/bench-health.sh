@@ -24,11 +24,12 @@
 #    Then, over PERF_WINDOW more seconds, perf samples xlbd with call
 #    graphs (cpu-clock, per task: softirq work done while xlbd is current
 #    is in its samples, as in its stime) and each sample is put in one
-#    class: user; system calls (xlbd's own kernel work: the connect, the
-#    SYN and the reset sent down to the veth); the LB's receive (softirq
-#    under tcp_rcv_synsent_state_process: the SYN-ACK taken and the ACK
-#    sent); the backends' TCP (softirq under tcp_v4_rcv / tcp_v6_rcv
-#    otherwise: the listener's SYN, SYN-ACK, ACK and reset); and the
+#    class: user; the LB's receive (under tcp_rcv_synsent_state_process
+#    or tcp_add_backlog: the SYN-ACK taken, often by the connect itself as
+#    it releases the socket, and the ACK sent); system calls (the rest out
+#    of softirq: xlbd's own kernel work, the connect, the SYN and the reset
+#    sent down to the veth); the backends' TCP (softirq under tcp_v4_rcv /
+#    tcp_v6_rcv otherwise: the listener's SYN, SYN-ACK, ACK and reset); the
 #    receive path below TCP (netif, IP), a quarter of which is the LB's (one
 #    of the four packets of a probe). Those shares of the measured CPU:
 #    "xlbd's own" (user + system calls), "the LB's" (own + its receive),
@@ -109,7 +110,11 @@ in_ns() { nsenter --net="/run/netns/$NS" "$@"; }
 in_nsb() { nsenter --net="/run/netns/$NSB" "$@"; }
 die() {
 	echo "bench-health: $*" >&2
-	[ -f "$WORK/xlbd.log" ] && grep -v 'change: \|health: backend' "$WORK/xlbd.log" | tail -20 >&2
+	if [ -f "$WORK/xlbd.log" ]; then
+		grep -v 'change: \|health: backend' "$WORK/xlbd.log" | tail -20 >&2
+		cp "$WORK/xlbd.log" "$OUT/health-xlbd.log" 2>/dev/null &&
+			echo "bench-health: xlbd's log: $OUT/health-xlbd.log" >&2
+	fi
 	exit 1
 }
 calc() { awk "BEGIN { printf \"%.${2:-1}f\n\", $1 }"; }
@@ -234,18 +239,19 @@ window() {
 }
 
 # syscalls_start: counts xlbd's system calls over the next WINDOW s (into
-# $WORK/sys.csv); syscalls_count: the count, or "" without perf
+# $WORK/sys.csv); syscalls_count: the count, or "" without perf (after a
+# wait for $SYSPID in this shell: a subshell cannot wait for it)
 SYSPID=
 syscalls_start() {
 	SYSPID=
+	rm -f "$WORK/sys.csv"
 	[ "$PERF_WINDOW" = 0 ] && return 0
 	perf stat -x, -e raw_syscalls:sys_enter -p "$XLBD" -o "$WORK/sys.csv" \
 		-- sleep "$WINDOW" >/dev/null 2>&1 &
 	SYSPID=$!
 }
 syscalls_count() {
-	[ -n "$SYSPID" ] || return 0
-	wait "$SYSPID" || return 0
+	[ -s "$WORK/sys.csv" ] || return 0
 	awk -F, '/raw_syscalls:sys_enter/ && $1 ~ /^[0-9]+$/ { print $1 }' "$WORK/sys.csv"
 }
 
@@ -258,8 +264,8 @@ split() {
 	function flush() {
 		if (!n) return
 		if (!kern) c["user"]++
-		else if (!rx) c["sys"]++
 		else if (lb) c["lb"]++
+		else if (!rx) c["sys"]++
 		else if (tcp) c["be"]++
 		else c["below"]++
 		all++; n = 0; kern = rx = lb = tcp = 0
@@ -268,7 +274,9 @@ split() {
 	{
 		if (!n++) kern = /kernel\.kallsyms/
 		if ($2 == "net_rx_action") rx = 1
-		if ($2 == "tcp_rcv_synsent_state_process") lb = 1
+		# the SYN-ACK: taken by the connect itself (from the socket
+		# backlog at release_sock) or in softirq, queued to that backlog
+		if ($2 == "tcp_rcv_synsent_state_process" || $2 == "tcp_add_backlog") lb = 1
 		if ($2 == "tcp_v4_rcv" || $2 == "tcp_v6_rcv") tcp = 1
 	}
 	END {
@@ -338,6 +346,7 @@ for n in $SIZES; do
 	read -r CPU[$n] USERC[$n] <<<"$(window)"
 	read -r p1 f1 <<<"$(status health_probes health_failures)"
 	PROBES[$n]=$((p1 - p0))
+	[ -z "$SYSPID" ] || wait "$SYSPID" || true
 	sc=$(syscalls_count)
 	SYSC[$n]=null
 	[ -n "$sc" ] && [ "${PROBES[$n]}" -gt 0 ] && SYSC[$n]=$(calc "$sc / ${PROBES[$n]}" 2)
