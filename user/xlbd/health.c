@@ -423,8 +423,7 @@ static void arm(struct event *ev, unsigned int ms)
  * (one next-probe timer per check) was xlbd's largest user-space cost: a
  * pop of its minimum walks 14 levels of cache misses.
  */
-static void arm_common(struct xlbd_check *ck, struct event *ev,
-		       unsigned int ms)
+static void arm_common(struct xlbd_check *ck, struct event *ev, unsigned int ms)
 {
 	struct timeval tv = { .tv_sec = ms / 1000,
 			      .tv_usec = (suseconds_t)(ms % 1000) * 1000 };

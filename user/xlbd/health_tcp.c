@@ -70,8 +70,7 @@ static void tcp_release(struct tcp_pool *tp, struct tcp_sock *s)
 		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 
 		/* best effort: a failure only leaves a TIME_WAIT behind */
-		(void)setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg,
-				 sizeof(lg));
+		(void)setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		tcp_sock_close(s);
 		return;
 	}
