@@ -49,8 +49,9 @@ PKGS=(
 	keepalived bird2
 	# lab: netns backends and the client
 	nginx curl iputils-ping
-	# benchmarks: HTTP through the VIP, HAProxy (TCP mode) as the baseline, plots
-	haproxy wrk gnuplot-nox
+	# benchmarks: HTTP through the VIP, HAProxy (TCP mode) as the baseline, plots;
+	# perf: the health bench splits xlbd's CPU by call graph
+	haproxy wrk gnuplot-nox linux-perf
 	# install and package: man pages from doc/*.md, make deb, make test-package
 	go-md2man debhelper dpkg-dev lintian
 )

@@ -8,9 +8,9 @@
 # own. xlbd runs in a namespace of its own, behind a veth pair. A veth
 # delivers in the sender's context: the backends' half of every handshake
 # (SYN, the reset) runs in xlbd's system time, which a real LB does not
-# pay; the figure is an upper bound. (Threaded NAPI on the pair would move
+# pay; that total is an upper bound. (Threaded NAPI on the pair would move
 # it out, but on a shared 2-CPU machine its threads lag and probes time
-# out.)
+# out.) So the split below says what is whose.
 #
 # 1. CPU: after a warm-up (every check up, then WARMUP seconds), xlbd's
 #    utime + stime from /proc/PID/stat over WINDOW seconds, as % of one
@@ -19,7 +19,22 @@
 #    counters (health_probes in xlb status) grew by at least
 #    95% of backends x WINDOW / interval, and at most 0.1% of the probes
 #    failed (a loaded machine may stall one past its timeout). Goal: under
-#    10% of one core for 10,000.
+#    10% of one core for 10,000. Meanwhile perf counts xlbd's system calls
+#    (raw_syscalls:sys_enter): system calls per probe.
+#    Then, over PERF_WINDOW more seconds, perf samples xlbd with call
+#    graphs (cpu-clock, per task: softirq work done while xlbd is current
+#    is in its samples, as in its stime) and each sample is put in one
+#    class: user; the LB's receive (under tcp_rcv_synsent_state_process
+#    or tcp_add_backlog: the SYN-ACK taken, often by the connect itself as
+#    it releases the socket, and the ACK sent); system calls (the rest out
+#    of softirq: xlbd's own kernel work, the connect, the SYN and the reset
+#    sent down to the veth); the backends' TCP (softirq under tcp_v4_rcv /
+#    tcp_v6_rcv otherwise: the listener's SYN, SYN-ACK, ACK and reset); the
+#    receive path below TCP (netif, IP), a quarter of which is the LB's (one
+#    of the four packets of a probe). Those shares of the measured CPU:
+#    "xlbd's own" (user + system calls), "the LB's" (own + its receive),
+#    "the backends'" (the rest), which a real LB does not pay. Without perf
+#    the split says n/a.
 # 2. Transitions at scale (the 10,000 run): 100 backends, one in each of
 #    100 VIPs, start refusing at once (an nftables reject in the namespace).
 #    Timed: from the cut until every check says so and no transition is left
@@ -34,7 +49,8 @@
 # Usage: scripts/bench/bench-health.sh   (root; `make bench` runs it).
 # Environment (defaults in brackets): BUILD [<repo>/build], OUT [BUILD/bench],
 # SIZES ["1000 10000"], WINDOW [20 s], WARMUP [5 s], CUT [100 backends],
-# BASELINE [1: also measure xlbd without checks].
+# BASELINE [1: also measure xlbd without checks], PERF_WINDOW [10 s; 0: no
+# split].
 set -euo pipefail
 
 case ${1:-} in
@@ -57,6 +73,8 @@ WINDOW=${WINDOW:-20}
 WARMUP=${WARMUP:-5}
 CUT=${CUT:-100}
 BASELINE=${BASELINE:-1}
+PERF_WINDOW=${PERF_WINDOW:-10}
+command -v perf >/dev/null || PERF_WINDOW=0
 PER_VIP=100
 INTERVAL=1 # seconds, the check's
 RISE=2
@@ -92,7 +110,11 @@ in_ns() { nsenter --net="/run/netns/$NS" "$@"; }
 in_nsb() { nsenter --net="/run/netns/$NSB" "$@"; }
 die() {
 	echo "bench-health: $*" >&2
-	[ -f "$WORK/xlbd.log" ] && grep -v 'change: \|health: backend' "$WORK/xlbd.log" | tail -20 >&2
+	if [ -f "$WORK/xlbd.log" ]; then
+		grep -v 'change: \|health: backend' "$WORK/xlbd.log" | tail -20 >&2
+		cp "$WORK/xlbd.log" "$OUT/health-xlbd.log" 2>/dev/null &&
+			echo "bench-health: xlbd's log: $OUT/health-xlbd.log" >&2
+	fi
 	exit 1
 }
 calc() { awk "BEGIN { printf \"%.${2:-1}f\n\", $1 }"; }
@@ -216,6 +238,56 @@ window() {
 		"$(calc "($u1 - $u0) / $HZ / ($t1 - $t0) * 100" 1)"
 }
 
+# syscalls_start: counts xlbd's system calls over the next WINDOW s (into
+# $WORK/sys.csv); syscalls_count: the count, or "" without perf (after a
+# wait for $SYSPID in this shell: a subshell cannot wait for it)
+SYSPID=
+syscalls_start() {
+	SYSPID=
+	rm -f "$WORK/sys.csv"
+	[ "$PERF_WINDOW" = 0 ] && return 0
+	perf stat -x, -e raw_syscalls:sys_enter -p "$XLBD" -o "$WORK/sys.csv" \
+		-- sleep "$WINDOW" >/dev/null 2>&1 &
+	SYSPID=$!
+}
+syscalls_count() {
+	[ -s "$WORK/sys.csv" ] || return 0
+	awk -F, '/raw_syscalls:sys_enter/ && $1 ~ /^[0-9]+$/ { print $1 }' "$WORK/sys.csv"
+}
+
+# split: xlbd sampled over PERF_WINDOW s -> "user sys lb_rx be_tcp rx_below
+# samples" (percent of the samples, the classes in the header)
+split() {
+	perf record -q -e cpu-clock -F 999 -g -p "$XLBD" -o "$WORK/perf.data" \
+		-- sleep "$PERF_WINDOW" >/dev/null 2>&1 || return 1
+	perf script -i "$WORK/perf.data" -F ip,sym,dso 2>/dev/null | awk '
+	function flush() {
+		if (!n) return
+		if (!kern) c["user"]++
+		else if (lb) c["lb"]++
+		else if (!rx) c["sys"]++
+		else if (tcp) c["be"]++
+		else c["below"]++
+		all++; n = 0; kern = rx = lb = tcp = 0
+	}
+	/^$/ { flush(); next }
+	{
+		if (!n++) kern = /kernel\.kallsyms/
+		if ($2 == "net_rx_action") rx = 1
+		# the SYN-ACK: taken by the connect itself (from the socket
+		# backlog at release_sock) or in softirq, queued to that backlog
+		if ($2 == "tcp_rcv_synsent_state_process" || $2 == "tcp_add_backlog") lb = 1
+		if ($2 == "tcp_v4_rcv" || $2 == "tcp_v6_rcv") tcp = 1
+	}
+	END {
+		flush()
+		if (!all) exit 1
+		printf "%.1f %.1f %.1f %.1f %.1f %d\n", c["user"] * 100 / all,
+			c["sys"] * 100 / all, c["lb"] * 100 / all, c["be"] * 100 / all,
+			c["below"] * 100 / all, all
+	}'
+}
+
 # slots VIP ID: the slots backend ID has in the table the datapath uses
 slots() {
 	xlb --timeout 60 --json maglev show "$1" |
@@ -253,7 +325,7 @@ transition() {
 	echo "$t $((k1 - k0)) $(calc "($s1 - $s0) * 1000" 0) $(calc "($c1 - $c0) / $HZ / $t * 100" 1) $bound"
 }
 
-declare -A CPU BASE PROBES WANT USERC FAILED
+declare -A CPU BASE PROBES WANT USERC FAILED SYSC OWN LBC BEC SPLIT
 mkdir -p "$OUT"
 for n in $SIZES; do
 	[ $((n % PER_VIP)) = 0 ] || die "SIZES: $n is not a multiple of $PER_VIP"
@@ -270,9 +342,14 @@ for n in $SIZES; do
 	wait_up "$n"
 	sleep "$WARMUP"
 	read -r p0 f0 <<<"$(status health_probes health_failures)"
+	syscalls_start
 	read -r CPU[$n] USERC[$n] <<<"$(window)"
 	read -r p1 f1 <<<"$(status health_probes health_failures)"
 	PROBES[$n]=$((p1 - p0))
+	[ -z "$SYSPID" ] || wait "$SYSPID" || true
+	sc=$(syscalls_count)
+	SYSC[$n]=null
+	[ -n "$sc" ] && [ "${PROBES[$n]}" -gt 0 ] && SYSC[$n]=$(calc "$sc / ${PROBES[$n]}" 2)
 	WANT[$n]=$((n * WINDOW / INTERVAL))
 	[ "${PROBES[$n]}" -ge $((WANT[$n] * 95 / 100)) ] ||
 		die "$n backends: ${PROBES[$n]} probes in ${WINDOW}s, expected ${WANT[$n]}"
@@ -280,7 +357,16 @@ for n in $SIZES; do
 	# a loaded machine may stall a probe past its timeout now and then
 	[ $((FAILED[$n] * 1000)) -le "${PROBES[$n]}" ] ||
 		die "$n backends: ${FAILED[$n]} of ${PROBES[$n]} probes failed"
-	echo "  $n backends, TCP checks every ${INTERVAL}s: xlbd ${CPU[$n]}% of one core (user ${USERC[$n]}%), ${PROBES[$n]} probes in ${WINDOW}s, ${FAILED[$n]} failed" >&2
+	echo "  $n backends, TCP checks every ${INTERVAL}s: xlbd ${CPU[$n]}% of one core (user ${USERC[$n]}%), ${PROBES[$n]} probes in ${WINDOW}s, ${FAILED[$n]} failed, ${SYSC[$n]} system calls per probe" >&2
+	OWN[$n]=null LBC[$n]=null BEC[$n]=null SPLIT[$n]=n/a
+	if [ "$PERF_WINDOW" != 0 ] && read -r su ss sl sb sw ns <<<"$(split)" && [ -n "$ns" ]; then
+		c=${CPU[$n]}
+		OWN[$n]=$(calc "$c * ($su + $ss) / 100" 1)
+		LBC[$n]=$(calc "$c * ($su + $ss + $sl + $sw / 4) / 100" 1)
+		BEC[$n]=$(calc "$c * ($sb + $sw * 3 / 4) / 100" 1)
+		SPLIT[$n]="user $su, system calls $ss, LB receive $sl, backends' TCP $sb, below TCP $sw ($ns samples)"
+		echo "  $n backends: xlbd's own ${OWN[$n]}%, with the LB's receive ${LBC[$n]}%, the backends' ${BEC[$n]}% (% of samples: ${SPLIT[$n]})" >&2
+	fi
 	LAST=$n
 	[ "$n" = "$(printf '%s\n' $SIZES | sort -g | tail -1)" ] || stop_xlbd
 done
@@ -320,12 +406,18 @@ stop_xlbd
 	echo "utime + stime of xlbd over ${WINDOW}s after every check is up and ${WARMUP}s more;"
 	echo "probes: the checks' probe counters (xlb status) over the window (expected: backends x window / interval)."
 	echo
-	echo "The system time includes the backends' half of each handshake (a veth delivers in the sender's context)."
+	echo "The system time includes the backends' half of each handshake (a veth delivers in the sender's context):"
+	echo "the split (perf, ${PERF_WINDOW}s of call graphs after the window) says what is whose. xlbd's own: user time and"
+	echo "system calls; the LB's: with the SYN-ACK's receive; the backends': their TCP and the rest of the receive path."
 	echo
-	echo "| backends | VIPs | xlbd CPU, % of one core | of it user time | xlbd without checks | probes in window (expected) | failed |"
-	echo "|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| backends | VIPs | xlbd CPU, % of one core | of it user time | xlbd's own | the LB's | the backends' | system calls per probe | xlbd without checks | probes in window (expected) | failed |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for n in $SIZES; do
-		echo "| $n | $((n / PER_VIP)) | ${CPU[$n]} | ${USERC[$n]} | ${BASE[$n]:-n/a} | ${PROBES[$n]} (${WANT[$n]}) | ${FAILED[$n]} |"
+		echo "| $n | $((n / PER_VIP)) | ${CPU[$n]} | ${USERC[$n]} | ${OWN[$n]/null/n\/a} | ${LBC[$n]/null/n\/a} | ${BEC[$n]/null/n\/a} | ${SYSC[$n]/null/n\/a} | ${BASE[$n]:-n/a} | ${PROBES[$n]} (${WANT[$n]}) | ${FAILED[$n]} |"
+	done
+	echo
+	for n in $SIZES; do
+		echo "- $n backends, % of the samples: ${SPLIT[$n]}"
 	done
 	echo
 	echo "### Transitions at scale: $CUT backends, one in each of $CUT VIPs, $LAST checked backends"
@@ -341,8 +433,8 @@ stop_xlbd
 {
 	echo "["
 	for n in $SIZES; do
-		printf '{"bench":"health_cpu","backends":%s,"vips":%s,"interval_s":%s,"window_s":%s,"cpu_pct":%s,"cpu_pct_no_checks":%s,"user_cpu_pct":%s,"probes":%s,"probes_expected":%s,"probes_failed":%s},\n' \
-			"$n" $((n / PER_VIP)) "$INTERVAL" "$WINDOW" "${CPU[$n]}" "${BASE[$n]:-null}" "${USERC[$n]}" "${PROBES[$n]}" "${WANT[$n]}" "${FAILED[$n]}"
+		printf '{"bench":"health_cpu","backends":%s,"vips":%s,"interval_s":%s,"window_s":%s,"cpu_pct":%s,"cpu_pct_no_checks":%s,"user_cpu_pct":%s,"own_cpu_pct":%s,"lb_cpu_pct":%s,"backend_side_cpu_pct":%s,"syscalls_per_probe":%s,"probes":%s,"probes_expected":%s,"probes_failed":%s},\n' \
+			"$n" $((n / PER_VIP)) "$INTERVAL" "$WINDOW" "${CPU[$n]}" "${BASE[$n]:-null}" "${USERC[$n]}" "${OWN[$n]}" "${LBC[$n]}" "${BEC[$n]}" "${SYSC[$n]}" "${PROBES[$n]}" "${WANT[$n]}" "${FAILED[$n]}"
 	done
 	printf '{"bench":"health_transitions","backends":%s,"changed":%s,"down_s":%s,"down_commits":%s,"down_commit_ms":%s,"down_cpu_pct":%s,"down_bound_s":%s,"up_s":%s,"up_commits":%s,"up_commit_ms":%s,"up_cpu_pct":%s,"up_bound_s":%s}\n' \
 		"$LAST" "$CUT" "$DOWN_S" "$DOWN_K" "$DOWN_MS" "$DOWN_CPU" "$DOWN_B" "$UP_S" "$UP_K" "$UP_MS" "$UP_CPU" "$UP_B"

@@ -170,6 +170,9 @@ void xlbd_check_done(struct xlbd_check *ck, bool ok, const char *fmt, ...)
 /* health_http.c's shared libcurl multi handle, freed with the scheduler. */
 void xlbd_check_http_cleanup(struct xlbd_health *h);
 void **xlbd_health_http_slot(struct xlbd_health *h);
+/* health_tcp.c's socket pool, freed with the scheduler. */
+void xlbd_check_tcp_cleanup(struct xlbd_health *h);
+void **xlbd_health_tcp_slot(struct xlbd_health *h);
 
 /*
  * Checks through the tunnel (health_tunnel.c): the probe program
