@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# This file holds the preamble and helpers the lab suites that run one xlbd
+# on lb1 share (health.sh, health-kinds.sh, health-tunnel.sh,
+# health-scenarios.sh): --help, the work dir, pin dir and lab id unique per
+# PID, the cleanup on every exit path (ab and xlbd killed, lab down, pins
+# and work dir removed), the lab's bring-up as the first KTAP test, xlbd's
+# start, and the small client/ab/timing helpers.
+#
+# Usage: ROOT=...; . "$ROOT/selftests/e2e/lab_env.sh"; lab_args "$@";
+# lab_env ID_PREFIX WORK_NAME PIN_NAME; then define write_config etc.;
+# ktap_begin N; lab_up; ... A suite with more to clean up defines
+# lab_cleanup_more (called after xlbd is killed, before the lab goes down).
+
+# shellcheck shell=bash
+# shellcheck source=selftests/e2e/ktap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/ktap.sh"
+
+# lab_args "$@": --help prints the suite's header comment (from line 3 to
+# "set -"); any other argument is refused.
+lab_args()
+{
+	case ${1:-} in
+	-h | --help)
+		sed -n '3,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "$0" | sed '/./,$!d'
+		exit 0
+		;;
+	"") ;;
+	*)
+		echo "$(basename "$0"): $1: unknown argument (--help)" >&2
+		exit 2
+		;;
+	esac
+}
+
+# lab_env ID_PREFIX WORK_NAME PIN_NAME: the suite's names (LAB_ID
+# ID_PREFIX<pid>, /tmp/WORK_NAME.XXXXXX, /sys/fs/bpf/PIN_NAME-$LAB_ID), the
+# common variables, and the cleanup trap.
+lab_env()
+{
+	BUILD=${BUILD:-$ROOT/build}
+	export LAB_ID=${LAB_ID:-$1$(($$ % 100000))}
+	export LAB_BACKENDS=3
+	LAB="$ROOT/scripts/lab.sh"
+	WORK=$(mktemp -d "/tmp/$2.XXXXXX")
+	PIN=/sys/fs/bpf/$3-$LAB_ID
+	SOCK=$WORK/xlbd.sock
+	CFG=$WORK/xlb.yaml
+	XLBD_PID=
+	AB_PID=
+	KTAP_LOG=$WORK/check.log
+	trap lab_cleanup EXIT
+}
+
+lab_cleanup()
+{
+	[ -n "$AB_PID" ] && kill "$AB_PID" 2>/dev/null
+	[ -n "$XLBD_PID" ] && kill -9 "$XLBD_PID" 2>/dev/null
+	declare -F lab_cleanup_more >/dev/null && lab_cleanup_more
+	if [ "${E2E_KEEP:-0}" = 1 ]; then
+		echo "# lab $LAB_ID left up (E2E_KEEP=1); xlbd socket $SOCK" >&2
+		return
+	fi
+	"$LAB" down >/dev/null 2>&1
+	rm -rf "$PIN" "$WORK"
+}
+
+# lab_up: the lab comes up (a test) and its env is exported; if it does
+# not, the rest of the plan is skipped and the suite exits 1.
+lab_up()
+{
+	ktap_diag "lab $LAB_ID: bringing it up"
+	if ! "$LAB" up >"$WORK/lab.log" 2>&1; then
+		ktap_fail "the lab comes up" "$(cat "$WORK/lab.log")"
+		ktap_skip_to "$KTAP_PLAN" "the lab did not come up"
+		ktap_finish
+		exit 1
+	fi
+	set -a
+	# shellcheck disable=SC1090
+	eval "$("$LAB" env)"
+	set +a
+	ktap_pass "the lab comes up ($LAB_BACKENDS backends)"
+}
+
+in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
+xlb() { in_ns "$LAB_NS_LB1" "$BUILD/xlb" -s "$SOCK" --pin-dir "$PIN" "$@"; }
+client() { in_ns "$LAB_NS_CL1" "$@"; }
+
+# start_xlbd [LOG]: xlbd on lb1's eth0 (log: LOG, default $WORK/xlbd.log),
+# answering its socket within 5 s
+start_xlbd()
+{
+	local pid log=${1:-$WORK/xlbd.log}
+	nsenter --net="/run/netns/$LAB_NS_LB1" "$BUILD/xlbd" -c "$CFG" \
+		-s "$SOCK" -i eth0 --state-dir "$WORK" >>"$log" 2>&1 &
+	XLBD_PID=$!
+	for _ in $(seq 100); do
+		pid=$(xlb --json status 2>/dev/null | jq -r .pid 2>/dev/null)
+		[ "$pid" = "$XLBD_PID" ] && return 0
+		kill -0 "$XLBD_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "xlbd (pid $XLBD_PID) did not come up:"
+	sed 's/^/  /' "$log"
+	return 1
+}
+
+now() { date +%s.%N; }
+calc() { awk "BEGIN { print $* }"; } # calc EXPR: a float
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; } # le A B
+
+# ab_failures LOG: ab's failed requests (connect, receive, length,
+# exceptions) + non-2xx; a huge number if ab completed nothing.
+ab_failures()
+{
+	awk '/^Failed requests:/ {f += $3} /^Non-2xx responses:/ {f += $3}
+	     /^Complete requests:/ {c = $3} END {print (c ? f : 999999)}' "$1"
+}
+
+# Run rather than sourced: say what this file is.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	echo "usage: . selftests/e2e/lab_env.sh   (sourced by the lab suites; run, it only prints this)"
+fi
