@@ -196,14 +196,7 @@ wait_for() {
 	done
 }
 
-NEXT_PORT=21000
-backends_seen() {
-	local url=$1 n=$2 i first=$NEXT_PORT
-	NEXT_PORT=$((NEXT_PORT + n))
-	seen=$(for ((i = first; i < first + n; i++)); do
-		client curl -s --max-time 3 --local-port "$i" "$url"
-	done | sort -u)
-}
+NEXT_PORT=21000 # backends_seen's first client port here
 
 be_packets() {
 	xlb --json stats | jq -r ".backends[] | select(.id == $1) | .packets"

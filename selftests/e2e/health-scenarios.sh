@@ -130,25 +130,6 @@ sweep() {
 	ktap_diag "$1: ${line%; }"
 }
 
-nginx_dir() { echo "$LAB_STATE/be$1"; }
-nginx_stop() {
-	local d
-	d=$(nginx_dir "$1")
-	kill -TERM "$(cat "$d/nginx.pid")" || return 1
-	for _ in $(seq 100); do
-		[ -s "$d/nginx.pid" ] || return 0
-		sleep 0.05
-	done
-	echo "nginx of be$1 did not stop"
-	return 1
-}
-nginx_start() {
-	local d
-	d=$(nginx_dir "$1")
-	in_ns "$(eval echo "\$LAB_NS_BE$1")" nginx -p "$d/" -c "$d/nginx.conf" \
-		-e "$d/error.log" -g 'daemon on;'
-}
-
 ktap_begin $PLAN
 lab_up
 write_config

@@ -89,15 +89,6 @@ wait_check() {
 	done
 }
 
-NEXT_PORT=20000
-backends_seen() {
-	local url=$1 n=$2 i first=$NEXT_PORT
-	NEXT_PORT=$((NEXT_PORT + n))
-	seen=$(for ((i = first; i < first + n; i++)); do
-		client curl -s --max-time 3 --local-port "$i" "$url"
-	done | sort -u)
-}
-
 # probes OUTCOME: packets the probe program counted under OUTCOME.
 probes() {
 	lb curl -s --max-time 2 "http://$METRICS/metrics" |

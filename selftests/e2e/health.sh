@@ -96,34 +96,6 @@ wait_health() {
 	done
 }
 
-NEXT_PORT=20000
-backends_seen() {
-	local url=$1 n=$2 i first=$NEXT_PORT
-	NEXT_PORT=$((NEXT_PORT + n))
-	seen=$(for ((i = first; i < first + n; i++)); do
-		client curl -s --max-time 3 --local-port "$i" "$url"
-	done | sort -u)
-}
-
-nginx_dir() { echo "$LAB_STATE/be$1"; }
-nginx_stop() {
-	local d
-	d=$(nginx_dir "$1")
-	kill -TERM "$(cat "$d/nginx.pid")" || return 1
-	for _ in $(seq 50); do
-		[ -s "$d/nginx.pid" ] || return 0
-		sleep 0.05
-	done
-	echo "nginx of be$1 did not stop"
-	return 1
-}
-nginx_start() {
-	local d
-	d=$(nginx_dir "$1")
-	in_ns "$(eval echo "\$LAB_NS_BE$1")" nginx -p "$d/" -c "$d/nginx.conf" \
-		-e "$d/error.log" -g 'daemon on;'
-}
-
 ktap_begin $PLAN
 lab_up
 write_config

@@ -1,14 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # This file holds the preamble and helpers the lab suites that run one xlbd
-# on lb1 share (health.sh, health-kinds.sh, health-tunnel.sh,
+# on lb1 share (e2e.sh, health.sh, health-kinds.sh, health-tunnel.sh,
 # health-scenarios.sh): --help, the work dir, pin dir and lab id unique per
 # PID, the cleanup on every exit path (ab and xlbd killed, lab down, pins
 # and work dir removed), the lab's bring-up as the first KTAP test, xlbd's
-# start, and the small client/ab/timing helpers.
+# start, nginx stop/start, and the small client/ab/timing helpers.
 #
 # Usage: ROOT=...; . "$ROOT/selftests/e2e/lab_env.sh"; lab_args "$@";
-# lab_env ID_PREFIX WORK_NAME PIN_NAME; then define write_config etc.;
+# lab_env ID_PREFIX WORK_NAME PIN_NAME [BACKENDS]; then write_config etc.;
 # ktap_begin N; lab_up; ... A suite with more to clean up defines
 # lab_cleanup_more (called after xlbd is killed, before the lab goes down).
 
@@ -33,14 +33,15 @@ lab_args()
 	esac
 }
 
-# lab_env ID_PREFIX WORK_NAME PIN_NAME: the suite's names (LAB_ID
-# ID_PREFIX<pid>, /tmp/WORK_NAME.XXXXXX, /sys/fs/bpf/PIN_NAME-$LAB_ID), the
-# common variables, and the cleanup trap.
+# lab_env ID_PREFIX WORK_NAME PIN_NAME [BACKENDS]: the suite's names
+# (LAB_ID ID_PREFIX<pid>, /tmp/WORK_NAME.XXXXXX,
+# /sys/fs/bpf/PIN_NAME-$LAB_ID), the lab's backends (default 3), the common
+# variables, and the cleanup trap.
 lab_env()
 {
 	BUILD=${BUILD:-$ROOT/build}
 	export LAB_ID=${LAB_ID:-$1$(($$ % 100000))}
-	export LAB_BACKENDS=3
+	export LAB_BACKENDS=${4:-3}
 	LAB="$ROOT/scripts/lab.sh"
 	WORK=$(mktemp -d "/tmp/$2.XXXXXX")
 	PIN=/sys/fs/bpf/$3-$LAB_ID
@@ -49,6 +50,7 @@ lab_env()
 	XLBD_PID=
 	AB_PID=
 	KTAP_LOG=$WORK/check.log
+	NEXT_PORT=20000 # backends_seen's next client port
 	trap lab_cleanup EXIT
 }
 
@@ -87,8 +89,9 @@ in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
 xlb() { in_ns "$LAB_NS_LB1" "$BUILD/xlb" -s "$SOCK" --pin-dir "$PIN" "$@"; }
 client() { in_ns "$LAB_NS_CL1" "$@"; }
 
-# start_xlbd [LOG]: xlbd on lb1's eth0 (log: LOG, default $WORK/xlbd.log),
-# answering its socket within 5 s
+# start_xlbd [LOG]: xlbd on lb1's eth0 (log: LOG, default $WORK/xlbd.log);
+# nsenter execs it, so $! is xlbd itself: waits up to 5 s until the daemon
+# answering on the socket is the one just started.
 start_xlbd()
 {
 	local pid log=${1:-$WORK/xlbd.log}
@@ -116,6 +119,45 @@ ab_failures()
 {
 	awk '/^Failed requests:/ {f += $3} /^Non-2xx responses:/ {f += $3}
 	     /^Complete requests:/ {c = $3} END {print (c ? f : 999999)}' "$1"
+}
+
+# backends_seen URL N: sets $seen: the backends N new connections from cl1
+# to URL reached (one line each, sorted, unique). Not called in $(...): the
+# port counter must persist. Every connection gets a client port never used
+# before in this run (below the ephemeral range ab uses): a reused port
+# could still be in TIME_WAIT on the client, or match a live conntrack
+# entry, which is not a new flow.
+backends_seen()
+{
+	local url=$1 n=$2 i first=$NEXT_PORT
+	NEXT_PORT=$((NEXT_PORT + n))
+	# shellcheck disable=SC2034 # $seen is for the caller
+	seen=$(for ((i = first; i < first + n; i++)); do
+		client curl -s --max-time 3 --local-port "$i" "$url"
+	done | sort -u)
+}
+
+# nginx_stop N / nginx_start N: backend N's nginx (the lab's) stopped and
+# gone within 5 s / started again.
+nginx_dir() { echo "$LAB_STATE/be$1"; }
+nginx_stop()
+{
+	local d
+	d=$(nginx_dir "$1")
+	kill -TERM "$(cat "$d/nginx.pid")" || return 1
+	for _ in $(seq 100); do
+		[ -s "$d/nginx.pid" ] || return 0
+		sleep 0.05
+	done
+	echo "nginx of be$1 did not stop"
+	return 1
+}
+nginx_start()
+{
+	local d
+	d=$(nginx_dir "$1")
+	in_ns "$(eval echo "\$LAB_NS_BE$1")" nginx -p "$d/" -c "$d/nginx.conf" \
+		-e "$d/error.log" -g 'daemon on;'
 }
 
 # Run rather than sourced: say what this file is.
