@@ -119,19 +119,8 @@ agent_start() {
 agent_says() { echo "$1" >"$AGENT"; }
 
 write_config() {
-	local i a m
 	{
-		echo "pin_dir: $PIN"
-		echo "hash_seed: 24301"
-		echo "maglev_size: 65537"
-		echo "mtu: $LAB_MTU"
-		echo "encap: { source4: 198.19.0.0 }"
-		echo "nexthop: { interface: eth0, address: $LAB_RT_INTERNAL_ADDR }"
-		echo "backends:"
-		for i in 1 2 3; do
-			eval "a=\$LAB_BE${i}_ADDR; m=\$LAB_BE${i}_MAC"
-			echo "  - { id: $i, address: $a, mac: '$m' }"
-		done
+		config_head
 		echo "vips:"
 		echo "  - name: web"
 		echo "    address: $LAB_VIP4"

@@ -37,7 +37,6 @@ RISE=2
 SWEEP="1 10 100 1000"
 
 write_config() {
-	local i a m
 	# backend 3's check in "flap" alternates: never two results alike in
 	# a row, while rise and fall need four (so one probe slowed past its
 	# timeout by a loaded machine still makes no run of four)
@@ -49,17 +48,7 @@ exit \$((n % 2))
 EOF
 	touch "$WORK/alld-up"
 	{
-		echo "pin_dir: $PIN"
-		echo "hash_seed: 24301"
-		echo "maglev_size: 65537"
-		echo "mtu: $LAB_MTU"
-		echo "encap: { source4: 198.19.0.0 }"
-		echo "nexthop: { interface: eth0, address: $LAB_RT_INTERNAL_ADDR }"
-		echo "backends:"
-		for i in 1 2 3; do
-			eval "a=\$LAB_BE${i}_ADDR; m=\$LAB_BE${i}_MAC"
-			echo "  - { id: $i, address: $a, mac: '$m' }"
-		done
+		config_head
 		echo "vips:"
 		echo "  - name: seed"
 		echo "    address: $LAB_VIP4"

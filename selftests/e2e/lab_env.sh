@@ -121,6 +121,24 @@ ab_failures()
 	     /^Complete requests:/ {c = $3} END {print (c ? f : 999999)}' "$1"
 }
 
+# config_head: the top of the suites' xlbd config, up to and including
+# backends 1-3 of the lab (tunnel mode, IPv4, with their MACs).
+config_head()
+{
+	local i a m
+	echo "pin_dir: $PIN"
+	echo "hash_seed: 24301"
+	echo "maglev_size: 65537"
+	echo "mtu: $LAB_MTU"
+	echo "encap: { source4: 198.19.0.0 }"
+	echo "nexthop: { interface: eth0, address: $LAB_RT_INTERNAL_ADDR }"
+	echo "backends:"
+	for i in 1 2 3; do
+		eval "a=\$LAB_BE${i}_ADDR; m=\$LAB_BE${i}_MAC"
+		echo "  - { id: $i, address: $a, mac: '$m' }"
+	done
+}
+
 # backends_seen URL N: sets $seen: the backends N new connections from cl1
 # to URL reached (one line each, sorted, unique). Not called in $(...): the
 # port counter must persist. Every connection gets a client port never used
