@@ -13,65 +13,12 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-case ${1:-} in
--h | --help)
-	sed -n '3,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" | sed '/./,$!d'
-	exit 0
-	;;
-"") ;;
-*)
-	echo "e2e.sh: $1: unknown argument (--help)" >&2
-	exit 2
-	;;
-esac
-# shellcheck source=selftests/e2e/ktap.sh
-. "$ROOT/selftests/e2e/ktap.sh"
-BUILD=${BUILD:-$ROOT/build}
-export LAB_ID=${LAB_ID:-e$(($$ % 100000))}
-export LAB_BACKENDS=4
-LAB="$ROOT/scripts/lab.sh"
-WORK=$(mktemp -d /tmp/xlb-e2e.XXXXXX)
-PIN=/sys/fs/bpf/xlb-e2e-$LAB_ID
-SOCK=$WORK/xlbd.sock
-CFG=$WORK/xlb.yaml
-XLBD_PID=
-KTAP_LOG=$WORK/check.log
+# shellcheck source=selftests/e2e/lab_env.sh
+. "$ROOT/selftests/e2e/lab_env.sh"
+lab_args "$@"
+lab_env e xlb-e2e xlb-e2e 4
 # The number of results below: ktap_finish fails the run if it differs.
 PLAN=27
-
-cleanup() {
-	[ -n "$XLBD_PID" ] && kill -9 "$XLBD_PID" 2>/dev/null
-	if [ "${E2E_KEEP:-0}" = 1 ]; then
-		echo "# lab $LAB_ID left up (E2E_KEEP=1); xlbd socket $SOCK" >&2
-		return
-	fi
-	"$LAB" down >/dev/null 2>&1
-	rm -rf "$PIN" "$WORK"
-}
-trap cleanup EXIT
-
-in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
-xlb() { in_ns "$LAB_NS_LB1" "$BUILD/xlb" -s "$SOCK" --pin-dir "$PIN" "$@"; }
-client() { in_ns "$LAB_NS_CL1" "$@"; }
-
-# Starts xlbd in the LB node (nsenter execs it: $! is xlbd itself) and
-# waits until the daemon answering on the socket is the one just started.
-start_xlbd() {
-	local pid
-	nsenter --net="/run/netns/$LAB_NS_LB1" "$BUILD/xlbd" -c "$CFG" \
-		-s "$SOCK" -i eth0 --state-dir "$WORK" >>"$WORK/xlbd.log" 2>&1 &
-	XLBD_PID=$!
-	for _ in $(seq 50); do
-		pid=$(xlb --json status 2>/dev/null | jq -r .pid 2>/dev/null)
-		[ "$pid" = "$XLBD_PID" ] && return 0
-		kill -0 "$XLBD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	# check shows this as diagnostics
-	echo "xlbd (pid $XLBD_PID) did not come up:"
-	sed 's/^/  /' "$WORK/xlbd.log"
-	return 1
-}
 
 # The config the tests start from: backends 1-3 in tunnel mode for both
 # families; backend 4 joins live. The next hop is resolved from the
@@ -101,42 +48,13 @@ write_config() {
 	} >"$CFG"
 }
 
-# Sets $seen: the backends N new connections to URL reached (one line each,
-# sorted, unique). Not called in $(...): the port counter must persist.
-# Every connection gets a client port never used before in this run (below
-# the ephemeral range ab uses): a reused port could still be in TIME_WAIT on
-# the client, or match a live conntrack entry, which is not a new flow.
-NEXT_PORT=10000
-backends_seen() {
-	local url=$1 n=$2 i first=$NEXT_PORT
-	NEXT_PORT=$((NEXT_PORT + n))
-	seen=$(for ((i = first; i < first + n; i++)); do
-		client curl -s --max-time 3 --local-port "$i" "$url"
-	done | sort -u)
-}
+NEXT_PORT=10000 # backends_seen's first client port here
 
 count_lines() { grep -c . <<<"$1"; }
 lacks() { ! grep -q "$1" <<<"$2"; } # lacks PATTERN TEXT
 
-# ab's failed requests (connect, receive, length, exceptions) + non-2xx.
-ab_failures() {
-	awk '/^Failed requests:/ {f += $3} /^Non-2xx responses:/ {f += $3}
-	     /^Complete requests:/ {c = $3} END {print (c ? f : 999999)}' "$1"
-}
-
 ktap_begin $PLAN
-ktap_diag "lab $LAB_ID: bringing it up"
-if ! "$LAB" up >"$WORK/lab.log" 2>&1; then
-	ktap_fail "the lab comes up" "$(cat "$WORK/lab.log")"
-	ktap_skip_to $PLAN "the lab did not come up"
-	ktap_finish
-	exit 1
-fi
-set -a
-# shellcheck disable=SC1090
-eval "$("$LAB" env)"
-set +a
-ktap_pass "the lab comes up ($LAB_BACKENDS backends)"
+lab_up
 write_config tunnel
 check "xlbd starts, resolves the next hop and attaches to the LB's NIC" start_xlbd
 

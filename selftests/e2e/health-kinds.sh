@@ -20,71 +20,26 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-case ${1:-} in
--h | --help)
-	sed -n '3,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" | sed '/./,$!d'
-	exit 0
-	;;
-"") ;;
-*)
-	echo "health-kinds.sh: $1: unknown argument (--help)" >&2
-	exit 2
-	;;
-esac
-# shellcheck source=selftests/e2e/ktap.sh
-. "$ROOT/selftests/e2e/ktap.sh"
-BUILD=${BUILD:-$ROOT/build}
-export LAB_ID=${LAB_ID:-k$(($$ % 100000))}
-export LAB_BACKENDS=3
-LAB="$ROOT/scripts/lab.sh"
-WORK=$(mktemp -d /tmp/xlb-health-kinds.XXXXXX)
+# shellcheck source=selftests/e2e/lab_env.sh
+. "$ROOT/selftests/e2e/lab_env.sh"
+lab_args "$@"
+lab_env k xlb-health-kinds xlb-hkinds
 chmod 755 "$WORK" # nginx's worker (www-data) reads the TLS docroot
-PIN=/sys/fs/bpf/xlb-hkinds-$LAB_ID
-SOCK=$WORK/xlbd.sock
-CFG=$WORK/xlb.yaml
 AGENT=$WORK/agent.txt
-XLBD_PID=
 PIDS=() # socat services and the agent, started here
-KTAP_LOG=$WORK/check.log
 PLAN=41
 
-cleanup() {
+# lab_cleanup (lab_env.sh) calls this once xlbd is killed
+lab_cleanup_more() {
 	local p
-	[ -n "$XLBD_PID" ] && kill -9 "$XLBD_PID" 2>/dev/null
 	for p in "${PIDS[@]}"; do
 		kill "$p" 2>/dev/null
 	done
 	[ -s "$WORK/tls/nginx.pid" ] && kill "$(cat "$WORK/tls/nginx.pid")" 2>/dev/null
-	if [ "${E2E_KEEP:-0}" = 1 ]; then
-		echo "# lab $LAB_ID left up (E2E_KEEP=1); xlbd socket $SOCK" >&2
-		return
-	fi
-	"$LAB" down >/dev/null 2>&1
-	rm -rf "$PIN" "$WORK"
 }
-trap cleanup EXIT
 
-in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
-xlb() { in_ns "$LAB_NS_LB1" "$BUILD/xlb" -s "$SOCK" --pin-dir "$PIN" "$@"; }
-client() { in_ns "$LAB_NS_CL1" "$@"; }
 has() { grep -qF -- "$1" <<<"$2"; }
 lacks() { ! grep -qF -- "$1" <<<"$2"; }
-
-start_xlbd() {
-	local pid
-	nsenter --net="/run/netns/$LAB_NS_LB1" "$BUILD/xlbd" -c "$CFG" \
-		-s "$SOCK" -i eth0 --state-dir "$WORK" >>"$WORK/xlbd.log" 2>&1 &
-	XLBD_PID=$!
-	for _ in $(seq 50); do
-		pid=$(xlb --json status 2>/dev/null | jq -r .pid 2>/dev/null)
-		[ "$pid" = "$XLBD_PID" ] && return 0
-		kill -0 "$XLBD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "xlbd (pid $XLBD_PID) did not come up:"
-	sed 's/^/  /' "$WORK/xlbd.log"
-	return 1
-}
 
 # A TLS nginx on be1 port 8443 with a self-signed certificate for
 # tls.example.com, serving "tls be1".
@@ -164,19 +119,8 @@ agent_start() {
 agent_says() { echo "$1" >"$AGENT"; }
 
 write_config() {
-	local i a m
 	{
-		echo "pin_dir: $PIN"
-		echo "hash_seed: 24301"
-		echo "maglev_size: 65537"
-		echo "mtu: $LAB_MTU"
-		echo "encap: { source4: 198.19.0.0 }"
-		echo "nexthop: { interface: eth0, address: $LAB_RT_INTERNAL_ADDR }"
-		echo "backends:"
-		for i in 1 2 3; do
-			eval "a=\$LAB_BE${i}_ADDR; m=\$LAB_BE${i}_MAC"
-			echo "  - { id: $i, address: $a, mac: '$m' }"
-		done
+		config_head
 		echo "vips:"
 		echo "  - name: web"
 		echo "    address: $LAB_VIP4"
@@ -241,19 +185,7 @@ wait_for() {
 	done
 }
 
-NEXT_PORT=21000
-backends_seen() {
-	local url=$1 n=$2 i first=$NEXT_PORT
-	NEXT_PORT=$((NEXT_PORT + n))
-	seen=$(for ((i = first; i < first + n; i++)); do
-		client curl -s --max-time 3 --local-port "$i" "$url"
-	done | sort -u)
-}
-
-ab_failures() {
-	awk '/^Failed requests:/ {f += $3} /^Non-2xx responses:/ {f += $3}
-	     /^Complete requests:/ {c = $3} END {print (c ? f : 999999)}' "$1"
-}
+NEXT_PORT=21000 # backends_seen's first client port here
 
 be_packets() {
 	xlb --json stats | jq -r ".backends[] | select(.id == $1) | .packets"
@@ -300,18 +232,7 @@ $BAD_HEAD
     backends: [{id: 1, maint: soon}]
 EOF
 
-ktap_diag "lab $LAB_ID: bringing it up"
-if ! "$LAB" up >"$WORK/lab.log" 2>&1; then
-	ktap_fail "the lab comes up" "$(cat "$WORK/lab.log")"
-	ktap_skip_to $PLAN "the lab did not come up"
-	ktap_finish
-	exit 1
-fi
-set -a
-# shellcheck disable=SC1090
-eval "$("$LAB" env)"
-set +a
-ktap_pass "the lab comes up ($LAB_BACKENDS backends)"
+lab_up
 check "a TLS nginx on be1 (self-signed certificate by openssl)" tls_nginx_start
 check "UDP services on be2 (socat: one answers pong, one nothing)" udp_start
 check "an agent on be3 (socat)" agent_start

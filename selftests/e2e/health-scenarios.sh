@@ -23,31 +23,11 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-case ${1:-} in
--h | --help)
-	sed -n '3,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" | sed '/./,$!d'
-	exit 0
-	;;
-"") ;;
-*)
-	echo "health-scenarios.sh: $1: unknown argument (--help)" >&2
-	exit 2
-	;;
-esac
-# shellcheck source=selftests/e2e/ktap.sh
-. "$ROOT/selftests/e2e/ktap.sh"
-BUILD=${BUILD:-$ROOT/build}
-export LAB_ID=${LAB_ID:-s$(($$ % 100000))}
-export LAB_BACKENDS=3
-LAB="$ROOT/scripts/lab.sh"
-WORK=$(mktemp -d /tmp/xlb-hscen.XXXXXX)
+# shellcheck source=selftests/e2e/lab_env.sh
+. "$ROOT/selftests/e2e/lab_env.sh"
+lab_args "$@"
+lab_env s xlb-hscen xlb-hscen
 chmod 755 "$WORK" # the exec checks read their scripts here
-PIN=/sys/fs/bpf/xlb-hscen-$LAB_ID
-SOCK=$WORK/xlbd.sock
-CFG=$WORK/xlb.yaml
-XLBD_PID=
-AB_PID=
-KTAP_LOG=$WORK/check.log
 PLAN=17
 # The seed VIP's HTTP check: interval 1 s, timeout 500 ms, fall 2, rise 2.
 INTERVAL=1.0
@@ -56,41 +36,7 @@ FALL=2
 RISE=2
 SWEEP="1 10 100 1000"
 
-cleanup() {
-	[ -n "$AB_PID" ] && kill "$AB_PID" 2>/dev/null
-	[ -n "$XLBD_PID" ] && kill -9 "$XLBD_PID" 2>/dev/null
-	if [ "${E2E_KEEP:-0}" = 1 ]; then
-		echo "# lab $LAB_ID left up (E2E_KEEP=1); xlbd socket $SOCK" >&2
-		return
-	fi
-	"$LAB" down >/dev/null 2>&1
-	rm -rf "$PIN" "$WORK"
-}
-trap cleanup EXIT
-
-in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
-xlb() { in_ns "$LAB_NS_LB1" "$BUILD/xlb" -s "$SOCK" --pin-dir "$PIN" "$@"; }
-client() { in_ns "$LAB_NS_CL1" "$@"; }
-
-# start_xlbd LOG: xlbd on lb1's eth0, answering its socket
-start_xlbd() {
-	local pid
-	nsenter --net="/run/netns/$LAB_NS_LB1" "$BUILD/xlbd" -c "$CFG" \
-		-s "$SOCK" -i eth0 --state-dir "$WORK" >>"$1" 2>&1 &
-	XLBD_PID=$!
-	for _ in $(seq 100); do
-		pid=$(xlb --json status 2>/dev/null | jq -r .pid 2>/dev/null)
-		[ "$pid" = "$XLBD_PID" ] && return 0
-		kill -0 "$XLBD_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "xlbd (pid $XLBD_PID) did not come up:"
-	sed 's/^/  /' "$1"
-	return 1
-}
-
 write_config() {
-	local i a m
 	# backend 3's check in "flap" alternates: never two results alike in
 	# a row, while rise and fall need four (so one probe slowed past its
 	# timeout by a loaded machine still makes no run of four)
@@ -102,17 +48,7 @@ exit \$((n % 2))
 EOF
 	touch "$WORK/alld-up"
 	{
-		echo "pin_dir: $PIN"
-		echo "hash_seed: 24301"
-		echo "maglev_size: 65537"
-		echo "mtu: $LAB_MTU"
-		echo "encap: { source4: 198.19.0.0 }"
-		echo "nexthop: { interface: eth0, address: $LAB_RT_INTERNAL_ADDR }"
-		echo "backends:"
-		for i in 1 2 3; do
-			eval "a=\$LAB_BE${i}_ADDR; m=\$LAB_BE${i}_MAC"
-			echo "  - { id: $i, address: $a, mac: '$m' }"
-		done
+		config_head
 		echo "vips:"
 		echo "  - name: seed"
 		echo "    address: $LAB_VIP4"
@@ -150,10 +86,6 @@ slots() {
 }
 status_field() { xlb --json status | jq -r ".$1"; }
 
-now() { date +%s.%N; }
-calc() { awk "BEGIN { print $* }"; } # calc EXPR: a float
-le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; } # le A B
-
 # wait_check VIP ID STATE MAX_S: sets $took once the check says STATE
 wait_check() {
 	local t0
@@ -168,12 +100,6 @@ wait_check() {
 		fi
 		sleep 0.05
 	done
-}
-
-# ab_failures LOG: failed + non-2xx requests (999999 when ab did not finish)
-ab_failures() {
-	awk '/^Failed requests:/ {f += $3} /^Non-2xx responses:/ {f += $3}
-	     /^Complete requests:/ {c = $3} END {print (c ? f : 999999)}' "$1"
 }
 
 # sweep PHASE: ab through the seed VIP at each concurrency of SWEEP; prints
@@ -193,38 +119,8 @@ sweep() {
 	ktap_diag "$1: ${line%; }"
 }
 
-nginx_dir() { echo "$LAB_STATE/be$1"; }
-nginx_stop() {
-	local d
-	d=$(nginx_dir "$1")
-	kill -TERM "$(cat "$d/nginx.pid")" || return 1
-	for _ in $(seq 100); do
-		[ -s "$d/nginx.pid" ] || return 0
-		sleep 0.05
-	done
-	echo "nginx of be$1 did not stop"
-	return 1
-}
-nginx_start() {
-	local d
-	d=$(nginx_dir "$1")
-	in_ns "$(eval echo "\$LAB_NS_BE$1")" nginx -p "$d/" -c "$d/nginx.conf" \
-		-e "$d/error.log" -g 'daemon on;'
-}
-
 ktap_begin $PLAN
-ktap_diag "lab $LAB_ID: bringing it up"
-if ! "$LAB" up >"$WORK/lab.log" 2>&1; then
-	ktap_fail "the lab comes up" "$(cat "$WORK/lab.log")"
-	ktap_skip_to $PLAN "the lab did not come up"
-	ktap_finish
-	exit 1
-fi
-set -a
-# shellcheck disable=SC1090
-eval "$("$LAB" env)"
-set +a
-ktap_pass "the lab comes up ($LAB_BACKENDS backends)"
+lab_up
 write_config
 LOG1=$WORK/xlbd-1.log
 if ! check "xlbd starts with HTTP checks (seed), a flapping exec check (flap) and an all-down VIP (alld)" \

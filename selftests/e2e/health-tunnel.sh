@@ -19,67 +19,18 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-case ${1:-} in
--h | --help)
-	sed -n '3,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" | sed '/./,$!d'
-	exit 0
-	;;
-"") ;;
-*)
-	echo "health-tunnel.sh: $1: unknown argument (--help)" >&2
-	exit 2
-	;;
-esac
-# shellcheck source=selftests/e2e/ktap.sh
-. "$ROOT/selftests/e2e/ktap.sh"
-BUILD=${BUILD:-$ROOT/build}
-export LAB_ID=${LAB_ID:-t$(($$ % 100000))}
-export LAB_BACKENDS=3
-LAB="$ROOT/scripts/lab.sh"
-WORK=$(mktemp -d /tmp/xlb-health-tunnel.XXXXXX)
-PIN=/sys/fs/bpf/xlb-htun-$LAB_ID
-SOCK=$WORK/xlbd.sock
-CFG=$WORK/xlb.yaml
+# shellcheck source=selftests/e2e/lab_env.sh
+. "$ROOT/selftests/e2e/lab_env.sh"
+lab_args "$@"
+lab_env t xlb-health-tunnel xlb-htun
 METRICS=127.0.0.1:9464
-XLBD_PID=
-KTAP_LOG=$WORK/check.log
 PLAN=19
 INTERVAL=1.0
 TIMEOUT=0.5
 FALL=2
 RISE=2
 
-cleanup() {
-	[ -n "$XLBD_PID" ] && kill -9 "$XLBD_PID" 2>/dev/null
-	if [ "${E2E_KEEP:-0}" = 1 ]; then
-		echo "# lab $LAB_ID left up (E2E_KEEP=1); xlbd socket $SOCK" >&2
-		return
-	fi
-	"$LAB" down >/dev/null 2>&1
-	rm -rf "$PIN" "$WORK"
-}
-trap cleanup EXIT
-
-in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
-xlb() { in_ns "$LAB_NS_LB1" "$BUILD/xlb" -s "$SOCK" --pin-dir "$PIN" "$@"; }
-client() { in_ns "$LAB_NS_CL1" "$@"; }
 lb() { in_ns "$LAB_NS_LB1" "$@"; }
-
-start_xlbd() {
-	local pid
-	nsenter --net="/run/netns/$LAB_NS_LB1" "$BUILD/xlbd" -c "$CFG" \
-		-s "$SOCK" -i eth0 --state-dir "$WORK" >>"$WORK/xlbd.log" 2>&1 &
-	XLBD_PID=$!
-	for _ in $(seq 50); do
-		pid=$(xlb --json status 2>/dev/null | jq -r .pid 2>/dev/null)
-		[ "$pid" = "$XLBD_PID" ] && return 0
-		kill -0 "$XLBD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "xlbd (pid $XLBD_PID) did not come up:"
-	sed 's/^/  /' "$WORK/xlbd.log"
-	return 1
-}
 
 # web4 (HTTP) and web6 (TCP) check through the tunnel; plain checks the
 # same backends' own addresses (its VIP address is on no backend: it takes no traffic here).
@@ -120,9 +71,6 @@ check_of() {
 		jq -r ".backends[] | select(.id == $2) | .vips[] | select(.vip == \"$1\") | .check.state"
 }
 
-now() { date +%s.%N; }
-calc() { awk "BEGIN { print $* }"; }
-le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 lacks() { ! grep -q "$1" <<<"$2"; }
 has() { grep -q "$1" <<<"$2"; }
 
@@ -141,20 +89,6 @@ wait_check() {
 	done
 }
 
-NEXT_PORT=20000
-backends_seen() {
-	local url=$1 n=$2 i first=$NEXT_PORT
-	NEXT_PORT=$((NEXT_PORT + n))
-	seen=$(for ((i = first; i < first + n; i++)); do
-		client curl -s --max-time 3 --local-port "$i" "$url"
-	done | sort -u)
-}
-
-ab_failures() {
-	awk '/^Failed requests:/ {f += $3} /^Non-2xx responses:/ {f += $3}
-	     /^Complete requests:/ {c = $3} END {print (c ? f : 999999)}' "$1"
-}
-
 # probes OUTCOME: packets the probe program counted under OUTCOME.
 probes() {
 	lb curl -s --max-time 2 "http://$METRICS/metrics" |
@@ -166,18 +100,7 @@ probes() {
 tc_has() { lb tc filter show dev eth0 egress 2>/dev/null | grep -q xlb_probe; }
 
 ktap_begin $PLAN
-ktap_diag "lab $LAB_ID: bringing it up"
-if ! "$LAB" up >"$WORK/lab.log" 2>&1; then
-	ktap_fail "the lab comes up" "$(cat "$WORK/lab.log")"
-	ktap_skip_to $PLAN "the lab did not come up"
-	ktap_finish
-	exit 1
-fi
-set -a
-# shellcheck disable=SC1090
-eval "$("$LAB" env)"
-set +a
-ktap_pass "the lab comes up ($LAB_BACKENDS backends)"
+lab_up
 write_config
 
 if ! check "xlbd starts with checks through the tunnel on web4 and web6" start_xlbd; then
@@ -290,6 +213,7 @@ wait "$XLBD_PID" 2>/dev/null
 XLBD_PID=
 adopted() {
 	tc_has || { echo "the probe program left with kill -9"; return 1; }
+	# shellcheck disable=SC2119 # the log: its default, $WORK/xlbd.log
 	start_xlbd || return 1
 	# the pinned states: no flap, and the probes keep going through
 	wait_check web4 2 up 0.1 && sleep 2.5 && [ "$(check_of web4 2)" = up ] &&

@@ -18,29 +18,10 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-case ${1:-} in
--h | --help)
-	sed -n '3,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" | sed '/./,$!d'
-	exit 0
-	;;
-"") ;;
-*)
-	echo "health.sh: $1: unknown argument (--help)" >&2
-	exit 2
-	;;
-esac
-# shellcheck source=selftests/e2e/ktap.sh
-. "$ROOT/selftests/e2e/ktap.sh"
-BUILD=${BUILD:-$ROOT/build}
-export LAB_ID=${LAB_ID:-h$(($$ % 100000))}
-export LAB_BACKENDS=3
-LAB="$ROOT/scripts/lab.sh"
-WORK=$(mktemp -d /tmp/xlb-health.XXXXXX)
-PIN=/sys/fs/bpf/xlb-health-$LAB_ID
-SOCK=$WORK/xlbd.sock
-CFG=$WORK/xlb.yaml
-XLBD_PID=
-KTAP_LOG=$WORK/check.log
+# shellcheck source=selftests/e2e/lab_env.sh
+. "$ROOT/selftests/e2e/lab_env.sh"
+lab_args "$@"
+lab_env h xlb-health xlb-health
 PLAN=16
 # The check: interval 1 s, timeout 500 ms, fall 2, rise 2, slowstart 4 s.
 INTERVAL=1.0
@@ -49,53 +30,9 @@ FALL=2
 RISE=2
 SLOWSTART=4
 
-AB_PID=
-cleanup() {
-	[ -n "$AB_PID" ] && kill "$AB_PID" 2>/dev/null
-	[ -n "$XLBD_PID" ] && kill -9 "$XLBD_PID" 2>/dev/null
-	if [ "${E2E_KEEP:-0}" = 1 ]; then
-		echo "# lab $LAB_ID left up (E2E_KEEP=1); xlbd socket $SOCK" >&2
-		return
-	fi
-	"$LAB" down >/dev/null 2>&1
-	rm -rf "$PIN" "$WORK"
-}
-trap cleanup EXIT
-
-in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
-xlb() { in_ns "$LAB_NS_LB1" "$BUILD/xlb" -s "$SOCK" --pin-dir "$PIN" "$@"; }
-client() { in_ns "$LAB_NS_CL1" "$@"; }
-
-start_xlbd() {
-	local pid
-	nsenter --net="/run/netns/$LAB_NS_LB1" "$BUILD/xlbd" -c "$CFG" \
-		-s "$SOCK" -i eth0 --state-dir "$WORK" >>"$WORK/xlbd.log" 2>&1 &
-	XLBD_PID=$!
-	for _ in $(seq 50); do
-		pid=$(xlb --json status 2>/dev/null | jq -r .pid 2>/dev/null)
-		[ "$pid" = "$XLBD_PID" ] && return 0
-		kill -0 "$XLBD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "xlbd (pid $XLBD_PID) did not come up:"
-	sed 's/^/  /' "$WORK/xlbd.log"
-	return 1
-}
-
 write_config() {
-	local i a m
 	{
-		echo "pin_dir: $PIN"
-		echo "hash_seed: 24301"
-		echo "maglev_size: 65537"
-		echo "mtu: $LAB_MTU"
-		echo "encap: { source4: 198.19.0.0 }"
-		echo "nexthop: { interface: eth0, address: $LAB_RT_INTERNAL_ADDR }"
-		echo "backends:"
-		for i in 1 2 3; do
-			eval "a=\$LAB_BE${i}_ADDR; m=\$LAB_BE${i}_MAC"
-			echo "  - { id: $i, address: $a, mac: '$m' }"
-		done
+		config_head
 		echo "vips:"
 		echo "  - name: web4"
 		echo "    address: $LAB_VIP4"
@@ -129,9 +66,6 @@ ramp_of() {
 		jq -r ".backends[] | select(.id == $1) | .vips[] | select(.vip == \"web4\") | .slowstart_pct // \"none\""
 }
 
-now() { date +%s.%N; }
-calc() { awk "BEGIN { print $* }"; } # calc EXPR: a float
-le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; } # le A B
 lacks() { ! grep -q "$1" <<<"$2"; } # lacks PATTERN TEXT
 has() { grep -q "$1" <<<"$2"; } # has PATTERN TEXT
 
@@ -151,52 +85,8 @@ wait_health() {
 	done
 }
 
-NEXT_PORT=20000
-backends_seen() {
-	local url=$1 n=$2 i first=$NEXT_PORT
-	NEXT_PORT=$((NEXT_PORT + n))
-	seen=$(for ((i = first; i < first + n; i++)); do
-		client curl -s --max-time 3 --local-port "$i" "$url"
-	done | sort -u)
-}
-
-ab_failures() {
-	awk '/^Failed requests:/ {f += $3} /^Non-2xx responses:/ {f += $3}
-	     /^Complete requests:/ {c = $3} END {print (c ? f : 999999)}' "$1"
-}
-
-nginx_dir() { echo "$LAB_STATE/be$1"; }
-nginx_stop() {
-	local d
-	d=$(nginx_dir "$1")
-	kill -TERM "$(cat "$d/nginx.pid")" || return 1
-	for _ in $(seq 50); do
-		[ -s "$d/nginx.pid" ] || return 0
-		sleep 0.05
-	done
-	echo "nginx of be$1 did not stop"
-	return 1
-}
-nginx_start() {
-	local d
-	d=$(nginx_dir "$1")
-	in_ns "$(eval echo "\$LAB_NS_BE$1")" nginx -p "$d/" -c "$d/nginx.conf" \
-		-e "$d/error.log" -g 'daemon on;'
-}
-
 ktap_begin $PLAN
-ktap_diag "lab $LAB_ID: bringing it up"
-if ! "$LAB" up >"$WORK/lab.log" 2>&1; then
-	ktap_fail "the lab comes up" "$(cat "$WORK/lab.log")"
-	ktap_skip_to $PLAN "the lab did not come up"
-	ktap_finish
-	exit 1
-fi
-set -a
-# shellcheck disable=SC1090
-eval "$("$LAB" env)"
-set +a
-ktap_pass "the lab comes up ($LAB_BACKENDS backends)"
+lab_up
 write_config
 
 if ! check "xlbd starts with HTTP checks on web4" start_xlbd; then

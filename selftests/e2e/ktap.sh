@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # This file holds the KTAP output and check helpers the end-to-end scripts
-# source (e2e.sh, lab-selftest.sh, scripts-help.sh), so they all print the
-# same format (Documentation/dev-tools/ktap.rst):
+# source (e2e.sh, lab-selftest.sh, scripts-help.sh, lab_env.sh), so they
+# all print the same format (Documentation/dev-tools/ktap.rst):
 #
 #   KTAP version 1
 #   1..N                          the plan, declared before the first test
