@@ -257,7 +257,8 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/selftests/fuzz/fuzz_%.o $(FUZZ_LIB)
 # that feeds the kernel (packet builders, map reads).
 .PHONY: test-asan test-fuzz fuzz
 test-asan: all $(SAN_TEST)
-	$(Q)$(SAN_TEST) --jobs 2
+	$(Q)LSAN_OPTIONS=suppressions=$(abspath selftests/unit/lsan.supp) \
+		$(SAN_TEST) --jobs 2
 
 # Each harness on a scratch copy of its seed corpus (the committed one stays
 # small); a crash, leak, timeout or sanitizer report fails the target.
