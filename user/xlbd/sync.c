@@ -1690,6 +1690,9 @@ static const char *role_of(struct xlbd *d, struct xlbd_sync *s,
 	}
 	json_object_object_add(o, "vip_addresses_held", held);
 	if (s) {
+		/* the counters now, not as the last heartbeat saw them: a node
+		 * that began forwarding since is active already */
+		note_forwarding(s, now);
 		fwd = s->tx_last_ns && now - s->tx_last_ns < ACTIVE_NS;
 		if (s->tx_last_ns)
 			add_u64(o, "forwarded_ms_ago",
