@@ -221,7 +221,11 @@ static __always_inline int xlb_select(const struct xlb_pkt *p,
 			if (!be) {
 				fresh = 0;
 				xlb_event(XLB_EV_CT_STALE_BACKEND);
-			} else if (timeout && now - ct->last_seen_ns > timeout) {
+			} else if (timeout && now > ct->last_seen_ns &&
+				   /* an entry xlbd wrote (sync) carries its
+				    * fine clock, up to a tick ahead of this
+				    * coarse one: fresh, not a wrapped age */
+				   now - ct->last_seen_ns > timeout) {
 				xlb_event(XLB_EV_CT_EXPIRED);
 			} else if ((p->tcp_flags &
 				    (XLB_TCP_SYN | XLB_TCP_ACK)) == XLB_TCP_SYN &&
