@@ -458,6 +458,32 @@ Test(datapath, syn_on_a_tracked_flow_takes_a_fresh_pick)
 		     "only a bare SYN re-picks");
 }
 
+/*
+ * xlbd writes synced entries with its fine clock (now - age), which can be
+ * up to a tick ahead of the datapath's coarse clock: such an entry is
+ * fresh. The unsigned age used to wrap, and the flow was re-picked (a
+ * reset when the backend set had changed: failover.sh (a)).
+ */
+Test(datapath, an_entry_written_a_little_ahead_of_the_coarse_clock_is_fresh)
+{
+	struct pkt_spec s = TCP4("192.0.2.10", 80, .tcp_flags = ACK);
+	struct xlb_ct_entry e;
+	struct xlb_flow f;
+	uint32_t first;
+
+	set_timeouts(60, 10, 30);
+	first = send_and_backend(VIP_TCP4, &s);
+	table_to_other(first);
+	env_flow(&s, &f);
+	cr_assert_eq(xlb_ct_lookup(env.maps.conntrack, &f, &e), 0);
+	e.last_seen_ns = xlb_ct_now() + 20000000ull; /* 20 ms ahead */
+	cr_assert_eq(xlb_ct_insert(env.maps.conntrack, &f, &e), 0);
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), first,
+		     "the synced entry holds the flow on backend %u", first);
+	cr_assert_eq(env_stat(&env, XLB_EV_CT_EXPIRED), 0,
+		     "not counted as ct_expired");
+}
+
 Test(datapath, idle_entries_expire_and_the_flow_takes_a_fresh_pick)
 {
 	struct pkt_spec s = TCP4("192.0.2.10", 80, .tcp_flags = ACK);
