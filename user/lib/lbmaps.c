@@ -369,29 +369,44 @@ bool xlb_table_installed(const struct xlb_lb_maps *m, __u32 vip_id)
 	return !bpf_map_lookup_elem(m->maglev, &vip_id, &inner_id);
 }
 
-int xlb_table_read(const struct xlb_lb_maps *m, __u32 vip_id, __u32 **table,
-		   __u32 *size)
+/*
+ * Opens @vip_id's installed inner table and reads its size into @n.
+ * Returns its fd (the caller closes it) or -errno.
+ */
+static int table_open(const struct xlb_lb_maps *m, __u32 vip_id, __u32 *n)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
-	__u32 inner_id, zero = 0, n = 0, token, count, *keys = NULL,
-	      *vals = NULL, *tab = NULL;
-	int fd, err = 0;
+	__u32 inner_id, zero = 0;
+	int fd, err;
 
-	*table = NULL;
-	*size = 0;
 	if (bpf_map_lookup_elem(m->maglev, &vip_id, &inner_id))
 		return -errno;
 	fd = bpf_map_get_fd_by_id(inner_id);
 	if (fd < 0)
 		return -errno;
-	if (bpf_map_lookup_elem(fd, &zero, &n)) {
+	if (bpf_map_lookup_elem(fd, &zero, n)) {
 		err = -errno;
-		goto out;
+		close(fd);
+		return err;
 	}
-	if (!n || n > XLB_MAGLEV_MAX_SIZE) {
-		err = -EINVAL; /* not a table this build installs */
-		goto out;
+	if (!*n || *n > XLB_MAGLEV_MAX_SIZE) {
+		close(fd);
+		return -EINVAL; /* not a table this build installs */
 	}
+	return fd;
+}
+
+int xlb_table_read(const struct xlb_lb_maps *m, __u32 vip_id, __u32 **table,
+		   __u32 *size)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
+	__u32 n = 0, token, count, *keys = NULL, *vals = NULL, *tab = NULL;
+	int fd, err = 0;
+
+	*table = NULL;
+	*size = 0;
+	fd = table_open(m, vip_id, &n);
+	if (fd < 0)
+		return fd;
 	count = n + XLB_MAGLEV_HDR_SLOTS;
 	keys = malloc(count * sizeof(*keys));
 	vals = malloc(count * sizeof(*vals));
@@ -429,25 +444,14 @@ int xlb_table_read_part(const struct xlb_lb_maps *m, __u32 vip_id, __u32 from,
 			__u32 max, __u32 *out, __u32 *got, __u32 *size)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
-	__u32 inner_id, zero = 0, n = 0, in, token, count, *keys = NULL,
-	      *vals = NULL;
+	__u32 n = 0, in, token, count, *keys = NULL, *vals = NULL;
 	int fd, err = 0;
 
 	*got = 0;
 	*size = 0;
-	if (bpf_map_lookup_elem(m->maglev, &vip_id, &inner_id))
-		return -errno;
-	fd = bpf_map_get_fd_by_id(inner_id);
+	fd = table_open(m, vip_id, &n);
 	if (fd < 0)
-		return -errno;
-	if (bpf_map_lookup_elem(fd, &zero, &n)) {
-		err = -errno;
-		goto out;
-	}
-	if (!n || n > XLB_MAGLEV_MAX_SIZE) {
-		err = -EINVAL; /* not a table this build installs */
-		goto out;
-	}
+		return fd;
 	*size = n;
 	if (from >= n || !max)
 		goto out;
