@@ -26,12 +26,15 @@
 #    is in its samples, as in its stime) and each sample is put in one
 #    class: user; the LB's receive (under tcp_rcv_synsent_state_process
 #    or tcp_add_backlog: the SYN-ACK taken, often by the connect itself as
-#    it releases the socket, and the ACK sent); system calls (the rest out
+#    it releases the socket, and the ACK sent; for half-open probes, under
+#    raw_local_deliver / raw6_local_deliver, the SYN-ACK's copy to the raw
+#    socket, or tcp_v4_send_reset / tcp_v6_send_reset, the kernel's reset
+#    of it); system calls (the rest out
 #    of softirq: xlbd's own kernel work, the connect, the SYN and the reset
 #    sent down to the veth); the backends' TCP (softirq under tcp_v4_rcv /
 #    tcp_v6_rcv otherwise: the listener's SYN, SYN-ACK, ACK and reset); the
 #    receive path below TCP (netif, IP), a quarter of which is the LB's (one
-#    of the four packets of a probe). Those shares of the measured CPU:
+#    of the four packets of a probe; a third, one of three, half-open). Those shares of the measured CPU:
 #    "xlbd's own" (user + system calls), "the LB's" (own + its receive),
 #    "the backends'" (the rest), which a real LB does not pay. Without perf
 #    the split says n/a.
@@ -44,11 +47,18 @@
 #    Beside it, the checks' own worst case: fall x interval + one interval of
 #    spread. Then they come back: the same for rise.
 #
+#    Probes are half-open (a SYN and its answer, health_tcp_syn.c), as
+#    xlbd runs them; the CONNECT_SIZES runs repeat the same with
+#    XLB_TCP_CHECK=connect (a connect and a reset per probe, the fallback
+#    without raw sockets), before them in the same run: the ratio between
+#    the two rows is the half-open probe's gain. xlbd's log must name the
+#    mode each run asked for.
+#
 # Writes build/bench/health.{md,json}.
 #
 # Usage: scripts/bench/bench-health.sh   (root; `make bench` runs it).
 # Environment (defaults in brackets): BUILD [<repo>/build], OUT [BUILD/bench],
-# SIZES ["1000 10000"], WINDOW [20 s], WARMUP [5 s], CUT [100 backends],
+# SIZES ["1000 10000"], CONNECT_SIZES ["10000"; "": none], WINDOW [20 s], WARMUP [5 s], CUT [100 backends],
 # BASELINE [1: also measure xlbd without checks], PERF_WINDOW [10 s; 0: no
 # split].
 set -euo pipefail
@@ -69,6 +79,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 OUT=${OUT:-$BUILD/bench}
 SIZES=${SIZES:-"1000 10000"}
+CONNECT_SIZES=${CONNECT_SIZES-10000}
 WINDOW=${WINDOW:-20}
 WARMUP=${WARMUP:-5}
 CUT=${CUT:-100}
@@ -117,6 +128,8 @@ die() {
 	fi
 	exit 1
 }
+# label RUN: what a run's probes are ("syn:1000" -> half-open)
+label() { [ "${1%%:*}" = syn ] && echo half-open || echo connect; }
 calc() { awk "BEGIN { printf \"%.${2:-1}f\n\", $1 }"; }
 now() { date +%s.%N; }
 xlb() { in_ns "$BUILD/xlb" -s "$WORK/sock" --pin-dir "$PIN" "$@"; }
@@ -201,7 +214,7 @@ config() {
 
 start_xlbd() {
 	# nsenter execs xlbd: $! is xlbd itself
-	nsenter --net="/run/netns/$NS" "$BUILD/xlbd" -c "$WORK/xlb.yaml" \
+	XLB_TCP_CHECK=$MODE nsenter --net="/run/netns/$NS" "$BUILD/xlbd" -c "$WORK/xlb.yaml" \
 		-s "$WORK/sock" --state-dir "$WORK" >"$WORK/xlbd.log" 2>&1 &
 	XLBD=$!
 	for _ in $(seq 300); do
@@ -277,6 +290,10 @@ split() {
 		# the SYN-ACK: taken by the connect itself (from the socket
 		# backlog at release_sock) or in softirq, queued to that backlog
 		if ($2 == "tcp_rcv_synsent_state_process" || $2 == "tcp_add_backlog") lb = 1
+		# half-open: the SYN-ACK copied to the raw socket, and the
+		# reset the kernel sends for it (no socket holds the flow)
+		if ($2 == "raw_local_deliver" || $2 == "raw6_local_deliver" ||
+		    $2 == "tcp_v4_send_reset" || $2 == "tcp_v6_send_reset") lb = 1
 		if ($2 == "tcp_v4_rcv" || $2 == "tcp_v6_rcv") tcp = 1
 	}
 	END {
@@ -327,9 +344,13 @@ transition() {
 
 declare -A CPU BASE PROBES WANT USERC FAILED SYSC OWN LBC BEC SPLIT
 mkdir -p "$OUT"
-for n in $SIZES; do
+RUNS=$(for n in $CONNECT_SIZES; do echo "connect:$n"; done
+	for n in $SIZES; do echo "syn:$n"; done)
+LARGEST=$(printf '%s\n' $SIZES | sort -g | tail -1)
+for run in $RUNS; do
+	MODE=${run%%:*} n=${run#*:}
 	[ $((n % PER_VIP)) = 0 ] || die "SIZES: $n is not a multiple of $PER_VIP"
-	if [ "$BASELINE" = 1 ]; then
+	if [ "$MODE" = syn ] && [ "$BASELINE" = 1 ]; then
 		config "$n" 0
 		start_xlbd
 		sleep "$WARMUP"
@@ -341,6 +362,16 @@ for n in $SIZES; do
 	start_xlbd
 	wait_up "$n"
 	sleep "$WARMUP"
+	# the mode asked for is the mode measured
+	if [ "$MODE" = syn ]; then
+		grep -q 'tcp checks probe half-open' "$WORK/xlbd.log" ||
+			die "$n backends: xlbd does not probe half-open"
+	else
+		grep -q 'tcp checks connect' "$WORK/xlbd.log" ||
+			die "$n backends: xlbd does not connect"
+	fi
+	n=$run
+	say="${n#*:} backends ($(label "$n"))"
 	read -r p0 f0 <<<"$(status health_probes health_failures)"
 	syscalls_start
 	read -r CPU[$n] USERC[$n] <<<"$(window)"
@@ -350,25 +381,29 @@ for n in $SIZES; do
 	sc=$(syscalls_count)
 	SYSC[$n]=null
 	[ -n "$sc" ] && [ "${PROBES[$n]}" -gt 0 ] && SYSC[$n]=$(calc "$sc / ${PROBES[$n]}" 2)
-	WANT[$n]=$((n * WINDOW / INTERVAL))
+	WANT[$n]=$((${n#*:} * WINDOW / INTERVAL))
 	[ "${PROBES[$n]}" -ge $((WANT[$n] * 95 / 100)) ] ||
-		die "$n backends: ${PROBES[$n]} probes in ${WINDOW}s, expected ${WANT[$n]}"
+		die "$say: ${PROBES[$n]} probes in ${WINDOW}s, expected ${WANT[$n]}"
 	FAILED[$n]=$((f1 - f0))
 	# a loaded machine may stall a probe past its timeout now and then
 	[ $((FAILED[$n] * 1000)) -le "${PROBES[$n]}" ] ||
-		die "$n backends: ${FAILED[$n]} of ${PROBES[$n]} probes failed"
-	echo "  $n backends, TCP checks every ${INTERVAL}s: xlbd ${CPU[$n]}% of one core (user ${USERC[$n]}%), ${PROBES[$n]} probes in ${WINDOW}s, ${FAILED[$n]} failed, ${SYSC[$n]} system calls per probe" >&2
+		die "$say: ${FAILED[$n]} of ${PROBES[$n]} probes failed"
+	echo "  $say, TCP checks every ${INTERVAL}s: xlbd ${CPU[$n]}% of one core (user ${USERC[$n]}%), ${PROBES[$n]} probes in ${WINDOW}s, ${FAILED[$n]} failed, ${SYSC[$n]} system calls per probe" >&2
 	OWN[$n]=null LBC[$n]=null BEC[$n]=null SPLIT[$n]=n/a
 	if [ "$PERF_WINDOW" != 0 ] && read -r su ss sl sb sw ns <<<"$(split)" && [ -n "$ns" ]; then
 		c=${CPU[$n]}
 		OWN[$n]=$(calc "$c * ($su + $ss) / 100" 1)
-		LBC[$n]=$(calc "$c * ($su + $ss + $sl + $sw / 4) / 100" 1)
-		BEC[$n]=$(calc "$c * ($sb + $sw * 3 / 4) / 100" 1)
+		# the LB receives one packet of a probe's four (connect: SYN,
+		# SYN-ACK, ACK, reset) or three (half-open: no ACK)
+		k=4
+		[ "$MODE" = syn ] && k=3
+		LBC[$n]=$(calc "$c * ($su + $ss + $sl + $sw / $k) / 100" 1)
+		BEC[$n]=$(calc "$c * ($sb + $sw * ($k - 1) / $k) / 100" 1)
 		SPLIT[$n]="user $su, system calls $ss, LB receive $sl, backends' TCP $sb, below TCP $sw ($ns samples)"
-		echo "  $n backends: xlbd's own ${OWN[$n]}%, with the LB's receive ${LBC[$n]}%, the backends' ${BEC[$n]}% (% of samples: ${SPLIT[$n]})" >&2
+		echo "  $say: xlbd's own ${OWN[$n]}%, with the LB's receive ${LBC[$n]}%, the backends' ${BEC[$n]}% (% of samples: ${SPLIT[$n]})" >&2
 	fi
-	LAST=$n
-	[ "$n" = "$(printf '%s\n' $SIZES | sort -g | tail -1)" ] || stop_xlbd
+	LAST=${n#*:}
+	[ "$run" = "syn:$LARGEST" ] || stop_xlbd
 done
 
 # transitions on the largest: backend 1 of each of the first CUT VIPs
@@ -410,14 +445,15 @@ stop_xlbd
 	echo "the split (perf, ${PERF_WINDOW}s of call graphs after the window) says what is whose. xlbd's own: user time and"
 	echo "system calls; the LB's: with the SYN-ACK's receive; the backends': their TCP and the rest of the receive path."
 	echo
-	echo "| backends | VIPs | xlbd CPU, % of one core | of it user time | xlbd's own | the LB's | the backends' | system calls per probe | xlbd without checks | probes in window (expected) | failed |"
-	echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-	for n in $SIZES; do
-		echo "| $n | $((n / PER_VIP)) | ${CPU[$n]} | ${USERC[$n]} | ${OWN[$n]/null/n\/a} | ${LBC[$n]/null/n\/a} | ${BEC[$n]/null/n\/a} | ${SYSC[$n]/null/n\/a} | ${BASE[$n]:-n/a} | ${PROBES[$n]} (${WANT[$n]}) | ${FAILED[$n]} |"
+	echo "| backends | VIPs | probe | xlbd CPU, % of one core | of it user time | xlbd's own | the LB's | the backends' | system calls per probe | xlbd without checks | probes in window (expected) | failed |"
+	echo "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for n in $RUNS; do
+		b=${n#*:}
+		echo "| $b | $((b / PER_VIP)) | $(label "$n") | ${CPU[$n]} | ${USERC[$n]} | ${OWN[$n]/null/n\/a} | ${LBC[$n]/null/n\/a} | ${BEC[$n]/null/n\/a} | ${SYSC[$n]/null/n\/a} | ${BASE[$b]:-n/a} | ${PROBES[$n]} (${WANT[$n]}) | ${FAILED[$n]} |"
 	done
 	echo
-	for n in $SIZES; do
-		echo "- $n backends, % of the samples: ${SPLIT[$n]}"
+	for n in $RUNS; do
+		echo "- ${n#*:} backends, $(label "$n"), % of the samples: ${SPLIT[$n]}"
 	done
 	echo
 	echo "### Transitions at scale: $CUT backends, one in each of $CUT VIPs, $LAST checked backends"
@@ -432,9 +468,10 @@ stop_xlbd
 } >"$OUT/health.md"
 {
 	echo "["
-	for n in $SIZES; do
-		printf '{"bench":"health_cpu","backends":%s,"vips":%s,"interval_s":%s,"window_s":%s,"cpu_pct":%s,"cpu_pct_no_checks":%s,"user_cpu_pct":%s,"own_cpu_pct":%s,"lb_cpu_pct":%s,"backend_side_cpu_pct":%s,"syscalls_per_probe":%s,"probes":%s,"probes_expected":%s,"probes_failed":%s},\n' \
-			"$n" $((n / PER_VIP)) "$INTERVAL" "$WINDOW" "${CPU[$n]}" "${BASE[$n]:-null}" "${USERC[$n]}" "${OWN[$n]}" "${LBC[$n]}" "${BEC[$n]}" "${SYSC[$n]}" "${PROBES[$n]}" "${WANT[$n]}" "${FAILED[$n]}"
+	for n in $RUNS; do
+		b=${n#*:}
+		printf '{"bench":"health_cpu","probe":"%s","backends":%s,"vips":%s,"interval_s":%s,"window_s":%s,"cpu_pct":%s,"cpu_pct_no_checks":%s,"user_cpu_pct":%s,"own_cpu_pct":%s,"lb_cpu_pct":%s,"backend_side_cpu_pct":%s,"syscalls_per_probe":%s,"probes":%s,"probes_expected":%s,"probes_failed":%s},\n' \
+			"${n%%:*}" "$b" $((b / PER_VIP)) "$INTERVAL" "$WINDOW" "${CPU[$n]}" "${BASE[$b]:-null}" "${USERC[$n]}" "${OWN[$n]}" "${LBC[$n]}" "${BEC[$n]}" "${SYSC[$n]}" "${PROBES[$n]}" "${WANT[$n]}" "${FAILED[$n]}"
 	done
 	printf '{"bench":"health_transitions","backends":%s,"changed":%s,"down_s":%s,"down_commits":%s,"down_commit_ms":%s,"down_cpu_pct":%s,"down_bound_s":%s,"up_s":%s,"up_commits":%s,"up_commit_ms":%s,"up_cpu_pct":%s,"up_bound_s":%s}\n' \
 		"$LAST" "$CUT" "$DOWN_S" "$DOWN_K" "$DOWN_MS" "$DOWN_CPU" "$DOWN_B" "$UP_S" "$UP_K" "$UP_MS" "$UP_CPU" "$UP_B"

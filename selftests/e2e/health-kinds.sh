@@ -27,7 +27,7 @@ lab_env k xlb-health-kinds xlb-hkinds
 chmod 755 "$WORK" # nginx's worker (www-data) reads the TLS docroot
 AGENT=$WORK/agent.txt
 PIDS=() # socat services and the agent, started here
-PLAN=41
+PLAN=42
 
 # lab_cleanup (lab_env.sh) calls this once xlbd is killed
 lab_cleanup_more() {
@@ -269,6 +269,10 @@ check "require_reply: false goes down on the ICMP port unreachable" \
 # --- the agent ---------------------------------------------------------------
 check "the agent's check is up (\"up ready\")" wait_for web 3 .check.state up 6
 check "every backend of web is up" wait_for web 1 .check.state up 6
+# a plain TCP check probes half-open: up on the SYN-ACK (xlbd's kernel
+# resets it), no connection made
+check "the tcp check is half-open: up on be1's SYN-ACK" \
+	has "connected (SYN-ACK)" "$(field web 1 .check.last.reason)"
 agent_says "up drain"
 check "agent drain: admin drain, health still up" wait_for web 3 .admin drain 4
 expect_eq "agent drain: weight 0 in the table, configured 2 kept" "0 2 up" \

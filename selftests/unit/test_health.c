@@ -11,6 +11,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -289,6 +291,234 @@ Test(health, tcp_rise_fall_in_a_row_and_the_tables_follow)
 		     "up then down: 2 transitions");
 
 	close(l3);
+}
+
+/* ---- tcp: half-open probes ---------------------------------------------- */
+
+/*
+ * The SYNs sent to @port seen so far on @raw (a raw TCP socket of the
+ * test's: it sees loopback's packets): their source ports and sequence
+ * numbers, at most @max.
+ */
+static int syns_to(int raw, int port, __u16 *sport, __u32 *seq, int max)
+{
+	unsigned char b[256];
+	int n = 0;
+	ssize_t len;
+
+	while (n < max && (len = recv(raw, b, sizeof(b), MSG_DONTWAIT)) > 0) {
+		unsigned int ihl = (b[0] & 0xf) * 4u;
+		const unsigned char *th = b + ihl;
+
+		if (len < (ssize_t)ihl + 20 || (th[2] << 8 | th[3]) != port ||
+		    (th[13] & 0x12) != 0x02)
+			continue;
+		sport[n] = (__u16)(th[0] << 8 | th[1]);
+		seq[n] = (__u32)th[4] << 24 | (__u32)th[5] << 16 |
+			 (__u32)th[6] << 8 | th[7];
+		n++;
+	}
+	return n;
+}
+
+/*
+ * A plain TCP check probes half-open: the listener answers the SYN, xlbd's
+ * kernel resets the answer, and no connection ever reaches the accept
+ * queue; every SYN has a fresh random sequence number, from one source
+ * port that xlbd holds bound so no other socket of the host can take it.
+ */
+Test(health, tcp_probes_half_open_from_a_held_port_with_random_isns)
+{
+	int p1, l1 = listen_tcp(&p1), p2 = closed_port();
+	int raw = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP);
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	__u16 sport[64];
+	__u32 seq[64];
+	int n, fd;
+
+	cr_assert(raw >= 0, "the test's raw socket: %s", strerror(errno));
+	write_cfg("vips:\n"
+		  "  - name: web\n"
+		  "    address: 192.0.2.10\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    check: {kind: tcp, address: 127.0.0.1, interval: 100ms, "
+		  "timeout: 50ms, rise: 1, fall: 1}\n"
+		  "    backends:\n"
+		  "      - {id: 1, check: {port: %d}}\n"
+		  "      - {id: 2, check: {port: %d}}\n",
+		  p1, p2);
+	start();
+	run_until(check_reached, &(struct want){ "web", 1, false }, 3);
+	run_until(check_reached, &(struct want){ "web", 2, true }, 3);
+	cr_assert(check_reached(&(struct want){ "web", 1, false }), "1 is up");
+	cr_expect(strstr(xlbd_health_find(h, "web", 1)->last_reason,
+			 "SYN-ACK"),
+		  "up on the listener's SYN-ACK: %s",
+		  xlbd_health_find(h, "web", 1)->last_reason);
+	cr_assert(check_reached(&(struct want){ "web", 2, true }),
+		  "2 (nothing listening) is down");
+	cr_expect(strstr(xlbd_health_find(h, "web", 2)->last_reason,
+			 "Connection refused"),
+		  "down on the reset: %s",
+		  xlbd_health_find(h, "web", 2)->last_reason);
+	run_for(0.5);
+	cr_expect_geq(xlbd_health_find(h, "web", 1)->probes, 4,
+		      "probes went on every 100 ms");
+	cr_expect_eq(xlbd_health_find(h, "web", 1)->failures, 0,
+		     "and none failed");
+
+	cr_assert_eq(fcntl(l1, F_SETFL, O_NONBLOCK), 0);
+	fd = accept(l1, NULL, NULL);
+	cr_expect(fd < 0 && errno == EAGAIN,
+		  "no connection ever reached the accept queue (%d, %s)", fd,
+		  strerror(errno));
+	if (fd >= 0)
+		close(fd);
+
+	n = syns_to(raw, p1, sport, seq, 64);
+	cr_assert_geq(n, 4, "the probes' SYNs were seen: %d", n);
+	for (int i = 1; i < n; i++) {
+		cr_expect_eq(sport[i], sport[0], "one source port");
+		for (int j = 0; j < i; j++)
+			cr_expect_neq(seq[i], seq[j],
+				      "a fresh sequence number per probe");
+		cr_expect(seq[i] - seq[i - 1] > 1u << 20 ||
+				  seq[i - 1] - seq[i] > 1u << 20,
+			  "sequence numbers do not follow each other: %u, %u",
+			  seq[i - 1], seq[i]);
+	}
+	a.sin_port = htons(sport[0]);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert(fd >= 0);
+	cr_expect(bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 &&
+			  errno == EADDRINUSE,
+		  "the probes' source port %u is held", sport[0]);
+	close(fd);
+	close(raw);
+	close(l1);
+}
+
+/*
+ * An ICMP error answering a SYN ends the probe at once with its reason, not
+ * at the timeout (a private netns whose nftables rejects the check's port
+ * with host-unreachable).
+ */
+Test(health, tcp_half_open_probe_reads_icmp_errors)
+{
+	int p1, l1 = listen_tcp(&p1);
+	char cmd[512];
+	const struct xlbd_check *ck;
+
+	cr_assert_eq(unshare(CLONE_NEWNET), 0, "a private netns: %s",
+		     strerror(errno));
+	close(l1); /* it was in the host's netns */
+	l1 = listen_tcp(&p1);
+	cr_assert_eq(system("ip link set lo up"), 0, "lo up");
+	snprintf(cmd, sizeof(cmd),
+		 "nft 'add table inet xlbt; "
+		 "add chain inet xlbt in { type filter hook input priority 0; }; "
+		 "add rule inet xlbt in tcp dport %d tcp flags syn "
+		 "reject with icmp type host-unreachable'",
+		 p1);
+	cr_assert_eq(system(cmd), 0, "nft: %s", cmd);
+	write_cfg("vips:\n"
+		  "  - name: web\n"
+		  "    address: 192.0.2.10\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    check: {kind: tcp, address: 127.0.0.1, interval: 3s, "
+		  "timeout: 2s, rise: 1, fall: 1, initial: up}\n"
+		  "    backends:\n"
+		  "      - {id: 1, check: {port: %d}}\n",
+		  p1);
+	start();
+	run_until(check_reached, &(struct want){ "web", 1, true }, 5);
+	ck = xlbd_health_find(h, "web", 1);
+	cr_assert(ck->checked && !ck->up, "1 is down");
+	cr_expect(strstr(ck->last_reason, "No route to host"),
+		  "the ICMP error's reason: %s", ck->last_reason);
+	cr_expect_lt(ck->last_ms, 1000.0,
+		     "before the 2 s timeout: %.0f ms", ck->last_ms);
+	close(l1);
+}
+
+/* IPv6: the kernel sums the SYN's checksum; SYN-ACK up, reset down. */
+Test(health, tcp_half_open_probe_over_ipv6)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6,
+				  .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), p1, p2;
+	int c = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	cr_assert(l >= 0 && c >= 0);
+	cr_assert_eq(bind(l, (struct sockaddr *)&a, sizeof(a)), 0, "bind ::1");
+	cr_assert_eq(listen(l, 16), 0);
+	cr_assert_eq(getsockname(l, (struct sockaddr *)&a, &len), 0);
+	p1 = ntohs(a.sin6_port);
+	a.sin6_port = 0;
+	cr_assert_eq(bind(c, (struct sockaddr *)&a, sizeof(a)), 0);
+	len = sizeof(a);
+	cr_assert_eq(getsockname(c, (struct sockaddr *)&a, &len), 0);
+	p2 = ntohs(a.sin6_port); /* bound, never listening: refused */
+	write_cfg("vips:\n"
+		  "  - name: web\n"
+		  "    address: 192.0.2.10\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    check: {kind: tcp, address: '::1', interval: 100ms, "
+		  "timeout: 50ms, rise: 1, fall: 1}\n"
+		  "    backends:\n"
+		  "      - {id: 1, check: {port: %d}}\n"
+		  "      - {id: 2, check: {port: %d}}\n",
+		  p1, p2);
+	start();
+	run_until(check_reached, &(struct want){ "web", 1, false }, 3);
+	run_until(check_reached, &(struct want){ "web", 2, true }, 3);
+	cr_assert(check_reached(&(struct want){ "web", 1, false }),
+		  "1 is up: %s", xlbd_health_find(h, "web", 1)->last_reason);
+	cr_expect(strstr(xlbd_health_find(h, "web", 1)->last_reason,
+			 "SYN-ACK"),
+		  "on the SYN-ACK: %s",
+		  xlbd_health_find(h, "web", 1)->last_reason);
+	cr_assert(check_reached(&(struct want){ "web", 2, true }), "2 is down");
+	cr_expect(strstr(xlbd_health_find(h, "web", 2)->last_reason,
+			 "Connection refused"),
+		  "on the reset: %s",
+		  xlbd_health_find(h, "web", 2)->last_reason);
+	close(c);
+	close(l);
+}
+
+/* XLB_TCP_CHECK=connect: probes connect (the fallback without raw sockets). */
+Test(health, tcp_check_connects_when_told_to)
+{
+	int p1, l1 = listen_tcp(&p1), fd;
+
+	cr_assert_eq(setenv("XLB_TCP_CHECK", "connect", 1), 0);
+	write_cfg("vips:\n"
+		  "  - name: web\n"
+		  "    address: 192.0.2.10\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    check: {kind: tcp, address: 127.0.0.1, interval: 100ms, "
+		  "timeout: 50ms, rise: 1, fall: 1}\n"
+		  "    backends:\n"
+		  "      - {id: 1, check: {port: %d}}\n",
+		  p1);
+	start();
+	run_until(check_reached, &(struct want){ "web", 1, false }, 3);
+	cr_assert(check_reached(&(struct want){ "web", 1, false }), "1 is up");
+	cr_expect_str_eq(xlbd_health_find(h, "web", 1)->last_reason,
+			 "connected");
+	cr_assert_eq(fcntl(l1, F_SETFL, O_NONBLOCK), 0);
+	fd = accept(l1, NULL, NULL);
+	cr_expect(fd >= 0, "a connect reached the accept queue");
+	if (fd >= 0)
+		close(fd);
+	close(l1);
 }
 
 /* A backend flapping faster than rise/fall never changes the table. */

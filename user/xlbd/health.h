@@ -113,6 +113,13 @@ struct xlbd_check {
 	const struct xlbd_check_ops *ops;
 	void *priv; /* the kind's state while a probe runs */
 	__u32 mark; /* tunnel: the probe socket's SO_MARK; 0: plain check */
+	/*
+	 * A half-open TCP probe to IPv4: the source address the kernel picks
+	 * for it (network order, for the checksum) and when it was learnt
+	 * (CLOCK_MONOTONIC ms; 0: learn it again)
+	 */
+	__u32 syn_src;
+	__u64 syn_src_ms;
 
 	bool up;
 	unsigned int count; /* results in a row against the state */
@@ -173,6 +180,19 @@ void **xlbd_health_http_slot(struct xlbd_health *h);
 /* health_tcp.c's socket pool, freed with the scheduler. */
 void xlbd_check_tcp_cleanup(struct xlbd_health *h);
 void **xlbd_health_tcp_slot(struct xlbd_health *h);
+/*
+ * Half-open TCP probes (health_tcp_syn.c), which health_tcp.c uses for
+ * plain checks when raw sockets can be opened: NULL with why in @why when
+ * they cannot (no CAP_NET_RAW), and health_tcp.c connects instead.
+ */
+struct xlbd_tcp_syn;
+struct xlbd_tcp_syn *xlbd_tcp_syn_new(struct event_base *base, char *why,
+				      size_t n);
+void xlbd_tcp_syn_free(struct xlbd_tcp_syn *s);
+/* As xlbd_check_ops.start and .cancel, for @ck's probe through @s. */
+int xlbd_tcp_syn_start(struct xlbd_tcp_syn *s, struct xlbd_check *ck,
+		       char *why, size_t n);
+void xlbd_tcp_syn_cancel(struct xlbd_tcp_syn *s, struct xlbd_check *ck);
 
 /*
  * Checks through the tunnel (health_tunnel.c): the probe program

@@ -18,6 +18,11 @@
  * wakeup (its disconnect) says nothing about the probe that reuses it: in
  * SYN-SENT a socket reports nothing. Tunnel checks mark their sockets
  * (SO_MARK): those are closed after their probe, not pooled.
+ *
+ * That is the fallback: where xlbd may open raw sockets, a plain check's
+ * probe is half-open (health_tcp_syn.c), a SYN and its answer, cheaper
+ * still and with an unguessable sequence number per probe. Tunnel checks
+ * keep connecting: their mark is per socket.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -45,6 +50,8 @@ struct tcp_sock {
 };
 
 struct tcp_pool {
+	/* half-open probes for plain checks; NULL: connect (see tcp_pool()) */
+	struct xlbd_tcp_syn *syn;
 	int ep;
 	struct event *ev;
 	struct tcp_sock *idle[2];
@@ -141,6 +148,8 @@ static struct tcp_pool *tcp_pool(struct xlbd_check *ck)
 {
 	void **slot = xlbd_health_tcp_slot(ck->h);
 	struct tcp_pool *tp = *slot;
+	const char *force = getenv("XLB_TCP_CHECK");
+	char why[128];
 
 	if (tp)
 		return tp;
@@ -160,6 +169,24 @@ static struct tcp_pool *tcp_pool(struct xlbd_check *ck)
 		close(tp->ep);
 		free(tp);
 		return NULL;
+	}
+	/*
+	 * Half-open probes where xlbd may open raw sockets (it runs as root to
+	 * load its programs, so nearly always); else every probe connects.
+	 * XLB_TCP_CHECK=connect forces connecting, to compare the two.
+	 */
+	if (force && !strcmp(force, "connect")) {
+		pr_info("health: tcp checks connect (XLB_TCP_CHECK=connect)\n");
+	} else {
+		tp->syn = xlbd_tcp_syn_new(xlbd_check_base(ck), why,
+					   sizeof(why));
+		if (tp->syn)
+			pr_info("health: tcp checks probe half-open (a SYN; "
+				"the kernel resets the answer)\n");
+		else
+			pr_info("health: tcp checks connect: no half-open "
+				"probes: %s\n",
+				why);
 	}
 	*slot = tp;
 	return tp;
@@ -219,6 +246,8 @@ static int tcp_start(struct xlbd_check *ck, char *why, size_t n)
 		snprintf(why, n, "cannot watch sockets (out of memory)");
 		return -ENOMEM;
 	}
+	if (tp->syn && !ck->mark)
+		return xlbd_tcp_syn_start(tp->syn, ck, why, n);
 	rc = tcp_get(tp, ss.ss_family, &s, why, n);
 	if (rc)
 		return rc;
@@ -249,8 +278,12 @@ static int tcp_start(struct xlbd_check *ck, char *why, size_t n)
 
 static void tcp_cancel(struct xlbd_check *ck)
 {
-	if (ck->priv)
-		tcp_release(*xlbd_health_tcp_slot(ck->h), ck->priv);
+	struct tcp_pool *tp = *xlbd_health_tcp_slot(ck->h);
+
+	if (tp->syn && !ck->mark)
+		xlbd_tcp_syn_cancel(tp->syn, ck);
+	else if (ck->priv)
+		tcp_release(tp, ck->priv);
 	ck->priv = NULL;
 }
 
@@ -267,6 +300,7 @@ void xlbd_check_tcp_cleanup(struct xlbd_health *h)
 			next = s->next;
 			tcp_sock_close(s);
 		}
+	xlbd_tcp_syn_free(tp->syn);
 	event_free(tp->ev);
 	close(tp->ep);
 	free(tp);
