@@ -334,6 +334,7 @@ fi
 # fall 2, rise 2), be3 their backup: it takes new connections only while
 # neither primary can
 SORRY_URL=http://$SORRY_VIP/
+SORRY_T0=$(now)
 sorry_ready() {
 	wait_check sorry 1 up 5 && wait_check sorry 2 up 5 && wait_check sorry 3 up 5
 }
@@ -350,9 +351,10 @@ primaries_serve() {
 	grep -q "be1 " <<<"$seen" && grep -q "be2 " <<<"$seen" &&
 		! grep -q "be3 " <<<"$seen" &&
 		[ "$(ref_field sorry 3 backup)" = true ] &&
-		[ "$(ref_field sorry 3 benched)" = true ] && [ "$(slots sorry 3)" = 0 ]
+		[ "$(ref_field sorry 3 benched)" = true ] && [ "$(slots sorry 3)" = 0 ] &&
+		xlb backend list sorry | grep -q ' sorry:0(backup)'
 }
-check "sorry, primaries up: new connections reach be1 and be2, none the backup be3 (benched, no slot)" \
+check "sorry, primaries up: new connections reach be1 and be2, none the backup be3 (benched, no slot, sorry:0(backup) in the list)" \
 	primaries_serve
 SORRY_BOUND=$(calc "2 * 0.5 + 0.3")
 T3=$(check_field sorry 3 transitions)
@@ -399,6 +401,7 @@ back_logged() {
 }
 check "sorry: the log says the primaries are back; be3's check stayed up with no transition" back_logged
 nginx_start 2 >"$KTAP_LOG" 2>&1
+ktap_diag "sorry: the scenario took $(calc "$(now) - $SORRY_T0")s"
 
 kill -TERM "$XLBD_PID"
 wait "$XLBD_PID" 2>/dev/null

@@ -780,10 +780,12 @@ static struct json_object *ref_field(struct json_object *list, const char *vip,
 		struct json_object *b = json_object_array_get_idx(bes, i);
 		struct json_object *vs = json_object_object_get(b, "vips");
 
-		if (json_object_get_int(json_object_object_get(b, "id")) != (int)id)
+		if (json_object_get_int(json_object_object_get(b, "id")) !=
+		    (int)id)
 			continue;
 		for (size_t k = 0; k < json_object_array_length(vs); k++) {
-			struct json_object *v = json_object_array_get_idx(vs, k);
+			struct json_object *v =
+				json_object_array_get_idx(vs, k);
 
 			if (!strcmp(json_object_get_string(
 					    json_object_object_get(v, "vip")),
@@ -850,7 +852,8 @@ Test(control, a_backup_stands_by_and_live_edits_keep_it)
 		     "no primary can serve: the backup has every slot");
 	cr_assert_not(ref_bool("web", 2, "benched"), "it is not benched");
 	expect_ok("{\"cmd\":\"backend.undrain\",\"vip\":\"web\",\"id\":7}");
-	cr_assert_eq(slots_of("web", 2), 0, "7 can again: the backup stands by");
+	cr_assert_eq(slots_of("web", 2), 0,
+		     "7 can again: the backup stands by");
 
 	expect_ok("{\"cmd\":\"backend.del\",\"vip\":\"web\",\"id\":1}");
 	r = req("{\"cmd\":\"backend.del\",\"vip\":\"web\",\"id\":7}");

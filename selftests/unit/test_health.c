@@ -1215,7 +1215,8 @@ Test(health, a_backup_serves_only_while_no_primary_can)
 {
 	int p1, p2, p3, l1 = listen_tcp(&p1), l2 = listen_tcp(&p2),
 			l3 = listen_tcp(&p3);
-	struct want on_backup = { "web", 3, false }, benched = { "web", 3, true };
+	struct want on_backup = { "web", 3, false },
+		    benched = { "web", 3, true };
 	__u32 backup_transitions;
 
 	/* interval 200ms, rise 2, fall 2; 3 is the backup */
@@ -1267,8 +1268,7 @@ Test(health, a_backup_serves_only_while_no_primary_can)
 		     "benched is not down: the backup's open flows stay");
 	cr_expect_not(is_down("web", 3), "and its health is still up");
 	cr_expect_eq(xlbd_health_find(h, "web", 3)->transitions,
-		     backup_transitions,
-		     "benching is no health transition");
+		     backup_transitions, "benching is no health transition");
 
 	/* the primaries and the backup down: fail open over the primaries */
 	close(l1);
@@ -1315,8 +1315,7 @@ Test(health, backups_without_checks_stand_in_for_primaries_out_by_hand)
 	cr_assert_eq(xlb_edit_backend_health(&d, 2, false, NULL, err,
 					     sizeof(err)),
 		     0, "backend down 2: %s", err);
-	cr_expect_eq(slots("web", 3), 1009,
-		     "2 down by hand: 3 alone serves");
+	cr_expect_eq(slots("web", 3), 1009, "2 down by hand: 3 alone serves");
 	cr_assert_eq(xlb_edit_backend_maint(&d, "web", 1, false, NULL, err,
 					    sizeof(err)),
 		     0, "unmaint: %s", err);

@@ -830,7 +830,8 @@ static void log_backups(const struct xlb_cfg *prev, const struct xlb_cfg *next)
 		const struct xlb_cfg_vip *ov =
 			prev ? xlb_cfg_vip_find(prev, v->name) : NULL;
 		size_t nb = backups_serving(next, v, now, sizeof(now));
-		size_t ob = ov ? backups_serving(prev, ov, was, sizeof(was)) : 0;
+		size_t ob = ov ? backups_serving(prev, ov, was, sizeof(was)) :
+				 0;
 		bool primary = false;
 
 		if (nb && (!ob || strcmp(now, was))) {
