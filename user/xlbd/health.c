@@ -817,6 +817,20 @@ static size_t backups_serving(const struct xlb_cfg *c,
 }
 
 /*
+ * VIP @name of @prev (NULL: none), at @i first, so a walk over 1024 VIPs
+ * that did not move stays linear.
+ */
+static const struct xlb_cfg_vip *prev_vip(const struct xlb_cfg *prev, size_t i,
+					  const char *name)
+{
+	if (!prev)
+		return NULL;
+	if (i < prev->nvips && !strcmp(prev->vips[i].name, name))
+		return &prev->vips[i];
+	return xlb_cfg_vip_find(prev, name);
+}
+
+/*
  * Says, loudly, which VIPs went over to their backups, which came back to
  * their primaries, and which lost their backups too (fail open, if it
  * comes, says so itself). @prev: NULL at start.
@@ -827,8 +841,7 @@ static void log_backups(const struct xlb_cfg *prev, const struct xlb_cfg *next)
 
 	for (size_t i = 0; i < next->nvips; i++) {
 		const struct xlb_cfg_vip *v = &next->vips[i];
-		const struct xlb_cfg_vip *ov =
-			prev ? xlb_cfg_vip_find(prev, v->name) : NULL;
+		const struct xlb_cfg_vip *ov = prev_vip(prev, i, v->name);
 		size_t nb = backups_serving(next, v, now, sizeof(now));
 		size_t ob = ov ? backups_serving(prev, ov, was, sizeof(was)) :
 				 0;
