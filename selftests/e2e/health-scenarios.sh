@@ -14,7 +14,13 @@
 #     two backends with HTTP checks and source-IP persistence (hash:
 #     source), an ab sweep c = 1, 10, 100, 1000 through the VIP in each
 #     phase while the client's backend is stopped and started, failed
-#     requests per phase printed and asserted.
+#     requests per phase printed and asserted;
+#   - a backup (sorry) backend: VIP sorry (a second VIP address on the
+#     backends' lo) has be1 and be2 and be3 as its backup; with the
+#     primaries up no new connection reaches be3; both primaries' nginx
+#     stopped: within fall x interval + timeout be3 answers every request
+#     (its page) and the log says so; be1 started again: new connections
+#     go to be1 and none to be3.
 # Output in KTAP (selftests/e2e/ktap.sh); the last line is "N passed, N
 # failed"; the exit status is 1 if any failed.
 #
@@ -28,7 +34,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 lab_args "$@"
 lab_env s xlb-hscen xlb-hscen
 chmod 755 "$WORK" # the exec checks read their scripts here
-PLAN=17
+PLAN=22
+# the sorry VIP: its own address on the backends' lo, port 80
+SORRY_VIP=192.0.2.11
 # The seed VIP's HTTP check: interval 1 s, timeout 500 ms, fall 2, rise 2.
 INTERVAL=1.0
 TIMEOUT=0.5
@@ -72,6 +80,12 @@ EOF
 		echo "    check: { kind: exec, command: 'test -e $WORK/alld-up', interval: 300ms,"
 		echo "             timeout: 200ms, rise: 1, fall: 1, initial: up }"
 		echo "    backends: [ {id: 1}, {id: 2} ]"
+		echo "  - name: sorry"
+		echo "    address: $SORRY_VIP"
+		echo "    port: 80"
+		echo "    protocol: tcp"
+		echo "    check: { kind: tcp, interval: 500ms, timeout: 300ms, rise: 2, fall: 2 }"
+		echo "    backends: [ {id: 1}, {id: 2}, {id: 3, backup: true} ]"
 	} >"$CFG"
 }
 
@@ -121,6 +135,10 @@ sweep() {
 
 ktap_begin $PLAN
 lab_up
+for i in 1 2 3; do
+	in_ns "$(eval echo "\$LAB_NS_BE$i")" ip addr add "$SORRY_VIP/32" dev lo ||
+		echo "be$i: cannot add $SORRY_VIP to lo" >&2
+done
 write_config
 LOG1=$WORK/xlbd-1.log
 if ! check "xlbd starts with HTTP checks (seed), a flapping exec check (flap) and an all-down VIP (alld)" \
@@ -310,6 +328,80 @@ else
 	ktap_fail "seed, both up again: zero failed, the client back on be$BE (hash: source)" \
 		"failed: $sweep_failed, client on $back"
 fi
+
+# --- a backup (sorry) backend --------------------------------------------------
+# VIP sorry: be1 and be2 with TCP checks (interval 500 ms, timeout 300 ms,
+# fall 2, rise 2), be3 their backup: it takes new connections only while
+# neither primary can
+SORRY_URL=http://$SORRY_VIP/
+SORRY_T0=$(now)
+sorry_ready() {
+	wait_check sorry 1 up 5 && wait_check sorry 2 up 5 && wait_check sorry 3 up 5
+}
+# ref_field VIP ID FIELD: a field of backend ID's reference in VIP
+ref_field() {
+	xlb --json backend list "$1" 2>/dev/null |
+		jq -r ".backends[] | select(.id == $2) | .vips[] | select(.vip == \"$1\") | .$3"
+}
+primaries_serve() {
+	sorry_ready || return 1
+	backends_seen "$SORRY_URL" 20
+	echo "seen: $seen"
+	echo "be3: backup $(ref_field sorry 3 backup), benched $(ref_field sorry 3 benched), slots $(slots sorry 3)"
+	grep -q "be1 " <<<"$seen" && grep -q "be2 " <<<"$seen" &&
+		! grep -q "be3 " <<<"$seen" &&
+		[ "$(ref_field sorry 3 backup)" = true ] &&
+		[ "$(ref_field sorry 3 benched)" = true ] && [ "$(slots sorry 3)" = 0 ] &&
+		xlb backend list sorry | grep -q ' sorry:0(backup)'
+}
+check "sorry, primaries up: new connections reach be1 and be2, none the backup be3 (benched, no slot, sorry:0(backup) in the list)" \
+	primaries_serve
+SORRY_BOUND=$(calc "2 * 0.5 + 0.3")
+T3=$(check_field sorry 3 transitions)
+T0=$(now)
+nginx_stop 1 >"$KTAP_LOG" 2>&1 && nginx_stop 2 >>"$KTAP_LOG" 2>&1
+# sets $took: from the stop until the table sends new flows to be3
+on_backup() {
+	while [ "$(slots sorry 3)" = 0 ]; do
+		le "$(calc "$(now) - $T0")" 5 || return 1
+		sleep 0.05
+	done
+	took=$(calc "$(now) - $T0")
+}
+if on_backup; then SORRY_AT=$took; else SORRY_AT=999; fi
+ktap_diag "sorry: both primaries stopped; be3 in the table after ${SORRY_AT}s (bound ${SORRY_BOUND}s)"
+loud_backup() {
+	grep 'VIP sorry' "$LOG2"
+	le "$SORRY_AT" "$(calc "$SORRY_BOUND + 0.5")" &&
+		grep -q 'health: VIP sorry: no primary backend can take flows; serving backup 3$' "$LOG2"
+}
+check "sorry, both primaries stopped: be3 serves within fall x interval + timeout, and the log says so" \
+	loud_backup
+backup_answers() {
+	backends_seen "$SORRY_URL" 10
+	echo "seen: $seen"
+	[ "$seen" = "$LAB_BE3_PAGE" ] && [ "$(ref_field sorry 3 benched)" = false ]
+}
+check "sorry, both primaries stopped: every request is answered by the backup's page" backup_answers
+nginx_start 1 >"$KTAP_LOG" 2>&1
+primary_back() {
+	wait_check sorry 1 up 5 || return 1
+	for _ in $(seq 40); do
+		[ "$(slots sorry 3)" = 0 ] && break
+		sleep 0.05
+	done
+	backends_seen "$SORRY_URL" 10
+	echo "seen: $seen"
+	[ "$seen" = "$LAB_BE1_PAGE" ]
+}
+check "sorry, be1 started again: new connections go to be1, none to the backup" primary_back
+back_logged() {
+	grep -q 'health: VIP sorry: a primary backend can take flows again; backup 3 takes no new flows' "$LOG2" &&
+		[ "$(check_field sorry 3 state)" = up ] && [ "$(check_field sorry 3 transitions)" = "$T3" ]
+}
+check "sorry: the log says the primaries are back; be3's check stayed up with no transition" back_logged
+nginx_start 2 >"$KTAP_LOG" 2>&1
+ktap_diag "sorry: the scenario took $(calc "$(now) - $SORRY_T0")s"
 
 kill -TERM "$XLBD_PID"
 wait "$XLBD_PID" 2>/dev/null

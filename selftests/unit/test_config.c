@@ -528,6 +528,13 @@ static const struct err_case err_cases[] = {
 	  "vips:\n  - name: web\n    address: 2001:db8::10\n    port: 80\n"
 	  "    protocol: tcp\n    backends: [{id: 1}]\n",
 	  "t.yaml:9: encap.source4: not set, but vips[0] \"web\" tunnels to IPv4 backend 1" },
+	{ "a backup that is not a boolean", POOL WEB
+	  "    backends:\n      - {id: 1}\n      - {id: 2, backup: maybe}\n",
+	  "t.yaml:12: vips[0].backends[1].backup: expected true or false" },
+	{ "a VIP whose backends are all backups", POOL WEB
+	  "    backends:\n      - {id: 1, backup: true}\n"
+	  "      - {id: 2, backup: yes}\n",
+	  "t.yaml:11: vips[0].backends: every backend is a backup" },
 	{ "a drained IPv4 backend still needs encap.source4",
 	  "backends:\n  - {id: 1, address: 10.1.0.1}\n"
 	  "vips:\n  - name: web\n    address: 192.0.2.10\n    port: 80\n"
@@ -1092,6 +1099,150 @@ Test(config, drain_flag_round_trip)
 	free(text);
 	xlb_cfg_free(&back);
 	xlb_cfg_free(&c);
+}
+
+/* backup: true is read, written, counts in equality, and is no health. */
+Test(config, backup_flag_round_trip)
+{
+	struct xlb_cfg c, back;
+	char *text, err[XLB_ERR_MAX];
+
+	parse_ok(POOL WEB "    backends:\n      - {id: 1, weight: 2}\n"
+		 "      - {id: 2, weight: 3, backup: true}\n", &c);
+	cr_assert(c.vips[0].refs[1].backup, "backup: true is read");
+	cr_expect_not(c.vips[0].refs[0].backup, "backup defaults to false");
+	cr_expect_not(c.vips[0].refs[1].benched,
+		      "the reader benches nothing: that is the daemon's");
+	text = write_str(&c);
+	cr_expect(strstr(text, "{id: 2, weight: 3, backup: true}"),
+		  "the writer says backup: true:\n%s", text);
+	cr_expect(!strstr(text, "{id: 1, weight: 2, backup"),
+		  "and nothing for a primary:\n%s", text);
+	cr_assert_eq(parse(text, &back, err), 0, "%s", err);
+	cr_expect(xlb_cfg_equal(&c, &back), "it reads back equal");
+	cr_expect(back.vips[0].refs[1].backup, "with the flag");
+	back.vips[0].refs[1].backup = false;
+	cr_expect_not(xlb_cfg_equal(&c, &back), "a backup counts in equality");
+	back.vips[0].refs[1].backup = true;
+	back.vips[0].refs[1].benched = true;
+	cr_expect(xlb_cfg_equal(&c, &back),
+		  "benched is runtime state, not configuration");
+	c.vips[0].refs[1].benched = true;
+	free(text);
+	text = write_str(&c);
+	cr_expect(!strstr(text, "bench"), "benched is not written:\n%s", text);
+	free(text);
+	xlb_cfg_free(&back);
+	xlb_cfg_free(&c);
+}
+
+/* A live edit that leaves a VIP backups alone is refused by the validator. */
+Test(config, validate_refuses_a_vip_of_backups_alone)
+{
+	struct xlb_cfg c;
+	char err[XLB_ERR_MAX];
+
+	parse_ok(POOL WEB "    backends:\n      - {id: 1}\n"
+		 "      - {id: 2, backup: true}\n", &c);
+	cr_assert_eq(xlb_cfg_validate(&c, err, sizeof(err)), 0, "%s", err);
+	c.vips[0].refs[0].backup = true;
+	cr_expect_eq(xlb_cfg_validate(&c, err, sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "t.yaml:11: vips[0].backends: every backend is a "
+			      "backup"),
+		  "named with file, line and field: %s", err);
+	xlb_cfg_free(&c);
+}
+
+/*
+ * Who serves, as {states of the references, who serves, benched flags}:
+ * the literal outcome for each case, not one computed by the code.
+ */
+struct bench_case {
+	const char *desc;
+	/* per reference: 'p' primary, 'b' backup; then its state: '+' can
+	 * take flows, 'd' down by check, 'D' backend down by hand, 'm'
+	 * maint, 'r' drained, '0' weight 0, 'a' agent 0% */
+	const char *refs[4];
+	enum xlb_vip_serving want;
+	const char *benched; /* one char per reference: 'B' benched, '-' not */
+};
+
+static const struct bench_case bench_cases[] = {
+	{ "a primary up: backups stand by", { "p+", "pd", "b+", "b+" },
+	  XLB_SERVING_PRIMARY, "--BB" },
+	{ "primaries down by check: the backups up serve",
+	  { "pd", "pd", "b+", "bd" }, XLB_SERVING_BACKUP, "----" },
+	{ "primaries in maint, drained: backups serve (no check needed)",
+	  { "pm", "pr", "b+", "b+" }, XLB_SERVING_BACKUP, "----" },
+	{ "primaries of weight 0, backend down by hand, agent 0%",
+	  { "p0", "pD", "pa", "b+" }, XLB_SERVING_BACKUP, "----" },
+	{ "every backup out too: none serves, backups benched (no fail open)",
+	  { "pd", "pd", "bd", "bm" }, XLB_SERVING_NONE, "--BB" },
+	{ "a backup drained or down by hand does not serve",
+	  { "pd", "br", "bD", "b+" }, XLB_SERVING_BACKUP, "----" },
+	{ "no backup at all, primaries down", { "pd", "pd", NULL },
+	  XLB_SERVING_NONE, "--" },
+	{ "no backup, a primary up", { "pd", "p+", NULL }, XLB_SERVING_PRIMARY,
+	  "--" },
+};
+
+Test(config, backups_serve_only_while_no_primary_can)
+{
+	for (size_t i = 0; i < sizeof(bench_cases) / sizeof(bench_cases[0]);
+	     i++) {
+		const struct bench_case *bc = &bench_cases[i];
+		struct xlb_cfg_backend bes[4];
+		struct xlb_cfg_ref refs[4];
+		struct xlb_cfg c;
+		enum xlb_vip_serving got;
+		size_t n = 0;
+
+		xlb_cfg_init(&c);
+		memset(bes, 0, sizeof(bes));
+		memset(refs, 0, sizeof(refs));
+		for (; n < 4 && bc->refs[n]; n++) {
+			struct xlb_cfg_ref *r = &refs[n];
+
+			bes[n].id = (__u32)n + 1;
+			bes[n].family = XLB_AF_INET;
+			r->id = (__u32)n + 1;
+			r->weight = 1;
+			r->backup = bc->refs[n][0] == 'b';
+			/* stale flags from an earlier commit are overwritten */
+			r->benched = !r->backup || n % 2;
+			switch (bc->refs[n][1]) {
+			case 'd': r->down = true; break;
+			case 'D': bes[n].down = true; break;
+			case 'm': r->maint = true; break;
+			case 'r': r->drained = true; break;
+			case '0': r->weight = 0; break;
+			case 'a':
+				r->agent_pct_set = true;
+				r->agent_pct = 0;
+				break;
+			}
+		}
+		c.backends = bes;
+		c.nbackends = n;
+		c.vips = &(struct xlb_cfg_vip){ .name = "web", .refs = refs,
+						.nrefs = n };
+		c.nvips = 1;
+		got = xlb_cfg_vip_bench(&c, c.vips);
+		cr_expect_eq(got, bc->want, "%s: serving %d, want %d", bc->desc,
+			     got, bc->want);
+		for (size_t k = 0; k < n; k++) {
+			cr_expect_eq(refs[k].benched, bc->benched[k] == 'B',
+				     "%s: reference %zu benched %d", bc->desc,
+				     k, refs[k].benched);
+			if (refs[k].benched)
+				cr_expect_eq(xlb_cfg_ref_weight(&c, &refs[k]), 0,
+					     "%s: a benched reference has "
+					     "weight 0", bc->desc);
+		}
+		cr_expect_eq(xlb_cfg_vip_bench(&c, c.vips), got,
+			     "%s: a second call says the same", bc->desc);
+		free(c.be_pos);
+	}
 }
 
 static double now_s(void)

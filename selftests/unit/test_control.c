@@ -770,6 +770,112 @@ Test(control, config_save_writes_the_running_model)
 	cr_assert(has_backend("web", 7), "the saved config file has backend 7");
 }
 
+/* The JSON field @key of backend @id's reference in @vip, from backend.list. */
+static struct json_object *ref_field(struct json_object *list, const char *vip,
+				     __u32 id, const char *key)
+{
+	struct json_object *bes = json_object_object_get(list, "backends");
+
+	for (size_t i = 0; i < json_object_array_length(bes); i++) {
+		struct json_object *b = json_object_array_get_idx(bes, i);
+		struct json_object *vs = json_object_object_get(b, "vips");
+
+		if (json_object_get_int(json_object_object_get(b, "id")) !=
+		    (int)id)
+			continue;
+		for (size_t k = 0; k < json_object_array_length(vs); k++) {
+			struct json_object *v =
+				json_object_array_get_idx(vs, k);
+
+			if (!strcmp(json_object_get_string(
+					    json_object_object_get(v, "vip")),
+				    vip))
+				return json_object_object_get(v, key);
+		}
+	}
+	return NULL;
+}
+
+static bool ref_bool(const char *vip, __u32 id, const char *key)
+{
+	struct json_object *r = req("{\"cmd\":\"backend.list\"}");
+	struct json_object *f;
+	bool b;
+
+	cr_assert(ok(r), "backend.list: %s", error_of(r));
+	f = ref_field(r, vip, id, key);
+	cr_assert_not_null(f, "backend.list has %s for %s backend %u", key, vip,
+			   id);
+	b = json_object_get_boolean(f);
+	json_object_put(r);
+	return b;
+}
+
+/*
+ * A backup, without any health check: standing by while a primary can
+ * serve, serving while none can; live edits keep the flag (config save,
+ * the state file), and one that leaves backups alone is refused.
+ */
+Test(control, a_backup_stands_by_and_live_edits_keep_it)
+{
+	static const char ref2[] = "{ id: 2, weight: 3 }";
+	char err[XLB_ERR_MAX], buf[4096], out[4200], *text;
+	struct json_object *r;
+
+	snprintf(buf, sizeof(buf), base_cfg, pin);
+	text = strstr(buf, ref2);
+	cr_assert_not_null(text);
+	*text = '\0';
+	snprintf(out, sizeof(out), "%s{ id: 2, weight: 3, backup: true }%s",
+		 buf, text + strlen(ref2));
+	write_cfg(out);
+	cr_assert_eq(xlbd_reload(&d, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(slots_of("web", 2), 0, "a benched backup has no slot");
+	cr_assert_eq(slots_of("web", 1), 1009, "the primary has them all");
+	cr_assert(ref_bool("web", 2, "backup"), "the JSON says backup: true");
+	cr_assert(ref_bool("web", 2, "benched"), "and benched: true");
+	cr_assert_not(ref_bool("web", 1, "backup"), "1 is no backup");
+
+	expect_ok("{\"cmd\":\"backend.add\",\"vip\":\"web\",\"id\":7,"
+		  "\"address\":\"198.18.0.17\"}");
+	cr_assert_eq(slots_of("web", 2), 0, "a live add keeps the backup out");
+	cr_assert_gt(slots_of("web", 7), 0, "the added backend is a primary");
+	text = dump();
+	cr_assert(strstr(text, "{id: 2, weight: 3, backup: true}"),
+		  "config dump keeps the flag after a live add:\n%s", text);
+	free(text);
+
+	/* through the socket, as the CLI does: the state file keeps them */
+	expect_ok("{\"cmd\":\"backend.maint\",\"vip\":\"web\",\"id\":1}");
+	expect_ok("{\"cmd\":\"backend.drain\",\"vip\":\"web\",\"id\":7}");
+	cr_assert_eq(slots_of("web", 2), 1009,
+		     "no primary can serve: the backup has every slot");
+	cr_assert_not(ref_bool("web", 2, "benched"), "it is not benched");
+	expect_ok("{\"cmd\":\"backend.undrain\",\"vip\":\"web\",\"id\":7}");
+	cr_assert_eq(slots_of("web", 2), 0,
+		     "7 can again: the backup stands by");
+
+	expect_ok("{\"cmd\":\"backend.del\",\"vip\":\"web\",\"id\":1}");
+	r = req("{\"cmd\":\"backend.del\",\"vip\":\"web\",\"id\":7}");
+	cr_assert_not(ok(r), "deleting the last primary is refused");
+	cr_assert(strstr(error_of(r), "every backend is a backup"),
+		  "saying why: %s", error_of(r));
+	json_object_put(r);
+	cr_assert(has_backend("web", 7), "and nothing changed");
+
+	xlbd_stop(&d);
+	cr_assert_eq(xlbd_start(&d, cfg_path, err, sizeof(err)), 0, "%s", err);
+	cr_assert(has_backend("web", 7) && !has_backend("web", 1),
+		  "the live changes survive a restart");
+	cr_assert(xlb_cfg_vip_find(&d.running, "web")->refs[0].backup,
+		  "and so does the backup flag");
+	cr_assert_eq(slots_of("web", 2), 0, "still standing by");
+	r = req("{\"cmd\":\"vip.list\"}");
+	cr_assert(strstr(json_object_get_string(r), "\"benched\""),
+		  "vip.list shows it too: %s", json_object_get_string(r));
+	json_object_put(r);
+}
+
 /*
  * Regression: the refusal of an id that names another address read that
  * address from the model copy after freeing it ("id 1 is 135.85.0.0").

@@ -1430,3 +1430,125 @@ Test(health, slow_start_ramps_a_backend_back_in_steps)
 	close(l2);
 	close(l3);
 }
+
+/* ---- backups (HAProxy's backup servers, keepalived's sorry_server) ------- */
+
+/* @down reused: whether backup @id is benched */
+static bool ref_benched_is(void *arg)
+{
+	const struct want *w = arg;
+
+	return ref(w->vip, w->id)->benched == w->down;
+}
+
+Test(health, a_backup_serves_only_while_no_primary_can)
+{
+	int p1, p2, p3, l1 = listen_tcp(&p1), l2 = listen_tcp(&p2),
+			l3 = listen_tcp(&p3);
+	struct want on_backup = { "web", 3, false },
+		    benched = { "web", 3, true };
+	__u32 backup_transitions;
+
+	/* interval 200ms, rise 2, fall 2; 3 is the backup */
+	write_cfg("vips:\n"
+		  "  - name: web\n"
+		  "    address: 192.0.2.10\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    check: {kind: tcp, address: 127.0.0.1, interval: 200ms, "
+		  "timeout: 100ms, rise: 2, fall: 2}\n"
+		  "    backends:\n"
+		  "      - {id: 1, check: {port: %d}}\n"
+		  "      - {id: 2, check: {port: %d}}\n"
+		  "      - {id: 3, backup: true, check: {port: %d}}\n",
+		  p1, p2, p3);
+	start();
+	for (__u32 id = 1; id <= 3; id++)
+		run_until(check_reached, &(struct want){ "web", id, false }, 3);
+	run_for(0.3);
+	cr_assert_not(is_down("web", 1) || is_down("web", 2) ||
+			      is_down("web", 3),
+		      "every check is up");
+	cr_assert(ref("web", 3)->benched, "primaries up: the backup stands by");
+	cr_expect_eq(slots("web", 3), 0, "a benched backup owns no slot");
+	cr_expect_eq(slots("web", 1) + slots("web", 2), 1009,
+		     "the primaries hold every slot");
+	backup_transitions = xlbd_health_find(h, "web", 3)->transitions;
+
+	/* both primaries die: the backup takes every slot, no fail open */
+	track("web", 1, 2);
+	close(l1);
+	close(l2);
+	run_until(ref_benched_is, &on_backup, 5);
+	cr_assert_not(ref("web", 3)->benched,
+		      "no primary can take flows: the backup serves");
+	cr_expect(is_down("web", 1) && is_down("web", 2),
+		  "the primaries stay down: no fail open while a backup is up");
+	cr_expect_eq(slots("web", 3), 1009, "the backup holds every slot");
+	cr_expect_eq(flows("web", 1), 0, "on_down: reset cut 1's flows");
+
+	/* flows on the backup stay when a primary returns, like a drain */
+	track("web", 3, 4);
+	l1 = listen_again(p1);
+	run_until(ref_benched_is, &benched, 5);
+	cr_assert(ref("web", 3)->benched, "1 is back: the backup stands by");
+	cr_expect_eq(slots("web", 1), 1009, "1 holds every slot");
+	cr_expect_eq(slots("web", 3), 0, "the backup owns no slot");
+	cr_expect_eq(flows("web", 3), 4,
+		     "benched is not down: the backup's open flows stay");
+	cr_expect_not(is_down("web", 3), "and its health is still up");
+	cr_expect_eq(xlbd_health_find(h, "web", 3)->transitions,
+		     backup_transitions, "benching is no health transition");
+
+	/* the primaries and the backup down: fail open over the primaries */
+	close(l1);
+	close(l3);
+	run_until(reached, &(struct want){ "web", 3, true }, 5);
+	run_until(check_reached, &(struct want){ "web", 1, true }, 5);
+	run_for(0.3);
+	cr_assert(is_down("web", 3), "the backup is down by its check");
+	cr_expect_not(is_down("web", 1) || is_down("web", 2),
+		      "no backend can serve: the primaries fail open");
+	cr_expect_eq(slots("web", 3), 0, "a down backup does not fail open");
+	cr_expect_eq(slots("web", 1) + slots("web", 2), 1009,
+		     "the primaries hold every slot");
+}
+
+Test(health, backups_without_checks_stand_in_for_primaries_out_by_hand)
+{
+	char err[XLB_ERR_MAX];
+
+	write_cfg("vips:\n"
+		  "  - name: web\n"
+		  "    address: 192.0.2.10\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    backends:\n"
+		  "      - {id: 1}\n"
+		  "      - {id: 2, backup: true, weight: 3}\n"
+		  "      - {id: 3, backup: true}\n");
+	start();
+	cr_assert(ref("web", 2)->benched && ref("web", 3)->benched,
+		  "1 serves: both backups stand by");
+	cr_expect_eq(slots("web", 1), 1009, "1 holds every slot");
+	cr_assert_eq(xlb_edit_backend_maint(&d, "web", 1, true, NULL, err,
+					    sizeof(err)),
+		     0, "maint: %s", err);
+	cr_expect_not(ref("web", 2)->benched || ref("web", 3)->benched,
+		      "1 in maint: both backups serve");
+	cr_expect_eq(slots("web", 1), 0, "maint: 1 owns no slot");
+	cr_expect(slots("web", 2) > 700 && slots("web", 2) < 810,
+		  "backups share by weight, 3 to 1: %u of 1009",
+		  slots("web", 2));
+	cr_expect_eq(slots("web", 2) + slots("web", 3), 1009,
+		     "the backups hold every slot");
+	cr_assert_eq(xlb_edit_backend_health(&d, 2, false, NULL, err,
+					     sizeof(err)),
+		     0, "backend down 2: %s", err);
+	cr_expect_eq(slots("web", 3), 1009, "2 down by hand: 3 alone serves");
+	cr_assert_eq(xlb_edit_backend_maint(&d, "web", 1, false, NULL, err,
+					    sizeof(err)),
+		     0, "unmaint: %s", err);
+	cr_expect_eq(slots("web", 1), 1009, "1 is back: it holds every slot");
+	cr_expect(ref("web", 3)->benched, "and 3 stands by again");
+}

@@ -513,3 +513,28 @@ Test(metrics, status_json_lists_vips_and_backends)
 		(int)d.ct_size);
 	json_object_put(s);
 }
+
+/* The status page tells a backup standing by from one serving. */
+Test(metrics, status_json_says_benched_for_backups)
+{
+	struct xlb_cfg_ref *r = &d.running.vips[0].refs[1];
+	struct json_object *s, *bs, *f;
+
+	/* as a commit leaves it: a backup benched beside primary 1 */
+	r->backup = true;
+	r->benched = true;
+	s = xlbd_metrics_status(m);
+	bs = json_object_object_get(
+		json_object_array_get_idx(json_object_object_get(s, "vips"), 0),
+		"backends");
+	f = json_object_object_get(json_object_array_get_idx(bs, 1), "benched");
+	cr_assert_not_null(f, "a backup has benched");
+	cr_expect(json_object_get_boolean(f), "true while it stands by");
+	cr_expect_eq(json_object_get_int(json_object_object_get(
+			     json_object_array_get_idx(bs, 1), "weight")),
+		     0, "with weight 0");
+	cr_expect_null(json_object_object_get(json_object_array_get_idx(bs, 0),
+					      "benched"),
+		       "a primary has none");
+	json_object_put(s);
+}

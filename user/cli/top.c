@@ -153,8 +153,11 @@ void xlb_top_frame(FILE *f, struct json_object *stats, struct json_object *vips,
 				find_by(sb, "id", NULL, i_of(r, "id"));
 			bool drained = json_object_get_boolean(
 				json_object_object_get(r, "drained"));
+			struct json_object *bn =
+				json_object_object_get(r, "benched");
 			/* down wins: it leaves every table, drained or not;
-			 * then maint (the file's or an agent's), then drain */
+			 * then maint (the file's or an agent's), then drain,
+			 * then a backup standing by */
 			const char *state = !strcmp(s_of(r, "health"), "down") ?
 						    "down" :
 					    !strcmp(s_of(r, "admin"), "maint") ?
@@ -162,6 +165,8 @@ void xlb_top_frame(FILE *f, struct json_object *stats, struct json_object *vips,
 					    drained || !strcmp(s_of(r, "admin"),
 							       "drain") ?
 						    "drained" :
+					    bn && json_object_get_boolean(bn) ?
+						    "standby" :
 						    "up";
 			char id[24], w[24];
 

@@ -174,16 +174,24 @@ static void print_backends(struct json_object *r)
 			bool down = !strcmp(s_of(vo, "health"), "down");
 			const char *adm = s_of(vo, "admin");
 			struct json_object *ag = json_object_object_get(vo, "agent");
+			struct json_object *bk =
+				json_object_object_get(vo, "backup");
+			struct json_object *bn =
+				json_object_object_get(vo, "benched");
+			bool benched = bn && json_object_get_boolean(bn);
 
 			/* health and admin state apart: web4:0(down)(maint) */
 			printf(" %s:%lld%s%s", s_of(vo, "vip"),
 			       (long long)i_of(vo, "weight"),
 			       down ? "(down)" : "",
 			       !strcmp(adm, "maint") ? "(maint)" :
-			       !strcmp(adm, "drain") ||
-					       (!down && !i_of(vo, "weight")) ?
-						     "(drained)" :
-						     "");
+			       !strcmp(adm, "drain") || (!down && !benched &&
+							 !i_of(vo, "weight")) ?
+						       "(drained)" :
+						       "");
+			/* a backup standing by for the others: web4:0(backup) */
+			if (bk && json_object_get_boolean(bk))
+				printf("(backup)");
 			if (ag && json_object_object_get(ag, "weight_pct"))
 				printf("(agent %lld%%)",
 				       (long long)i_of(ag, "weight_pct"));

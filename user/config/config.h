@@ -170,6 +170,19 @@ struct xlb_cfg_ref {
 	 */
 	bool maint;
 	/*
+	 * backup: true in the file (HAProxy's backup server, keepalived's
+	 * sorry_server): no new flows while a reference of the VIP that is
+	 * not a backup can take them; see xlb_cfg_vip_bench().
+	 */
+	bool backup;
+	/*
+	 * Runtime only (never in the file): a backup kept out of the table
+	 * because a primary can take flows (or none of the backups can).
+	 * Not down: no check changes state, no flows are reset, established
+	 * flows stay on it, as on a drained one.
+	 */
+	bool benched;
+	/*
 	 * What the reference's agent check last said (runtime only, never in
 	 * the file), beside its health and beside the file's drain and maint:
 	 * enum xlb_admin (ready, drain, maint), and a weight in percent of
@@ -394,13 +407,14 @@ static inline enum xlb_admin xlb_cfg_ref_admin(const struct xlb_cfg_ref *r)
 }
 
 /*
- * The weight @r has in its VIP's Maglev table: its configured weight (in
- * the percentage its agent gave, at least 1 unless that is 0%), or 0 while
- * it is drained or in maintenance, its backend is down, or its check in
- * the VIP is. @b: @r's backend (NULL: none).
+ * The weight @r could have in its VIP's Maglev table, whatever backup
+ * selection says: its configured weight (in the percentage its agent
+ * gave, at least 1 unless that is 0%), or 0 while it is drained or in
+ * maintenance, its backend is down, or its check in the VIP is. @b: @r's
+ * backend (NULL: none).
  */
-static inline __u32 xlb_cfg_ref_weight_be(const struct xlb_cfg_ref *r,
-					  const struct xlb_cfg_backend *b)
+static inline __u32 xlb_cfg_ref_fit_weight_be(const struct xlb_cfg_ref *r,
+					      const struct xlb_cfg_backend *b)
 {
 	__u64 w;
 
@@ -413,6 +427,22 @@ static inline __u32 xlb_cfg_ref_weight_be(const struct xlb_cfg_ref *r,
 	if (!w && r->agent_pct && r->weight)
 		w = 1;
 	return w > XLB_WEIGHT_MAX ? XLB_WEIGHT_MAX : (__u32)w;
+}
+
+static inline __u32 xlb_cfg_ref_fit_weight(const struct xlb_cfg *c,
+					   const struct xlb_cfg_ref *r)
+{
+	return xlb_cfg_ref_fit_weight_be(r, xlb_cfg_backend_find(c, r->id));
+}
+
+/*
+ * The weight @r has in its VIP's Maglev table: the one above, or 0 while
+ * it is a benched backup.
+ */
+static inline __u32 xlb_cfg_ref_weight_be(const struct xlb_cfg_ref *r,
+					  const struct xlb_cfg_backend *b)
+{
+	return r->benched ? 0 : xlb_cfg_ref_fit_weight_be(r, b);
 }
 
 /* The same, @b looked up in @c. */
@@ -449,6 +479,30 @@ static inline __u32 xlb_cfg_ref_table_weight(const struct xlb_cfg *c,
 {
 	return xlb_cfg_ref_table_weight_be(r, xlb_cfg_backend_find(c, r->id));
 }
+
+/*
+ * Which references of a VIP take new flows (README, "Every backend of a
+ * VIP down"): the primaries (references that are not backups) while one
+ * of them can; else the backups that can; else none of either, and the
+ * caller may fail open over the primaries.
+ */
+enum xlb_vip_serving {
+	XLB_SERVING_PRIMARY,
+	XLB_SERVING_BACKUP,
+	XLB_SERVING_NONE,
+};
+
+/*
+ * Sets the benched flag of every reference of @v from the others' state
+ * (admin, weight, down flags; benched ones are not read) and says who
+ * serves. Backups are benched unless they serve, so a fail open over the
+ * primaries leaves them out. Idempotent: calling it again after a fail
+ * open cleared the primaries' down flags benches the same backups.
+ */
+enum xlb_vip_serving xlb_cfg_vip_bench(const struct xlb_cfg *c,
+				       struct xlb_cfg_vip *v);
+/* The same for every VIP of @c. */
+void xlb_cfg_bench(struct xlb_cfg *c);
 
 /* "ready", "drain", "maint". */
 const char *xlb_admin_name(enum xlb_admin a);

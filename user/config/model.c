@@ -203,6 +203,7 @@ static bool vip_eq(const struct xlb_cfg *ca, const struct xlb_cfg_vip *a,
 		if (!r || r->weight != a->refs[i].weight ||
 		    r->drained != a->refs[i].drained ||
 		    r->maint != a->refs[i].maint ||
+		    r->backup != a->refs[i].backup ||
 		    !ref_check_eq(ca, &a->refs[i], cb, r))
 			return false;
 	}
@@ -290,4 +291,33 @@ const char *xlb_admin_name(enum xlb_admin a)
 	default:
 		return "ready";
 	}
+}
+
+enum xlb_vip_serving xlb_cfg_vip_bench(const struct xlb_cfg *c,
+				       struct xlb_cfg_vip *v)
+{
+	bool primary = false, backup = false;
+
+	for (size_t k = 0; k < v->nrefs; k++) {
+		const struct xlb_cfg_ref *r = &v->refs[k];
+
+		if (!xlb_cfg_ref_fit_weight(c, r))
+			continue;
+		if (r->backup)
+			backup = true;
+		else
+			primary = true;
+	}
+	/* backups serve only while no primary can; never in a fail open */
+	for (size_t k = 0; k < v->nrefs; k++)
+		v->refs[k].benched = v->refs[k].backup && (primary || !backup);
+	if (primary)
+		return XLB_SERVING_PRIMARY;
+	return backup ? XLB_SERVING_BACKUP : XLB_SERVING_NONE;
+}
+
+void xlb_cfg_bench(struct xlb_cfg *c)
+{
+	for (size_t i = 0; i < c->nvips; i++)
+		xlb_cfg_vip_bench(c, &c->vips[i]);
 }

@@ -930,6 +930,8 @@ static const struct key_spec REF_KEYS[] = {
 	{ "drain", k_bool, offsetof(struct xlb_cfg_ref, drained), NULL, NULL, 0 },
 	/* true: no traffic at all (its flows go), no check */
 	{ "maint", k_bool, offsetof(struct xlb_cfg_ref, maint), NULL, NULL, 0 },
+	/* true: takes new flows only while no other reference can */
+	{ "backup", k_bool, offsetof(struct xlb_cfg_ref, backup), NULL, NULL, 0 },
 	/* this backend's own check keys over the VIP's check: */
 	{ "check", k_ref_check, 0, NULL, NULL, 0 },
 };

@@ -540,6 +540,20 @@ static int validate_refs(const struct vctx *v, const struct xlb_cfg *c,
 				cfg_family_name(vip->family));
 		}
 	}
+	/*
+	 * Backups stand in for the others: a VIP of backups alone has
+	 * nothing to stand in for, most likely a slip of the pen.
+	 */
+	for (j = 0; !ret && j < vip->nrefs && vip->refs[j].backup; j++)
+		;
+	if (!ret && vip->nrefs && j == vip->nrefs) {
+		snprintf(field, sizeof(field), "vips[%zu].backends", i);
+		ret = verr(v, vip->refs[0].line ? vip->refs[0].line : vip->line,
+			   field,
+			   "every backend is a backup: a backup takes flows "
+			   "only while no other backend can, so at least one "
+			   "must not be");
+	}
 	/* Leave @used empty for the next VIP; cheaper than clearing 8 KiB. */
 	for (j = 0; j < vip->nrefs; j++)
 		if (vip->refs[j].id < XLB_MAX_BACKENDS)

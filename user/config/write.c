@@ -353,6 +353,8 @@ static void e_vip(struct emit *e, const struct xlb_cfg *c,
 			e_kv(e, "drain", "true");
 		if (v->refs[k].maint)
 			e_kv(e, "maint", "true");
+		if (v->refs[k].backup)
+			e_kv(e, "backup", "true");
 		if (xlb_cfg_ref_check(c, &v->refs[k]))
 			e_check(e, xlb_cfg_ref_check(c, &v->refs[k]), true);
 		e_map_end(e);

@@ -158,6 +158,8 @@ int xlbd_start_health(struct xlbd *d, const char *config_path,
 			xlb_maps_close(&d->maps);
 			goto out_cfg;
 		}
+	} else {
+		xlb_cfg_bench(&cfg);
 	}
 	rc = xlb_apply(&d->maps, NULL, &cfg, &st, err, errlen);
 	if (rc) {
@@ -264,6 +266,8 @@ int xlbd_check(const char *path, char *out, size_t outlen)
 		xlb_cfg_free(&cfg);
 		return rc;
 	}
+	/* backups take no new flows while a primary can */
+	xlb_cfg_bench(&cfg);
 	used = (size_t)snprintf(out, outlen,
 				"%s: ok: %zu VIPs, %zu backends, pin_dir %s, "
 				"conntrack %u entries\n",
@@ -552,6 +556,11 @@ static void ref_json(struct json_object *o, const struct xlb_cfg *c,
 	add_int(o, "configured_weight", r->weight);
 	json_object_object_add(o, "drained", json_object_new_boolean(r->drained));
 	json_object_object_add(o, "maint", json_object_new_boolean(r->maint));
+	/* a backup stands by (benched) while a primary can take flows */
+	json_object_object_add(o, "backup", json_object_new_boolean(r->backup));
+	if (r->backup)
+		json_object_object_add(o, "benched",
+				       json_object_new_boolean(r->benched));
 	/* the admin state in force: the file's (or CLI's) and the agent's */
 	json_object_object_add(o, "admin", json_object_new_string(xlb_admin_name(
 		xlb_cfg_ref_admin(r))));

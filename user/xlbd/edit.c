@@ -40,6 +40,10 @@ int xlb_edit_commit(struct xlbd *d, struct xlb_cfg *next, const char *by,
 		rc = xlbd_health_prepare(d->health, next, err, errlen);
 		if (rc)
 			return rc;
+	} else {
+		/* backups stand by while a primary can serve (health does
+		 * this itself, with the fail open) */
+		xlb_cfg_bench(next);
 	}
 	/* xlb_apply validates the whole model before it touches a map */
 	rc = xlb_apply(&d->maps, &d->running, next, st ? st : &local, err,

@@ -331,6 +331,8 @@ static struct plan_ent *plan_get(struct xlbd_health *h,
 /*
  * Fail open: when every backend that could take flows in @v is down by its
  * check, they all stay in the table (an empty one would drop everything).
+ * Backups do not count and do not join: a backup that can take flows
+ * serves instead (xlb_cfg_vip_bench()), and one that cannot is benched.
  */
 static int fail_open(struct xlbd_health *h, const struct xlb_cfg *c,
 		     struct xlb_cfg_vip *v)
@@ -338,13 +340,15 @@ static int fail_open(struct xlbd_health *h, const struct xlb_cfg *c,
 	size_t eligible = 0, live = 0;
 	char(*p)[XLB_NAME_MAX];
 
+	if (xlb_cfg_vip_bench(c, v) != XLB_SERVING_NONE)
+		return 0;
 	for (size_t k = 0; k < v->nrefs; k++) {
 		const struct xlb_cfg_ref *r = &v->refs[k];
 		const struct xlb_cfg_backend *b =
 			xlb_cfg_backend_find(c, r->id);
 
-		if (!r->weight || xlb_cfg_ref_admin(r) != XLB_ADMIN_READY ||
-		    (b && b->down))
+		if (r->backup || !r->weight ||
+		    xlb_cfg_ref_admin(r) != XLB_ADMIN_READY || (b && b->down))
 			continue;
 		eligible++;
 		live += !r->down;
@@ -352,7 +356,8 @@ static int fail_open(struct xlbd_health *h, const struct xlb_cfg *c,
 	if (!eligible || live)
 		return 0;
 	for (size_t k = 0; k < v->nrefs; k++)
-		v->refs[k].down = false;
+		if (!v->refs[k].backup)
+			v->refs[k].down = false;
 	p = realloc(h->ppanic, (h->nppanic + 1) * sizeof(*p));
 	if (!p)
 		return -ENOMEM;
@@ -788,6 +793,84 @@ static void log_ramps(const struct xlb_cfg *prev, const struct xlb_cfg *next,
 	}
 }
 
+/*
+ * The backups of @v that take new flows, as "7, 8" in @buf; returns how
+ * many.
+ */
+static size_t backups_serving(const struct xlb_cfg *c,
+			      const struct xlb_cfg_vip *v, char *buf, size_t n)
+{
+	size_t cnt = 0, used = 0;
+
+	buf[0] = '\0';
+	for (size_t k = 0; k < v->nrefs; k++) {
+		const struct xlb_cfg_ref *r = &v->refs[k];
+
+		if (!r->backup || !xlb_cfg_ref_weight(c, r))
+			continue;
+		if (used < n)
+			used += (size_t)snprintf(buf + used, n - used, "%s%u",
+						 cnt ? ", " : "", r->id);
+		cnt++;
+	}
+	return cnt;
+}
+
+/*
+ * VIP @name of @prev (NULL: none), at @i first, so a walk over 1024 VIPs
+ * that did not move stays linear.
+ */
+static const struct xlb_cfg_vip *prev_vip(const struct xlb_cfg *prev, size_t i,
+					  const char *name)
+{
+	if (!prev)
+		return NULL;
+	if (i < prev->nvips && !strcmp(prev->vips[i].name, name))
+		return &prev->vips[i];
+	return xlb_cfg_vip_find(prev, name);
+}
+
+/*
+ * Says, loudly, which VIPs went over to their backups, which came back to
+ * their primaries, and which lost their backups too (fail open, if it
+ * comes, says so itself). @prev: NULL at start.
+ */
+static void log_backups(const struct xlb_cfg *prev, const struct xlb_cfg *next)
+{
+	char now[256], was[256];
+
+	for (size_t i = 0; i < next->nvips; i++) {
+		const struct xlb_cfg_vip *v = &next->vips[i];
+		const struct xlb_cfg_vip *ov = prev_vip(prev, i, v->name);
+		size_t nb = backups_serving(next, v, now, sizeof(now));
+		size_t ob = ov ? backups_serving(prev, ov, was, sizeof(was)) :
+				 0;
+		bool primary = false;
+
+		if (nb && (!ob || strcmp(now, was))) {
+			pr_err("health: VIP %s: no primary backend can take "
+			       "flows; serving backup%s %s\n",
+			       v->name, nb > 1 ? "s" : "", now);
+			continue;
+		}
+		if (nb || !ob)
+			continue;
+		for (size_t k = 0; k < v->nrefs; k++)
+			primary |= !v->refs[k].backup &&
+				   xlb_cfg_ref_weight(next, &v->refs[k]);
+		if (primary)
+			pr_info("health: VIP %s: a primary backend can take "
+				"flows again; backup%s %s take%s no new flows "
+				"(open ones stay)\n",
+				v->name, ob > 1 ? "s" : "", was,
+				ob > 1 ? "" : "s");
+		else
+			pr_err("health: VIP %s: no backup can take flows "
+			       "either (backup%s %s out)\n",
+			       v->name, ob > 1 ? "s" : "", was);
+	}
+}
+
 /* The next step of a slow start: at most one such commit a second. */
 static void arm_ramp(struct xlbd_health *h)
 {
@@ -864,6 +947,7 @@ void xlbd_health_commit(struct xlbd_health *h, const struct xlb_cfg *prev,
 	h->nramps = h->pnramps;
 	h->next_step = h->pnext_step;
 	arm_ramp(h);
+	log_backups(prev, next);
 	for (size_t i = 0; i < h->nppanic; i++)
 		if (!has_name(h->panic, h->npanic, h->ppanic[i]))
 			pr_err("health: VIP %s: every backend is down by its "

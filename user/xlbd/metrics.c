@@ -714,6 +714,11 @@ struct json_object *xlbd_metrics_status(struct xlbd_metrics *m)
 				json_object_new_boolean(ref->drained));
 			add_str(bo, "admin",
 				xlb_admin_name(xlb_cfg_ref_admin(ref)));
+			/* a backup standing by while a primary can serve */
+			if (ref->backup)
+				json_object_object_add(
+					bo, "benched",
+					json_object_new_boolean(ref->benched));
 			json_object_array_add(bs, bo);
 		}
 		json_object_object_add(vo, "backends", bs);
