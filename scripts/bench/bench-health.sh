@@ -384,6 +384,8 @@ for run in $RUNS; do
 	WANT[$n]=$((${n#*:} * WINDOW / INTERVAL))
 	[ "${PROBES[$n]}" -ge $((WANT[$n] * 95 / 100)) ] ||
 		die "$say: ${PROBES[$n]} probes in ${WINDOW}s, expected ${WANT[$n]}"
+	! grep -q 'answers to SYN probes dropped' "$WORK/xlbd.log" ||
+		die "$say: answers to SYN probes were dropped (the raw socket's queue)"
 	FAILED[$n]=$((f1 - f0))
 	# a loaded machine may stall a probe past its timeout now and then
 	[ $((FAILED[$n] * 1000)) -le "${PROBES[$n]}" ] ||

@@ -51,7 +51,15 @@
 #define SYN_PKT 128 /* bytes kept of an answer: IP and TCP headers */
 #define SYN_SRC_TTL_MS 30000
 #define SYN_LEN 24 /* TCP header and an MSS option */
-#define SYN_RCVBUF (1 << 20)
+#define SYN_RCVBUF (8 << 20)
+/*
+ * SYNs sent without the loop reading answers in between, before a send
+ * reads them first: after the loop was held up (a commit of many tables),
+ * every probe that came due meanwhile goes out in one loop turn, and on a
+ * veth or loopback their answers are queued during the sends themselves;
+ * unread, they would overflow the queue and fail as timeouts.
+ */
+#define SYN_DRAIN_AT 256
 
 #define TH_FIN 0x01
 #define TH_SYN 0x02
@@ -69,6 +77,8 @@ struct syn_probe {
 
 struct syn_fam {
 	int raw; /* the probes' raw socket */
+	unsigned int unread; /* SYNs sent since answers were last read */
+	__u32 drops; /* answers the full queue dropped (SO_RXQ_OVFL) */
 	int hold; /* the bound TCP socket that reserves @port */
 	__u16 port; /* network order */
 	struct event *ev;
@@ -80,6 +90,7 @@ struct xlbd_tcp_syn {
 	struct syn_probe *bucket[SYN_BUCKETS];
 	struct syn_probe *free;
 	unsigned long sent, answers, strays;
+	time_t drop_logged;
 };
 
 static __u64 now_ms(void)
@@ -227,22 +238,49 @@ static void read_errors(struct xlbd_tcp_syn *s, int fam)
 	}
 }
 
-static void on_readable(evutil_socket_t fd, short what, void *arg)
+/* The queue's drop count (SO_RXQ_OVFL) in @mh: logged when it grew. */
+static void note_drops(struct xlbd_tcp_syn *s, int fam, struct msghdr *mh)
 {
-	struct xlbd_tcp_syn *s = arg;
-	int fam = fd == s->f[1].raw;
+	struct cmsghdr *cm;
+	__u32 drops;
+	time_t now;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SO_RXQ_OVFL)
+			continue;
+		memcpy(&drops, CMSG_DATA(cm), sizeof(drops));
+		if (drops == s->f[fam].drops)
+			return;
+		now = time(NULL);
+		/* at most one line a second: a burst is one event */
+		if (now != s->drop_logged)
+			pr_err("health: tcp: %u answers to SYN probes dropped "
+				"so far (the raw socket's queue was full); "
+				"their probes time out\n",
+				drops);
+		s->drop_logged = now;
+		s->f[fam].drops = drops;
+	}
+}
+
+/*
+ * Reads every queued answer on @fam's raw socket (as health_tcp.c does:
+ * a probe whose answer waits for the next loop turn may meet its
+ * deadline). Returns whether there was any.
+ */
+static bool drain(struct xlbd_tcp_syn *s, int fam)
+{
+	int fd = s->f[fam].raw;
 	bool data = false;
 
-	(void)what;
-	/*
-	 * Everything queued, in this loop turn (as health_tcp.c does): a
-	 * probe whose answer waits for the next turn may meet its deadline.
-	 */
+	s->f[fam].unread = 0;
 	for (;;) {
 		__u8 buf[SYN_BATCH][SYN_PKT];
 		struct sockaddr_in6 from[SYN_BATCH];
 		struct iovec iov[SYN_BATCH];
 		struct mmsghdr mm[SYN_BATCH];
+		/* one message's drop count is enough: they all say the same */
+		char ctl[CMSG_SPACE(sizeof(__u32))];
 		int n;
 
 		for (int i = 0; i < SYN_BATCH; i++) {
@@ -254,12 +292,15 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 					     .msg_iovlen = 1 },
 			};
 		}
+		mm[0].msg_hdr.msg_control = ctl;
+		mm[0].msg_hdr.msg_controllen = sizeof(ctl);
 		n = recvmmsg(fd, mm, SYN_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break; /* EAGAIN, or an ICMP error's note (sk_err) */
 		data = true;
+		note_drops(s, fam, &mm[0].msg_hdr);
 		for (int i = 0; i < n; i++) {
 			size_t len = mm[i].msg_len;
 			const __u8 *pkt = buf[i];
@@ -281,8 +322,17 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		if (n < SYN_BATCH)
 			break;
 	}
+	return data;
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct xlbd_tcp_syn *s = arg;
+	int fam = fd == s->f[1].raw;
+
+	(void)what;
 	/* woken with no answer to read: an ICMP error is queued */
-	if (!data)
+	if (!drain(s, fam))
 		read_errors(s, fam);
 }
 
@@ -353,8 +403,14 @@ static int fam_open(struct xlbd_tcp_syn *s, struct event_base *base, int fam,
 	if (setsockopt(f->raw, fam ? SOL_IPV6 : SOL_IP,
 		       fam ? IPV6_RECVERR : IP_RECVERR, &one, sizeof(one)))
 		goto fail;
-	/* best effort: a small buffer only drops answers under a burst */
-	(void)setsockopt(f->raw, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	/*
+	 * Best effort: a small queue only drops answers under a burst (and
+	 * says so, SO_RXQ_OVFL). FORCE passes net.core.rmem_max, as root.
+	 */
+	if (setsockopt(f->raw, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)))
+		(void)setsockopt(f->raw, SOL_SOCKET, SO_RCVBUF, &rcv,
+				 sizeof(rcv));
+	(void)setsockopt(f->raw, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
 	f->ev = event_new(base, f->raw, EV_READ | EV_PERSIST, on_readable, s);
 	if (!f->ev || event_add(f->ev, NULL)) {
 		snprintf(why, n, "cannot watch the raw socket");
@@ -502,6 +558,9 @@ int xlbd_tcp_syn_start(struct xlbd_tcp_syn *s, struct xlbd_check *ck,
 	} else {
 		d6->sin6_port = 0; /* a raw IPv6 socket wants 0 or IPPROTO */
 	}
+	/* answers to the SYNs of this burst first (SYN_DRAIN_AT) */
+	if (s->f[fam].unread >= SYN_DRAIN_AT)
+		drain(s, fam);
 	p = s->free;
 	if (p)
 		s->free = p->next;
@@ -519,6 +578,7 @@ int xlbd_tcp_syn_start(struct xlbd_tcp_syn *s, struct xlbd_check *ck,
 		return rc;
 	}
 	s->sent++;
+	s->f[fam].unread++;
 	p->ck = ck;
 	p->isn = isn;
 	p->fam = fam;
