@@ -54,6 +54,7 @@ struct xlb_pkt {
 	__u8 fragment;
 	__u8 icmp_error; /* flow comes from the packet an ICMP error quotes */
 	__u8 tcp_flags; /* TCP: the flags byte (FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10) */
+	__u8 maybe_vip; /* xlb_fast_not_vip found flow.dst's filter bit set */
 };
 
 static __always_inline int xlb_is_vip_addr(const struct xlb_addr *a,
@@ -65,6 +66,105 @@ static __always_inline int xlb_is_vip_addr(const struct xlb_addr *a,
 	return ai && (!flag || (ai->flags & flag));
 }
 
+/* What xlb_fast_not_vip found. */
+enum xlb_fast {
+	XLB_FAST_PASS, /* not for a VIP: pass_not_vip, as the full parse says */
+	XLB_FAST_MAYBE_VIP, /* TCP/UDP in the common shape, filter bit set */
+	XLB_FAST_UNSURE, /* another shape: the full parse decides */
+};
+
+/* The filter bit of an address given as the XOR of its words. */
+static __always_inline int xlb_maybe_vip_hash(__u32 x)
+{
+	__u32 bit = xlb_addr_filter_hash(x), word = bit / 64;
+	__u64 *w = bpf_map_lookup_elem(&xlb_vip_addr_filter, &word);
+
+	return !w || ((*w >> (bit % 64)) & 1);
+}
+
+/*
+ * The TCP or UDP header at @l4 of an IP packet whose payload is @plen
+ * bytes lies inside the frame and the packet, as xlb_parse_l4 requires.
+ */
+static __always_inline int xlb_fast_l4_ok(void *l4, void *data_end,
+					  __u8 proto, __u32 plen)
+{
+	if (proto == IPPROTO_TCP) {
+		struct tcphdr *th = l4;
+		__u32 doff;
+
+		if ((void *)(th + 1) > data_end || plen < sizeof(*th))
+			return 0;
+		doff = th->doff * 4;
+		return doff >= sizeof(*th) && doff <= plen;
+	}
+	if (proto == IPPROTO_UDP) {
+		struct udphdr *uh = l4;
+		__u32 ulen;
+
+		if ((void *)(uh + 1) > data_end || plen < sizeof(*uh))
+			return 0;
+		ulen = bpf_ntohs(uh->len);
+		return ulen >= sizeof(*uh) && ulen <= plen;
+	}
+	return 0;
+}
+
+/*
+ * Most packets that are not for a VIP have the common shape: Ethernet
+ * without a tag, IPv4 without options (or IPv6 without extension headers),
+ * an unfragmented TCP or UDP packet whose headers lie inside the IP length.
+ * For those, straight from the frame, before anything is stored: when the
+ * destination's filter bit is clear the full parse could only say
+ * pass_not_vip (an address without a VIP: its source, TTL and hop limit
+ * are the stack's to judge), so the packet passes after about a quarter of
+ * the instructions. Any other shape, every malformed header among them,
+ * takes the full parse and keeps its own outcome.
+ */
+static __always_inline enum xlb_fast xlb_fast_not_vip(struct xdp_md *ctx)
+{
+	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
+	struct ethhdr *eth = data;
+	__u32 len = data_end - data;
+	__be16 proto;
+
+	if ((void *)(eth + 1) > data_end)
+		return XLB_FAST_UNSURE;
+	/* one load: struct ethhdr is packed, so h_proto is read bytewise */
+	proto = *(__be16 *)(data + offsetof(struct ethhdr, h_proto));
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *iph = (void *)(eth + 1);
+		__u32 tot;
+
+		if ((void *)(iph + 1) > data_end || ((__u8 *)iph)[0] != 0x45 ||
+		    (iph->frag_off & bpf_htons(XLB_IP_MF | XLB_IP_OFFSET)))
+			return XLB_FAST_UNSURE;
+		tot = bpf_ntohs(iph->tot_len);
+		if (tot < sizeof(*iph) || sizeof(*eth) + tot > len ||
+		    !xlb_fast_l4_ok(iph + 1, data_end, iph->protocol,
+				    tot - sizeof(*iph)))
+			return XLB_FAST_UNSURE;
+		return xlb_maybe_vip_hash(iph->daddr) ? XLB_FAST_MAYBE_VIP :
+							XLB_FAST_PASS;
+	}
+	if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6h = (void *)(eth + 1);
+		__u32 plen, *d;
+
+		if ((void *)(ip6h + 1) > data_end || ip6h->version != 6)
+			return XLB_FAST_UNSURE;
+		plen = bpf_ntohs(ip6h->payload_len);
+		if (!plen || sizeof(*eth) + sizeof(*ip6h) + plen > len ||
+		    !xlb_fast_l4_ok(ip6h + 1, data_end, ip6h->nexthdr, plen))
+			return XLB_FAST_UNSURE;
+		d = ip6h->daddr.in6_u.u6_addr32;
+		return xlb_maybe_vip_hash(d[0] ^ d[1] ^ d[2] ^ d[3]) ?
+			       XLB_FAST_MAYBE_VIP :
+			       XLB_FAST_PASS;
+	}
+	return XLB_FAST_UNSURE;
+}
+
 /*
  * False only when @a surely carries no VIP (its bit in xlb_vip_addr_filter
  * is clear): one array load, where the VIP lookup costs two hash lookups
@@ -72,10 +172,7 @@ static __always_inline int xlb_is_vip_addr(const struct xlb_addr *a,
  */
 static __always_inline int xlb_maybe_vip_addr(const struct xlb_addr *a)
 {
-	__u32 bit = xlb_addr_filter_bit(a), word = bit / 64;
-	__u64 *w = bpf_map_lookup_elem(&xlb_vip_addr_filter, &word);
-
-	return !w || ((*w >> (bit % 64)) & 1);
+	return xlb_maybe_vip_hash(a->v6[0] ^ a->v6[1] ^ a->v6[2] ^ a->v6[3]);
 }
 
 /* @reason for a packet to a VIP address; other packets are the stack's. */
