@@ -98,15 +98,21 @@ static __always_inline int xlb_lb_full(struct xdp_md *ctx, int maybe_vip)
 
 	p.maybe_vip = maybe_vip;
 	p.pkt_len = ctx->data_end - ctx->data;
-	r = xlb_parse_l2(ctx, &p);
-	if (r == XLB_CONTINUE)
-		r = p.family == XLB_AF_INET ? xlb_parse_ipv4(ctx, &p) :
-					      xlb_parse_ipv6(ctx, &p);
-	if (r == XLB_CONTINUE)
-		r = xlb_parse_l4(ctx, &p);
-	if (r == XLB_CONTINUE && (p.l4_proto == IPPROTO_ICMP ||
-				  p.l4_proto == IPPROTO_ICMPV6))
-		r = xlb_icmp(ctx, &p);
+	if (maybe_vip) {
+		/* TCP or UDP in the common shape, its headers checked */
+		r = xlb_parse_common(ctx, &p);
+	} else {
+		r = xlb_parse_l2(ctx, &p);
+		if (r == XLB_CONTINUE)
+			r = p.family == XLB_AF_INET ?
+				    xlb_parse_ipv4(ctx, &p) :
+				    xlb_parse_ipv6(ctx, &p);
+		if (r == XLB_CONTINUE)
+			r = xlb_parse_l4(ctx, &p);
+		if (r == XLB_CONTINUE && (p.l4_proto == IPPROTO_ICMP ||
+					  p.l4_proto == IPPROTO_ICMPV6))
+			r = xlb_icmp(ctx, &p);
+	}
 	if (r == XLB_CONTINUE)
 		r = xlb_forward(ctx, &p);
 	outcome = xlb_outcome(r);

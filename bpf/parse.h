@@ -290,24 +290,16 @@ static __always_inline int xlb_parse_l2(struct xdp_md *ctx, struct xlb_pkt *p)
 	}
 }
 
-static __always_inline int xlb_parse_ipv4(struct xdp_md *ctx, struct xlb_pkt *p)
+/*
+ * The rest of an IPv4 header whose length, total length and addresses
+ * (in p->flow) are known good: the source's reason, the TTL, the fields.
+ */
+static __always_inline int xlb_ipv4_fill(struct xlb_pkt *p,
+					 const struct iphdr *iph, __u32 tot,
+					 __u32 hlen)
 {
-	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
-	struct iphdr *iph = data + p->l3_off;
-	__u32 hlen, tot;
-	int r;
+	int r = xlb_src_reason4(iph->saddr);
 
-	if ((void *)(iph + 1) > data_end)
-		return XLB_PASS_MALFORMED;
-	p->flow.family = XLB_AF_INET;
-	p->flow.src.v4 = iph->saddr;
-	p->flow.dst.v4 = iph->daddr;
-	hlen = iph->ihl * 4;
-	tot = bpf_ntohs(iph->tot_len);
-	if (iph->version != 4 || hlen < sizeof(*iph) || tot < hlen ||
-	    p->l3_off + tot > p->pkt_len)
-		return xlb_malformed(p);
-	r = xlb_src_reason4(iph->saddr);
 	if (r != XLB_CONTINUE)
 		return xlb_vip_addr_drop(p, r);
 	xlb_note_ttl(p, iph->ttl);
@@ -319,6 +311,40 @@ static __always_inline int xlb_parse_ipv4(struct xdp_md *ctx, struct xlb_pkt *p)
 	p->df = !!(iph->frag_off & bpf_htons(XLB_IP_DF));
 	p->fragment = !!(iph->frag_off & bpf_htons(XLB_IP_MF | XLB_IP_OFFSET));
 	return XLB_CONTINUE;
+}
+
+/* Likewise for IPv6, up to the extension headers. */
+static __always_inline int xlb_ipv6_fill(struct xlb_pkt *p,
+					 const struct ipv6hdr *ip6h, __u32 end)
+{
+	int r = xlb_src_reason6(&p->flow.src);
+
+	if (r != XLB_CONTINUE)
+		return xlb_vip_addr_drop(p, r);
+	xlb_note_ttl(p, ip6h->hop_limit);
+	p->l3_len = end - p->l3_off;
+	p->tos = (ip6h->priority << 4) | (ip6h->flow_lbl[0] >> 4);
+	p->df = 1;
+	return XLB_CONTINUE;
+}
+
+static __always_inline int xlb_parse_ipv4(struct xdp_md *ctx, struct xlb_pkt *p)
+{
+	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
+	struct iphdr *iph = data + p->l3_off;
+	__u32 hlen, tot;
+
+	if ((void *)(iph + 1) > data_end)
+		return XLB_PASS_MALFORMED;
+	p->flow.family = XLB_AF_INET;
+	p->flow.src.v4 = iph->saddr;
+	p->flow.dst.v4 = iph->daddr;
+	hlen = iph->ihl * 4;
+	tot = bpf_ntohs(iph->tot_len);
+	if (iph->version != 4 || hlen < sizeof(*iph) || tot < hlen ||
+	    p->l3_off + tot > p->pkt_len)
+		return xlb_malformed(p);
+	return xlb_ipv4_fill(p, iph, tot, hlen);
 }
 
 static __always_inline int xlb_parse_ipv6(struct xdp_md *ctx, struct xlb_pkt *p)
@@ -338,13 +364,9 @@ static __always_inline int xlb_parse_ipv6(struct xdp_md *ctx, struct xlb_pkt *p)
 	/* payload_len 0 is a jumbogram: never on a path with an MTU we serve */
 	if (ip6h->version != 6 || !ip6h->payload_len || end > p->pkt_len)
 		return xlb_malformed(p);
-	r = xlb_src_reason6(&p->flow.src);
+	r = xlb_ipv6_fill(p, ip6h, end);
 	if (r != XLB_CONTINUE)
-		return xlb_vip_addr_drop(p, r);
-	xlb_note_ttl(p, ip6h->hop_limit);
-	p->l3_len = end - p->l3_off;
-	p->tos = (ip6h->priority << 4) | (ip6h->flow_lbl[0] >> 4);
-	p->df = 1;
+		return r;
 	nh = ip6h->nexthdr;
 	off = p->l3_off + sizeof(*ip6h);
 
@@ -390,6 +412,21 @@ static __always_inline int xlb_parse_ipv6(struct xdp_md *ctx, struct xlb_pkt *p)
 	return XLB_CONTINUE;
 }
 
+static __always_inline void xlb_tcp_fill(struct xlb_pkt *p,
+					 const struct tcphdr *th)
+{
+	p->flow.sport = th->source;
+	p->flow.dport = th->dest;
+	p->tcp_flags = ((const __u8 *)th)[13];
+}
+
+static __always_inline void xlb_udp_fill(struct xlb_pkt *p,
+					 const struct udphdr *uh)
+{
+	p->flow.sport = uh->source;
+	p->flow.dport = uh->dest;
+}
+
 /*
  * Ports of a TCP or UDP packet. Fragments to a VIP address are dropped:
  * only the first one carries ports, so the rest could not follow it to the
@@ -413,9 +450,7 @@ static __always_inline int xlb_parse_l4(struct xdp_md *ctx, struct xlb_pkt *p)
 
 		if ((void *)(th + 1) > data_end || off + sizeof(*th) > l3_end)
 			return xlb_malformed(p);
-		p->flow.sport = th->source;
-		p->flow.dport = th->dest;
-		p->tcp_flags = ((__u8 *)th)[13];
+		xlb_tcp_fill(p, th);
 		doff = th->doff * 4;
 		if (doff < sizeof(*th) || off + doff > l3_end)
 			return xlb_malformed(p);
@@ -427,8 +462,7 @@ static __always_inline int xlb_parse_l4(struct xdp_md *ctx, struct xlb_pkt *p)
 
 		if ((void *)(uh + 1) > data_end || off + sizeof(*uh) > l3_end)
 			return xlb_malformed(p);
-		p->flow.sport = uh->source;
-		p->flow.dport = uh->dest;
+		xlb_udp_fill(p, uh);
 		ulen = bpf_ntohs(uh->len);
 		if (ulen < sizeof(*uh) || off + ulen > l3_end)
 			return xlb_malformed(p);
@@ -437,6 +471,68 @@ static __always_inline int xlb_parse_l4(struct xdp_md *ctx, struct xlb_pkt *p)
 	if (p->l4_proto == IPPROTO_ICMP || p->l4_proto == IPPROTO_ICMPV6)
 		return XLB_CONTINUE; /* the ICMP stage takes it */
 	return XLB_PASS_NOT_VIP;
+}
+
+/*
+ * The parse of a packet xlb_fast_not_vip found in the common shape with
+ * its destination's filter bit set: its headers are known good, so only
+ * the fields are read and the source and TTL judged, as xlb_parse_ipv4/6
+ * and xlb_parse_l4 would for it, without checking the shape twice.
+ */
+static __always_inline int xlb_parse_common(struct xdp_md *ctx,
+					    struct xlb_pkt *p)
+{
+	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
+	__be16 proto;
+	void *l4;
+	int r;
+
+	if (data + sizeof(struct ethhdr) > data_end)
+		return XLB_PASS_MALFORMED;
+	proto = *(__be16 *)(data + offsetof(struct ethhdr, h_proto));
+	p->l3_off = sizeof(struct ethhdr);
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *iph = data + sizeof(struct ethhdr);
+
+		l4 = iph + 1;
+		if (l4 + sizeof(struct udphdr) > data_end)
+			return XLB_PASS_MALFORMED;
+		p->family = XLB_AF_INET;
+		p->flow.family = XLB_AF_INET;
+		p->flow.src.v4 = iph->saddr;
+		p->flow.dst.v4 = iph->daddr;
+		r = xlb_ipv4_fill(p, iph, bpf_ntohs(iph->tot_len),
+				  sizeof(*iph));
+	} else {
+		struct ipv6hdr *ip6h = data + sizeof(struct ethhdr);
+
+		l4 = ip6h + 1;
+		if (l4 + sizeof(struct udphdr) > data_end)
+			return XLB_PASS_MALFORMED;
+		p->family = XLB_AF_INET6;
+		p->flow.family = XLB_AF_INET6;
+		__builtin_memcpy(&p->flow.src, &ip6h->saddr,
+				 sizeof(p->flow.src));
+		__builtin_memcpy(&p->flow.dst, &ip6h->daddr,
+				 sizeof(p->flow.dst));
+		r = xlb_ipv6_fill(p, ip6h,
+				  sizeof(struct ethhdr) + sizeof(*ip6h) +
+					  bpf_ntohs(ip6h->payload_len));
+		p->l4_off = sizeof(struct ethhdr) + sizeof(*ip6h);
+		p->l4_proto = ip6h->nexthdr;
+		p->flow.proto = ip6h->nexthdr;
+	}
+	if (r != XLB_CONTINUE)
+		return r;
+	/* the bounds the shape check proved, again for the verifier */
+	if (p->l4_proto == IPPROTO_UDP) {
+		xlb_udp_fill(p, l4);
+		return XLB_CONTINUE;
+	}
+	if (l4 + sizeof(struct tcphdr) > data_end)
+		return XLB_PASS_MALFORMED;
+	xlb_tcp_fill(p, l4);
+	return XLB_CONTINUE;
 }
 
 #endif /* XLB_BPF_PARSE_H */
