@@ -104,9 +104,8 @@ static __always_inline int xlb_lb_full(struct xdp_md *ctx, int maybe_vip)
 	} else {
 		r = xlb_parse_l2(ctx, &p);
 		if (r == XLB_CONTINUE)
-			r = p.family == XLB_AF_INET ?
-				    xlb_parse_ipv4(ctx, &p) :
-				    xlb_parse_ipv6(ctx, &p);
+			r = p.family == XLB_AF_INET ? xlb_parse_ipv4(ctx, &p) :
+						      xlb_parse_ipv6(ctx, &p);
 		if (r == XLB_CONTINUE)
 			r = xlb_parse_l4(ctx, &p);
 		if (r == XLB_CONTINUE && (p.l4_proto == IPPROTO_ICMP ||

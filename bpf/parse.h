@@ -86,8 +86,8 @@ static __always_inline int xlb_maybe_vip_hash(__u32 x)
  * The TCP or UDP header at @l4 of an IP packet whose payload is @plen
  * bytes lies inside the frame and the packet, as xlb_parse_l4 requires.
  */
-static __always_inline int xlb_fast_l4_ok(void *l4, void *data_end,
-					  __u8 proto, __u32 plen)
+static __always_inline int xlb_fast_l4_ok(void *l4, void *data_end, __u8 proto,
+					  __u32 plen)
 {
 	if (proto == IPPROTO_TCP) {
 		struct tcphdr *th = l4;
@@ -294,9 +294,8 @@ static __always_inline int xlb_parse_l2(struct xdp_md *ctx, struct xlb_pkt *p)
  * The rest of an IPv4 header whose length, total length and addresses
  * (in p->flow) are known good: the source's reason, the TTL, the fields.
  */
-static __always_inline int xlb_ipv4_fill(struct xlb_pkt *p,
-					 const struct iphdr *iph, __u32 tot,
-					 __u32 hlen)
+static __always_inline int
+xlb_ipv4_fill(struct xlb_pkt *p, const struct iphdr *iph, __u32 tot, __u32 hlen)
 {
 	int r = xlb_src_reason4(iph->saddr);
 

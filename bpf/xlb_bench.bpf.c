@@ -49,10 +49,6 @@ static __always_inline int bench_restore(struct xdp_md *ctx)
 	grow = full - ((int)t->len - trimmed);
 	if (grow && bpf_xdp_adjust_tail(ctx, grow))
 		return -1;
-	data = xlb_data(ctx);
-	data_end = xlb_data_end(ctx);
-	if (data + XLB_BENCH_HDR > data_end)
-		return -1;
 	/*
 	 * Word by word: a memcpy to a packet pointer (alignment unknown to
 	 * clang) is byte by byte, 192 instructions, and the LB's first
@@ -61,6 +57,10 @@ static __always_inline int bench_restore(struct xdp_md *ctx)
 	 * written by a NIC never pays. The frame starts 8-byte aligned
 	 * (XDP_PACKET_HEADROOM) and the template's data is at offset 24.
 	 */
+	data = xlb_data(ctx);
+	data_end = xlb_data_end(ctx);
+	if (data + XLB_BENCH_HDR > data_end)
+		return -1;
 #pragma unroll
 	for (int k = 0; k < XLB_BENCH_HDR / 8; k++)
 		((__u64 *)data)[k] = ((const __u64 *)t->data)[k];
