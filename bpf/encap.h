@@ -123,8 +123,8 @@ static __always_inline int xlb_l2dsr(struct xdp_md *ctx, const struct xlb_pkt *p
 	eth = data;
 	if ((void *)(eth + 1) > data_end)
 		return XLB_DROP_ENCAP;
-	__builtin_memcpy(eth->h_source, eth->h_dest, 6);
-	__builtin_memcpy(eth->h_dest, be->mac, 6);
+	xlb_mac_copy(eth->h_source, eth->h_dest);
+	xlb_mac_copy(eth->h_dest, be->mac);
 	return XLB_CONTINUE;
 }
 

@@ -53,7 +53,8 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, struct xlb_pkt *p)
 	int r;
 
 	/* ICMP errors keep their own rule (their flow is the quoted one) */
-	if (!p->icmp_error && !xlb_maybe_vip_addr(&p->flow.dst))
+	if (!p->icmp_error && !p->maybe_vip &&
+	    !xlb_maybe_vip_addr(&p->flow.dst))
 		return XLB_PASS_NOT_VIP;
 	/*
 	 * Conntrack first: an established flow's entry names its VIP, found
@@ -88,28 +89,46 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, struct xlb_pkt *p)
 	return p->icmp_error ? XLB_TX_ICMP_ERROR : XLB_TX_FORWARD;
 }
 
-/* The whole fast path; the xdp entry point and the bench wrapper call it. */
-static __always_inline int xlb_lb_main(struct xdp_md *ctx)
+/* Everything but the common-shape non-VIP pass (xlb_fast_not_vip). */
+static __always_inline int xlb_lb_full(struct xdp_md *ctx, int maybe_vip)
 {
 	struct xlb_pkt p = {};
 	__u32 outcome;
 	int r;
 
+	p.maybe_vip = maybe_vip;
 	p.pkt_len = ctx->data_end - ctx->data;
-	r = xlb_parse_l2(ctx, &p);
-	if (r == XLB_CONTINUE)
-		r = p.family == XLB_AF_INET ? xlb_parse_ipv4(ctx, &p) :
-					      xlb_parse_ipv6(ctx, &p);
-	if (r == XLB_CONTINUE)
-		r = xlb_parse_l4(ctx, &p);
-	if (r == XLB_CONTINUE && (p.l4_proto == IPPROTO_ICMP ||
-				  p.l4_proto == IPPROTO_ICMPV6))
-		r = xlb_icmp(ctx, &p);
+	if (maybe_vip) {
+		/* TCP or UDP in the common shape, its headers checked */
+		r = xlb_parse_common(ctx, &p);
+	} else {
+		r = xlb_parse_l2(ctx, &p);
+		if (r == XLB_CONTINUE)
+			r = p.family == XLB_AF_INET ? xlb_parse_ipv4(ctx, &p) :
+						      xlb_parse_ipv6(ctx, &p);
+		if (r == XLB_CONTINUE)
+			r = xlb_parse_l4(ctx, &p);
+		if (r == XLB_CONTINUE && (p.l4_proto == IPPROTO_ICMP ||
+					  p.l4_proto == IPPROTO_ICMPV6))
+			r = xlb_icmp(ctx, &p);
+	}
 	if (r == XLB_CONTINUE)
 		r = xlb_forward(ctx, &p);
 	outcome = xlb_outcome(r);
 	xlb_count(outcome, p.pkt_len);
 	return xlb_verdict(outcome);
+}
+
+/* The whole fast path; the xdp entry point and the bench wrapper call it. */
+static __always_inline int xlb_lb_main(struct xdp_md *ctx)
+{
+	enum xlb_fast fast = xlb_fast_not_vip(ctx);
+
+	if (fast == XLB_FAST_PASS) {
+		xlb_count(XLB_PASS_NOT_VIP, ctx->data_end - ctx->data);
+		return XDP_PASS;
+	}
+	return xlb_lb_full(ctx, fast == XLB_FAST_MAYBE_VIP);
 }
 
 #endif /* XLB_BPF_LB_MAIN_H */

@@ -54,6 +54,7 @@ struct xlb_pkt {
 	__u8 fragment;
 	__u8 icmp_error; /* flow comes from the packet an ICMP error quotes */
 	__u8 tcp_flags; /* TCP: the flags byte (FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10) */
+	__u8 maybe_vip; /* xlb_fast_not_vip found flow.dst's filter bit set */
 };
 
 static __always_inline int xlb_is_vip_addr(const struct xlb_addr *a,
@@ -65,6 +66,105 @@ static __always_inline int xlb_is_vip_addr(const struct xlb_addr *a,
 	return ai && (!flag || (ai->flags & flag));
 }
 
+/* What xlb_fast_not_vip found. */
+enum xlb_fast {
+	XLB_FAST_PASS, /* not for a VIP: pass_not_vip, as the full parse says */
+	XLB_FAST_MAYBE_VIP, /* TCP/UDP in the common shape, filter bit set */
+	XLB_FAST_UNSURE, /* another shape: the full parse decides */
+};
+
+/* The filter bit of an address given as the XOR of its words. */
+static __always_inline int xlb_maybe_vip_hash(__u32 x)
+{
+	__u32 bit = xlb_addr_filter_hash(x), word = bit / 64;
+	__u64 *w = bpf_map_lookup_elem(&xlb_vip_addr_filter, &word);
+
+	return !w || ((*w >> (bit % 64)) & 1);
+}
+
+/*
+ * The TCP or UDP header at @l4 of an IP packet whose payload is @plen
+ * bytes lies inside the frame and the packet, as xlb_parse_l4 requires.
+ */
+static __always_inline int xlb_fast_l4_ok(void *l4, void *data_end, __u8 proto,
+					  __u32 plen)
+{
+	if (proto == IPPROTO_TCP) {
+		struct tcphdr *th = l4;
+		__u32 doff;
+
+		if ((void *)(th + 1) > data_end || plen < sizeof(*th))
+			return 0;
+		doff = th->doff * 4;
+		return doff >= sizeof(*th) && doff <= plen;
+	}
+	if (proto == IPPROTO_UDP) {
+		struct udphdr *uh = l4;
+		__u32 ulen;
+
+		if ((void *)(uh + 1) > data_end || plen < sizeof(*uh))
+			return 0;
+		ulen = bpf_ntohs(uh->len);
+		return ulen >= sizeof(*uh) && ulen <= plen;
+	}
+	return 0;
+}
+
+/*
+ * Most packets that are not for a VIP have the common shape: Ethernet
+ * without a tag, IPv4 without options (or IPv6 without extension headers),
+ * an unfragmented TCP or UDP packet whose headers lie inside the IP length.
+ * For those, straight from the frame, before anything is stored: when the
+ * destination's filter bit is clear the full parse could only say
+ * pass_not_vip (an address without a VIP: its source, TTL and hop limit
+ * are the stack's to judge), so the packet passes after about a quarter of
+ * the instructions. Any other shape, every malformed header among them,
+ * takes the full parse and keeps its own outcome.
+ */
+static __always_inline enum xlb_fast xlb_fast_not_vip(struct xdp_md *ctx)
+{
+	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
+	struct ethhdr *eth = data;
+	__u32 len = data_end - data;
+	__be16 proto;
+
+	if ((void *)(eth + 1) > data_end)
+		return XLB_FAST_UNSURE;
+	/* one load: struct ethhdr is packed, so h_proto is read bytewise */
+	proto = *(__be16 *)(data + offsetof(struct ethhdr, h_proto));
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *iph = (void *)(eth + 1);
+		__u32 tot;
+
+		if ((void *)(iph + 1) > data_end || ((__u8 *)iph)[0] != 0x45 ||
+		    (iph->frag_off & bpf_htons(XLB_IP_MF | XLB_IP_OFFSET)))
+			return XLB_FAST_UNSURE;
+		tot = bpf_ntohs(iph->tot_len);
+		if (tot < sizeof(*iph) || sizeof(*eth) + tot > len ||
+		    !xlb_fast_l4_ok(iph + 1, data_end, iph->protocol,
+				    tot - sizeof(*iph)))
+			return XLB_FAST_UNSURE;
+		return xlb_maybe_vip_hash(iph->daddr) ? XLB_FAST_MAYBE_VIP :
+							XLB_FAST_PASS;
+	}
+	if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6h = (void *)(eth + 1);
+		__u32 plen, *d;
+
+		if ((void *)(ip6h + 1) > data_end || ip6h->version != 6)
+			return XLB_FAST_UNSURE;
+		plen = bpf_ntohs(ip6h->payload_len);
+		if (!plen || sizeof(*eth) + sizeof(*ip6h) + plen > len ||
+		    !xlb_fast_l4_ok(ip6h + 1, data_end, ip6h->nexthdr, plen))
+			return XLB_FAST_UNSURE;
+		d = ip6h->daddr.in6_u.u6_addr32;
+		return xlb_maybe_vip_hash(d[0] ^ d[1] ^ d[2] ^ d[3]) ?
+			       XLB_FAST_MAYBE_VIP :
+			       XLB_FAST_PASS;
+	}
+	return XLB_FAST_UNSURE;
+}
+
 /*
  * False only when @a surely carries no VIP (its bit in xlb_vip_addr_filter
  * is clear): one array load, where the VIP lookup costs two hash lookups
@@ -72,10 +172,7 @@ static __always_inline int xlb_is_vip_addr(const struct xlb_addr *a,
  */
 static __always_inline int xlb_maybe_vip_addr(const struct xlb_addr *a)
 {
-	__u32 bit = xlb_addr_filter_bit(a), word = bit / 64;
-	__u64 *w = bpf_map_lookup_elem(&xlb_vip_addr_filter, &word);
-
-	return !w || ((*w >> (bit % 64)) & 1);
+	return xlb_maybe_vip_hash(a->v6[0] ^ a->v6[1] ^ a->v6[2] ^ a->v6[3]);
 }
 
 /* @reason for a packet to a VIP address; other packets are the stack's. */
@@ -193,24 +290,15 @@ static __always_inline int xlb_parse_l2(struct xdp_md *ctx, struct xlb_pkt *p)
 	}
 }
 
-static __always_inline int xlb_parse_ipv4(struct xdp_md *ctx, struct xlb_pkt *p)
+/*
+ * The rest of an IPv4 header whose length, total length and addresses
+ * (in p->flow) are known good: the source's reason, the TTL, the fields.
+ */
+static __always_inline int
+xlb_ipv4_fill(struct xlb_pkt *p, const struct iphdr *iph, __u32 tot, __u32 hlen)
 {
-	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
-	struct iphdr *iph = data + p->l3_off;
-	__u32 hlen, tot;
-	int r;
+	int r = xlb_src_reason4(iph->saddr);
 
-	if ((void *)(iph + 1) > data_end)
-		return XLB_PASS_MALFORMED;
-	p->flow.family = XLB_AF_INET;
-	p->flow.src.v4 = iph->saddr;
-	p->flow.dst.v4 = iph->daddr;
-	hlen = iph->ihl * 4;
-	tot = bpf_ntohs(iph->tot_len);
-	if (iph->version != 4 || hlen < sizeof(*iph) || tot < hlen ||
-	    p->l3_off + tot > p->pkt_len)
-		return xlb_malformed(p);
-	r = xlb_src_reason4(iph->saddr);
 	if (r != XLB_CONTINUE)
 		return xlb_vip_addr_drop(p, r);
 	xlb_note_ttl(p, iph->ttl);
@@ -222,6 +310,40 @@ static __always_inline int xlb_parse_ipv4(struct xdp_md *ctx, struct xlb_pkt *p)
 	p->df = !!(iph->frag_off & bpf_htons(XLB_IP_DF));
 	p->fragment = !!(iph->frag_off & bpf_htons(XLB_IP_MF | XLB_IP_OFFSET));
 	return XLB_CONTINUE;
+}
+
+/* Likewise for IPv6, up to the extension headers. */
+static __always_inline int xlb_ipv6_fill(struct xlb_pkt *p,
+					 const struct ipv6hdr *ip6h, __u32 end)
+{
+	int r = xlb_src_reason6(&p->flow.src);
+
+	if (r != XLB_CONTINUE)
+		return xlb_vip_addr_drop(p, r);
+	xlb_note_ttl(p, ip6h->hop_limit);
+	p->l3_len = end - p->l3_off;
+	p->tos = (ip6h->priority << 4) | (ip6h->flow_lbl[0] >> 4);
+	p->df = 1;
+	return XLB_CONTINUE;
+}
+
+static __always_inline int xlb_parse_ipv4(struct xdp_md *ctx, struct xlb_pkt *p)
+{
+	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
+	struct iphdr *iph = data + p->l3_off;
+	__u32 hlen, tot;
+
+	if ((void *)(iph + 1) > data_end)
+		return XLB_PASS_MALFORMED;
+	p->flow.family = XLB_AF_INET;
+	p->flow.src.v4 = iph->saddr;
+	p->flow.dst.v4 = iph->daddr;
+	hlen = iph->ihl * 4;
+	tot = bpf_ntohs(iph->tot_len);
+	if (iph->version != 4 || hlen < sizeof(*iph) || tot < hlen ||
+	    p->l3_off + tot > p->pkt_len)
+		return xlb_malformed(p);
+	return xlb_ipv4_fill(p, iph, tot, hlen);
 }
 
 static __always_inline int xlb_parse_ipv6(struct xdp_md *ctx, struct xlb_pkt *p)
@@ -241,13 +363,9 @@ static __always_inline int xlb_parse_ipv6(struct xdp_md *ctx, struct xlb_pkt *p)
 	/* payload_len 0 is a jumbogram: never on a path with an MTU we serve */
 	if (ip6h->version != 6 || !ip6h->payload_len || end > p->pkt_len)
 		return xlb_malformed(p);
-	r = xlb_src_reason6(&p->flow.src);
+	r = xlb_ipv6_fill(p, ip6h, end);
 	if (r != XLB_CONTINUE)
-		return xlb_vip_addr_drop(p, r);
-	xlb_note_ttl(p, ip6h->hop_limit);
-	p->l3_len = end - p->l3_off;
-	p->tos = (ip6h->priority << 4) | (ip6h->flow_lbl[0] >> 4);
-	p->df = 1;
+		return r;
 	nh = ip6h->nexthdr;
 	off = p->l3_off + sizeof(*ip6h);
 
@@ -293,6 +411,21 @@ static __always_inline int xlb_parse_ipv6(struct xdp_md *ctx, struct xlb_pkt *p)
 	return XLB_CONTINUE;
 }
 
+static __always_inline void xlb_tcp_fill(struct xlb_pkt *p,
+					 const struct tcphdr *th)
+{
+	p->flow.sport = th->source;
+	p->flow.dport = th->dest;
+	p->tcp_flags = ((const __u8 *)th)[13];
+}
+
+static __always_inline void xlb_udp_fill(struct xlb_pkt *p,
+					 const struct udphdr *uh)
+{
+	p->flow.sport = uh->source;
+	p->flow.dport = uh->dest;
+}
+
 /*
  * Ports of a TCP or UDP packet. Fragments to a VIP address are dropped:
  * only the first one carries ports, so the rest could not follow it to the
@@ -316,9 +449,7 @@ static __always_inline int xlb_parse_l4(struct xdp_md *ctx, struct xlb_pkt *p)
 
 		if ((void *)(th + 1) > data_end || off + sizeof(*th) > l3_end)
 			return xlb_malformed(p);
-		p->flow.sport = th->source;
-		p->flow.dport = th->dest;
-		p->tcp_flags = ((__u8 *)th)[13];
+		xlb_tcp_fill(p, th);
 		doff = th->doff * 4;
 		if (doff < sizeof(*th) || off + doff > l3_end)
 			return xlb_malformed(p);
@@ -330,8 +461,7 @@ static __always_inline int xlb_parse_l4(struct xdp_md *ctx, struct xlb_pkt *p)
 
 		if ((void *)(uh + 1) > data_end || off + sizeof(*uh) > l3_end)
 			return xlb_malformed(p);
-		p->flow.sport = uh->source;
-		p->flow.dport = uh->dest;
+		xlb_udp_fill(p, uh);
 		ulen = bpf_ntohs(uh->len);
 		if (ulen < sizeof(*uh) || off + ulen > l3_end)
 			return xlb_malformed(p);
@@ -340,6 +470,68 @@ static __always_inline int xlb_parse_l4(struct xdp_md *ctx, struct xlb_pkt *p)
 	if (p->l4_proto == IPPROTO_ICMP || p->l4_proto == IPPROTO_ICMPV6)
 		return XLB_CONTINUE; /* the ICMP stage takes it */
 	return XLB_PASS_NOT_VIP;
+}
+
+/*
+ * The parse of a packet xlb_fast_not_vip found in the common shape with
+ * its destination's filter bit set: its headers are known good, so only
+ * the fields are read and the source and TTL judged, as xlb_parse_ipv4/6
+ * and xlb_parse_l4 would for it, without checking the shape twice.
+ */
+static __always_inline int xlb_parse_common(struct xdp_md *ctx,
+					    struct xlb_pkt *p)
+{
+	void *data = xlb_data(ctx), *data_end = xlb_data_end(ctx);
+	__be16 proto;
+	void *l4;
+	int r;
+
+	if (data + sizeof(struct ethhdr) > data_end)
+		return XLB_PASS_MALFORMED;
+	proto = *(__be16 *)(data + offsetof(struct ethhdr, h_proto));
+	p->l3_off = sizeof(struct ethhdr);
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *iph = data + sizeof(struct ethhdr);
+
+		l4 = iph + 1;
+		if (l4 + sizeof(struct udphdr) > data_end)
+			return XLB_PASS_MALFORMED;
+		p->family = XLB_AF_INET;
+		p->flow.family = XLB_AF_INET;
+		p->flow.src.v4 = iph->saddr;
+		p->flow.dst.v4 = iph->daddr;
+		r = xlb_ipv4_fill(p, iph, bpf_ntohs(iph->tot_len),
+				  sizeof(*iph));
+	} else {
+		struct ipv6hdr *ip6h = data + sizeof(struct ethhdr);
+
+		l4 = ip6h + 1;
+		if (l4 + sizeof(struct udphdr) > data_end)
+			return XLB_PASS_MALFORMED;
+		p->family = XLB_AF_INET6;
+		p->flow.family = XLB_AF_INET6;
+		__builtin_memcpy(&p->flow.src, &ip6h->saddr,
+				 sizeof(p->flow.src));
+		__builtin_memcpy(&p->flow.dst, &ip6h->daddr,
+				 sizeof(p->flow.dst));
+		r = xlb_ipv6_fill(p, ip6h,
+				  sizeof(struct ethhdr) + sizeof(*ip6h) +
+					  bpf_ntohs(ip6h->payload_len));
+		p->l4_off = sizeof(struct ethhdr) + sizeof(*ip6h);
+		p->l4_proto = ip6h->nexthdr;
+		p->flow.proto = ip6h->nexthdr;
+	}
+	if (r != XLB_CONTINUE)
+		return r;
+	/* the bounds the shape check proved, again for the verifier */
+	if (p->l4_proto == IPPROTO_UDP) {
+		xlb_udp_fill(p, l4);
+		return XLB_CONTINUE;
+	}
+	if (l4 + sizeof(struct tcphdr) > data_end)
+		return XLB_PASS_MALFORMED;
+	xlb_tcp_fill(p, l4);
+	return XLB_CONTINUE;
 }
 
 #endif /* XLB_BPF_PARSE_H */

@@ -132,12 +132,16 @@ struct xlb_addr_key {
 #define XLB_ADDR_FILTER_BITS (1u << 16)
 #define XLB_ADDR_FILTER_WORDS (XLB_ADDR_FILTER_BITS / 64)
 
-static inline __u32 xlb_addr_filter_bit(const struct xlb_addr *a)
+/* @x: the XOR of the address's four words (an IPv4 address: itself). */
+static inline __u32 xlb_addr_filter_hash(__u32 x)
 {
-	__u32 x = a->v6[0] ^ a->v6[1] ^ a->v6[2] ^ a->v6[3];
-
 	/* Fibonacci hashing: the top 16 bits of the product */
 	return (x * 0x9e3779b1u) >> 16;
+}
+
+static inline __u32 xlb_addr_filter_bit(const struct xlb_addr *a)
+{
+	return xlb_addr_filter_hash(a->v6[0] ^ a->v6[1] ^ a->v6[2] ^ a->v6[3]);
 }
 
 /* Answer ICMP echo requests sent to this address. */

@@ -22,7 +22,7 @@ struct xlb_bench_tpl {
 	__u16 sport_off; /* offset of the source port */
 	__u16 saddr_off; /* offset of the source address' last 16 bits */
 	__u16 ip4_csum_off; /* offset of the IPv4 header checksum; 0 for IPv6 */
-	__u16 pad;
+	__u16 trailer; /* bytes after the IP packet (padding) the LB cuts */
 	__u64 iter; /* next new flow; runs continue where the last one ended */
 	__u8 data[XLB_BENCH_HDR];
 };

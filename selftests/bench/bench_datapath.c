@@ -152,7 +152,7 @@ static int set_template(int fd, const struct pkt *p, __u32 flags)
 {
 	struct xlb_bench_tpl t = { .len = p->len, .flags = flags,
 				   .iter = next_flow };
-	size_t l3 = pkt_l3_off(p);
+	size_t l3 = pkt_l3_off(p), ip_len;
 	__u32 zero = 0;
 
 	if (p->len > sizeof(p->data))
@@ -163,10 +163,20 @@ static int set_template(int fd, const struct pkt *p, __u32 flags)
 		t.sport_off = l3 + (p->data[l3] & 0xf) * 4;
 		t.saddr_off = l3 + 14;
 		t.ip4_csum_off = l3 + 10;
+		ip_len = (size_t)p->data[l3 + 2] << 8 | p->data[l3 + 3];
 	} else {
 		t.sport_off = l3 + 40;
 		t.saddr_off = l3 + 8 + 14;
+		ip_len = 40 + ((size_t)p->data[l3 + 4] << 8 | p->data[l3 + 5]);
 	}
+	/*
+	 * The LB cuts the Ethernet padding of what it forwards; the wrapper
+	 * tells a forwarded frame from a passed one by its length, so the
+	 * padding must not equal what encapsulation adds (20 or 40 bytes).
+	 */
+	if (l3 + ip_len > p->len || p->len - (l3 + ip_len) >= 20)
+		return -EINVAL;
+	t.trailer = p->len - (l3 + ip_len);
 	return bpf_map_update_elem(fd, &zero, &t, BPF_ANY) ? -errno : 0;
 }
 
