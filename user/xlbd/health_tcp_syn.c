@@ -91,7 +91,22 @@ struct xlbd_tcp_syn {
 	struct syn_probe *free;
 	unsigned long sent, answers, strays;
 	time_t drop_logged;
+	/*
+	 * Sequence numbers drawn ahead: libsodium's randombytes_buf is a
+	 * getrandom() system call each, as dear as the SYN's own sendto
+	 */
+	__u32 isns[256];
+	unsigned int nisns;
 };
+
+static __u32 next_isn(struct xlbd_tcp_syn *s)
+{
+	if (!s->nisns) {
+		randombytes_buf(s->isns, sizeof(s->isns));
+		s->nisns = sizeof(s->isns) / sizeof(s->isns[0]);
+	}
+	return s->isns[--s->nisns];
+}
 
 static __u64 now_ms(void)
 {
@@ -529,7 +544,7 @@ int xlbd_tcp_syn_start(struct xlbd_tcp_syn *s, struct xlbd_check *ck,
 	__u8 th[SYN_LEN] = { 0 };
 	struct syn_probe *p;
 	__u16 dport = fam ? d6->sin6_port : d4->sin_port;
-	__u32 isn = randombytes_random();
+	__u32 isn = next_isn(s);
 
 	if (!fam) {
 		rc = learn_src(s, ck, d4, why, n);
