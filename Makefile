@@ -288,6 +288,13 @@ SBINDIR    ?= $(PREFIX)/sbin
 XLB_LIBDIR ?= $(PREFIX)/lib/xlb
 MANDIR     ?= $(PREFIX)/share/man
 DOCDIR     ?= $(PREFIX)/share/doc/xlb
+# contrib/ as shipped: keepalived and BIRD configs with their scripts (kept
+# side by side: the configs find the scripts beside themselves), Grafana
+CONTRIBDIR ?= $(PREFIX)/share/xlb/contrib
+CONTRIB_EXEC := keepalived/xlb-keepalived-track keepalived/xlb-keepalived-notify \
+	bird/xlb-bird-announce
+CONTRIB_DATA := keepalived/keepalived.conf keepalived/xlb-site.conf \
+	bird/bird.conf bird/router.conf grafana/xlb.json
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
 INSTALL    ?= install
@@ -319,8 +326,13 @@ install: all man
 	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(XLB_LIBDIR) \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/examples \
-		$(DESTDIR)$(SYSCONFDIR)/xlb $(DESTDIR)$(SYSCONFDIR)/default
+		$(DESTDIR)$(SYSCONFDIR)/xlb $(DESTDIR)$(SYSCONFDIR)/default \
+		$(addprefix $(DESTDIR)$(CONTRIBDIR)/,keepalived bird grafana)
 	$(Q)$(INSTALL) -m 0755 $(addprefix $(BUILD)/,$(INST_PROGS)) $(DESTDIR)$(SBINDIR)/
+	$(Q)for f in $(CONTRIB_EXEC); do $(INSTALL) -m 0755 contrib/$$f \
+		$(DESTDIR)$(CONTRIBDIR)/$$f || exit 1; done
+	$(Q)for f in $(CONTRIB_DATA); do $(INSTALL) -m 0644 contrib/$$f \
+		$(DESTDIR)$(CONTRIBDIR)/$$f || exit 1; done
 	$(Q)$(INSTALL) -m 0644 $(patsubst %,$(BUILD)/%.bpf.o,$(INST_OBJS)) $(DESTDIR)$(XLB_LIBDIR)/
 	$(Q)for u in $(INST_UNITS); do \
 		sed 's|@SBINDIR@|$(SBINDIR)|g' scripts/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
@@ -343,9 +355,11 @@ uninstall:
 		$(patsubst $(BUILD)/man/%,$(DESTDIR)$(MANDIR)/man5/%,$(filter %.5,$(MANS))) \
 		$(patsubst $(BUILD)/man/%,$(DESTDIR)$(MANDIR)/man8/%,$(filter %.8,$(MANS))) \
 		$(DESTDIR)$(DOCDIR)/examples/xlb.example.yaml \
-		$(DESTDIR)$(DOCDIR)/examples/decap-eth0.env
+		$(DESTDIR)$(DOCDIR)/examples/decap-eth0.env \
+		$(addprefix $(DESTDIR)$(CONTRIBDIR)/,$(CONTRIB_EXEC) $(CONTRIB_DATA))
 	$(Q)rmdir $(DESTDIR)$(XLB_LIBDIR) $(DESTDIR)$(DOCDIR)/examples \
-		$(DESTDIR)$(DOCDIR) 2>/dev/null || true
+		$(DESTDIR)$(DOCDIR) $(addprefix $(DESTDIR)$(CONTRIBDIR)/,keepalived bird grafana) \
+		$(DESTDIR)$(CONTRIBDIR) $(DESTDIR)$(dir $(CONTRIBDIR)) 2>/dev/null || true
 	$(Q)echo "xlb: uninstall: kept $(SYSCONFDIR)/xlb/xlb.yaml and $(SYSCONFDIR)/default/xlbd"
 
 # make deb: build/deb/xlb_VERSION_ARCH.deb with dpkg-buildpackage, from a

@@ -71,11 +71,18 @@ for f in usr/local/sbin/{xlbd,xlb,xlb-decap,xlb-pktgen,xlb-sim} \
 	usr/local/lib/xlb/{xlb_lb,xlb_decap,xlb_pass}.bpf.o \
 	usr/local/lib/systemd/system/{xlbd.service,xlb-decap@.service} \
 	usr/local/share/man/man8/{xlb,xlbd,xlb-decap}.8 usr/local/share/man/man5/xlb.yaml.5 \
+	usr/local/share/xlb/contrib/keepalived/{keepalived.conf,xlb-site.conf} \
+	usr/local/share/xlb/contrib/bird/{bird.conf,router.conf} \
+	usr/local/share/xlb/contrib/grafana/xlb.json \
 	etc/xlb/xlb.yaml etc/default/xlbd; do
 	[ -e "$D/$f" ] || missing+=("$f")
 done
 check "make install puts every file in place${missing:+ (missing: ${missing[*]})}" \
 	[ ${#missing[@]} -eq 0 ]
+check "contrib's scripts are installed executable beside their configs" \
+	[ -x "$D/usr/local/share/xlb/contrib/keepalived/xlb-keepalived-track" ] &&
+	[ -x "$D/usr/local/share/xlb/contrib/keepalived/xlb-keepalived-notify" ] &&
+	[ -x "$D/usr/local/share/xlb/contrib/bird/xlb-bird-announce" ]
 check "the installed unit runs /usr/local/sbin/xlbd" \
 	grep -q '^ExecStart=/usr/local/sbin/xlbd ' "$D/usr/local/lib/systemd/system/xlbd.service"
 echo "# edited" >>"$D/etc/xlb/xlb.yaml"
@@ -134,6 +141,8 @@ for f in usr/sbin/{xlbd,xlb,xlb-decap,xlb-pktgen,xlb-sim} \
 	usr/share/man/man8/{xlb,xlbd,xlb-decap,xlb-pktgen,xlb-sim}.8.gz \
 	usr/share/man/man5/xlb.yaml.5.gz \
 	usr/share/doc/xlb/{copyright,examples/xlb.example.yaml,examples/decap-eth0.env} \
+	usr/share/xlb/contrib/keepalived/{keepalived.conf,xlb-keepalived-track} \
+	usr/share/xlb/contrib/bird/xlb-bird-announce usr/share/xlb/contrib/grafana/xlb.json \
 	etc/xlb/xlb.yaml etc/default/xlbd; do
 	[ -e "$R/$f" ] || missing+=("$f")
 done
