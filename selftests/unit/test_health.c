@@ -21,6 +21,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -490,6 +492,43 @@ Test(health, tcp_half_open_probe_over_ipv6)
 		  xlbd_health_find(h, "web", 2)->last_reason);
 	close(c);
 	close(l);
+}
+
+/* Without CAP_NET_RAW, TCP checks connect instead: still up and down. */
+Test(health, tcp_check_connects_without_cap_net_raw)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct cap[2];
+	int p1, l1 = listen_tcp(&p1), p2 = closed_port(), raw;
+
+	cr_assert_eq(syscall(SYS_capget, &hdr, cap), 0, "capget");
+	cap[CAP_NET_RAW / 32].effective &= ~(1u << (CAP_NET_RAW % 32));
+	cr_assert_eq(syscall(SYS_capset, &hdr, cap), 0, "capset");
+	raw = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
+	cr_assert(raw < 0 && errno == EPERM, "no raw socket without the cap");
+	write_cfg("vips:\n"
+		  "  - name: web\n"
+		  "    address: 192.0.2.10\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    check: {kind: tcp, address: 127.0.0.1, interval: 100ms, "
+		  "timeout: 50ms, rise: 1, fall: 1}\n"
+		  "    backends:\n"
+		  "      - {id: 1, check: {port: %d}}\n"
+		  "      - {id: 2, check: {port: %d}}\n",
+		  p1, p2);
+	start();
+	run_until(check_reached, &(struct want){ "web", 1, false }, 3);
+	run_until(check_reached, &(struct want){ "web", 2, true }, 3);
+	cr_assert(check_reached(&(struct want){ "web", 1, false }), "1 is up");
+	cr_expect_str_eq(xlbd_health_find(h, "web", 1)->last_reason,
+			 "connected", "by a connect");
+	cr_assert(check_reached(&(struct want){ "web", 2, true }), "2 is down");
+	cr_expect(strstr(xlbd_health_find(h, "web", 2)->last_reason,
+			 "Connection refused"),
+		  "%s", xlbd_health_find(h, "web", 2)->last_reason);
+	close(l1);
 }
 
 /* XLB_TCP_CHECK=connect: probes connect (the fallback without raw sockets). */

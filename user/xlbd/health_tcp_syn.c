@@ -391,6 +391,7 @@ static int fam_open(struct xlbd_tcp_syn *s, struct event_base *base, int fam,
 	socklen_t sl = fam ? sizeof(struct sockaddr_in6) :
 			     sizeof(struct sockaddr_in);
 	const char *step;
+	int rc;
 
 	f->hold = socket(af, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	step = "reserve a port";
@@ -433,8 +434,9 @@ static int fam_open(struct xlbd_tcp_syn *s, struct event_base *base, int fam,
 	}
 	return 0;
 fail:
-	snprintf(why, n, "%s: %s", step, strerror(errno));
-	return -errno;
+	rc = -errno;
+	snprintf(why, n, "%s: %s", step, strerror(-rc));
+	return rc;
 }
 
 void xlbd_tcp_syn_free(struct xlbd_tcp_syn *s)
@@ -482,9 +484,22 @@ struct xlbd_tcp_syn *xlbd_tcp_syn_new(struct event_base *base, char *why,
 		snprintf(why, n, "libsodium failed to start");
 		goto fail;
 	}
-	for (int fam = 0; fam < 2; fam++)
-		if (fam_open(s, base, fam, why, n))
+	for (int fam = 0; fam < 2; fam++) {
+		int rc = fam_open(s, base, fam, why, n);
+		struct syn_fam *f = &s->f[fam];
+
+		/* a host without IPv6 still probes IPv4 half-open */
+		if (rc == -EAFNOSUPPORT && fam) {
+			if (f->hold >= 0)
+				close(f->hold);
+			if (f->raw >= 0)
+				close(f->raw);
+			f->hold = f->raw = -1;
+			continue;
+		}
+		if (rc)
 			goto fail;
+	}
 	s->udp4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s->udp4 < 0) {
 		snprintf(why, n, "udp socket: %s", strerror(errno));
@@ -546,6 +561,10 @@ int xlbd_tcp_syn_start(struct xlbd_tcp_syn *s, struct xlbd_check *ck,
 	__u16 dport = fam ? d6->sin6_port : d4->sin_port;
 	__u32 isn = next_isn(s);
 
+	if (s->f[fam].raw < 0) {
+		snprintf(why, n, "connect: %s", strerror(EAFNOSUPPORT));
+		return -EAFNOSUPPORT;
+	}
 	if (!fam) {
 		rc = learn_src(s, ck, d4, why, n);
 		if (rc)
