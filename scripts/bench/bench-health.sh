@@ -63,21 +63,9 @@
 # split].
 set -euo pipefail
 
-case ${1:-} in
--h | --help)
-	sed -n '3,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" | sed '/./,$!d'
-	exit 0
-	;;
-"") ;;
-*)
-	echo "bench-health.sh: $1: unknown argument (--help)" >&2
-	exit 2
-	;;
-esac
-
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=${BUILD:-$ROOT/build}
-OUT=${OUT:-$BUILD/bench}
+# shellcheck source=scripts/bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_args "$@"
 SIZES=${SIZES:-"1000 10000"}
 CONNECT_SIZES=${CONNECT_SIZES-10000}
 WINDOW=${WINDOW:-20}

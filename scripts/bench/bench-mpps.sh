@@ -29,21 +29,9 @@
 # 4000000"], CT_ENTRIES [by the rule above].
 set -euo pipefail
 
-case ${1:-} in
--h | --help)
-	sed -n '3,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" | sed '/./,$!d'
-	exit 0
-	;;
-"") ;;
-*)
-	echo "bench-mpps.sh: $1: unknown argument (--help)" >&2
-	exit 2
-	;;
-esac
-
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=${BUILD:-$ROOT/build}
-OUT=${OUT:-$BUILD/bench}
+# shellcheck source=scripts/bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_args "$@"
 RUNS=${RUNS:-3}
 COUNT=${COUNT:-3000000}
 FLOWS=${FLOWS:-"1 1000 100000 1000000 4000000"}

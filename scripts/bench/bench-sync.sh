@@ -51,21 +51,9 @@
 # the worst answer is how long a walk holds xlbd's loop.
 set -euo pipefail
 
-case ${1:-} in
--h | --help)
-	sed -n '3,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" | sed '/./,$!d'
-	exit 0
-	;;
-"") ;;
-*)
-	echo "bench-sync.sh: $1: unknown argument (--help)" >&2
-	exit 2
-	;;
-esac
-
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=${BUILD:-$ROOT/build}
-OUT=${OUT:-$BUILD/bench}
+# shellcheck source=scripts/bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_args "$@"
 RUNS=${RUNS:-3}
 SECS=${SECONDS_PER_RUN:-3}
 RATES=${RATES:-"10000 100000"}

@@ -18,21 +18,9 @@
 # BENCH_* variables of scripts/bench/bench_http.py --help.
 set -euo pipefail
 
-case ${1:-} in
--h | --help)
-	sed -n '3,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" | sed '/./,$!d'
-	exit 0
-	;;
-"") ;;
-*)
-	echo "bench.sh: $1: unknown argument (--help)" >&2
-	exit 2
-	;;
-esac
-
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=${BUILD:-$ROOT/build}
-OUT=$BUILD/bench
+# shellcheck source=scripts/bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_args "$@"
 mkdir -p "$OUT"
 
 "$BUILD/xlb-bench" "$OUT" >/dev/null
