@@ -15,7 +15,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=selftests/e2e/lab_env.sh
 . "$ROOT/selftests/e2e/lab_env.sh"
-lab_args "$@"
+ktap_args "$@"
 lab_env e xlb-e2e xlb-e2e 4
 # The number of results below: ktap_finish fails the run if it differs.
 PLAN=27

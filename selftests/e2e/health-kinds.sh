@@ -22,7 +22,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=selftests/e2e/lab_env.sh
 . "$ROOT/selftests/e2e/lab_env.sh"
-lab_args "$@"
+ktap_args "$@"
 lab_env k xlb-health-kinds xlb-hkinds
 chmod 755 "$WORK" # nginx's worker (www-data) reads the TLS docroot
 AGENT=$WORK/agent.txt

@@ -31,7 +31,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=selftests/e2e/lab_env.sh
 . "$ROOT/selftests/e2e/lab_env.sh"
-lab_args "$@"
+ktap_args "$@"
 lab_env s xlb-hscen xlb-hscen
 chmod 755 "$WORK" # the exec checks read their scripts here
 PLAN=22

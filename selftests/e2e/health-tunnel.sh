@@ -21,7 +21,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=selftests/e2e/lab_env.sh
 . "$ROOT/selftests/e2e/lab_env.sh"
-lab_args "$@"
+ktap_args "$@"
 lab_env t xlb-health-tunnel xlb-htun
 METRICS=127.0.0.1:9464
 PLAN=19

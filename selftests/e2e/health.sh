@@ -20,7 +20,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=selftests/e2e/lab_env.sh
 . "$ROOT/selftests/e2e/lab_env.sh"
-lab_args "$@"
+ktap_args "$@"
 lab_env h xlb-health xlb-health
 PLAN=16
 # The check: interval 1 s, timeout 500 ms, fall 2, rise 2, slowstart 4 s.

@@ -21,6 +21,23 @@
 
 # shellcheck shell=bash
 
+# ktap_args "$@": a suite's command line: -h/--help prints the suite's
+# header comment (line 3 to its "set -" line), anything else is refused.
+ktap_args()
+{
+	case ${1:-} in
+	-h | --help)
+		sed -n '3,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "$0" | sed '/./,$!d'
+		exit 0
+		;;
+	"") ;;
+	*)
+		echo "$(basename "$0"): $1: unknown argument (--help)" >&2
+		exit 2
+		;;
+	esac
+}
+
 KTAP_PLAN=0
 KTAP_N=0
 KTAP_PASS=0

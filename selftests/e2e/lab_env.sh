@@ -7,7 +7,7 @@
 # and work dir removed), the lab's bring-up as the first KTAP test, xlbd's
 # start, nginx stop/start, and the small client/ab/timing helpers.
 #
-# Usage: ROOT=...; . "$ROOT/selftests/e2e/lab_env.sh"; lab_args "$@";
+# Usage: ROOT=...; . "$ROOT/selftests/e2e/lab_env.sh"; ktap_args "$@";
 # lab_env ID_PREFIX WORK_NAME PIN_NAME [BACKENDS]; then write_config etc.;
 # ktap_begin N; lab_up; ... A suite with more to clean up defines
 # lab_cleanup_more (called after xlbd is killed, before the lab goes down).
@@ -15,23 +15,6 @@
 # shellcheck shell=bash
 # shellcheck source=selftests/e2e/ktap.sh
 . "$(dirname "${BASH_SOURCE[0]}")/ktap.sh"
-
-# lab_args "$@": --help prints the suite's header comment (from line 3 to
-# "set -"); any other argument is refused.
-lab_args()
-{
-	case ${1:-} in
-	-h | --help)
-		sed -n '3,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "$0" | sed '/./,$!d'
-		exit 0
-		;;
-	"") ;;
-	*)
-		echo "$(basename "$0"): $1: unknown argument (--help)" >&2
-		exit 2
-		;;
-	esac
-}
 
 # lab_env ID_PREFIX WORK_NAME PIN_NAME [BACKENDS]: the suite's names
 # (LAB_ID ID_PREFIX<pid>, /tmp/WORK_NAME.XXXXXX,

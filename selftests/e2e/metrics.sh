@@ -20,19 +20,9 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-case ${1:-} in
--h | --help)
-	sed -n '3,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" | sed '/./,$!d'
-	exit 0
-	;;
-"") ;;
-*)
-	echo "metrics.sh: $1: unknown argument (--help)" >&2
-	exit 2
-	;;
-esac
 # shellcheck source=selftests/e2e/ktap.sh
 . "$ROOT/selftests/e2e/ktap.sh"
+ktap_args "$@"
 BUILD=${BUILD:-$ROOT/build}
 export LAB_ID=${LAB_ID:-m$(($$ % 100000))}
 export LAB_BACKENDS=3
