@@ -298,6 +298,31 @@ Test(health, tcp_rise_fall_in_a_row_and_the_tables_follow)
 /* ---- tcp: half-open probes ---------------------------------------------- */
 
 /*
+ * One VIP whose TCP checks to @addr go every 100 ms (timeout 50 ms, rise
+ * and fall 1): backend 1 checked on port @p1, backend 2 on @p2 (0: no
+ * backend 2).
+ */
+static void write_fast_tcp_cfg(const char *addr, int p1, int p2)
+{
+	char two[64] = "";
+
+	if (p2)
+		snprintf(two, sizeof(two),
+			 "      - {id: 2, check: {port: %d}}\n", p2);
+	write_cfg("vips:\n"
+		  "  - name: web\n"
+		  "    address: 192.0.2.10\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    check: {kind: tcp, address: '%s', interval: 100ms, "
+		  "timeout: 50ms, rise: 1, fall: 1}\n"
+		  "    backends:\n"
+		  "      - {id: 1, check: {port: %d}}\n"
+		  "%s",
+		  addr, p1, two);
+}
+
+/*
  * The SYNs sent to @port seen so far on @raw (a raw TCP socket of the
  * test's: it sees loopback's packets): their source ports and sequence
  * numbers, at most @max.
@@ -340,17 +365,7 @@ Test(health, tcp_probes_half_open_from_a_held_port_with_random_isns)
 	int n, fd;
 
 	cr_assert(raw >= 0, "the test's raw socket: %s", strerror(errno));
-	write_cfg("vips:\n"
-		  "  - name: web\n"
-		  "    address: 192.0.2.10\n"
-		  "    port: 80\n"
-		  "    protocol: tcp\n"
-		  "    check: {kind: tcp, address: 127.0.0.1, interval: 100ms, "
-		  "timeout: 50ms, rise: 1, fall: 1}\n"
-		  "    backends:\n"
-		  "      - {id: 1, check: {port: %d}}\n"
-		  "      - {id: 2, check: {port: %d}}\n",
-		  p1, p2);
+	write_fast_tcp_cfg("127.0.0.1", p1, p2);
 	start();
 	run_until(check_reached, &(struct want){ "web", 1, false }, 3);
 	run_until(check_reached, &(struct want){ "web", 2, true }, 3);
@@ -465,17 +480,7 @@ Test(health, tcp_half_open_probe_over_ipv6)
 	len = sizeof(a);
 	cr_assert_eq(getsockname(c, (struct sockaddr *)&a, &len), 0);
 	p2 = ntohs(a.sin6_port); /* bound, never listening: refused */
-	write_cfg("vips:\n"
-		  "  - name: web\n"
-		  "    address: 192.0.2.10\n"
-		  "    port: 80\n"
-		  "    protocol: tcp\n"
-		  "    check: {kind: tcp, address: '::1', interval: 100ms, "
-		  "timeout: 50ms, rise: 1, fall: 1}\n"
-		  "    backends:\n"
-		  "      - {id: 1, check: {port: %d}}\n"
-		  "      - {id: 2, check: {port: %d}}\n",
-		  p1, p2);
+	write_fast_tcp_cfg("::1", p1, p2);
 	start();
 	run_until(check_reached, &(struct want){ "web", 1, false }, 3);
 	run_until(check_reached, &(struct want){ "web", 2, true }, 3);
@@ -507,17 +512,7 @@ Test(health, tcp_check_connects_without_cap_net_raw)
 	cr_assert_eq(syscall(SYS_capset, &hdr, cap), 0, "capset");
 	raw = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
 	cr_assert(raw < 0 && errno == EPERM, "no raw socket without the cap");
-	write_cfg("vips:\n"
-		  "  - name: web\n"
-		  "    address: 192.0.2.10\n"
-		  "    port: 80\n"
-		  "    protocol: tcp\n"
-		  "    check: {kind: tcp, address: 127.0.0.1, interval: 100ms, "
-		  "timeout: 50ms, rise: 1, fall: 1}\n"
-		  "    backends:\n"
-		  "      - {id: 1, check: {port: %d}}\n"
-		  "      - {id: 2, check: {port: %d}}\n",
-		  p1, p2);
+	write_fast_tcp_cfg("127.0.0.1", p1, p2);
 	start();
 	run_until(check_reached, &(struct want){ "web", 1, false }, 3);
 	run_until(check_reached, &(struct want){ "web", 2, true }, 3);
@@ -537,16 +532,7 @@ Test(health, tcp_check_connects_when_told_to)
 	int p1, l1 = listen_tcp(&p1), fd;
 
 	cr_assert_eq(setenv("XLB_TCP_CHECK", "connect", 1), 0);
-	write_cfg("vips:\n"
-		  "  - name: web\n"
-		  "    address: 192.0.2.10\n"
-		  "    port: 80\n"
-		  "    protocol: tcp\n"
-		  "    check: {kind: tcp, address: 127.0.0.1, interval: 100ms, "
-		  "timeout: 50ms, rise: 1, fall: 1}\n"
-		  "    backends:\n"
-		  "      - {id: 1, check: {port: %d}}\n",
-		  p1);
+	write_fast_tcp_cfg("127.0.0.1", p1, 0);
 	start();
 	run_until(check_reached, &(struct want){ "web", 1, false }, 3);
 	cr_assert(check_reached(&(struct want){ "web", 1, false }), "1 is up");
