@@ -22,7 +22,11 @@
  * That is the fallback: where xlbd may open raw sockets, a plain check's
  * probe is half-open (health_tcp_syn.c), a SYN and its answer, cheaper
  * still and with an unguessable sequence number per probe. Tunnel checks
- * keep connecting: their mark is per socket.
+ * keep connecting: the kernel's reset of a SYN-ACK belongs to no socket
+ * and carries no mark, so it would not go through the tunnel; the
+ * backend would keep the half-open connection, and the next probe (same
+ * ports, another sequence number) would meet it. A marked socket sends
+ * its ACK and its reset through the tunnel.
  */
 #include <errno.h>
 #include <stdlib.h>
