@@ -5,6 +5,10 @@
  * would re-parse its own output; each wrapper first restores the template
  * packet (same cost for the LB and the floor), then runs the LB's real
  * code, xlb_lb_main(), or returns XDP_TX for the floor.
+ *
+ * Also the reference the differential unit test (selftests/unit, suite
+ * differential) holds xlb_lb to: the full parse alone, and the shape
+ * check's answer. Neither runs on a NIC.
  */
 #include "lb_main.h"
 #include "csum.h"
@@ -107,4 +111,26 @@ int xlb_bench_tx(struct xdp_md *ctx)
 {
 	(void)ctx;
 	return XDP_TX;
+}
+
+/*
+ * The LB without the shortcut for packets not to a VIP (xlb_fast_not_vip):
+ * every packet takes the full parse, as before the shortcut. Every packet
+ * must leave it with xlb_lb's verdict, bytes, counters and events.
+ */
+SEC("xdp")
+int xlb_ref_full(struct xdp_md *ctx)
+{
+	return xlb_lb_full(ctx, 0);
+}
+
+/*
+ * Which way xlb_lb_main() sends the packet (enum xlb_fast), as the return
+ * value: the test counts the packets that took each, so it cannot pass
+ * without the shortcut having been taken. The packet is not touched.
+ */
+SEC("xdp")
+int xlb_ref_route(struct xdp_md *ctx)
+{
+	return xlb_fast_not_vip(ctx);
 }

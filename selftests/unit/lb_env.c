@@ -10,9 +10,12 @@
 #include "lb_env.h"
 #include "lib/log.h"
 #include "testrun.h"
+#include "xlb_bench.skel.h"
 #include "xlb_lb.skel.h"
 
 #define MAC(x, y) { 0x02, 0x00, 0x00, 0x00, x, y }
+/* a small table keeps each test's load fast; the code is the same */
+#define ENV_CT_ENTRIES 4096
 
 static const struct env_backend backends[] = {
 	{ 1, "198.51.100.1", MAC(1, 1) },
@@ -95,22 +98,14 @@ void lb_env_set_table(struct lb_env *e, int vip,
 		     "the Maglev table of VIP %d installs", vip);
 }
 
-void lb_env_setup(struct lb_env *e)
+/* The VIPs, backends, tables and config every test starts from. */
+static void env_configure(struct lb_env *e)
 {
 	uint8_t fam;
 
-	memset(e, 0, sizeof(*e));
-	xlb_log_init("xlb-test", XLB_LOG_INFO);
-	e->skel = xlb_lb__open();
-	cr_assert_not_null(e->skel, "the LB object opens");
-	/* a small table keeps each test's load fast; the code is the same */
-	cr_assert_eq(bpf_map__set_max_entries(e->skel->maps.xlb_conntrack,
-					      4096), 0);
-	cr_assert_eq(xlb_lb__load(e->skel), 0, "the LB object loads (verifier)");
-	cr_assert_eq(xlb_maps_from_object(e->skel->obj, &e->maps), 0,
-		     "every LB map is found");
-	e->prog_fd = bpf_program__fd(e->skel->progs.xlb_lb);
-
+	cr_assert_eq(xlb_maps_from_object(e->skel ? e->skel->obj : e->ref->obj,
+					  &e->maps),
+		     0, "every LB map is found");
 	e->cfg.hash_seed = ENV_SEED;
 	e->cfg.mtu = ENV_MTU;
 	memcpy(e->cfg.nexthop_mac, PKT_MAC_ROUTER, 6);
@@ -141,11 +136,51 @@ void lb_env_setup(struct lb_env *e)
 	}
 }
 
+void lb_env_setup(struct lb_env *e)
+{
+	memset(e, 0, sizeof(*e));
+	xlb_log_init("xlb-test", XLB_LOG_INFO);
+	e->skel = xlb_lb__open();
+	cr_assert_not_null(e->skel, "the LB object opens");
+	cr_assert_eq(bpf_map__set_max_entries(e->skel->maps.xlb_conntrack,
+					      ENV_CT_ENTRIES),
+		     0);
+	cr_assert_eq(xlb_lb__load(e->skel), 0, "the LB object loads (verifier)");
+	e->prog_fd = bpf_program__fd(e->skel->progs.xlb_lb);
+	e->route_fd = -1;
+	env_configure(e);
+}
+
+void lb_env_setup_ref(struct lb_env *e)
+{
+	struct bpf_program *p;
+	struct xlb_bench *r;
+
+	memset(e, 0, sizeof(*e));
+	xlb_log_init("xlb-test", XLB_LOG_INFO);
+	r = e->ref = xlb_bench__open();
+	cr_assert_not_null(r, "the bench object opens");
+	/* only the reference programs: the bench's own need a template */
+	bpf_object__for_each_program(p, r->obj)
+		if (strncmp(bpf_program__name(p), "xlb_ref_", 8))
+			cr_assert_eq(bpf_program__set_autoload(p, false), 0);
+	/* the same size as xlb_lb's, so both evict alike */
+	cr_assert_eq(bpf_map__set_max_entries(r->maps.xlb_conntrack,
+					      ENV_CT_ENTRIES),
+		     0);
+	cr_assert_eq(xlb_bench__load(r), 0,
+		     "the reference programs load (verifier)");
+	e->prog_fd = bpf_program__fd(r->progs.xlb_ref_full);
+	e->route_fd = bpf_program__fd(r->progs.xlb_ref_route);
+	env_configure(e);
+}
+
 void lb_env_teardown(struct lb_env *e)
 {
 	for (int v = 0; v < ENV_NVIPS; v++)
 		free(e->tables[v]);
 	xlb_lb__destroy(e->skel);
+	xlb_bench__destroy(e->ref);
 	memset(e, 0, sizeof(*e));
 }
 

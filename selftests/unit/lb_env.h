@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * This file holds the LB test environment: the real xlb_lb object loaded
- * through its skeleton, configured with a fixed set of VIPs (every mode and
- * family) and backends, plus the helpers that predict what the program must
+ * through its skeleton (or the differential test's reference, in maps of
+ * its own), configured with a fixed set of VIPs (every mode and family)
+ * and backends, plus the helpers that predict what the program must
  * output for a packet (the expected bytes are built independently, by
  * pkt.c, never by the code under test).
  */
@@ -61,14 +62,23 @@ extern const struct env_vip env_vips[ENV_NVIPS];
 
 struct lb_env {
 	struct xlb_lb *skel;
+	struct xlb_bench *ref; /* lb_env_setup_ref: instead of skel */
 	struct xlb_lb_maps maps;
 	int prog_fd;
+	int route_fd; /* lb_env_setup_ref: xlb_ref_route; else -1 */
 	struct xlb_config cfg;
 	uint32_t *tables[ENV_NVIPS]; /* user-space copies of what is installed */
 };
 
 /* Loads and configures; aborts the test (cr_assert) on any failure. */
 void lb_env_setup(struct lb_env *e);
+/*
+ * The same configuration in maps of their own, for the differential test's
+ * reference (bpf/xlb_bench.bpf.c): prog_fd runs the full parse alone
+ * (xlb_ref_full), route_fd returns the way xlb_lb would send a packet
+ * (enum xlb_fast: xlb_ref_route).
+ */
+void lb_env_setup_ref(struct lb_env *e);
 void lb_env_teardown(struct lb_env *e);
 
 /* Rebuilds the Maglev table of @vip from @bes and installs it. */

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Robustness of the LB: every seed packet truncated at every byte, and
- * 100,000 seeded random mutations. Whatever comes in, the program must
- * load and run, pass packets byte-identical, never transmit a packet whose
- * headers are broken, and count every packet under exactly one outcome.
+ * 100,000 seeded random mutations (the generators: frames.h). Whatever
+ * comes in, the program must load and run, pass packets byte-identical,
+ * never transmit a packet whose headers are broken, and count every packet
+ * under exactly one outcome.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,6 +13,7 @@
 #include <criterion/criterion.h>
 #include <linux/bpf.h>
 
+#include "frames.h"
 #include "lb_env.h"
 #include "testrun.h"
 
@@ -31,13 +33,6 @@ static void teardown(void)
 }
 
 TestSuite(robustness, .init = setup, .fini = teardown, .timeout = 300);
-
-static uint32_t rnd_state = SEED;
-
-static uint32_t rnd(void)
-{
-	return xorshift32(&rnd_state);
-}
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -141,104 +136,41 @@ static uint64_t outcomes_total(void)
 
 static uint64_t runs;
 
-static void run_checked(const struct pkt *in, const char *what, size_t arg)
+static void run_checked(const struct pkt *in, const char *what, size_t seed,
+			size_t arg, void *ctx)
 {
 	struct pkt out;
 	uint32_t v = env_run(&env, in, &out);
 	const char *bad;
 
+	(void)ctx;
 	runs++;
 	cr_assert(v == XDP_PASS || v == XDP_DROP || v == XDP_TX,
-		  "%s %zu: verdict %u is PASS, DROP or TX", what, arg, v);
+		  "%s %zu (seed %zu): verdict %u is PASS, DROP or TX", what,
+		  arg, seed, v);
 	if (v == XDP_PASS)
 		cr_assert(out.len == in->len &&
 				  !memcmp(out.data, in->data, in->len),
-			  "%s %zu: a passed packet is byte-identical", what, arg);
+			  "%s %zu (seed %zu): a passed packet is byte-identical",
+			  what, arg, seed);
 	if (v == XDP_TX) {
 		bad = check_frame(&out);
 		if (bad)
 			pkt_dump_diff(what, &out, in);
-		cr_assert_null(bad, "%s %zu: transmitted packet is well-formed (%s)",
-			       what, arg, bad ? bad : "");
+		cr_assert_null(bad,
+			       "%s %zu (seed %zu): transmitted packet is well-formed (%s)",
+			       what, arg, seed, bad ? bad : "");
 	}
-}
-
-static const struct pkt_spec seeds[] = {
-	{ .family = 4, .src = "203.0.113.7", .dst = "192.0.2.10",
-	  .sport = 40000, .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = 2,
-	  .df = true, .payload_len = 20 },
-	{ .family = 4, .src = "203.0.113.7", .dst = "192.0.2.10",
-	  .sport = 40000, .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = 2,
-	  .ihl = 7, .vlan = 5, .payload_len = 3 },
-	{ .family = 4, .src = "203.0.113.7", .dst = "192.0.2.10", .sport = 53,
-	  .dport = 53, .proto = IPPROTO_UDP, .payload_len = 30 },
-	{ .family = 6, .src = "2001:db8:c::7", .dst = "2001:db8::10",
-	  .sport = 40000, .dport = 443, .proto = IPPROTO_TCP, .tcp_flags = 2,
-	  .payload_len = 20 },
-	{ .family = 6, .src = "2001:db8:c::7", .dst = "2001:db8::10",
-	  .sport = 40000, .dport = 53, .proto = IPPROTO_UDP, .vlan = 9,
-	  .payload_len = 20 },
-	{ .family = 4, .src = "203.0.113.7", .dst = "192.0.2.30",
-	  .sport = 40000, .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = 2 },
-	{ .family = 6, .src = "2001:db8:c::7", .dst = "2001:db8::20",
-	  .sport = 40000, .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = 2 },
-	{ .family = 4, .src = "203.0.113.7", .dst = "192.0.2.40",
-	  .sport = 40000, .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = 2 },
-	{ .family = 4, .src = "203.0.113.7", .dst = "192.0.2.10", .sport = 9,
-	  .dport = 9, .proto = IPPROTO_ICMP, .payload_len = 24 },
-	{ .family = 6, .src = "2001:db8:c::7", .dst = "2001:db8::10",
-	  .sport = 9, .dport = 9, .proto = IPPROTO_ICMPV6, .payload_len = 24 },
-	{ .family = 4, .src = "203.0.113.7", .dst = "192.0.2.10",
-	  .sport = 40000, .dport = 80, .proto = IPPROTO_TCP, .df = true,
-	  .payload_len = 1460 },
-	{ .family = 6, .src = "2001:db8:c::7", .dst = "2001:db8::10",
-	  .sport = 40000, .dport = 443, .proto = IPPROTO_TCP,
-	  .payload_len = 1440 },
-};
-#define NSEEDS (sizeof(seeds) / sizeof(seeds[0]))
-
-/* ICMP errors quoting a VIP's packet: built from a reply packet. */
-static void build_seeds(struct pkt *out, size_t *n)
-{
-	struct pkt_spec r4 = { .family = 4, .src = "192.0.2.10",
-			       .dst = "203.0.113.7", .sport = 80,
-			       .dport = 40000, .proto = IPPROTO_TCP,
-			       .payload_len = 100 };
-	struct pkt_spec r6 = { .family = 6, .src = "2001:db8::10",
-			       .dst = "2001:db8:c::7", .sport = 443,
-			       .dport = 40000, .proto = IPPROTO_TCP,
-			       .payload_len = 100 };
-	struct pkt q;
-
-	*n = 0;
-	for (size_t i = 0; i < NSEEDS; i++)
-		cr_assert_eq(pkt_build(&out[(*n)++], &seeds[i]), 0,
-			     "seed %zu builds", i);
-	cr_assert_eq(pkt_build(&q, &r4), 0);
-	cr_assert_eq(pkt_build_icmp_error(&out[(*n)++], "203.0.113.254",
-					  "192.0.2.10", 3, 4, 1400, &q, 0, 0),
-		     0);
-	cr_assert_eq(pkt_build(&q, &r6), 0);
-	cr_assert_eq(pkt_build_icmp_error(&out[(*n)++], "2001:db8:c::fe",
-					  "2001:db8::10", 2, 0, 1280, &q, 0, 0),
-		     0);
 }
 
 Test(robustness, every_truncation)
 {
-	struct pkt seedpk[NSEEDS + 2], in;
+	struct pkt seedpk[FRAMES_NSEEDS];
 	uint64_t before = outcomes_total();
-	size_t n;
 
-	build_seeds(seedpk, &n);
+	frames_seeds(seedpk);
 	runs = 0;
-	for (size_t s = 0; s < n; s++) {
-		for (size_t len = 14; len < seedpk[s].len; len++) {
-			in = seedpk[s];
-			in.len = len;
-			run_checked(&in, "truncated seed length", len);
-		}
-	}
+	frames_each_truncation(seedpk, FRAMES_NSEEDS, run_checked, NULL);
 	cr_assert_eq(outcomes_total() - before, runs,
 		     "each of %lu truncated packets is counted exactly once",
 		     (unsigned long)runs);
@@ -250,27 +182,13 @@ Test(robustness, every_truncation)
 
 Test(robustness, random_mutations)
 {
-	struct pkt seedpk[NSEEDS + 2], in;
+	struct pkt seedpk[FRAMES_NSEEDS];
 	uint64_t before = outcomes_total();
-	size_t n;
 
-	build_seeds(seedpk, &n);
+	frames_seeds(seedpk);
 	runs = 0;
-	for (size_t i = 0; i < MUTATIONS; i++) {
-		uint32_t k = rnd();
-
-		in = seedpk[k % n];
-		/* flip 1-4 bytes, mostly in the headers where parsing happens */
-		for (uint32_t m = 0; m <= (k >> 8) % 4; m++) {
-			uint32_t r = rnd();
-			size_t span = (r & 3) ? (in.len < 96 ? in.len : 96) : in.len;
-
-			in.data[(r >> 8) % span] = (uint8_t)(r >> 24);
-		}
-		if ((k >> 16) % 8 == 0)
-			in.len = 14 + rnd() % (in.len - 13);
-		run_checked(&in, "mutation", i);
-	}
+	frames_each_mutation(seedpk, FRAMES_NSEEDS, MUTATIONS, SEED,
+			     run_checked, NULL);
 	cr_assert_eq(outcomes_total() - before, runs,
 		     "each of %lu mutated packets is counted exactly once",
 		     (unsigned long)runs);
