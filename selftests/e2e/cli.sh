@@ -245,7 +245,16 @@ check "... and xlbd logged the same change" \
 	grep -q "change: backend weight web4 3 2 -> 4 (by control socket)" "$WORK/xlbd.log"
 env XLB_SOCKET="$SOCK" "$X" backend weight web4 3 2 >/dev/null
 
-# flows for the conntrack table: 40 new connections from distinct ports
+# flows for the conntrack table: 40 new connections from distinct ports,
+# once every web4 backend's check is up (the demo's checks start down and
+# rise after 2 s: until then the flows would all go to the first one up)
+for _ in $(seq 100); do
+	notup=$(XLB_SOCKET=$SOCK "$X" --json backend list web4 2>/dev/null |
+		jq '[.backends[].vips[] | select(.vip == "web4") |
+		     select(.check.state != "up")] | length')
+	[ "$notup" = 0 ] && break
+	sleep 0.1
+done
 for ((p = 20000; p < 20040; p++)); do
 	nsenter --net="/run/netns/$LAB_NS_CL1" curl -s --max-time 3 \
 		--local-port "$p" "http://$LAB_VIP4/" >/dev/null
