@@ -151,7 +151,8 @@ static void fill(void)
 	cr_assert_eq(xlb_ct_spread_init(&sp), 0);
 	cr_assert_eq(xlb_ct_insert_batch_spread(&sp, S.d.maps.conntrack, k, e,
 						NFLOWS + NRARE, 0, &done),
-		     0, "the batch insert takes every entry (%u written)", done);
+		     0, "the batch insert takes every entry (%u written)",
+		     done);
 	xlb_ct_spread_end(&sp);
 	free(k);
 	free(e);
@@ -185,8 +186,8 @@ static void start(void)
 	S.l = xlbd_loop_new(err, sizeof(err));
 	cr_assert_not_null(S.l, "%s", err);
 	cr_assert_eq(pipe2(S.stop, O_CLOEXEC), 0);
-	cr_assert_not_null(xlbd_loop_fd(S.l, S.stop[0], XLBD_READ, on_stop,
-					S.l, err, sizeof(err)),
+	cr_assert_not_null(xlbd_loop_fd(S.l, S.stop[0], XLBD_READ, on_stop, S.l,
+					err, sizeof(err)),
 			   "%s", err);
 	S.ctl = xlbd_ctl_new(S.l, S.lfd, NULL, handler, NULL, err, sizeof(err));
 	cr_assert_not_null(S.ctl, "the control server starts: %s", err);
@@ -428,8 +429,7 @@ Test(ctwalk, flush_of_a_vip_deletes_exactly_its_entries)
 	cr_assert_eq(i_of(r, "count"), 0, "dsr has no entry left");
 	json_object_put(r);
 	r = call("{\"cmd\":\"conntrack.count\"}", NULL);
-	cr_assert_eq(i_of(r, "count"),
-		     (int64_t)(NFLOWS + NRARE) - S.per_vip[1],
+	cr_assert_eq(i_of(r, "count"), (int64_t)(NFLOWS + NRARE) - S.per_vip[1],
 		     "every other entry stays (%lld)",
 		     (long long)i_of(r, "count"));
 	json_object_put(r);

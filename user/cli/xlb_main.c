@@ -484,16 +484,17 @@ static struct json_object *ask(struct cli *c, struct json_object *req)
 {
 	char err[512], cmd[64];
 	bool change;
-	int dots = 0;
+	int dots = 0, wait_s = 0; /* 0: as long as it takes */
 	struct xlb_ctl_wait w = {};
 	struct json_object *resp;
 
 	snprintf(cmd, sizeof(cmd), "%s", s_of(req, "cmd"));
 	change = !reads_only(cmd);
-	w.timeout_ms = (int)(c->has_timeout	? c->timeout :
-			     change		? 0 :
-			     walks_conntrack(cmd) ? WALK_TIMEOUT_S :
-						    READ_TIMEOUT_S) * 1000;
+	if (c->has_timeout)
+		wait_s = (int)c->timeout;
+	else if (!change)
+		wait_s = walks_conntrack(cmd) ? WALK_TIMEOUT_S : READ_TIMEOUT_S;
+	w.timeout_ms = wait_s * 1000;
 	if (isatty(STDERR_FILENO)) {
 		w.tick_ms = TICK_MS;
 		w.tick = progress_tick;

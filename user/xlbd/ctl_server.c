@@ -172,6 +172,10 @@ static struct json_object *handle(struct xlbd_ctl *s, struct conn *c,
 		pr_err("%s: the handler gave no answer\n", cmd);
 		resp = xlb_ctl_error("%s: no answer (a bug in xlbd)", cmd);
 	}
+	if (resp && c->later) {
+		pr_err("%s: the handler answered and deferred\n", cmd);
+		later_cancel(c->later); /* the answer given wins */
+	}
 	if (resp)
 		log_answer(cmd, resp);
 	return resp;

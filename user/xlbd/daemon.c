@@ -1129,8 +1129,8 @@ static struct json_object *ct_walk_step(void *arg)
 	o = ct_walk_answer(w, rc);
 	if (rc < 0)
 		pr_info("conntrack walk: %s\n",
-			json_object_get_string(json_object_object_get(o,
-								      "error")));
+			json_object_get_string(
+				json_object_object_get(o, "error")));
 	ct_walk_free(w);
 	return o;
 }
@@ -1185,7 +1185,8 @@ static struct json_object *cmd_conntrack(struct xlbd *d,
 		return cmd_ct_list(d, a, vip);
 	w = ct_walk_new(d, strcmp(what, "flush") ? CTW_COUNT : CTW_FLUSH, vip);
 	if (!w)
-		return xlb_ctl_error("conntrack %s: %s", what, strerror(ENOMEM));
+		return xlb_ctl_error("conntrack %s: %s", what,
+				     strerror(ENOMEM));
 	return ct_walk_run(w);
 }
 
