@@ -480,14 +480,26 @@ Test(ctwalk, walks_end_cleanly_when_clients_leave_or_xlbd_stops)
 	char buf[512];
 	double t;
 	ssize_t n;
-	int fd;
+	int fd, fds[3];
 
 	for (int i = 0; i < 3; i++)
-		close(send_raw("{\"cmd\":\"backend.list\"}"));
+		fds[i] = send_raw("{\"cmd\":\"backend.list\"}");
+	t = now_ms();
+	while (pending() < 3 && now_ms() - t < 5000)
+		usleep(100);
+	cr_assert_eq(pending(), 3, "the three walks are under way");
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
 	t = now_ms();
 	while (pending() && now_ms() - t < 5000)
-		usleep(1000);
-	cr_assert_eq(pending(), 0, "the walks of clients gone were cancelled");
+		usleep(100);
+	t = now_ms() - t;
+	cr_assert_eq(pending(), 0, "the walks of clients gone ended");
+	/* three walks at once take over a second; cancelled, they end at
+	 * their first slice */
+	cr_log_info("3 walks whose clients left ended within %.0f ms", t);
+	cr_assert_lt(t, 300.0, "they were cancelled, not run to the end "
+			       "(%.0f ms)", t);
 
 	/* a reload while a walk is under way */
 	atomic_init(&a[0].done, false);
