@@ -5,8 +5,10 @@
  * by the real xlbd over real pinned maps on its event loop: over a table
  * of 1M entries their answers are exact, and while they walk, a status
  * request is answered within 100 ms (a walk in one go held the loop for
- * the whole table). Several walks at once, a reload between slices, a
- * client that leaves and a server freed mid-walk are covered too.
+ * the whole table). The server's answer deadline (300 ms) is shorter than
+ * any walk here: each slice moves it. Several walks at once, a reload
+ * between slices, clients that leave (reads stop, a flush goes on) and a
+ * server freed mid-walk are covered too.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +40,7 @@
 #define NFLOWS 1000000u /* the bulk: backends 1..3 over web, dsr, web6 */
 #define NRARE 7u /* to VIP rare: a filter matching few in a big table */
 #define PING_MS 100.0 /* status's bound while a walk runs */
+#define ANSWER_MS 300 /* the server's answer deadline: walks take longer */
 
 static struct {
 	char dir[128], path[192], cfg[192], pin[128];
@@ -189,7 +192,11 @@ static void start(void)
 	cr_assert_not_null(xlbd_loop_fd(S.l, S.stop[0], XLBD_READ, on_stop, S.l,
 					err, sizeof(err)),
 			   "%s", err);
-	S.ctl = xlbd_ctl_new(S.l, S.lfd, NULL, handler, NULL, err, sizeof(err));
+	/* an answer deadline shorter than any walk here: a walk is cut
+	 * unless each slice moves its deadline */
+	S.ctl = xlbd_ctl_new(S.l, S.lfd,
+			     &(struct xlbd_ctl_opts){ .answer_ms = ANSWER_MS },
+			     handler, NULL, err, sizeof(err));
 	cr_assert_not_null(S.ctl, "the control server starts: %s", err);
 	S.d.ctl = S.ctl; /* as xlbd_main does: walks answer later */
 	cr_assert_eq(pthread_create(&S.th, NULL, loop_main, NULL), 0);
@@ -515,6 +522,24 @@ Test(ctwalk, walks_end_cleanly_when_clients_leave_or_xlbd_stops)
 	cr_assert(ok(a[0].resp), "%s", error_of(a[0].resp));
 	check_backend_list(a[0].resp);
 	json_object_put(a[0].resp);
+
+	/* a flush whose client left runs to its end, as any change */
+	fd = send_raw("{\"cmd\":\"conntrack.flush\",\"vip\":\"dsr\"}");
+	t = now_ms();
+	while (!pending() && now_ms() - t < 5000)
+		usleep(100);
+	cr_assert_eq(pending(), 1, "the flush is under way");
+	close(fd);
+	t = now_ms();
+	while (pending() && now_ms() - t < 30000)
+		usleep(1000);
+	cr_assert_eq(pending(), 0, "the flush ended");
+	r = call("{\"cmd\":\"conntrack.count\",\"vip\":\"dsr\"}", NULL);
+	cr_assert_eq(i_of(r, "count"), 0,
+		     "the flush went to its end without its client (%lld "
+		     "left)",
+		     (long long)i_of(r, "count"));
+	json_object_put(r);
 
 	/* stopping with a walk pending: its client is told */
 	fd = send_raw("{\"cmd\":\"conntrack.count\"}");
