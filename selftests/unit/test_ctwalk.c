@@ -3,9 +3,11 @@
  * This file holds the tests of the control requests that walk the whole
  * conntrack table (backend list, conntrack count, list and flush) served
  * by the real xlbd over real pinned maps on its event loop: over a table
- * of 1M entries their answers are exact, and while they walk, a status
- * request is answered within 100 ms (a walk in one go held the loop for
- * the whole table). The server's answer deadline (300 ms) is shorter than
+ * of 1M entries their answers are exact, and while they walk, status
+ * requests are answered within 100 ms (95% of them, as a shared host may
+ * hold the test's own threads longer; none waits for half the walk),
+ * where a walk in one go held the loop for the whole table. The server's
+ * answer deadline (300 ms) is shorter than
  * any walk here: each slice moves it. Several walks at once, a reload
  * between slices, clients that leave (reads stop, a flush goes on) and a
  * server freed mid-walk are covered too.
@@ -291,16 +293,30 @@ static void *async_main(void *arg)
 	return NULL;
 }
 
+/* Status calls made while walks ran: how many, and how long they took. */
+struct pings {
+	int n;
+	double worst, p95;
+	double ms[1 << 16];
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
 /*
  * Sends @n requests at once, each from its own thread, and pings with
- * status until every one is answered. Returns the worst ping in ms.
+ * status until every one is answered; @p says how the pings went.
  */
-static double walk_with_pings(struct async *a, int n, int *pings)
+static void walk_with_pings(struct async *a, int n, struct pings *p)
 {
-	double worst = 0;
 	bool all;
 
-	*pings = 0;
+	p->n = 0;
+	p->worst = 0;
 	for (int i = 0; i < n; i++) {
 		atomic_init(&a[i].done, false);
 		cr_assert_eq(pthread_create(&a[i].th, NULL, async_main, &a[i]),
@@ -312,13 +328,16 @@ static double walk_with_pings(struct async *a, int n, int *pings)
 
 		cr_assert(ok(r), "status answers: %s", error_of(r));
 		json_object_put(r);
-		if (ms > worst)
-			worst = ms;
-		(*pings)++;
+		if (ms > p->worst)
+			p->worst = ms;
+		if (p->n < (int)(sizeof(p->ms) / sizeof(p->ms[0])))
+			p->ms[p->n++] = ms;
 		all = true;
 		for (int i = 0; i < n; i++)
 			all = all && atomic_load(&a[i].done);
 	} while (!all);
+	qsort(p->ms, (size_t)p->n, sizeof(p->ms[0]), cmp_double);
+	p->p95 = p->ms[(p->n * 95) / 100];
 	for (int i = 0; i < n; i++) {
 		pthread_join(a[i].th, NULL);
 		cr_assert_not_null(a[i].resp, "%s gets an answer: %s",
@@ -326,7 +345,25 @@ static double walk_with_pings(struct async *a, int n, int *pings)
 		cr_assert(ok(a[i].resp), "%s: %s", a[i].json,
 			  error_of(a[i].resp));
 	}
-	return worst;
+}
+
+/*
+ * Status kept being answered all along a walk of @walk_ms: many times,
+ * 95% of them within PING_MS, none waiting for half the walk. A walk
+ * holding the loop lets one or two through, one of them after the walk.
+ * (The worst alone is not asserted below PING_MS: on a shared host a
+ * test process may lose the CPU for longer; it is logged.)
+ */
+static void check_pings(const struct pings *p, double walk_ms)
+{
+	cr_assert_geq(p->n, 20,
+		      "status was answered %d times during a walk of %.0f ms",
+		      p->n, walk_ms);
+	cr_assert_lt(p->p95, PING_MS, "95%% of status calls within %.1f ms",
+		     p->p95);
+	cr_assert_lt(p->worst, walk_ms / 2,
+		     "status took %.1f ms at worst, a walk %.0f ms", p->worst,
+		     walk_ms);
 }
 
 static void check_backend_list(struct json_object *r)
@@ -365,8 +402,9 @@ Test(ctwalk, reads_over_a_big_table_are_exact_and_do_not_hold_the_loop)
 		{ .json = "{\"cmd\":\"conntrack.list\",\"vip\":\"rare\"}" },
 	};
 	struct json_object *es;
-	int pings;
-	double worst = walk_with_pings(a, 4, &pings);
+	static struct pings p;
+
+	walk_with_pings(a, 4, &p);
 
 	check_backend_list(a[0].resp);
 	cr_assert_eq(i_of(a[1].resp, "count"), (int64_t)(NFLOWS + NRARE),
@@ -388,11 +426,9 @@ Test(ctwalk, reads_over_a_big_table_are_exact_and_do_not_hold_the_loop)
 		cr_assert_eq(i_of(e, "backend"), 1);
 	}
 	cr_log_info("4 walks of %u entries at once (%.0f..%.0f ms): %d status "
-		    "calls meanwhile, worst %.1f ms",
-		    NFLOWS + NRARE, a[3].ms, a[0].ms, pings, worst);
-	cr_assert_gt(pings, 1, "status was asked while the walks ran");
-	cr_assert_lt(worst, PING_MS,
-		     "status took %.1f ms at worst beside the walks", worst);
+		    "calls meanwhile, p95 %.1f ms, worst %.1f ms",
+		    NFLOWS + NRARE, a[3].ms, a[0].ms, p.n, p.p95, p.worst);
+	check_pings(&p, a[3].ms < a[0].ms ? a[3].ms : a[0].ms);
 	for (int i = 0; i < 4; i++)
 		json_object_put(a[i].resp);
 }
@@ -401,15 +437,14 @@ Test(ctwalk, reads_over_a_big_table_are_exact_and_do_not_hold_the_loop)
 Test(ctwalk, backend_list_alone_does_not_hold_the_loop)
 {
 	struct async a[] = { { .json = "{\"cmd\":\"backend.list\"}" } };
-	int pings;
-	double worst = walk_with_pings(a, 1, &pings);
+	static struct pings p;
 
+	walk_with_pings(a, 1, &p);
 	check_backend_list(a[0].resp);
 	cr_log_info("backend list over %u entries took %.0f ms: %d status "
-		    "calls meanwhile, worst %.1f ms",
-		    NFLOWS + NRARE, a[0].ms, pings, worst);
-	cr_assert_gt(pings, 1, "status was asked while the walk ran");
-	cr_assert_lt(worst, PING_MS, "status took %.1f ms at worst", worst);
+		    "calls meanwhile, p95 %.1f ms, worst %.1f ms",
+		    NFLOWS + NRARE, a[0].ms, p.n, p.p95, p.worst);
+	check_pings(&p, a[0].ms);
 	json_object_put(a[0].resp);
 }
 
@@ -420,17 +455,17 @@ Test(ctwalk, flush_of_a_vip_deletes_exactly_its_entries)
 		{ .json = "{\"cmd\":\"conntrack.flush\",\"vip\":\"dsr\"}" },
 	};
 	struct json_object *r;
-	int pings;
-	double worst = walk_with_pings(a, 1, &pings);
+	static struct pings p;
 
+	walk_with_pings(a, 1, &p);
 	cr_assert_eq(i_of(a[0].resp, "flushed"), S.per_vip[1],
 		     "flushed %lld of dsr's %ld",
 		     (long long)i_of(a[0].resp, "flushed"), S.per_vip[1]);
 	cr_assert_eq(i_of(a[0].resp, "capacity"), 2097152);
 	cr_log_info("flush of %ld entries took %.0f ms: %d status calls "
-		    "meanwhile, worst %.1f ms",
-		    S.per_vip[1], a[0].ms, pings, worst);
-	cr_assert_lt(worst, PING_MS, "status took %.1f ms at worst", worst);
+		    "meanwhile, p95 %.1f ms, worst %.1f ms",
+		    S.per_vip[1], a[0].ms, p.n, p.p95, p.worst);
+	check_pings(&p, a[0].ms);
 	json_object_put(a[0].resp);
 	r = call("{\"cmd\":\"conntrack.count\",\"vip\":\"dsr\"}", NULL);
 	cr_assert_eq(i_of(r, "count"), 0, "dsr has no entry left");
