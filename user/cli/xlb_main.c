@@ -82,7 +82,8 @@ static const struct xlb_opt global_table[] = {
 		     "show libbpf's messages"),
 	XLB_OPT_NUM("timeout", 0, struct cli, timeout, "SECONDS", 0, 86400,
 		    "wait at most this long for xlbd's answer (0: no limit; "
-		    "default 30 for reads, no limit for changes)"),
+		    "default 30 for reads, 600 for walks of the conntrack "
+		    "table, no limit for changes)"),
 };
 #define OPT_TIMEOUT 4 /* its index above */
 
@@ -447,6 +448,19 @@ static bool reads_only(const char *cmd)
 }
 
 #define READ_TIMEOUT_S 30
+/*
+ * Reads that walk the whole conntrack table: xlbd does it a slice per loop
+ * turn between its other work, so millions of entries take seconds to
+ * minutes on a busy host.
+ */
+#define WALK_TIMEOUT_S 600
+
+static bool walks_conntrack(const char *cmd)
+{
+	return !strcmp(cmd, "backend.list") ||
+	       !strcmp(cmd, "conntrack.count") ||
+	       !strcmp(cmd, "conntrack.list");
+}
 #define TICK_MS 2000
 
 /* While a long request runs: a line, then a dot every TICK_MS (a TTY). */
@@ -470,15 +484,17 @@ static struct json_object *ask(struct cli *c, struct json_object *req)
 {
 	char err[512], cmd[64];
 	bool change;
-	int dots = 0;
+	int dots = 0, wait_s = 0; /* 0: as long as it takes */
 	struct xlb_ctl_wait w = {};
 	struct json_object *resp;
 
 	snprintf(cmd, sizeof(cmd), "%s", s_of(req, "cmd"));
 	change = !reads_only(cmd);
-	w.timeout_ms = (int)(c->has_timeout ? c->timeout :
-			     change	    ? 0 :
-					      READ_TIMEOUT_S) * 1000;
+	if (c->has_timeout)
+		wait_s = (int)c->timeout;
+	else if (!change)
+		wait_s = walks_conntrack(cmd) ? WALK_TIMEOUT_S : READ_TIMEOUT_S;
+	w.timeout_ms = wait_s * 1000;
 	if (isatty(STDERR_FILENO)) {
 		w.tick_ms = TICK_MS;
 		w.tick = progress_tick;

@@ -72,6 +72,12 @@ static bool match(const struct xlb_ct_filter *f, const struct xlb_flow *k,
 	return true;
 }
 
+bool xlb_ct_match(const struct xlb_ct_filter *f, const struct xlb_flow *k,
+		  const struct xlb_ct_entry *e)
+{
+	return match(f, k, e);
+}
+
 /* One walk: the callback for reads, or the delete list of a flush. */
 struct walk {
 	const struct xlb_ct_filter *f;

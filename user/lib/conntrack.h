@@ -136,6 +136,13 @@ int xlb_ct_step(int fd, struct xlb_ct_cursor *c, unsigned int budget,
 		const struct xlb_ct_filter *del, xlb_ct_fn fn, void *arg,
 		long *deleted);
 
+/*
+ * Whether entry @e of flow @k is one @f takes (NULL: every entry): for
+ * xlb_ct_step()'s @fn, which sees every entry of its slice.
+ */
+bool xlb_ct_match(const struct xlb_ct_filter *f, const struct xlb_flow *k,
+		  const struct xlb_ct_entry *e);
+
 /* CLOCK_MONOTONIC in ns: the clock the datapath stamps entries with. */
 __u64 xlb_ct_now(void);
 

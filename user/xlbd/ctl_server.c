@@ -5,10 +5,14 @@
  * bufferevent (its own input and output buffers, non-blocking reads and
  * writes) plus one timer for its deadline: bufferevent timeouts measure
  * idleness, and a client dripping a byte a second is never idle, so the
- * deadline counts from accept, then from the answer.
+ * deadline counts from accept, then from the answer. A request answered
+ * later (xlbd_ctl_defer) waits in C_WAIT with its deadline moved at each
+ * slice, and its slices run from a zero-delay timer: one per loop turn,
+ * after whatever else was ready.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +33,7 @@
 enum conn_state {
 	C_READ, /* reading the request */
 	C_DISCARD, /* request too large: answered, dropping its bytes */
+	C_WAIT, /* request complete: its answer comes later */
 	C_WRITE, /* request complete: writing the answer */
 };
 
@@ -37,7 +42,19 @@ struct conn {
 	struct bufferevent *bev;
 	struct event *deadline;
 	enum conn_state state;
+	struct xlbd_ctl_later *later; /* C_WAIT */
 	struct conn *prev, *next;
+};
+
+struct xlbd_ctl_later {
+	struct xlbd_ctl *srv;
+	struct conn *conn; /* NULL: the client left, an XLBD_CTL_FINISH runs on */
+	struct event *ev; /* zero-delay: the next slice */
+	xlbd_ctl_step_fn *step;
+	xlbd_ctl_cancel_fn *cancel;
+	void *arg;
+	unsigned int flags;
+	struct xlbd_ctl_later *prev, *next;
 };
 
 struct xlbd_ctl {
@@ -49,7 +66,37 @@ struct xlbd_ctl {
 	struct conn *conns;
 	unsigned int nconns;
 	bool refusing; /* logged once per episode of being full */
+	struct conn *cur; /* the connection whose handler runs now */
+	struct xlbd_ctl_later *laters;
+	unsigned int nlaters;
 };
+
+static void later_free(struct xlbd_ctl_later *h)
+{
+	struct xlbd_ctl *s = h->srv;
+
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		s->laters = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	s->nlaters--;
+	if (h->conn)
+		h->conn->later = NULL;
+	event_free(h->ev);
+	free(h);
+}
+
+/* The request ends unanswered: its owner frees what it holds. */
+static void later_cancel(struct xlbd_ctl_later *h)
+{
+	xlbd_ctl_cancel_fn *cancel = h->cancel;
+	void *arg = h->arg;
+
+	later_free(h);
+	cancel(arg);
+}
 
 static void conn_close(struct conn *c)
 {
@@ -63,6 +110,14 @@ static void conn_close(struct conn *c)
 		c->next->prev = c->prev;
 	s->nconns--;
 	s->refusing = false;
+	if (c->later) {
+		if (c->later->flags & XLBD_CTL_FINISH) {
+			c->later->conn = NULL; /* runs on; nobody reads it */
+			c->later = NULL;
+		} else {
+			later_cancel(c->later);
+		}
+	}
 	event_free(c->deadline);
 	bufferevent_free(c->bev); /* closes the fd */
 	free(c);
@@ -91,20 +146,38 @@ static int answer(struct conn *c, struct json_object *resp)
 	return rc;
 }
 
-static struct json_object *handle(struct xlbd_ctl *s, struct json_object *req)
+static void log_answer(const char *cmd, struct json_object *resp)
 {
-	struct json_object *resp = s->fn(req, s->arg);
-	const char *cmd =
-		json_object_get_string(json_object_object_get(req, "cmd"));
-
-	if (!cmd)
-		cmd = "(no cmd)";
 	if (!json_object_get_boolean(json_object_object_get(resp, "ok")))
 		pr_info("%s: %s\n", cmd,
 			json_object_get_string(
 				json_object_object_get(resp, "error")));
 	else
 		pr_debug("%s: ok\n", cmd);
+}
+
+static struct json_object *handle(struct xlbd_ctl *s, struct conn *c,
+				  struct json_object *req)
+{
+	struct json_object *resp;
+	const char *cmd =
+		json_object_get_string(json_object_object_get(req, "cmd"));
+
+	s->cur = c;
+	resp = s->fn(req, s->arg);
+	s->cur = NULL;
+	if (!cmd)
+		cmd = "(no cmd)";
+	if (!resp && !c->later) {
+		pr_err("%s: the handler gave no answer\n", cmd);
+		resp = xlb_ctl_error("%s: no answer (a bug in xlbd)", cmd);
+	}
+	if (resp && c->later) {
+		pr_err("%s: the handler answered and deferred\n", cmd);
+		later_cancel(c->later); /* the answer given wins */
+	}
+	if (resp)
+		log_answer(cmd, resp);
 	return resp;
 }
 
@@ -129,8 +202,14 @@ static void request_done(struct conn *c)
 			snprintf(err, sizeof(err), "out of memory");
 		}
 		free(msg);
-		resp = req ? handle(s, req) : xlb_ctl_error("%s", err);
+		resp = req ? handle(s, c, req) : xlb_ctl_error("%s", err);
 		json_object_put(req);
+		if (!resp) {
+			/* answered later; the deadline moves with each slice */
+			c->state = C_WAIT;
+			arm(c, s->o.answer_ms);
+			return;
+		}
 		if (answer(c, resp)) {
 			conn_close(c);
 			return;
@@ -198,6 +277,10 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 	if (c->state == C_WRITE) {
 		pr_info("control socket: a client did not read its answer "
 			"within %u ms; closed\n",
+			s->o.answer_ms);
+	} else if (c->state == C_WAIT) {
+		pr_info("control socket: a request made no progress within "
+			"%u ms; closed\n",
 			s->o.answer_ms);
 	} else {
 		pr_info("control socket: a client sent no whole request within "
@@ -370,8 +453,25 @@ void xlbd_ctl_free(struct xlbd_ctl *s)
 {
 	if (!s)
 		return;
-	while (s->conns)
+	while (s->conns) {
+		if (s->conns->state == C_WAIT) {
+			/* best effort, nothing queued yet: say why, never wait */
+			struct json_object *e = xlb_ctl_error(
+				"xlbd is stopping; the request was not finished");
+			size_t len;
+			const char *txt = json_object_to_json_string_length(
+				e, JSON_C_TO_STRING_PLAIN, &len);
+
+			if (send(bufferevent_getfd(s->conns->bev), txt, len,
+				 MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+				pr_debug("control socket: %s\n",
+					 strerror(errno));
+			json_object_put(e);
+		}
 		conn_close(s->conns);
+	}
+	while (s->laters) /* XLBD_CTL_FINISH ones whose client left */
+		later_cancel(s->laters);
 	if (s->accept_ev)
 		event_free(s->accept_ev);
 	if (s->resume_ev)
@@ -382,4 +482,114 @@ void xlbd_ctl_free(struct xlbd_ctl *s)
 unsigned int xlbd_ctl_conns(const struct xlbd_ctl *s)
 {
 	return s->nconns;
+}
+
+unsigned int xlbd_ctl_pending(const struct xlbd_ctl *s)
+{
+	return s->nlaters;
+}
+
+/* The client closed its side too (not just shut its write side). */
+static bool client_gone(struct conn *c)
+{
+	struct pollfd p = { .fd = bufferevent_getfd(c->bev) };
+
+	/* a stream socket's peer fully closed reports POLLHUP; its mere
+	 * shutdown(SHUT_WR), which every request ends with, does not */
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
+}
+
+/* Queues @resp on @h's connection (if any) and ends @h. */
+static void later_done(struct xlbd_ctl_later *h, struct json_object *resp)
+{
+	struct conn *c = h->conn;
+	struct xlbd_ctl *s = h->srv;
+
+	later_free(h);
+	if (!c) {
+		json_object_put(resp);
+		return;
+	}
+	if (answer(c, resp)) {
+		conn_close(c);
+		return;
+	}
+	c->state = C_WRITE;
+	arm(c, s->o.answer_ms);
+	if (bufferevent_enable(c->bev, EV_WRITE)) {
+		pr_err("control socket: cannot write an answer\n");
+		conn_close(c);
+	}
+}
+
+static void on_slice(evutil_socket_t fd, short what, void *arg)
+{
+	static const struct timeval now = { 0, 0 };
+	struct xlbd_ctl_later *h = arg;
+	struct json_object *resp;
+
+	(void)fd;
+	(void)what;
+	if (h->conn && client_gone(h->conn)) {
+		pr_debug("control socket: client gone before its answer\n");
+		if (!(h->flags & XLBD_CTL_FINISH)) {
+			conn_close(h->conn); /* cancels @h */
+			return;
+		}
+		conn_close(h->conn);
+	}
+	resp = h->step(h->arg);
+	if (resp) {
+		later_done(h, resp);
+		return;
+	}
+	if (h->conn)
+		arm(h->conn, h->srv->o.answer_ms);
+	if (evtimer_add(h->ev, &now)) {
+		pr_err("control socket: cannot schedule a slice\n");
+		if (h->conn)
+			later_done(h, xlb_ctl_error("out of memory"));
+		else
+			later_cancel(h);
+	}
+}
+
+struct xlbd_ctl_later *xlbd_ctl_defer(struct xlbd_ctl *s,
+				      xlbd_ctl_step_fn *step,
+				      xlbd_ctl_cancel_fn *cancel, void *arg,
+				      unsigned int flags)
+{
+	static const struct timeval now = { 0, 0 };
+	struct xlbd_ctl_later *h;
+
+	if (!s || !s->cur || s->cur->later || !step || !cancel)
+		return NULL;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->ev = evtimer_new(s->base, on_slice, h);
+	if (!h->ev || evtimer_add(h->ev, &now)) {
+		if (h->ev)
+			event_free(h->ev);
+		free(h);
+		return NULL;
+	}
+	h->srv = s;
+	h->conn = s->cur;
+	h->step = step;
+	h->cancel = cancel;
+	h->arg = arg;
+	h->flags = flags;
+	h->next = s->laters;
+	if (s->laters)
+		s->laters->prev = h;
+	s->laters = h;
+	s->nlaters++;
+	s->cur->later = h;
+	return h;
+}
+
+void xlbd_ctl_answer(struct xlbd_ctl_later *h, struct json_object *resp)
+{
+	later_done(h, resp);
 }

@@ -16,8 +16,10 @@
  *  - open connections without end: past max_conns a new one is answered
  *    with an error and closed at once.
  * The handler itself runs on the loop: a slow command (a reload) is the
- * one thing every client still waits for. The process must ignore SIGPIPE
- * (xlbd does): a client that leaves mid-answer is an error, not a kill.
+ * one thing every client still waits for, unless it answers later
+ * (xlbd_ctl_defer: a walk of a big table, a slice per loop turn). The
+ * process must ignore SIGPIPE (xlbd does): a client that leaves mid-answer
+ * is an error, not a kill.
  */
 #ifndef XLB_XLBD_CTL_SERVER_H
 #define XLB_XLBD_CTL_SERVER_H
@@ -31,7 +33,10 @@
 #define XLBD_CTL_REQUEST_MS 5000 /* to send the whole request */
 #define XLBD_CTL_ANSWER_MS 10000 /* to read the whole answer (MBs for ct) */
 
-/* Answers one request (never NULL); the server puts the answer. */
+/*
+ * Answers one request; the server puts the answer. NULL only after the
+ * handler called xlbd_ctl_defer(): the answer comes later.
+ */
 typedef struct json_object *xlbd_ctl_fn(struct json_object *req, void *arg);
 
 /* Limits; a zero field takes the default above (XLB_CTL_MAX_MSG for size). */
@@ -57,5 +62,43 @@ void xlbd_ctl_free(struct xlbd_ctl *s);
 
 /* Connections open now. */
 unsigned int xlbd_ctl_conns(const struct xlbd_ctl *s);
+
+/*
+ * An answer that comes later: the handler of a long request (a walk of
+ * millions of conntrack entries) does its work a slice at a time, and the
+ * loop serves everything else between slices.
+ *
+ * Called from inside the handler only (NULL otherwise, or out of memory:
+ * then answer now), which then returns NULL. From the next loop turn on,
+ * @step(@arg) runs once a turn, after the events already ready, until it
+ * returns the answer (non-NULL; the server puts it); each call that
+ * returns NULL is progress and moves the connection's deadline (answer_ms
+ * from then): only a request whose slices stop coming is timed out.
+ * @cancel(@arg) runs instead when the request ends without an answer (the
+ * client left, its deadline, xlbd_ctl_free): @arg is then the caller's to
+ * free and the handle is gone. With XLBD_CTL_FINISH a request that changes
+ * something (a flush) runs to its end even after its client left; only
+ * xlbd_ctl_free cancels it. Exactly one of "@step returned an answer",
+ * "xlbd_ctl_answer()" and "@cancel ran" ends a handle.
+ */
+#define XLBD_CTL_FINISH (1u << 0)
+
+struct xlbd_ctl_later;
+typedef struct json_object *xlbd_ctl_step_fn(void *arg);
+typedef void xlbd_ctl_cancel_fn(void *arg);
+
+struct xlbd_ctl_later *xlbd_ctl_defer(struct xlbd_ctl *s,
+				      xlbd_ctl_step_fn *step,
+				      xlbd_ctl_cancel_fn *cancel, void *arg,
+				      unsigned int flags);
+/*
+ * Answers @h with @resp (taken) from outside its @step (inside it, return
+ * the answer instead); @h is gone after. Neither @step nor @cancel runs
+ * again.
+ */
+void xlbd_ctl_answer(struct xlbd_ctl_later *h, struct json_object *resp);
+
+/* Requests waiting for a later answer now. */
+unsigned int xlbd_ctl_pending(const struct xlbd_ctl *s);
 
 #endif /* XLB_XLBD_CTL_SERVER_H */

@@ -13,6 +13,7 @@
 #include "lib/addr.h"
 #include "lib/conntrack.h"
 #include "xlbd/apply.h"
+#include "xlbd/ctl_server.h"
 #include "xlbd/daemon.h"
 #include "xlbd/edit.h"
 #include "xlbd/health.h"
@@ -755,28 +756,18 @@ static int ct_count_backend(const struct xlb_flow *k,
 	return 0;
 }
 
-static struct json_object *cmd_backend_list(struct xlbd *d,
-					    const struct xlbd_args *args)
+/*
+ * backend.list's answer from the walk's counts: the model as it is when
+ * the walk ends (a reload may have come between its slices).
+ */
+static struct json_object *backend_list_json(struct xlbd *d, const char *vip,
+					     __u32 (*n)[2])
 {
-	const char *vip = args->vip;
 	const struct xlb_cfg_vip *v = vip ? vip_of(&d->running, vip) : NULL;
 	struct json_object *o, *a;
 
-	struct xlb_ct_ages ages = ct_ages(d);
-	struct ct_per_backend pb = { .ages = &ages, .now = xlb_ct_now() };
-	int rc;
-
 	if (vip && !v)
 		return xlb_ctl_error("backend list: no VIP named %s", vip);
-	pb.n = calloc(XLB_MAX_BACKENDS, sizeof(*pb.n));
-	if (!pb.n)
-		return xlb_ctl_error("backend list: %s", strerror(ENOMEM));
-	rc = xlb_ct_walk(d->maps.conntrack, NULL, 0, ct_count_backend, &pb);
-	if (rc < 0) {
-		free(pb.n);
-		return xlb_ctl_error("backend list: conntrack: %s",
-				     strerror(-rc));
-	}
 	o = xlb_ctl_ok();
 	a = json_object_new_array();
 	for (size_t i = 0; i < d->running.nbackends; i++) {
@@ -794,8 +785,8 @@ static struct json_object *cmd_backend_list(struct xlbd *d,
 		json_object_object_add(bo, "health", json_object_new_string(
 			b->down ? "down" : "up"));
 		/* like ipvsadm's ActiveConn / InActConn, over every VIP */
-		add_int(bo, "active_conns", pb.n[b->id][0]);
-		add_int(bo, "inactive_conns", pb.n[b->id][1]);
+		add_int(bo, "active_conns", n[b->id][0]);
+		add_int(bo, "inactive_conns", n[b->id][1]);
 		for (size_t j = 0; j < d->running.nvips; j++) {
 			struct xlb_cfg_ref *r =
 				ref_of(&d->running.vips[j], b->id);
@@ -822,7 +813,6 @@ static struct json_object *cmd_backend_list(struct xlbd *d,
 		json_object_array_add(a, bo);
 	}
 	json_object_object_add(o, "backends", a);
-	free(pb.n);
 	return o;
 }
 
@@ -985,57 +975,239 @@ static int ct_list_one(const struct xlb_flow *k, const struct xlb_ct_entry *e,
 	return 0;
 }
 
-static struct json_object *cmd_ct_list(struct xlbd *d,
-				       const struct xlbd_args *a, long vip)
+/*
+ * A control request's walk of the conntrack table: backend.list,
+ * conntrack.count, .list and .flush. Under the control server it goes a
+ * slice of XLBD_CT_WALK_BUDGET entries per loop turn with its own cursor
+ * (several run at once, beside the reaper's), so a table of millions holds
+ * no other event for more than a slice. What it counts is the table as the
+ * walk met it: entries the datapath adds or the LRU evicts meanwhile may
+ * or may not be in it, none twice. It holds no pointer into the model: a
+ * reload between slices is fine.
+ */
+enum ct_walk_kind { CTW_BACKENDS, CTW_COUNT, CTW_LIST, CTW_FLUSH };
+
+struct ct_walk {
+	struct xlbd *d;
+	enum ct_walk_kind kind;
+	struct xlb_ct_cursor cur;
+	struct xlb_ct_ages ages;
+	struct xlb_ct_filter f; /* count, list, flush */
+	char vip[XLB_NAME_MAX]; /* backend.list's VIP; "": the pool */
+	long n; /* counted, or flushed */
+	struct ct_per_backend pb; /* backend.list */
+	struct ct_list l; /* conntrack.list */
+};
+
+static struct ct_walk *ct_walk_new(struct xlbd *d, enum ct_walk_kind kind,
+				   long vip)
 {
-	struct xlb_ct_ages ages = ct_ages(d);
-	struct xlb_ct_filter f = { .vip_id = (int)vip, .ages = &ages };
-	struct ct_list l = { .d = d, .limit = a->has_limit ? a->limit : 100 };
-	struct timespec now;
+	struct ct_walk *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->d = d;
+	w->kind = kind;
+	w->ages = ct_ages(d);
+	w->f = XLB_CT_ALL;
+	w->f.vip_id = (int)vip;
+	w->f.now_ns = xlb_ct_now();
+	/* a count or a list is of live flows: expired ones are dead */
+	if (kind == CTW_COUNT || kind == CTW_LIST)
+		w->f.ages = &w->ages;
+	w->pb.ages = &w->ages;
+	w->pb.now = w->f.now_ns;
+	w->l.d = d;
+	w->l.ages = &w->ages;
+	w->l.now = w->f.now_ns;
+	return w;
+}
+
+static void ct_walk_free(void *arg)
+{
+	struct ct_walk *w = arg;
+
+	json_object_put(w->l.a);
+	free(w->pb.n);
+	free(w);
+}
+
+/* xlb_ct_step() shows every entry; the filter is applied here. */
+static int ct_walk_one(const struct xlb_flow *k, const struct xlb_ct_entry *e,
+		       void *arg)
+{
+	struct ct_walk *w = arg;
+
+	switch (w->kind) {
+	case CTW_BACKENDS:
+		return ct_count_backend(k, e, &w->pb);
+	case CTW_COUNT:
+		if (xlb_ct_match(&w->f, k, e))
+			w->n++;
+		return 0;
+	case CTW_LIST:
+		return xlb_ct_match(&w->f, k, e) ? ct_list_one(k, e, &w->l) : 0;
+	default:
+		return 0;
+	}
+}
+
+/* One slice: 1 when the walk is done, 0 when entries remain, or -errno. */
+static int ct_walk_slice(struct ct_walk *w)
+{
+	int fd = w->d->maps.conntrack;
+	bool flush = w->kind == CTW_FLUSH, first = !w->cur.started;
+	unsigned int walks = w->d->ctl ? xlbd_ctl_pending(w->d->ctl) : 0;
+	int rc;
+
+	if (w->kind == CTW_LIST && w->l.n >= w->l.limit)
+		return 1;
+	/* the walks under way share a turn's budget: a turn costs the same
+	 * however many run (a batch each at least) */
+	rc = xlb_ct_step(fd, &w->cur,
+			 walks > 1 ? XLBD_CT_WALK_BUDGET / walks :
+				     XLBD_CT_WALK_BUDGET,
+			 flush ? &w->f : NULL, flush ? NULL : ct_walk_one, w,
+			 flush ? &w->n : NULL);
+	if (rc == -EOPNOTSUPP && first) {
+		/* no batch ops for the map: the whole table in one go */
+		if (flush) {
+			long n = xlb_ct_flush(fd, &w->f, 0);
+
+			w->n = n > 0 ? n : 0;
+			return n < 0 ? (int)n : 1;
+		}
+		rc = xlb_ct_walk(fd, NULL, 0, ct_walk_one, w);
+		return rc < 0 ? rc : 1;
+	}
+	if (!rc && w->kind == CTW_LIST && w->l.n >= w->l.limit)
+		rc = 1;
+	return rc;
+}
+
+/* The answer of a walk that ended with @rc (1, or a negative errno). */
+static struct json_object *ct_walk_answer(struct ct_walk *w, int rc)
+{
+	const char *what = w->kind == CTW_FLUSH ? "flush" : "count";
+	struct json_object *o;
+
+	switch (w->kind) {
+	case CTW_BACKENDS:
+		if (rc < 0)
+			return xlb_ctl_error("backend list: conntrack: %s",
+					     strerror(-rc));
+		return backend_list_json(w->d, w->vip[0] ? w->vip : NULL,
+					 w->pb.n);
+	case CTW_LIST:
+		if (rc < 0)
+			return xlb_ctl_error("conntrack list: %s",
+					     strerror(-rc));
+		o = xlb_ctl_ok();
+		json_object_object_add(o, "entries", w->l.a);
+		w->l.a = NULL;
+		return o;
+	default:
+		if (rc < 0)
+			return xlb_ctl_error("conntrack %s: %s", what,
+					     strerror(-rc));
+		o = xlb_ctl_ok();
+		add_int(o, w->kind == CTW_FLUSH ? "flushed" : "count", w->n);
+		add_int(o, "capacity", w->d->ct_size);
+		return o;
+	}
+}
+
+/* The control server's slice: NULL while entries remain. */
+static struct json_object *ct_walk_step(void *arg)
+{
+	struct ct_walk *w = arg;
+	int rc = ct_walk_slice(w);
+	struct json_object *o;
+
+	if (!rc)
+		return NULL;
+	o = ct_walk_answer(w, rc);
+	if (rc < 0)
+		pr_info("conntrack walk: %s\n",
+			json_object_get_string(
+				json_object_object_get(o, "error")));
+	ct_walk_free(w);
+	return o;
+}
+
+/*
+ * Runs @w (taken): later, a slice per loop turn, under the control server
+ * (NULL returned), else whole now. A flush runs to its end even if its
+ * client leaves, like any change.
+ */
+static struct json_object *ct_walk_run(struct ct_walk *w)
+{
 	struct json_object *o;
 	int rc;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	l.now = (__u64)now.tv_sec * 1000000000ull + (__u64)now.tv_nsec;
-	f.now_ns = l.now;
-	l.ages = &ages;
-	l.a = json_object_new_array();
-	rc = l.limit ? xlb_ct_walk(d->maps.conntrack, &f, 0, ct_list_one, &l) : 0;
-	if (rc < 0) {
-		json_object_put(l.a);
-		return xlb_ctl_error("conntrack list: %s", strerror(-rc));
-	}
-	o = xlb_ctl_ok();
-	json_object_object_add(o, "entries", l.a);
+	if (w->d->ctl &&
+	    xlbd_ctl_defer(w->d->ctl, ct_walk_step, ct_walk_free, w,
+			   w->kind == CTW_FLUSH ? XLBD_CTL_FINISH : 0))
+		return NULL;
+	while (!(rc = ct_walk_slice(w)))
+		;
+	o = ct_walk_answer(w, rc);
+	ct_walk_free(w);
 	return o;
+}
+
+static struct json_object *cmd_ct_list(struct xlbd *d,
+				       const struct xlbd_args *a, long vip)
+{
+	struct ct_walk *w = ct_walk_new(d, CTW_LIST, vip);
+
+	if (w)
+		w->l.a = json_object_new_array();
+	if (!w || !w->l.a) {
+		free(w);
+		return xlb_ctl_error("conntrack list: %s", strerror(ENOMEM));
+	}
+	w->l.limit = a->has_limit ? a->limit : 100;
+	return ct_walk_run(w);
 }
 
 static struct json_object *cmd_conntrack(struct xlbd *d,
 					 const struct xlbd_args *a,
 					 const char *what)
 {
-	struct json_object *err = NULL, *o;
-	long vip = vip_filter(d, a, &err), n;
-	struct xlb_ct_ages ages = ct_ages(d);
-	struct xlb_ct_filter f = { .vip_id = (int)vip };
+	struct json_object *err = NULL;
+	long vip = vip_filter(d, a, &err);
+	struct ct_walk *w;
 
 	if (vip == -2)
 		return err;
 	if (!strcmp(what, "list"))
 		return cmd_ct_list(d, a, vip);
-	if (strcmp(what, "flush")) {
-		/* a count is of live flows: expired ones are already dead */
-		f.ages = &ages;
-		f.now_ns = xlb_ct_now();
+	w = ct_walk_new(d, strcmp(what, "flush") ? CTW_COUNT : CTW_FLUSH, vip);
+	if (!w)
+		return xlb_ctl_error("conntrack %s: %s", what,
+				     strerror(ENOMEM));
+	return ct_walk_run(w);
+}
+
+static struct json_object *cmd_backend_list(struct xlbd *d,
+					    const struct xlbd_args *args)
+{
+	const char *vip = args->vip;
+	struct ct_walk *w;
+
+	if (vip && !vip_of(&d->running, vip))
+		return xlb_ctl_error("backend list: no VIP named %s", vip);
+	w = ct_walk_new(d, CTW_BACKENDS, XLB_CT_ANY_VIP);
+	if (w)
+		w->pb.n = calloc(XLB_MAX_BACKENDS, sizeof(*w->pb.n));
+	if (!w || !w->pb.n) {
+		free(w);
+		return xlb_ctl_error("backend list: %s", strerror(ENOMEM));
 	}
-	n = !strcmp(what, "flush") ? xlb_ct_flush(d->maps.conntrack, &f, 0) :
-				     xlb_ct_count(d->maps.conntrack, &f);
-	if (n < 0)
-		return xlb_ctl_error("conntrack %s: %s", what, strerror((int)-n));
-	o = xlb_ctl_ok();
-	add_int(o, !strcmp(what, "flush") ? "flushed" : "count", n);
-	add_int(o, "capacity", d->ct_size);
-	return o;
+	if (vip)
+		snprintf(w->vip, sizeof(w->vip), "%s", vip);
+	return ct_walk_run(w);
 }
 
 static struct json_object *cmd_maglev_show(struct xlbd *d,
@@ -1492,7 +1664,7 @@ struct json_object *xlbd_handle(struct xlbd *d, struct json_object *req)
 	if (i < 0)
 		return xlb_ctl_error("%s", err);
 	resp = cmds[i].fn(d, &a);
-	if (live_edit(cmds[i].name) &&
+	if (resp && live_edit(cmds[i].name) &&
 	    json_object_get_boolean(json_object_object_get(resp, "ok")))
 		keep_live_change(d, resp);
 	return resp;

@@ -32,6 +32,7 @@ struct xlbd_ct_census {
 	double at; /* when it completed (Unix time) */
 };
 struct xlbd_sync;
+struct xlbd_ctl;
 
 struct xlbd {
 	char config_path[XLB_PATH_MAX];
@@ -53,6 +54,13 @@ struct xlbd {
 	struct xlbd_ct_census census, counting;
 	double pass_started; /* CLOCK_MONOTONIC seconds */
 	struct xlbd_sync *sync; /* NULL: no sync: section (xlbd/sync.h) */
+	/*
+	 * The control server whose requests xlbd_handle() answers: walks of
+	 * the conntrack table then answer later, a slice per loop turn
+	 * (XLBD_CT_WALK_BUDGET). NULL: they walk the whole table at once
+	 * (tests calling xlbd_handle() directly).
+	 */
+	struct xlbd_ctl *ctl;
 };
 
 /*
@@ -110,6 +118,13 @@ void xlbd_sample(struct xlbd *d);
 #define XLBD_CT_PASS_MIN_MS 2000
 
 /*
+ * Control requests that walk the conntrack table (backend.list,
+ * conntrack.count/list/flush) take this many entries per loop turn,
+ * shared by the walks under way (each at least one batch, XLB_CT_BATCH).
+ */
+#define XLBD_CT_WALK_BUDGET 4096
+
+/*
  * One slice of the reaper's pass. Returns how many entries it deleted, or
  * a negative errno.
  */
@@ -140,7 +155,11 @@ struct xlbd_args {
 int xlbd_args_check(struct json_object *req, struct xlbd_args *a, char *err,
 	       size_t errlen);
 
-/* Answers one control request (never NULL). */
+/*
+ * Answers one control request. NULL only with @d->ctl set, from inside its
+ * handler: the request walks the conntrack table, and @d->ctl answers it
+ * when the walk ends (xlbd_ctl_defer).
+ */
 struct json_object *xlbd_handle(struct xlbd *d, struct json_object *req);
 
 #endif /* XLB_USER_DAEMON_H */

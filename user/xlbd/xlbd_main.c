@@ -221,6 +221,7 @@ int main(int argc, char **argv)
 	ctl = xlbd_ctl_new(r.loop, lfd, NULL, on_request, &r, err, sizeof(err));
 	if (!ctl)
 		goto fail;
+	r.d.ctl = ctl; /* conntrack walks answer later, a slice a turn */
 	/* HTTP /metrics, /healthz, status page: off unless metrics.listen */
 	metrics = xlbd_metrics_new(&r.d, r.loop, err, sizeof(err));
 	if (!metrics)
@@ -266,7 +267,8 @@ out:
 	xlbd_metrics_free(metrics);
 	xlbd_sync_free(r.d.sync);
 	r.d.sync = NULL;
-	xlbd_ctl_free(ctl);
+	r.d.ctl = NULL;
+	xlbd_ctl_free(ctl); /* walks still running are freed, answered */
 	/* probes and their events go before the loop they are on */
 	r.d.health = NULL;
 	xlbd_health_free(health);
