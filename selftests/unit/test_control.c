@@ -30,6 +30,7 @@
 #include "xlbd/edit.h"
 #include "xlbd/state.h"
 #include "lib/log.h"
+#include "ctl_reply.h"
 
 static struct xlbd d;
 static char dir[128], cfg_path[160], pin[128];
@@ -126,23 +127,11 @@ static struct json_object *req(const char *json)
 	return resp;
 }
 
-static bool ok(struct json_object *resp)
-{
-	return json_object_get_boolean(json_object_object_get(resp, "ok"));
-}
-
-static const char *error_of(struct json_object *resp)
-{
-	struct json_object *e = json_object_object_get(resp, "error");
-
-	return e ? json_object_get_string(e) : "";
-}
-
 static void expect_ok(const char *json)
 {
 	struct json_object *r = req(json);
 
-	cr_assert(ok(r), "%s succeeds (got: %s)", json, error_of(r));
+	cr_assert(reply_ok(r), "%s succeeds (got: %s)", json, reply_error(r));
 	json_object_put(r);
 }
 
@@ -151,7 +140,7 @@ static char *dump(void)
 	struct json_object *r = req("{\"cmd\":\"config.dump\"}");
 	char *s;
 
-	cr_assert(ok(r), "config.dump succeeds");
+	cr_assert(reply_ok(r), "config.dump succeeds");
 	s = strdup(json_object_get_string(json_object_object_get(r, "config")));
 	json_object_put(r);
 	return s;
@@ -181,7 +170,7 @@ static long slots_of(const char *vip, __u32 id)
 
 	snprintf(q, sizeof(q), "{\"cmd\":\"maglev.show\",\"vip\":\"%s\"}", vip);
 	r = req(q);
-	cr_assert(ok(r), "maglev.show %s succeeds: %s", vip, error_of(r));
+	cr_assert(reply_ok(r), "maglev.show %s succeeds: %s", vip, reply_error(r));
 	bs = json_object_object_get(r, "backends");
 	for (size_t i = 0; i < json_object_array_length(bs); i++) {
 		struct json_object *b = json_object_array_get_idx(bs, i);
@@ -284,10 +273,10 @@ Test(control, bad_requests_change_nothing)
 		struct json_object *r = req(bad[i].json);
 		char *after;
 
-		cr_assert(!ok(r), "%s is refused", bad[i].json);
-		cr_assert(strstr(error_of(r), bad[i].want),
+		cr_assert(!reply_ok(r), "%s is refused", bad[i].json);
+		cr_assert(strstr(reply_error(r), bad[i].want),
 			  "refusing %s says \"%s\" (said: %s)", bad[i].json,
-			  bad[i].want, error_of(r));
+			  bad[i].want, reply_error(r));
 		json_object_put(r);
 		after = dump();
 		cr_assert_str_eq(after, before,
@@ -341,7 +330,7 @@ Test(control, drain_and_undrain)
 	cr_assert(backend_active(2), "a drained backend stays active: its "
 				     "flows keep going to it");
 	r = req("{\"cmd\":\"backend.drain\",\"vip\":\"web\",\"id\":2}");
-	cr_assert(!ok(r), "draining twice is refused");
+	cr_assert(!reply_ok(r), "draining twice is refused");
 	json_object_put(r);
 	expect_ok("{\"cmd\":\"backend.undrain\",\"vip\":\"web\",\"id\":2}");
 	cr_assert_gt(slots_of("web", 2), 2 * slots_of("web", 1),
@@ -387,7 +376,7 @@ Test(control, maint_takes_the_slots_and_the_flows_drain_only_the_slots)
 	cr_assert_eq(xlb_ct_count(d.maps.conntrack, &in_web), 6,
 		     "drain keeps web's flows on backend 2");
 	r = req("{\"cmd\":\"backend.maint\",\"vip\":\"web\",\"id\":2}");
-	cr_assert(ok(r), "%s", json_object_to_json_string(r));
+	cr_assert(reply_ok(r), "%s", json_object_to_json_string(r));
 	cr_assert(strstr(json_object_get_string(json_object_object_get(r, "change")),
 			 "backend maint web 2"),
 		  "the answer says what changed: %s", json_object_to_json_string(r));
@@ -402,7 +391,7 @@ Test(control, maint_takes_the_slots_and_the_flows_drain_only_the_slots)
 			  xlb_cfg_vip_find(&d.running, "web")->refs[0].maint,
 		  "the model holds maint");
 	r = req("{\"cmd\":\"backend.maint\",\"vip\":\"web\",\"id\":2}");
-	cr_assert(!ok(r), "maint twice is refused");
+	cr_assert(!reply_ok(r), "maint twice is refused");
 	json_object_put(r);
 	expect_ok("{\"cmd\":\"backend.unmaint\",\"vip\":\"web\",\"id\":2}");
 	cr_assert_eq(slots_of("web", 2), 0, "unmaint keeps the drain under it");
@@ -453,11 +442,11 @@ Test(control, invalid_reload_keeps_the_running_config)
 
 	write_cfg("pin_dir: /sys/fs/bpf/x\nvips:\n  - name: a\n    adress: 1.2.3.4\n");
 	r = req("{\"cmd\":\"reload\"}");
-	cr_assert(!ok(r), "a config with a typo is refused");
-	cr_assert(strstr(error_of(r), "xlb.yaml:4"),
-		  "the error names the file and line (said: %s)", error_of(r));
-	cr_assert(strstr(error_of(r), "adress"),
-		  "the error names the field (said: %s)", error_of(r));
+	cr_assert(!reply_ok(r), "a config with a typo is refused");
+	cr_assert(strstr(reply_error(r), "xlb.yaml:4"),
+		  "the error names the file and line (said: %s)", reply_error(r));
+	cr_assert(strstr(reply_error(r), "adress"),
+		  "the error names the field (said: %s)", reply_error(r));
 	json_object_put(r);
 	after = dump();
 	cr_assert_str_eq(after, before, "the running config stays");
@@ -543,7 +532,7 @@ Test(control, socket_round_trip_and_single_owner)
 	waitpid(pid, NULL, 0);
 	close(lfd);
 	cr_assert_not_null(r, "the call gets an answer: %s", err);
-	cr_assert(ok(r), "vip.list over the socket succeeds");
+	cr_assert(reply_ok(r), "vip.list over the socket succeeds");
 	cr_assert_eq(json_object_array_length(json_object_object_get(r, "vips")),
 		     3, "and lists the three VIPs");
 	json_object_put(r);
@@ -669,7 +658,7 @@ Test(control, a_slow_answer_is_waited_for_or_timed_out)
 	waitpid(pid, NULL, 0);
 	close(lfd);
 	cr_assert_not_null(r, "no limit: the answer comes (%s)", err);
-	cr_assert(ok(r) && !w.timed_out);
+	cr_assert(reply_ok(r) && !w.timed_out);
 	cr_assert_geq(ticks, 4, "progress ticked while waiting (%d)", ticks);
 	json_object_put(r);
 }
@@ -704,7 +693,7 @@ Test(control, live_changes_survive_a_restart)
 
 	r = req("{\"cmd\":\"backend.add\",\"vip\":\"web\",\"id\":7,"
 		"\"address\":\"198.18.0.17\"}");
-	cr_assert(ok(r), "backend add: %s", error_of(r));
+	cr_assert(reply_ok(r), "backend add: %s", reply_error(r));
 	snprintf(want, sizeof(want), "not in %s; xlb config save writes it",
 		 cfg_path);
 	cr_assert_str_eq(json_object_get_string(json_object_object_get(r, "note")),
@@ -749,8 +738,8 @@ Test(control, config_save_writes_the_running_model)
 	expect_ok("{\"cmd\":\"backend.add\",\"vip\":\"web\",\"id\":7,"
 		  "\"address\":\"198.18.0.17\"}");
 	r = req("{\"cmd\":\"config.save\",\"file\":\"rel.yaml\"}");
-	cr_assert(!ok(r) && strstr(error_of(r), "not an absolute path"),
-		  "a relative path is refused (%s)", error_of(r));
+	cr_assert(!reply_ok(r) && strstr(reply_error(r), "not an absolute path"),
+		  "a relative path is refused (%s)", reply_error(r));
 	json_object_put(r);
 	snprintf(other, sizeof(other), "%s/other.yaml", dir);
 	snprintf(q, sizeof(q), "{\"cmd\":\"config.save\",\"file\":\"%s\"}",
@@ -802,7 +791,7 @@ static bool ref_bool(const char *vip, __u32 id, const char *key)
 	struct json_object *f;
 	bool b;
 
-	cr_assert(ok(r), "backend.list: %s", error_of(r));
+	cr_assert(reply_ok(r), "backend.list: %s", reply_error(r));
 	f = ref_field(r, vip, id, key);
 	cr_assert_not_null(f, "backend.list has %s for %s backend %u", key, vip,
 			   id);
@@ -857,9 +846,9 @@ Test(control, a_backup_stands_by_and_live_edits_keep_it)
 
 	expect_ok("{\"cmd\":\"backend.del\",\"vip\":\"web\",\"id\":1}");
 	r = req("{\"cmd\":\"backend.del\",\"vip\":\"web\",\"id\":7}");
-	cr_assert_not(ok(r), "deleting the last primary is refused");
-	cr_assert(strstr(error_of(r), "every backend is a backup"),
-		  "saying why: %s", error_of(r));
+	cr_assert_not(reply_ok(r), "deleting the last primary is refused");
+	cr_assert(strstr(reply_error(r), "every backend is a backup"),
+		  "saying why: %s", reply_error(r));
 	json_object_put(r);
 	cr_assert(has_backend("web", 7), "and nothing changed");
 
@@ -887,10 +876,10 @@ Test(control, backend_add_refusal_names_the_address_the_id_has)
 	for (int i = 0; i < 3; i++) {
 		r = req("{\"cmd\":\"backend.add\",\"vip\":\"web6\",\"id\":1,"
 			"\"address\":\"198.18.0.99\"}");
-		cr_assert(!ok(r), "id 1 with another address is refused");
-		cr_assert(strstr(error_of(r), "id 1 is 198.18.0.11 already"),
+		cr_assert(!reply_ok(r), "id 1 with another address is refused");
+		cr_assert(strstr(reply_error(r), "id 1 is 198.18.0.11 already"),
 			  "the refusal names the address id 1 has (said: %s)",
-			  error_of(r));
+			  reply_error(r));
 		json_object_put(r);
 	}
 }
@@ -1143,7 +1132,7 @@ Test(edit, drain_round_trip_shows_in_config_dump)
 		  drained);
 	cr_assert_eq(slots_of("web", 2), 0, "and the table has no slot for it");
 	r = req("{\"cmd\":\"backend.list\",\"vip\":\"web\"}");
-	cr_assert(ok(r));
+	cr_assert(reply_ok(r));
 	cr_assert(strstr(json_object_get_string(r), "\"weight\": 0") ||
 			  strstr(json_object_get_string(r), "\"weight\":0"),
 		  "backend.list says weight 0 (the CLI prints drained): %s",
@@ -1290,10 +1279,10 @@ Test(refusals, apply_time_refusal_writes_nothing)
 	{
 		struct json_object *r = req("{\"cmd\":\"reload\"}");
 
-		cr_expect(!ok(r));
-		cr_expect(!strncmp(error_of(r), "reload: /", 9) &&
-				  !strstr(error_of(r), "reload: reload:"),
-			  "one \"reload:\" and the file: %s", error_of(r));
+		cr_expect(!reply_ok(r));
+		cr_expect(!strncmp(reply_error(r), "reload: /", 9) &&
+				  !strstr(reply_error(r), "reload: reload:"),
+			  "one \"reload:\" and the file: %s", reply_error(r));
 		json_object_put(r);
 	}
 	free(maps);
@@ -1667,12 +1656,12 @@ Test(control, requests_are_validated_whole)
 		struct json_object *r = raw_req(bad[i].bytes, bad[i].len);
 		char *after;
 
-		cr_assert(!ok(r), "request %zu (%.*s) is refused", i,
+		cr_assert(!reply_ok(r), "request %zu (%.*s) is refused", i,
 			  (int)bad[i].len, bad[i].bytes);
-		cr_assert(strstr(error_of(r), bad[i].want),
+		cr_assert(strstr(reply_error(r), bad[i].want),
 			  "request %zu (%.*s) says \"%s\" (said: %s)", i,
 			  (int)bad[i].len, bad[i].bytes, bad[i].want,
-			  error_of(r));
+			  reply_error(r));
 		json_object_put(r);
 		after = dump();
 		cr_assert_str_eq(after, before,
@@ -1720,7 +1709,7 @@ Test(control, every_request_the_cli_sends_still_works)
 	track_ten_flows();
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		r = raw_req(good[i], strlen(good[i]));
-		cr_assert(ok(r), "%s succeeds (got: %s)", good[i], error_of(r));
+		cr_assert(reply_ok(r), "%s succeeds (got: %s)", good[i], reply_error(r));
 		if (i == 7)
 			cr_assert_eq(json_object_get_int(json_object_object_get(
 					     r, "tables_swapped")), 1,
@@ -1745,12 +1734,12 @@ Test(control, an_edit_answers_what_changed)
 	struct json_object *r;
 
 	r = req("{\"cmd\":\"backend.weight\",\"vip\":\"web\",\"id\":2,\"weight\":5}");
-	cr_assert(ok(r), "%s", error_of(r));
+	cr_assert(reply_ok(r), "%s", reply_error(r));
 	cr_expect_str_eq(json_object_get_string(json_object_object_get(r, "change")),
 			 "backend weight web 2 3 -> 5");
 	json_object_put(r);
 	r = req("{\"cmd\":\"backend.drain\",\"vip\":\"web\",\"id\":1}");
-	cr_assert(ok(r), "%s", error_of(r));
+	cr_assert(reply_ok(r), "%s", reply_error(r));
 	cr_expect_str_eq(json_object_get_string(json_object_object_get(r, "change")),
 			 "backend drain web 1");
 	json_object_put(r);

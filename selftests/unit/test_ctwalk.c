@@ -38,6 +38,7 @@
 #include "xlbd/ctl_server.h"
 #include "xlbd/daemon.h"
 #include "xlbd/loop.h"
+#include "ctl_reply.h"
 
 #define NFLOWS 1000000u /* the bulk: backends 1..3 over web, dsr, web6 */
 #define NRARE 7u /* to VIP rare: a filter matching few in a big table */
@@ -79,14 +80,6 @@ static const char cfg_text[] =
 	"      backends: [ { id: 3 } ] }\n"
 	"  - { name: rare, address: 192.0.2.40, port: 80, protocol: tcp,\n"
 	"      backends: [ { id: 1 } ] }\n";
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static struct json_object *handler(struct json_object *req, void *arg)
 {
@@ -240,29 +233,7 @@ TestSuite(ctwalk, .init = start, .fini = fini, .timeout = 300);
 
 static struct json_object *call(const char *json, double *ms)
 {
-	struct json_object *q = json_tokener_parse(json), *r;
-	char err[256];
-	double t = now_ms();
-
-	cr_assert_not_null(q, "test request is JSON: %s", json);
-	r = xlb_ctl_call(S.path, q, err, sizeof(err));
-	if (ms)
-		*ms = now_ms() - t;
-	json_object_put(q);
-	cr_assert_not_null(r, "%s gets an answer: %s", json, err);
-	return r;
-}
-
-static bool ok(struct json_object *r)
-{
-	return json_object_get_boolean(json_object_object_get(r, "ok"));
-}
-
-static const char *error_of(struct json_object *r)
-{
-	struct json_object *e = json_object_object_get(r, "error");
-
-	return e ? json_object_get_string(e) : "";
+	return ctl_call_timed(S.path, json, ms);
 }
 
 static int64_t i_of(struct json_object *o, const char *k)
@@ -284,10 +255,10 @@ static void *async_main(void *arg)
 {
 	struct async *a = arg;
 	struct json_object *q = json_tokener_parse(a->json);
-	double t = now_ms();
+	double t = test_now_ms();
 
 	a->resp = q ? xlb_ctl_call(S.path, q, a->err, sizeof(a->err)) : NULL;
-	a->ms = now_ms() - t;
+	a->ms = test_now_ms() - t;
 	json_object_put(q);
 	atomic_store(&a->done, true);
 	return NULL;
@@ -326,7 +297,7 @@ static void walk_with_pings(struct async *a, int n, struct pings *p)
 		double ms;
 		struct json_object *r = call("{\"cmd\":\"status\"}", &ms);
 
-		cr_assert(ok(r), "status answers: %s", error_of(r));
+		cr_assert(reply_ok(r), "status answers: %s", reply_error(r));
 		json_object_put(r);
 		if (ms > p->worst)
 			p->worst = ms;
@@ -342,8 +313,8 @@ static void walk_with_pings(struct async *a, int n, struct pings *p)
 		pthread_join(a[i].th, NULL);
 		cr_assert_not_null(a[i].resp, "%s gets an answer: %s",
 				   a[i].json, a[i].err);
-		cr_assert(ok(a[i].resp), "%s: %s", a[i].json,
-			  error_of(a[i].resp));
+		cr_assert(reply_ok(a[i].resp), "%s: %s", a[i].json,
+			  reply_error(a[i].resp));
 	}
 }
 
@@ -526,16 +497,16 @@ Test(ctwalk, walks_end_cleanly_when_clients_leave_or_xlbd_stops)
 
 	for (int i = 0; i < 3; i++)
 		fds[i] = send_raw("{\"cmd\":\"backend.list\"}");
-	t = now_ms();
-	while (pending() < 3 && now_ms() - t < 5000)
+	t = test_now_ms();
+	while (pending() < 3 && test_now_ms() - t < 5000)
 		usleep(100);
 	cr_assert_eq(pending(), 3, "the three walks are under way");
 	for (int i = 0; i < 3; i++)
 		close(fds[i]);
-	t = now_ms();
-	while (pending() && now_ms() - t < 5000)
+	t = test_now_ms();
+	while (pending() && test_now_ms() - t < 5000)
 		usleep(100);
-	t = now_ms() - t;
+	t = test_now_ms() - t;
 	cr_assert_eq(pending(), 0, "the walks of clients gone ended");
 	/* three walks at once take over a second; cancelled, they end at
 	 * their first slice */
@@ -546,27 +517,27 @@ Test(ctwalk, walks_end_cleanly_when_clients_leave_or_xlbd_stops)
 	/* a reload while a walk is under way */
 	atomic_init(&a[0].done, false);
 	cr_assert_eq(pthread_create(&a[0].th, NULL, async_main, &a[0]), 0);
-	t = now_ms();
-	while (!pending() && !atomic_load(&a[0].done) && now_ms() - t < 5000)
+	t = test_now_ms();
+	while (!pending() && !atomic_load(&a[0].done) && test_now_ms() - t < 5000)
 		usleep(100);
 	r = call("{\"cmd\":\"reload\"}", NULL);
-	cr_assert(ok(r), "reload mid-walk: %s", error_of(r));
+	cr_assert(reply_ok(r), "reload mid-walk: %s", reply_error(r));
 	json_object_put(r);
 	pthread_join(a[0].th, NULL);
 	cr_assert_not_null(a[0].resp, "%s", a[0].err);
-	cr_assert(ok(a[0].resp), "%s", error_of(a[0].resp));
+	cr_assert(reply_ok(a[0].resp), "%s", reply_error(a[0].resp));
 	check_backend_list(a[0].resp);
 	json_object_put(a[0].resp);
 
 	/* a flush whose client left runs to its end, as any change */
 	fd = send_raw("{\"cmd\":\"conntrack.flush\",\"vip\":\"dsr\"}");
-	t = now_ms();
-	while (!pending() && now_ms() - t < 5000)
+	t = test_now_ms();
+	while (!pending() && test_now_ms() - t < 5000)
 		usleep(100);
 	cr_assert_eq(pending(), 1, "the flush is under way");
 	close(fd);
-	t = now_ms();
-	while (pending() && now_ms() - t < 30000)
+	t = test_now_ms();
+	while (pending() && test_now_ms() - t < 30000)
 		usleep(1000);
 	cr_assert_eq(pending(), 0, "the flush ended");
 	r = call("{\"cmd\":\"conntrack.count\",\"vip\":\"dsr\"}", NULL);
@@ -578,8 +549,8 @@ Test(ctwalk, walks_end_cleanly_when_clients_leave_or_xlbd_stops)
 
 	/* stopping with a walk pending: its client is told */
 	fd = send_raw("{\"cmd\":\"conntrack.count\"}");
-	t = now_ms();
-	while (!pending() && now_ms() - t < 5000)
+	t = test_now_ms();
+	while (!pending() && test_now_ms() - t < 5000)
 		usleep(100);
 	cr_assert_eq(pending(), 1, "the count is under way");
 	stop_loop();

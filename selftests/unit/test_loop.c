@@ -31,14 +31,7 @@
 #include "xlbd/ctl_server.h"
 #include "xlbd/daemon.h"
 #include "xlbd/loop.h"
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
+#include "ctl_reply.h"
 
 static struct xlbd_loop *new_loop(void)
 {
@@ -94,7 +87,7 @@ static void tick_cb(void *arg)
 		for (int i = 0; i < NTIMERS; i++)
 			t->seen_at_first[i] = ticks[i].n;
 	if (t->n < MAX_FIRES)
-		t->at[t->n] = now_ms() - t0;
+		t->at[t->n] = test_now_ms() - t0;
 	t->n++;
 	/* the slowest timer's fifth call ends the run (at 350 ms) */
 	if (t == &ticks[NTIMERS - 1] && t->n == 5)
@@ -109,7 +102,7 @@ Test(loop, timers_fire_in_order_never_early)
 	char err[256];
 	double elapsed;
 
-	t0 = now_ms();
+	t0 = test_now_ms();
 	for (int i = 0; i < NTIMERS; i++) {
 		ticks[i] = (struct tick){ .l = l, .period_ms = period[i] };
 		src[i] = xlbd_loop_timer(l, period[i], tick_cb, &ticks[i], err,
@@ -117,7 +110,7 @@ Test(loop, timers_fire_in_order_never_early)
 		cr_assert_not_null(src[i], "timer %u ms: %s", period[i], err);
 	}
 	cr_assert_eq(xlbd_loop_run(l, err, sizeof(err)), 0, "runs: %s", err);
-	elapsed = now_ms() - t0;
+	elapsed = test_now_ms() - t0;
 
 	for (int i = 0; i < NTIMERS; i++) {
 		struct tick *t = &ticks[i];
@@ -489,29 +482,7 @@ static int dial(void)
 
 static struct json_object *call(const char *json, double *ms)
 {
-	struct json_object *q = json_tokener_parse(json), *r;
-	char err[256];
-	double t = now_ms();
-
-	cr_assert_not_null(q, "test request is JSON: %s", json);
-	r = xlb_ctl_call(S.path, q, err, sizeof(err));
-	if (ms)
-		*ms = now_ms() - t;
-	json_object_put(q);
-	cr_assert_not_null(r, "%s gets an answer: %s", json, err);
-	return r;
-}
-
-static bool ok(struct json_object *r)
-{
-	return json_object_get_boolean(json_object_object_get(r, "ok"));
-}
-
-static const char *error_of(struct json_object *r)
-{
-	struct json_object *e = json_object_object_get(r, "error");
-
-	return e ? json_object_get_string(e) : "";
+	return ctl_call_timed(S.path, json, ms);
 }
 
 /* true if the server closed @fd (poll says so; nothing is read) */
@@ -527,7 +498,7 @@ static double closed_after(int fd, double t, int wait_ms)
 {
 	cr_assert(closed_by_server(fd, wait_ms),
 		  "the server closed the connection within %d ms", wait_ms);
-	return now_ms() - t;
+	return test_now_ms() - t;
 }
 
 static const char xd_cfg_text[] =
@@ -583,7 +554,7 @@ Test(ctl_server, stalled_clients_do_not_block_others)
 		cr_assert_eq(write(dripper, &drip[i], 1), 1,
 			     "the dripping client is still connected");
 		r = call("{\"cmd\":\"status\"}", &ms);
-		cr_assert(ok(r), "status %d is answered: %s", i, error_of(r));
+		cr_assert(reply_ok(r), "status %d is answered: %s", i, reply_error(r));
 		cr_assert_eq(
 			json_object_get_int(json_object_object_get(r, "vips")),
 			1, "by the real daemon (1 VIP)");
@@ -623,7 +594,7 @@ Test(ctl_server, stalled_clients_closed_at_their_deadline)
 
 	srv_start(&o, echo);
 
-	t = now_ms();
+	t = test_now_ms();
 	fd = dial();
 	at = closed_after(fd, t, 3000);
 	cr_assert(at >= 295 && at < 1500,
@@ -636,7 +607,7 @@ Test(ctl_server, stalled_clients_closed_at_their_deadline)
 	cr_assert(strstr(buf, "no whole request within 300 ms"), "%s", buf);
 	close(fd);
 
-	t = now_ms();
+	t = test_now_ms();
 	fd = dial();
 	cr_assert_eq(write(fd, "{\"cmd\":", 7), 7);
 	at = closed_after(fd, t, 3000);
@@ -646,7 +617,7 @@ Test(ctl_server, stalled_clients_closed_at_their_deadline)
 		  at);
 	close(fd);
 
-	t = now_ms();
+	t = test_now_ms();
 	fd = dial();
 	for (int i = 0;; i++) {
 		cr_assert_lt(i, 100, "the dripping client was never closed");
@@ -654,7 +625,7 @@ Test(ctl_server, stalled_clients_closed_at_their_deadline)
 		    closed_by_server(fd, 40))
 			break;
 	}
-	at = now_ms() - t;
+	at = test_now_ms() - t;
 	cr_assert(at >= 295 && at < 1500,
 		  "a byte every 40 ms: closed after "
 		  "%.0f ms",
@@ -666,7 +637,7 @@ Test(ctl_server, stalled_clients_closed_at_their_deadline)
 	snprintf(buf, sizeof(buf), "{\"cmd\":\"big\",\"size\":%d}", 8 << 20);
 	cr_assert_eq(write(fd, buf, strlen(buf)), (ssize_t)strlen(buf));
 	cr_assert_eq(shutdown(fd, SHUT_WR), 0);
-	t = now_ms();
+	t = test_now_ms();
 	at = closed_after(fd, t, 5000);
 	cr_assert(at < 1500,
 		  "a client that does not read its answer was "
@@ -688,7 +659,7 @@ Test(ctl_server, stalled_clients_closed_at_their_deadline)
 	{
 		struct json_object *r = call("{\"cmd\":\"after\"}", NULL);
 
-		cr_assert(ok(r), "a request after all that is answered");
+		cr_assert(reply_ok(r), "a request after all that is answered");
 		json_object_put(r);
 	}
 }
@@ -710,11 +681,11 @@ Test(ctl_server, oversized_request_refused)
 	json_object_object_add(q, "pad", json_object_new_string(s));
 	r = xlb_ctl_call(S.path, q, err, sizeof(err));
 	cr_assert_not_null(r, "a 200 KB request gets an answer: %s", err);
-	cr_assert(!ok(r), "which refuses it");
-	cr_assert(strstr(error_of(r), "request over 65536 bytes"),
+	cr_assert(!reply_ok(r), "which refuses it");
+	cr_assert(strstr(reply_error(r), "request over 65536 bytes"),
 		  "saying "
 		  "why: %s",
-		  error_of(r));
+		  reply_error(r));
 	json_object_put(r);
 	json_object_put(q);
 
@@ -725,8 +696,8 @@ Test(ctl_server, oversized_request_refused)
 	json_object_object_add(q, "pad", json_object_new_string(s));
 	r = xlb_ctl_call(S.path, q, err, sizeof(err));
 	cr_assert_not_null(r, "%s", err);
-	cr_assert(ok(r), "a request under the limit is served: %s",
-		  error_of(r));
+	cr_assert(reply_ok(r), "a request under the limit is served: %s",
+		  reply_error(r));
 	cr_assert_eq(strlen(json_object_get_string(json_object_object_get(
 			     json_object_object_get(r, "echo"), "pad"))),
 		     (64 << 10) - 64, "and echoed whole");
@@ -743,8 +714,8 @@ Test(ctl_server, oversized_request_refused)
 		close(fd);
 	}
 	cr_assert_not_null(r, "junk gets an answer: %s", err);
-	cr_assert(!ok(r) && strstr(error_of(r), "not a JSON object"),
-		  "which refuses it as before: %s", error_of(r));
+	cr_assert(!reply_ok(r) && strstr(reply_error(r), "not a JSON object"),
+		  "which refuses it as before: %s", reply_error(r));
 	json_object_put(r);
 }
 
@@ -760,29 +731,29 @@ Test(ctl_server, connection_cap)
 	for (int i = 0; i < 4; i++)
 		idle[i] = dial();
 	/* the server has not necessarily accepted them yet: wait for it */
-	t = now_ms();
+	t = test_now_ms();
 	for (;;) {
 		r = call("{\"cmd\":\"fifth\"}", NULL);
-		if (!ok(r))
+		if (!reply_ok(r))
 			break;
 		json_object_put(r);
-		cr_assert_lt(now_ms() - t, 2000.0,
+		cr_assert_lt(test_now_ms() - t, 2000.0,
 			     "a fifth client is refused once four are open");
 		usleep(5000);
 	}
-	cr_assert(strstr(error_of(r), "serves 4 control connections at once"),
-		  "the refusal says why: %s", error_of(r));
+	cr_assert(strstr(reply_error(r), "serves 4 control connections at once"),
+		  "the refusal says why: %s", reply_error(r));
 	json_object_put(r);
 
 	close(idle[0]);
-	t = now_ms();
+	t = test_now_ms();
 	for (;;) {
 		r = call("{\"cmd\":\"again\"}", NULL);
-		if (ok(r))
+		if (reply_ok(r))
 			break;
 		json_object_put(r);
 		cr_assert_lt(
-			now_ms() - t, 2000.0,
+			test_now_ms() - t, 2000.0,
 			"a slot freed by a client that left is used again");
 		usleep(5000);
 	}
