@@ -309,6 +309,15 @@ check "README's lab pktgen recipe: exit 0, every frame left the client" \
 	eval '[ "$rc" = 0 ] && ! grep -q "uncounted\|none of" <<<"$err" && grep -q "^sent 2000 packets" <<<"$out"'
 [ "$rc" = 0 ] || sed 's/^/#   /' <<<"$out$err"
 
+# a backup added live stands by while web6's primaries can serve
+out "$X" -s "$SOCK" backend add web6 14 --address 2001:db8:1::14 --backup
+bk=$("$X" -s "$SOCK" --json backend list web6 |
+	jq -r '.backends[] | select(.id == 14) | .vips[] | select(.vip == "web6") |
+	       "\(.backup) \(.benched)"')
+check "backend add --backup: a backup that stands by (got: $bk)" \
+	eval '[ "$rc" = 0 ] && [ "$bk" = "true true" ]'
+"$X" -s "$SOCK" backend del web6 14 >/dev/null
+
 # live changes survive kill -9 and a restart (the state file), until a reload
 out "$X" -s "$SOCK" backend add web4 4 --address 198.18.0.14
 check "a live backend add says it is not in the file" \

@@ -834,6 +834,24 @@ Test(control, a_backup_stands_by_and_live_edits_keep_it)
 		  "config dump keeps the flag after a live add:\n%s", text);
 	free(text);
 
+	/* a backup added live: benched at once, and in the dump */
+	expect_ok("{\"cmd\":\"backend.add\",\"vip\":\"web\",\"id\":8,"
+		  "\"address\":\"198.18.0.18\",\"backup\":true}");
+	cr_assert(ref_bool("web", 8, "backup"), "8 is added as a backup");
+	cr_assert(ref_bool("web", 8, "benched"), "and stands by");
+	cr_assert_eq(slots_of("web", 8), 0, "with no slot");
+	text = dump();
+	cr_assert(strstr(text, "{id: 8, weight: 1, backup: true}"),
+		  "config dump has the added backup:\n%s", text);
+	free(text);
+	r = req("{\"cmd\":\"backend.add\",\"vip\":\"web\",\"id\":9,"
+		"\"address\":\"198.18.0.19\",\"backup\":\"yes\"}");
+	cr_assert_not(reply_ok(r), "backup must be a bool: %s",
+		      reply_error(r));
+	json_object_put(r);
+	cr_assert_not(has_backend("web", 9), "and nothing changed");
+	expect_ok("{\"cmd\":\"backend.del\",\"vip\":\"web\",\"id\":8}");
+
 	/* through the socket, as the CLI does: the state file keeps them */
 	expect_ok("{\"cmd\":\"backend.maint\",\"vip\":\"web\",\"id\":1}");
 	expect_ok("{\"cmd\":\"backend.drain\",\"vip\":\"web\",\"id\":7}");
@@ -1017,12 +1035,12 @@ Test(edit, each_edit_is_applied)
 	cr_assert_not_null(xlb_cfg_vip_find(&d.running, "api"), "api is in the model");
 	cr_assert_eq(count_keys(d.maps.vips, sizeof(struct xlb_vip_key)), 4,
 		     "and in xlb_vips");
-	cr_assert_eq(xlb_edit_backend_add(&d, "api", &b, true, 2, &st, err,
+	cr_assert_eq(xlb_edit_backend_add(&d, "api", &b, true, 2, false, &st, err,
 					  sizeof(err)), 0, "%s", err);
 	cr_assert_eq(st.tables_installed, 1, "api's table is swapped");
 	cr_assert(backend_active(7), "the new backend is active");
 	b.id = 1;
-	cr_assert_eq(xlb_edit_backend_add(&d, "api", &b, false, 1, &st, err,
+	cr_assert_eq(xlb_edit_backend_add(&d, "api", &b, false, 1, false, &st, err,
 					  sizeof(err)), 0, "%s", err);
 	cr_assert_eq(slots_of("api", 7) + slots_of("api", 1), 1009);
 	cr_assert_gt(slots_of("api", 7), slots_of("api", 1), "weight 2 > weight 1");
@@ -1091,12 +1109,12 @@ Test(edit, refusals_change_neither_model_nor_maps)
 	TRY(xlb_edit_vip_add(&d, &bad_size, &st, err, sizeof(err)), "prime");
 	TRY(xlb_edit_vip_add(&d, &same_key, &st, err, sizeof(err)), "192.0.2.10");
 	TRY(xlb_edit_vip_del(&d, "nope", &st, err, sizeof(err)), "no VIP");
-	TRY(xlb_edit_backend_add(&d, "web", &other, true, 1, &st, err,
+	TRY(xlb_edit_backend_add(&d, "web", &other, true, 1, false, &st, err,
 				 sizeof(err)), "id 1 is 198.18.0.11 already");
 	other.id = 2;
-	TRY(xlb_edit_backend_add(&d, "web", &other, false, 1, &st, err,
+	TRY(xlb_edit_backend_add(&d, "web", &other, false, 1, false, &st, err,
 				 sizeof(err)), "has it already");
-	TRY(xlb_edit_backend_add(&d, "dsr", &v6, false, 1, &st, err,
+	TRY(xlb_edit_backend_add(&d, "dsr", &v6, false, 1, false, &st, err,
 				 sizeof(err)), "famil");
 	TRY(xlb_edit_backend_del(&d, "web", 3, &st, err, sizeof(err)),
 	    "no backend 3");
@@ -1238,7 +1256,7 @@ Test(refusals, edit_errors_name_the_request)
 	cr_expect(!strncmp(err, "vip add web4: ", 14) &&
 			  strstr(err, "192.0.2.10 port 80/tcp is already"),
 		  "a clash names the request: %s", err);
-	cr_assert_lt(xlb_edit_backend_add(&d, "dsr", &v6, false, 1, NULL, err,
+	cr_assert_lt(xlb_edit_backend_add(&d, "dsr", &v6, false, 1, false, NULL, err,
 					  sizeof(err)),
 		     0);
 	cr_expect(!strncmp(err, "backend add dsr 3: backends[2].id: backend 3 "

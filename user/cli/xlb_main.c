@@ -50,7 +50,7 @@ static const char commands_text[] =
 	"          [--hash 5tuple|source] [--no-conntrack] [--no-echo] [--table-size M]\n"
 	"  vip del NAME\n"
 	"  backend list [VIP]\n"
-	"  backend add VIP ID [--address A] [--mac M] [--weight W]\n"
+	"  backend add VIP ID [--address A] [--mac M] [--weight W] [--backup]\n"
 	"  backend del VIP ID\n"
 	"  backend weight VIP ID W\n"
 	"  backend drain VIP ID | backend undrain VIP ID\n"
@@ -653,6 +653,7 @@ struct backend_opts {
 	struct xlb_opt_addr address;
 	__u8 mac[6];
 	__u32 weight;
+	bool backup;
 };
 
 static const struct xlb_opt backend_add_table[] = {
@@ -662,6 +663,8 @@ static const struct xlb_opt backend_add_table[] = {
 		   "the backend's MAC (l2dsr), else resolved"),
 	XLB_OPT_NUM("weight", 0, struct backend_opts, weight, "W", 0,
 		    XLB_WEIGHT_MAX, "its weight in this VIP (default 1)"),
+	XLB_OPT_FLAG("backup", 0, struct backend_opts, backup,
+		     "a backup: new flows only while no other backend can"),
 };
 
 /* One table per subcommand, so each one's help and usage line fit it. */
@@ -669,7 +672,8 @@ static const struct xlb_opt backend_add_table[] = {
 	{ .prog = "xlb", .cmd = "backend " sub, .usage = use,             \
 	  .opts = backend_add_table, .nopts = n }
 static const struct xlb_opts backend_sets[] = {
-	BACKEND_SET("add", "VIP ID [--address A] [--mac M] [--weight W]", 3),
+	BACKEND_SET("add",
+		    "VIP ID [--address A] [--mac M] [--weight W] [--backup]", 4),
 	BACKEND_SET("del", "VIP ID", 0),
 	BACKEND_SET("weight", "VIP ID W", 0),
 	BACKEND_SET("drain", "VIP ID", 0),
@@ -744,6 +748,9 @@ static int cmd_backend(struct cli *c)
 	}
 	if (xlb_opt_given(&r, 2))
 		add_int(req, "weight", o.weight);
+	if (xlb_opt_given(&r, 3))
+		json_object_object_add(req, "backup",
+				       json_object_new_boolean(true));
 	return call(c, req, NULL);
 }
 

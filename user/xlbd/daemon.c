@@ -420,7 +420,8 @@ static struct json_object *cmd_backend_add(struct xlbd *d,
 		memcpy(nb.mac, a->mac, sizeof(nb.mac));
 	nb.has_mac = a->has_mac;
 	rc = xlb_edit_backend_add(d, a->vip, &nb, a->has_address,
-				  a->has_weight ? a->weight : 1, &st, err,
+				  a->has_weight ? a->weight : 1,
+				  a->has_backup && a->backup, &st, err,
 				  sizeof(err));
 	return edited(rc, &st, err);
 }
@@ -1481,6 +1482,7 @@ static const struct xlb_ctl_arg args_backend_add[] = {
 	ARG(address, XLB_CTL_ADDR, false, 0, 0),
 	ARG(mac, XLB_CTL_MAC, false, 0, 0),
 	ARG(weight, XLB_CTL_U32, false, 0, XLB_WEIGHT_MAX),
+	ARG(backup, XLB_CTL_BOOL, false, 0, 0),
 };
 static const struct xlb_ctl_arg args_vip_id[] = { A_NAME(vip, true), A_ID };
 static const struct xlb_ctl_arg args_weight[] = {

@@ -140,10 +140,10 @@ struct xlbd_args {
 	struct xlb_opt_addr address;
 	__u8 mac[6];
 	__u32 port, protocol, mode, hash, table_size, id, weight, limit;
-	bool conntrack, echo;
+	bool conntrack, echo, backup;
 	bool has_name, has_vip, has_address, has_mac, has_port, has_protocol,
 		has_mode, has_hash, has_table_size, has_id, has_weight,
-		has_limit, has_conntrack, has_echo, has_file;
+		has_limit, has_conntrack, has_echo, has_file, has_backup;
 };
 
 /*

@@ -228,8 +228,8 @@ int xlb_edit_vip_del(struct xlbd *d, const char *name,
 
 int xlb_edit_backend_add(struct xlbd *d, const char *vip,
 			 const struct xlb_cfg_backend *b, bool has_addr,
-			 __u32 weight, struct xlb_apply_stats *st, char *err,
-			 size_t errlen)
+			 __u32 weight, bool backup, struct xlb_apply_stats *st,
+			 char *err, size_t errlen)
 {
 	char label[XLB_NAME_MAX + 32];
 	const struct xlb_cfg_backend *pool;
@@ -265,7 +265,8 @@ int xlb_edit_backend_add(struct xlbd *d, const char *vip,
 	rc = begin(d, &c, err, errlen);
 	if (rc)
 		return rc;
-	snprintf(label, sizeof(label), "backend add %s %u", vip, b->id);
+	snprintf(label, sizeof(label), "backend add %s %u%s", vip, b->id,
+		 backup ? " (backup)" : "");
 	if (!pool) {
 		grown = realloc(c.backends, (c.nbackends + 1) * sizeof(*grown));
 		if (!grown)
@@ -285,7 +286,8 @@ int xlb_edit_backend_add(struct xlbd *d, const char *vip,
 			   label, -1, st, err, errlen);
 	v->refs = refs;
 	v->refs[v->nrefs++] = (struct xlb_cfg_ref){ .id = b->id,
-						    .weight = weight };
+						    .weight = weight,
+						    .backup = backup };
 	return end(d, &c, 0, label, v - c.vips, st, err, errlen);
 }
 

@@ -39,15 +39,16 @@ int xlb_edit_vip_del(struct xlbd *d, const char *name,
 		     struct xlb_apply_stats *st, char *err, size_t errlen);
 
 /*
- * Adds backend @b->id to VIP @vip with @weight. A backend not yet in the
- * pool joins it as @b says (its address is needed: @has_addr); an id already
- * in the pool must keep its address (a stable id names one server), and its
- * MAC and health are the pool's.
+ * Adds backend @b->id to VIP @vip with @weight, a backup (takes new flows
+ * only while no primary of the VIP can) when @backup. A backend not yet in
+ * the pool joins it as @b says (its address is needed: @has_addr); an id
+ * already in the pool must keep its address (a stable id names one server),
+ * and its MAC and health are the pool's.
  */
 int xlb_edit_backend_add(struct xlbd *d, const char *vip,
 			 const struct xlb_cfg_backend *b, bool has_addr,
-			 __u32 weight, struct xlb_apply_stats *st, char *err,
-			 size_t errlen);
+			 __u32 weight, bool backup, struct xlb_apply_stats *st,
+			 char *err, size_t errlen);
 /* Takes backend @id out of VIP @vip; out of the pool when no VIP uses it. */
 int xlb_edit_backend_del(struct xlbd *d, const char *vip, __u32 id,
 			 struct xlb_apply_stats *st, char *err, size_t errlen);
