@@ -362,6 +362,7 @@ Test(health, tcp_probes_half_open_from_a_held_port_with_random_isns)
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	__u16 sport[64];
 	__u32 seq[64];
+	struct xlbd_health_totals t;
 	int n, fd;
 
 	cr_assert(raw >= 0, "the test's raw socket: %s", strerror(errno));
@@ -385,6 +386,9 @@ Test(health, tcp_probes_half_open_from_a_held_port_with_random_isns)
 		      "probes went on every 100 ms");
 	cr_expect_eq(xlbd_health_find(h, "web", 1)->failures, 0,
 		     "and none failed");
+	xlbd_health_counts(h, &t);
+	cr_expect_str_eq(t.tcp_probe, "half-open", "status says half-open");
+	cr_expect_eq(t.tcp_answers_dropped, 0, "and that no answer was lost");
 
 	cr_assert_eq(fcntl(l1, F_SETFL, O_NONBLOCK), 0);
 	fd = accept(l1, NULL, NULL);
@@ -530,6 +534,7 @@ Test(health, tcp_check_connects_without_cap_net_raw)
 Test(health, tcp_check_connects_when_told_to)
 {
 	int p1, l1 = listen_tcp(&p1), fd;
+	struct xlbd_health_totals t;
 
 	cr_assert_eq(setenv("XLB_TCP_CHECK", "connect", 1), 0);
 	write_fast_tcp_cfg("127.0.0.1", p1, 0);
@@ -538,6 +543,8 @@ Test(health, tcp_check_connects_when_told_to)
 	cr_assert(check_reached(&(struct want){ "web", 1, false }), "1 is up");
 	cr_expect_str_eq(xlbd_health_find(h, "web", 1)->last_reason,
 			 "connected");
+	xlbd_health_counts(h, &t);
+	cr_expect_str_eq(t.tcp_probe, "connect", "status says connect");
 	cr_assert_eq(fcntl(l1, F_SETFL, O_NONBLOCK), 0);
 	fd = accept(l1, NULL, NULL);
 	cr_expect(fd >= 0, "a connect reached the accept queue");

@@ -1323,6 +1323,12 @@ static struct json_object *cmd_status(struct xlbd *d)
 				       json_object_new_double(t.commit_s));
 		json_object_object_add(o, "health_pending",
 				       json_object_new_boolean(t.pending));
+		json_object_object_add(o, "health_tcp_probe",
+				       t.tcp_probe ?
+					       json_object_new_string(t.tcp_probe) :
+					       NULL);
+		add_int(o, "health_tcp_answers_dropped",
+			(int64_t)t.tcp_answers_dropped);
 	}
 	json_object_object_add(o, "conntrack_adopted",
 			       json_object_new_boolean(d->ct_adopted));

@@ -1279,6 +1279,8 @@ void xlbd_health_counts(const struct xlbd_health *h,
 	t->commits = h->commits;
 	t->commit_s = h->commit_s;
 	t->pending = h->dirty;
+	t->tcp_probe = xlbd_check_tcp_mode((struct xlbd_health *)h,
+					   &t->tcp_answers_dropped);
 }
 
 /* One family over every (check, reference) pair. */
@@ -1323,6 +1325,15 @@ static void health_family(struct xlb_prom *p, const struct xlbd_health *h,
 	}
 }
 
+/* xlbd_check_tcp_mode()'s drop count, for the metrics. */
+static unsigned long t_dropped(const struct xlbd_health *h)
+{
+	unsigned long n;
+
+	xlbd_check_tcp_mode((struct xlbd_health *)h, &n);
+	return n;
+}
+
 void xlbd_health_prom(struct xlb_prom *p, void *arg)
 {
 	const struct xlbd_health *h = arg;
@@ -1336,6 +1347,11 @@ void xlbd_health_prom(struct xlb_prom *p, void *arg)
 	xlb_prom_family(p, "xlb_health_commit_seconds_total", "counter",
 			"Time spent committing transitions to the tables.");
 	xlb_prom_f64(p, "xlb_health_commit_seconds_total", h->commit_s, NULL);
+	xlb_prom_family(p, "xlb_health_tcp_answers_dropped_total", "counter",
+			"Answers to half-open TCP probes the raw socket's full "
+			"queue dropped (their probes time out).");
+	xlb_prom_u64(p, "xlb_health_tcp_answers_dropped_total",
+		     t_dropped(h), NULL);
 	health_family(p, h, "xlb_backend_check_up", "gauge",
 		      "1 when the backend's health check in the VIP says up.",
 		      HP_UP);

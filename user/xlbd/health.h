@@ -193,6 +193,14 @@ void xlbd_tcp_syn_free(struct xlbd_tcp_syn *s);
 int xlbd_tcp_syn_start(struct xlbd_tcp_syn *s, struct xlbd_check *ck,
 		       char *why, size_t n);
 void xlbd_tcp_syn_cancel(struct xlbd_tcp_syn *s, struct xlbd_check *ck);
+/* Answers the raw sockets' full queues dropped (SO_RXQ_OVFL), so far. */
+unsigned long xlbd_tcp_syn_dropped(const struct xlbd_tcp_syn *s);
+/*
+ * How TCP checks probe: "half-open", "connect", or NULL before the first
+ * TCP probe; *@dropped: xlbd_tcp_syn_dropped() (0 when connecting).
+ */
+const char *xlbd_check_tcp_mode(struct xlbd_health *h,
+				unsigned long *dropped);
 
 /*
  * Checks through the tunnel (health_tunnel.c): the probe program
@@ -266,6 +274,8 @@ struct xlbd_health_totals {
 	unsigned long commits; /* commits of transitions to the tables */
 	double commit_s; /* the time they took */
 	bool pending; /* transitions not in the tables yet */
+	const char *tcp_probe; /* xlbd_check_tcp_mode() */
+	unsigned long tcp_answers_dropped;
 };
 void xlbd_health_counts(const struct xlbd_health *h,
 			struct xlbd_health_totals *t);

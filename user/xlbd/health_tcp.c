@@ -291,6 +291,16 @@ static void tcp_cancel(struct xlbd_check *ck)
 	ck->priv = NULL;
 }
 
+const char *xlbd_check_tcp_mode(struct xlbd_health *h, unsigned long *dropped)
+{
+	struct tcp_pool *tp = *xlbd_health_tcp_slot(h);
+
+	*dropped = tp && tp->syn ? xlbd_tcp_syn_dropped(tp->syn) : 0;
+	if (!tp)
+		return NULL;
+	return tp->syn ? "half-open" : "connect";
+}
+
 void xlbd_check_tcp_cleanup(struct xlbd_health *h)
 {
 	void **slot = xlbd_health_tcp_slot(h);

@@ -626,6 +626,11 @@ int xlbd_tcp_syn_start(struct xlbd_tcp_syn *s, struct xlbd_check *ck,
 	return 0;
 }
 
+unsigned long xlbd_tcp_syn_dropped(const struct xlbd_tcp_syn *s)
+{
+	return (unsigned long)s->f[0].drops + s->f[1].drops;
+}
+
 void xlbd_tcp_syn_cancel(struct xlbd_tcp_syn *s, struct xlbd_check *ck)
 {
 	struct syn_probe *p = ck->priv;
