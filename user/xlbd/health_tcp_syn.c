@@ -89,7 +89,6 @@ struct xlbd_tcp_syn {
 	int udp4; /* learns IPv4 source addresses */
 	struct syn_probe *bucket[SYN_BUCKETS];
 	struct syn_probe *free;
-	unsigned long sent, answers, strays;
 	time_t drop_logged;
 	/*
 	 * Sequence numbers drawn ahead: libsodium's randombytes_buf is a
@@ -155,13 +154,10 @@ static void answer(struct xlbd_tcp_syn *s, struct syn_probe *p, bool ok,
 
 	unlink_probe(s, p);
 	ck->priv = NULL;
-	s->answers++;
-	if (ok) {
+	if (ok)
 		xlbd_check_done(ck, true, "%s", why);
-	} else {
-		/* a refusal also says the source was right */
+	else
 		xlbd_check_done(ck, false, "connect: %s", why);
-	}
 }
 
 /* One TCP segment from (@fam, @addr) at @th, @len bytes of its header. */
@@ -173,30 +169,20 @@ static void on_segment(struct xlbd_tcp_syn *s, int fam, const void *addr,
 	__u8 flags;
 	struct syn_probe *p;
 
-	if (len < 20) {
-		s->strays++;
+	if (len < 20)
 		return;
-	}
 	memcpy(&sport, th, 2);
 	memcpy(&dport, th + 2, 2);
 	memcpy(&ack, th + 8, 4);
 	flags = th[13];
-	if (dport != s->f[fam].port || !(flags & TH_ACK)) {
-		s->strays++;
+	if (dport != s->f[fam].port || !(flags & TH_ACK))
 		return;
-	}
+	/* none: an answer after its timeout, or not ours */
 	p = find_probe(s, ntohl(ack) - 1, fam, addr, sport);
-	if (!p) {
-		/* an answer after its timeout, or not ours */
-		s->strays++;
-		return;
-	}
-	if (flags & TH_RST)
+	if (p && (flags & TH_RST))
 		answer(s, p, false, strerror(ECONNREFUSED));
-	else if (flags & TH_SYN)
+	else if (p && (flags & TH_SYN))
 		answer(s, p, true, "connected (SYN-ACK)");
-	else
-		s->strays++;
 }
 
 /*
@@ -327,10 +313,8 @@ static bool drain(struct xlbd_tcp_syn *s, int fam)
 				continue;
 			}
 			/* IPv4 raw sockets read the IP header too */
-			if (len < 20 || (pkt[0] & 0xf) * 4u > len) {
-				s->strays++;
+			if (len < 20 || (pkt[0] & 0xf) * 4u > len)
 				continue;
-			}
 			on_segment(s, 0, pkt + 12, pkt + (pkt[0] & 0xf) * 4,
 				   len - (pkt[0] & 0xf) * 4u);
 		}
@@ -611,7 +595,6 @@ int xlbd_tcp_syn_start(struct xlbd_tcp_syn *s, struct xlbd_check *ck,
 		ck->syn_src_ms = 0;
 		return rc;
 	}
-	s->sent++;
 	s->f[fam].unread++;
 	p->ck = ck;
 	p->isn = isn;
