@@ -152,7 +152,7 @@ static struct tcp_pool *tcp_pool(struct xlbd_check *ck)
 {
 	void **slot = xlbd_health_tcp_slot(ck->h);
 	struct tcp_pool *tp = *slot;
-	const char *force = getenv("XLB_TCP_CHECK");
+	const char *force;
 	char why[128];
 
 	if (tp)
@@ -179,6 +179,7 @@ static struct tcp_pool *tcp_pool(struct xlbd_check *ck)
 	 * load its programs, so nearly always); else every probe connects.
 	 * XLB_TCP_CHECK=connect forces connecting, to compare the two.
 	 */
+	force = getenv("XLB_TCP_CHECK");
 	if (force && !strcmp(force, "connect")) {
 		pr_info("health: tcp checks connect (XLB_TCP_CHECK=connect)\n");
 	} else {
