@@ -89,7 +89,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg);
 static void on_flush(evutil_socket_t fd, short what, void *arg);
 static void on_ramp(evutil_socket_t fd, short what, void *arg);
 
-static __u64 mono_ms(void)
+__u64 xlbd_check_mono_ms(void)
 {
 	struct timespec now;
 
@@ -439,7 +439,7 @@ int xlbd_health_prepare(struct xlbd_health *h, struct xlb_cfg *next, char *err,
 			size_t errlen)
 {
 	const struct xlb_cfg *run = &h->d->running;
-	__u64 now = mono_ms();
+	__u64 now = xlbd_check_mono_ms();
 	struct xlb_cfg_check m;
 	size_t cap = 0;
 
@@ -874,7 +874,7 @@ static void log_backups(const struct xlb_cfg *prev, const struct xlb_cfg *next)
 /* The next step of a slow start: at most one such commit a second. */
 static void arm_ramp(struct xlbd_health *h)
 {
-	__u64 now = mono_ms(), at = h->next_step;
+	__u64 now = xlbd_check_mono_ms(), at = h->next_step;
 
 	event_del(h->ramp);
 	if (!at)
@@ -943,7 +943,7 @@ void xlbd_health_commit(struct xlbd_health *h, const struct xlb_cfg *prev,
 			persist(h, ck, next);
 	xlbd_tunnel_sync(h, next->pin_dir);
 	if (prev && (h->nramps || h->pnramps))
-		log_ramps(prev, next, mono_ms());
+		log_ramps(prev, next, xlbd_check_mono_ms());
 	h->nramps = h->pnramps;
 	h->next_step = h->pnext_step;
 	arm_ramp(h);
@@ -1143,7 +1143,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 static void on_ramp(evutil_socket_t fd, short what, void *arg)
 {
 	struct xlbd_health *h = arg;
-	__u64 now = mono_ms();
+	__u64 now = xlbd_check_mono_ms();
 
 	(void)fd;
 	(void)what;

@@ -162,6 +162,8 @@ struct xlbd_check {
 
 /* For the kinds. */
 struct event_base *xlbd_check_base(const struct xlbd_check *ck);
+/* CLOCK_MONOTONIC in milliseconds. */
+__u64 xlbd_check_mono_ms(void);
 struct sockaddr_storage;
 /* The check's address and port as a sockaddr; returns its length. */
 unsigned int xlbd_check_sockaddr(const struct xlbd_check *ck,

@@ -107,14 +107,6 @@ static __u32 next_isn(struct xlbd_tcp_syn *s)
 	return s->isns[--s->nisns];
 }
 
-static __u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
-}
-
 static struct syn_probe **slot_of(struct xlbd_tcp_syn *s, __u32 isn)
 {
 	return &s->bucket[(isn ^ isn >> 12) % SYN_BUCKETS];
@@ -501,7 +493,7 @@ static int learn_src(struct xlbd_tcp_syn *s, struct xlbd_check *ck,
 {
 	struct sockaddr_in a = *dst, src;
 	socklen_t sl = sizeof(src);
-	__u64 now = now_ms();
+	__u64 now = xlbd_check_mono_ms();
 
 	if (ck->syn_src_ms && now - ck->syn_src_ms < SYN_SRC_TTL_MS)
 		return 0;
