@@ -134,3 +134,57 @@ int xlb_ref_route(struct xdp_md *ctx)
 {
 	return xlb_fast_not_vip(ctx);
 }
+
+/*
+ * The parts every encapsulating LB pays, each alone, for the table "What
+ * the parts cost" (bench_datapath.c): timed against the bare XDP_TX, so
+ * the per-packet goals can be read against what one kernel call, the head
+ * move and one conntrack lookup cost on the machine at hand. Each returns
+ * XDP_TX only when it did its work; the bench checks the verdict.
+ */
+
+/* A flow xlb_conntrack holds: the bench writes both before timing. */
+struct xlb_flow xlb_part_key;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_counter);
+} xlb_part_counter SEC(".maps");
+
+/* One call into the kernel that does nothing (a head move by 0 bytes). */
+SEC("xdp")
+int xlb_part_call(struct xdp_md *ctx)
+{
+	return bpf_xdp_adjust_head(ctx, 0) ? XDP_DROP : XDP_TX;
+}
+
+/* Room for an outer IPv4 header, and the bench restore's undo of it. */
+SEC("xdp")
+int xlb_part_head(struct xdp_md *ctx)
+{
+	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(struct iphdr)))
+		return XDP_DROP;
+	return bpf_xdp_adjust_head(ctx, sizeof(struct iphdr)) ? XDP_DROP :
+								XDP_TX;
+}
+
+/* The conntrack lookup of an established packet: the LB's map, its key
+ * copied to the stack as the parser leaves it. */
+SEC("xdp")
+int xlb_part_ct_hit(struct xdp_md *ctx)
+{
+	struct xlb_flow k = xlb_part_key;
+
+	(void)ctx;
+	return bpf_map_lookup_elem(&xlb_conntrack, &k) ? XDP_TX : XDP_DROP;
+}
+
+/* One per-CPU packet/byte counter, as the LB bumps four per packet. */
+SEC("xdp")
+int xlb_part_counter_add(struct xdp_md *ctx)
+{
+	xlb_counter_add(&xlb_part_counter, 0, ctx->data_end - ctx->data);
+	return XDP_TX;
+}

@@ -19,6 +19,7 @@
 
 #include "lib/addr.h"
 #include "bench_datapath.h"
+#include "lib/conntrack.h"
 #include "lib/lbmaps.h"
 #include "lib/stats.h"
 #include "lib/maglev.h"
@@ -420,6 +421,90 @@ static int bench_scale(FILE *md, FILE *json)
 	return 0;
 }
 
+/*
+ * What the parts cost: each xlb_part_* program of xlb_bench.bpf.c beside
+ * the bare XDP_TX, RUNS interleaved runs of REPEAT on the tcp4 established
+ * class's frame, medians. Every run's verdict must be XDP_TX (the part did
+ * its work: the lookup found the flow, the head moved).
+ */
+static int bench_parts(struct xlb_bench *skel, const struct xlb_lb_maps *m,
+		       FILE *md, FILE *json, bool *first)
+{
+	const struct {
+		const char *key, *name;
+		struct bpf_program *prog;
+	} parts[] = {
+		{ "call", "one kernel call (bpf_xdp_adjust_head by 0 bytes)",
+		  skel->progs.xlb_part_call },
+		{ "head",
+		  "room for an outer IPv4 header and back (two head moves)",
+		  skel->progs.xlb_part_head },
+		{ "ct_hit",
+		  "conntrack lookup, hit (xlb_conntrack, 40-byte key)",
+		  skel->progs.xlb_part_ct_hit },
+		{ "counter", "one per-CPU counter (packets and bytes)",
+		  skel->progs.xlb_part_counter_add },
+	};
+	const struct klass *k = klass_named("tcp4 established");
+	struct xlb_ct_entry e = { .backend_id = 1 };
+	__u32 ns[RUNS], bare[RUNS], v, bare_med;
+	struct pkt in, out;
+
+	struct xlb_flow *f = &skel->bss->xlb_part_key;
+	int err;
+
+	if (!k || pkt_build(&in, &k->spec) ||
+	    xlb_addr_parse(k->spec.src, &f->src, &f->family) ||
+	    xlb_addr_parse(k->spec.dst, &f->dst, &f->family))
+		return -EINVAL;
+	f->sport = htons(k->spec.sport);
+	f->dport = htons(k->spec.dport);
+	f->proto = k->spec.proto;
+	if ((err = xlb_ct_insert(m->conntrack, f, &e))) {
+		fprintf(stderr, "xlb-bench: parts: conntrack insert: %s\n",
+			strerror(-err));
+		return err;
+	}
+	fprintf(md,
+		"\n### What the parts cost, BPF_PROG_TEST_RUN (repeat %u, median of %u runs)\n\n",
+		REPEAT, RUNS);
+	fprintf(md,
+		"| part | ns/pkt | over the bare XDP_TX |\n|---|---:|---:|\n");
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		for (int r = 0; r < RUNS; r++) {
+			ns[r] = timed(bpf_program__fd(parts[i].prog), &in, &out,
+				      REPEAT, &v);
+			if (!ns[r] || v != XDP_TX) {
+				fprintf(stderr,
+					"xlb-bench: parts: %s: verdict %u, not XDP_TX: "
+					"the part did not do its work\n",
+					parts[i].name, v);
+				return -EIO;
+			}
+			bare[r] =
+				timed(bpf_program__fd(skel->progs.xlb_bench_tx),
+				      &in, &out, REPEAT, &v);
+			if (!bare[r])
+				return -EIO;
+		}
+		qsort(ns, RUNS, sizeof(__u32), cmp_u32);
+		qsort(bare, RUNS, sizeof(__u32), cmp_u32);
+		bare_med = bare[RUNS / 2];
+		if (!i)
+			fprintf(md, "| bare XDP_TX | %u | |\n", bare_med);
+		fprintf(md, "| %s | %u | %+d |\n", parts[i].name, ns[RUNS / 2],
+			(int)ns[RUNS / 2] - (int)bare_med);
+		if (json)
+			fprintf(json,
+				"%s{\"bench\":\"per_packet_part\",\"part\":\"%s\",\"ns\":%u,"
+				"\"bare_tx_ns\":%u,\"repeat\":%u,\"runs\":%u}",
+				*first ? "" : ",\n", parts[i].key, ns[RUNS / 2],
+				bare_med, REPEAT, RUNS);
+		*first = false;
+	}
+	return 0;
+}
+
 int bench_datapath_run(FILE *md, FILE *json)
 {
 	struct xlb_bench *skel = xlb_bench__open_and_load();
@@ -441,10 +526,15 @@ int bench_datapath_run(FILE *md, FILE *json)
 	}
 	progs_of(skel, &pr);
 
-	fprintf(md, "\n### Per-packet cost, BPF_PROG_TEST_RUN (repeat %u, median of %u runs)\n\n",
-		REPEAT, RUNS);
-	fprintf(md, "| class | xlb ns/pkt | floor ns/pkt | ratio | bare XDP_TX ns/pkt |\n");
-	fprintf(md, "|---|---:|---:|---:|---:|\n");
+	/* XLB_BENCH_ONLY=parts: the parts' table alone */
+	if (!only || strcmp(only, "parts")) {
+		fprintf(md,
+			"\n### Per-packet cost, BPF_PROG_TEST_RUN (repeat %u, median of %u runs)\n\n",
+			REPEAT, RUNS);
+		fprintf(md,
+			"| class | xlb ns/pkt | floor ns/pkt | ratio | bare XDP_TX ns/pkt |\n");
+		fprintf(md, "|---|---:|---:|---:|---:|\n");
+	}
 	for (size_t c = 0; c < sizeof(classes) / sizeof(classes[0]); c++) {
 		const struct klass *k = &classes[c];
 		__u32 med[3];
@@ -469,6 +559,10 @@ int bench_datapath_run(FILE *md, FILE *json)
 				first ? "" : ",\n", k->name, med[0], med[1], med[2],
 				REPEAT, RUNS);
 		first = false;
+	}
+	if (!only || !strcmp(only, "datapath") || !strcmp(only, "parts")) {
+		if ((err = bench_parts(skel, &m, md, json, &first)))
+			goto out;
 	}
 	xlb_bench__destroy(skel);
 	skel = NULL;
