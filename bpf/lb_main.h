@@ -14,6 +14,7 @@
 #include "maps.h"
 #include "parse.h"
 #include "select.h"
+#include "flow_cache.h"
 #include "encap.h"
 #include "icmp.h"
 #include "stats.h"
@@ -43,19 +44,70 @@ static __always_inline int xlb_check_mtu(struct xdp_md *ctx, struct xlb_pkt *p,
 	return xlb_send_pkt_too_big(ctx, p, cfg->mtu - overhead);
 }
 
+/* The last stages of a packet whose VIP and backend are known. */
+static __always_inline int xlb_send(struct xdp_md *ctx, struct xlb_pkt *p,
+				    const struct xlb_vip_info *vip, __u32 be_id,
+				    const struct xlb_backend *be,
+				    const struct xlb_config *cfg)
+{
+	int r = xlb_check_mtu(ctx, p, vip, be, cfg);
+
+	if (r != XLB_CONTINUE)
+		return r;
+	if (vip->mode == XLB_FWD_L2DSR)
+		r = xlb_l2dsr(ctx, p, be);
+	else
+		r = xlb_encap(ctx, p, be, cfg);
+	if (r != XLB_CONTINUE)
+		return r;
+	xlb_count_forward(vip->vip_id, be_id, p->pkt_len);
+	return p->icmp_error ? XLB_TX_ICMP_ERROR : XLB_TX_FORWARD;
+}
+
+/*
+ * A packet the flow cache holds (bpf/flow_cache.h): its VIP by id and its
+ * backend, as the conntrack hit the slot copies found them. XLB_CONTINUE
+ * when the backend is no longer active: the conntrack path decides.
+ */
+static __always_inline int
+xlb_forward_cached(struct xdp_md *ctx, struct xlb_pkt *p,
+		   const struct xlb_flow_cache_slot *s)
+{
+	__u32 vip_id = s->vip_id, be_id = s->backend_id, zero = 0;
+	struct xlb_vip_slot *vs = bpf_map_lookup_elem(&xlb_vip_by_id, &vip_id);
+	struct xlb_backend *be = xlb_backend_get(be_id);
+	struct xlb_config *cfg = bpf_map_lookup_elem(&xlb_config, &zero);
+
+	if (!vs || !be || !cfg)
+		return XLB_CONTINUE;
+	if (p->family == XLB_AF_INET && !xlb_ipv4_csum_ok(ctx, p))
+		return XLB_DROP_MALFORMED;
+	xlb_event(XLB_EV_CT_HIT);
+	xlb_event(XLB_EV_CT_CACHE_HIT);
+	return xlb_send(ctx, p, &vs->info, be_id, be, cfg);
+}
+
 static __always_inline int xlb_forward(struct xdp_md *ctx, struct xlb_pkt *p)
 {
+	struct xlb_flow_cache_slot *cached;
 	struct xlb_vip_info *vip = 0;
 	struct xlb_backend *be = 0;
 	struct xlb_ct_entry *ct;
 	struct xlb_config *cfg;
 	__u32 zero = 0, be_id = 0;
+	struct xlb_fc fc;
 	int r;
 
 	/* ICMP errors keep their own rule (their flow is the quoted one) */
 	if (!p->icmp_error && !p->maybe_vip &&
 	    !xlb_maybe_vip_addr(&p->flow.dst))
 		return XLB_PASS_NOT_VIP;
+	cached = xlb_fc_probe(p, &fc);
+	if (cached) {
+		r = xlb_forward_cached(ctx, p, cached);
+		if (r != XLB_CONTINUE)
+			return r;
+	}
 	/*
 	 * Conntrack first: an established flow's entry names its VIP, found
 	 * by id in one array load (xlb_ct_vip); only a miss, or an entry
@@ -73,20 +125,10 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, struct xlb_pkt *p)
 	cfg = bpf_map_lookup_elem(&xlb_config, &zero);
 	if (!cfg)
 		return XLB_DROP_NO_CONFIG;
-	r = xlb_select(p, vip, cfg, ct, &be_id, &be);
+	r = xlb_select(p, vip, cfg, ct, &fc, &be_id, &be);
 	if (r != XLB_CONTINUE || !be)
 		return r == XLB_CONTINUE ? XLB_DROP_BAD_BACKEND : r;
-	r = xlb_check_mtu(ctx, p, vip, be, cfg);
-	if (r != XLB_CONTINUE)
-		return r;
-	if (vip->mode == XLB_FWD_L2DSR)
-		r = xlb_l2dsr(ctx, p, be);
-	else
-		r = xlb_encap(ctx, p, be, cfg);
-	if (r != XLB_CONTINUE)
-		return r;
-	xlb_count_forward(vip->vip_id, be_id, p->pkt_len);
-	return p->icmp_error ? XLB_TX_ICMP_ERROR : XLB_TX_FORWARD;
+	return xlb_send(ctx, p, vip, be_id, be, cfg);
 }
 
 /* Everything but the common-shape non-VIP pass (xlb_fast_not_vip). */

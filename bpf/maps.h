@@ -92,6 +92,30 @@ struct {
 	__type(value, struct xlb_config);
 } xlb_config SEC(".maps");
 
+/* The flow cache in front of xlb_conntrack: see bpf/flow_cache.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_FLOW_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xlb_flow_cache_slot);
+} xlb_flow_cache SEC(".maps");
+
+/* One word xlbd bumps after it changes what a conntrack hit depends on. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} xlb_ct_gen SEC(".maps");
+
+/* A version per hash bucket of flows, bumped by the datapath's writes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_CT_VERSIONS);
+	__type(key, __u32);
+	__type(value, __u32);
+} xlb_ct_versions SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);

@@ -39,10 +39,15 @@
 #define XLB_MAX_EXT_HDRS 4
 #endif
 
+#define XLB_TCP_FIN 0x01
+#define XLB_TCP_SYN 0x02
+#define XLB_TCP_RST 0x04
+#define XLB_TCP_ACK 0x10
 
 /* What the parser learnt; offsets are from ctx->data at entry. */
 struct xlb_pkt {
-	struct xlb_flow flow; /* as the client sent it */
+	/* as the client sent it; 8-aligned: the flow cache reads it in words */
+	struct xlb_flow flow __attribute__((aligned(8)));
 	__u32 pkt_len; /* frame length at entry */
 	__u16 l3_off; /* 14, or 18 with a VLAN tag */
 	__u16 l4_off;

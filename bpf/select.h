@@ -7,52 +7,13 @@
 #ifndef XLB_BPF_SELECT_H
 #define XLB_BPF_SELECT_H
 
+#include "clock.h"
+#include "flow_cache.h"
 #include "learn.h"
 #include "maps.h"
 #include "parse.h"
 #include "stats.h"
 #include "xlb/flow_hash.h"
-
-#define XLB_NSEC_PER_SEC 1000000000ULL
-/*
- * Conntrack ages and the insert-cap window are kept in seconds, so the
- * coarse clock (one tick's resolution) does: measured here, the precise
- * clock's TSC read cost 15 ns of a 180 ns conntrack hit. Even the coarse
- * clock is a helper call per packet; the tick counter (bpf_jiffies64) is
- * one load the verifier inlines, so the clock is read once per tick per
- * CPU and cached.
- */
-struct xlb_clock {
-	__u64 jiffies;
-	__u64 ns;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct xlb_clock);
-} xlb_clock SEC(".maps");
-
-/* CLOCK_MONOTONIC at this tick's resolution. */
-static __always_inline __u64 xlb_now(void)
-{
-	__u64 j = bpf_jiffies64();
-	struct xlb_clock *c;
-	__u32 zero = 0;
-
-	c = bpf_map_lookup_elem(&xlb_clock, &zero);
-	if (!c)
-		return bpf_ktime_get_coarse_ns();
-	if (c->jiffies != j) {
-		c->jiffies = j;
-		c->ns = bpf_ktime_get_coarse_ns();
-	}
-	return c->ns;
-}
-/* A conntrack entry's last_seen is refreshed at most this often: a write on
- * every packet would dirty the entry's cache line for nothing. */
-#define XLB_CT_REFRESH_NS XLB_NSEC_PER_SEC
 
 static __always_inline struct xlb_vip_info *
 xlb_vip_lookup(const struct xlb_flow *f)
@@ -149,11 +110,6 @@ static __always_inline __u32 xlb_maglev_pick(const struct xlb_pkt *p,
 	return id ? *id : 0;
 }
 
-#define XLB_TCP_FIN 0x01
-#define XLB_TCP_SYN 0x02
-#define XLB_TCP_RST 0x04
-#define XLB_TCP_ACK 0x10
-
 /* The idle timeout of @ct in ns; 0: it never expires. */
 static __always_inline __u64 xlb_ct_timeout(const struct xlb_ct_entry *ct,
 					    __u8 proto,
@@ -171,10 +127,12 @@ static __always_inline __u64 xlb_ct_timeout(const struct xlb_ct_entry *ct,
 
 /*
  * A conntrack hit: refresh last_seen (at most once a second) and note the
- * client's FIN or RST, which switches the entry to the shorter timeout.
+ * client's FIN or RST, which switches the entry to the shorter timeout
+ * (a change of the entry: other CPUs' cached copies go stale).
  */
 static __always_inline void xlb_ct_touch(const struct xlb_pkt *p,
-					 struct xlb_ct_entry *ct, __u64 now)
+					 struct xlb_ct_entry *ct, __u64 now,
+					 const struct xlb_fc *fc)
 {
 	if (p->icmp_error)
 		return;
@@ -182,6 +140,7 @@ static __always_inline void xlb_ct_touch(const struct xlb_pkt *p,
 	    p->flow.proto == IPPROTO_TCP && !(ct->flags & XLB_CT_F_CLOSING)) {
 		ct->flags |= XLB_CT_F_CLOSING;
 		ct->last_seen_ns = now;
+		xlb_fc_flow_changed(fc);
 	} else if (now - ct->last_seen_ns > XLB_CT_REFRESH_NS) {
 		ct->last_seen_ns = now;
 	}
@@ -195,14 +154,15 @@ static __always_inline void xlb_ct_touch(const struct xlb_pkt *p,
  * (xlb_forward looked it up first), NULL when it has none. A SYN (without ACK) on a
  * tracked 5-tuple is a new connection, as Katran treats it: it takes a
  * fresh pick, so a client reusing a port never lands on a backend that was
- * drained, marked down or deleted since. Returns XLB_CONTINUE with
- * *out_id and *out_be set, or an outcome.
+ * drained, marked down or deleted since. @fc is the flow cache's probe
+ * (bpf/flow_cache.h): a hit fills its slot, a write bumps the flow's
+ * version. Returns XLB_CONTINUE with *out_id and *out_be set, or an
+ * outcome.
  */
-static __always_inline int xlb_select(const struct xlb_pkt *p,
-				      const struct xlb_vip_info *vip,
-				      const struct xlb_config *cfg,
-				      struct xlb_ct_entry *ct,
-				      __u32 *out_id, struct xlb_backend **out_be)
+static __always_inline int
+xlb_select(const struct xlb_pkt *p, const struct xlb_vip_info *vip,
+	   const struct xlb_config *cfg, struct xlb_ct_entry *ct,
+	   const struct xlb_fc *fc, __u32 *out_id, struct xlb_backend **out_be)
 {
 	int stateful = !(vip->flags & XLB_VIP_F_NO_CONNTRACK);
 	struct xlb_ct_entry entry = {};
@@ -236,7 +196,8 @@ static __always_inline int xlb_select(const struct xlb_pkt *p,
 				xlb_event(XLB_EV_CT_HIT);
 				*out_id = ct->backend_id;
 				*out_be = be;
-				xlb_ct_touch(p, ct, now);
+				xlb_ct_touch(p, ct, now, fc);
+				xlb_fc_fill(fc, p, ct, vip->vip_id, now);
 				return XLB_CONTINUE;
 			}
 		} else {
@@ -276,10 +237,12 @@ static __always_inline int xlb_select(const struct xlb_pkt *p,
 	if (p->flow.proto == IPPROTO_TCP &&
 	    (p->tcp_flags & (XLB_TCP_FIN | XLB_TCP_RST)))
 		entry.flags = XLB_CT_F_CLOSING;
-	if (bpf_map_update_elem(&xlb_conntrack, &p->flow, &entry, BPF_ANY))
+	if (bpf_map_update_elem(&xlb_conntrack, &p->flow, &entry, BPF_ANY)) {
 		xlb_event(XLB_EV_CT_INSERT_FAILED);
-	else
+	} else {
+		xlb_fc_flow_changed(fc);
 		xlb_ct_learn(&p->flow, &entry);
+	}
 	return XLB_CONTINUE;
 }
 

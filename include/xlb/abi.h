@@ -207,6 +207,27 @@ struct xlb_ct_entry {
 };
 
 /*
+ * The flow cache (bpf/flow_cache.h): per CPU, XLB_FLOW_CACHE_SLOTS
+ * direct-mapped slots, each a copy of one conntrack hit that lets the next
+ * packets of the flow skip the conntrack hash lookup (a kernel call). A
+ * slot serves only while the generation and the flow's version it was
+ * filled with are current and until_ns has not passed; see flow_cache.h
+ * for what bumps them.
+ */
+#define XLB_FLOW_CACHE_SLOTS 4096
+/* Versions of conntrack buckets (xlb_ct_versions), bumped by the datapath. */
+#define XLB_CT_VERSIONS 65536
+struct xlb_flow_cache_slot {
+	struct xlb_flow flow;
+	__u32 backend_id;
+	__u16 vip_id;
+	__u16 pad;
+	__u32 gen; /* xlb_ct_gen when filled */
+	__u32 version; /* the flow's xlb_ct_versions slot when filled */
+	__u64 until_ns; /* served until then (the datapath's coarse clock) */
+};
+
+/*
  * What the datapath tells xlbd about a conntrack entry it has just written
  * (a new flow, or a re-pick replacing an entry), through the ring buffer
  * xlb_ct_events: the state sync sends it to the peers. @entry is the value
@@ -301,6 +322,11 @@ _Static_assert(sizeof(struct xlb_vip_slot) == 32, "xlb_vip_slot layout");
 _Static_assert(sizeof(struct xlb_backend) == 24, "xlb_backend layout");
 _Static_assert(sizeof(struct xlb_flow) == 40, "xlb_flow layout");
 _Static_assert(sizeof(struct xlb_ct_entry) == 16, "xlb_ct_entry layout");
+_Static_assert(sizeof(struct xlb_flow_cache_slot) == 64,
+	       "xlb_flow_cache_slot: one cache line");
+_Static_assert((XLB_FLOW_CACHE_SLOTS & (XLB_FLOW_CACHE_SLOTS - 1)) == 0 &&
+		       (XLB_CT_VERSIONS & (XLB_CT_VERSIONS - 1)) == 0,
+	       "flow cache and version tables are indexed by hash bits");
 _Static_assert(sizeof(struct xlb_ct_event) == 56, "xlb_ct_event layout");
 _Static_assert(XLB_MAX_VIPS <= 65536, "VIP ids must fit xlb_ct_entry.vip_id");
 _Static_assert(__builtin_offsetof(struct xlb_config, ct_timeout_udp) == 18 &&

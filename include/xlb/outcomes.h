@@ -88,7 +88,9 @@
 	X(XLB_EV_TTL_LOW, "ttl_low", EVENT,                                    \
 	  "VIP address, TTL/hop limit 0 or 1: forwarded as-is (no hop)")       \
 	X(XLB_EV_TRAILER_TRIMMED, "trailer_trimmed", EVENT,                    \
-	  "bytes after the IP packet (not padding) cut before sending")
+	  "bytes after the IP packet (not padding) cut before sending")        \
+	X(XLB_EV_CT_CACHE_HIT, "ct_cache_hit", EVENT,                          \
+	  "ct_hit served by this CPU's flow cache")
 
 /* X(enum name, short name, verdict, help) for xlb_decap (xlb_decap_stats). */
 #define XLB_DECAP_STAT_LIST(X)                                                 \

@@ -5,6 +5,9 @@
  * output bytes}. Expected packets come from pkt.c, never from the program.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <sched.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <criterion/criterion.h>
@@ -426,6 +429,8 @@ static void ct_age(const struct pkt_spec *s, __u64 secs)
 		     "the flow has an entry to age");
 	e.last_seen_ns = xlb_ct_now() - secs * 1000000000ull;
 	cr_assert_eq(xlb_ct_insert(env.maps.conntrack, &f, &e), 0);
+	/* a write from user space, as xlbd's: the cached hit goes stale */
+	cr_assert_eq(xlb_ct_gen_bump(&env.maps), 0);
 }
 
 Test(datapath, syn_on_a_tracked_flow_takes_a_fresh_pick)
@@ -478,6 +483,7 @@ Test(datapath, an_entry_written_a_little_ahead_of_the_coarse_clock_is_fresh)
 	cr_assert_eq(xlb_ct_lookup(env.maps.conntrack, &f, &e), 0);
 	e.last_seen_ns = xlb_ct_now() + 20000000ull; /* 20 ms ahead */
 	cr_assert_eq(xlb_ct_insert(env.maps.conntrack, &f, &e), 0);
+	cr_assert_eq(xlb_ct_gen_bump(&env.maps), 0);
 	cr_assert_eq(send_and_backend(VIP_TCP4, &s), first,
 		     "the synced entry holds the flow on backend %u", first);
 	cr_assert_eq(env_stat(&env, XLB_EV_CT_EXPIRED), 0,
@@ -753,4 +759,205 @@ Test(datapath, a_vip_moved_to_another_id_empties_its_old_slot)
 	cr_assert_eq(bpf_map_lookup_elem(env.maps.vip_by_id, &new_id, &slot), 0);
 	cr_assert(!memcmp(&slot.key, &k, sizeof(k)) && slot.info.vip_id == new_id,
 		  "the new id's slot holds the VIP");
+}
+
+/* ---- flow cache (bpf/flow_cache.h) ------------------------------------ */
+
+static uint64_t cache_hits(void)
+{
+	return env_stat(&env, XLB_EV_CT_CACHE_HIT);
+}
+
+/* Runs the test on CPU @cpu (a test run executes where its caller is). */
+static void on_cpu(int cpu)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	cr_assert_eq(sched_setaffinity(0, sizeof(one), &one), 0,
+		     "run on CPU %d: %s", cpu, strerror(errno));
+}
+
+/* The second and later packets of a flow on one CPU are cache hits that
+ * send exactly what the conntrack hit sent; a SYN never is one. */
+Test(datapath, flow_cache_serves_established_packets_as_conntrack_did)
+{
+	static const struct {
+		int vip;
+		struct pkt_spec s;
+	} flows[] = {
+		{ VIP_TCP4, TCP4("192.0.2.10", 80) },
+		{ VIP_TCP6, TCP6("2001:db8::10", 443) },
+		{ VIP_UDP6,
+		  { .family = 6,
+		    .src = CLIENT6,
+		    .dst = "2001:db8::10",
+		    .sport = 5353,
+		    .dport = 53,
+		    .proto = IPPROTO_UDP,
+		    .payload_len = 20 } },
+	};
+
+	on_cpu(0);
+	for (size_t i = 0; i < sizeof(flows) / sizeof(flows[0]); i++) {
+		struct pkt_spec s = flows[i].s;
+		uint64_t hits = cache_hits(),
+			 ct = env_stat(&env, XLB_EV_CT_HIT);
+		uint32_t be = send_and_backend(flows[i].vip, &s);
+
+		cr_assert_eq(cache_hits(), hits, "a new flow is no cache hit");
+		if (s.proto == IPPROTO_TCP)
+			s.tcp_flags = ACK;
+		cr_assert_eq(send_and_backend(flows[i].vip, &s), be);
+		cr_assert_eq(cache_hits(), hits,
+			     "the first conntrack hit fills the slot");
+		for (int k = 0; k < 3; k++)
+			cr_assert_eq(
+				send_and_backend(flows[i].vip, &s), be,
+				"flow %zu: the cached hit sends to backend "
+				"%u, byte for byte",
+				i, be);
+		cr_assert_eq(cache_hits(), hits + 3, "flow %zu: 3 cache hits",
+			     i);
+		cr_assert_eq(env_stat(&env, XLB_EV_CT_HIT), ct + 4,
+			     "a cache hit is a conntrack hit too");
+		if (s.proto == IPPROTO_TCP) {
+			s.tcp_flags = SYN;
+			send_and_backend(flows[i].vip, &s);
+			cr_assert_eq(cache_hits(), hits + 3,
+				     "a SYN takes the conntrack path");
+		}
+	}
+}
+
+/* A FIN marks the entry closing through the conntrack path, and makes the
+ * cached copies stale: the next packet reads the entry again. */
+Test(datapath, flow_cache_leaves_fin_to_conntrack)
+{
+	struct pkt_spec s = TCP4("192.0.2.10", 80);
+	struct xlb_ct_entry e;
+	uint64_t hits;
+	uint32_t be;
+
+	on_cpu(0);
+	be = send_and_backend(VIP_TCP4, &s);
+	s.tcp_flags = ACK;
+	send_and_backend(VIP_TCP4, &s);
+	send_and_backend(VIP_TCP4, &s);
+	hits = cache_hits();
+	cr_assert_gt(hits, 0, "warm: the ACK was a cache hit");
+	s.tcp_flags = FIN | ACK;
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), be);
+	cr_assert_eq(cache_hits(), hits, "a FIN is no cache hit");
+	cr_assert(ct_get(&s, &e) && (e.flags & XLB_CT_F_CLOSING),
+		  "the FIN marked the entry closing");
+	s.tcp_flags = ACK;
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), be);
+	cr_assert_eq(cache_hits(), hits,
+		     "the entry changed: the next ACK reads it again");
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), be);
+	cr_assert_eq(cache_hits(), hits + 1, "and the one after is cached");
+}
+
+/* xlbd's writes (here a delete, as a flush does) go through the
+ * generation: after the bump no cached copy of the entry serves. */
+Test(datapath, flow_cache_goes_stale_when_xlbd_writes_conntrack)
+{
+	struct pkt_spec s = TCP4("192.0.2.10", 80, .tcp_flags = ACK);
+	uint32_t first, other;
+	struct xlb_flow f;
+	uint64_t hits, miss;
+
+	on_cpu(0);
+	first = send_and_backend(VIP_TCP4, &s); /* new, then hit, then cached */
+	send_and_backend(VIP_TCP4, &s);
+	send_and_backend(VIP_TCP4, &s);
+	hits = cache_hits();
+	cr_assert_gt(hits, 0);
+	other = table_to_other(first); /* a table install bumps nothing */
+	env_flow(&s, &f);
+	cr_assert_eq(xlb_ct_delete(env.maps.conntrack, &f), 0);
+	cr_assert_eq(xlb_ct_gen_bump(&env.maps), 0);
+	miss = env_stat(&env, XLB_EV_CT_MISS);
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), other,
+		     "the flushed flow takes the table's pick, %u", other);
+	cr_assert_eq(cache_hits(), hits, "not served from the cache");
+	cr_assert_eq(env_stat(&env, XLB_EV_CT_MISS), miss + 1);
+}
+
+/* A backend taken out (flags cleared, no generation bump) is never sent
+ * to from the cache: the conntrack path re-steers the flow. */
+Test(datapath, flow_cache_checks_the_backend_on_every_hit)
+{
+	struct pkt_spec s = TCP4("192.0.2.10", 80, .tcp_flags = ACK);
+	uint32_t first, other;
+	uint64_t hits;
+
+	on_cpu(0);
+	first = send_and_backend(VIP_TCP4, &s);
+	send_and_backend(VIP_TCP4, &s);
+	send_and_backend(VIP_TCP4, &s);
+	hits = cache_hits();
+	cr_assert_gt(hits, 0);
+	other = table_to_other(first);
+	lb_env_backend_active(&env, first, false);
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), other);
+	cr_assert_eq(cache_hits(), hits);
+	cr_assert_eq(env_stat(&env, XLB_EV_CT_STALE_BACKEND), 1);
+}
+
+/* A flow re-picked on another CPU (a SYN on a reused port) is not served
+ * from this CPU's old copy: the writer bumped the flow's version. */
+Test(datapath, flow_cache_follows_a_repick_on_another_cpu)
+{
+	struct pkt_spec s = TCP4("192.0.2.10", 80);
+	uint32_t first, other;
+	cpu_set_t all;
+	uint64_t hits;
+
+	cr_assert_eq(sched_getaffinity(0, sizeof(all), &all), 0);
+	if (!CPU_ISSET(0, &all) || !CPU_ISSET(1, &all))
+		cr_skip_test("needs CPUs 0 and 1");
+	on_cpu(0);
+	first = send_and_backend(VIP_TCP4, &s);
+	s.tcp_flags = ACK;
+	send_and_backend(VIP_TCP4, &s);
+	send_and_backend(VIP_TCP4, &s);
+	hits = cache_hits();
+	cr_assert_gt(hits, 0, "CPU 0 holds the flow on backend %u", first);
+	other = table_to_other(first);
+	on_cpu(1);
+	s.tcp_flags = SYN;
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), other,
+		     "CPU 1: a new connection on the port, backend %u", other);
+	on_cpu(0);
+	s.tcp_flags = ACK;
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), other,
+		     "CPU 0 follows the entry to %u, not its copy of %u", other,
+		     first);
+	cr_assert_eq(cache_hits(), hits);
+	cr_assert_eq(send_and_backend(VIP_TCP4, &s), other);
+	cr_assert_eq(cache_hits(), hits + 1, "then caches the new entry");
+}
+
+/* A slot serves for at most XLB_FLOW_CACHE_TTL_NS (250 ms) after its
+ * fill, so conntrack still sees the flow used that often. */
+Test(datapath, flow_cache_slots_expire)
+{
+	struct pkt_spec s = TCP4("192.0.2.10", 80, .tcp_flags = ACK);
+	struct timespec ts = { 0, 300 * 1000 * 1000 };
+	uint64_t hits, ct;
+
+	on_cpu(0);
+	send_and_backend(VIP_TCP4, &s);
+	send_and_backend(VIP_TCP4, &s);
+	send_and_backend(VIP_TCP4, &s);
+	hits = cache_hits();
+	cr_assert_gt(hits, 0);
+	nanosleep(&ts, NULL);
+	ct = env_stat(&env, XLB_EV_CT_HIT);
+	send_and_backend(VIP_TCP4, &s);
+	cr_assert_eq(cache_hits(), hits, "300 ms on: read from conntrack");
+	cr_assert_eq(env_stat(&env, XLB_EV_CT_HIT), ct + 1);
 }

@@ -57,6 +57,7 @@ static const struct want lb_abi[] = {
 	{ 30, "drop_routing_header", XLB_V_DROP },
 	{ 31, "ttl_low", XLB_V_EVENT },
 	{ 32, "trailer_trimmed", XLB_V_EVENT },
+	{ 33, "ct_cache_hit", XLB_V_EVENT },
 };
 
 static const struct want decap_abi[] = {
@@ -98,7 +99,7 @@ _Static_assert(XLB_PASS_NOT_IP == 0 && XLB_PASS_NOT_VIP == 1 &&
 		       XLB_DROP_SRC_RESERVED == 28 &&
 		       XLB_DROP_EXT_ORDER == 29 &&
 		       XLB_DROP_ROUTING_HDR == 30 && XLB_EV_TTL_LOW == 31 &&
-		       XLB_EV_TRAILER_TRIMMED == 32,
+		       XLB_EV_TRAILER_TRIMMED == 32 && XLB_EV_CT_CACHE_HIT == 33,
 	       "xlb_stats indices are ABI");
 _Static_assert(XLB_DECAP_PASS_NOT_TUNNEL == 0 && XLB_DECAP_OK_4IN4 == 2 &&
 		       XLB_DECAP_DROP_INNER_MALFORMED == 6 &&

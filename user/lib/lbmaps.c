@@ -70,11 +70,21 @@ static int update(int fd, const void *key, const void *val, __u64 flags)
 	return bpf_map_update_elem(fd, key, val, flags) ? -errno : 0;
 }
 
+int xlb_ct_gen_bump(const struct xlb_lb_maps *m)
+{
+	__u32 zero = 0, gen;
+
+	if (bpf_map_lookup_elem(m->ct_gen, &zero, &gen))
+		return -errno;
+	gen++;
+	return update(m->ct_gen, &zero, &gen, BPF_ANY);
+}
+
 int xlb_config_write(const struct xlb_lb_maps *m, const struct xlb_config *c)
 {
 	__u32 zero = 0;
 
-	return update(m->config, &zero, c, BPF_ANY);
+	return update(m->config, &zero, c, BPF_ANY) ?: xlb_ct_gen_bump(m);
 }
 
 int xlb_addr_filter_set(const struct xlb_lb_maps *m, const struct xlb_addr *a)
@@ -106,8 +116,8 @@ int xlb_addr_filter_sync(const struct xlb_lb_maps *m)
 	return errno == ENOENT ? 0 : -errno;
 }
 
-int xlb_vip_write(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
-		  const struct xlb_vip_info *v, __u32 addr_flags)
+static int vip_write(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
+		     const struct xlb_vip_info *v, __u32 addr_flags)
 {
 	struct xlb_addr_key ak = { .addr = k->addr, .family = k->family };
 	struct xlb_addr_info ai = { .flags = addr_flags }, old;
@@ -156,6 +166,15 @@ int xlb_vip_write(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
 	return err;
 }
 
+/* Cached conntrack hits name a VIP by id: stale after any VIP write. */
+int xlb_vip_write(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
+		  const struct xlb_vip_info *v, __u32 addr_flags)
+{
+	int err = vip_write(m, k, v, addr_flags);
+
+	return xlb_ct_gen_bump(m) ?: err;
+}
+
 /*
  * Rebuilds xlb_vip_by_id from xlb_vips: a slot for every VIP there, every
  * other slot empty. Next to maps pinned by a release without the array it
@@ -185,7 +204,7 @@ int xlb_vip_by_id_sync(const struct xlb_lb_maps *m)
 		err = update(m->vip_by_id, &id, &slots[id], BPF_ANY);
 	free(slots);
 	free(all);
-	return err;
+	return xlb_ct_gen_bump(m) ?: err;
 }
 
 int xlb_vip_read(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
@@ -228,8 +247,8 @@ int xlb_vip_list(const struct xlb_lb_maps *m, struct xlb_vip_entry **out,
 	return 0;
 }
 
-int xlb_vip_delete(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
-		   __u32 vip_id, bool drop_addr)
+static int vip_delete(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
+		      __u32 vip_id, bool drop_addr)
 {
 	struct xlb_addr_key ak = { .addr = k->addr, .family = k->family };
 	struct xlb_vip_slot slot, empty = {};
@@ -257,6 +276,14 @@ int xlb_vip_delete(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
 	if (drop_addr)
 		bpf_map_delete_elem(m->vip_addrs, &ak);
 	return 0;
+}
+
+int xlb_vip_delete(const struct xlb_lb_maps *m, const struct xlb_vip_key *k,
+		   __u32 vip_id, bool drop_addr)
+{
+	int err = vip_delete(m, k, vip_id, drop_addr);
+
+	return xlb_ct_gen_bump(m) ?: err;
 }
 
 int xlb_backend_read(const struct xlb_lb_maps *m, __u32 id,

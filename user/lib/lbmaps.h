@@ -35,7 +35,10 @@
 	X(vip_stats, "xlb_vip_stats")           \
 	X(backend_stats, "xlb_backend_stats")   \
 	X(clock, "xlb_clock") /* the datapath's own */ \
-	X(ct_events, "xlb_ct_events") /* new entries, for sync */
+	X(ct_events, "xlb_ct_events") /* new entries, for sync */ \
+	X(flow_cache, "xlb_flow_cache") /* the datapath's own */ \
+	X(ct_gen, "xlb_ct_gen") /* xlb_ct_gen_bump */ \
+	X(ct_versions, "xlb_ct_versions") /* the datapath's own */
 
 struct xlb_lb_maps {
 #define XLB_MAP_FIELD(field, name) int field;
@@ -56,6 +59,15 @@ void xlb_lb_maps_reset(struct xlb_lb_maps *m);
 int xlb_maps_from_object(struct bpf_object *obj, struct xlb_lb_maps *m);
 
 int xlb_config_write(const struct xlb_lb_maps *m, const struct xlb_config *c);
+
+/*
+ * Tells the datapath's flow cache (bpf/flow_cache.h) that what a conntrack
+ * hit depends on has changed: every cached copy goes stale. The VIP and
+ * config writers here call it; whoever writes or deletes conntrack entries
+ * (lib/conntrack.h takes only the table's fd) calls it after, before it
+ * relies on the change. Cheap: one lookup and one update of one word.
+ */
+int xlb_ct_gen_bump(const struct xlb_lb_maps *m);
 
 /*
  * Sets the bit of @a in xlb_vip_addr_filter (abi.h); bits are never

@@ -722,7 +722,7 @@ int xlb_apply(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 	struct plan p = {};
 	char rb[XLB_ERR_MAX];
 	size_t len;
-	int rc;
+	int rc, bump;
 
 	if (st)
 		memset(st, 0, sizeof(*st));
@@ -745,6 +745,13 @@ int xlb_apply(const struct xlb_lb_maps *m, const struct xlb_cfg *prev,
 	}
 	rc = write_plan(m, prev, next, &p, st, err, errlen);
 	plan_free(&p);
+	/* flows flushed, VIPs written: the datapath's cached hits are stale
+	 * (lib/lbmaps.h), whether or not every write went through */
+	bump = xlb_ct_gen_bump(m);
+	if (!rc && bump)
+		rc = xlb_errf(err, errlen, bump,
+			      "bump the flow cache generation: %s",
+			      strerror(-bump));
 	if (!rc)
 		return 0;
 	/* a map write failed half way: put back what was there */

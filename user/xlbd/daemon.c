@@ -299,6 +299,15 @@ int xlbd_check(const char *path, char *out, size_t outlen)
 
 static void read_sample(struct xlbd *d, struct xlbd_sample *s);
 
+void xlbd_ct_changed(struct xlbd *d)
+{
+	int rc = xlb_ct_gen_bump(&d->maps);
+
+	if (rc)
+		pr_err("conntrack: bump the flow cache generation: %s\n",
+		       strerror(-rc));
+}
+
 void xlbd_sample(struct xlbd *d)
 {
 	struct xlbd_sample *s = d->prev;
@@ -716,6 +725,8 @@ long xlbd_ct_reap(struct xlbd *d)
 			rc = n < 0 ? (int)n : 1;
 		}
 	}
+	if (gone > 0)
+		xlbd_ct_changed(d);
 	t1 = mono_s();
 	d->counting.pass_s += t1 - t0;
 	if (rc == 1) {
@@ -1070,12 +1081,15 @@ static int ct_walk_slice(struct ct_walk *w)
 				     XLBD_CT_WALK_BUDGET,
 			 flush ? &w->f : NULL, flush ? NULL : ct_walk_one, w,
 			 flush ? &w->n : NULL);
+	if (flush)
+		xlbd_ct_changed(w->d); /* what this step deleted */
 	if (rc == -EOPNOTSUPP && first) {
 		/* no batch ops for the map: the whole table in one go */
 		if (flush) {
 			long n = xlb_ct_flush(fd, &w->f, 0);
 
 			w->n = n > 0 ? n : 0;
+			xlbd_ct_changed(w->d);
 			return n < 0 ? (int)n : 1;
 		}
 		rc = xlb_ct_walk(fd, NULL, 0, ct_walk_one, w);

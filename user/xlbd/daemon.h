@@ -106,6 +106,14 @@ int xlbd_check(const char *path, char *out, size_t outlen);
 void xlbd_sample(struct xlbd *d);
 
 /*
+ * After xlbd wrote or deleted conntrack entries outside a config apply
+ * (the reaper, a flush request, health's resets, sync's inserts): the
+ * datapath's cached conntrack hits go stale (xlb_ct_gen_bump). A failure
+ * is logged; cached hits then last at most their 250 ms.
+ */
+void xlbd_ct_changed(struct xlbd *d);
+
+/*
  * The reaper: every XLBD_CT_REAP_MS the loop walks the next slice of about
  * XLBD_CT_REAP_BUDGET conntrack entries, deleting those idle past their
  * timeout (the datapath already ignores them) and counting the live ones.

@@ -678,6 +678,8 @@ static void reset_flows(struct xlbd_health *h, const struct xlb_cfg *prev,
 	f.pair_set = pairs;
 	got = xlb_ct_flush(h->d->maps.conntrack, &f, 0);
 	free(pairs);
+	if (got > 0)
+		xlbd_ct_changed(h->d);
 	if (got < 0)
 		pr_err("health: reset flows of %s: %s\n",
 		       n == 1 ? one : "the backends that went down",

@@ -767,6 +767,8 @@ static void apply_entries(struct xlbd_sync *s, struct peer *p,
 			p->applied++;
 		pos++;
 	}
+	if (n)
+		xlbd_ct_changed(s->d);
 }
 
 static bool rx_bit(struct peer *p, __u32 d)
