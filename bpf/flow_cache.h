@@ -34,32 +34,19 @@
 #include "clock.h"
 #include "maps.h"
 #include "parse.h"
+#include "xlb/flow_hash.h"
 
 #define XLB_FLOW_CACHE_TTL_NS (XLB_NSEC_PER_SEC / 4)
 
-/* What a probe found: the slot to serve from or to fill, and the words it
- * must carry. slot is NULL for a packet the cache does not take. */
+/* What a probe found: the flow's hash, and the slot to fill with the words
+ * it must carry (slot NULL: nothing to fill). */
 struct xlb_fc {
+	__u64 hash;
+	int hashed; /* hash is set: the packet may write the flow's entry */
 	struct xlb_flow_cache_slot *slot;
-	__u32 *version;
 	__u32 gen;
 	__u32 ver;
 };
-
-/* Five words of the key, multiplied and folded: cheap, and spread over
- * every bit of address, ports and protocol. */
-static __always_inline __u64 xlb_fc_hash(const struct xlb_flow *f)
-{
-	const __u64 *w = (const __u64 *)f;
-	__u64 h;
-
-	h = w[0] * 0x9e3779b97f4a7c15ULL + w[1] * 0xc2b2ae3d27d4eb4fULL +
-	    w[2] * 0x165667b19e3779f9ULL + w[3] * 0xd6e8feb86659fd93ULL +
-	    w[4] * 0xff51afd7ed558ccdULL;
-	h ^= h >> 31;
-	h *= 0x94d049bb133111ebULL;
-	return h ^ (h >> 29);
-}
 
 static __always_inline int xlb_fc_same_flow(const struct xlb_flow *a,
 					    const struct xlb_flow *b)
@@ -70,40 +57,56 @@ static __always_inline int xlb_fc_same_flow(const struct xlb_flow *a,
 		 (x[4] ^ y[4]));
 }
 
+static __always_inline __u32 *xlb_fc_version(__u64 hash)
+{
+	__u32 vidx = xlb_flow_cache_version_of(hash);
+
+	return bpf_map_lookup_elem(&xlb_ct_versions, &vidx);
+}
+
 /*
  * Looks @p's flow up in this CPU's cache. Returns the slot when it may
- * serve the packet; else NULL, with @fc set for xlb_fc_fill (fc->slot
- * NULL when the packet must not fill it) and xlb_fc_flow_changed.
+ * serve the packet; else NULL, with @fc set for xlb_fc_fill and
+ * xlb_fc_flow_changed. A slot holding another flow's live copy is left
+ * to it: with more flows than slots, a copy lives its 250 ms instead of
+ * being rewritten by every packet that maps there, and such a packet
+ * costs one more load than the conntrack path alone.
  */
 static __always_inline struct xlb_flow_cache_slot *
 xlb_fc_probe(const struct xlb_pkt *p, struct xlb_fc *fc)
 {
-	__u32 zero = 0, idx, vidx, *gen;
+	__u32 zero = 0, idx, *gen, *version;
 	struct xlb_flow_cache_slot *s;
-	__u64 h;
+	__u64 now;
+	int same;
 
 	fc->slot = 0;
-	fc->version = 0;
+	fc->hashed = 0;
 	if (p->icmp_error)
 		return 0; /* never writes the entry, never served from here */
-	h = xlb_fc_hash(&p->flow);
-	vidx = (h >> 32) & (XLB_CT_VERSIONS - 1);
-	fc->version = bpf_map_lookup_elem(&xlb_ct_versions, &vidx);
-	if (!fc->version)
-		return 0;
-	fc->ver = *fc->version;
+	fc->hash = xlb_flow_cache_hash(&p->flow);
+	fc->hashed = 1;
 	if (p->flow.proto == IPPROTO_TCP &&
 	    (p->tcp_flags & (XLB_TCP_SYN | XLB_TCP_FIN | XLB_TCP_RST)))
-		return 0; /* SYN, FIN, RST: the conntrack path */
-	idx = h & (XLB_FLOW_CACHE_SLOTS - 1);
+		return 0; /* the conntrack path */
+	idx = xlb_flow_cache_slot_of(fc->hash);
 	s = bpf_map_lookup_elem(&xlb_flow_cache, &idx);
 	gen = bpf_map_lookup_elem(&xlb_ct_gen, &zero);
 	if (!s || !gen)
 		return 0;
+	now = xlb_now();
+	same = xlb_fc_same_flow(&s->flow, &p->flow);
+	if (!same && s->gen == *gen && now < s->until_ns)
+		return 0; /* another flow's live copy */
+	/* read before the conntrack lookup whose hit would fill the slot */
+	version = xlb_fc_version(fc->hash);
+	if (!version)
+		return 0;
 	fc->slot = s;
 	fc->gen = *gen;
-	if (s->gen != fc->gen || s->version != fc->ver ||
-	    !xlb_fc_same_flow(&s->flow, &p->flow) || xlb_now() >= s->until_ns)
+	fc->ver = *version;
+	if (!same || s->gen != fc->gen || s->version != fc->ver ||
+	    now >= s->until_ns)
 		return 0;
 	return s;
 }
@@ -133,8 +136,10 @@ static __always_inline void xlb_fc_fill(const struct xlb_fc *fc,
  * stale. Atomic, so two CPUs writing at once cannot both land on one value. */
 static __always_inline void xlb_fc_flow_changed(const struct xlb_fc *fc)
 {
-	if (fc->version)
-		__sync_fetch_and_add(fc->version, 1);
+	__u32 *version = fc->hashed ? xlb_fc_version(fc->hash) : 0;
+
+	if (version)
+		__sync_fetch_and_add(version, 1);
 }
 
 #endif /* XLB_BPF_FLOW_CACHE_H */

@@ -97,4 +97,41 @@ static inline __u32 xlb_encap_entropy(const struct xlb_flow *f)
 	return x;
 }
 
+/*
+ * The flow cache's hash (bpf/flow_cache.h): the flow's five 64-bit words
+ * multiplied and folded, cheaper than lookup3 and spread over every bit of
+ * addresses, ports and protocol. Here so tests can place flows in slots.
+ */
+static inline __u64 xlb_flow_cache_word(const struct xlb_flow *f, int i)
+{
+	const __u32 *v = (const __u32 *)f; /* 4-aligned: read in halves */
+
+	return (__u64)v[2 * i] | (__u64)v[2 * i + 1] << 32;
+}
+
+static inline __u64 xlb_flow_cache_hash(const struct xlb_flow *f)
+{
+	__u64 h;
+
+	h = xlb_flow_cache_word(f, 0) * 0x9e3779b97f4a7c15ULL +
+	    xlb_flow_cache_word(f, 1) * 0xc2b2ae3d27d4eb4fULL +
+	    xlb_flow_cache_word(f, 2) * 0x165667b19e3779f9ULL +
+	    xlb_flow_cache_word(f, 3) * 0xd6e8feb86659fd93ULL +
+	    xlb_flow_cache_word(f, 4) * 0xff51afd7ed558ccdULL;
+	h ^= h >> 31;
+	h *= 0x94d049bb133111ebULL;
+	return h ^ (h >> 29);
+}
+
+/* The slot of xlb_flow_cache and of xlb_ct_versions for hash @h. */
+static inline __u32 xlb_flow_cache_slot_of(__u64 h)
+{
+	return (__u32)h & (XLB_FLOW_CACHE_SLOTS - 1);
+}
+
+static inline __u32 xlb_flow_cache_version_of(__u64 h)
+{
+	return (__u32)(h >> 32) & (XLB_CT_VERSIONS - 1);
+}
+
 #endif /* XLB_FLOW_HASH_H */

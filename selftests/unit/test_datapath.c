@@ -18,6 +18,7 @@
 #include "lib/addr.h"
 #include "lib/conntrack.h"
 #include "testrun.h"
+#include "xlb/flow_hash.h"
 
 #define CLIENT4 "203.0.113.7"
 #define CLIENT6 "2001:db8:c::7"
@@ -960,4 +961,46 @@ Test(datapath, flow_cache_slots_expire)
 	send_and_backend(VIP_TCP4, &s);
 	cr_assert_eq(cache_hits(), hits, "300 ms on: read from conntrack");
 	cr_assert_eq(env_stat(&env, XLB_EV_CT_HIT), ct + 1);
+}
+
+/* Two flows in one slot: the second never uses the first's copy, is sent
+ * where its own entry says, and leaves the first's live copy in place. */
+Test(datapath, flow_cache_keeps_colliding_flows_apart)
+{
+	struct pkt_spec a = TCP4("192.0.2.10", 80), b = a;
+	struct xlb_flow fa, fb;
+	struct xlb_ct_entry e;
+	uint32_t be_a, be_b;
+	uint64_t ha, hb, hits;
+
+	on_cpu(0);
+	env_flow(&a, &fa);
+	ha = xlb_flow_cache_hash(&fa);
+	for (b.sport = 1; b.sport; b.sport++) {
+		env_flow(&b, &fb);
+		hb = xlb_flow_cache_hash(&fb);
+		if (b.sport != a.sport &&
+		    xlb_flow_cache_slot_of(hb) == xlb_flow_cache_slot_of(ha) &&
+		    xlb_flow_cache_version_of(hb) !=
+			    xlb_flow_cache_version_of(ha))
+			break;
+	}
+	cr_assert_neq(b.sport, 0, "some port shares the slot of port %u",
+		      a.sport);
+	be_a = send_and_backend(VIP_TCP4, &a);
+	a.tcp_flags = ACK;
+	send_and_backend(VIP_TCP4, &a);
+	send_and_backend(VIP_TCP4, &a);
+	hits = cache_hits();
+	cr_assert_gt(hits, 0, "flow A is cached");
+	be_b = send_and_backend(VIP_TCP4, &b);
+	b.tcp_flags = ACK;
+	for (int k = 0; k < 3; k++)
+		cr_assert_eq(send_and_backend(VIP_TCP4, &b), be_b,
+			     "flow B (port %u) stays on its backend %u",
+			     b.sport, be_b);
+	cr_assert(ct_get(&b, &e) && e.backend_id == be_b);
+	cr_assert_eq(cache_hits(), hits, "B is never served from A's slot");
+	cr_assert_eq(send_and_backend(VIP_TCP4, &a), be_a);
+	cr_assert_eq(cache_hits(), hits + 1, "A's copy was left in place");
 }
