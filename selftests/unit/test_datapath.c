@@ -780,6 +780,25 @@ static void on_cpu(int cpu)
 		     "run on CPU %d: %s", cpu, strerror(errno));
 }
 
+/*
+ * Sends @s (a SYN or an ACK), then two ACKs of its flow on CPU 0: the
+ * flow is in CPU 0's cache after. Returns its backend and *hits, the
+ * cache hits counted by then.
+ */
+static uint32_t warm_flow(struct pkt_spec *s, uint64_t *hits)
+{
+	uint32_t be;
+
+	on_cpu(0);
+	be = send_and_backend(VIP_TCP4, s);
+	s->tcp_flags = ACK;
+	send_and_backend(VIP_TCP4, s);
+	send_and_backend(VIP_TCP4, s);
+	*hits = cache_hits();
+	cr_assert_gt(*hits, 0, "warm: the last ACK was a cache hit");
+	return be;
+}
+
 /* The second and later packets of a flow on one CPU are cache hits that
  * send exactly what the conntrack hit sent; a SYN never is one. */
 Test(datapath, flow_cache_serves_established_packets_as_conntrack_did)
@@ -841,13 +860,7 @@ Test(datapath, flow_cache_leaves_fin_to_conntrack)
 	uint64_t hits;
 	uint32_t be;
 
-	on_cpu(0);
-	be = send_and_backend(VIP_TCP4, &s);
-	s.tcp_flags = ACK;
-	send_and_backend(VIP_TCP4, &s);
-	send_and_backend(VIP_TCP4, &s);
-	hits = cache_hits();
-	cr_assert_gt(hits, 0, "warm: the ACK was a cache hit");
+	be = warm_flow(&s, &hits);
 	s.tcp_flags = FIN | ACK;
 	cr_assert_eq(send_and_backend(VIP_TCP4, &s), be);
 	cr_assert_eq(cache_hits(), hits, "a FIN is no cache hit");
@@ -870,12 +883,7 @@ Test(datapath, flow_cache_goes_stale_when_xlbd_writes_conntrack)
 	struct xlb_flow f;
 	uint64_t hits, miss;
 
-	on_cpu(0);
-	first = send_and_backend(VIP_TCP4, &s); /* new, then hit, then cached */
-	send_and_backend(VIP_TCP4, &s);
-	send_and_backend(VIP_TCP4, &s);
-	hits = cache_hits();
-	cr_assert_gt(hits, 0);
+	first = warm_flow(&s, &hits);
 	other = table_to_other(first); /* a table install bumps nothing */
 	env_flow(&s, &f);
 	cr_assert_eq(xlb_ct_delete(env.maps.conntrack, &f), 0);
@@ -895,12 +903,7 @@ Test(datapath, flow_cache_checks_the_backend_on_every_hit)
 	uint32_t first, other;
 	uint64_t hits;
 
-	on_cpu(0);
-	first = send_and_backend(VIP_TCP4, &s);
-	send_and_backend(VIP_TCP4, &s);
-	send_and_backend(VIP_TCP4, &s);
-	hits = cache_hits();
-	cr_assert_gt(hits, 0);
+	first = warm_flow(&s, &hits);
 	other = table_to_other(first);
 	lb_env_backend_active(&env, first, false);
 	cr_assert_eq(send_and_backend(VIP_TCP4, &s), other);
@@ -920,13 +923,7 @@ Test(datapath, flow_cache_follows_a_repick_on_another_cpu)
 	cr_assert_eq(sched_getaffinity(0, sizeof(all), &all), 0);
 	if (!CPU_ISSET(0, &all) || !CPU_ISSET(1, &all))
 		cr_skip_test("needs CPUs 0 and 1");
-	on_cpu(0);
-	first = send_and_backend(VIP_TCP4, &s);
-	s.tcp_flags = ACK;
-	send_and_backend(VIP_TCP4, &s);
-	send_and_backend(VIP_TCP4, &s);
-	hits = cache_hits();
-	cr_assert_gt(hits, 0, "CPU 0 holds the flow on backend %u", first);
+	first = warm_flow(&s, &hits);
 	other = table_to_other(first);
 	on_cpu(1);
 	s.tcp_flags = SYN;
@@ -950,12 +947,7 @@ Test(datapath, flow_cache_slots_expire)
 	struct timespec ts = { 0, 300 * 1000 * 1000 };
 	uint64_t hits, ct;
 
-	on_cpu(0);
-	send_and_backend(VIP_TCP4, &s);
-	send_and_backend(VIP_TCP4, &s);
-	send_and_backend(VIP_TCP4, &s);
-	hits = cache_hits();
-	cr_assert_gt(hits, 0);
+	warm_flow(&s, &hits);
 	nanosleep(&ts, NULL);
 	ct = env_stat(&env, XLB_EV_CT_HIT);
 	send_and_backend(VIP_TCP4, &s);
@@ -987,12 +979,7 @@ Test(datapath, flow_cache_keeps_colliding_flows_apart)
 	}
 	cr_assert_neq(b.sport, 0, "some port shares the slot of port %u",
 		      a.sport);
-	be_a = send_and_backend(VIP_TCP4, &a);
-	a.tcp_flags = ACK;
-	send_and_backend(VIP_TCP4, &a);
-	send_and_backend(VIP_TCP4, &a);
-	hits = cache_hits();
-	cr_assert_gt(hits, 0, "flow A is cached");
+	be_a = warm_flow(&a, &hits);
 	be_b = send_and_backend(VIP_TCP4, &b);
 	b.tcp_flags = ACK;
 	for (int k = 0; k < 3; k++)
