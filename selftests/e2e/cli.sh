@@ -4,7 +4,8 @@
 # This file holds the CLI's end-to-end tests: what `xlb` says to an
 # operator. Unreachable xlbd (where it looked), usage errors per command,
 # XLB_SOCKET/XLB_PIN_DIR, attach with no config, status outside the LB's
-# namespace, conntrack list cuts/--limit 0/--backend/addr:port, lab.sh exec,
+# namespace, conntrack list cuts/--limit 0/--backend/addr:port, flush
+# --backend, lab.sh exec,
 # the demo's printed commands (each one run), and xlb-pktgen's exit code and
 # README recipe. Its own lab (LAB_ID c<pid>) and a real xlbd with the demo
 # config and a unique pin dir; everything goes on every exit path.
@@ -278,6 +279,13 @@ check "conntrack list --backend 3: only backend 3's entries, some" \
 out env XLB_SOCKET="$SOCK" "$X" conntrack count --backend 3
 check "conntrack count --backend 3 agrees with the list" \
 	grep -q "^$rows3 entries to backend 3" <<<"$out"
+out env XLB_SOCKET="$SOCK" "$X" conntrack flush --backend 3
+check "conntrack flush --backend 3: its $rows3 entries deleted" \
+	grep -q "^$rows3 entries flushed" <<<"$out"
+out env XLB_SOCKET="$SOCK" "$X" conntrack count --backend 3
+left=$(XLB_SOCKET=$SOCK "$X" conntrack count | awk '{print $1}')
+check "... none left on backend 3, the other $((total - rows3)) kept" \
+	eval 'grep -q "^0 entries to backend 3" <<<"$out" && [ "$left" = "$((total - rows3))" ]'
 
 # a long change (a 16M-slot table) outlives a short --timeout: "timed out",
 # exit 3, never "failed", and xlbd applies it anyway

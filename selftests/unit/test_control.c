@@ -1762,3 +1762,54 @@ Test(control, an_edit_answers_what_changed)
 			 "backend drain web 1");
 	json_object_put(r);
 }
+
+/* conntrack.count, .list and .flush take a backend (with or without a
+ * VIP): xlbd filters as it walks; a flush deletes only those entries. */
+Test(control, conntrack_requests_filter_by_backend)
+{
+	struct xlb_flow f = { .family = XLB_AF_INET, .proto = IPPROTO_TCP };
+	struct xlb_ct_entry e = { 0 };
+	int web = xlb_vip_id_of(&d.maps, xlb_cfg_vip_find(&d.running, "web"));
+	int dsr = xlb_vip_id_of(&d.maps, xlb_cfg_vip_find(&d.running, "dsr"));
+	struct json_object *r;
+
+	cr_assert(web >= 0 && dsr >= 0);
+	/* web: 4 on backend 1, 3 on backend 2; dsr: 2 on backend 2 */
+	for (int i = 0; i < 9; i++) {
+		f.sport = htons(4000 + i);
+		e.backend_id = i < 4 ? 1 : 2;
+		e.vip_id = (__u16)(i < 7 ? web : dsr);
+		cr_assert_eq(xlb_ct_insert(d.maps.conntrack, &f, &e), 0);
+	}
+	r = req("{\"cmd\":\"conntrack.count\",\"backend\":2}");
+	cr_assert(reply_ok(r), "%s", json_object_to_json_string(r));
+	cr_assert_eq(json_object_get_int64(json_object_object_get(r, "count")),
+		     5, "backend 2 in every VIP");
+	json_object_put(r);
+	r = req("{\"cmd\":\"conntrack.list\",\"vip\":\"web\",\"backend\":2,"
+		"\"limit\":2}");
+	cr_assert(reply_ok(r), "%s", json_object_to_json_string(r));
+	cr_assert_eq(
+		json_object_array_length(json_object_object_get(r, "entries")),
+		2, "the limit counts matching entries");
+	json_object_put(r);
+	r = req("{\"cmd\":\"conntrack.flush\",\"vip\":\"web\",\"backend\":2}");
+	cr_assert(reply_ok(r), "%s", json_object_to_json_string(r));
+	cr_assert_eq(
+		json_object_get_int64(json_object_object_get(r, "flushed")), 3,
+		"web's entries on backend 2 only");
+	json_object_put(r);
+	cr_assert_eq(xlb_ct_count(d.maps.conntrack,
+				  &(struct xlb_ct_filter){ .vip_id = web }),
+		     4, "web keeps its backend 1 entries");
+	cr_assert_eq(xlb_ct_count(d.maps.conntrack,
+				  &(struct xlb_ct_filter){ .vip_id = dsr }),
+		     2, "dsr keeps its backend 2 entries");
+	r = req("{\"cmd\":\"conntrack.flush\",\"backend\":0}");
+	cr_assert_not(reply_ok(r), "backend 0 is no backend");
+	cr_assert(strstr(json_object_get_string(
+				 json_object_object_get(r, "error")),
+			 "conntrack.flush: backend"),
+		  "%s", json_object_to_json_string(r));
+	json_object_put(r);
+}

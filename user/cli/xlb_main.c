@@ -57,7 +57,7 @@ static const char commands_text[] =
 	"  backend maint VIP ID | backend unmaint VIP ID\n"
 	"  stats\n"
 	"  conntrack count|list [--vip NAME] [--backend ID] [--limit N|0]\n"
-	"  conntrack flush [--vip NAME]\n"
+	"  conntrack flush [--vip NAME] [--backend ID]\n"
 	"  maglev show VIP\n"
 	"  top [--once] [--interval S] [--iterations N]   rates per VIP and backend\n"
 	"  ha status                           role, synced or not, peers, lag,\n"
@@ -66,8 +66,10 @@ static const char commands_text[] =
 	"  sync status                         the same; exit 1 without sync\n"
 	"(xlb COMMAND --help: a command's options)\n"
 	"environment (a flag wins over it):\n"
-	"  XLB_SOCKET   xlbd's control socket (default " XLB_CTL_DEFAULT_SOCKET ")\n"
-	"  XLB_PIN_DIR  where the maps are pinned (default " XLB_DEFAULT_PIN_DIR ")\n"
+	"  XLB_SOCKET   xlbd's control socket (default " XLB_CTL_DEFAULT_SOCKET
+	")\n"
+	"  XLB_PIN_DIR  where the maps are pinned (default " XLB_DEFAULT_PIN_DIR
+	")\n"
 	"exit codes: 0 done, 1 failed or refused (nothing changed), 2 usage,\n"
 	"  3 timed out waiting for xlbd (a change may still be applied)\n";
 
@@ -776,30 +778,10 @@ static const struct xlb_opts ct_set = {
 	.prog = "xlb",
 	.cmd = "conntrack",
 	.usage = "count|list [--vip NAME] [--backend ID] [--limit N|0] | "
-		 "flush [--vip NAME]",
+		 "flush [--vip NAME] [--backend ID]",
 	.opts = ct_table,
 	.nopts = sizeof(ct_table) / sizeof(ct_table[0]),
 };
-
-/*
- * The entries of a conntrack.list reply that go to @backend (0: all), in a
- * new array. xlbd's conntrack requests take no backend yet, so a --backend
- * query fetches the whole table and filters here; once xlbd filters (the
- * conntrack module already can), send "backend" and drop the fetch-all.
- */
-static struct json_object *ct_matching(struct json_object *resp, __u32 backend)
-{
-	struct json_object *es = json_object_object_get(resp, "entries");
-	struct json_object *a = json_object_new_array();
-
-	for (size_t i = 0; i < json_object_array_length(es); i++) {
-		struct json_object *e = json_object_array_get_idx(es, i);
-
-		if (!backend || i_of(e, "backend") == backend)
-			json_object_array_add(a, json_object_get(e));
-	}
-	return a;
-}
 
 static struct json_object *ct_request(const char *cmd, const struct ct_opts *o,
 				      __u32 limit)
@@ -808,12 +790,14 @@ static struct json_object *ct_request(const char *cmd, const struct ct_opts *o,
 
 	if (o->vip)
 		add_str(req, "vip", o->vip);
+	if (o->backend)
+		add_int(req, "backend", o->backend);
 	if (limit)
 		add_int(req, "limit", limit);
 	return req;
 }
 
-/* How many entries match --vip (no backend filter), or -1 (printed). */
+/* How many entries match --vip and --backend, or -1 (printed). */
 static long long ct_total(struct cli *c, const struct ct_opts *o)
 {
 	struct json_object *resp = ask(c, ct_request("conntrack.count", o, 0));
@@ -830,19 +814,17 @@ static long long ct_total(struct cli *c, const struct ct_opts *o)
 }
 
 /*
- * conntrack list and count --backend: one list request (limit + 1, so a
- * cut is seen, or the whole table to filter by backend), the rows, and a
- * last line when not everything was shown, with the total and how to see
- * more.
+ * conntrack list: one list request (limit + 1, so a cut is seen; xlbd
+ * applies --vip and --backend), the rows, and a last line when not
+ * everything was shown, with the total and how to see more.
  */
-static int ct_list(struct cli *c, const struct ct_opts *o, bool count_only)
+static int ct_list(struct cli *c, const struct ct_opts *o)
 {
-	__u32 want = count_only || !o->limit ? CT_LIST_MAX : o->limit;
-	__u32 fetch = o->backend || want >= CT_LIST_MAX - 1 ? CT_LIST_MAX :
-							       want + 1;
+	__u32 want = !o->limit ? CT_LIST_MAX : o->limit;
+	__u32 fetch = want >= CT_LIST_MAX - 1 ? CT_LIST_MAX : want + 1;
 	struct json_object *resp = ask(c, ct_request("conntrack.list", o, fetch));
-	struct json_object *m;
-	size_t got, n, shown;
+	struct json_object *m; /* resp's */
+	size_t got, shown;
 	long long total;
 
 	if (!resp)
@@ -856,23 +838,12 @@ static int ct_list(struct cli *c, const struct ct_opts *o, bool count_only)
 		json_object_put(resp);
 		return 1;
 	}
-	got = json_object_array_length(json_object_object_get(resp, "entries"));
-	m = ct_matching(resp, o->backend);
-	n = json_object_array_length(m);
-	shown = n < want ? n : want;
-	total = (long long)n;
-	if (!o->backend && got > want)
+	m = json_object_object_get(resp, "entries");
+	got = json_object_array_length(m);
+	shown = got < want ? got : want;
+	total = (long long)got;
+	if (got > want)
 		total = ct_total(c, o);
-	if (count_only) {
-		if (c->json)
-			printf("{ \"ok\": true, \"count\": %zu, \"backend\": %u }\n",
-			       n, o->backend);
-		else
-			printf("%zu entries to backend %u%s\n", n, o->backend,
-			       got >= CT_LIST_MAX ? " (at least: xlbd listed "
-						    "its maximum)" : "");
-		goto out;
-	}
 	if (c->json) {
 		struct json_object *out = json_object_new_object(), *a;
 
@@ -901,7 +872,6 @@ static int ct_list(struct cli *c, const struct ct_opts *o, bool count_only)
 		printf("... xlbd lists at most %u entries: there may be more\n",
 		       CT_LIST_MAX);
 out:
-	json_object_put(m);
 	json_object_put(resp);
 	return total < 0 ? 1 : 0;
 }
@@ -925,12 +895,8 @@ static int cmd_conntrack(struct cli *c)
 		return bad(&ct_set, "unexpected argument: %s", r.pos[0]);
 	if (strcmp(sub, "list") && xlb_opt_given(&r, 2))
 		return bad(&ct_set, "--limit is for list, not %s", sub);
-	if (!strcmp(sub, "flush") && o.backend)
-		return bad(&ct_set, "%s",
-			   "--backend is for count and list (flush a VIP "
-			   "with --vip, or delete the backend)");
-	if (!strcmp(sub, "list") || o.backend)
-		return ct_list(c, &o, strcmp(sub, "list"));
+	if (!strcmp(sub, "list"))
+		return ct_list(c, &o);
 	req = ct_request(!strcmp(sub, "flush") ? "conntrack.flush" :
 						 "conntrack.count", &o, 0);
 	if (c->json)
@@ -944,6 +910,9 @@ static int cmd_conntrack(struct cli *c)
 		fprintf(stderr, "xlb: %s\n", s_of(resp, "error"));
 	else if (!strcmp(sub, "flush"))
 		printf("%lld entries flushed\n", (long long)i_of(resp, "flushed"));
+	else if (o.backend)
+		printf("%lld entries to backend %u\n",
+		       (long long)i_of(resp, "count"), o.backend);
 	else
 		printf("%lld entries (capacity %lld)\n",
 		       (long long)i_of(resp, "count"),

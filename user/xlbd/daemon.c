@@ -1183,6 +1183,8 @@ static struct json_object *cmd_ct_list(struct xlbd *d,
 		return xlb_ctl_error("conntrack list: %s", strerror(ENOMEM));
 	}
 	w->l.limit = a->has_limit ? a->limit : 100;
+	if (a->has_backend)
+		w->f.backend_id = a->backend;
 	return ct_walk_run(w);
 }
 
@@ -1202,6 +1204,8 @@ static struct json_object *cmd_conntrack(struct xlbd *d,
 	if (!w)
 		return xlb_ctl_error("conntrack %s: %s", what,
 				     strerror(ENOMEM));
+	if (a->has_backend)
+		w->f.backend_id = a->backend;
 	return ct_walk_run(w);
 }
 
@@ -1514,8 +1518,13 @@ static const struct xlb_ctl_arg args_id[] = { A_ID };
 static const struct xlb_ctl_arg args_file[] = {
 	ARG(file, XLB_CTL_STR, false, 1, XLB_PATH_MAX - 1),
 };
+/* conntrack.count and .flush; backend: only entries to that backend */
+#define A_CT_BACKEND ARG(backend, XLB_CTL_U32, false, 1, XLB_MAX_BACKENDS - 1)
+static const struct xlb_ctl_arg args_ct[] = { A_NAME(vip, false),
+					      A_CT_BACKEND };
 static const struct xlb_ctl_arg args_ct_list[] = {
 	A_NAME(vip, false),
+	A_CT_BACKEND,
 	ARG(limit, XLB_CTL_U32, false, 0, 1u << 24),
 };
 #define ARGS(a) a, sizeof(a) / sizeof(a[0])
@@ -1569,10 +1578,10 @@ static const struct xlbd_cmd {
 	  "mark a backend up again" },
 	{ "stats", cmd_stats_rq, NO_ARGS,
 	  "counters and rates per VIP and backend" },
-	{ "conntrack.count", cmd_ct_count, ARGS(args_vip_opt), "tracked flows" },
+	{ "conntrack.count", cmd_ct_count, ARGS(args_ct), "tracked flows" },
 	{ "conntrack.list", cmd_ct_list_rq, ARGS(args_ct_list),
 	  "tracked flows, up to limit (100)" },
-	{ "conntrack.flush", cmd_ct_flush, ARGS(args_vip_opt),
+	{ "conntrack.flush", cmd_ct_flush, ARGS(args_ct),
 	  "delete tracked flows" },
 	{ "maglev.show", cmd_maglev_show, ARGS(args_vip),
 	  "slots per backend in the installed table, beside the ideal share" },
