@@ -45,7 +45,15 @@ not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $*"; }
 check() { # check DESCRIPTION COMMAND...
 	local d=$1
 	shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
+	if "$@"; then
+		ok "$d"
+	else
+		not_ok "$d"
+		# what the last `out` saw, for a failure seen only in CI
+		printf '# last command: rc=%s\n' "${rc-}"
+		head -5 <<<"${out-}" | sed 's/^/# stdout: /'
+		head -5 <<<"${err-}" | sed 's/^/# stderr: /'
+	fi
 }
 # out COMMAND...: runs it; $rc, $out (stdout) and $err (stderr) for checks
 out() {
