@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <event2/buffer.h>
@@ -43,7 +44,7 @@ struct conn {
 	struct event *deadline;
 	enum conn_state state;
 	struct xlbd_ctl_later *later; /* C_WAIT */
-	struct conn *prev, *next;
+	LIST_ENTRY(conn) link;
 };
 
 struct xlbd_ctl_later {
@@ -54,7 +55,7 @@ struct xlbd_ctl_later {
 	xlbd_ctl_cancel_fn *cancel;
 	void *arg;
 	unsigned int flags;
-	struct xlbd_ctl_later *prev, *next;
+	LIST_ENTRY(xlbd_ctl_later) link;
 };
 
 struct xlbd_ctl {
@@ -63,11 +64,11 @@ struct xlbd_ctl {
 	xlbd_ctl_fn *fn;
 	void *arg;
 	struct event *accept_ev, *resume_ev;
-	struct conn *conns;
+	LIST_HEAD(, conn) conns;
 	unsigned int nconns;
 	bool refusing; /* logged once per episode of being full */
 	struct conn *cur; /* the connection whose handler runs now */
-	struct xlbd_ctl_later *laters;
+	LIST_HEAD(, xlbd_ctl_later) laters;
 	unsigned int nlaters;
 };
 
@@ -75,12 +76,7 @@ static void later_free(struct xlbd_ctl_later *h)
 {
 	struct xlbd_ctl *s = h->srv;
 
-	if (h->prev)
-		h->prev->next = h->next;
-	else
-		s->laters = h->next;
-	if (h->next)
-		h->next->prev = h->prev;
+	LIST_REMOVE(h, link);
 	s->nlaters--;
 	if (h->conn)
 		h->conn->later = NULL;
@@ -102,12 +98,7 @@ static void conn_close(struct conn *c)
 {
 	struct xlbd_ctl *s = c->srv;
 
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	LIST_REMOVE(c, link);
 	s->nconns--;
 	s->refusing = false;
 	if (c->later) {
@@ -359,10 +350,7 @@ static void conn_open(struct xlbd_ctl *s, int fd)
 	c->state = C_READ;
 	bufferevent_setcb(c->bev, on_read, on_written, on_event, c);
 	arm(c, s->o.request_ms);
-	c->next = s->conns;
-	if (s->conns)
-		s->conns->prev = c;
-	s->conns = c;
+	LIST_INSERT_HEAD(&s->conns, c, link);
 	s->nconns++;
 }
 
@@ -437,6 +425,8 @@ struct xlbd_ctl *xlbd_ctl_new(struct xlbd_loop *l, int lfd,
 		s->o.max_msg = XLB_CTL_MAX_MSG;
 	s->fn = fn;
 	s->arg = arg;
+	LIST_INIT(&s->conns);
+	LIST_INIT(&s->laters);
 	s->accept_ev =
 		event_new(s->base, lfd, EV_READ | EV_PERSIST, on_accept, s);
 	s->resume_ev = evtimer_new(s->base, on_resume, s);
@@ -453,8 +443,10 @@ void xlbd_ctl_free(struct xlbd_ctl *s)
 {
 	if (!s)
 		return;
-	while (s->conns) {
-		if (s->conns->state == C_WAIT) {
+	while (!LIST_EMPTY(&s->conns)) {
+		struct conn *c = LIST_FIRST(&s->conns);
+
+		if (c->state == C_WAIT) {
 			/* best effort, nothing queued yet: say why, never wait */
 			struct json_object *e = xlb_ctl_error(
 				"xlbd is stopping; the request was not finished");
@@ -462,16 +454,17 @@ void xlbd_ctl_free(struct xlbd_ctl *s)
 			const char *txt = json_object_to_json_string_length(
 				e, JSON_C_TO_STRING_PLAIN, &len);
 
-			if (send(bufferevent_getfd(s->conns->bev), txt, len,
+			if (send(bufferevent_getfd(c->bev), txt, len,
 				 MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 				pr_debug("control socket: %s\n",
 					 strerror(errno));
 			json_object_put(e);
 		}
-		conn_close(s->conns);
+		conn_close(c);
 	}
-	while (s->laters) /* XLBD_CTL_FINISH ones whose client left */
-		later_cancel(s->laters);
+	/* XLBD_CTL_FINISH ones whose client left */
+	while (!LIST_EMPTY(&s->laters))
+		later_cancel(LIST_FIRST(&s->laters));
 	if (s->accept_ev)
 		event_free(s->accept_ev);
 	if (s->resume_ev)
@@ -580,10 +573,7 @@ struct xlbd_ctl_later *xlbd_ctl_defer(struct xlbd_ctl *s,
 	h->cancel = cancel;
 	h->arg = arg;
 	h->flags = flags;
-	h->next = s->laters;
-	if (s->laters)
-		s->laters->prev = h;
-	s->laters = h;
+	LIST_INSERT_HEAD(&s->laters, h, link);
 	s->nlaters++;
 	s->cur->later = h;
 	return h;
