@@ -1070,6 +1070,7 @@ static int ct_walk_slice(struct ct_walk *w)
 	int fd = w->d->maps.conntrack;
 	bool flush = w->kind == CTW_FLUSH, first = !w->cur.started;
 	unsigned int walks = w->d->ctl ? xlbd_ctl_pending(w->d->ctl) : 0;
+	long before = w->n;
 	int rc;
 
 	if (w->kind == CTW_LIST && w->l.n >= w->l.limit)
@@ -1081,15 +1082,16 @@ static int ct_walk_slice(struct ct_walk *w)
 				     XLBD_CT_WALK_BUDGET,
 			 flush ? &w->f : NULL, flush ? NULL : ct_walk_one, w,
 			 flush ? &w->n : NULL);
-	if (flush)
-		xlbd_ct_changed(w->d); /* what this step deleted */
+	if (flush && w->n > before)
+		xlbd_ct_changed(w->d); /* this step deleted entries */
 	if (rc == -EOPNOTSUPP && first) {
 		/* no batch ops for the map: the whole table in one go */
 		if (flush) {
 			long n = xlb_ct_flush(fd, &w->f, 0);
 
 			w->n = n > 0 ? n : 0;
-			xlbd_ct_changed(w->d);
+			if (w->n)
+				xlbd_ct_changed(w->d);
 			return n < 0 ? (int)n : 1;
 		}
 		rc = xlb_ct_walk(fd, NULL, 0, ct_walk_one, w);
