@@ -11,8 +11,9 @@
  * A slot serves a packet exactly as the conntrack hit it copies would, and
  * only while nothing that hit depends on can have changed:
  * - generation (xlb_ct_gen): xlbd bumps it after any change of the
- *   conntrack table (delete, flush, reap, sync's inserts) or of VIPs,
- *   backends, tables and the config (lib/lbmaps.h, xlb_ct_gen_bump);
+ *   conntrack table (delete, flush, reap, sync's inserts) or of VIPs and
+ *   the config (lib/lbmaps.h, xlb_ct_gen_bump); a hit reads its backend
+ *   live and no table, so backend and table writes need no bump;
  * - version (xlb_ct_versions, one per bucket of flow hashes): the datapath
  *   bumps the flow's after every entry it writes (a new flow, a re-pick, a
  *   FIN or RST marking it closing), so a flow re-picked or re-inserted on
@@ -70,7 +71,7 @@ static __always_inline __u32 *xlb_fc_version(__u64 hash)
  * xlb_fc_flow_changed. A slot holding another flow's live copy is left
  * to it: with more flows than slots, a copy lives its 250 ms instead of
  * being rewritten by every packet that maps there, and such a packet
- * costs one more load than the conntrack path alone.
+ * costs the hash and two loads more than the conntrack path alone.
  */
 static __always_inline struct xlb_flow_cache_slot *
 xlb_fc_probe(const struct xlb_pkt *p, struct xlb_fc *fc)
