@@ -139,12 +139,15 @@ int xlb_ref_route(struct xdp_md *ctx)
  * The parts every encapsulating LB pays, each alone, for the table "What
  * the parts cost" (bench_datapath.c): timed against the bare XDP_TX, so
  * the per-packet goals can be read against what one kernel call, the head
- * move and one conntrack lookup cost on the machine at hand. Each returns
- * XDP_TX only when it did its work; the bench checks the verdict.
+ * move and one conntrack lookup or insert cost on the machine at hand.
+ * Each returns XDP_TX only when it did its work and counts the work in
+ * xlb_part_done, which the bench checks grew by the repeat count.
  */
 
 /* A flow xlb_conntrack holds: the bench writes both before timing. */
 struct xlb_flow xlb_part_key;
+/* iterations with the work done; the flow counter of the cold parts */
+__u64 xlb_part_done, xlb_part_iter;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -153,11 +156,17 @@ struct {
 	__type(value, struct xlb_counter);
 } xlb_part_counter SEC(".maps");
 
+static __always_inline int part_done(void)
+{
+	xlb_part_done++;
+	return XDP_TX;
+}
+
 /* One call into the kernel that does nothing (a head move by 0 bytes). */
 SEC("xdp")
 int xlb_part_call(struct xdp_md *ctx)
 {
-	return bpf_xdp_adjust_head(ctx, 0) ? XDP_DROP : XDP_TX;
+	return bpf_xdp_adjust_head(ctx, 0) ? XDP_DROP : part_done();
 }
 
 /* Room for an outer IPv4 header, and the bench restore's undo of it. */
@@ -167,24 +176,102 @@ int xlb_part_head(struct xdp_md *ctx)
 	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(struct iphdr)))
 		return XDP_DROP;
 	return bpf_xdp_adjust_head(ctx, sizeof(struct iphdr)) ? XDP_DROP :
-								XDP_TX;
+								part_done();
 }
 
 /* The conntrack lookup of an established packet: the LB's map, its key
- * copied to the stack as the parser leaves it. */
+ * copied to the stack as the parser leaves it. One flow: always cached. */
 SEC("xdp")
 int xlb_part_ct_hit(struct xdp_md *ctx)
 {
 	struct xlb_flow k = xlb_part_key;
 
 	(void)ctx;
-	return bpf_map_lookup_elem(&xlb_conntrack, &k) ? XDP_TX : XDP_DROP;
+	return bpf_map_lookup_elem(&xlb_conntrack, &k) ? part_done() : XDP_DROP;
 }
 
-/* One per-CPU packet/byte counter, as the LB bumps four per packet. */
+/*
+ * Flow i of the cold parts: xlb_part_key with source address 10.0.0.0 + i
+ * (i < 2^24), the flows the bench writes into the table beforehand.
+ */
+static __always_inline void part_flow(struct xlb_flow *k, __u32 i)
+{
+	*k = xlb_part_key;
+	k->src.v4 = bpf_htonl(0x0a000000 | (i & 0xffffff));
+}
+
+/*
+ * The memory's own latency, for reading the cold parts: one 8-byte load
+ * from a 64 MiB array (an inlined lookup, no kernel call), a different
+ * cache line each iteration in the cold hit's order. The array holds
+ * zeros and each index adds the sum of the loads before it, so a load
+ * cannot start before the previous one ended (as a hash lookup's bucket,
+ * entry and key are read one after the other) and none is optimised away.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_CT_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u64[8]);
+} xlb_part_memory SEC(".maps");
+
+__u64 xlb_part_sum;
+
+SEC("xdp")
+int xlb_part_load_cold(struct xdp_md *ctx)
+{
+	__u32 i = (__u32)(xlb_part_iter++ * 2654435761u + xlb_part_sum) &
+		  (XLB_CT_ENTRIES - 1);
+	__u64 *line = bpf_map_lookup_elem(&xlb_part_memory, &i);
+
+	(void)ctx;
+	if (!line)
+		return XDP_DROP;
+	xlb_part_sum += line[0];
+	return part_done();
+}
+
+/*
+ * A conntrack hit on one of XLB_CT_ENTRIES flows in a full table, a
+ * different one each iteration in an order that jumps through memory (an
+ * odd multiplier modulo a power of two visits every flow once): what the
+ * lookup costs when neither bucket nor entry is in a cache, as through a
+ * node that carries a million flows.
+ */
+SEC("xdp")
+int xlb_part_ct_hit_cold(struct xdp_md *ctx)
+{
+	__u32 i = (__u32)(xlb_part_iter++ * 2654435761u) & (XLB_CT_ENTRIES - 1);
+	struct xlb_flow k;
+
+	(void)ctx;
+	part_flow(&k, i);
+	return bpf_map_lookup_elem(&xlb_conntrack, &k) ? part_done() : XDP_DROP;
+}
+
+/*
+ * What a new flow cannot skip: the lookup that misses and the insert of
+ * its entry, into a full table (every insert evicts the least recently
+ * used entry), with flows the table has never held.
+ */
+SEC("xdp")
+int xlb_part_ct_new(struct xdp_md *ctx)
+{
+	struct xlb_ct_entry e = { .backend_id = 1 };
+	struct xlb_flow k;
+
+	(void)ctx;
+	part_flow(&k, XLB_CT_ENTRIES + (__u32)xlb_part_iter++);
+	if (bpf_map_lookup_elem(&xlb_conntrack, &k) ||
+	    bpf_map_update_elem(&xlb_conntrack, &k, &e, BPF_NOEXIST))
+		return XDP_DROP;
+	return part_done();
+}
+
+/* One per-CPU counter, as the LB bumps four per packet. */
 SEC("xdp")
 int xlb_part_counter_add(struct xdp_md *ctx)
 {
 	xlb_counter_add(&xlb_part_counter, 0, ctx->data_end - ctx->data);
-	return XDP_TX;
+	return part_done();
 }

@@ -433,14 +433,59 @@ static int bench_scale(FILE *md, FILE *json)
 }
 
 /*
+ * The cold parts' flows: flow i is the part key with source 10.0.0.0 + i
+ * (xlb_bench.bpf.c, part_flow()), for i below the table's size: the table
+ * is then full of them, as on a node carrying that many flows.
+ */
+static int parts_fill(int fd, const struct xlb_flow *key, __u32 n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	struct xlb_flow *keys = calloc(n, sizeof(*keys));
+	struct xlb_ct_entry *vals = calloc(n, sizeof(*vals));
+	__u32 count = n;
+	int err = 0;
+
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (__u32 i = 0; i < n; i++) {
+		keys[i] = *key;
+		keys[i].src.v4 = htonl(0x0a000000 | i);
+		vals[i].backend_id = 1;
+	}
+	if (bpf_map_update_batch(fd, keys, vals, &count, &o))
+		err = -errno;
+	else if (count != n)
+		err = -EIO;
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+/*
  * What the parts cost: each xlb_part_* program of xlb_bench.bpf.c beside
  * the bare XDP_TX, RUNS interleaved runs of REPEAT on the tcp4 established
- * class's frame, medians. Every run's verdict must be XDP_TX (the part did
- * its work: the lookup found the flow, the head moved).
+ * class's frame, medians, in an object of their own whose conntrack table
+ * is full of the parts' flows. Every run must have done its work every
+ * iteration (xlb_part_done grew by the repeat count: every lookup hit,
+ * every insert succeeded, every head move) and end with XDP_TX.
  */
-static int bench_parts(struct xlb_bench *skel, const struct xlb_lb_maps *m,
-		       FILE *md, FILE *json, bool *first)
+static int bench_parts(FILE *md, FILE *json, bool *first)
 {
+	struct xlb_bench *skel = xlb_bench__open_and_load();
+	const struct klass *k = klass_named("tcp4 established");
+	__u32 ns[RUNS], bare[RUNS], v, bare_med, size;
+	struct pkt in, out;
+	struct xlb_flow *f;
+	int err = 0;
+
+	if (!skel) {
+		fprintf(stderr, "xlb-bench: parts: load xlb_bench.bpf.o: %s\n",
+			strerror(errno));
+		return -1;
+	}
 	const struct {
 		const char *key, *name;
 		struct bpf_program *prog;
@@ -451,52 +496,80 @@ static int bench_parts(struct xlb_bench *skel, const struct xlb_lb_maps *m,
 		  "room for an outer IPv4 header and back (two head moves)",
 		  skel->progs.xlb_part_head },
 		{ "ct_hit",
-		  "conntrack lookup, hit (xlb_conntrack, 40-byte key)",
+		  "conntrack lookup, hit, one flow (xlb_conntrack, 40-byte key)",
 		  skel->progs.xlb_part_ct_hit },
+		{ "load_cold",
+		  "one load from memory no cache holds (64 MiB array, inlined)",
+		  skel->progs.xlb_part_load_cold },
+		{ "ct_hit_cold",
+		  "conntrack lookup, hit, a different flow of the full table each time",
+		  skel->progs.xlb_part_ct_hit_cold },
+		{ "ct_new",
+		  "conntrack lookup that misses, then the insert (full table: evicts)",
+		  skel->progs.xlb_part_ct_new },
 		{ "counter", "one per-CPU counter (packets and bytes)",
 		  skel->progs.xlb_part_counter_add },
 	};
-	const struct klass *k = klass_named("tcp4 established");
-	struct xlb_ct_entry e = { .backend_id = 1 };
-	__u32 ns[RUNS], bare[RUNS], v, bare_med;
-	struct pkt in, out;
 
-	struct xlb_flow *f = &skel->bss->xlb_part_key;
-	int err;
-
+	f = &skel->bss->xlb_part_key;
 	if (!k || pkt_build(&in, &k->spec) ||
-	    xlb_addr_parse(k->spec.src, &f->src, &f->family) ||
-	    xlb_addr_parse(k->spec.dst, &f->dst, &f->family))
-		return -EINVAL;
+	    xlb_addr_parse(k->spec.dst, &f->dst, &f->family)) {
+		err = -EINVAL;
+		goto out;
+	}
+	f->src.v4 = htonl(0x0a000000); /* flow 0 of the cold parts' flows */
 	f->sport = htons(k->spec.sport);
 	f->dport = htons(k->spec.dport);
 	f->proto = k->spec.proto;
-	if ((err = xlb_ct_insert(m->conntrack, f, &e))) {
-		fprintf(stderr, "xlb-bench: parts: conntrack insert: %s\n",
-			strerror(-err));
-		return err;
+	/* the programs' flow numbers wrap at the table's compiled-in size */
+	size = bpf_map__max_entries(skel->maps.xlb_conntrack);
+	if (size != XLB_CT_ENTRIES || size > 1u << 23) {
+		fprintf(stderr,
+			"xlb-bench: parts: conntrack holds %u, not %u\n", size,
+			XLB_CT_ENTRIES);
+		err = -EINVAL;
+		goto out;
+	}
+	if ((err = parts_fill(bpf_map__fd(skel->maps.xlb_conntrack), f,
+			      size))) {
+		fprintf(stderr,
+			"xlb-bench: parts: fill conntrack with %u flows: %s\n",
+			size, strerror(-err));
+		goto out;
 	}
 	fprintf(md,
-		"\n### What the parts cost, BPF_PROG_TEST_RUN (repeat %u, median of %u runs)\n\n",
-		REPEAT, RUNS);
+		"\n### What the parts cost, BPF_PROG_TEST_RUN (repeat %u, median of %u runs; "
+		"conntrack full, %u flows)\n\n",
+		REPEAT, RUNS, size);
 	fprintf(md,
 		"| part | ns/pkt | over the bare XDP_TX |\n|---|---:|---:|\n");
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		struct bpf_program *prog = parts[i].prog;
+
 		for (int r = 0; r < RUNS; r++) {
-			ns[r] = timed(bpf_program__fd(parts[i].prog), &in, &out,
-				      REPEAT, &v);
-			if (!ns[r] || v != XDP_TX) {
+			__u64 d0 = skel->bss->xlb_part_done;
+
+			ns[r] = timed(bpf_program__fd(prog), &in, &out, REPEAT,
+				      &v);
+			if (!ns[r] || v != XDP_TX ||
+			    skel->bss->xlb_part_done - d0 != REPEAT) {
 				fprintf(stderr,
-					"xlb-bench: parts: %s: verdict %u, not XDP_TX: "
-					"the part did not do its work\n",
-					parts[i].name, v);
-				return -EIO;
+					"xlb-bench: parts: %s: verdict %u, work done %llu of %u "
+					"iterations\n",
+					parts[i].name, v,
+					(unsigned long long)(skel->bss->xlb_part_done -
+							     d0),
+					REPEAT);
+				err = -EIO;
+				goto out;
 			}
 			bare[r] =
 				timed(bpf_program__fd(skel->progs.xlb_bench_tx),
 				      &in, &out, REPEAT, &v);
-			if (!bare[r])
-				return -EIO;
+			if (!bare[r]) {
+				err = -EIO;
+				goto out;
+			}
 		}
 		qsort(ns, RUNS, sizeof(__u32), cmp_u32);
 		qsort(bare, RUNS, sizeof(__u32), cmp_u32);
@@ -513,7 +586,9 @@ static int bench_parts(struct xlb_bench *skel, const struct xlb_lb_maps *m,
 				bare_med, REPEAT, RUNS);
 		*first = false;
 	}
-	return 0;
+out:
+	xlb_bench__destroy(skel);
+	return err;
 }
 
 int bench_datapath_run(FILE *md, FILE *json)
@@ -572,7 +647,7 @@ int bench_datapath_run(FILE *md, FILE *json)
 		first = false;
 	}
 	if (!only || !strcmp(only, "datapath") || !strcmp(only, "parts")) {
-		if ((err = bench_parts(skel, &m, md, json, &first)))
+		if ((err = bench_parts(md, json, &first)))
 			goto out;
 	}
 	xlb_bench__destroy(skel);

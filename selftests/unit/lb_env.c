@@ -168,6 +168,8 @@ void lb_env_setup_ref(struct lb_env *e)
 	cr_assert_eq(bpf_map__set_max_entries(r->maps.xlb_conntrack,
 					      ENV_CT_ENTRIES),
 		     0);
+	/* the parts' 64 MiB of memory to miss in is the bench's alone */
+	cr_assert_eq(bpf_map__set_max_entries(r->maps.xlb_part_memory, 1), 0);
 	cr_assert_eq(xlb_bench__load(r), 0,
 		     "the reference programs load (verifier)");
 	e->prog_fd = bpf_program__fd(r->progs.xlb_ref_full);
