@@ -11,13 +11,16 @@
  * A slot serves a packet exactly as the conntrack hit it copies would, and
  * only while nothing that hit depends on can have changed:
  * - generation (xlb_ct_gen): xlbd bumps it after any change of the
- *   conntrack table (delete, flush, reap, sync's inserts) or of VIPs and
- *   the config (lib/lbmaps.h, xlb_ct_gen_bump); a hit reads its backend
- *   live and no table, so backend and table writes need no bump;
+ *   conntrack table (delete, flush, reap) or of VIPs and the config
+ *   (lib/lbmaps.h, xlb_ct_gen_bump); a hit reads its backend live and no
+ *   table, so backend and table writes need no bump;
  * - version (xlb_ct_versions, one per bucket of flow hashes): the datapath
  *   bumps the flow's after every entry it writes (a new flow, a re-pick, a
  *   FIN or RST marking it closing), so a flow re-picked or re-inserted on
- *   another CPU is not served from this one's old copy;
+ *   another CPU is not served from this one's old copy; xlbd bumps the
+ *   versions of the flows state sync writes (xlb_ct_flows_changed, through
+ *   a shared mapping), so a peer's stream of new flows leaves every other
+ *   flow's copy serving;
  * - until_ns: no later than the entry's last_seen plus the refresh
  *   interval, so the conntrack path would neither refresh nor expire the
  *   entry before then (timeouts are whole seconds), and no later than

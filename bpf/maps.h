@@ -108,9 +108,14 @@ struct {
 	__type(value, __u32);
 } xlb_ct_gen SEC(".maps");
 
-/* A version per hash bucket of flows, bumped by the datapath's writes. */
+/*
+ * A version per hash bucket of flows, bumped by the datapath's writes and
+ * by xlbd's (xlb_ct_flows_changed): mmapable, so user space can bump one
+ * flow's version atomically instead of every CPU's whole cache.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, XLB_CT_VERSIONS);
 	__type(key, __u32);
 	__type(value, __u32);

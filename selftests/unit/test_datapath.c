@@ -895,6 +895,53 @@ Test(datapath, flow_cache_goes_stale_when_xlbd_writes_conntrack)
 	cr_assert_eq(env_stat(&env, XLB_EV_CT_MISS), miss + 1);
 }
 
+/*
+ * State sync's inserts invalidate by flow (xlb_ct_flows_changed): the
+ * rewritten flow's copy stops serving, another flow's stays cached, and
+ * the generation, which would empty every CPU's cache, is not bumped.
+ */
+Test(datapath, flow_cache_loses_only_the_flows_xlbd_names)
+{
+	struct pkt_spec a = TCP4("192.0.2.10", 80), b = a;
+	uint32_t be_a, be_b, other, zero = 0, gen0, gen1, vidx, v0, v1;
+	struct xlb_flow fa, fb;
+	struct xlb_ct_entry e;
+	uint64_t hits;
+
+	env_flow(&a, &fa);
+	for (b.sport = (uint16_t)(a.sport + 1); b.sport; b.sport++) {
+		env_flow(&b, &fb);
+		if (xlb_flow_cache_slot_of(xlb_flow_cache_hash(&fb)) !=
+			    xlb_flow_cache_slot_of(xlb_flow_cache_hash(&fa)) &&
+		    xlb_flow_cache_version_of(xlb_flow_cache_hash(&fb)) !=
+			    xlb_flow_cache_version_of(xlb_flow_cache_hash(&fa)))
+			break;
+	}
+	cr_assert_neq(b.sport, 0);
+	be_b = warm_flow(&b, &hits);
+	be_a = warm_flow(&a, &hits);
+	other = be_a == 1 ? 2 : 1;
+	/* a peer's copy of flow A names the other backend */
+	cr_assert(ct_get(&a, &e));
+	e.backend_id = other;
+	cr_assert_eq(xlb_ct_insert(env.maps.conntrack, &fa, &e), 0);
+	vidx = xlb_flow_cache_version_of(xlb_flow_cache_hash(&fa));
+	cr_assert_eq(bpf_map_lookup_elem(env.maps.ct_gen, &zero, &gen0), 0);
+	cr_assert_eq(bpf_map_lookup_elem(env.maps.ct_versions, &vidx, &v0), 0);
+	cr_assert_eq(xlb_ct_flows_changed(&env.maps, &fa, 1), 0);
+	cr_assert_eq(bpf_map_lookup_elem(env.maps.ct_gen, &zero, &gen1), 0);
+	cr_assert_eq(bpf_map_lookup_elem(env.maps.ct_versions, &vidx, &v1), 0);
+	cr_assert_eq(gen1, gen0, "the generation is left alone");
+	cr_assert_eq(v1, v0 + 1, "flow A's version went %u -> %u", v0, v1);
+	cr_assert_eq(send_and_backend(VIP_TCP4, &a), other,
+		     "flow A follows its rewritten entry to %u, not its copy "
+		     "of %u",
+		     other, be_a);
+	cr_assert_eq(cache_hits(), hits, "A was read from conntrack");
+	cr_assert_eq(send_and_backend(VIP_TCP4, &b), be_b);
+	cr_assert_eq(cache_hits(), hits + 1, "B's copy still serves");
+}
+
 /* A backend taken out (flags cleared, no generation bump) is never sent
  * to from the cache: the conntrack path re-steers the flow. */
 Test(datapath, flow_cache_checks_the_backend_on_every_hit)

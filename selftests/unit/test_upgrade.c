@@ -438,3 +438,36 @@ Test(upgrade, a_backend_stats_of_another_size_is_refused)
 	assert_refused(&bs, "max_entries 4096, this build needs 16384",
 		       "its counters restart at zero");
 }
+
+/*
+ * The first build with the flow cache pinned xlb_ct_versions without
+ * BPF_F_MMAPABLE: it is adopted (an attached program shares it), and a
+ * per-flow invalidation, unable to map it, bumps the generation instead,
+ * so no cached copy of the flow can serve.
+ */
+Test(upgrade, an_unmappable_version_map_is_adopted_and_bumps_the_generation)
+{
+	struct xlb_flow f = flow_n(0);
+	__u32 old_id, zero = 0, gen = 7;
+	struct xlb_lb_maps m;
+	char err[512] = "", path[256];
+	int fd;
+
+	pin_previous_release(NULL);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_ct_versions", 4, 4,
+			    XLB_CT_VERSIONS, NULL);
+	cr_assert_geq(fd, 0, "create xlb_ct_versions: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/xlb_ct_versions", pin);
+	cr_assert_eq(bpf_obj_pin(fd, path), 0);
+	old_id = map_id(fd, NULL);
+	close(fd);
+	cr_assert_eq(xlb_maps_open_pinned(pin, 0, &m, NULL, err, sizeof(err)),
+		     0, "the maps open: %s", err);
+	cr_assert_eq(map_id(m.ct_versions, NULL), old_id,
+		     "the pinned version map itself is adopted");
+	cr_assert_eq(bpf_map_update_elem(m.ct_gen, &zero, &gen, 0), 0);
+	cr_assert_eq(xlb_ct_flows_changed(&m, &f, 1), 0);
+	cr_assert_eq(bpf_map_lookup_elem(m.ct_gen, &zero, &gen), 0);
+	cr_assert_eq(gen, 8, "the generation was bumped instead");
+	xlb_maps_close(&m);
+}

@@ -70,6 +70,17 @@ int xlb_config_write(const struct xlb_lb_maps *m, const struct xlb_config *c);
 int xlb_ct_gen_bump(const struct xlb_lb_maps *m);
 
 /*
+ * As xlb_ct_gen_bump, for the @n flows of @flows alone: bumps each flow's
+ * version (xlb_ct_versions, atomically, through a shared mapping of the
+ * map), so only copies of these flows go stale and every other flow stays
+ * cached. For writes of a few entries at a time that other CPUs are
+ * serving, such as state sync's. A version map pinned by an older build
+ * cannot be mapped: then the generation is bumped instead.
+ */
+int xlb_ct_flows_changed(const struct xlb_lb_maps *m,
+			 const struct xlb_flow *flows, size_t n);
+
+/*
  * Sets the bit of @a in xlb_vip_addr_filter (abi.h); bits are never
  * cleared. xlb_vip_write does it for every VIP address.
  */

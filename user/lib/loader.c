@@ -27,6 +27,7 @@
 #define LB_PROG_NAME "xlb_lb"
 #define CT_MAP "xlb_conntrack"
 #define STATS_MAP "xlb_stats"
+#define VERSIONS_MAP "xlb_ct_versions"
 
 static int mkdir_p(const char *path)
 {
@@ -231,10 +232,23 @@ static bool ct_old_lru(const char *name, const struct bpf_map_info *info,
 }
 
 /*
+ * The first build with the flow cache made xlb_ct_versions without
+ * BPF_F_MMAPABLE: adopted as it is (the program attached shares it), and
+ * xlb_ct_flows_changed, unable to map it, bumps the generation instead.
+ */
+static bool versions_old(const char *name, const struct bpf_map_info *info,
+			 const struct bpf_map *map)
+{
+	return !strcmp(name, VERSIONS_MAP) &&
+	       info->map_flags == (bpf_map__map_flags(map) & ~BPF_F_MMAPABLE);
+}
+
+/*
  * Checks the map pinned at @path against this build's @map, as libbpf
  * would refuse it at load, but saying which field differs and what to do.
  * Accepted differences: the conntrack table keeps its size and an older
- * release's per-CPU LRU lists (ct_old_lru); an older
+ * release's per-CPU LRU lists (ct_old_lru); an unmappable version map is
+ * adopted (versions_old); an older
  * release's smaller xlb_stats is replaced (stats_migrate), or, while a
  * program still counts into it, adopted as it is (the newer outcomes are
  * not counted until xlb is attached again). Without @act it only checks,
@@ -271,7 +285,8 @@ static int check_pinned(struct bpf_map *map, const char *path, bool act,
 			 "value size %u, this build needs %u", info.value_size,
 			 bpf_map__value_size(map));
 	else if (info.map_flags != bpf_map__map_flags(map) &&
-		 !ct_old_lru(name, &info, map))
+		 !ct_old_lru(name, &info, map) &&
+		 !versions_old(name, &info, map))
 		snprintf(what, sizeof(what),
 			 "flags 0x%x, this build needs 0x%x", info.map_flags,
 			 bpf_map__map_flags(map));
@@ -293,6 +308,15 @@ static int check_pinned(struct bpf_map *map, const char *path, bool act,
 				path);
 		if (bpf_map__set_max_entries(map, info.max_entries) ||
 		    bpf_map__set_map_flags(map, info.map_flags))
+			rc = xlb_errf(err, errlen, -errno, "adopt %s: %s", path,
+				      strerror(errno));
+	} else if (versions_old(name, &info, map)) {
+		pr_info("%s: pinned by an older build, not mappable: adopted "
+			"as it is; state sync's inserts then empty every "
+			"CPU's flow cache instead of their flows' copies "
+			"(removing it while xlb is detached gives the new one)\n",
+			path);
+		if (bpf_map__set_map_flags(map, info.map_flags))
 			rc = xlb_errf(err, errlen, -errno, "adopt %s: %s", path,
 				      strerror(errno));
 	} else if (!strcmp(name, STATS_MAP) &&

@@ -767,8 +767,9 @@ static void apply_entries(struct xlbd_sync *s, struct peer *p,
 			p->applied++;
 		pos++;
 	}
-	if (n)
-		xlbd_ct_changed(s->d);
+	/* only these flows' cached copies go stale: a peer's stream of new
+	 * flows must not empty every CPU's flow cache on an active node */
+	xlbd_ct_flows_changed(s->d, s->put_key, n);
 }
 
 static bool rx_bit(struct peer *p, __u32 d)
