@@ -7,9 +7,9 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include <xlb/flow_hash.h>
 
 #include "lib/lbmaps.h"
-#include "xlb/flow_hash.h"
 
 static int map_fd(struct bpf_object *obj, const char *name, int *fd)
 {
