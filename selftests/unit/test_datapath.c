@@ -905,6 +905,7 @@ Test(datapath, flow_cache_loses_only_the_flows_xlbd_names)
 	struct pkt_spec a = TCP4("192.0.2.10", 80), b = a;
 	uint32_t be_a, be_b, other, zero = 0, gen0, gen1, vidx, v0, v1;
 	struct xlb_flow fa, fb;
+	void *versions;
 	struct xlb_ct_entry e;
 	uint64_t hits;
 
@@ -928,7 +929,11 @@ Test(datapath, flow_cache_loses_only_the_flows_xlbd_names)
 	vidx = xlb_flow_cache_version_of(xlb_flow_cache_hash(&fa));
 	cr_assert_eq(bpf_map_lookup_elem(env.maps.ct_gen, &zero, &gen0), 0);
 	cr_assert_eq(bpf_map_lookup_elem(env.maps.ct_versions, &vidx, &v0), 0);
-	cr_assert_eq(xlb_ct_flows_changed(&env.maps, &fa, 1), 0);
+	versions = xlb_ct_versions_map(&env.maps);
+	cr_assert_not_null(versions, "xlb_ct_versions maps: %s",
+			   strerror(errno));
+	cr_assert_eq(xlb_ct_flows_changed(&env.maps, versions, &fa, 1), 0);
+	xlb_ct_versions_unmap(versions);
 	cr_assert_eq(bpf_map_lookup_elem(env.maps.ct_gen, &zero, &gen1), 0);
 	cr_assert_eq(bpf_map_lookup_elem(env.maps.ct_versions, &vidx, &v1), 0);
 	cr_assert_eq(gen1, gen0, "the generation is left alone");

@@ -466,7 +466,10 @@ Test(upgrade, an_unmappable_version_map_is_adopted_and_bumps_the_generation)
 	cr_assert_eq(map_id(m.ct_versions, NULL), old_id,
 		     "the pinned version map itself is adopted");
 	cr_assert_eq(bpf_map_update_elem(m.ct_gen, &zero, &gen, 0), 0);
-	cr_assert_eq(xlb_ct_flows_changed(&m, &f, 1), 0);
+	errno = 0;
+	cr_assert_null(xlb_ct_versions_map(&m), "it cannot be mapped");
+	cr_assert_neq(errno, 0, "and says why");
+	cr_assert_eq(xlb_ct_flows_changed(&m, NULL, &f, 1), 0);
 	cr_assert_eq(bpf_map_lookup_elem(m.ct_gen, &zero, &gen), 0);
 	cr_assert_eq(gen, 8, "the generation was bumped instead");
 	xlb_maps_close(&m);

@@ -82,33 +82,45 @@ int xlb_ct_gen_bump(const struct xlb_lb_maps *m)
 	return update(m->ct_gen, &zero, &gen, BPF_ANY);
 }
 
-int xlb_ct_flows_changed(const struct xlb_lb_maps *m,
+/* An array map lays its values out 8 bytes apart, whatever their size:
+ * the kernel rounds the element size up to 8. */
+#define VERSION_STRIDE 8
+#define VERSIONS_LEN (XLB_CT_VERSIONS * VERSION_STRIDE)
+
+void *xlb_ct_versions_map(const struct xlb_lb_maps *m)
+{
+	void *v = mmap(NULL, VERSIONS_LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       m->ct_versions, 0);
+
+	return v == MAP_FAILED ? NULL : v;
+}
+
+void xlb_ct_versions_unmap(void *versions)
+{
+	if (versions)
+		munmap(versions, VERSIONS_LEN);
+}
+
+int xlb_ct_flows_changed(const struct xlb_lb_maps *m, void *versions,
 			 const struct xlb_flow *flows, size_t n)
 {
-	/* an array map lays its values out 8 bytes apart, whatever their
-	 * size: the kernel rounds the element size up to 8 */
-	const size_t stride = 8, len = XLB_CT_VERSIONS * stride;
-	char *ver;
-
 	if (!n)
 		return 0;
+	if (!versions)
+		return xlb_ct_gen_bump(m);
 	/*
-	 * Mapped for the call: a word the datapath bumps with an atomic add
-	 * can only be bumped safely the same way, never by a read and an
-	 * update of the element (a bump in between would be lost).
+	 * A word the datapath bumps with an atomic add can only be bumped
+	 * safely the same way, never by a read and an update of the element
+	 * (a bump in between would be lost).
 	 */
-	ver = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   m->ct_versions, 0);
-	if (ver == MAP_FAILED)
-		return xlb_ct_gen_bump(m); /* an older, unmappable pin */
 	for (size_t i = 0; i < n; i++) {
 		__u32 idx = xlb_flow_cache_version_of(
 			xlb_flow_cache_hash(&flows[i]));
 
-		__atomic_fetch_add((__u32 *)(ver + idx * stride), 1,
-				   __ATOMIC_SEQ_CST);
+		__atomic_fetch_add((__u32 *)((char *)versions +
+					     (size_t)idx * VERSION_STRIDE),
+				   1, __ATOMIC_SEQ_CST);
 	}
-	munmap(ver, len);
 	return 0;
 }
 

@@ -70,14 +70,23 @@ int xlb_config_write(const struct xlb_lb_maps *m, const struct xlb_config *c);
 int xlb_ct_gen_bump(const struct xlb_lb_maps *m);
 
 /*
- * As xlb_ct_gen_bump, for the @n flows of @flows alone: bumps each flow's
- * version (xlb_ct_versions, atomically, through a shared mapping of the
- * map), so only copies of these flows go stale and every other flow stays
- * cached. For writes of a few entries at a time that other CPUs are
- * serving, such as state sync's. A version map pinned by an older build
- * cannot be mapped: then the generation is bumped instead.
+ * A shared mapping of xlb_ct_versions for xlb_ct_flows_changed, kept by
+ * whoever bumps often (state sync): mapping it costs about 70 us, each
+ * bump through it a few ns. NULL (errno set) when the map cannot be
+ * mapped: one pinned by the first build with the flow cache.
  */
-int xlb_ct_flows_changed(const struct xlb_lb_maps *m,
+void *xlb_ct_versions_map(const struct xlb_lb_maps *m);
+void xlb_ct_versions_unmap(void *versions);
+
+/*
+ * As xlb_ct_gen_bump, for the @n flows of @flows alone: bumps each flow's
+ * version through @versions (from xlb_ct_versions_map), atomically, as the
+ * datapath does, so only copies of these flows go stale and every other
+ * flow stays cached. For writes of a few entries at a time that other
+ * CPUs are serving, such as state sync's. With @versions NULL (a map that
+ * cannot be mapped) it bumps the generation instead.
+ */
+int xlb_ct_flows_changed(const struct xlb_lb_maps *m, void *versions,
 			 const struct xlb_flow *flows, size_t n);
 
 /*

@@ -233,8 +233,8 @@ static bool ct_old_lru(const char *name, const struct bpf_map_info *info,
 
 /*
  * The first build with the flow cache made xlb_ct_versions without
- * BPF_F_MMAPABLE: adopted as it is (the program attached shares it), and
- * xlb_ct_flows_changed, unable to map it, bumps the generation instead.
+ * BPF_F_MMAPABLE: adopted as it is (the program attached shares it);
+ * xlb_ct_versions_map fails on it, and sync bumps the generation instead.
  */
 static bool versions_old(const char *name, const struct bpf_map_info *info,
 			 const struct bpf_map *map)

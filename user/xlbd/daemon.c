@@ -308,16 +308,6 @@ void xlbd_ct_changed(struct xlbd *d)
 		       strerror(-rc));
 }
 
-void xlbd_ct_flows_changed(struct xlbd *d, const struct xlb_flow *flows,
-			   size_t n)
-{
-	int rc = xlb_ct_flows_changed(&d->maps, flows, n);
-
-	if (rc)
-		pr_err("conntrack: bump the flow cache versions of %zu flows: %s\n",
-		       n, strerror(-rc));
-}
-
 void xlbd_sample(struct xlbd *d)
 {
 	struct xlbd_sample *s = d->prev;

@@ -112,10 +112,6 @@ void xlbd_sample(struct xlbd *d);
  * hits then last at most their 250 ms.
  */
 void xlbd_ct_changed(struct xlbd *d);
-/* The same for the @n flows of @flows alone (sync's inserts):
- * xlb_ct_flows_changed. */
-void xlbd_ct_flows_changed(struct xlbd *d, const struct xlb_flow *flows,
-			   size_t n);
 
 /*
  * The reaper: every XLBD_CT_REAP_MS the loop walks the next slice of about

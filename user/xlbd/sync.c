@@ -171,6 +171,9 @@ struct xlbd_sync {
 	struct peer peers[XLB_SYNC_PEERS_MAX];
 	size_t npeers;
 	struct xlb_ct_learn *learn;
+	/* xlb_ct_versions, mapped for sync's inserts; NULL: bump the
+	 * generation (a pin of the first build with the flow cache) */
+	void *versions;
 	struct xlbd_src *src_sock, *src_ring, *t_hello, *t_walk, *t_pace;
 	/* ring records not yet sent */
 	struct xlb_ct_event pend[XLB_SYNC_DATA_MAX];
@@ -711,6 +714,7 @@ static void apply_entries(struct xlbd_sync *s, struct peer *p,
 	__u64 now = now_ns();
 	struct apply_cache cache;
 	__u32 n = 0;
+	int stale;
 
 	memset(&cache, 0, sizeof(cache));
 	for (__u32 i = 0; i < m->count; i++) {
@@ -769,7 +773,11 @@ static void apply_entries(struct xlbd_sync *s, struct peer *p,
 	}
 	/* only these flows' cached copies go stale: a peer's stream of new
 	 * flows must not empty every CPU's flow cache on an active node */
-	xlbd_ct_flows_changed(s->d, s->put_key, n);
+	stale = xlb_ct_flows_changed(&s->d->maps, s->versions, s->put_key, n);
+	if (stale)
+		pr_err("sync: make %u flows' cached copies stale: %s; they "
+		       "serve at most 250 ms more\n",
+		       n, strerror(-stale));
 }
 
 static bool rx_bit(struct peer *p, __u32 d)
@@ -1537,6 +1545,12 @@ struct xlbd_sync *xlbd_sync_new(struct xlbd_loop *loop, struct xlbd *d,
 			 "sync: open the learning ring: %s", strerror(errno));
 		goto fail;
 	}
+	s->versions = xlb_ct_versions_map(&d->maps);
+	if (!s->versions)
+		pr_info("sync: xlb_ct_versions cannot be mapped (%s; pinned by "
+			"an older build?): each applied message makes every "
+			"CPU's flow cache stale, not only its flows' copies\n",
+			strerror(errno));
 	s->fingerprint = fingerprint_now(s);
 	s->lost_seen = ring_lost(s); /* a previous xlbd's losses are its own */
 	s->tx_seen = tx_packets(s); /* and so is its traffic */
@@ -1580,6 +1594,7 @@ void xlbd_sync_free(struct xlbd_sync *s)
 	xlbd_src_del(s->t_walk);
 	xlbd_src_del(s->t_pace);
 	xlb_ct_learn_close(s->learn);
+	xlb_ct_versions_unmap(s->versions);
 	xlb_ct_spread_end(&s->spread);
 	if (s->fd >= 0)
 		close(s->fd);
