@@ -814,66 +814,126 @@ static long long ct_total(struct cli *c, const struct ct_opts *o)
 }
 
 /*
- * conntrack list: one list request (limit + 1, so a cut is seen; xlbd
- * applies --vip and --backend), the rows, and a last line when not
- * everything was shown, with the total and how to see more.
+ * Entries asked for per page of a long listing: an answer of about 2.5
+ * MB, well under the 16 MiB a control message may hold (lib/ctl.h), which
+ * one answer for a table of a million flows would not be.
+ * XLB_CT_LIST_PAGE sets it (tests cover paging with a small table).
+ */
+#define CT_LIST_PAGE 20000
+
+static __u32 ct_page_size(void)
+{
+	const char *e = getenv("XLB_CT_LIST_PAGE");
+	long v = e ? strtol(e, NULL, 10) : 0;
+
+	return v > 0 && v < (long)CT_LIST_MAX ? (__u32)v : CT_LIST_PAGE;
+}
+
+/* Shows entries [0, @n) of @m, @*shown so far (a comma before all but
+ * the first, in JSON). */
+static void ct_show(struct cli *c, struct json_object *m, size_t n,
+		    size_t *shown)
+{
+	for (size_t i = 0; i < n; i++, (*shown)++) {
+		struct json_object *e = json_object_array_get_idx(m, i);
+
+		if (c->json)
+			printf("%s\n    %s", *shown ? "," : "",
+			       json_object_to_json_string_ext(
+				       e, JSON_C_TO_STRING_PLAIN));
+		else
+			print_ct_row(e);
+	}
+}
+
+/*
+ * conntrack list: pages of the table (xlbd applies --vip and --backend and
+ * says where the next page starts), shown as they come, so a table of
+ * millions never makes one answer. A page may hold more than asked (xlbd
+ * ends it with a whole batch); the listing stops at --limit and then
+ * counts the matches to say how many were not shown. Like ipvsadm -Lnc,
+ * it is the table as the walk met it, not a snapshot: a flow that starts
+ * or ends meanwhile may or may not be listed, none twice. JSON is
+ * streamed too: {"entries": [...], "total": N, "ok": true}.
  */
 static int ct_list(struct cli *c, const struct ct_opts *o)
 {
-	__u32 want = !o->limit ? CT_LIST_MAX : o->limit;
-	__u32 fetch = want >= CT_LIST_MAX - 1 ? CT_LIST_MAX : want + 1;
-	struct json_object *resp = ask(c, ct_request("conntrack.list", o, fetch));
-	struct json_object *m; /* resp's */
-	size_t got, shown;
-	long long total;
+	__u32 want = !o->limit ? UINT32_MAX : o->limit, page = ct_page_size();
+	size_t shown = 0;
+	long long after = 0, total = -1;
+	bool more = true, cut = false, opened = false;
+	int ret = 0;
 
-	if (!resp)
-		return 1;
-	if (!ok_of(resp)) {
-		if (c->json)
-			printf("%s\n", json_object_to_json_string_ext(
-					       resp, JSON_C_TO_STRING_PRETTY));
-		else
-			fprintf(stderr, "xlb: %s\n", s_of(resp, "error"));
+	while (more && !cut) {
+		size_t left = want - shown;
+		/* one past what is still wanted: a cut is seen */
+		__u32 ask_n = left < page ? (__u32)left + 1 : page;
+		struct json_object *req = ct_request("conntrack.list", o, ask_n);
+		struct json_object *resp, *m, *next;
+		size_t got, use;
+
+		json_object_object_add(req, "after",
+				       json_object_new_int64(after));
+		resp = ask(c, req);
+		if (!resp) {
+			ret = 1;
+			break;
+		}
+		if (!ok_of(resp)) {
+			if (c->json && !opened)
+				printf("%s\n", json_object_to_json_string_ext(
+						       resp, JSON_C_TO_STRING_PRETTY));
+			else
+				fprintf(stderr, "xlb: %s\n", s_of(resp, "error"));
+			json_object_put(resp);
+			ret = 1;
+			break;
+		}
+		if (!opened) {
+			if (c->json)
+				printf("{\n  \"entries\": [");
+			else
+				print_ct_head();
+			opened = true;
+		}
+		m = json_object_object_get(resp, "entries");
+		got = json_object_array_length(m);
+		use = got < left ? got : left;
+		cut = got > left;
+		more = json_object_object_get_ex(resp, "next", &next);
+		ct_show(c, m, use, &shown);
+		if (more && json_object_get_int64(next) <= after) {
+			/* positions only grow within a walk */
+			fprintf(stderr,
+				"xlb: conntrack list: xlbd's next page starts at "
+				"%lld, not past %lld\n",
+				(long long)json_object_get_int64(next), after);
+			ret = 1;
+		}
+		if (more)
+			after = json_object_get_int64(next);
 		json_object_put(resp);
-		return 1;
+		if (ret)
+			break;
 	}
-	m = json_object_object_get(resp, "entries");
-	got = json_object_array_length(m);
-	shown = got < want ? got : want;
-	total = (long long)got;
-	if (got > want)
-		total = ct_total(c, o);
+	if (!ret) {
+		/* stopped at --limit with entries left: count them all */
+		total = cut || more ? ct_total(c, o) : (long long)shown;
+		if (total < 0)
+			ret = 1;
+	}
 	if (c->json) {
-		struct json_object *out = json_object_new_object(), *a;
-
-		a = json_object_new_array();
-		for (size_t i = 0; i < shown; i++)
-			json_object_array_add(a, json_object_get(
-				json_object_array_get_idx(m, i)));
-		json_object_object_add(out, "ok", json_object_new_boolean(1));
-		json_object_object_add(out, "entries", a);
-		json_object_object_add(out, "total",
-				       json_object_new_int64(total));
-		printf("%s\n", json_object_to_json_string_ext(
-				       out, JSON_C_TO_STRING_PRETTY));
-		json_object_put(out);
-		goto out;
+		if (opened)
+			printf("\n  ],\n  \"total\": %lld,\n  \"ok\": %s\n}\n",
+			       total, ret ? "false" : "true");
+		return ret;
 	}
-	print_ct_head();
-	for (size_t i = 0; i < shown; i++)
-		print_ct_row(json_object_array_get_idx(m, i));
-	if (total < 0)
-		printf("... %zu shown, more not counted\n", shown);
-	else if ((long long)shown < total)
+	if (ret && shown)
+		printf("... %zu shown, then the listing failed\n", shown);
+	else if (!ret && (long long)shown < total)
 		printf("... %zu of %lld shown; --limit 0 for all\n", shown,
 		       total);
-	if (got >= CT_LIST_MAX)
-		printf("... xlbd lists at most %u entries: there may be more\n",
-		       CT_LIST_MAX);
-out:
-	json_object_put(resp);
-	return total < 0 ? 1 : 0;
+	return ret;
 }
 
 static int cmd_conntrack(struct cli *c)

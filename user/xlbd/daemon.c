@@ -953,6 +953,9 @@ struct ct_list {
 	struct xlbd *d;
 	struct json_object *a;
 	__u32 limit, n;
+	/* a page (conntrack.list with "after"): whole batches, so the
+	 * next page starts where this one's walk stopped */
+	bool paged;
 	__u64 now;
 	const struct xlb_ct_ages *ages;
 };
@@ -964,7 +967,7 @@ static int ct_list_one(const struct xlb_flow *k, const struct xlb_ct_entry *e,
 	const struct xlb_cfg_vip *v;
 	struct json_object *eo;
 
-	if (l->n >= l->limit)
+	if (l->n >= l->limit && !l->paged)
 		return 1;
 	v = vip_by_id(l->d, e->vip_id);
 	eo = json_object_new_object();
@@ -1069,7 +1072,8 @@ static int ct_walk_slice(struct ct_walk *w)
 {
 	int fd = w->d->maps.conntrack;
 	bool flush = w->kind == CTW_FLUSH, first = !w->cur.started;
-	unsigned int walks = w->d->ctl ? xlbd_ctl_pending(w->d->ctl) : 0;
+	unsigned int walks = w->d->ctl ? xlbd_ctl_pending(w->d->ctl) : 0,
+		     budget;
 	long before = w->n;
 	int rc;
 
@@ -1077,11 +1081,14 @@ static int ct_walk_slice(struct ct_walk *w)
 		return 1;
 	/* the walks under way share a turn's budget: a turn costs the same
 	 * however many run (a batch each at least) */
-	rc = xlb_ct_step(fd, &w->cur,
-			 walks > 1 ? XLBD_CT_WALK_BUDGET / walks :
-				     XLBD_CT_WALK_BUDGET,
-			 flush ? &w->f : NULL, flush ? NULL : ct_walk_one, w,
-			 flush ? &w->n : NULL);
+	budget = walks > 1 ? XLBD_CT_WALK_BUDGET / walks : XLBD_CT_WALK_BUDGET;
+	/* a page stops at the first batch end past its limit: it reads at
+	 * least as many entries as it still lacks, then whole batches */
+	if (w->kind == CTW_LIST && w->l.paged &&
+	    w->l.limit - w->l.n < budget)
+		budget = w->l.limit - w->l.n;
+	rc = xlb_ct_step(fd, &w->cur, budget, flush ? &w->f : NULL,
+			 flush ? NULL : ct_walk_one, w, flush ? &w->n : NULL);
 	if (flush && w->n > before)
 		xlbd_ct_changed(w->d); /* this step deleted entries */
 	if (rc == -EOPNOTSUPP && first) {
@@ -1122,6 +1129,11 @@ static struct json_object *ct_walk_answer(struct ct_walk *w, int rc)
 		o = xlb_ctl_ok();
 		json_object_object_add(o, "entries", w->l.a);
 		w->l.a = NULL;
+		/* a page that stopped before the table's end: where the next
+		 * one starts (a bucket position, stable under deletes) */
+		if (w->l.paged && w->cur.started)
+			json_object_object_add(
+				o, "next", json_object_new_int64((int64_t)w->cur.token));
 		return o;
 	default:
 		if (rc < 0)
@@ -1185,6 +1197,11 @@ static struct json_object *cmd_ct_list(struct xlbd *d,
 		return xlb_ctl_error("conntrack list: %s", strerror(ENOMEM));
 	}
 	w->l.limit = a->has_limit ? a->limit : 100;
+	if (a->has_after) {
+		w->l.paged = true;
+		w->cur.started = true;
+		w->cur.token = a->after;
+	}
 	if (a->has_backend)
 		w->f.backend_id = a->backend;
 	return ct_walk_run(w);
@@ -1528,6 +1545,8 @@ static const struct xlb_ctl_arg args_ct_list[] = {
 	A_NAME(vip, false),
 	A_CT_BACKEND,
 	ARG(limit, XLB_CTL_U32, false, 0, 1u << 24),
+	/* a page: from the previous page's "next" (0: the table's start) */
+	ARG(after, XLB_CTL_U32, false, 0, UINT32_MAX),
 };
 #define ARGS(a) a, sizeof(a) / sizeof(a[0])
 #define NO_ARGS NULL, 0
@@ -1582,7 +1601,8 @@ static const struct xlbd_cmd {
 	  "counters and rates per VIP and backend" },
 	{ "conntrack.count", cmd_ct_count, ARGS(args_ct), "tracked flows" },
 	{ "conntrack.list", cmd_ct_list_rq, ARGS(args_ct_list),
-	  "tracked flows, up to limit (100)" },
+	  "tracked flows, up to limit (100); with after, a page of them "
+	  "and where the next starts" },
 	{ "conntrack.flush", cmd_ct_flush, ARGS(args_ct),
 	  "delete tracked flows" },
 	{ "maglev.show", cmd_maglev_show, ARGS(args_vip),

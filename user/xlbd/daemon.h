@@ -148,12 +148,12 @@ struct xlbd_args {
 	struct xlb_opt_addr address;
 	__u8 mac[6];
 	__u32 port, protocol, mode, hash, table_size, id, weight, limit,
-		backend;
+		backend, after;
 	bool conntrack, echo, backup;
 	bool has_name, has_vip, has_address, has_mac, has_port, has_protocol,
 		has_mode, has_hash, has_table_size, has_id, has_weight,
 		has_limit, has_conntrack, has_echo, has_file, has_backup,
-		has_backend;
+		has_backend, has_after;
 };
 
 /*
