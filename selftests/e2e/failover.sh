@@ -145,6 +145,8 @@ lab_up() {
 		'}' | client nft -f -
 }
 resets() { client nft list table inet fo | awk '/counter/ { n += $(NF - 2) } END { print n + 0 }'; }
+# which way the resets went (in: from a backend; out: the client's own)
+resets_by_way() { client nft list table inet fo | awk '/chain/ { c = $2 } /counter/ { printf "%s %s ", c, $(NF - 2) }'; }
 
 # node_setup NODE...: pin dir, socket and config paths of lab nodes
 node_setup() {
@@ -511,6 +513,7 @@ suite_a() {
 	check "(a) all $NFLOWS downloads complete byte-exact across failover and failback ($okA)" test "$okA" -eq "$NFLOWS"
 	check "(a) all $nb begun on lb2 complete byte-exact through lb1 after failback ($okB)" test "$okB" -eq "$nb"
 	r0=$(resets)
+	[ "$r0" -eq 0 ] || ktap_diag "resets by way: $(resets_by_way)"
 	check "(a) the client saw no reset ($r0)" test "$r0" -eq 0
 	check "(a) lb1 forwarded after failback by entries only ($(($(counter lb1 ct_hit) - h1)) hits, $(($(counter lb1 ct_miss) - m1)) misses)" \
 		test $(($(counter lb1 ct_hit) - h1)) -gt 0 -a $(($(counter lb1 ct_miss) - m1)) -eq 0
