@@ -190,14 +190,22 @@ int xlb_part_ct_hit(struct xdp_md *ctx)
 	return bpf_map_lookup_elem(&xlb_conntrack, &k) ? part_done() : XDP_DROP;
 }
 
-/*
- * Flow i of the cold parts: xlb_part_key with source address 10.0.0.0 + i
- * (i < 2^24), the flows the bench writes into the table beforehand.
- */
+/* Flow i of the parts' flows (xlb/bench.h, XLB_BENCH_PART_SRC). */
 static __always_inline void part_flow(struct xlb_flow *k, __u32 i)
 {
 	*k = xlb_part_key;
-	k->src.v4 = bpf_htonl(0x0a000000 | (i & 0xffffff));
+	k->src.v4 = bpf_htonl(XLB_BENCH_PART_SRC | (i & 0xffffff));
+}
+
+/*
+ * The next of XLB_CT_ENTRIES indexes in an order that jumps through
+ * memory (an odd multiplier modulo a power of two visits each once),
+ * shifted by @dep, which makes the index wait for what produced it.
+ */
+static __always_inline __u32 part_cold_index(__u64 dep)
+{
+	return (__u32)(xlb_part_iter++ * 2654435761u + dep) &
+	       (XLB_CT_ENTRIES - 1);
 }
 
 /*
@@ -220,8 +228,7 @@ __u64 xlb_part_sum;
 SEC("xdp")
 int xlb_part_load_cold(struct xdp_md *ctx)
 {
-	__u32 i = (__u32)(xlb_part_iter++ * 2654435761u + xlb_part_sum) &
-		  (XLB_CT_ENTRIES - 1);
+	__u32 i = part_cold_index(xlb_part_sum);
 	__u64 *line = bpf_map_lookup_elem(&xlb_part_memory, &i);
 
 	(void)ctx;
@@ -241,11 +248,10 @@ int xlb_part_load_cold(struct xdp_md *ctx)
 SEC("xdp")
 int xlb_part_ct_hit_cold(struct xdp_md *ctx)
 {
-	__u32 i = (__u32)(xlb_part_iter++ * 2654435761u) & (XLB_CT_ENTRIES - 1);
 	struct xlb_flow k;
 
 	(void)ctx;
-	part_flow(&k, i);
+	part_flow(&k, part_cold_index(0));
 	return bpf_map_lookup_elem(&xlb_conntrack, &k) ? part_done() : XDP_DROP;
 }
 

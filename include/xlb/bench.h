@@ -27,6 +27,13 @@ struct xlb_bench_tpl {
 	__u8 data[XLB_BENCH_HDR];
 };
 
+/*
+ * The parts' flows ("What the parts cost"): flow i is the part key with
+ * source address XLB_BENCH_PART_SRC + i, i < 2^24. The bench writes them
+ * into the table; the cold parts look them up.
+ */
+#define XLB_BENCH_PART_SRC 0x0a000000u /* 10.0.0.0 */
+
 #ifndef __bpf__
 _Static_assert(sizeof(struct xlb_bench_tpl) == 120, "xlb_bench_tpl layout");
 #endif

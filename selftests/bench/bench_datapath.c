@@ -433,9 +433,9 @@ static int bench_scale(FILE *md, FILE *json)
 }
 
 /*
- * The cold parts' flows: flow i is the part key with source 10.0.0.0 + i
- * (xlb_bench.bpf.c, part_flow()), for i below the table's size: the table
- * is then full of them, as on a node carrying that many flows.
+ * The parts' flows 0 .. @n - 1 (xlb/bench.h, XLB_BENCH_PART_SRC), for @n
+ * the table's size: the table is then full of them, as on a node carrying
+ * that many flows.
  */
 static int parts_fill(int fd, const struct xlb_flow *key, __u32 n)
 {
@@ -451,7 +451,7 @@ static int parts_fill(int fd, const struct xlb_flow *key, __u32 n)
 	}
 	for (__u32 i = 0; i < n; i++) {
 		keys[i] = *key;
-		keys[i].src.v4 = htonl(0x0a000000 | i);
+		keys[i].src.v4 = htonl(XLB_BENCH_PART_SRC | i);
 		vals[i].backend_id = 1;
 	}
 	if (bpf_map_update_batch(fd, keys, vals, &count, &o))
@@ -517,7 +517,7 @@ static int bench_parts(FILE *md, FILE *json, bool *first)
 		err = -EINVAL;
 		goto out;
 	}
-	f->src.v4 = htonl(0x0a000000); /* flow 0 of the cold parts' flows */
+	f->src.v4 = htonl(XLB_BENCH_PART_SRC); /* flow 0 of the parts' flows */
 	f->sport = htons(k->spec.sport);
 	f->dport = htons(k->spec.dport);
 	f->proto = k->spec.proto;
