@@ -870,6 +870,7 @@ static int ct_list(struct cli *c, const struct ct_opts *o)
 		__u32 ask_n = left < page ? (__u32)left + 1 : page;
 		struct json_object *req = ct_request("conntrack.list", o, ask_n);
 		struct json_object *resp, *m, *next;
+		long long at;
 		size_t got, use;
 
 		json_object_object_add(req, "after",
@@ -901,17 +902,17 @@ static int ct_list(struct cli *c, const struct ct_opts *o)
 		use = got < left ? got : left;
 		cut = got > left;
 		more = json_object_object_get_ex(resp, "next", &next);
+		at = more ? (long long)json_object_get_int64(next) : after;
 		ct_show(c, m, use, &shown);
-		if (more && json_object_get_int64(next) <= after) {
+		if (more && at <= after) {
 			/* positions only grow within a walk */
 			fprintf(stderr,
 				"xlb: conntrack list: xlbd's next page starts at "
 				"%lld, not past %lld\n",
-				(long long)json_object_get_int64(next), after);
+				at, after);
 			ret = 1;
 		}
-		if (more)
-			after = json_object_get_int64(next);
+		after = at;
 		json_object_put(resp);
 		if (ret)
 			break;

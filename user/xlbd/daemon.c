@@ -1014,8 +1014,10 @@ struct ct_walk {
 	struct ct_list l; /* conntrack.list */
 };
 
+/* A walk of @kind over @vip's entries (XLB_CT_ANY_VIP: all) to @backend
+ * (0: any). */
 static struct ct_walk *ct_walk_new(struct xlbd *d, enum ct_walk_kind kind,
-				   long vip)
+				   long vip, __u32 backend)
 {
 	struct ct_walk *w = calloc(1, sizeof(*w));
 
@@ -1026,6 +1028,7 @@ static struct ct_walk *ct_walk_new(struct xlbd *d, enum ct_walk_kind kind,
 	w->ages = ct_ages(d);
 	w->f = XLB_CT_ALL;
 	w->f.vip_id = (int)vip;
+	w->f.backend_id = backend;
 	w->f.now_ns = xlb_ct_now();
 	/* a count or a list is of live flows: expired ones are dead */
 	if (kind == CTW_COUNT || kind == CTW_LIST)
@@ -1188,7 +1191,8 @@ static struct json_object *ct_walk_run(struct ct_walk *w)
 static struct json_object *cmd_ct_list(struct xlbd *d,
 				       const struct xlbd_args *a, long vip)
 {
-	struct ct_walk *w = ct_walk_new(d, CTW_LIST, vip);
+	struct ct_walk *w = ct_walk_new(d, CTW_LIST, vip,
+					a->has_backend ? a->backend : 0);
 
 	if (w)
 		w->l.a = json_object_new_array();
@@ -1202,8 +1206,6 @@ static struct json_object *cmd_ct_list(struct xlbd *d,
 		w->cur.started = true;
 		w->cur.token = a->after;
 	}
-	if (a->has_backend)
-		w->f.backend_id = a->backend;
 	return ct_walk_run(w);
 }
 
@@ -1219,12 +1221,11 @@ static struct json_object *cmd_conntrack(struct xlbd *d,
 		return err;
 	if (!strcmp(what, "list"))
 		return cmd_ct_list(d, a, vip);
-	w = ct_walk_new(d, strcmp(what, "flush") ? CTW_COUNT : CTW_FLUSH, vip);
+	w = ct_walk_new(d, strcmp(what, "flush") ? CTW_COUNT : CTW_FLUSH, vip,
+			a->has_backend ? a->backend : 0);
 	if (!w)
 		return xlb_ctl_error("conntrack %s: %s", what,
 				     strerror(ENOMEM));
-	if (a->has_backend)
-		w->f.backend_id = a->backend;
 	return ct_walk_run(w);
 }
 
@@ -1236,7 +1237,7 @@ static struct json_object *cmd_backend_list(struct xlbd *d,
 
 	if (vip && !vip_of(&d->running, vip))
 		return xlb_ctl_error("backend list: no VIP named %s", vip);
-	w = ct_walk_new(d, CTW_BACKENDS, XLB_CT_ANY_VIP);
+	w = ct_walk_new(d, CTW_BACKENDS, XLB_CT_ANY_VIP, 0);
 	if (w)
 		w->pb.n = calloc(XLB_MAX_BACKENDS, sizeof(*w->pb.n));
 	if (!w || !w->pb.n) {
