@@ -896,6 +896,30 @@ Test(datapath, flow_cache_goes_stale_when_xlbd_writes_conntrack)
 }
 
 /*
+ * A source port for a flow like @a's whose cache slot is @a's (@same_slot)
+ * or another, and whose version is another; 0 when none is.
+ */
+static uint16_t port_beside(const struct pkt_spec *a, bool same_slot)
+{
+	struct pkt_spec b = *a;
+	struct xlb_flow fa, fb;
+	uint64_t ha, hb;
+
+	env_flow(a, &fa);
+	ha = xlb_flow_cache_hash(&fa);
+	for (b.sport = 1; b.sport; b.sport++) {
+		env_flow(&b, &fb);
+		hb = xlb_flow_cache_hash(&fb);
+		if (b.sport != a->sport &&
+		    (xlb_flow_cache_slot_of(hb) == xlb_flow_cache_slot_of(ha)) ==
+			    same_slot &&
+		    xlb_flow_cache_version_of(hb) != xlb_flow_cache_version_of(ha))
+			return b.sport;
+	}
+	return 0;
+}
+
+/*
  * State sync's inserts invalidate by flow (xlb_ct_flows_changed): the
  * rewritten flow's copy stops serving, another flow's stays cached, and
  * the generation, which would empty every CPU's cache, is not bumped.
@@ -904,21 +928,14 @@ Test(datapath, flow_cache_loses_only_the_flows_xlbd_names)
 {
 	struct pkt_spec a = TCP4("192.0.2.10", 80), b = a;
 	uint32_t be_a, be_b, other, zero = 0, gen0, gen1, vidx, v0, v1;
-	struct xlb_flow fa, fb;
+	struct xlb_flow fa;
 	void *versions;
 	struct xlb_ct_entry e;
 	uint64_t hits;
 
 	env_flow(&a, &fa);
-	for (b.sport = (uint16_t)(a.sport + 1); b.sport; b.sport++) {
-		env_flow(&b, &fb);
-		if (xlb_flow_cache_slot_of(xlb_flow_cache_hash(&fb)) !=
-			    xlb_flow_cache_slot_of(xlb_flow_cache_hash(&fa)) &&
-		    xlb_flow_cache_version_of(xlb_flow_cache_hash(&fb)) !=
-			    xlb_flow_cache_version_of(xlb_flow_cache_hash(&fa)))
-			break;
-	}
-	cr_assert_neq(b.sport, 0);
+	b.sport = port_beside(&a, false);
+	cr_assert_neq(b.sport, 0, "some port has another slot and version");
 	be_b = warm_flow(&b, &hits);
 	be_a = warm_flow(&a, &hits);
 	other = be_a == 1 ? 2 : 1;
@@ -1012,23 +1029,12 @@ Test(datapath, flow_cache_slots_expire)
 Test(datapath, flow_cache_keeps_colliding_flows_apart)
 {
 	struct pkt_spec a = TCP4("192.0.2.10", 80), b = a;
-	struct xlb_flow fa, fb;
 	struct xlb_ct_entry e;
 	uint32_t be_a, be_b;
-	uint64_t ha, hb, hits;
+	uint64_t hits;
 
 	on_cpu(0);
-	env_flow(&a, &fa);
-	ha = xlb_flow_cache_hash(&fa);
-	for (b.sport = 1; b.sport; b.sport++) {
-		env_flow(&b, &fb);
-		hb = xlb_flow_cache_hash(&fb);
-		if (b.sport != a.sport &&
-		    xlb_flow_cache_slot_of(hb) == xlb_flow_cache_slot_of(ha) &&
-		    xlb_flow_cache_version_of(hb) !=
-			    xlb_flow_cache_version_of(ha))
-			break;
-	}
+	b.sport = port_beside(&a, true);
 	cr_assert_neq(b.sport, 0, "some port shares the slot of port %u",
 		      a.sport);
 	be_a = warm_flow(&a, &hits);
